@@ -1,0 +1,63 @@
+# Two commands for a newcomer: `make run` and `make test` (see README.md).
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+.PHONY: run test lint format assets system-deps worker beat bench clean
+
+run: $(VENV)/.runtime static/govuk/.built
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: $(VENV)/.dev static/govuk/.built system-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.runtime: pyproject.toml $(VENV)/bin/python
+	$(PIP) install --quiet .
+	touch $@
+
+$(VENV)/.dev: pyproject.toml $(VENV)/bin/python
+	$(PIP) install --quiet ".[dev]"
+	touch $@ $(VENV)/.runtime
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+static/govuk/.built: node_modules/.installed scripts/build-assets.mjs
+	npm run --silent build
+	touch $@
+
+assets: static/govuk/.built
+
+# Debian packages the test suite needs (WeasyPrint's libraries, Chromium for browser tests).
+system-deps:
+	bash scripts/system-deps.sh
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+worker: $(VENV)/.runtime
+	$(VENV)/bin/celery -A casework worker -l info -Q default,pdf
+
+beat: $(VENV)/.runtime
+	$(VENV)/bin/celery -A casework beat -l info
+
+bench: $(VENV)/.dev
+	$(PY) bench/children.py
+
+clean:
+	rm -rf $(VENV) node_modules static/govuk staticfiles

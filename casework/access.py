@@ -1,0 +1,145 @@
+"""Who may see or do what with agencies, people and children. The one place these rules live.
+
+The main rule is agency scoping in SQL: a child, and everything about it, is visible to users of an
+agency currently involved with the child. Individual exceptions (an independent panel member, a
+clinician asked for one assessment) are django-guardian object grants on a direct foreign-key table
+(ChildUserObjectPermission), so "what may this user see" stays one indexed query.
+
+Fail closed: an unknown user, an inactive user or a user without an agency sees nothing. Missing
+and forbidden look the same (Http404), so another agency's records cannot be discovered.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from casework.models import (
+    AccessRequest,
+    Agency,
+    Child,
+    ChildUserObjectPermission,
+    Involvement,
+    Role,
+    Team,
+    User,
+)
+
+NOT_FOUND_MESSAGE = "Page not found"
+
+# Who may register children and change their details.
+CHILD_EDITORS = (
+    Role.SOCIAL_WORKER,
+    Role.TEAM_MANAGER,
+    Role.SERVICE_MANAGER,
+    Role.HEALTH_ASSESSOR,
+    Role.PANEL_ADMINISTRATOR,
+)
+# Who may see the record of who viewed and changed a child.
+HISTORY_READERS = (Role.TEAM_MANAGER, Role.SERVICE_MANAGER, Role.AUDITOR, Role.SYSTEM_ADMINISTRATOR)
+# Who decides requests from other agencies to become involved with a child.
+ACCESS_REQUEST_DECIDERS = (Role.TEAM_MANAGER, Role.SERVICE_MANAGER)
+
+
+class NotAllowed(Exception):
+    """The user can see the record but their role does not let them do this."""
+
+
+def _is_usable(user: User | None) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active and user.agency_id)
+
+
+def current_involvements(*, agency_id: int) -> QuerySet[Involvement]:
+    today = timezone.localdate()
+    return Involvement.objects.filter(agency_id=agency_id, started_on__lte=today).filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gt=today)
+    )
+
+
+def children_visible_to(*, user: User | None) -> QuerySet[Child]:
+    """Every child the user may see: their agency is involved now, or they hold a grant."""
+    if not _is_usable(user):
+        return Child.objects.none()
+    involved = current_involvements(agency_id=user.agency_id).filter(child_id=OuterRef("pk"))
+    granted = ChildUserObjectPermission.objects.filter(
+        user_id=user.pk, content_object_id=OuterRef("pk"), permission__codename="view_child"
+    )
+    return Child.objects.filter(Exists(involved) | Exists(granted))
+
+
+def get_child_for_user(*, user: User | None, pk: object, need: str = "view") -> Child:
+    """The child with this id if the user may `need` ("view" or "change") it, else Http404.
+
+    A child the user may see but not change raises NotAllowed for need="change" (they already
+    know it exists, so saying so reveals nothing).
+    """
+    try:
+        pk_int = int(str(pk))
+    except (TypeError, ValueError):
+        raise Http404(NOT_FOUND_MESSAGE) from None
+    child = children_visible_to(user=user).filter(pk=pk_int).first()
+    if child is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    if need == "change" and not can_edit_children(user=user):
+        raise NotAllowed("Your role does not allow changing a child's record")
+    return child
+
+
+def can_edit_children(*, user: User) -> bool:
+    return _is_usable(user) and user.has_role(*CHILD_EDITORS)
+
+
+def can_read_history(*, user: User) -> bool:
+    return _is_usable(user) and user.has_role(*HISTORY_READERS)
+
+
+def can_decide_access_requests(*, user: User) -> bool:
+    return _is_usable(user) and user.has_role(*ACCESS_REQUEST_DECIDERS)
+
+
+def agencies_visible_to(*, user: User | None) -> QuerySet[Agency]:
+    """Agencies are a shared directory of partner organisations: any signed-in user may list them."""
+    if not _is_usable(user):
+        return Agency.objects.none()
+    return Agency.objects.all()
+
+
+def teams_visible_to(*, user: User | None) -> QuerySet[Team]:
+    if not _is_usable(user):
+        return Team.objects.none()
+    return Team.objects.all()
+
+
+def users_visible_to(*, user: User | None) -> QuerySet[User]:
+    """People of the user's own agency. Other agencies' staff are reached through panels."""
+    if not _is_usable(user):
+        return User.objects.none()
+    return User.objects.filter(agency_id=user.agency_id, is_active=True)
+
+
+def access_requests_for_decision(*, user: User) -> QuerySet[AccessRequest]:
+    if not can_decide_access_requests(user=user):
+        return AccessRequest.objects.none()
+    return AccessRequest.objects.filter(owning_agency_id=user.agency_id)
+
+
+def get_access_request_for_decision(*, user: User, pk: object) -> AccessRequest:
+    try:
+        pk_int = int(str(pk))
+    except (TypeError, ValueError):
+        raise Http404(NOT_FOUND_MESSAGE) from None
+    found = access_requests_for_decision(user=user).filter(pk=pk_int).select_related("child").first()
+    if found is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return found
+
+
+def grant_child_view(*, user: User, child: Child) -> None:
+    """An individual exception to agency scoping. Call only from services (they audit it)."""
+    assign_perm("view_child", user, child)
+
+
+def revoke_child_view(*, user: User, child: Child) -> None:
+    remove_perm("view_child", user, child)

@@ -1,0 +1,265 @@
+"""Demo data: two real partnerships, a person for every role, about forty synthetic children.
+
+Deterministic (seeded) and idempotent: each record is looked up by a natural key first, so a
+second run changes nothing. NHS numbers come from the 999 range reserved for synthetic patients.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from faker import Faker
+from nhs_number import calculate_checksum
+
+from casework import services
+from casework.models import (
+    Agency,
+    AgencyKind,
+    Child,
+    DSRRating,
+    Gender,
+    Involvement,
+    InvolvementRole,
+    LegalStatus,
+    ParentCarer,
+    Role,
+    SchoolType,
+    Team,
+    User,
+)
+
+DEMO_PASSWORD = "demo-casework-2026"  # noqa: S105 - demo data only; seed_demo refuses production
+
+
+@dataclass(frozen=True)
+class DemoAgency:
+    key: str
+    name: str
+    kind: str
+    partnership: str
+    ods_code: str = ""
+
+
+HIOW = "Hampshire and Isle of Wight"
+LLR = "Leicester, Leicestershire and Rutland"
+
+AGENCIES = [
+    DemoAgency("hants", "Hampshire County Council Children's Services", AgencyKind.CHILDRENS_SERVICES, HIOW),
+    DemoAgency("hants-sen", "Hampshire County Council SEN Service", AgencyKind.SEN, HIOW),
+    DemoAgency("hiow-icb", "NHS Hampshire and Isle of Wight ICB", AgencyKind.ICB, HIOW, "QRL"),
+    DemoAgency(
+        "leics",
+        "Leicestershire County Council Children and Family Services",
+        AgencyKind.CHILDRENS_SERVICES,
+        LLR,
+    ),
+    DemoAgency("leics-sen", "Leicestershire County Council SEND Service", AgencyKind.SEN, LLR),
+    DemoAgency("llr-icb", "NHS Leicester, Leicestershire and Rutland ICB", AgencyKind.ICB, LLR, "QK1"),
+]
+
+TEAMS = {
+    "hants": ["Children with Disabilities Team (North)", "Children in Care Team (South)"],
+    "hants-sen": ["SEN Casework Team"],
+    "hiow-icb": ["All Age Continuing Care"],
+    "leics": ["Disabled Children's Service", "Children in Care Service"],
+    "leics-sen": ["SEN Assessment Team"],
+    "llr-icb": ["Children's Continuing Care"],
+}
+
+# (e-mail local part, name, agency key, roles, delegated limit)
+PEOPLE = [
+    ("social.worker", "Sam Okafor", "hants", [Role.SOCIAL_WORKER], None),
+    ("team.manager", "Tara Bell", "hants", [Role.TEAM_MANAGER], None),
+    ("service.manager", "Sunita Rao", "hants", [Role.SERVICE_MANAGER, Role.PANEL_MEMBER], None),
+    ("panel.admin", "Paul Adeyemi", "hants", [Role.PANEL_ADMINISTRATOR], None),
+    ("panel.chair", "Helen Marsh", "hants", [Role.PANEL_CHAIR, Role.PANEL_MEMBER], None),
+    ("finance", "Fiona Cash", "hants", [Role.FINANCE_APPROVER], Decimal("100000.00")),
+    ("auditor", "Audrey Check", "hants", [Role.AUDITOR], None),
+    ("admin", "Alex Admin", "hants", [Role.SYSTEM_ADMINISTRATOR], None),
+    ("sen.officer", "Grace Whitfield", "hants-sen", [Role.PANEL_MEMBER], None),
+    ("sen.finance", "Simon Budd", "hants-sen", [Role.FINANCE_APPROVER], Decimal("75000.00")),
+    ("nurse.assessor", "Nadia Khan", "hiow-icb", [Role.HEALTH_ASSESSOR, Role.PANEL_MEMBER], None),
+    ("icb.finance", "Ian Ledger", "hiow-icb", [Role.FINANCE_APPROVER], Decimal("250000.00")),
+    ("social.worker", "Lucy Patel", "leics", [Role.SOCIAL_WORKER], None),
+    ("team.manager", "Mark Dunn", "leics", [Role.TEAM_MANAGER], None),
+    ("service.manager", "Rachel Green", "leics", [Role.SERVICE_MANAGER, Role.PANEL_MEMBER], None),
+    ("panel.admin", "Omar Shah", "leics", [Role.PANEL_ADMINISTRATOR], None),
+    ("panel.chair", "Judith Kerr", "leics", [Role.PANEL_CHAIR, Role.PANEL_MEMBER], None),
+    ("finance", "Derek Pound", "leics", [Role.FINANCE_APPROVER], Decimal("100000.00")),
+    ("auditor", "Iris Vance", "leics", [Role.AUDITOR], None),
+    ("admin", "Kim Admin", "leics", [Role.SYSTEM_ADMINISTRATOR], None),
+    ("sen.officer", "Ben Carter", "leics-sen", [Role.PANEL_MEMBER], None),
+    ("sen.finance", "Hannah Moss", "leics-sen", [Role.FINANCE_APPROVER], Decimal("75000.00")),
+    ("nurse.assessor", "Priya Nair", "llr-icb", [Role.HEALTH_ASSESSOR, Role.PANEL_MEMBER], None),
+    ("icb.finance", "George Tallis", "llr-icb", [Role.FINANCE_APPROVER], Decimal("250000.00")),
+]
+
+EMAIL_DOMAINS = {
+    "hants": "hants.demo.gov.uk",
+    "hants-sen": "hants-sen.demo.gov.uk",
+    "hiow-icb": "hiow.demo.nhs.uk",
+    "leics": "leics.demo.gov.uk",
+    "leics-sen": "leics-sen.demo.gov.uk",
+    "llr-icb": "llr.demo.nhs.uk",
+}
+
+CHILDREN_PER_COUNCIL = 20
+REFERENCE_DAY = dt.date(2026, 11, 1)  # fixed, so the data is the same whichever day it is loaded
+
+
+def email_for(local: str, agency_key: str) -> str:
+    return f"{local}@{EMAIL_DOMAINS[agency_key]}"
+
+
+def _nhs_number(rng: random.Random) -> str:  # synthetic 999-range numbers
+    while True:
+        body = "999" + f"{rng.randrange(0, 1_000_000):06d}"
+        check = calculate_checksum(body)
+        if check is not None and check < 10 and body + str(check) != "9999999999":
+            return body + str(check)
+
+
+@transaction.atomic
+def load_demo(*, out=None) -> dict[str, int]:
+    created = {"agencies": 0, "teams": 0, "people": 0, "children": 0}
+    agencies: dict[str, Agency] = {}
+    for spec in AGENCIES:
+        agency = Agency.objects.filter(name=spec.name).first()
+        if agency is None:
+            agency = services.agency_create(
+                actor=None,
+                name=spec.name,
+                kind=spec.kind,
+                ods_code=spec.ods_code,
+                partnership=spec.partnership,
+            )
+            created["agencies"] += 1
+        agencies[spec.key] = agency
+
+    teams: dict[str, list[Team]] = {}
+    for key, names in TEAMS.items():
+        teams[key] = []
+        for name in names:
+            team = Team.objects.filter(agency=agencies[key], name=name).first()
+            if team is None:
+                team = services.team_create(actor=None, agency=agencies[key], name=name)
+                created["teams"] += 1
+            teams[key].append(team)
+
+    people: dict[tuple[str, str], User] = {}
+    password_hash = make_password(DEMO_PASSWORD)
+    for local, name, key, roles, limit in PEOPLE:
+        email = email_for(local, key)
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = services.user_create(
+                actor=None,
+                email=email,
+                full_name=name,
+                agency=agencies[key],
+                roles=list(roles),
+                teams=teams[key][:1],
+                delegated_limit=limit,
+            )
+            # One hash for every demo person: hashing is deliberately slow.
+            user.password = password_hash
+            user.is_staff = user.is_superuser = Role.SYSTEM_ADMINISTRATOR in roles
+            user.save(update_fields=["password", "is_staff", "is_superuser"])
+            created["people"] += 1
+        people[(local, key)] = user
+
+    for council, sen, icb in (("hants", "hants-sen", "hiow-icb"), ("leics", "leics-sen", "llr-icb")):
+        created["children"] += _load_children(
+            council=agencies[council],
+            sen=agencies[sen],
+            icb=agencies[icb],
+            social_worker=people[("social.worker", council)],
+            team=teams[council][0],
+            seed=council,
+        )
+    return created
+
+
+def _load_children(
+    *, council: Agency, sen: Agency, icb: Agency, social_worker: User, team: Team, seed: str
+) -> int:
+    rng = random.Random(f"casework-demo-{seed}")  # noqa: S311 - repeatable demo data, not secrets
+    fake = Faker("en_GB")
+    fake.seed_instance(f"casework-demo-{seed}")
+    made = 0
+    legal_statuses = [s.value for s in LegalStatus]
+    for _ in range(CHILDREN_PER_COUNCIL):
+        gender = rng.choice([Gender.FEMALE, Gender.MALE, Gender.MALE, Gender.FEMALE, Gender.NOT_KNOWN])
+        given = fake.first_name_female() if gender == Gender.FEMALE else fake.first_name_male()
+        family = fake.last_name()
+        born = REFERENCE_DAY - dt.timedelta(days=rng.randrange(365 * 3, 365 * 17 + 200))
+        nhs = _nhs_number(rng)
+        case_number = f"{seed.upper()[:2]}{rng.randrange(100000, 999999)}"
+        legal_status = rng.choice(legal_statuses)
+        has_ehcp = rng.random() < 0.5
+        school_type = rng.choice(
+            [SchoolType.MAINSTREAM, SchoolType.SPECIAL, SchoolType.SPECIAL, SchoolType.ALTERNATIVE]
+        )
+        school = f"{fake.city()} {'Academy' if school_type == SchoolType.MAINSTREAM else 'School'}"
+        flags = (rng.random() < 0.4, rng.random() < 0.5, rng.random() < 0.5)
+        dsr = rng.choice(["", "", DSRRating.RED, DSRRating.AMBER, DSRRating.GREEN, DSRRating.BLUE])
+        parent = (fake.name(), rng.choice(["Mother", "Father", "Grandmother", "Foster carer", "Aunt"]))
+        involve_icb, involve_sen = rng.random() < 0.6, has_ehcp
+        if Child.objects.filter(nhs_number=nhs).exists():
+            continue  # loaded on an earlier run; the draws above keep the sequence stable
+        fields = {
+            "given_name": given,
+            "family_name": family,
+            "date_of_birth": born,
+            "nhs_number": nhs,
+            "case_number": case_number,
+            "gender": gender,
+            "legal_status": legal_status,
+            "has_ehc_plan": has_ehcp,
+            "ehc_plan_date": born + dt.timedelta(days=365 * 5) if has_ehcp else None,
+            "school_name": school,
+            "school_type": school_type,
+            "learning_disability": flags[0],
+            "autism": flags[1],
+            "mental_health_needs": flags[2],
+            "dsr_rating": dsr,
+            "allocated_social_worker": social_worker,
+            "allocated_team": team,
+            "iro_name": fake.name() if legal_status in ("care_order_s31", "accommodated_s20") else "",
+        }
+        if fields["ehc_plan_date"] and fields["ehc_plan_date"] > REFERENCE_DAY:
+            fields["ehc_plan_date"] = REFERENCE_DAY
+        child = services.child_register(actor=social_worker, fields=fields)
+        services.parent_carer_add(
+            actor=social_worker,
+            child=child,
+            fields={
+                "name": parent[0],
+                "relationship": parent[1],
+                "parental_responsibility": parent[1] != "Foster carer",
+            },
+        )
+        for agency, wanted, role in (
+            (icb, involve_icb, InvolvementRole.HEALTH_COMMISSIONER),
+            (sen, involve_sen, InvolvementRole.EDUCATION),
+        ):
+            if wanted and not Involvement.objects.filter(child=child, agency=agency).exists():
+                services.involvement_add(actor=social_worker, child=child, agency=agency, role=role)
+        made += 1
+    return made
+
+
+def sign_in_lines() -> list[str]:
+    lines = []
+    for local, name, key, roles, _limit in PEOPLE:
+        labels = ", ".join(Role(r).label for r in roles)
+        lines.append(f"  {email_for(local, key):40} {name:18} {labels}")
+    return lines
+
+
+__all__ = ["DEMO_PASSWORD", "load_demo", "sign_in_lines", "ParentCarer"]

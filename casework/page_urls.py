@@ -1,0 +1,9 @@
+from django.urls import path
+
+from casework import views
+
+app_name = "children"
+
+urlpatterns = [
+    path("", views.child_list, name="list"),
+]

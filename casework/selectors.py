@@ -1,0 +1,115 @@
+"""Reads the pages and API need, with their query shapes. Always scoped through access.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from casework import access
+from casework.models import AccessRequestStatus, AuditEvent, Child, ChildViewLog, Involvement, User
+from casework.nhs import normalise_nhs_number
+
+_DATE_PATTERNS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y")
+_CASE_NUMBER = re.compile(r"^(?=.*\d)[A-Za-z0-9/-]{3,30}$")
+MAX_QUERY_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class ChildSearch:
+    """How a search box entry was understood, so the page can say what it searched for."""
+
+    kind: str  # "all", "nhs_number", "date_of_birth", "case_number", "name"
+    text: str
+
+
+def parse_child_query(raw: str) -> ChildSearch:
+    text = " ".join((raw or "").split())[:MAX_QUERY_LENGTH]
+    if not text:
+        return ChildSearch("all", "")
+    digits = normalise_nhs_number(text)
+    if digits.isascii() and digits.isdigit() and len(digits) == 10:
+        return ChildSearch("nhs_number", digits)
+    for pattern in _DATE_PATTERNS:
+        try:
+            day = dt.datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a calendar date, no time
+        except ValueError:
+            continue
+        return ChildSearch("date_of_birth", day.isoformat())
+    if _CASE_NUMBER.match(text):
+        return ChildSearch("case_number", text)
+    return ChildSearch("name", text)
+
+
+def child_search(*, user: User, query: str = "") -> tuple[QuerySet[Child], ChildSearch]:
+    """Children the user may see matching the search box, in name order, ready for a list page.
+
+    Every branch is served by an index (see Child.Meta.indexes): NHS number (unique), date of birth,
+    case number (upper), name prefixes (upper, text_pattern_ops).
+    """
+    search = parse_child_query(query)
+    children = access.children_visible_to(user=user)
+    if search.kind == "nhs_number":
+        children = children.filter(nhs_number=search.text)
+    elif search.kind == "date_of_birth":
+        children = children.filter(date_of_birth=search.text)
+    elif search.kind == "case_number":
+        children = children.filter(case_number__iexact=search.text)
+    elif search.kind == "name":
+        for token in search.text.split(" ")[:4]:
+            children = children.filter(
+                Q(family_name__istartswith=token)
+                | Q(given_name__istartswith=token)
+                | Q(preferred_name__istartswith=token)
+            )
+    children = children.select_related("allocated_social_worker", "allocated_team").order_by(
+        "family_name", "given_name", "id"
+    )
+    return children, search
+
+
+def child_detail(*, user: User, pk: object) -> Child:
+    """One child with everything its page shows, in a fixed number of queries."""
+    child = access.get_child_for_user(user=user, pk=pk)
+    return (
+        Child.objects.select_related(
+            "allocated_social_worker", "allocated_team", "owning_agency", "created_by"
+        )
+        .prefetch_related(
+            "parents_carers",
+            Prefetch(
+                "involvements",
+                queryset=Involvement.objects.select_related("agency", "added_by").order_by(
+                    "ended_on", "started_on"
+                ),
+            ),
+        )
+        .get(pk=child.pk)
+    )
+
+
+def child_history(*, child: Child, limit: int = 50) -> tuple[list[AuditEvent], list[ChildViewLog]]:
+    """Who changed and who viewed this child, newest first. Only for access.can_read_history users."""
+    changes = list(AuditEvent.objects.filter(child=child).select_related("actor", "actor__agency")[:limit])
+    views = list(ChildViewLog.objects.filter(child=child).select_related("user", "user__agency")[:limit])
+    return changes, views
+
+
+@dataclass(frozen=True)
+class MyWork:
+    visible_children: int
+    allocated_children: int
+    pending_access_requests: int
+
+
+def my_work(*, user: User) -> MyWork:
+    children = access.children_visible_to(user=user)
+    return MyWork(
+        visible_children=children.count(),
+        allocated_children=children.filter(allocated_social_worker=user).count(),
+        pending_access_requests=access.access_requests_for_decision(user=user)
+        .filter(status=AccessRequestStatus.PENDING)
+        .count(),
+    )

@@ -1,0 +1,164 @@
+"""Named personas (healthchecks' Alice/Bob/Charlie, here in Hampshire and Leicester).
+
+Hampshire County Council children's services and the Hampshire and Isle of Wight ICB work together;
+Leicester City Council is in another partnership and must see nothing of Hampshire's children.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from casework.models import AgencyKind, Role
+from tests.factories import AgencyFactory, ChildFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture
+def hampshire(db):
+    return AgencyFactory(
+        name="Hampshire County Council Children's Services",
+        kind=AgencyKind.CHILDRENS_SERVICES,
+        partnership="Hampshire and Isle of Wight",
+    )
+
+
+@pytest.fixture
+def hiow_icb(db):
+    return AgencyFactory(
+        name="NHS Hampshire and Isle of Wight ICB",
+        kind=AgencyKind.ICB,
+        ods_code="QRL",
+        partnership="Hampshire and Isle of Wight",
+    )
+
+
+@pytest.fixture
+def leicester(db):
+    return AgencyFactory(
+        name="Leicester City Council Children's Services",
+        kind=AgencyKind.CHILDRENS_SERVICES,
+        partnership="Leicester, Leicestershire and Rutland",
+    )
+
+
+@pytest.fixture
+def hampshire_team(hampshire):
+    return TeamFactory(agency=hampshire, name="Children with Disabilities Team (North)")
+
+
+@pytest.fixture
+def social_worker(hampshire, hampshire_team):
+    """Sam Okafor, a council social worker."""
+    user = UserFactory(
+        email="sam.okafor@hants.example.gov.uk",
+        full_name="Sam Okafor",
+        agency=hampshire,
+        roles=[Role.SOCIAL_WORKER],
+    )
+    user.teams.add(hampshire_team)
+    return user
+
+
+@pytest.fixture
+def team_manager(hampshire, hampshire_team):
+    """Tara Bell, Sam's team manager."""
+    user = UserFactory(
+        email="tara.bell@hants.example.gov.uk",
+        full_name="Tara Bell",
+        agency=hampshire,
+        roles=[Role.TEAM_MANAGER],
+    )
+    user.teams.add(hampshire_team)
+    return user
+
+
+@pytest.fixture
+def service_manager(hampshire):
+    return UserFactory(
+        email="sunita.rao@hants.example.gov.uk",
+        full_name="Sunita Rao",
+        agency=hampshire,
+        roles=[Role.SERVICE_MANAGER],
+    )
+
+
+@pytest.fixture
+def panel_chair(hampshire):
+    return UserFactory(
+        email="peter.chair@hants.example.gov.uk",
+        full_name="Peter Hale",
+        agency=hampshire,
+        roles=[Role.PANEL_CHAIR, Role.PANEL_MEMBER],
+    )
+
+
+@pytest.fixture
+def auditor(hampshire):
+    return UserFactory(
+        email="audrey.check@hants.example.gov.uk",
+        full_name="Audrey Check",
+        agency=hampshire,
+        roles=[Role.AUDITOR],
+    )
+
+
+@pytest.fixture
+def council_finance(hampshire):
+    return UserFactory(
+        email="fiona.cash@hants.example.gov.uk",
+        full_name="Fiona Cash",
+        agency=hampshire,
+        roles=[Role.FINANCE_APPROVER],
+        delegated_limit=Decimal("100000.00"),
+    )
+
+
+@pytest.fixture
+def icb_finance(hiow_icb):
+    return UserFactory(
+        email="ian.ledger@hiow.example.nhs.uk",
+        full_name="Ian Ledger",
+        agency=hiow_icb,
+        roles=[Role.FINANCE_APPROVER],
+        delegated_limit=Decimal("250000.00"),
+    )
+
+
+@pytest.fixture
+def clinician(hiow_icb):
+    return UserFactory(
+        email="nadia.nurse@hiow.example.nhs.uk",
+        full_name="Nadia Khan",
+        agency=hiow_icb,
+        roles=[Role.HEALTH_ASSESSOR],
+    )
+
+
+@pytest.fixture
+def outsider(leicester):
+    """Olive Stranger, a Leicester social worker: must never see a Hampshire child."""
+    return UserFactory(
+        email="olive.stranger@leicester.example.gov.uk",
+        full_name="Olive Stranger",
+        agency=leicester,
+        roles=[Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.SERVICE_MANAGER, Role.AUDITOR],
+    )
+
+
+@pytest.fixture
+def child(hampshire, social_worker, hiow_icb):
+    """Amelia Hart: a Hampshire child, with the ICB involved too."""
+    return ChildFactory(
+        given_name="Amelia",
+        family_name="Hart",
+        owning_agency=hampshire,
+        created_by=social_worker,
+        allocated_social_worker=social_worker,
+        involved=[hiow_icb],
+    )
+
+
+@pytest.fixture
+def leicester_child(leicester, outsider):
+    return ChildFactory(given_name="Leo", family_name="Marsh", owning_agency=leicester, created_by=outsider)

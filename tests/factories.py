@@ -1,0 +1,101 @@
+"""factory_boy factories (Faker en_GB). Children get synthetic NHS numbers from the 999 range."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import factory
+from django.utils import timezone
+from nhs_number import calculate_checksum
+
+from casework.models import (
+    Agency,
+    AgencyKind,
+    Child,
+    Involvement,
+    InvolvementRole,
+    LegalStatus,
+    Role,
+    Team,
+    User,
+)
+
+factory.Faker._DEFAULT_LOCALE = "en_GB"
+
+_rng = random.Random(20261122)
+
+
+def synthetic_nhs_number(rng: random.Random = _rng) -> str:
+    """A valid NHS number in the 999 range reserved for synthetic test patients."""
+    while True:
+        body = "999" + f"{rng.randrange(0, 1_000_000):06d}"
+        check = calculate_checksum(body)
+        if check is not None and check < 10:
+            return body + str(check)
+
+
+class AgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agency
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Council {n} Children's Services")
+    kind = AgencyKind.CHILDRENS_SERVICES
+    partnership = "Hampshire and Isle of Wight"
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    agency = factory.SubFactory(AgencyFactory)
+    name = factory.Sequence(lambda n: f"Children in Care Team {n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.gov.uk")
+    full_name = factory.Faker("name")
+    agency = factory.SubFactory(AgencyFactory)
+    roles = factory.LazyFunction(lambda: [Role.SOCIAL_WORKER])
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class ChildFactory(factory.django.DjangoModelFactory):
+    """A child registered by `owning_agency`, which is involved as lead. Pass involved=[...] for more."""
+
+    class Meta:
+        model = Child
+        skip_postgeneration_save = True
+
+    given_name = factory.Faker("first_name")
+    family_name = factory.Faker("last_name")
+    date_of_birth = factory.LazyFunction(
+        lambda: timezone.localdate() - dt.timedelta(days=_rng.randrange(365 * 2, 365 * 17))
+    )
+    nhs_number = factory.LazyFunction(synthetic_nhs_number)
+    case_number = factory.Sequence(lambda n: f"CS{100000 + n}")
+    legal_status = LegalStatus.CHILD_IN_NEED
+    owning_agency = factory.SubFactory(AgencyFactory)
+    created_by = factory.SubFactory(UserFactory, agency=factory.SelfAttribute("..owning_agency"))
+
+    @factory.post_generation
+    def involved(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        Involvement.objects.create(
+            child=obj, agency=obj.owning_agency, role=InvolvementRole.LEAD, added_by=obj.created_by
+        )
+        for agency in extracted or []:
+            Involvement.objects.create(
+                child=obj, agency=agency, role=InvolvementRole.OTHER, added_by=obj.created_by
+            )
