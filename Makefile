@@ -3,13 +3,15 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test lint format assets system-deps worker beat bench clean
 
 run: $(VENV)/.runtime static/govuk/.built
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev static/govuk/.built system-deps
 	$(VENV)/bin/ruff check .

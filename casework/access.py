@@ -11,6 +11,8 @@ and forbidden look the same (Http404), so another agency's records cannot be dis
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -69,17 +71,29 @@ def children_visible_to(*, user: User | None) -> QuerySet[Child]:
     return Child.objects.filter(Exists(involved) | Exists(granted))
 
 
-def get_child_for_user(*, user: User | None, pk: object, need: str = "view") -> Child:
+def get_child_for_user(
+    *,
+    user: User | None,
+    pk: object,
+    need: str = "view",
+    shape: Callable[[QuerySet[Child]], QuerySet[Child]] | None = None,
+) -> Child:
     """The child with this id if the user may `need` ("view" or "change") it, else Http404.
 
     A child the user may see but not change raises NotAllowed for need="change" (they already
-    know it exists, so saying so reveals nothing).
+    know it exists, so saying so reveals nothing). `shape` lets a selector add select_related /
+    prefetch_related to the same query; it must not widen the filter.
     """
     try:
         pk_int = int(str(pk))
     except (TypeError, ValueError):
         raise Http404(NOT_FOUND_MESSAGE) from None
-    child = children_visible_to(user=user).filter(pk=pk_int).first()
+    if not -(2**63) <= pk_int < 2**63:
+        raise Http404(NOT_FOUND_MESSAGE)
+    visible = children_visible_to(user=user)
+    if shape is not None:
+        visible = shape(visible)
+    child = visible.filter(pk=pk_int).first()
     if child is None:
         raise Http404(NOT_FOUND_MESSAGE)
     if need == "change" and not can_edit_children(user=user):
@@ -130,6 +144,8 @@ def get_access_request_for_decision(*, user: User, pk: object) -> AccessRequest:
         pk_int = int(str(pk))
     except (TypeError, ValueError):
         raise Http404(NOT_FOUND_MESSAGE) from None
+    if not -(2**63) <= pk_int < 2**63:
+        raise Http404(NOT_FOUND_MESSAGE)
     found = access_requests_for_decision(user=user).filter(pk=pk_int).select_related("child").first()
     if found is None:
         raise Http404(NOT_FOUND_MESSAGE)

@@ -1,11 +1,208 @@
-"""HTML forms for the core domain, rendered as GOV.UK form groups."""
+"""HTML forms for the core domain, rendered as GOV.UK form groups.
+
+Forms only parse what the user typed; the rules live in services.py, whose ValidationErrors are
+put back on the form next to the right field (`add_service_errors`), so nothing typed is lost.
+"""
 
 from __future__ import annotations
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
+
+from casework import access
+from casework.models import (
+    Agency,
+    DSRRating,
+    Gender,
+    InvolvementRole,
+    LegalStatus,
+    Role,
+    SchoolType,
+    SharingBasis,
+    Team,
+    User,
+)
+from casework.nhs import nhs_number_problem, normalise_nhs_number
 
 
 class GovUKFormRenderer(TemplatesSetting):
     """Renders every bound field through templates/govuk/field.html (label, hint, error, input)."""
 
     field_template_name = "govuk/field.html"
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on the named field when the form has it."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            target = field if field in form.fields else None
+            for message in messages:
+                form.add_error(target, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+class DateField(forms.DateField):
+    """A date typed as day/month/year, with GOV.UK-style messages."""
+
+    widget = forms.DateInput(attrs={"autocomplete": "off", "inputmode": "numeric"}, format="%d/%m/%Y")
+    default_error_messages = {"invalid": "Enter a real date, like 27/03/2015"}
+
+
+def _blank(label: str = "Not recorded") -> list[tuple[str, str]]:
+    return [("", label)]
+
+
+class NHSNumberField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 14)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "NHS number")
+        kwargs.setdefault("help_text", "10 digits, for example 943 476 5919")
+        super().__init__(**kwargs)
+        self.widget.attrs.update(
+            {"class": "govuk-input--width-10", "inputmode": "numeric", "spellcheck": "false"}
+        )
+
+    def clean(self, value):
+        value = super().clean(value)
+        normalised = normalise_nhs_number(value)
+        if not normalised:
+            return ""
+        problem = nhs_number_problem(normalised)
+        if problem:
+            raise ValidationError(problem)
+        return normalised
+
+
+class ChildForm(forms.Form):
+    given_name = forms.CharField(label="Given name", max_length=100)
+    family_name = forms.CharField(label="Family name", max_length=100)
+    preferred_name = forms.CharField(
+        label="Preferred name", max_length=100, required=False, help_text="What the child likes to be called"
+    )
+    date_of_birth = DateField(label="Date of birth", help_text="For example, 27/03/2015")
+    nhs_number = NHSNumberField(label="NHS number")
+    case_number = forms.CharField(label="Council case number", max_length=30, required=False)
+    gender = forms.ChoiceField(label="Gender", choices=_blank() + Gender.choices, required=False)
+    legal_status = forms.ChoiceField(
+        label="Legal status", choices=LegalStatus.choices, initial=LegalStatus.NONE
+    )
+    iro_name = forms.CharField(
+        label="Independent Reviewing Officer",
+        max_length=200,
+        required=False,
+        help_text="For a child in care",
+    )
+    iro_email = forms.EmailField(label="IRO e-mail", required=False)
+    has_ehc_plan = forms.BooleanField(
+        label="The child has an education, health and care (EHC) plan", required=False
+    )
+    ehc_plan_date = DateField(label="EHC plan date", required=False)
+    school_name = forms.CharField(label="School", max_length=200, required=False)
+    school_type = forms.ChoiceField(
+        label="Type of school", choices=_blank() + SchoolType.choices, required=False
+    )
+    learning_disability = forms.BooleanField(label="Learning disability", required=False)
+    autism = forms.BooleanField(label="Autism", required=False)
+    mental_health_needs = forms.BooleanField(label="Mental health needs", required=False)
+    dsr_rating = forms.ChoiceField(
+        label="Dynamic Support Register rating",
+        choices=_blank("Not on the register") + DSRRating.choices,
+        required=False,
+    )
+    allocated_social_worker = forms.ModelChoiceField(
+        label="Allocated social worker",
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Not allocated",
+    )
+    allocated_team = forms.ModelChoiceField(
+        label="Allocated team", queryset=Team.objects.none(), required=False, empty_label="Not allocated"
+    )
+    sharing_basis = forms.ChoiceField(
+        label="Basis for sharing information between agencies",
+        choices=SharingBasis.choices,
+        initial=SharingBasis.STATUTORY,
+        widget=forms.RadioSelect,
+    )
+    sharing_notes = forms.CharField(
+        label="Information-sharing notes", max_length=2000, required=False, widget=forms.Textarea
+    )
+
+    def __init__(self, *args, user: User, owning_agency_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        agency_id = owning_agency_id or user.agency_id
+        self.fields["allocated_social_worker"].queryset = User.objects.filter(
+            agency_id=agency_id, is_active=True, roles__overlap=[Role.SOCIAL_WORKER, Role.TEAM_MANAGER]
+        ).order_by("full_name")
+        self.fields["allocated_team"].queryset = Team.objects.filter(agency_id=agency_id).order_by("name")
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["nhs_number"] = data.get("nhs_number") or None
+        return data
+
+
+class ParentCarerForm(forms.Form):
+    name = forms.CharField(label="Full name", max_length=200)
+    relationship = forms.CharField(
+        label="Relationship to the child",
+        max_length=100,
+        help_text="For example mother, foster carer, grandparent",
+    )
+    parental_responsibility = forms.BooleanField(label="Has parental responsibility", required=False)
+    phone = forms.CharField(label="Phone", max_length=30, required=False)
+    email = forms.EmailField(label="E-mail", required=False)
+
+
+class InvolvementForm(forms.Form):
+    agency = forms.ModelChoiceField(
+        label="Agency", queryset=Agency.objects.none(), empty_label="Choose an agency"
+    )
+    role = forms.ChoiceField(label="Their part in the child's care", choices=InvolvementRole.choices)
+    started_on = DateField(label="Involved from", required=False, help_text="Leave blank for today")
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = access.agencies_visible_to(user=user).order_by("partnership", "name")
+
+
+class EndInvolvementForm(forms.Form):
+    ended_on = DateField(label="Involvement ended on", required=False, help_text="Leave blank for today")
+
+
+class AccessRequestForm(forms.Form):
+    nhs_number = NHSNumberField(label="NHS number of the child", required=True)
+    reason = forms.CharField(
+        label="Why does your agency need to be involved?",
+        max_length=2000,
+        widget=forms.Textarea,
+        help_text="The agency that holds the record will read this before deciding",
+    )
+
+
+class AccessDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Decision",
+        choices=[("grant", "Involve their agency with this child"), ("decline", "Decline the request")],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label="Note to the requester",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea,
+        help_text="Required when you decline",
+    )
+
+
+class ChildSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search children",
+        max_length=100,
+        required=False,
+        help_text="Name, date of birth (27/03/2015), NHS number or council case number",
+    )

@@ -45,3 +45,25 @@ class LoginRequiredMiddleware:
         if not request.user.is_authenticated and not request.path.startswith(PUBLIC_PREFIXES):
             return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+class DomainErrorMiddleware:
+    """The one mapping from domain errors to HTML responses (the API has casework/api_errors.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.shortcuts import render
+
+        from casework.access import NotAllowed
+        from casework.services import InvalidTransition
+
+        if isinstance(exception, InvalidTransition):
+            return render(request, "409.html", {"reason": str(exception)}, status=409)
+        if isinstance(exception, NotAllowed):
+            return render(request, "403.html", {"reason": str(exception)}, status=403)
+        return None

@@ -1,17 +1,54 @@
-"""People's pages for the core domain. Thin: parse input, check access, call a service, render."""
+"""People's pages for the core domain. Thin: parse input, check access, call a service, render.
+
+Records are fetched only through access.py (another agency's child is a 404); domain errors that
+escape a view (InvalidTransition → 409, NotAllowed → 403) are mapped in DomainErrorMiddleware.
+"""
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
-from casework import selectors
+from casework import access, selectors, services
+from casework.audit import record_child_view
+from casework.forms import (
+    AccessDecisionForm,
+    AccessRequestForm,
+    ChildForm,
+    ChildSearchForm,
+    EndInvolvementForm,
+    InvolvementForm,
+    ParentCarerForm,
+    add_service_errors,
+)
+from casework.models import AccessRequestStatus, Involvement, ParentCarer
+
+PAGE_SIZE = 25
+
+
+def _form_page(request, *, form, heading: str, back_url: str, submit_label: str, **extra):
+    """The shared one-column form or confirmation page (templates/casework/form_page.html)."""
+    context = {"form": form, "heading": heading, "back_url": back_url, "submit_label": submit_label, **extra}
+    return render(request, "casework/form_page.html", context)
 
 
 def home(request):
     """My work: what this person needs to do, by role. Later capabilities add their panels."""
-    return render(request, "casework/home.html", {"work": selectors.my_work(user=request.user)})
+    return render(
+        request,
+        "casework/home.html",
+        {
+            "work": selectors.my_work(user=request.user),
+            "can_register": access.can_edit_children(user=request.user),
+            "can_decide": access.can_decide_access_requests(user=request.user),
+        },
+    )
 
 
 def accessibility(request):
@@ -29,4 +66,290 @@ def not_found(request, exception=None):
 
 
 def child_list(request):
-    return render(request, "casework/child_list.html", {})
+    form = ChildSearchForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    children, search = selectors.child_search(user=request.user, query=query)
+    page = Paginator(children, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "casework/child_list.html",
+        {
+            "form": form,
+            "page": page,
+            "search": search,
+            "can_register": access.can_edit_children(user=request.user),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def child_register(request):
+    if not access.can_edit_children(user=request.user):
+        raise access.NotAllowed("Your role does not allow registering children")
+    form = ChildForm(request.POST or None, user=request.user)
+    duplicate_elsewhere = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            child = services.child_register(actor=request.user, fields=form.service_fields())
+        except services.DuplicateNHSNumber as exc:
+            duplicate_elsewhere = not exc.visible
+            add_service_errors(form, exc)
+            if exc.visible:
+                form.existing_child = exc.child
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{child.full_name} has been registered")
+            return redirect("children:detail", pk=child.pk)
+    return render(
+        request,
+        "casework/child_form.html",
+        {
+            "form": form,
+            "duplicate_elsewhere": duplicate_elsewhere,
+            "existing": getattr(form, "existing_child", None),
+        },
+    )
+
+
+def child_detail(request, pk):
+    child = selectors.child_detail(user=request.user, pk=pk)
+    record_child_view(user=request.user, child=child, channel="page", path=request.path)
+    show_history = access.can_read_history(user=request.user)
+    changes, views = selectors.child_history(child=child) if show_history else ([], [])
+    return render(
+        request,
+        "casework/child_detail.html",
+        {
+            "child": child,
+            "can_edit": access.can_edit_children(user=request.user),
+            "show_history": show_history,
+            "changes": changes,
+            "views": views,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def child_edit(request, pk):
+    child = access.get_child_for_user(user=request.user, pk=pk, need="change")
+    initial = {name: getattr(child, name) for name in services.CHILD_FIELDS}
+    initial["nhs_number"] = child.nhs_number_display
+    form = ChildForm(
+        request.POST or None, initial=initial, user=request.user, owning_agency_id=child.owning_agency_id
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.child_update(actor=request.user, child=child, fields=form.service_fields())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Changes saved")
+            return redirect("children:detail", pk=child.pk)
+    return render(request, "casework/child_form.html", {"form": form, "child": child})
+
+
+@require_http_methods(["GET", "POST"])
+def parent_carer_add(request, pk):
+    child = access.get_child_for_user(user=request.user, pk=pk, need="change")
+    form = ParentCarerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.parent_carer_add(actor=request.user, child=child, fields=form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Parent or carer added")
+            return redirect(reverse("children:detail", args=[child.pk]) + "#parents-carers")
+    return _form_page(
+        request,
+        form=form,
+        heading="Add a parent or carer",
+        caption=child.full_name,
+        back_url=reverse("children:detail", args=[child.pk]) + "#parents-carers",
+        submit_label="Add",
+    )
+
+
+def _parent_carer(request, pk, person_pk) -> tuple:
+    child = access.get_child_for_user(user=request.user, pk=pk, need="change")
+    try:
+        person = get_object_or_404(ParentCarer, pk=int(person_pk), child=child)
+    except ValueError:
+        raise Http404(access.NOT_FOUND_MESSAGE) from None
+    return child, person
+
+
+@require_http_methods(["GET", "POST"])
+def parent_carer_edit(request, pk, person_pk):
+    child, person = _parent_carer(request, pk, person_pk)
+    initial = {name: getattr(person, name) for name in services.PARENT_CARER_FIELDS}
+    form = ParentCarerForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.parent_carer_update(actor=request.user, person=person, fields=form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Parent or carer updated")
+            return redirect(reverse("children:detail", args=[child.pk]) + "#parents-carers")
+    return _form_page(
+        request,
+        form=form,
+        heading=f"Change {person.name}'s details",
+        caption=child.full_name,
+        back_url=reverse("children:detail", args=[child.pk]) + "#parents-carers",
+        submit_label="Save changes",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def parent_carer_remove(request, pk, person_pk):
+    child, person = _parent_carer(request, pk, person_pk)
+    if request.method == "POST":
+        services.parent_carer_remove(actor=request.user, person=person)
+        messages.success(request, f"{person.name} removed")
+        return redirect(reverse("children:detail", args=[child.pk]) + "#parents-carers")
+    return _form_page(
+        request,
+        form=None,
+        heading=f"Remove {person.name}?",
+        caption=child.full_name,
+        intro=[
+            f"{person.name} ({person.relationship}) will no longer be listed as a parent or carer. "
+            "The change is kept in the record's history."
+        ],
+        back_url=reverse("children:detail", args=[child.pk]) + "#parents-carers",
+        submit_label="Remove",
+        warning=True,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def involvement_add(request, pk):
+    child = access.get_child_for_user(user=request.user, pk=pk, need="change")
+    form = InvolvementForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            involvement = services.involvement_add(
+                actor=request.user,
+                child=child,
+                agency=form.cleaned_data["agency"],
+                role=form.cleaned_data["role"],
+                started_on=form.cleaned_data["started_on"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{involvement.agency.name} is now involved")
+            return redirect(reverse("children:detail", args=[child.pk]) + "#agencies")
+    return _form_page(
+        request,
+        form=form,
+        heading="Add an agency",
+        caption=child.full_name,
+        intro=["Everyone in the agency you add will be able to see this child's record."],
+        back_url=reverse("children:detail", args=[child.pk]) + "#agencies",
+        submit_label="Add agency",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def involvement_end(request, pk, involvement_pk):
+    child = access.get_child_for_user(user=request.user, pk=pk, need="change")
+    try:
+        involvement = get_object_or_404(
+            Involvement.objects.select_related("agency"), pk=int(involvement_pk), child=child
+        )
+    except ValueError:
+        raise Http404(access.NOT_FOUND_MESSAGE) from None
+    form = EndInvolvementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.involvement_end(
+                actor=request.user, involvement=involvement, ended_on=form.cleaned_data["ended_on"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{involvement.agency.name}'s involvement has ended")
+            if not access.children_visible_to(user=request.user).filter(pk=child.pk).exists():
+                return redirect("children:list")
+            return redirect(reverse("children:detail", args=[child.pk]) + "#agencies")
+    return _form_page(
+        request,
+        form=form,
+        heading=f"End {involvement.agency.name}'s involvement",
+        caption=child.full_name,
+        intro=[
+            "People in that agency will no longer see this child's record, unless they hold an individual grant."
+        ],
+        back_url=reverse("children:detail", args=[child.pk]) + "#agencies",
+        submit_label="End involvement",
+        warning=True,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def access_request_new(request):
+    if not access.can_edit_children(user=request.user):
+        raise access.NotAllowed("Your role does not allow requesting access to a child's record")
+    form = AccessRequestForm(
+        request.POST or None, initial={"nhs_number": request.GET.get("nhs_number", "")[:14]}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.access_request_create(
+                actor=request.user,
+                nhs_number=form.cleaned_data["nhs_number"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return render(request, "casework/access_request_sent.html")
+    return _form_page(
+        request,
+        form=form,
+        heading="Ask for access to a child's record",
+        intro=[
+            "The agency that holds the record will decide whether to involve your agency. "
+            "You will not see anything about the child unless they agree."
+        ],
+        back_url=reverse("children:list"),
+        submit_label="Send request",
+    )
+
+
+def access_request_list(request):
+    if not access.can_decide_access_requests(user=request.user):
+        raise access.NotAllowed("Only team and service managers decide access requests")
+    requests_ = (
+        access.access_requests_for_decision(user=request.user)
+        .select_related("child", "requested_by", "requesting_agency", "decided_by")
+        .order_by("status", "-created_at")
+    )
+    page = Paginator(requests_, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "casework/access_request_list.html", {"page": page})
+
+
+@require_http_methods(["GET", "POST"])
+def access_request_decide(request, request_pk):
+    found = access.get_access_request_for_decision(user=request.user, pk=request_pk)
+    form = AccessDecisionForm(request.POST or None)
+    if found.status != AccessRequestStatus.PENDING:
+        form = None
+    elif request.method == "POST" and form.is_valid():
+        decide = (
+            services.access_request_grant
+            if form.cleaned_data["decision"] == "grant"
+            else services.access_request_decline
+        )
+        try:
+            decide(actor=request.user, request=found, note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Decision recorded")
+            return redirect("children:access_requests")
+    return render(request, "casework/access_request_decide.html", {"form": form, "access_request": found})
