@@ -7,6 +7,7 @@ put back on the form next to the right field (`add_service_errors`), so nothing 
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
 
@@ -30,6 +31,21 @@ class GovUKFormRenderer(TemplatesSetting):
     """Renders every bound field through templates/govuk/field.html (label, hint, error, input)."""
 
     field_template_name = "govuk/field.html"
+
+
+class SignInForm(AuthenticationForm):
+    """Sign in with a work e-mail address, with GOV.UK error wording."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Enter a correct email address and password",
+        "inactive": "This account has been closed. Ask your system administrator",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].error_messages["required"] = "Enter your email address"
+        self.fields["password"].error_messages["required"] = "Enter your password"
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:

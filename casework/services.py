@@ -480,3 +480,14 @@ def user_create(
         changes={"email": [None, user.email], "agency": [None, agency.pk], "roles": [None, list(roles)]},
     )
     return user
+
+
+def record_admin_change(*, actor: User, obj: Any, before: Mapping[str, Any]) -> None:
+    """Audit a change a system administrator made to an agency, team or person in the admin."""
+    if before:
+        record_event(
+            actor=actor,
+            action=f"{obj._meta.model_name}.changed_in_admin",
+            obj=obj,
+            changes={name: [str(old), str(getattr(obj, name, ""))] for name, old in before.items()},
+        )
