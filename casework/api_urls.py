@@ -1,5 +1,18 @@
+"""The REST API under /api/. The schema and its documentation page are routed in casework/urls.py."""
+
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-router = DefaultRouter()
+from casework import api
 
-urlpatterns = router.urls
+router = DefaultRouter()
+router.register("agencies", api.AgencyViewSet, basename="agency")
+router.register("teams", api.TeamViewSet, basename="team")
+router.register("users", api.UserViewSet, basename="user")
+router.register("children", api.ChildViewSet, basename="child")
+
+urlpatterns = [
+    path("me/", api.MeView.as_view(), name="api-me"),
+    path("token/", api.ObtainTokenView.as_view(), name="api-token"),
+    *router.urls,
+]

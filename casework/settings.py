@@ -292,9 +292,10 @@ PROTECTIVE_MARKING = "OFFICIAL-SENSITIVE"
 
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first, so a bad token answers 401 with WWW-Authenticate rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -308,6 +309,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Agencies, teams, people and children, scoped to the caller's agency.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "StaffRoleEnum": "casework.models.Role",
+        "InvolvementRoleEnum": "casework.models.InvolvementRole",
+    },
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

@@ -1,0 +1,306 @@
+"""The REST API for the core domain. Thin, like the pages: parse input, check access, call a
+service, render.
+
+Every record comes from access.py (a child the caller cannot see answers 404 exactly like a missing
+one), every write goes through services.py, and domain errors become HTTP answers in one place
+(api_errors.py). Reading a child's record is logged, as it is on the page.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from casework import access, selectors, services
+from casework.audit import record_child_view
+from casework.models import Child
+from casework.serializers import (
+    AgencySerializer,
+    ChildSerializer,
+    ChildSummarySerializer,
+    ChildWriteSerializer,
+    TeamSerializer,
+    UserSerializer,
+)
+
+# --- Shapes of the error answers, for the schema -------------------------------------------------
+
+_ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
+
+
+def _field_errors(example_name: str, example: dict[str, list[str]]) -> OpenApiResponse:
+    return OpenApiResponse(
+        response={"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        description="The input was not accepted: a list of messages for each field that needs fixing "
+        "(`non_field_errors` for the request as a whole).",
+        examples=[OpenApiExample(example_name, value=example, response_only=True)],
+    )
+
+
+_FIELD_ERRORS = _field_errors(
+    "Invalid NHS number", {"nhs_number": ["Enter a valid NHS number: the check digit does not match"]}
+)
+_NOT_SIGNED_IN = OpenApiResponse(_ERROR, description="Not signed in (no session and no valid token).")
+_NOT_FOUND = OpenApiResponse(
+    _ERROR, description="No such record, or a record your agency cannot see: both answer the same."
+)
+_NOT_ALLOWED = OpenApiResponse(
+    _ERROR, description="You can see this record, but your role does not allow this change."
+)
+
+
+# Any text up to the next slash reaches the view, so an odd id ("1.5", "abc", "%00") answers the
+# same JSON 404 as a missing record rather than falling through to the HTML not-found page.
+ANY_ID = "[^/]+"
+
+
+# --- Organisations and people --------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List partner agencies", responses={200: AgencySerializer, 401: _NOT_SIGNED_IN}
+    ),
+    retrieve=extend_schema(
+        summary="One agency", responses={200: AgencySerializer, 401: _NOT_SIGNED_IN, 404: _NOT_FOUND}
+    ),
+)
+class AgencyViewSet(viewsets.ReadOnlyModelViewSet):
+    """The directory of partner organisations: councils, ICBs, NHS trusts."""
+
+    lookup_value_regex = ANY_ID
+    serializer_class = AgencySerializer
+
+    def get_queryset(self):
+        return access.agencies_visible_to(user=self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List teams", responses={200: TeamSerializer, 401: _NOT_SIGNED_IN}),
+    retrieve=extend_schema(
+        summary="One team", responses={200: TeamSerializer, 401: _NOT_SIGNED_IN, 404: _NOT_FOUND}
+    ),
+)
+class TeamViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ANY_ID
+    serializer_class = TeamSerializer
+
+    def get_queryset(self):
+        return access.teams_visible_to(user=self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List people in your agency", responses={200: UserSerializer, 401: _NOT_SIGNED_IN}
+    ),
+    retrieve=extend_schema(
+        summary="One person in your agency",
+        responses={200: UserSerializer, 401: _NOT_SIGNED_IN, 404: _NOT_FOUND},
+    ),
+)
+class UserViewSet(viewsets.ReadOnlyModelViewSet):
+    """People of the caller's own agency (other agencies' staff are reached through panels)."""
+
+    lookup_value_regex = ANY_ID
+    serializer_class = UserSerializer
+
+    def get_queryset(self):
+        return access.users_visible_to(user=self.request.user).prefetch_related("teams")
+
+
+class MeView(APIView):
+    @extend_schema(summary="Who you are signed in as", responses={200: UserSerializer, 401: _NOT_SIGNED_IN})
+    def get(self, request: Request) -> Response:
+        return Response(UserSerializer(request.user).data)
+
+
+# --- Children ------------------------------------------------------------------------------------
+
+
+class ChildQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+_SEARCH = OpenApiParameter(
+    "q",
+    str,
+    description="The same search box as the pages: an NHS number (spaces allowed), a date of birth "
+    "(31/12/2015 or 2015-12-31), a council case number, or the start of names.",
+)
+_WRITE_RESPONSES = {
+    400: _FIELD_ERRORS,
+    401: _NOT_SIGNED_IN,
+    403: _NOT_ALLOWED,
+    404: _NOT_FOUND,
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Find children your agency works with",
+        parameters=[_SEARCH],
+        responses={200: ChildSummarySerializer, 400: _FIELD_ERRORS, 401: _NOT_SIGNED_IN},
+    ),
+    retrieve=extend_schema(
+        summary="A child's record",
+        description="Every read is recorded in the child's access log.",
+        responses={200: ChildSerializer, 401: _NOT_SIGNED_IN, 404: _NOT_FOUND},
+    ),
+    create=extend_schema(
+        summary="Register a child",
+        description="Your agency becomes the lead agency. An NHS number already registered answers "
+        "400; if the child is in another agency nothing more about it is said.",
+        request=ChildWriteSerializer,
+        responses={201: ChildSerializer, 400: _FIELD_ERRORS, 401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED},
+    ),
+    update=extend_schema(
+        summary="Change a child's details (the required fields must be sent)",
+        request=ChildWriteSerializer,
+        responses={200: ChildSerializer, **_WRITE_RESPONSES},
+    ),
+    partial_update=extend_schema(
+        summary="Change some of a child's details",
+        request=ChildWriteSerializer,
+        responses={200: ChildSerializer, **_WRITE_RESPONSES},
+    ),
+)
+class ChildViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Children visible to the caller's agency. No DELETE: a child's record is never removed here."""
+
+    queryset = Child.objects.none()  # for the schema generator; get_queryset() is what runs
+    lookup_value_regex = ANY_ID
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return ChildSummarySerializer
+        if self.action in {"create", "update", "partial_update"}:
+            return ChildWriteSerializer
+        return ChildSerializer
+
+    def get_queryset(self):
+        if self.action == "list":
+            query = ChildQuerySerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            children, _search = selectors.child_search(
+                user=self.request.user, query=query.validated_data.get("q", "")
+            )
+            return children
+        return access.children_visible_to(user=self.request.user)
+
+    def get_object(self) -> Child:
+        need = "change" if self.action in {"update", "partial_update"} else "view"
+        return access.get_child_for_user(user=self.request.user, pk=self.kwargs.get("pk"), need=need)
+
+    def _record(self, child: Child, *, status_code: int = status.HTTP_200_OK) -> Response:
+        detail = selectors.child_detail(user=self.request.user, pk=child.pk)
+        return Response(
+            ChildSerializer(detail, context=self.get_serializer_context()).data, status=status_code
+        )
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        child = selectors.child_detail(user=request.user, pk=kwargs.get("pk"))
+        record_child_view(user=request.user, child=child, channel="api", path=request.path)
+        return Response(ChildSerializer(child, context=self.get_serializer_context()).data)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        # Say "not allowed" before judging the input: the answer should not depend on the body.
+        if not access.can_edit_children(user=request.user):
+            raise access.NotAllowed("Your role does not allow you to register a child")
+        serializer = ChildWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        child = services.child_register(actor=request.user, fields=serializer.validated_data)
+        return self._record(child, status_code=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        # Access first (404 for a child the caller cannot see, 403 for a read-only role), then input.
+        child = self.get_object()
+        serializer = ChildWriteSerializer(
+            data=request.data, partial=kwargs.get("partial", False), context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        child = services.child_update(actor=request.user, child=child, fields=serializer.validated_data)
+        return self._record(child)
+
+
+# --- Tokens --------------------------------------------------------------------------------------
+
+
+class CredentialsSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=254, help_text="Your work e-mail address")
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+
+
+_SIGN_IN_FAILED = "Unable to sign in with the e-mail address and password given"
+_LOCKED_OUT = "Too many failed attempts to sign in: try again later, or ask your system administrator"
+
+
+class ObtainTokenView(APIView):
+    """Swap an e-mail address and password for an API token.
+
+    Written here rather than DRF's obtain_auth_token, which under django-axes and our settings
+    (1) raises on a wrong password, so ATOMIC_REQUESTS rolls back axes's record of the failure and
+    the account never locks; (2) passes the e-mail as `username` only, so axes (which looks for
+    "email") records failures without a username. Here every attempt reaches axes with `request`,
+    and a locked-out account answers in JSON.
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Get an API token",
+        description="Send it afterwards as the header `Authorization: Token <key>`. "
+        "Repeated failures lock the account for a while.",
+        request=CredentialsSerializer,
+        responses={
+            200: TokenSerializer,
+            400: _field_errors("Wrong password", {"non_field_errors": [_SIGN_IN_FAILED]}),
+            403: OpenApiResponse(_ERROR, description="Locked out"),
+        },
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        # Failures are answered by returning a Response, never by raising: an exception makes DRF
+        # roll back the request's transaction (ATOMIC_REQUESTS), and with it axes's record of the
+        # failed attempt, so the account would never lock.
+        form = CredentialsSerializer(data=request.data)
+        if not form.is_valid():
+            return Response(form.errors, status=status.HTTP_400_BAD_REQUEST)
+        email = form.validated_data["username"].strip().lower()
+        # django-axes reads the username from the credentials under AXES_USERNAME_FORM_FIELD (by
+        # default the user model's USERNAME_FIELD, "email"), while ModelBackend takes `username`.
+        # Give it under both names, or failures are recorded without a username and the lock
+        # falls on the whole office's IP address. Passing DRF's request keeps axes's lockout flag
+        # on it, so we answer in JSON below rather than the middleware's HTML lockout page.
+        credentials = {"username": email, str(settings.AXES_USERNAME_FORM_FIELD): email}
+        user = authenticate(request=request, password=form.validated_data["password"], **credentials)
+        if getattr(request, "axes_locked_out", False):
+            return Response({"detail": _LOCKED_OUT}, status=status.HTTP_403_FORBIDDEN)
+        if user is None or not user.is_active:
+            return Response({"non_field_errors": [_SIGN_IN_FAILED]}, status=status.HTTP_400_BAD_REQUEST)
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
