@@ -213,6 +213,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # The sign-in form's field is "username" (it holds the e-mail); axes would otherwise look for "email".
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout do not restart the wait, so nobody can keep a colleague locked out.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0) or None
 AXES_VERBOSE = False

@@ -133,6 +133,8 @@ def child_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def child_edit(request, pk):
     child = access.get_child_for_user(user=request.user, pk=pk, need="change")
+    if request.method == "GET":
+        record_child_view(user=request.user, child=child, channel="page", path=request.path)
     initial = {name: getattr(child, name) for name in services.CHILD_FIELDS}
     initial["nhs_number"] = child.nhs_number_display
     form = ChildForm(

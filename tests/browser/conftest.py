@@ -1,0 +1,131 @@
+"""Browser test fixtures: Playwright (sync API) driving Debian's Chromium, and an axe-core check.
+
+Never downloads a browser: Chromium comes from Debian (scripts/system-deps.sh) and axe-core from
+npm (`npm ci`, which `make test` runs). A missing one fails the tests loudly rather than skipping.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API keeps an asyncio event loop running in the main thread for as long as it
+# is started, and Django refuses ORM calls from such a thread (SynchronousOnlyOperation). The
+# fixtures and factories here are plain synchronous code, so the check is a false alarm; tests only.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 10_000
+PASSWORD = "correct horse battery staple"  # noqa: S105 - tests.factories.UserFactory's password
+
+# WCAG 2.2 AA, as the accessibility statement promises.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/system-deps.sh", pytrace=False)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Makes a page in its own fresh context (own cookies). Keyword arguments go to new_context.
+
+    Contexts bypass our CSP by default, so that axe-core can be injected as an inline script;
+    pass bypass_csp=False to exercise the real policy.
+    """
+    contexts: list[BrowserContext] = []
+
+    def make(**options) -> Page:
+        options.setdefault("bypass_csp", True)
+        context = browser.new_context(**options)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page) -> Page:
+    return new_page()
+
+
+@functools.cache
+def _axe_source() -> str:
+    if not AXE_JS.exists():
+        pytest.fail(f"axe-core not found at {AXE_JS}: run `npm ci` (make test does)", pytrace=False)
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+def assert_accessible(page: Page) -> None:
+    """Fails on any serious or critical axe-core violation of WCAG 2.2 AA on the current page.
+
+    axe-core is injected as an inline script, so the page's context needs bypass_csp=True.
+    """
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=_axe_source())
+    violations = page.evaluate(
+        """async (tags) => {
+            const results = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            return results.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+                nodes: v.nodes.map((n) => ({target: n.target.join(' '), html: n.html,
+                                            summary: n.failureSummary})),
+            }));
+        }""",
+        AXE_TAGS,
+    )
+    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
+    if blocking:
+        lines = [f"axe-core found {len(blocking)} serious or critical violation(s) on {page.url}:"]
+        for v in blocking:
+            lines.append(f"- {v['id']} ({v['impact']}): {v['help']} <{v['helpUrl']}>")
+            for node in v["nodes"]:
+                lines.append(f"    {node['target']}: {node['html'][:200]}")
+                lines.append(f"      {(node['summary'] or '').replace(chr(10), ' / ')}")
+        pytest.fail("\n".join(lines), pytrace=False)
+
+
+@pytest.fixture
+def sign_in(live_server) -> Callable[..., None]:
+    """Signs in through the real form, as a person would, and waits for the next page."""
+
+    def do(page: Page, email: str, password: str = PASSWORD) -> None:
+        page.goto(f"{live_server.url}/sign-in/")
+        page.get_by_label("Email address").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+
+    return do
