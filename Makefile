@@ -16,7 +16,7 @@ run: $(VENV)/.runtime static/govuk/.built
 test: $(VENV)/.dev static/govuk/.built system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run
+	TESTING=1 $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 
 $(VENV)/bin/python:

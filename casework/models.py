@@ -6,11 +6,13 @@ Invariants live here (field validation, constraints); every write goes through s
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -54,6 +56,13 @@ class Agency(models.Model):
     @property
     def is_nhs(self) -> bool:
         return self.kind in NHS_KINDS
+
+    def clean(self) -> None:
+        self.ods_code = self.ods_code.strip().upper()
+        if self.is_nhs and not self.ods_code:
+            raise ValidationError({"ods_code": "Enter the ODS code: every NHS body has one, like QRL"})
+        if self.ods_code and not re.fullmatch(r"[A-Z0-9]{3,6}", self.ods_code):
+            raise ValidationError({"ods_code": "Enter an ODS code of 3 to 6 letters and numbers, like QRL"})
 
 
 class Team(models.Model):

@@ -80,3 +80,11 @@ def test_last_involvement_cannot_end(child, social_worker, hiow_icb, hampshire):
 def test_finance_role_cannot_register_children(council_finance):
     with pytest.raises(access.NotAllowed):
         services.child_register(actor=council_finance, fields=_fields())
+
+
+def test_nhs_bodies_need_an_ods_code(db):
+    with pytest.raises(ValidationError) as excinfo:
+        services.agency_create(actor=None, name="NHS Somewhere ICB", kind="icb")
+    assert "ods_code" in excinfo.value.message_dict
+    agency = services.agency_create(actor=None, name="NHS Somewhere ICB", kind="icb", ods_code=" qrl ")
+    assert agency.ods_code == "QRL"
