@@ -9,9 +9,7 @@ PORT ?= 8000
 .PHONY: run test lint format assets system-deps worker beat bench clean
 
 run: $(VENV)/.runtime static/govuk/.built
-	$(PY) manage.py migrate --no-input
-	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) scripts/run_local.py --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.dev static/govuk/.built system-deps
 	$(VENV)/bin/ruff check .

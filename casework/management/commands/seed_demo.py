@@ -7,6 +7,9 @@ from casework.demo import DEMO_PASSWORD, load_demo, sign_in_lines
 class Command(BaseCommand):
     help = "Load the demo partnerships, people and children (idempotent). Refused in production."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--site-url", default="http://127.0.0.1:8000", help="Where the site runs")
+
     def handle(self, *args, **options):
         if settings.PRODUCTION:
             raise CommandError("seed_demo refuses to run with production settings")
