@@ -4,12 +4,14 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from casework import api
+from referrals import api as referrals_api
 
 router = DefaultRouter()
 router.register("agencies", api.AgencyViewSet, basename="agency")
 router.register("teams", api.TeamViewSet, basename="team")
 router.register("users", api.UserViewSet, basename="user")
 router.register("children", api.ChildViewSet, basename="child")
+router.register("referrals", referrals_api.ReferralViewSet, basename="referral")
 
 urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),

@@ -126,7 +126,7 @@ def _nhs_number(rng: random.Random) -> str:  # synthetic 999-range numbers
 
 @transaction.atomic
 def load_demo(*, out=None) -> dict[str, int]:
-    created = {"agencies": 0, "teams": 0, "people": 0, "children": 0}
+    created = {"agencies": 0, "teams": 0, "people": 0, "children": 0, "panels": 0, "meetings": 0}
     agencies: dict[str, Agency] = {}
     for spec in AGENCIES:
         agency = Agency.objects.filter(name=spec.name).first()
@@ -173,6 +173,12 @@ def load_demo(*, out=None) -> dict[str, int]:
             created["people"] += 1
         people[(local, key)] = user
 
+    from panels.demo import load_panels
+
+    panels_made = load_panels(start=REFERENCE_DAY)
+    created["panels"] = panels_made["panels"]
+    created["meetings"] = panels_made["meetings"]
+
     for council, sen, icb in (("hants", "hants-sen", "hiow-icb"), ("leics", "leics-sen", "llr-icb")):
         created["children"] += _load_children(
             council=agencies[council],
@@ -182,6 +188,9 @@ def load_demo(*, out=None) -> dict[str, int]:
             team=teams[council][0],
             seed=council,
         )
+    from referrals.demo import load_referrals
+
+    created["referrals"] = load_referrals()
     return created
 
 

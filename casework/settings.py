@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "casework",
+    "panels",
+    "referrals",
 ]
 
 MIDDLEWARE = [
@@ -117,6 +119,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "casework.context_processors.service",
+                "referrals.context_processors.referrals",
             ],
         },
     },
@@ -290,6 +293,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Service ------------------------------------------------------------------------------------
 SERVICE_NAME = env_str("SERVICE_NAME", "Joint complex care casework")
+# The address people reach the service on, for links in e-mails.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Largest evidence upload, in megabytes.
+EVIDENCE_MAX_UPLOAD_MB = env_int("EVIDENCE_MAX_UPLOAD_MB", 20)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PROTECTIVE_MARKING = "OFFICIAL-SENSITIVE"
 
 # --- REST API -----------------------------------------------------------------------------------
@@ -315,6 +324,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StaffRoleEnum": "casework.models.Role",
         "InvolvementRoleEnum": "casework.models.InvolvementRole",
+        "ReferralStatusEnum": "referrals.models.Status",
+        "MeetingStatusEnum": "panels.models.MeetingStatus",
     },
     "COMPONENT_SPLIT_REQUEST": True,
 }

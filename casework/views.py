@@ -28,6 +28,7 @@ from casework.forms import (
     add_service_errors,
 )
 from casework.models import AccessRequestStatus, Involvement, ParentCarer
+from referrals import selectors as referral_selectors
 
 PAGE_SIZE = 25
 
@@ -126,6 +127,7 @@ def child_detail(request, pk):
             "show_history": show_history,
             "changes": changes,
             "views": views,
+            "referrals": referral_selectors.referral_list(user=request.user).filter(child=child),
         },
     )
 

@@ -99,3 +99,21 @@ class ChildFactory(factory.django.DjangoModelFactory):
             Involvement.objects.create(
                 child=obj, agency=agency, role=InvolvementRole.OTHER, added_by=obj.created_by
             )
+
+
+class PanelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "panels.Panel"
+
+    name = factory.Sequence(lambda n: f"Joint Solutions Panel {n}")
+    kind = "jsp"
+    host_agency = factory.SubFactory(AgencyFactory)
+    partnership = factory.SelfAttribute("host_agency.partnership")
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "panels.Meeting"
+
+    panel = factory.SubFactory(PanelFactory)
+    date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=28))

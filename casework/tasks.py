@@ -1,0 +1,29 @@
+"""Celery adapters: take ids, re-fetch, return quietly if the row is gone, call one idempotent step."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+
+from casework.models import Notification
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5, acks_late=True)
+def send_notification_email(notification_id: int) -> None:
+    """E-mail one notice, once: the row is claimed before sending (emailed_at set atomically)."""
+    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
+    )
+    if claimed != 1:
+        return
+    notice = Notification.objects.select_related("user").get(pk=notification_id)
+    link = f"{settings.SITE_URL.rstrip('/')}{notice.url}" if notice.url else settings.SITE_URL
+    body = f"{notice.body}\n\n{link}\n\nSign in to see the details.\n".lstrip()
+    try:
+        send_mail(notice.subject, body, None, [notice.user.email])
+    except Exception:
+        # Give the claim back so a retry can send it.
+        Notification.objects.filter(pk=notification_id).update(emailed_at=None)
+        raise

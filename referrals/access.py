@@ -1,0 +1,94 @@
+"""Who may see or act on referrals and their evidence. The one place these rules live.
+
+A referral belongs to a child: it is visible to users who may see the child (casework/access.py).
+It is changed by child editors of the referring agency while it is editable; signed by team and
+service managers of the referring agency who did not write it. Missing and forbidden look the
+same (Http404).
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from casework.access import CHILD_EDITORS, NOT_FOUND_MESSAGE, NotAllowed, children_visible_to
+from casework.models import Role, User
+from referrals.models import Evidence, Referral
+
+# seeds 002: "all referrals must be approved by a service manager or panel member".
+SERVICE_MANAGER_SIGNERS = (Role.SERVICE_MANAGER, Role.PANEL_MEMBER)
+TEAM_MANAGER_SIGNERS = (Role.TEAM_MANAGER,)
+
+
+def _to_pk(pk: object) -> int:
+    try:
+        value = int(str(pk))
+    except (TypeError, ValueError):
+        raise Http404(NOT_FOUND_MESSAGE) from None
+    if not 0 < value < 2**63:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return value
+
+
+def referrals_visible_to(*, user: User | None) -> QuerySet[Referral]:
+    return Referral.objects.filter(child__in=children_visible_to(user=user))
+
+
+def get_referral_for_user(*, user: User, pk: object, need: str = "view") -> Referral:
+    """The referral if the user may `need` ("view" or "edit") it; Http404 when they may not see it."""
+    referral = (
+        referrals_visible_to(user=user)
+        .select_related("child", "panel", "meeting", "referrer", "referrer_agency", "review_of")
+        .filter(pk=_to_pk(pk))
+        .first()
+    )
+    if referral is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    if need == "edit" and not can_edit(user=user, referral=referral):
+        raise NotAllowed("Only the referring team can change this referral")
+    return referral
+
+
+def can_create(*, user: User) -> bool:
+    return bool(user.is_active and user.agency_id and user.has_role(*CHILD_EDITORS))
+
+
+def can_edit(*, user: User, referral: Referral) -> bool:
+    return can_create(user=user) and user.agency_id == referral.referrer_agency_id
+
+
+def can_sign(*, user: User, referral: Referral, stage: str) -> bool:
+    """Managers of the referring agency sign; nobody signs a referral they wrote."""
+    roles = TEAM_MANAGER_SIGNERS if stage == "team_manager" else SERVICE_MANAGER_SIGNERS
+    return bool(
+        user.is_active
+        and user.agency_id == referral.referrer_agency_id
+        and user.has_role(*roles)
+        and user.pk not in {referral.referrer_id, referral.created_by_id}
+    )
+
+
+def can_chair(*, user: User, panel) -> bool:
+    """A panel chair of the panel's partnership (the panels issue narrows this to the panel's own
+    chair and vice-chair through membership)."""
+    return bool(
+        user.is_active
+        and user.has_role(Role.PANEL_CHAIR)
+        and user.agency_id
+        and user.agency.partnership == panel.partnership
+    )
+
+
+def signing_stage(referral: Referral) -> str | None:
+    """Which signature the referral is waiting for, if any."""
+    return {"awaiting_team_manager": "team_manager", "awaiting_service_manager": "service_manager"}.get(
+        referral.status
+    )
+
+
+def get_evidence_for_user(*, user: User, referral_pk: object, pk: object) -> Evidence:
+    referral = get_referral_for_user(user=user, pk=referral_pk)
+    evidence = Evidence.objects.filter(referral=referral, pk=_to_pk(pk), removed_at__isnull=True).first()
+    if evidence is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return evidence

@@ -1,0 +1,500 @@
+"""The REST API for referrals: the same operations as the pages, through the same services and
+access checks. Thin: parse input, check access, call a service, render.
+
+Every referral comes from referrals/access.py (one the caller cannot see answers 404 exactly like
+a missing one, for every endpoint and action). Access is checked before the body is read, so a
+role that may not write is told 403 whatever it sent. Domain errors become HTTP answers in
+casework/api_errors.py: ValidationError → 400 with field messages (completeness problems keyed by
+section), NotAllowed → 403, InvalidTransition → 409. Each write answers with the referral's whole
+record, so a client sees the new status, signatures and what is still missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed
+from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, ANY_ID, _field_errors
+from casework.audit import record_child_view
+from referrals import access, selectors, services
+from referrals.evidence import open_stored
+from referrals.models import Evidence, Option, Referral, SignOffStage
+from referrals.serializers import (
+    WRITABLE_SECTIONS,
+    CloseSerializer,
+    EvidenceUploadSerializer,
+    OptionWriteSerializer,
+    ReferralCreateSerializer,
+    ReferralListQuerySerializer,
+    ReferralSectionSerializer,
+    ReferralSerializer,
+    ReferralSummarySerializer,
+    ReturnSerializer,
+    SignSerializer,
+    SubmitSerializer,
+    WithdrawSerializer,
+)
+
+# --- Shapes of the answers, for the schema --------------------------------------------------------
+
+_FIELD_ERRORS = _field_errors(
+    "Split does not add up", {"shares": ["The percentages add up to 90%, not 100%"]}
+)
+_INCOMPLETE = _field_errors(
+    "Sections missing",
+    {
+        "needs": ["Complete section 1. Assessed needs"],
+        "options": ["Add at least one option with its cost"],
+        "evidence": ["Attach at least one piece of evidence"],
+    },
+)
+_CONFLICT = OpenApiResponse(
+    _ERROR,
+    description="The referral's status does not allow this now (for example it has already been "
+    "signed, or someone else moved it on first).",
+)
+_ERRORS = {401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED, 404: _NOT_FOUND}
+_WRITE = {400: _FIELD_ERRORS, **_ERRORS, 409: _CONFLICT}
+_DELETED = OpenApiResponse(description="Removed")
+
+_SECTION_LIST = "; ".join(f"`{key}`: {', '.join(fields)}" for key, fields in WRITABLE_SECTIONS.items())
+_SECTION = OpenApiParameter(
+    "section",
+    str,
+    OpenApiParameter.PATH,
+    enum=list(WRITABLE_SECTIONS),
+    description="Which part of the form: the task list's sections, or `details` (pathway, type, urgency).",
+)
+_OPTION_ID = OpenApiParameter("option_id", int, OpenApiParameter.PATH, description="The option's id")
+_EVIDENCE_ID = OpenApiParameter("evidence_id", int, OpenApiParameter.PATH, description="The document's id")
+
+
+def _int_id(value: object) -> int:
+    """An id from the URL, or the same 404 as a missing record."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        raise Http404(NOT_FOUND_MESSAGE) from None
+    if not 0 < number < 2**63:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return number
+
+
+class _AnyAccept(DefaultContentNegotiation):
+    """A download is the file whatever the client says it accepts; errors are still JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List referrals you can see",
+        description="Referrals for the children your agency works with, most recently changed first. "
+        "A filter value that is not on offer (an unknown status, a panel you cannot see) is a 400.",
+        parameters=[ReferralListQuerySerializer],
+        responses={
+            200: ReferralSummarySerializer,
+            400: _field_errors("Unknown status", {"status": ['"lost" is not a valid choice.']}),
+            401: _NOT_SIGNED_IN,
+        },
+    ),
+    retrieve=extend_schema(
+        summary="A referral's whole record",
+        description="The form's sections, options with each agency's weekly and annual cost, evidence "
+        "(with download links), sign-offs, status history and what still stops it being sent for "
+        "sign-off. Every read is recorded in the child's access log.",
+        responses={200: ReferralSerializer, **_ERRORS},
+    ),
+    create=extend_schema(
+        summary="Start a referral",
+        description="A draft for a child your agency works with, to a panel of your partnership. "
+        "A child or panel you cannot see answers 400 as if it did not exist.",
+        request=ReferralCreateSerializer,
+        responses={
+            201: ReferralSerializer,
+            400: _field_errors(
+                "Child not found", {"child": ["No child with id 42 was found among those you can see"]}
+            ),
+            401: _NOT_SIGNED_IN,
+            403: _NOT_ALLOWED,
+        },
+    ),
+)
+class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Referrals to joint panels. No DELETE: a referral is withdrawn, never removed."""
+
+    queryset = Referral.objects.none()  # for the schema generator; get_queryset() is what runs
+    lookup_value_regex = ANY_ID
+
+    def get_serializer_class(self):
+        return ReferralSummarySerializer if self.action == "list" else ReferralSerializer
+
+    def get_queryset(self):
+        if self.action != "list":
+            return access.referrals_visible_to(user=self.request.user)
+        query = ReferralListQuerySerializer(
+            data=self.request.query_params, context=self.get_serializer_context()
+        )
+        query.is_valid(raise_exception=True)
+        wanted = query.validated_data
+        panel = wanted.get("panel")
+        filters = selectors.ReferralFilters(
+            status=wanted.get("status", ""),
+            panel=panel.pk if panel is not None else None,
+            pathway=wanted.get("pathway", ""),
+            urgency=wanted.get("urgency", ""),
+        )
+        user = self.request.user
+        if wanted["mine"]:
+            referrals = selectors.my_referrals(user=user, filters=filters)
+        else:
+            referrals = selectors.referral_list(user=user, filters=filters)
+        if wanted["awaiting_my_sign_off"]:
+            referrals = referrals.filter(pk__in=selectors.awaiting_my_sign_off(user=user).values("pk"))
+        return referrals
+
+    # --- Helpers ---------------------------------------------------------------------------------
+
+    def _referral(self, *, need: str = "view") -> Referral:
+        return access.get_referral_for_user(user=self.request.user, pk=self.kwargs.get("pk"), need=need)
+
+    def _option(self, referral: Referral) -> Option:
+        option = Option.objects.filter(referral=referral, pk=_int_id(self.kwargs.get("option_id"))).first()
+        if option is None:
+            raise Http404(NOT_FOUND_MESSAGE)
+        option.referral = referral
+        return option
+
+    def _evidence(self) -> Evidence:
+        return access.get_evidence_for_user(
+            user=self.request.user, referral_pk=self.kwargs.get("pk"), pk=self.kwargs.get("evidence_id")
+        )
+
+    def _parse(self, serializer_class, **kwargs):
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context(), **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return serializer
+
+    def _record(self, referral: Referral, *, status_code: int = status.HTTP_200_OK) -> Response:
+        detail = selectors.referral_detail(user=self.request.user, pk=referral.pk)
+        return Response(
+            ReferralSerializer(detail, context=self.get_serializer_context()).data, status=status_code
+        )
+
+    def _require_signer(self, referral: Referral) -> None:
+        # Told before the body is read, so the answer does not depend on what was sent. Which stage
+        # is due (and so exactly who may sign now) is the service's to say.
+        user = self.request.user
+        if not any(
+            access.can_sign(user=user, referral=referral, stage=stage) for stage in SignOffStage.values
+        ):
+            raise NotAllowed("Your role does not allow you to sign or return this referral")
+
+    # --- The record ------------------------------------------------------------------------------
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        referral = selectors.referral_detail(user=request.user, pk=kwargs.get("pk"))
+        record_child_view(user=request.user, child=referral.child, channel="api", path=request.path)
+        return Response(ReferralSerializer(referral, context=self.get_serializer_context()).data)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        if not access.can_create(user=request.user):
+            raise NotAllowed("Your role does not allow writing referrals")
+        data = self._parse(ReferralCreateSerializer).validated_data
+        referral = services.referral_create(actor=request.user, **data)
+        return self._record(referral, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change one section of the form",
+        description="Send only the fields of the section in the URL; any other field is a 400. A draft "
+        "may be incomplete. Changing a signed referral withdraws its signatures and returns it to "
+        f"draft. The sections and their fields: {_SECTION_LIST}.",
+        parameters=[_SECTION],
+        request=ReferralSectionSerializer,
+        responses={
+            200: ReferralSerializer,
+            400: _field_errors(
+                "Not in this section", {"child_voice": ["Not part of section needs: send assessed_needs"]}
+            ),
+            **_ERRORS,
+            409: _CONFLICT,
+        },
+    )
+    @action(detail=True, methods=["patch"], url_path=r"sections/(?P<section>[^/]+)", url_name="section")
+    def section(self, request: Request, pk: str, section: str) -> Response:
+        referral = self._referral(need="edit")
+        fields = WRITABLE_SECTIONS.get(section)
+        if fields is None:
+            raise ValidationError({"section": [f"Choose one of: {', '.join(WRITABLE_SECTIONS)}"]})
+        if isinstance(request.data, Mapping):
+            unknown = sorted(set(request.data) - set(fields))
+            if unknown:
+                message = f"Not part of section {section}: send {', '.join(fields)}"
+                raise ValidationError({name: [message] for name in unknown})
+        serializer = ReferralSectionSerializer(
+            data=request.data,
+            partial=True,
+            context={**self.get_serializer_context(), "referral": referral},
+        )
+        serializer.is_valid(raise_exception=True)
+        referral = services.referral_update_section(
+            actor=request.user, referral=referral, section=section, fields=serializer.validated_data
+        )
+        return self._record(referral)
+
+    # --- Options and costs -----------------------------------------------------------------------
+
+    @extend_schema(
+        summary="Add an option with its cost and proposed split",
+        description='Money is a string of pounds and pence (`"1234.56"`). The shares must account '
+        "for the whole cost: percentages adding up to 100, or amounts adding up to the cost.",
+        request=OptionWriteSerializer,
+        responses={201: ReferralSerializer, **_WRITE},
+        examples=[
+            OpenApiExample(
+                "Half each",
+                request_only=True,
+                value={
+                    "description": "Residential short breaks",
+                    "cost": "1234.56",
+                    "period": "weekly",
+                    "shares": [
+                        {"agency": 1, "basis": "percentage", "value": "50.00"},
+                        {"agency": 2, "basis": "percentage", "value": "50.00"},
+                    ],
+                },
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="options", url_name="options")
+    def add_option(self, request: Request, pk: str) -> Response:
+        referral = self._referral(need="edit")
+        form = self._parse(OptionWriteSerializer)
+        services.option_save(
+            actor=request.user, referral=referral, fields=form.option_fields(), shares=form.share_tuples()
+        )
+        return self._record(referral, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["PUT"],
+        summary="Replace an option and its split",
+        description="Send the whole option again; optional fields left out are cleared. The same rules "
+        "as adding one. Changing a signed referral withdraws its signatures.",
+        parameters=[_OPTION_ID],
+        request=OptionWriteSerializer,
+        responses={200: ReferralSerializer, **_WRITE},
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        summary="Remove an option",
+        description="If it was the recommended option and one other is left, that one becomes recommended.",
+        parameters=[_OPTION_ID],
+        request=None,
+        responses={204: _DELETED, **_ERRORS, 409: _CONFLICT},
+    )
+    @action(
+        detail=True, methods=["put", "delete"], url_path=r"options/(?P<option_id>[^/]+)", url_name="option"
+    )
+    def option(self, request: Request, pk: str, option_id: str) -> Response:
+        referral = self._referral(need="edit")
+        option = self._option(referral)
+        if request.method == "DELETE":
+            services.option_remove(actor=request.user, option=option)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        form = self._parse(OptionWriteSerializer)
+        services.option_save(
+            actor=request.user,
+            referral=referral,
+            option=option,
+            fields=form.option_fields(),
+            shares=form.share_tuples(),
+        )
+        return self._record(referral)
+
+    @extend_schema(
+        summary="Make this the recommended option",
+        description="Exactly one option is recommended; the one recommended before is no longer.",
+        parameters=[_OPTION_ID],
+        request=None,
+        responses={200: ReferralSerializer, **_ERRORS, 409: _CONFLICT},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"options/(?P<option_id>[^/]+)/recommend",
+        url_name="option-recommend",
+    )
+    def recommend_option(self, request: Request, pk: str, option_id: str) -> Response:
+        referral = self._referral(need="edit")
+        services.option_recommend(actor=request.user, option=self._option(referral))
+        return self._record(referral)
+
+    # --- Evidence --------------------------------------------------------------------------------
+
+    @extend_schema(
+        summary="Attach a document",
+        description="Send `multipart/form-data` with `file` and an optional `title`. The file is checked "
+        "by its content, not its name: a PDF, Word document, PNG or JPEG, within the size limit.",
+        request={"multipart/form-data": EvidenceUploadSerializer},
+        responses={
+            201: ReferralSerializer,
+            400: _field_errors("Empty file", {"file": ["The selected file is empty"]}),
+            **_ERRORS,
+            409: _CONFLICT,
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="evidence",
+        url_name="evidence",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def add_evidence(self, request: Request, pk: str) -> Response:
+        referral = self._referral(need="edit")
+        data = self._parse(EvidenceUploadSerializer).validated_data
+        services.evidence_add(actor=request.user, referral=referral, upload=data["file"], title=data["title"])
+        return self._record(referral, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Take a document off the referral",
+        description="The file is kept for the audit trail; it is no longer part of the referral.",
+        parameters=[_EVIDENCE_ID],
+        request=None,
+        responses={204: _DELETED, **_ERRORS, 409: _CONFLICT},
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"evidence/(?P<evidence_id>[^/]+)",
+        url_name="evidence-item",
+    )
+    def remove_evidence(self, request: Request, pk: str, evidence_id: str) -> Response:
+        services.evidence_remove(actor=request.user, evidence=self._evidence())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Download a document",
+        description="The file as it was uploaded. Every download is recorded in the audit trail.",
+        parameters=[_EVIDENCE_ID],
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, with its own content type"
+            ),
+            401: _NOT_SIGNED_IN,
+            404: _NOT_FOUND,
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"evidence/(?P<evidence_id>[^/]+)/download",
+        url_name="evidence-download",
+        content_negotiation_class=_AnyAccept,
+    )
+    def download_evidence(self, request: Request, pk: str, evidence_id: str) -> FileResponse:
+        evidence = self._evidence()
+        file = open_stored(evidence)
+        services.evidence_record_download(actor=request.user, evidence=evidence)
+        return FileResponse(
+            file, as_attachment=True, filename=evidence.original_name, content_type=evidence.content_type
+        )
+
+    # --- Sign-off and status ---------------------------------------------------------------------
+
+    @extend_schema(
+        summary="Send for sign-off",
+        description="To the team manager, once every section is complete, with at least one option "
+        "and one document. Otherwise a 400 lists what is missing, keyed by section.",
+        request=None,
+        responses={200: ReferralSerializer, 400: _INCOMPLETE, **_ERRORS, 409: _CONFLICT},
+    )
+    @action(detail=True, methods=["post"], url_path="send-for-sign-off", url_name="send-for-sign-off")
+    def send_for_sign_off(self, request: Request, pk: str) -> Response:
+        referral = self._referral(need="edit")
+        return self._record(services.referral_send_for_sign_off(actor=request.user, referral=referral))
+
+    @extend_schema(
+        summary="Sign the referral",
+        description="The team manager signs first, then a service manager or panel member; nobody signs "
+        "a referral they wrote. A signature covers the exact content: a later change withdraws it.",
+        request=SignSerializer,
+        responses={200: ReferralSerializer, **_WRITE},
+    )
+    @action(detail=True, methods=["post"], url_path="sign", url_name="sign")
+    def sign(self, request: Request, pk: str) -> Response:
+        referral = self._referral()
+        self._require_signer(referral)
+        comments = self._parse(SignSerializer).validated_data["comments"]
+        return self._record(services.referral_sign(actor=request.user, referral=referral, comments=comments))
+
+    @extend_schema(
+        summary="Return the referral to the referrer",
+        description="Instead of signing: say what needs to change. Earlier signatures no longer stand.",
+        request=ReturnSerializer,
+        responses={200: ReferralSerializer, **_WRITE},
+    )
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    def return_to_referrer(self, request: Request, pk: str) -> Response:
+        referral = self._referral()
+        self._require_signer(referral)
+        comments = self._parse(ReturnSerializer).validated_data["comments"]
+        return self._record(
+            services.referral_return(actor=request.user, referral=referral, comments=comments)
+        )
+
+    @extend_schema(
+        summary="Submit to a panel meeting",
+        description="Once both signatures stand on the current content. After the meeting's papers "
+        "deadline it goes in as a late paper, for the chair to accept or move.",
+        request=SubmitSerializer,
+        responses={200: ReferralSerializer, **_WRITE},
+    )
+    @action(detail=True, methods=["post"], url_path="submit", url_name="submit")
+    def submit(self, request: Request, pk: str) -> Response:
+        referral = self._referral(need="edit")
+        meeting = self._parse(SubmitSerializer).validated_data["meeting"]
+        return self._record(services.referral_submit(actor=request.user, referral=referral, meeting=meeting))
+
+    @extend_schema(
+        summary="Withdraw the referral",
+        description="At any point before the panel decides, with the reason. A withdrawn referral is final.",
+        request=WithdrawSerializer,
+        responses={200: ReferralSerializer, **_WRITE},
+    )
+    @action(detail=True, methods=["post"], url_path="withdraw", url_name="withdraw")
+    def withdraw(self, request: Request, pk: str) -> Response:
+        referral = self._referral(need="edit")
+        reason = self._parse(WithdrawSerializer).validated_data["reason"]
+        return self._record(services.referral_withdraw(actor=request.user, referral=referral, reason=reason))
+
+    @extend_schema(
+        summary="Close a decided referral",
+        description="Once the child has accessed suitable provision, or no longer needs the panel. "
+        "The referring team or the panel's chair.",
+        request=CloseSerializer,
+        responses={200: ReferralSerializer, **_WRITE},
+    )
+    @action(detail=True, methods=["post"], url_path="close", url_name="close")
+    def close(self, request: Request, pk: str) -> Response:
+        referral = self._referral()
+        reason = self._parse(CloseSerializer).validated_data["reason"]
+        return self._record(services.referral_close(actor=request.user, referral=referral, reason=reason))

@@ -1,0 +1,142 @@
+"""Demo referrals in each stage of sign-off for Hampshire children (idempotent, synthetic).
+
+Each demo referral is written, signed and submitted through the same services people use, so the
+audit trail, timeline and notices look real.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from casework.models import Agency, Child, User
+from panels.models import Meeting, MeetingStatus, Panel
+from referrals import services
+from referrals.models import Referral
+
+SECTIONS = {
+    "referrer": {"referrer_relationship": "Allocated social worker since 2024"},
+    "needs": {
+        "assessed_needs": "Autistic, with a learning disability and high anxiety. Needs two-to-one support "
+        "in the community and a predictable routine; night-time waking most nights."
+    },
+    "support": {
+        "current_support": "CAMHS learning disability team fortnightly; short breaks one night a week."
+    },
+    "iro": {"iro_comments": "The IRO supports the plan and asks for a review in three months."},
+    "permanency": {"permanency_plan": "To remain living at home with a package of support."},
+    "education": {
+        "education_change": False,
+        "education_current_school": "Oakwood Special School",
+        "education_school_type": "special",
+    },
+    "elsewhere": {"considered_elsewhere": "Short breaks panel (August): increased to one night a week."},
+    "child_voice": {"child_voice": "Wants to stay at home with mum and keep going to Oakwood."},
+    "parents_voice": {"parents_voice": "Mother is exhausted and asks for overnight support."},
+    "reason": {
+        "reason_for_referral": "The placement at home is at risk of breaking down without joint support.",
+        "summary_of_circumstances": "Three crisis calls in October; police attended once.",
+    },
+}
+
+
+def _evidence_pdf() -> bytes:
+    from weasyprint import HTML
+
+    return HTML(
+        string="<h1>Assessment summary</h1><p>Synthetic demonstration document. OFFICIAL-SENSITIVE.</p>"
+    ).write_pdf()
+
+
+def _complete(referral: Referral, actor: User, council: Agency, icb: Agency, pdf: bytes) -> Referral:
+    for section, fields in SECTIONS.items():
+        referral = services.referral_update_section(
+            actor=actor, referral=referral, section=section, fields=fields
+        )
+    services.option_save(
+        actor=actor,
+        referral=referral,
+        fields={
+            "description": "Overnight support at home, four nights a week",
+            "provider": "Solent Care at Home Ltd",
+            "cost": Decimal("1486.40"),
+            "period": "weekly",
+            "benefits": "Keeps the child at home and at school.",
+            "risks": "Recruitment of staff with autism training.",
+        },
+        shares=[(council, "percentage", Decimal("50")), (icb, "percentage", Decimal("50"))],
+    )
+    services.option_save(
+        actor=actor,
+        referral=referral,
+        fields={
+            "description": "Residential short-break placement, 52 weeks",
+            "provider": "Meadow House",
+            "cost": Decimal("6200.00"),
+            "period": "weekly",
+        },
+        shares=[(council, "amount", Decimal("3100.00")), (icb, "amount", Decimal("3100.00"))],
+    )
+    services.evidence_add(
+        actor=actor,
+        referral=referral,
+        upload=SimpleUploadedFile("assessment-summary.pdf", pdf, "application/pdf"),
+        title="Child and family assessment (summary)",
+    )
+    return referral
+
+
+def load_referrals() -> int:
+    council = Agency.objects.filter(name="Hampshire County Council Children's Services").first()
+    icb = Agency.objects.filter(name="NHS Hampshire and Isle of Wight ICB").first()
+    panel = Panel.objects.filter(name="Hampshire Integrated Resource Allocation Panel").first()
+    if council is None or icb is None or panel is None:
+        return 0
+    people = {u.email.split("@")[0]: u for u in User.objects.filter(agency=council)}
+    worker, manager, service_manager = (
+        people["social.worker"],
+        people["team.manager"],
+        people["service.manager"],
+    )
+    children = list(
+        Child.objects.filter(owning_agency=council).order_by("family_name", "given_name", "id")[:5]
+    )
+    if len(children) < 5 or Referral.objects.filter(child__in=children).exists():
+        return 0
+    pdf = _evidence_pdf()
+    # 0: a draft; 1: waiting for the team manager; 2: waiting for the service manager (emergency);
+    # 3: ready to submit; 4: submitted to the next meeting.
+    made = 0
+    for stage, child in enumerate(children):
+        urgency = "emergency" if stage == 2 else "routine"
+        referral = services.referral_create(
+            actor=worker, child=child, panel=panel, pathway="joint_package", urgency=urgency
+        )
+        made += 1
+        if stage == 0:
+            services.referral_update_section(
+                actor=worker, referral=referral, section="needs", fields=SECTIONS["needs"]
+            )
+            continue
+        referral = _complete(referral, worker, council, icb, pdf)
+        referral = services.referral_send_for_sign_off(actor=worker, referral=referral)
+        if stage == 1:
+            continue
+        referral = services.referral_sign(actor=manager, referral=referral, comments="Agreed.")
+        if stage == 2:
+            continue
+        referral = services.referral_sign(
+            actor=service_manager, referral=referral, comments="Approved for panel."
+        )
+        if stage == 3:
+            continue
+        meeting = (
+            Meeting.objects.filter(panel=panel, status=MeetingStatus.SCHEDULED, date__gt=timezone.localdate())
+            .order_by("date")
+            .first()
+        )
+        if meeting is not None:
+            services.referral_submit(actor=worker, referral=referral, meeting=meeting)
+    return made

@@ -1,0 +1,113 @@
+"""Reads for referral pages and the API, with their query shapes. Always scoped through access.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
+
+from casework.models import Role, User
+from referrals import access
+from referrals.models import Evidence, Option, OptionShare, Referral, SignOff, Status, StatusChange, Urgency
+
+LIST_RELATED = ("child", "panel", "meeting", "referrer", "referrer_agency")
+
+
+@dataclass(frozen=True)
+class ReferralFilters:
+    status: str = ""
+    panel: int | None = None
+    pathway: str = ""
+    urgency: str = ""
+
+
+def _filtered(referrals: QuerySet[Referral], filters: ReferralFilters) -> QuerySet[Referral]:
+    if filters.status:
+        referrals = referrals.filter(status=filters.status)
+    if filters.panel:
+        referrals = referrals.filter(panel_id=filters.panel)
+    if filters.pathway:
+        referrals = referrals.filter(pathway=filters.pathway)
+    if filters.urgency:
+        referrals = referrals.filter(urgency=filters.urgency)
+    return referrals
+
+
+def referral_list(*, user: User, filters: ReferralFilters | None = None) -> QuerySet[Referral]:
+    """Every referral the user may see, newest change first, filterable (each filter is indexed)."""
+    return (
+        _filtered(access.referrals_visible_to(user=user), filters or ReferralFilters())
+        .select_related(*LIST_RELATED)
+        .order_by("-updated_at", "-id")
+    )
+
+
+def my_referrals(*, user: User, filters: ReferralFilters | None = None) -> QuerySet[Referral]:
+    return referral_list(user=user, filters=filters).filter(referrer=user)
+
+
+def awaiting_my_sign_off(*, user: User) -> QuerySet[Referral]:
+    """Referrals of the user's agency waiting for a signature the user may give (not their own)."""
+    if not user.is_authenticated or not user.agency_id:
+        return Referral.objects.none()
+    stages = Q(pk__in=[])
+    if user.has_role(*access.TEAM_MANAGER_SIGNERS):
+        stages |= Q(status=Status.AWAITING_TEAM_MANAGER)
+    if user.has_role(*access.SERVICE_MANAGER_SIGNERS):
+        stages |= Q(status=Status.AWAITING_SERVICE_MANAGER)
+    return (
+        access.referrals_visible_to(user=user)
+        .filter(stages, referrer_agency_id=user.agency_id)
+        .exclude(referrer=user)
+        .exclude(created_by=user)
+        .select_related(*LIST_RELATED)
+        .order_by("updated_at", "id")
+    )
+
+
+def awaiting_my_sign_off_count(*, user: User) -> int:
+    return awaiting_my_sign_off(user=user).count()
+
+
+def submitted_for_meeting(*, user: User, meeting_id: int) -> QuerySet[Referral]:
+    """A meeting's submitted referrals (panel administrators and chairs), emergencies first."""
+    return (
+        access.referrals_visible_to(user=user)
+        .filter(meeting_id=meeting_id, status__in=[Status.SUBMITTED, Status.ON_AGENDA])
+        .select_related(*LIST_RELATED)
+        .annotate(
+            urgency_rank=Case(
+                When(urgency=Urgency.EMERGENCY, then=Value(0)),
+                When(urgency=Urgency.URGENT, then=Value(1)),
+                default=Value(2),
+            )
+        )
+        .order_by("urgency_rank", "submitted_at", "id")
+    )
+
+
+def can_see_panel_lists(*, user: User) -> bool:
+    return user.has_role(Role.PANEL_ADMINISTRATOR, Role.PANEL_CHAIR, Role.PANEL_MEMBER)
+
+
+def referral_detail(*, user: User, pk: object) -> Referral:
+    """One referral with its options and shares, evidence, sign-offs and timeline, in fixed queries."""
+    referral = access.get_referral_for_user(user=user, pk=pk)
+    return (
+        Referral.objects.select_related(*LIST_RELATED, "review_of", "late_accepted_by", "submitted_by")
+        .prefetch_related(
+            Prefetch(
+                "options",
+                queryset=Option.objects.prefetch_related(
+                    Prefetch("shares", queryset=OptionShare.objects.select_related("agency"))
+                ),
+            ),
+            Prefetch(
+                "evidence",
+                queryset=Evidence.objects.filter(removed_at__isnull=True).select_related("uploaded_by"),
+            ),
+            Prefetch("sign_offs", queryset=SignOff.objects.select_related("signer")),
+            Prefetch("status_changes", queryset=StatusChange.objects.select_related("actor")),
+        )
+        .get(pk=referral.pk)
+    )

@@ -1,0 +1,470 @@
+"""REST representations of referrals: the form, its options and costs, evidence, sign-offs, history.
+
+Serializers only parse and present: types, lengths, choices and money to the penny. The rules
+(completeness, splits adding up, who may sign, which states allow what) live in services.py and
+come back as ValidationError or InvalidTransition, mapped in casework/api_errors.py. Every record a
+client chooses by id is looked up in the caller's scope (access.py), so an id from another agency
+reads as "not found", never "not allowed".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from casework import access as casework_access
+from casework.models import Agency, Child
+from casework.serializers import NamedRefSerializer, PersonRefSerializer
+from panels import access as panels_access
+from panels.models import Meeting, Panel
+from referrals import access, costs, services
+from referrals.models import (
+    CostPeriod,
+    Evidence,
+    Option,
+    Pathway,
+    Referral,
+    RequestType,
+    ShareBasis,
+    SignOff,
+    Status,
+    StatusChange,
+    Urgency,
+)
+
+# The referral's own details, changed through the "details" section (services.referral_update_section).
+DETAILS_FIELDS = ("pathway", "request_type", "urgency", "review_of")
+WRITABLE_SECTIONS: dict[str, tuple[str, ...]] = {**services.SECTION_FIELDS, "details": DETAILS_FIELDS}
+
+
+def money_field(**kwargs: Any) -> serializers.DecimalField:
+    """Pounds and pence as a string ("1234.56"), in and out; never negative, never a fraction of a penny."""
+    return serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.00"), coerce_to_string=True, **kwargs
+    )
+
+
+def _max_length(model, field: str) -> int:
+    """Input lengths mirror the model, so an over-long value is a 400 here, never a database error."""
+    return model._meta.get_field(field).max_length
+
+
+# --- Choosing records by id ----------------------------------------------------------------------
+
+
+class VisibleRecordField(serializers.PrimaryKeyRelatedField):
+    """A record chosen by id, looked up only among those the caller may see.
+
+    `scope(context)` gives the queryset (`queryset` only tells the schema which model it is); an id
+    outside the scope is "not found", worded the same as an id that does not exist, so nothing is
+    learnt about other agencies' records.
+    """
+
+    default_error_messages = {
+        "does_not_exist": "No {noun} with id {pk_value} was found among those you can see",
+        "incorrect_type": "Enter the {noun}'s id as a whole number",
+    }
+
+    def __init__(self, *, noun: str, scope: Callable[[dict[str, Any]], QuerySet], **kwargs: Any) -> None:
+        self.noun = noun
+        self.scope = scope
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> QuerySet:
+        return self.scope(self.context)
+
+    def fail(self, key: str, **kwargs: Any):
+        return super().fail(key, noun=self.noun, **kwargs)
+
+
+def _user(context: dict[str, Any]):
+    request = context.get("request")
+    return getattr(request, "user", None)
+
+
+def visible_children(context: dict[str, Any]):
+    return casework_access.children_visible_to(user=_user(context))
+
+
+def visible_panels(context: dict[str, Any]):
+    return panels_access.panels_visible_to(user=_user(context))
+
+
+def visible_meetings(context: dict[str, Any]):
+    return panels_access.meetings_visible_to(user=_user(context))
+
+
+def visible_agencies(context: dict[str, Any]):
+    return casework_access.agencies_visible_to(user=_user(context))
+
+
+def visible_referrals(context: dict[str, Any]):
+    return access.referrals_visible_to(user=_user(context))
+
+
+def earlier_referrals_for_same_child(context: dict[str, Any]):
+    """For a review: earlier referrals of the child this referral is about (context["referral"])."""
+    referral = context.get("referral")
+    visible = access.referrals_visible_to(user=_user(context))
+    if referral is None:
+        return visible
+    return visible.filter(child_id=referral.child_id).exclude(pk=referral.pk)
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+
+class ChildRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="full_name", read_only=True)
+
+
+class MeetingRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    date = serializers.DateField(read_only=True)
+
+
+class ReferralSummarySerializer(serializers.ModelSerializer):
+    """A referral in a list. Needs selectors.LIST_RELATED joined (referral_list does)."""
+
+    child = ChildRefSerializer(read_only=True)
+    panel = NamedRefSerializer(read_only=True)
+    meeting = MeetingRefSerializer(read_only=True, allow_null=True)
+    referrer = PersonRefSerializer(read_only=True)
+    referrer_agency = NamedRefSerializer(read_only=True)
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "child",
+            "panel",
+            "meeting",
+            "pathway",
+            "request_type",
+            "urgency",
+            "status",
+            "referrer",
+            "referrer_agency",
+            "is_late_paper",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+        ]
+        read_only_fields = fields
+
+
+class ShareCostSerializer(serializers.Serializer):
+    """One agency's proposed share of an option, and what it comes to per period, week and year."""
+
+    agency = NamedRefSerializer(read_only=True)
+    basis = serializers.ChoiceField(choices=ShareBasis.choices, read_only=True)
+    value = money_field(read_only=True, help_text="A percentage, or an amount per the option's period")
+    cost_per_period = money_field(read_only=True)
+    weekly_cost = money_field(read_only=True, allow_null=True, help_text="Null for a one-off cost")
+    annual_cost = money_field(read_only=True, allow_null=True, help_text="Null for a one-off cost")
+
+
+class OptionSerializer(serializers.ModelSerializer):
+    """An option with its costs side by side. Needs shares (with agency) prefetched."""
+
+    cost = money_field(read_only=True)
+    weekly_cost = serializers.SerializerMethodField(help_text="Null for a one-off cost")
+    annual_cost = serializers.SerializerMethodField(help_text="Null for a one-off cost")
+    shares = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Option
+        fields = [
+            "id",
+            "position",
+            "description",
+            "provider",
+            "cost",
+            "period",
+            "starts_on",
+            "ends_on",
+            "benefits",
+            "risks",
+            "is_recommended",
+            "weekly_cost",
+            "annual_cost",
+            "shares",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(money_field(read_only=True, allow_null=True))
+    def get_weekly_cost(self, option: Option) -> str | None:
+        value = costs.weekly(option.cost, option.period)
+        return None if value is None else f"{value:.2f}"
+
+    @extend_schema_field(money_field(read_only=True, allow_null=True))
+    def get_annual_cost(self, option: Option) -> str | None:
+        value = costs.annual(option.cost, option.period)
+        return None if value is None else f"{value:.2f}"
+
+    @extend_schema_field(ShareCostSerializer(many=True))
+    def get_shares(self, option: Option) -> list[dict[str, Any]]:
+        shares = list(option.shares.all())
+        lines = costs.option_cost_lines(option)
+        rows = [
+            {
+                "agency": share.agency,
+                "basis": share.basis,
+                "value": share.value,
+                "cost_per_period": line.per_period,
+                "weekly_cost": line.weekly,
+                "annual_cost": line.annual,
+            }
+            for share, line in zip(shares, lines, strict=True)
+        ]
+        return ShareCostSerializer(rows, many=True).data
+
+
+class EvidenceSerializer(serializers.Serializer):
+    """What a client needs to know about a document; where it is stored is not one of them."""
+
+    id = serializers.IntegerField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    name = serializers.CharField(source="original_name", read_only=True)
+    content_type = serializers.CharField(read_only=True)
+    size = serializers.IntegerField(read_only=True, help_text="In bytes")
+    sha256 = serializers.CharField(read_only=True)
+    uploaded_by = PersonRefSerializer(read_only=True)
+    uploaded_at = serializers.DateTimeField(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_download_url(self, evidence) -> str:
+        path = reverse("referral-evidence-download", args=[evidence.referral_id, evidence.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class SignOffSerializer(serializers.ModelSerializer):
+    signer = PersonRefSerializer(read_only=True)
+
+    class Meta:
+        model = SignOff
+        fields = ["id", "stage", "decision", "signer", "comments", "at", "withdrawn_at", "withdrawn_reason"]
+        read_only_fields = fields
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    """One row of the timeline: the status the referral moved into, who moved it, when and why.
+
+    The status it left is the row before (the history is append-only and every change is a
+    compare-and-swap), so it is not repeated; this also keeps one status enum in the schema.
+    """
+
+    status = serializers.ChoiceField(source="new_status", choices=Status.choices, read_only=True)
+    actor = PersonRefSerializer(read_only=True)
+
+    class Meta:
+        model = StatusChange
+        fields = ["status", "actor", "reason", "at"]
+        read_only_fields = fields
+
+
+class SectionSerializer(serializers.Serializer):
+    key = serializers.CharField(read_only=True, help_text="The {section} to PATCH")
+    title = serializers.CharField(read_only=True)
+    fields = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+
+_PROBLEMS = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
+
+
+class ReferralSerializer(ReferralSummarySerializer):
+    """A referral's whole record. Expects selectors.referral_detail's joins and prefetches."""
+
+    review_of = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    submitted_by = PersonRefSerializer(read_only=True, allow_null=True)
+    late_accepted_by = PersonRefSerializer(read_only=True, allow_null=True)
+    sections = serializers.SerializerMethodField()
+    problems = serializers.SerializerMethodField()
+    options = OptionSerializer(many=True, read_only=True)
+    evidence = EvidenceSerializer(many=True, read_only=True)
+    sign_offs = SignOffSerializer(many=True, read_only=True)
+    status_history = StatusChangeSerializer(many=True, read_only=True, source="status_changes")
+
+    class Meta(ReferralSummarySerializer.Meta):
+        fields = [
+            *ReferralSummarySerializer.Meta.fields,
+            "review_of",
+            "submitted_by",
+            "late_accepted_by",
+            "closed_reason",
+            *services.ALL_SECTION_FIELDS,
+            "sections",
+            "problems",
+            "options",
+            "evidence",
+            "sign_offs",
+            "status_history",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(SectionSerializer(many=True))
+    def get_sections(self, referral: Referral) -> list[dict[str, Any]]:
+        return [
+            {"key": key, "title": title, "fields": list(names)} for key, title, names in services.SECTIONS
+        ]
+
+    @extend_schema_field(_PROBLEMS)
+    def get_problems(self, referral: Referral) -> dict[str, list[str]]:
+        """What still stops sending for sign-off, by section key, "options" and "evidence". Only
+        while the referral can be changed: once it has gone on, nothing is missing any more."""
+        if not referral.is_editable:
+            return {}
+        return services.completeness(referral)
+
+
+# --- Writing -------------------------------------------------------------------------------------
+
+
+class ReferralCreateSerializer(serializers.Serializer):
+    child = VisibleRecordField(noun="child", scope=visible_children, queryset=Child.objects.none())
+    panel = VisibleRecordField(noun="panel", scope=visible_panels, queryset=Panel.objects.none())
+    pathway = serializers.ChoiceField(choices=Pathway.choices)
+    request_type = serializers.ChoiceField(choices=RequestType.choices, default=RequestType.NEW)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.ROUTINE)
+    review_of = VisibleRecordField(
+        noun="referral",
+        scope=visible_referrals,
+        queryset=Referral.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="For a review: the earlier referral for the same child whose funding this reviews",
+    )
+
+
+class ReferralSectionSerializer(serializers.ModelSerializer):
+    """Every field a section may change. Send only the fields of the section named in the URL."""
+
+    review_of = VisibleRecordField(
+        noun="referral",
+        scope=earlier_referrals_for_same_child,
+        queryset=Referral.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="Section `details` only: the earlier referral for the same child that this reviews",
+    )
+
+    class Meta:
+        model = Referral
+        fields = [*services.ALL_SECTION_FIELDS, *DETAILS_FIELDS]
+        extra_kwargs = {name: {"required": False} for name in fields if name != "review_of"}
+
+
+class ShareWriteSerializer(serializers.Serializer):
+    agency = VisibleRecordField(noun="agency", scope=visible_agencies, queryset=Agency.objects.none())
+    basis = serializers.ChoiceField(choices=ShareBasis.choices)
+    value = money_field(help_text='A percentage ("50.00") or an amount per the option\'s period ("617.28")')
+
+
+class OptionWriteSerializer(serializers.Serializer):
+    """An option and its proposed split. The shares must account for the whole cost exactly: either
+    percentages adding up to 100, or amounts adding up to the cost."""
+
+    description = serializers.CharField(max_length=_max_length(Option, "description"))
+    provider = serializers.CharField(
+        max_length=_max_length(Option, "provider"), required=False, allow_blank=True, default=""
+    )
+    cost = money_field(help_text='Pounds and pence per period, as a string: "1234.56"')
+    period = serializers.ChoiceField(choices=CostPeriod.choices)
+    starts_on = serializers.DateField(required=False, allow_null=True, default=None)
+    ends_on = serializers.DateField(required=False, allow_null=True, default=None)
+    benefits = serializers.CharField(
+        max_length=_max_length(Option, "benefits"), required=False, allow_blank=True, default=""
+    )
+    risks = serializers.CharField(
+        max_length=_max_length(Option, "risks"), required=False, allow_blank=True, default=""
+    )
+    shares = ShareWriteSerializer(many=True)
+
+    def share_tuples(self) -> list[tuple[Any, str, Decimal]]:
+        return [(s["agency"], s["basis"], s["value"]) for s in self.validated_data["shares"]]
+
+    def option_fields(self) -> dict[str, Any]:
+        return {name: value for name, value in self.validated_data.items() if name != "shares"}
+
+
+class EvidenceUploadSerializer(serializers.Serializer):
+    # Empty files reach the service, which says so in the same words as the page.
+    file = serializers.FileField(
+        allow_empty_file=True, help_text="A PDF, Word document, PNG or JPEG; checked by its content"
+    )
+    title = serializers.CharField(
+        max_length=_max_length(Evidence, "title"), required=False, allow_blank=True, default=""
+    )
+
+
+class SignSerializer(serializers.Serializer):
+    comments = serializers.CharField(
+        max_length=_max_length(SignOff, "comments"), required=False, allow_blank=True, default=""
+    )
+
+
+class ReturnSerializer(serializers.Serializer):
+    comments = serializers.CharField(
+        max_length=_max_length(SignOff, "comments"),
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What needs to change before you can sign",
+    )
+
+
+class SubmitSerializer(serializers.Serializer):
+    meeting = VisibleRecordField(
+        noun="meeting",
+        scope=visible_meetings,
+        queryset=Meeting.objects.none(),
+        help_text="A meeting still to come of the panel this referral is for",
+    )
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=_max_length(StatusChange, "reason"), required=False, allow_blank=True, default=""
+    )
+
+
+class CloseSerializer(serializers.Serializer):
+    # Text, not a choice: the service says who may close before it judges the reason, so a role
+    # that may not close is told so whatever it sent.
+    reason = serializers.CharField(
+        max_length=_max_length(Referral, "closed_reason"),
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the referral is closed: "
+        + "; ".join(f"`{value}` ({label.lower()})" for value, label in services.CloseReason.choices),
+    )
+
+
+class ReferralListQuerySerializer(serializers.Serializer):
+    """The list's filters. A value that matches nothing on offer is a 400, not an empty list."""
+
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    panel = VisibleRecordField(
+        noun="panel",
+        scope=visible_panels,
+        queryset=Panel.objects.none(),
+        required=False,
+        help_text="A panel's id: one of your partnership's panels",
+    )
+    pathway = serializers.ChoiceField(choices=Pathway.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    mine = serializers.BooleanField(required=False, default=False, help_text="Only referrals you made")
+    awaiting_my_sign_off = serializers.BooleanField(
+        required=False, default=False, help_text="Only referrals waiting for a signature you may give"
+    )
