@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 
 from casework import access
-from casework.models import AccessRequestStatus, AuditEvent, Child, ChildViewLog, Involvement, User
+from casework.models import (
+    AccessRequestStatus,
+    AuditEvent,
+    Child,
+    ChildViewLog,
+    Involvement,
+    Notification,
+    User,
+)
 from casework.nhs import normalise_nhs_number
 
 _DATE_PATTERNS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y")
@@ -113,3 +121,7 @@ def my_work(*, user: User) -> MyWork:
         .filter(status=AccessRequestStatus.PENDING)
         .count(),
     )
+
+
+def notifications_for(*, user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user).order_by("-created_at", "-id")

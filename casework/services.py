@@ -24,6 +24,7 @@ from casework.models import (
     Child,
     Involvement,
     InvolvementRole,
+    Notification,
     ParentCarer,
     Role,
     Team,
@@ -491,3 +492,12 @@ def record_admin_change(*, actor: User, obj: Any, before: Mapping[str, Any]) -> 
             obj=obj,
             changes={name: [str(old), str(getattr(obj, name, ""))] for name, old in before.items()},
         )
+
+
+@transaction.atomic
+def notifications_mark_read(*, actor: User, ids: list[int] | None = None) -> int:
+    """Mark the actor's own notices read: the given ones, or all. Returns how many changed."""
+    unread = Notification.objects.filter(user=actor, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())

@@ -17,6 +17,8 @@ urlpatterns = [
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("accessibility/", views.accessibility, name="accessibility"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read/", views.notifications_mark_read, name="notifications_read"),
     path("healthz", views.healthz, name="healthz"),
     path("children/", include("casework.page_urls")),
     path("referrals/", include("referrals.urls")),

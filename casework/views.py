@@ -357,3 +357,21 @@ def access_request_decide(request, request_pk):
             messages.success(request, "Decision recorded")
             return redirect("children:access_requests")
     return render(request, "casework/access_request_decide.html", {"form": form, "access_request": found})
+
+
+def notification_list(request):
+    """My notices, newest first; unread ones are marked."""
+    notices = Paginator(selectors.notifications_for(user=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "casework/notifications.html", {"page": notices})
+
+
+@require_http_methods(["POST"])
+def notifications_mark_read(request):
+    raw = request.POST.getlist("notice")
+    ids = [int(value) for value in raw if value.isdigit() and len(value) < 19] if raw else None
+    changed = services.notifications_mark_read(actor=request.user, ids=ids)
+    if changed:
+        messages.success(request, f"{changed} notice{'s' if changed != 1 else ''} marked as read")
+    return redirect("notifications")

@@ -282,8 +282,8 @@ def test_child_list_query_count_is_flat(sam_client, hampshire, social_worker, dj
         30, owning_agency=hampshire, created_by=social_worker, allocated_social_worker=social_worker
     )
     # session, user with agency, the request's savepoint and release, count, one page of children with
-    # social worker and team joined, then the session save (idle timeout) in its own savepoint and release
-    with django_assert_max_num_queries(9):
+    # social worker and team joined, then the session save (idle timeout) in its own savepoint and release; then the unread-notices count in the header
+    with django_assert_max_num_queries(10):
         response = sam_client.get(reverse("children:list"))
     assert len(response.context["page"].object_list) == 25
 
@@ -300,8 +300,8 @@ def test_child_page_query_count_is_flat(
     # involvements with agency and person, view-log insert, history (changes; views with people and
     # agencies), the navigation's "awaiting my sign-off" count (a team manager signs referrals), the
     # child's referrals with panel and meeting joined, release, then session save in its own
-    # savepoint and release
-    with django_assert_max_num_queries(15):
+    # savepoint and release; then the unread-notices count in the header
+    with django_assert_max_num_queries(16):
         response = client.get(reverse("children:detail", args=[child.pk]))
     assert response.status_code == 200
 
@@ -310,3 +310,18 @@ def test_future_dob_check_uses_todays_date(sam_client):
     tomorrow = (timezone.localdate() + dt.timedelta(days=1)).strftime("%d/%m/%Y")
     response = sam_client.post(reverse("children:register"), _register_data(date_of_birth=tomorrow))
     assert "date_of_birth" in response.context["form"].errors
+
+
+def test_notices_page_shows_mine_and_marks_them_read(sam_client, social_worker, team_manager):
+    from casework.models import Notification
+
+    Notification.objects.create(user=social_worker, subject="Referral for AH returned", url="/referrals/1/")
+    Notification.objects.create(user=team_manager, subject="Someone else's notice")
+    home = sam_client.get(reverse("home"))
+    assert b'1<span class="govuk-visually-hidden"> unread' in home.content
+    page = sam_client.get(reverse("notifications"))
+    assert b"Referral for AH returned" in page.content
+    assert b"Someone else" not in page.content
+    sam_client.post(reverse("notifications_read"))
+    assert not Notification.objects.filter(user=social_worker, read_at__isnull=True).exists()
+    assert Notification.objects.filter(user=team_manager, read_at__isnull=True).exists()

@@ -660,8 +660,8 @@ def thirty_referrals(hampshire, social_worker, panel, hiow_icb):
 def test_my_referrals_query_count_is_flat(sam, thirty_referrals, django_assert_max_num_queries):
     # session, user with agency, the request's savepoint, count, one page of referrals with child,
     # panel, meeting, referrer and agency joined, release, then the session save in its own
-    # savepoint and release (a social worker signs nothing, so the navigation count costs nothing)
-    with django_assert_max_num_queries(9):
+    # savepoint and release (a social worker signs nothing, so the navigation count costs nothing); plus the unread-notices count in the header
+    with django_assert_max_num_queries(10):
         response = sam.get(reverse("referrals:mine"))
     assert len(response.context["page"].object_list) == 25
     assert "?page=2" in response.content.decode()
@@ -673,8 +673,8 @@ def test_all_referrals_query_count_is_flat(
     client.force_login(team_manager)
     # session, user with agency, savepoint, count, one page of referrals with its joins, the panels
     # for the filter, the navigation's awaiting-sign-off count, release, session save (savepoint,
-    # update, release)
-    with django_assert_max_num_queries(11):
+    # update, release); plus the unread-notices count
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("referrals:all"), {"pathway": "joint_package", "panel": ""})
     assert len(response.context["page"].object_list) == 25
     assert "?pathway=joint_package&amp;panel=&amp;page=2" in response.content.decode()  # keeps the filters
@@ -719,8 +719,8 @@ def test_referral_page_query_count_is_flat(
     client.force_login(team_manager)
     # session, user with agency, savepoint, the access check, the referral with its joins, options,
     # shares with agencies, evidence with uploaders, sign-offs with signers, status changes with
-    # actors, the navigation count, release, session save (savepoint, update, release)
-    with django_assert_max_num_queries(15):
+    # actors, the navigation count, release, session save (savepoint, update, release); plus the unread-notices count
+    with django_assert_max_num_queries(16):
         response = client.get(reverse("referrals:detail", args=[referral.pk]))
     assert response.status_code == 200
     assert len(response.context["options"]) == 6 and len(response.context["evidence"]) == 6
