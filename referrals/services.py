@@ -27,6 +27,7 @@ from casework.audit import diff, record_event, snapshot
 from casework.models import Agency, Child, Role, User
 from casework.notifications import notify
 from casework.services import InvalidTransition
+from panels.access import panels_visible_to
 from panels.models import Meeting, MeetingStatus, Panel
 from panels.selectors import meeting_deadlines
 from referrals import access
@@ -278,6 +279,8 @@ def referral_create(
         raise NotAllowed("Your role does not allow writing referrals")
     if not casework_access.children_visible_to(user=actor).filter(pk=child.pk).exists():
         raise NotAllowed("You cannot see this child")
+    if not panels_visible_to(user=actor).filter(pk=panel.pk).exists():
+        raise ValidationError({"panel": ["Choose a panel of your partnership"]})
     if request_type == RequestType.REVIEW and review_of is None:
         raise ValidationError({"review_of": ["Choose the earlier referral whose funding this reviews"]})
     if review_of is not None and review_of.child_id != child.pk:
