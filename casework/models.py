@@ -128,6 +128,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May use the Django admin")
+    # Kept by casework.access.grant_child_view / revoke_child_view, so the visibility rule looks up
+    # individual grants only for the few people who hold any.
+    holds_child_grants = models.BooleanField(default=False, editable=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -324,7 +327,8 @@ class Involvement(models.Model):
     """An agency involved with a child. Users of an involved agency may see the child (access.py)."""
 
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="involvements")
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="involvements")
+    # No separate index on agency: involvement_agency_dates leads with it.
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="involvements", db_index=False)
     role = models.CharField(max_length=30, choices=InvolvementRole.choices)
     started_on = models.DateField(default=timezone.localdate)
     ended_on = models.DateField(null=True, blank=True)
@@ -335,7 +339,12 @@ class Involvement(models.Model):
         ordering = ["started_on", "id"]
         indexes = [
             # The access rule's hot path: "children my agency is involved with".
-            models.Index(fields=["agency", "child"], name="involvement_agency_child"),
+            # Covers the dates too, so the rule is answered from the index alone.
+            models.Index(
+                fields=["agency", "child"],
+                include=["started_on", "ended_on"],
+                name="involvement_agency_dates",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

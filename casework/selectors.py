@@ -6,7 +6,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, TextField
+from django.db.models.functions import Cast, Upper
 
 from casework import access
 from casework.models import (
@@ -72,10 +73,24 @@ def child_search(*, user: User, query: str = "") -> tuple[QuerySet[Child], Child
                 | Q(given_name__istartswith=token)
                 | Q(preferred_name__istartswith=token)
             )
-    children = children.select_related("allocated_social_worker", "allocated_team").order_by(
-        "family_name", "given_name", "id"
-    )
+    children = children.select_related("allocated_social_worker", "allocated_team")
+    if search.kind == "name":
+        # No index gives this order, so the planner takes the prefix indexes and sorts the few
+        # matches, instead of walking the whole name order hoping to meet 25 (bench/README.md).
+        children = children.order_by(
+            Upper(Cast("family_name", TextField())), Upper(Cast("given_name", TextField())), "id"
+        )
+    else:
+        children = children.order_by("family_name", "given_name", "id")
     return children, search
+
+
+def child_list_count(*, user: User, search: ChildSearch, children: QuerySet[Child]) -> int:
+    """How many children the list holds: the unsearched list is counted from the involvement index
+    alone (bench/README.md: 55-170 ms counting children, 8-12 ms counting ids)."""
+    if search.kind == "all":
+        return access.visible_child_ids(user=user).count()
+    return children.count()
 
 
 def child_detail(*, user: User, pk: object) -> Child:

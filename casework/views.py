@@ -33,6 +33,18 @@ from referrals import selectors as referral_selectors
 PAGE_SIZE = 25
 
 
+class CountedPaginator(Paginator):
+    """A paginator told its total by a cheaper query than COUNT over the page's queryset."""
+
+    def __init__(self, *args, total: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._total = total
+
+    @property
+    def count(self) -> int:
+        return self._total
+
+
 def _form_page(request, *, form, heading: str, back_url: str, submit_label: str, **extra):
     """The shared one-column form or confirmation page (templates/casework/form_page.html)."""
     context = {"form": form, "heading": heading, "back_url": back_url, "submit_label": submit_label, **extra}
@@ -70,7 +82,8 @@ def child_list(request):
     form = ChildSearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     children, search = selectors.child_search(user=request.user, query=query)
-    page = Paginator(children, PAGE_SIZE).get_page(request.GET.get("page"))
+    total = selectors.child_list_count(user=request.user, search=search, children=children)
+    page = CountedPaginator(children, PAGE_SIZE, total=total).get_page(request.GET.get("page"))
     return render(
         request,
         "casework/child_list.html",
