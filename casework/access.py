@@ -94,7 +94,8 @@ def visible_child_ids(*, user: User | None) -> QuerySet:
     """The visible children's ids alone, to count a whole list without reading children."""
     if not _is_usable(user):
         return Involvement.objects.none().values("child_id")
-    ids = current_involvements(agency_id=user.agency_id).order_by().values("child_id")
+    # distinct: an open involvement and one ending in the future may both be current.
+    ids = current_involvements(agency_id=user.agency_id).order_by().values("child_id").distinct()
     granted = granted_child_ids(user=user)
     if granted:
         ids = ids.union(Child.objects.filter(pk__in=granted).order_by().values("pk"))

@@ -108,3 +108,17 @@ def test_many_children_one_query(django_assert_num_queries, social_worker, hamps
     ChildFactory.create_batch(5, owning_agency=hampshire, created_by=social_worker)
     with django_assert_num_queries(1):
         assert len(list(access.children_visible_to(user=social_worker))) == 5
+
+
+def test_list_count_counts_each_child_once(child, social_worker, hampshire):
+    # An open involvement and one ending in the future are both current for the same agency.
+    Involvement.objects.create(
+        child=child,
+        agency=hampshire,
+        role="other",
+        started_on=timezone.localdate() - dt.timedelta(days=10),
+        ended_on=timezone.localdate() + dt.timedelta(days=10),
+        added_by=social_worker,
+    )
+    assert access.visible_child_ids(user=social_worker).count() == 1
+    assert access.children_visible_to(user=social_worker).count() == 1
