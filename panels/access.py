@@ -33,3 +33,43 @@ def get_panel_for_user(*, user: User, pk: object) -> Panel:
     if panel is None:
         raise Http404(NOT_FOUND_MESSAGE)
     return panel
+
+
+def can_administer(*, user: User, panel: Panel) -> bool:
+    """Panel settings, membership and meetings are run by the panel's chair, vice-chair and
+    administrators, panel administrators of the host agency, and system administrators."""
+    from django.utils import timezone
+
+    from casework.models import Role
+    from panels.models import MemberRole, Membership
+
+    if not (user.is_authenticated and user.is_active and user.agency_id):
+        return False
+    if user.has_role(Role.SYSTEM_ADMINISTRATOR) and user.agency.partnership == panel.partnership:
+        return True
+    if user.has_role(Role.PANEL_ADMINISTRATOR) and user.agency_id == panel.host_agency_id:
+        return True
+    today = timezone.localdate()
+    return (
+        Membership.objects.filter(
+            panel=panel,
+            person=user,
+            role__in=[MemberRole.CHAIR, MemberRole.VICE_CHAIR, MemberRole.ADMINISTRATOR],
+            starts_on__lte=today,
+        )
+        .exclude(ends_on__lt=today)
+        .exists()
+    )
+
+
+def get_meeting_for_user(*, user: User, pk: object) -> Meeting:
+    try:
+        pk_int = int(str(pk))
+    except (TypeError, ValueError):
+        raise Http404(NOT_FOUND_MESSAGE) from None
+    if not 0 < pk_int < 2**63:
+        raise Http404(NOT_FOUND_MESSAGE)
+    meeting = meetings_visible_to(user=user).select_related("panel").filter(pk=pk_int).first()
+    if meeting is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return meeting

@@ -12,6 +12,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from casework.models import Agency
@@ -27,6 +28,15 @@ class PanelKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class CadenceRule(models.TextChoices):
+    MONTHLY = "monthly", "Monthly on a given weekday"
+    WEEKLY = "weekly", "Every N weeks on a given weekday"
+
+
+WEEKDAYS = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday")]
+WEEKS_OF_MONTH = [(1, "First"), (2, "Second"), (3, "Third"), (4, "Fourth"), (-1, "Last")]
+
+
 def _working_days(default: int, what: str) -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(
         default=default,
@@ -40,9 +50,42 @@ class Panel(models.Model):
     kind = models.CharField(max_length=30, choices=PanelKind.choices)
     partnership = models.CharField(max_length=200, db_index=True)
     host_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="hosted_panels")
-    purpose = models.TextField(blank=True, max_length=5000)
+    purpose = models.TextField("purpose and remit", blank=True, max_length=5000)
+    terms_of_reference_url = models.URLField("terms of reference document", blank=True)
+    terms_of_reference_review_date = models.DateField("terms of reference review date", null=True, blank=True)
     cadence = models.CharField(
         max_length=200, blank=True, help_text='For example "monthly on the second Tuesday 12:30 to 14:00"'
+    )
+    # The cadence as a rule, so meetings can be generated from it.
+    cadence_rule = models.CharField(max_length=20, choices=CadenceRule.choices, default=CadenceRule.MONTHLY)
+    cadence_weekday = models.PositiveSmallIntegerField(
+        choices=WEEKDAYS,
+        default=3,
+        validators=[MaxValueValidator(4)],
+        help_text="The day of the week it meets",
+    )
+    cadence_week_of_month = models.SmallIntegerField(
+        choices=WEEKS_OF_MONTH,
+        default=2,
+        help_text="For a monthly panel: which one of that weekday in the month",
+    )
+    cadence_interval_weeks = models.PositiveSmallIntegerField(
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(8)],
+        help_text="For a weekly rule: every N weeks",
+    )
+    cadence_anchor = models.DateField(
+        null=True, blank=True, help_text="For a weekly rule: a date of one meeting, to count the weeks from"
+    )
+    meeting_starts_at = models.TimeField(default=dt.time(14, 0))
+    meeting_ends_at = models.TimeField(default=dt.time(15, 30))
+    meeting_location = models.CharField(max_length=300, blank=True)
+    # seeds 002, Leicester JSP terms of reference: quorate with two members from each organisation.
+    quorum_members_per_agency = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    quorum_agencies = models.ManyToManyField(
+        Agency, blank=True, related_name="+", help_text="The agencies that must each be represented"
     )
     # seeds 002, Joint Funding Panel 3.7 and 3.9, 3.13, 3.14; JSP terms of reference.
     papers_due_working_days = _working_days(7, "before the meeting that papers are due")
@@ -89,9 +132,24 @@ class Meeting(models.Model):
     location = models.CharField(max_length=300, blank=True)
     online_link = models.URLField(blank=True)
     status = models.CharField(max_length=20, choices=MeetingStatus.choices, default=MeetingStatus.SCHEDULED)
+    moved_from = models.DateField(null=True, blank=True)
+    change_reason = models.CharField("reason for the change", max_length=500, blank=True)
+    changed_by = models.ForeignKey(
+        "casework.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(
+        default=1, help_text="Bumped on every change, to refuse stale edits"
+    )
 
     class Meta:
         ordering = ["date", "starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["panel", "date"],
+                condition=Q(status="scheduled"),
+                name="meeting_one_scheduled_per_day",
+            )
+        ]
         indexes = [models.Index(fields=["panel", "date"], name="meeting_panel_date")]
 
     def __str__(self) -> str:
@@ -100,3 +158,44 @@ class Meeting(models.Model):
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "The meeting must end after it starts"})
+
+
+class MemberRole(models.TextChoices):
+    CHAIR = "chair", "Chair"
+    VICE_CHAIR = "vice_chair", "Vice-chair"
+    MEMBER = "member", "Member"
+    ADVISER = "adviser", "Adviser"
+    ADMINISTRATOR = "administrator", "Administrator"
+
+
+class Membership(models.Model):
+    """A person's seat on a panel, for their agency, with dates; a deputy sits for a named member."""
+
+    panel = models.ForeignKey(Panel, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey("casework.User", on_delete=models.PROTECT, related_name="panel_memberships")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=20, choices=MemberRole.choices)
+    deputy_for = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="deputies"
+    )
+    starts_on = models.DateField(default=timezone.localdate)
+    ends_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["panel", "role", "id"]
+        indexes = [models.Index(fields=["person", "panel"], name="membership_person_panel")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["panel", "person"], condition=Q(ends_on__isnull=True), name="membership_one_open_seat"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="membership_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_role_display()}, {self.agency})"
+
+    def is_current_on(self, day: dt.date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or self.ends_on >= day)
