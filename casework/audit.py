@@ -23,7 +23,7 @@ current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("current
 def _jsonable(value: Any) -> Any:
     if isinstance(value, models.Model):
         return value.pk
-    if isinstance(value, dt.date | dt.datetime | decimal.Decimal):
+    if isinstance(value, dt.date | dt.datetime | dt.time | decimal.Decimal):
         return str(value)
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]

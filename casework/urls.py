@@ -22,6 +22,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("children/", include("casework.page_urls")),
     path("referrals/", include("referrals.urls")),
+    path("panels/", include("panels.urls")),
     path("api/", include("casework.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs.api_docs, name="api-docs"),

@@ -29,6 +29,8 @@ def get_panel_for_user(*, user: User, pk: object) -> Panel:
         pk_int = int(str(pk))
     except (TypeError, ValueError):
         raise Http404(NOT_FOUND_MESSAGE) from None
+    if not 0 < pk_int < 2**63:
+        raise Http404(NOT_FOUND_MESSAGE)
     panel = panels_visible_to(user=user).filter(pk=pk_int).first()
     if panel is None:
         raise Http404(NOT_FOUND_MESSAGE)

@@ -1,0 +1,223 @@
+"""HTML forms for panels and meetings, rendered as GOV.UK form groups.
+
+Forms only parse what the user typed; the rules live in panels/services.py, whose ValidationErrors
+are put back next to the right field (casework.forms.add_service_errors), so nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import QuerySet
+
+from casework.forms import DateField
+from casework.models import Agency, User
+from panels.models import WEEKDAYS, WEEKS_OF_MONTH, CadenceRule, MemberRole, Membership, Panel, PanelKind
+from panels.services import SETTINGS_FIELDS
+
+
+def _number(*, label: str, min_value: int, max_value: int, help_text: str = "") -> forms.IntegerField:
+    """A whole number typed in a text box (GOV.UK: type="text" inputmode="numeric", not type="number")."""
+    return forms.IntegerField(
+        label=label,
+        min_value=min_value,
+        max_value=max_value,
+        help_text=help_text,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "spellcheck": "false", "class": "govuk-input--width-3"}
+        ),
+        error_messages={
+            "required": f"Enter {label.lower()}",
+            "invalid": f"{label} must be a whole number",
+            "min_value": f"{label} must be {min_value} or more",
+            "max_value": f"{label} must be {max_value} or fewer",
+        },
+    )
+
+
+class TimeField(forms.TimeField):
+    """A time typed as HH:MM (24-hour clock) in a text box."""
+
+    widget = forms.TimeInput(
+        format="%H:%M",
+        # No inputmode="numeric": phone number pads have no colon.
+        attrs={"class": "govuk-input--width-5", "spellcheck": "false", "autocomplete": "off"},
+    )
+    default_error_messages = {"invalid": "Enter a time on the 24-hour clock, like 14:00"}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", ["%H:%M", "%H.%M"])
+        kwargs.setdefault("help_text", "24-hour clock, for example 14:00")
+        super().__init__(**kwargs)
+
+
+def _working_days(what: str) -> forms.IntegerField:
+    return _number(
+        label=what,
+        min_value=0,
+        max_value=60,
+        help_text="Working days; weekends, bank holidays and the panel's closure days are not counted",
+    )
+
+
+class PanelSettingsForm(forms.Form):
+    """Every field of panels.services.SETTINGS_FIELDS, plus the agencies the quorum needs."""
+
+    name = forms.CharField(label="Panel name", max_length=200)
+    kind = forms.ChoiceField(label="Type of panel", choices=PanelKind.choices)
+    purpose = forms.CharField(
+        label="Purpose and remit", max_length=5000, required=False, widget=forms.Textarea
+    )
+    terms_of_reference_url = forms.URLField(
+        label="Link to the terms of reference",
+        required=False,
+        assume_scheme="https",
+        help_text="For example a link to the document on your intranet",
+    )
+    terms_of_reference_review_date = DateField(label="Terms of reference review date", required=False)
+    cadence_rule = forms.ChoiceField(
+        label="How often does the panel meet?", choices=CadenceRule.choices, widget=forms.RadioSelect
+    )
+    cadence_weekday = forms.TypedChoiceField(label="Day of the week", choices=WEEKDAYS, coerce=int)
+    cadence_week_of_month = forms.TypedChoiceField(
+        label="Which one in the month",
+        choices=WEEKS_OF_MONTH,
+        coerce=int,
+        help_text="For a monthly panel, for example the second Thursday",
+    )
+    cadence_interval_weeks = _number(
+        label="Number of weeks between meetings",
+        min_value=1,
+        max_value=8,
+        help_text="For a panel that meets every N weeks",
+    )
+    cadence_anchor = DateField(
+        label="Date of one meeting to count the weeks from",
+        required=False,
+        help_text="For a panel that meets every N weeks. For example, 12/03/2026",
+    )
+    meeting_starts_at = TimeField(label="Meetings start at")
+    meeting_ends_at = TimeField(label="Meetings end at")
+    meeting_location = forms.CharField(label="Where the panel meets", max_length=300, required=False)
+    papers_due_working_days = _working_days("Papers due, working days before the meeting")
+    circulation_working_days = _working_days("Papers circulated, working days before the meeting")
+    decision_letter_working_days = _working_days("Decision letters sent, working days after the meeting")
+    minutes_working_days = _working_days("Minutes sent, working days after the meeting")
+    absent_agency_response_working_days = _working_days(
+        "An absent agency answers, working days after the meeting"
+    )
+    quorum_members_per_agency = _number(
+        label="Members needed from each agency for a quorum", min_value=1, max_value=10
+    )
+    quorum_agencies = forms.ModelMultipleChoiceField(
+        label="Agencies that must each be represented",
+        queryset=Agency.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Select all that apply",
+    )
+
+    def __init__(self, *args, panel: Panel, **kwargs):
+        if "initial" not in kwargs:
+            kwargs["initial"] = {name: getattr(panel, name) for name in SETTINGS_FIELDS}
+            kwargs["initial"]["quorum_agencies"] = list(panel.quorum_agencies.values_list("pk", flat=True))
+        super().__init__(*args, **kwargs)
+        self.fields["quorum_agencies"].queryset = Agency.objects.filter(partnership=panel.partnership)
+
+    def service_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in SETTINGS_FIELDS}
+
+
+class _PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.full_name or obj.email} ({obj.agency.name})"
+
+
+class _SeatChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Membership) -> str:
+        return f"{obj.person.full_name or obj.person.email} ({obj.get_role_display()})"
+
+
+class MembershipForm(forms.Form):
+    person = _PersonChoiceField(label="Person", queryset=User.objects.none(), empty_label="Choose a person")
+    role = forms.ChoiceField(label="Role on the panel", choices=MemberRole.choices, widget=forms.RadioSelect)
+    deputy_for = _SeatChoiceField(
+        label="Deputy for",
+        queryset=Membership.objects.none(),
+        required=False,
+        empty_label="Not a deputy",
+        help_text="When this person sits in place of another member",
+    )
+    starts_on = DateField(label="Member from", required=False, help_text="Leave blank for today")
+
+    def __init__(self, *args, people: QuerySet[User], seats: QuerySet[Membership], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people
+        self.fields["deputy_for"].queryset = seats
+
+
+class MembershipEndForm(forms.Form):
+    ends_on = DateField(label="Membership ends on", required=False, help_text="Leave blank for today")
+
+
+class ClosureDayForm(forms.Form):
+    day = DateField(label="Closure day", help_text="For example, 29/12/2026")
+    reason = forms.CharField(
+        label="Reason", max_length=200, required=False, help_text="For example, Christmas shutdown"
+    )
+
+
+class GenerateMeetingsForm(forms.Form):
+    until = DateField(
+        label="Schedule meetings up to",
+        help_text="Meetings follow the panel's cadence; dates it already has are left alone. For example, 31/03/2027",
+    )
+
+
+class MeetingScheduleForm(forms.Form):
+    date = DateField(label="Date of the meeting", help_text="For example, 12/03/2026")
+    starts_at = TimeField(
+        label="Starts at", required=False, help_text="Leave blank for the panel's usual time"
+    )
+    ends_at = TimeField(label="Ends at", required=False, help_text="Leave blank for the panel's usual time")
+    location = forms.CharField(
+        label="Where", max_length=300, required=False, help_text="Leave blank for the panel's usual place"
+    )
+
+
+class _VersionedForm(forms.Form):
+    """Carries the meeting's version, so a change made from a stale page is refused (409)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class MeetingMoveForm(_VersionedForm):
+    date = DateField(label="New date", help_text="For example, 19/03/2026")
+    starts_at = TimeField(label="Starts at", required=False, help_text="Leave blank to keep the time")
+    ends_at = TimeField(label="Ends at", required=False, help_text="Leave blank to keep the time")
+    reason = forms.CharField(
+        label="Reason for the move",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Enter the reason for the move"},
+        help_text="Members and referrers will see this",
+    )
+
+
+class MeetingCancelForm(_VersionedForm):
+    reason = forms.CharField(
+        label="Reason for cancelling",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Enter the reason for cancelling"},
+        help_text="Referrals submitted to this meeting stay submitted for the chair to move",
+    )
+
+
+class MeetingFilterForm(forms.Form):
+    panel = forms.ModelChoiceField(
+        label="Panel", queryset=Panel.objects.none(), required=False, empty_label="All panels"
+    )
+
+    def __init__(self, *args, panels: QuerySet[Panel], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["panel"].queryset = panels

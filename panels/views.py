@@ -1,0 +1,584 @@
+"""Pages for panels and their meetings, under /panels/. Thin: parse input, check access, call a
+service, render.
+
+Panels and meetings are fetched only through panels/access.py (another partnership's panel is a
+404 on every URL); admin actions need access.can_administer (else NotAllowed, the 403 page); a
+stale meeting version raises InvalidTransition (the 409 page). Both are mapped in
+casework.middleware.DomainErrorMiddleware.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import F, Min, Q
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.http.request import split_domain_port
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed
+from casework.forms import add_service_errors
+from casework.models import User
+from casework.services import InvalidTransition
+from panels import access, services
+from panels.cadence import describe
+from panels.forms import (
+    ClosureDayForm,
+    GenerateMeetingsForm,
+    MeetingCancelForm,
+    MeetingFilterForm,
+    MeetingMoveForm,
+    MeetingScheduleForm,
+    MembershipEndForm,
+    MembershipForm,
+    PanelSettingsForm,
+)
+from panels.models import ClosureDay, Meeting, MeetingStatus, Membership, Panel
+from panels.selectors import meeting_deadlines, upcoming_meetings
+from referrals import selectors as referral_selectors
+
+PAGE_SIZE = 25
+# The panel page shows the next year of a monthly panel; the meetings list has the rest.
+PANEL_PAGE_MEETINGS = 12
+
+
+def _pk(value: object) -> int:
+    """A record id from the URL; anything that is not one is the same 404 as a forbidden record."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        raise Http404(NOT_FOUND_MESSAGE) from None
+    if not 0 < number < 2**63:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return number
+
+
+def _panel(request, pk: object, *, administer: bool = False) -> Panel:
+    panel = access.get_panel_for_user(user=request.user, pk=_pk(pk))
+    if administer and not access.can_administer(user=request.user, panel=panel):
+        raise NotAllowed("Only the panel's chair or administrators can do this")
+    return panel
+
+
+def _meeting(request, pk: object, *, administer: bool = False) -> Meeting:
+    meeting = access.get_meeting_for_user(user=request.user, pk=_pk(pk))
+    if administer and not access.can_administer(user=request.user, panel=meeting.panel):
+        raise NotAllowed("Only the panel's chair or administrators can do this")
+    return meeting
+
+
+def _not_allowed(request) -> HttpResponseNotAllowed | None:
+    """Pages about one panel or meeting check access before the method, so an outsider's POST is
+    the same 404 as their GET rather than a 405 that would confirm the record exists."""
+    if request.method in ("GET", "HEAD"):
+        return None
+    return HttpResponseNotAllowed(["GET", "HEAD"])
+
+
+def _closures(panel: Panel) -> list[ClosureDay]:
+    return list(panel.closure_days.all())
+
+
+def _form_page(request, *, form, heading: str, caption: str, back_url: str, submit_label: str, **extra):
+    context = {
+        "form": form,
+        "heading": heading,
+        "caption": caption,
+        "back_url": back_url,
+        "submit_label": submit_label,
+        **extra,
+    }
+    return render(request, "casework/form_page.html", context)
+
+
+def _panel_url(panel: Panel, anchor: str = "") -> str:
+    return reverse("panels:detail", args=[panel.pk]) + (f"#{anchor}" if anchor else "")
+
+
+def _a_year_after(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+# --- Panels --------------------------------------------------------------------------------------
+
+
+@require_GET
+def panel_list(request):
+    today = timezone.localdate()
+    panels = access.panels_visible_to(user=request.user).annotate(
+        next_meeting=Min(
+            "meetings__date",
+            filter=Q(meetings__date__gte=today, meetings__status=MeetingStatus.SCHEDULED),
+        )
+    )
+    page = Paginator(panels.order_by("name"), PAGE_SIZE).get_page(request.GET.get("page"))
+    for panel in page:
+        panel.cadence_words = describe(panel)
+    return render(request, "panels/panel_list.html", {"page": page})
+
+
+def panel_detail(request, pk):
+    panel = _panel(request, pk)
+    if refused := _not_allowed(request):
+        return refused
+    today = timezone.localdate()
+    closures = _closures(panel)
+    closed = frozenset(c.day for c in closures)
+    meetings = list(upcoming_meetings(panel=panel, today=today)[:PANEL_PAGE_MEETINGS])
+    for meeting in meetings:
+        meeting.panel = panel  # already loaded: no query per meeting
+        meeting.deadlines = meeting_deadlines(meeting, closures=closed)
+    members = (
+        Membership.objects.filter(panel=panel)
+        .select_related("person", "agency", "deputy_for__person")
+        .order_by(F("ends_on").desc(nulls_first=True), "role", "person__full_name", "pk")
+    )
+    return render(
+        request,
+        "panels/panel_detail.html",
+        {
+            "panel": panel,
+            "cadence_words": describe(panel),
+            "review_overdue": bool(
+                panel.terms_of_reference_review_date and panel.terms_of_reference_review_date < today
+            ),
+            "quorum_agencies": list(panel.quorum_agencies.order_by("name")),
+            "members": list(members),
+            "closures": closures,
+            "meetings": meetings,
+            "today": today,
+            "can_administer": access.can_administer(user=request.user, panel=panel),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def panel_settings(request, pk):
+    panel = _panel(request, pk, administer=True)
+    form = PanelSettingsForm(request.POST or None, panel=panel)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.panel_update_settings(
+                actor=request.user,
+                panel=panel,
+                fields=form.service_fields(),
+                quorum_agencies=list(form.cleaned_data["quorum_agencies"]),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Panel settings saved")
+            return redirect("panels:detail", pk=panel.pk)
+    return render(request, "panels/settings_form.html", {"panel": panel, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def member_add(request, pk):
+    panel = _panel(request, pk, administer=True)
+    people = (
+        User.objects.filter(agency__partnership=panel.partnership, is_active=True)
+        .select_related("agency")
+        .order_by("full_name", "email")
+    )
+    seats = (
+        Membership.objects.filter(panel=panel, ends_on__isnull=True)
+        .select_related("person")
+        .order_by("person__full_name")
+    )
+    form = MembershipForm(request.POST or None, people=people, seats=seats)
+    if request.method == "POST" and form.is_valid():
+        try:
+            seat = services.membership_add(
+                actor=request.user,
+                panel=panel,
+                person=form.cleaned_data["person"],
+                role=form.cleaned_data["role"],
+                starts_on=form.cleaned_data["starts_on"],
+                deputy_for=form.cleaned_data["deputy_for"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{seat.person.full_name or seat.person.email} added to the panel")
+            return redirect(_panel_url(panel, "members"))
+    return _form_page(
+        request,
+        form=form,
+        heading="Add a member",
+        caption=panel.name,
+        intro=["Members come from the agencies of the panel's partnership and sit for their own agency."],
+        back_url=_panel_url(panel, "members"),
+        submit_label="Add member",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def member_end(request, pk, membership_pk):
+    panel = _panel(request, pk, administer=True)
+    seat = get_object_or_404(
+        Membership.objects.select_related("person", "panel"), pk=_pk(membership_pk), panel=panel
+    )
+    if seat.ends_on is not None:
+        raise InvalidTransition("This membership has already ended")
+    form = MembershipEndForm(request.POST or None)
+    name = seat.person.full_name or seat.person.email
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.membership_end(actor=request.user, membership=seat, ends_on=form.cleaned_data["ends_on"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{name}'s membership has ended")
+            return redirect(_panel_url(panel, "members"))
+    return _form_page(
+        request,
+        form=form,
+        heading=f"End {name}'s membership",
+        caption=panel.name,
+        back_url=_panel_url(panel, "members"),
+        submit_label="End membership",
+        warning=True,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def closure_day_add(request, pk):
+    panel = _panel(request, pk, administer=True)
+    form = ClosureDayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            closure = services.closure_day_add(
+                actor=request.user,
+                panel=panel,
+                day=form.cleaned_data["day"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{closure.day:%-d %B %Y} added as a closure day")
+            return redirect(_panel_url(panel, "closure-days"))
+    return _form_page(
+        request,
+        form=form,
+        heading="Add a closure day",
+        caption=panel.name,
+        intro=[
+            "Deadlines are not counted on closure days, and meetings generated from the cadence "
+            "move to the next working day. Meetings already scheduled stay where they are."
+        ],
+        back_url=_panel_url(panel, "closure-days"),
+        submit_label="Add closure day",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def closure_day_remove(request, pk, closure_pk):
+    panel = _panel(request, pk, administer=True)
+    closure = get_object_or_404(ClosureDay.objects.select_related("panel"), pk=_pk(closure_pk), panel=panel)
+    if request.method == "POST":
+        services.closure_day_remove(actor=request.user, closure=closure)
+        messages.success(request, f"{closure.day:%-d %B %Y} is no longer a closure day")
+        return redirect(_panel_url(panel, "closure-days"))
+    return _form_page(
+        request,
+        form=None,
+        heading=f"Remove {closure.day:%-d %B %Y} as a closure day?",
+        caption=panel.name,
+        intro=["Deadlines will count it as a working day again."],
+        back_url=_panel_url(panel, "closure-days"),
+        submit_label="Remove",
+        warning=True,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def meetings_generate(request, pk):
+    panel = _panel(request, pk, administer=True)
+    form = GenerateMeetingsForm(request.POST or None, initial={"until": _a_year_after(timezone.localdate())})
+    if request.method == "POST" and form.is_valid():
+        try:
+            made = services.meetings_generate(
+                actor=request.user, panel=panel, until=form.cleaned_data["until"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            count = len(made)
+            messages.success(
+                request,
+                f"{count} meeting{'s' if count != 1 else ''} scheduled"
+                if count
+                else "No new meetings to schedule",
+            )
+            return redirect(_panel_url(panel, "meetings"))
+    return _form_page(
+        request,
+        form=form,
+        heading="Generate meetings",
+        caption=panel.name,
+        intro=[f"Meetings are scheduled from the panel's cadence: {describe(panel)}."],
+        back_url=_panel_url(panel, "meetings"),
+        submit_label="Generate meetings",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_schedule(request, pk):
+    panel = _panel(request, pk, administer=True)
+    form = MeetingScheduleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            meeting = services.meeting_schedule(
+                actor=request.user,
+                panel=panel,
+                date=data["date"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                location=data["location"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Meeting scheduled for {meeting.date:%-d %B %Y}")
+            return redirect("panels:meeting", pk=meeting.pk)
+    return _form_page(
+        request,
+        form=form,
+        heading="Schedule a meeting",
+        caption=panel.name,
+        intro=["For a one-off or extra meeting. Regular meetings can be generated from the cadence."],
+        back_url=_panel_url(panel, "meetings"),
+        submit_label="Schedule meeting",
+    )
+
+
+# --- Meetings ------------------------------------------------------------------------------------
+
+
+@require_GET
+def meeting_list(request):
+    """Upcoming meetings of the panels this person can see, soonest first."""
+    panels = access.panels_visible_to(user=request.user).order_by("name")
+    form = MeetingFilterForm(request.GET or None, panels=panels)
+    meetings = (
+        access.meetings_visible_to(user=request.user)
+        .filter(date__gte=timezone.localdate())
+        .select_related("panel")
+        .order_by("date", "starts_at", "pk")
+    )
+    chosen = form.cleaned_data["panel"] if form.is_bound and form.is_valid() else None
+    if chosen is not None:
+        meetings = meetings.filter(panel=chosen)
+    page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
+    closures: dict[int, set[dt.date]] = defaultdict(set)
+    panel_ids = {meeting.panel_id for meeting in page}
+    if panel_ids:
+        for panel_id, day in ClosureDay.objects.filter(panel_id__in=panel_ids).values_list("panel_id", "day"):
+            closures[panel_id].add(day)
+    for meeting in page:
+        meeting.deadlines = meeting_deadlines(meeting, closures=frozenset(closures[meeting.panel_id]))
+    return render(request, "panels/meeting_list.html", {"page": page, "form": form, "chosen": chosen})
+
+
+def meeting_detail(request, pk):
+    meeting = _meeting(request, pk)
+    if refused := _not_allowed(request):
+        return refused
+    closures = frozenset(meeting.panel.closure_days.values_list("day", flat=True))
+    return render(
+        request,
+        "panels/meeting_detail.html",
+        {
+            "meeting": meeting,
+            "panel": meeting.panel,
+            "deadlines": meeting_deadlines(meeting, closures=closures),
+            "is_scheduled": meeting.status == MeetingStatus.SCHEDULED,
+            "can_administer": access.can_administer(user=request.user, panel=meeting.panel),
+            "can_see_referrals": referral_selectors.can_see_panel_lists(user=request.user),
+        },
+    )
+
+
+def _changeable(request, pk) -> Meeting:
+    meeting = _meeting(request, pk, administer=True)
+    if meeting.status != MeetingStatus.SCHEDULED:
+        raise InvalidTransition(
+            f"This meeting is {meeting.get_status_display().lower()}, so it cannot be changed"
+        )
+    return meeting
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_move(request, pk):
+    meeting = _changeable(request, pk)
+    form = MeetingMoveForm(request.POST or None, initial={"version": meeting.version})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            moved = services.meeting_move(
+                actor=request.user,
+                meeting=meeting,
+                version=data["version"],
+                date=data["date"],
+                reason=data["reason"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Meeting moved to {moved.date:%-d %B %Y}")
+            return redirect("panels:meeting", pk=moved.pk)
+    return _form_page(
+        request,
+        form=form,
+        heading="Move this meeting",
+        caption=f"{meeting.panel.name}, {meeting.date:%-d %B %Y}",
+        intro=["Referrals submitted to this meeting move with it."],
+        back_url=reverse("panels:meeting", args=[meeting.pk]),
+        submit_label="Move meeting",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_cancel(request, pk):
+    meeting = _changeable(request, pk)
+    form = MeetingCancelForm(request.POST or None, initial={"version": meeting.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.meeting_cancel(
+                actor=request.user,
+                meeting=meeting,
+                version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Meeting cancelled")
+            return redirect("panels:meeting", pk=meeting.pk)
+    return _form_page(
+        request,
+        form=form,
+        heading="Cancel this meeting",
+        caption=f"{meeting.panel.name}, {meeting.date:%-d %B %Y}",
+        back_url=reverse("panels:meeting", args=[meeting.pk]),
+        submit_label="Cancel meeting",
+        warning=True,
+    )
+
+
+# --- iCalendar (RFC 5545), written by hand -------------------------------------------------------
+
+# Europe/London since 1996: BST from 01:00 UTC on the last Sunday in March to 01:00 UTC on the
+# last Sunday in October (DTSTART here is local time, as RFC 5545 3.6.5 requires).
+_VTIMEZONE_LONDON = (
+    "BEGIN:VTIMEZONE",
+    "TZID:Europe/London",
+    "BEGIN:DAYLIGHT",
+    "TZOFFSETFROM:+0000",
+    "TZOFFSETTO:+0100",
+    "TZNAME:BST",
+    "DTSTART:19700329T010000",
+    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+    "END:DAYLIGHT",
+    "BEGIN:STANDARD",
+    "TZOFFSETFROM:+0100",
+    "TZOFFSETTO:+0000",
+    "TZNAME:GMT",
+    "DTSTART:19701025T020000",
+    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+    "END:STANDARD",
+    "END:VTIMEZONE",
+)
+# Never a child's details: a calendar leaves the service (phones, shared diaries, e-mail).
+ICS_DESCRIPTION = "OFFICIAL-SENSITIVE: papers in the casework service"
+
+
+def ics_text(value: str) -> str:
+    """Escape a TEXT value (RFC 5545 3.3.11)."""
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\r", "\\n")
+        .replace("\n", "\\n")
+    )
+
+
+def ics_fold(line: str) -> str:
+    """Fold a content line at 75 octets (RFC 5545 3.1), never inside a UTF-8 character."""
+    parts: list[str] = []
+    current, size, limit = "", 0, 75
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > limit:
+            parts.append(current)
+            current, size, limit = "", 0, 74  # each continuation line starts with a space
+        current += char
+        size += width
+    parts.append(current)
+    return "\r\n ".join(parts)
+
+
+def meeting_ics(*, meeting: Meeting, host: str, url: str, now: dt.datetime) -> str:
+    local = "%Y%m%dT%H%M%S"
+    starts = dt.datetime.combine(meeting.date, meeting.starts_at)
+    ends = dt.datetime.combine(meeting.date, meeting.ends_at)
+    event = [
+        "BEGIN:VEVENT",
+        f"UID:meeting-{meeting.pk}@{host}",
+        f"DTSTAMP:{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}",
+        f"DTSTART;TZID=Europe/London:{starts.strftime(local)}",
+        f"DTEND;TZID=Europe/London:{ends.strftime(local)}",
+        f"SUMMARY:{ics_text(meeting.panel.name)}",
+    ]
+    location = meeting.location or meeting.online_link
+    if location:
+        event.append(f"LOCATION:{ics_text(location)}")
+    event += [
+        f"DESCRIPTION:{ics_text(ICS_DESCRIPTION)}",
+        f"URL:{url}",
+        f"SEQUENCE:{meeting.version}",
+        "STATUS:CANCELLED" if meeting.status == MeetingStatus.CANCELLED else "STATUS:CONFIRMED",
+        "END:VEVENT",
+    ]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Casework//Panels//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        *_VTIMEZONE_LONDON,
+        *event,
+        "END:VCALENDAR",
+    ]
+    return "".join(ics_fold(line) + "\r\n" for line in lines)
+
+
+def meeting_calendar(request, pk):
+    meeting = _meeting(request, pk)
+    if refused := _not_allowed(request):
+        return refused
+    body = meeting_ics(
+        meeting=meeting,
+        host=split_domain_port(request.get_host())[0],
+        url=request.build_absolute_uri(reverse("panels:meeting", args=[meeting.pk])),
+        now=timezone.now(),
+    )
+    response = HttpResponse(body.encode("utf-8"), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.pk}.ics"'
+    return response
