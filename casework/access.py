@@ -45,6 +45,18 @@ HISTORY_READERS = (Role.TEAM_MANAGER, Role.SERVICE_MANAGER, Role.AUDITOR, Role.S
 ACCESS_REQUEST_DECIDERS = (Role.TEAM_MANAGER, Role.SERVICE_MANAGER)
 
 
+def record_id(value: object) -> int:
+    """A record id from a URL or request; anything that is not one is the same 404 as a forbidden
+    record (never a database error for "abc" or a number too big for a bigint)."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        raise Http404(NOT_FOUND_MESSAGE) from None
+    if not 0 < number < 2**63:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return number
+
+
 class NotAllowed(Exception):
     """The user can see the record but their role does not let them do this."""
 
@@ -115,12 +127,7 @@ def get_child_for_user(
     know it exists, so saying so reveals nothing). `shape` lets a selector add select_related /
     prefetch_related to the same query; it must not widen the filter.
     """
-    try:
-        pk_int = int(str(pk))
-    except (TypeError, ValueError):
-        raise Http404(NOT_FOUND_MESSAGE) from None
-    if not -(2**63) <= pk_int < 2**63:
-        raise Http404(NOT_FOUND_MESSAGE)
+    pk_int = record_id(pk)
     visible = children_visible_to(user=user)
     if shape is not None:
         visible = shape(visible)
@@ -171,12 +178,7 @@ def access_requests_for_decision(*, user: User) -> QuerySet[AccessRequest]:
 
 
 def get_access_request_for_decision(*, user: User, pk: object) -> AccessRequest:
-    try:
-        pk_int = int(str(pk))
-    except (TypeError, ValueError):
-        raise Http404(NOT_FOUND_MESSAGE) from None
-    if not -(2**63) <= pk_int < 2**63:
-        raise Http404(NOT_FOUND_MESSAGE)
+    pk_int = record_id(pk)
     found = access_requests_for_decision(user=user).filter(pk=pk_int).select_related("child").first()
     if found is None:
         raise Http404(NOT_FOUND_MESSAGE)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from casework.access import NOT_FOUND_MESSAGE
+from casework.access import NOT_FOUND_MESSAGE, record_id
 from casework.models import User
 from panels.models import Meeting, Panel
 
@@ -25,12 +25,7 @@ def meetings_visible_to(*, user: User | None) -> QuerySet[Meeting]:
 
 
 def get_panel_for_user(*, user: User, pk: object) -> Panel:
-    try:
-        pk_int = int(str(pk))
-    except (TypeError, ValueError):
-        raise Http404(NOT_FOUND_MESSAGE) from None
-    if not 0 < pk_int < 2**63:
-        raise Http404(NOT_FOUND_MESSAGE)
+    pk_int = record_id(pk)
     panel = panels_visible_to(user=user).filter(pk=pk_int).first()
     if panel is None:
         raise Http404(NOT_FOUND_MESSAGE)
@@ -65,12 +60,7 @@ def can_administer(*, user: User, panel: Panel) -> bool:
 
 
 def get_meeting_for_user(*, user: User, pk: object) -> Meeting:
-    try:
-        pk_int = int(str(pk))
-    except (TypeError, ValueError):
-        raise Http404(NOT_FOUND_MESSAGE) from None
-    if not 0 < pk_int < 2**63:
-        raise Http404(NOT_FOUND_MESSAGE)
+    pk_int = record_id(pk)
     meeting = meetings_visible_to(user=user).select_related("panel").filter(pk=pk_int).first()
     if meeting is None:
         raise Http404(NOT_FOUND_MESSAGE)

@@ -16,14 +16,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Min, Q
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.http.request import split_domain_port
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from casework.access import NOT_FOUND_MESSAGE, NotAllowed
+from casework.access import NotAllowed, record_id
 from casework.forms import add_service_errors
 from casework.models import User
 from casework.services import InvalidTransition
@@ -49,26 +49,15 @@ PAGE_SIZE = 25
 PANEL_PAGE_MEETINGS = 12
 
 
-def _pk(value: object) -> int:
-    """A record id from the URL; anything that is not one is the same 404 as a forbidden record."""
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        raise Http404(NOT_FOUND_MESSAGE) from None
-    if not 0 < number < 2**63:
-        raise Http404(NOT_FOUND_MESSAGE)
-    return number
-
-
 def _panel(request, pk: object, *, administer: bool = False) -> Panel:
-    panel = access.get_panel_for_user(user=request.user, pk=_pk(pk))
+    panel = access.get_panel_for_user(user=request.user, pk=record_id(pk))
     if administer and not access.can_administer(user=request.user, panel=panel):
         raise NotAllowed("Only the panel's chair or administrators can do this")
     return panel
 
 
 def _meeting(request, pk: object, *, administer: bool = False) -> Meeting:
-    meeting = access.get_meeting_for_user(user=request.user, pk=_pk(pk))
+    meeting = access.get_meeting_for_user(user=request.user, pk=record_id(pk))
     if administer and not access.can_administer(user=request.user, panel=meeting.panel):
         raise NotAllowed("Only the panel's chair or administrators can do this")
     return meeting
@@ -226,7 +215,7 @@ def member_add(request, pk):
 def member_end(request, pk, membership_pk):
     panel = _panel(request, pk, administer=True)
     seat = get_object_or_404(
-        Membership.objects.select_related("person", "panel"), pk=_pk(membership_pk), panel=panel
+        Membership.objects.select_related("person", "panel"), pk=record_id(membership_pk), panel=panel
     )
     if seat.ends_on is not None:
         raise InvalidTransition("This membership has already ended")
@@ -285,7 +274,9 @@ def closure_day_add(request, pk):
 @require_http_methods(["GET", "POST"])
 def closure_day_remove(request, pk, closure_pk):
     panel = _panel(request, pk, administer=True)
-    closure = get_object_or_404(ClosureDay.objects.select_related("panel"), pk=_pk(closure_pk), panel=panel)
+    closure = get_object_or_404(
+        ClosureDay.objects.select_related("panel"), pk=record_id(closure_pk), panel=panel
+    )
     if request.method == "POST":
         services.closure_day_remove(actor=request.user, closure=closure)
         messages.success(request, f"{closure.day:%-d %B %Y} is no longer a closure day")

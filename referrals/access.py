@@ -11,23 +11,13 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from casework.access import CHILD_EDITORS, NOT_FOUND_MESSAGE, NotAllowed, children_visible_to
+from casework.access import CHILD_EDITORS, NOT_FOUND_MESSAGE, NotAllowed, children_visible_to, record_id
 from casework.models import Role, User
 from referrals.models import Evidence, Referral
 
 # seeds 002: "all referrals must be approved by a service manager or panel member".
 SERVICE_MANAGER_SIGNERS = (Role.SERVICE_MANAGER, Role.PANEL_MEMBER)
 TEAM_MANAGER_SIGNERS = (Role.TEAM_MANAGER,)
-
-
-def _to_pk(pk: object) -> int:
-    try:
-        value = int(str(pk))
-    except (TypeError, ValueError):
-        raise Http404(NOT_FOUND_MESSAGE) from None
-    if not 0 < value < 2**63:
-        raise Http404(NOT_FOUND_MESSAGE)
-    return value
 
 
 def referrals_visible_to(*, user: User | None) -> QuerySet[Referral]:
@@ -39,7 +29,7 @@ def get_referral_for_user(*, user: User, pk: object, need: str = "view") -> Refe
     referral = (
         referrals_visible_to(user=user)
         .select_related("child", "panel", "meeting", "referrer", "referrer_agency", "review_of")
-        .filter(pk=_to_pk(pk))
+        .filter(pk=record_id(pk))
         .first()
     )
     if referral is None:
@@ -88,7 +78,7 @@ def signing_stage(referral: Referral) -> str | None:
 
 def get_evidence_for_user(*, user: User, referral_pk: object, pk: object) -> Evidence:
     referral = get_referral_for_user(user=user, pk=referral_pk)
-    evidence = Evidence.objects.filter(referral=referral, pk=_to_pk(pk), removed_at__isnull=True).first()
+    evidence = Evidence.objects.filter(referral=referral, pk=record_id(pk), removed_at__isnull=True).first()
     if evidence is None:
         raise Http404(NOT_FOUND_MESSAGE)
     return evidence

@@ -30,7 +30,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from casework.access import NOT_FOUND_MESSAGE, NotAllowed
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
 from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, ANY_ID, _field_errors
 from casework.audit import record_child_view
 from referrals import access, selectors, services
@@ -84,17 +84,6 @@ _SECTION = OpenApiParameter(
 )
 _OPTION_ID = OpenApiParameter("option_id", int, OpenApiParameter.PATH, description="The option's id")
 _EVIDENCE_ID = OpenApiParameter("evidence_id", int, OpenApiParameter.PATH, description="The document's id")
-
-
-def _int_id(value: object) -> int:
-    """An id from the URL, or the same 404 as a missing record."""
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        raise Http404(NOT_FOUND_MESSAGE) from None
-    if not 0 < number < 2**63:
-        raise Http404(NOT_FOUND_MESSAGE)
-    return number
 
 
 class _AnyAccept(DefaultContentNegotiation):
@@ -177,7 +166,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return access.get_referral_for_user(user=self.request.user, pk=self.kwargs.get("pk"), need=need)
 
     def _option(self, referral: Referral) -> Option:
-        option = Option.objects.filter(referral=referral, pk=_int_id(self.kwargs.get("option_id"))).first()
+        option = Option.objects.filter(referral=referral, pk=record_id(self.kwargs.get("option_id"))).first()
         if option is None:
             raise Http404(NOT_FOUND_MESSAGE)
         option.referral = referral

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from casework import access as casework_access
-from casework.access import NOT_FOUND_MESSAGE, NotAllowed
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
 from casework.forms import add_service_errors
 from casework.models import Agency, Role
 from casework.services import InvalidTransition
@@ -65,16 +65,6 @@ PAGE_SIZE = 25
 # --- Helpers -------------------------------------------------------------------------------------
 
 
-def _pk(value: object) -> int:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        raise Http404(NOT_FOUND_MESSAGE) from None
-    if not 0 < number < 2**63:
-        raise Http404(NOT_FOUND_MESSAGE)
-    return number
-
-
 def _require_editable(referral: Referral) -> None:
     """Editing pages of a referral that can no longer change: the 409 page, as its save would be."""
     if not referral.is_editable:
@@ -94,7 +84,7 @@ def _check_unchanged(request, referral: Referral) -> None:
 
 def _option(referral: Referral, option_pk: object) -> Option:
     """One option of a referral the user has already been allowed to see."""
-    option = referral.options.prefetch_related("shares").filter(pk=_pk(option_pk)).first()
+    option = referral.options.prefetch_related("shares").filter(pk=record_id(option_pk)).first()
     if option is None:
         raise Http404(NOT_FOUND_MESSAGE)
     return option
@@ -236,7 +226,7 @@ def meeting_referrals(request, meeting_pk):
     meeting = (
         panels_access.meetings_visible_to(user=request.user)
         .select_related("panel")
-        .filter(pk=_pk(meeting_pk))
+        .filter(pk=record_id(meeting_pk))
         .first()
     )
     if meeting is None or not selectors.can_see_panel_lists(user=request.user):
