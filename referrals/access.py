@@ -59,13 +59,20 @@ def can_sign(*, user: User, referral: Referral, stage: str) -> bool:
 
 
 def can_chair(*, user: User, panel) -> bool:
-    """A panel chair of the panel's partnership (the panels issue narrows this to the panel's own
-    chair and vice-chair through membership)."""
-    return bool(
-        user.is_active
-        and user.has_role(Role.PANEL_CHAIR)
-        and user.agency_id
-        and user.agency.partnership == panel.partnership
+    """The panel's own chair or vice-chair, seated on it today (panels.models.Membership)."""
+    from django.utils import timezone
+
+    from panels.models import MemberRole, Membership
+
+    if not (user.is_active and user.agency_id):
+        return False
+    today = timezone.localdate()
+    return (
+        Membership.objects.filter(
+            panel=panel, person=user, role__in=[MemberRole.CHAIR, MemberRole.VICE_CHAIR], starts_on__lte=today
+        )
+        .exclude(ends_on__lt=today)
+        .exists()
     )
 
 

@@ -718,11 +718,19 @@ def referral_submit(*, actor: User, referral: Referral, meeting: Meeting) -> Ref
 
 
 def _panel_chairs(panel: Panel) -> list[User]:
-    """Chairs of the panel's partnership (the panels issue replaces this with panel membership)."""
+    """The panel's chair and vice-chairs seated today."""
+    from panels.models import MemberRole
+
+    today = timezone.localdate()
     return list(
         User.objects.filter(
-            agency__partnership=panel.partnership, is_active=True, roles__contains=[Role.PANEL_CHAIR]
+            panel_memberships__panel=panel,
+            panel_memberships__role__in=[MemberRole.CHAIR, MemberRole.VICE_CHAIR],
+            panel_memberships__starts_on__lte=today,
+            is_active=True,
         )
+        .exclude(panel_memberships__ends_on__lt=today)
+        .distinct()
     )
 
 

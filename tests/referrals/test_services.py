@@ -21,7 +21,7 @@ from casework.access import NotAllowed
 from casework.models import AuditEvent, LegalStatus, Notification, Role
 from casework.services import InvalidTransition
 from casework.tasks import send_notification_email
-from panels.models import MeetingStatus
+from panels.models import MeetingStatus, Membership
 from referrals import services
 from referrals.models import (
     Option,
@@ -61,8 +61,10 @@ def monday_2_march_2026(time_machine):
 
 
 @pytest.fixture
-def panel(hampshire):
-    return PanelFactory(name="Hampshire IRAP", kind="irap", host_agency=hampshire)
+def panel(hampshire, panel_chair):
+    panel = PanelFactory(name="Hampshire IRAP", kind="irap", host_agency=hampshire)
+    Membership.objects.create(panel=panel, person=panel_chair, agency=hampshire, role="chair")
+    return panel
 
 
 @pytest.fixture

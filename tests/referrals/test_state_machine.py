@@ -35,6 +35,7 @@ from hypothesis.stateful import (
 from casework.access import NotAllowed
 from casework.models import AgencyKind, Role
 from casework.services import InvalidTransition
+from panels.models import Membership
 from referrals import services
 from referrals.models import (
     Evidence,
@@ -131,6 +132,8 @@ def build_world() -> World:
     }
     panel = PanelFactory(name=f"Machine panel {n}", host_agency=council)
     other_panel = PanelFactory(name=f"Machine other panel {n}", host_agency=council)
+    # The chair is seated on the panel (chairs act through membership, not just their role).
+    Membership.objects.create(panel=panel, person=people["chair"], agency=council, role="chair")
     today = timezone.localdate()
     meetings = {
         "next": MeetingFactory(panel=panel, date=today + dt.timedelta(days=60)),

@@ -12,6 +12,7 @@ from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from casework.models import Role
+from panels.models import Membership
 from referrals import services
 from referrals.models import Evidence, Option, Referral, SignOff, Status
 from referrals.urls import urlpatterns
@@ -45,8 +46,10 @@ def private_storage(settings, tmp_path):
 
 
 @pytest.fixture
-def panel(hampshire):
-    return PanelFactory(name="Hampshire IRAP", kind="irap", host_agency=hampshire)
+def panel(hampshire, panel_chair):
+    panel = PanelFactory(name="Hampshire IRAP", kind="irap", host_agency=hampshire)
+    Membership.objects.create(panel=panel, person=panel_chair, agency=hampshire, role="chair")
+    return panel
 
 
 @pytest.fixture
