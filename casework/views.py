@@ -45,7 +45,7 @@ class CountedPaginator(Paginator):
         return self._total
 
 
-def _form_page(request, *, form, heading: str, back_url: str, submit_label: str, **extra):
+def form_page(request, *, form, heading: str, back_url: str, submit_label: str, **extra):
     """The shared one-column form or confirmation page (templates/casework/form_page.html)."""
     context = {"form": form, "heading": heading, "back_url": back_url, "submit_label": submit_label, **extra}
     return render(request, "casework/form_page.html", context)
@@ -178,7 +178,7 @@ def parent_carer_add(request, pk):
         else:
             messages.success(request, "Parent or carer added")
             return redirect(reverse("children:detail", args=[child.pk]) + "#parents-carers")
-    return _form_page(
+    return form_page(
         request,
         form=form,
         heading="Add a parent or carer",
@@ -210,7 +210,7 @@ def parent_carer_edit(request, pk, person_pk):
         else:
             messages.success(request, "Parent or carer updated")
             return redirect(reverse("children:detail", args=[child.pk]) + "#parents-carers")
-    return _form_page(
+    return form_page(
         request,
         form=form,
         heading=f"Change {person.name}'s details",
@@ -227,7 +227,7 @@ def parent_carer_remove(request, pk, person_pk):
         services.parent_carer_remove(actor=request.user, person=person)
         messages.success(request, f"{person.name} removed")
         return redirect(reverse("children:detail", args=[child.pk]) + "#parents-carers")
-    return _form_page(
+    return form_page(
         request,
         form=None,
         heading=f"Remove {person.name}?",
@@ -260,7 +260,7 @@ def involvement_add(request, pk):
         else:
             messages.success(request, f"{involvement.agency.name} is now involved")
             return redirect(reverse("children:detail", args=[child.pk]) + "#agencies")
-    return _form_page(
+    return form_page(
         request,
         form=form,
         heading="Add an agency",
@@ -293,7 +293,7 @@ def involvement_end(request, pk, involvement_pk):
             if not access.children_visible_to(user=request.user).filter(pk=child.pk).exists():
                 return redirect("children:list")
             return redirect(reverse("children:detail", args=[child.pk]) + "#agencies")
-    return _form_page(
+    return form_page(
         request,
         form=form,
         heading=f"End {involvement.agency.name}'s involvement",
@@ -325,7 +325,7 @@ def access_request_new(request):
             add_service_errors(form, exc)
         else:
             return render(request, "casework/access_request_sent.html")
-    return _form_page(
+    return form_page(
         request,
         form=form,
         heading="Ask for access to a child's record",

@@ -27,6 +27,7 @@ from casework.access import NotAllowed, record_id
 from casework.forms import add_service_errors
 from casework.models import User
 from casework.services import InvalidTransition
+from casework.views import form_page
 from panels import access, services
 from panels.cadence import describe
 from panels.forms import (
@@ -73,18 +74,6 @@ def _not_allowed(request) -> HttpResponseNotAllowed | None:
 
 def _closures(panel: Panel) -> list[ClosureDay]:
     return list(panel.closure_days.all())
-
-
-def _form_page(request, *, form, heading: str, caption: str, back_url: str, submit_label: str, **extra):
-    context = {
-        "form": form,
-        "heading": heading,
-        "caption": caption,
-        "back_url": back_url,
-        "submit_label": submit_label,
-        **extra,
-    }
-    return render(request, "casework/form_page.html", context)
 
 
 def _panel_url(panel: Panel, anchor: str = "") -> str:
@@ -200,7 +189,7 @@ def member_add(request, pk):
         else:
             messages.success(request, f"{seat.person.full_name or seat.person.email} added to the panel")
             return redirect(_panel_url(panel, "members"))
-    return _form_page(
+    return form_page(
         request,
         form=form,
         heading="Add a member",
@@ -229,7 +218,7 @@ def member_end(request, pk, membership_pk):
         else:
             messages.success(request, f"{name}'s membership has ended")
             return redirect(_panel_url(panel, "members"))
-    return _form_page(
+    return form_page(
         request,
         form=form,
         heading=f"End {name}'s membership",
@@ -257,7 +246,7 @@ def closure_day_add(request, pk):
         else:
             messages.success(request, f"{closure.day:%-d %B %Y} added as a closure day")
             return redirect(_panel_url(panel, "closure-days"))
-    return _form_page(
+    return form_page(
         request,
         form=form,
         heading="Add a closure day",
@@ -281,7 +270,7 @@ def closure_day_remove(request, pk, closure_pk):
         services.closure_day_remove(actor=request.user, closure=closure)
         messages.success(request, f"{closure.day:%-d %B %Y} is no longer a closure day")
         return redirect(_panel_url(panel, "closure-days"))
-    return _form_page(
+    return form_page(
         request,
         form=None,
         heading=f"Remove {closure.day:%-d %B %Y} as a closure day?",
@@ -313,7 +302,7 @@ def meetings_generate(request, pk):
                 else "No new meetings to schedule",
             )
             return redirect(_panel_url(panel, "meetings"))
-    return _form_page(
+    return form_page(
         request,
         form=form,
         heading="Generate meetings",
@@ -344,7 +333,7 @@ def meeting_schedule(request, pk):
         else:
             messages.success(request, f"Meeting scheduled for {meeting.date:%-d %B %Y}")
             return redirect("panels:meeting", pk=meeting.pk)
-    return _form_page(
+    return form_page(
         request,
         form=form,
         heading="Schedule a meeting",
@@ -432,7 +421,7 @@ def meeting_move(request, pk):
         else:
             messages.success(request, f"Meeting moved to {moved.date:%-d %B %Y}")
             return redirect("panels:meeting", pk=moved.pk)
-    return _form_page(
+    return form_page(
         request,
         form=form,
         heading="Move this meeting",
@@ -460,7 +449,7 @@ def meeting_cancel(request, pk):
         else:
             messages.success(request, "Meeting cancelled")
             return redirect("panels:meeting", pk=meeting.pk)
-    return _form_page(
+    return form_page(
         request,
         form=form,
         heading="Cancel this meeting",
