@@ -61,7 +61,8 @@ class NotAllowed(Exception):
     """The user can see the record but their role does not let them do this."""
 
 
-def _is_usable(user: User | None) -> bool:
+def is_usable(user: User | None) -> bool:
+    """Signed in, active and in an agency: anyone else sees nothing (fail closed)."""
     return bool(user is not None and user.is_authenticated and user.is_active and user.agency_id)
 
 
@@ -80,7 +81,7 @@ def children_visible_to(*, user: User | None) -> QuerySet[Child]:
     child (bench/README.md). Grants are rare exceptions, so they are OR-ed in as a literal list of
     ids, looked up only for people flagged as holding any (User.holds_child_grants).
     """
-    if not _is_usable(user):
+    if not is_usable(user):
         return Child.objects.none()
     involved = Exists(current_involvements(agency_id=user.agency_id).filter(child_id=OuterRef("pk")))
     granted = granted_child_ids(user=user)
@@ -104,7 +105,7 @@ def granted_child_ids(*, user: User) -> list[int]:
 
 def visible_child_ids(*, user: User | None) -> QuerySet:
     """The visible children's ids alone, to count a whole list without reading children."""
-    if not _is_usable(user):
+    if not is_usable(user):
         return Involvement.objects.none().values("child_id")
     # distinct: an open involvement and one ending in the future may both be current.
     ids = current_involvements(agency_id=user.agency_id).order_by().values("child_id").distinct()
@@ -140,33 +141,33 @@ def get_child_for_user(
 
 
 def can_edit_children(*, user: User) -> bool:
-    return _is_usable(user) and user.has_role(*CHILD_EDITORS)
+    return is_usable(user) and user.has_role(*CHILD_EDITORS)
 
 
 def can_read_history(*, user: User) -> bool:
-    return _is_usable(user) and user.has_role(*HISTORY_READERS)
+    return is_usable(user) and user.has_role(*HISTORY_READERS)
 
 
 def can_decide_access_requests(*, user: User) -> bool:
-    return _is_usable(user) and user.has_role(*ACCESS_REQUEST_DECIDERS)
+    return is_usable(user) and user.has_role(*ACCESS_REQUEST_DECIDERS)
 
 
 def agencies_visible_to(*, user: User | None) -> QuerySet[Agency]:
     """Agencies are a shared directory of partner organisations: any signed-in user may list them."""
-    if not _is_usable(user):
+    if not is_usable(user):
         return Agency.objects.none()
     return Agency.objects.all()
 
 
 def teams_visible_to(*, user: User | None) -> QuerySet[Team]:
-    if not _is_usable(user):
+    if not is_usable(user):
         return Team.objects.none()
     return Team.objects.all()
 
 
 def users_visible_to(*, user: User | None) -> QuerySet[User]:
     """People of the user's own agency. Other agencies' staff are reached through panels."""
-    if not _is_usable(user):
+    if not is_usable(user):
         return User.objects.none()
     return User.objects.filter(agency_id=user.agency_id, is_active=True)
 

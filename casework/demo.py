@@ -14,7 +14,6 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from faker import Faker
-from nhs_number import calculate_checksum
 
 from casework import services
 from casework.models import (
@@ -32,6 +31,7 @@ from casework.models import (
     Team,
     User,
 )
+from casework.nhs import synthetic_nhs_number
 
 DEMO_PASSWORD = "demo-casework-2026"  # noqa: S105 - demo data only; seed_demo refuses production
 
@@ -114,14 +114,6 @@ REFERENCE_DAY = dt.date(2026, 11, 1)  # fixed, so the data is the same whichever
 
 def email_for(local: str, agency_key: str) -> str:
     return f"{local}@{EMAIL_DOMAINS[agency_key]}"
-
-
-def _nhs_number(rng: random.Random) -> str:  # synthetic 999-range numbers
-    while True:
-        body = "999" + f"{rng.randrange(0, 1_000_000):06d}"
-        check = calculate_checksum(body)
-        if check is not None and check < 10 and body + str(check) != "9999999999":
-            return body + str(check)
 
 
 @transaction.atomic
@@ -207,7 +199,7 @@ def _load_children(
         given = fake.first_name_female() if gender == Gender.FEMALE else fake.first_name_male()
         family = fake.last_name()
         born = REFERENCE_DAY - dt.timedelta(days=rng.randrange(365 * 3, 365 * 17 + 200))
-        nhs = _nhs_number(rng)
+        nhs = synthetic_nhs_number(rng)
         case_number = f"{seed.upper()[:2]}{rng.randrange(100000, 999999)}"
         legal_status = rng.choice(legal_statuses)
         has_ehcp = rng.random() < 0.5

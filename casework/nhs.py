@@ -7,6 +7,7 @@ test patients, used by demo and test data) are accepted.
 
 from __future__ import annotations
 
+import random
 import re
 
 from django.core.exceptions import ValidationError
@@ -41,3 +42,12 @@ def validate_nhs_number(value: str | None) -> None:
     problem = nhs_number_problem(normalise_nhs_number(value))
     if problem:
         raise ValidationError(problem, code="invalid_nhs_number")
+
+
+def synthetic_nhs_number(rng: random.Random) -> str:
+    """A valid NHS number from the 999 range reserved for synthetic patients (demo and test data)."""
+    while True:
+        body = "999" + f"{rng.randrange(0, 1_000_000):06d}"
+        check = calculate_checksum(body)
+        if check is not None and check < 10 and body + str(check) != "9999999999":
+            return body + str(check)

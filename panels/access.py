@@ -9,13 +9,13 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from casework.access import NOT_FOUND_MESSAGE, record_id
+from casework.access import NOT_FOUND_MESSAGE, is_usable, record_id
 from casework.models import User
 from panels.models import Meeting, Panel
 
 
 def panels_visible_to(*, user: User | None) -> QuerySet[Panel]:
-    if user is None or not user.is_authenticated or not user.is_active or not user.agency_id:
+    if not is_usable(user):
         return Panel.objects.none()
     return Panel.objects.filter(partnership=user.agency.partnership, is_active=True)
 
@@ -35,26 +35,18 @@ def get_panel_for_user(*, user: User, pk: object) -> Panel:
 def can_administer(*, user: User, panel: Panel) -> bool:
     """Panel settings, membership and meetings are run by the panel's chair, vice-chair and
     administrators, panel administrators of the host agency, and system administrators."""
-    from django.utils import timezone
-
     from casework.models import Role
-    from panels.models import MemberRole, Membership
+    from panels.models import CHAIRING_ROLES, MemberRole, Membership
 
-    if not (user.is_authenticated and user.is_active and user.agency_id):
+    if not is_usable(user):
         return False
     if user.has_role(Role.SYSTEM_ADMINISTRATOR) and user.agency.partnership == panel.partnership:
         return True
     if user.has_role(Role.PANEL_ADMINISTRATOR) and user.agency_id == panel.host_agency_id:
         return True
-    today = timezone.localdate()
     return (
-        Membership.objects.filter(
-            panel=panel,
-            person=user,
-            role__in=[MemberRole.CHAIR, MemberRole.VICE_CHAIR, MemberRole.ADMINISTRATOR],
-            starts_on__lte=today,
-        )
-        .exclude(ends_on__lt=today)
+        Membership.objects.current()
+        .filter(panel=panel, person=user, role__in=[*CHAIRING_ROLES, MemberRole.ADMINISTRATOR])
         .exists()
     )
 

@@ -168,6 +168,16 @@ class MemberRole(models.TextChoices):
     ADMINISTRATOR = "administrator", "Administrator"
 
 
+CHAIRING_ROLES = (MemberRole.CHAIR, MemberRole.VICE_CHAIR)
+
+
+class MembershipQuerySet(models.QuerySet):
+    def current(self, on: dt.date | None = None) -> MembershipQuerySet:
+        """Seats held on a day (today by default): started, and not ended before it."""
+        day = on or timezone.localdate()
+        return self.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+
+
 class Membership(models.Model):
     """A person's seat on a panel, for their agency, with dates; a deputy sits for a named member."""
 
@@ -180,6 +190,8 @@ class Membership(models.Model):
     )
     starts_on = models.DateField(default=timezone.localdate)
     ends_on = models.DateField(null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["panel", "role", "id"]
@@ -196,6 +208,3 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} ({self.get_role_display()}, {self.agency})"
-
-    def is_current_on(self, day: dt.date) -> bool:
-        return self.starts_on <= day and (self.ends_on is None or self.ends_on >= day)

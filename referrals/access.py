@@ -8,6 +8,8 @@ same (Http404).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -24,14 +26,24 @@ def referrals_visible_to(*, user: User | None) -> QuerySet[Referral]:
     return Referral.objects.filter(child__in=children_visible_to(user=user))
 
 
-def get_referral_for_user(*, user: User, pk: object, need: str = "view") -> Referral:
-    """The referral if the user may `need` ("view" or "edit") it; Http404 when they may not see it."""
-    referral = (
-        referrals_visible_to(user=user)
-        .select_related("child", "panel", "meeting", "referrer", "referrer_agency", "review_of")
-        .filter(pk=record_id(pk))
-        .first()
+def get_referral_for_user(
+    *,
+    user: User,
+    pk: object,
+    need: str = "view",
+    shape: Callable[[QuerySet[Referral]], QuerySet[Referral]] | None = None,
+) -> Referral:
+    """The referral if the user may `need` ("view" or "edit") it; Http404 when they may not see it.
+
+    `shape` lets a selector add select_related / prefetch_related to the same query; it must not
+    widen the filter.
+    """
+    visible = referrals_visible_to(user=user).select_related(
+        "child", "panel", "meeting", "referrer", "referrer_agency", "review_of"
     )
+    if shape is not None:
+        visible = shape(visible)
+    referral = visible.filter(pk=record_id(pk)).first()
     if referral is None:
         raise Http404(NOT_FOUND_MESSAGE)
     if need == "edit" and not can_edit(user=user, referral=referral):
@@ -60,20 +72,11 @@ def can_sign(*, user: User, referral: Referral, stage: str) -> bool:
 
 def can_chair(*, user: User, panel) -> bool:
     """The panel's own chair or vice-chair, seated on it today (panels.models.Membership)."""
-    from django.utils import timezone
-
-    from panels.models import MemberRole, Membership
+    from panels.models import CHAIRING_ROLES, Membership
 
     if not (user.is_active and user.agency_id):
         return False
-    today = timezone.localdate()
-    return (
-        Membership.objects.filter(
-            panel=panel, person=user, role__in=[MemberRole.CHAIR, MemberRole.VICE_CHAIR], starts_on__lte=today
-        )
-        .exclude(ends_on__lt=today)
-        .exists()
-    )
+    return Membership.objects.current().filter(panel=panel, person=user, role__in=CHAIRING_ROLES).exists()
 
 
 def signing_stage(referral: Referral) -> str | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
 
+from casework.access import is_usable
 from casework.models import Role, User
 from referrals import access
 from referrals.models import Evidence, Option, OptionShare, Referral, SignOff, Status, StatusChange, Urgency
@@ -48,7 +49,7 @@ def my_referrals(*, user: User, filters: ReferralFilters | None = None) -> Query
 
 def awaiting_my_sign_off(*, user: User) -> QuerySet[Referral]:
     """Referrals of the user's agency waiting for a signature the user may give (not their own)."""
-    if not user.is_authenticated or not user.agency_id:
+    if not is_usable(user):
         return Referral.objects.none()
     stages = Q(pk__in=[])
     if user.has_role(*access.TEAM_MANAGER_SIGNERS):
@@ -91,11 +92,13 @@ def can_see_panel_lists(*, user: User) -> bool:
 
 
 def referral_detail(*, user: User, pk: object) -> Referral:
-    """One referral with its options and shares, evidence, sign-offs and timeline, in fixed queries."""
-    referral = access.get_referral_for_user(user=user, pk=pk)
-    return (
-        Referral.objects.select_related(*LIST_RELATED, "review_of", "late_accepted_by", "submitted_by")
-        .prefetch_related(
+    """One referral with its options and shares, evidence, sign-offs and timeline: the access check
+    and the joins in one query, then one query per related list."""
+
+    def shape(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+        return referrals.select_related(
+            *LIST_RELATED, "review_of", "late_accepted_by", "submitted_by"
+        ).prefetch_related(
             Prefetch(
                 "options",
                 queryset=Option.objects.prefetch_related(
@@ -109,5 +112,5 @@ def referral_detail(*, user: User, pk: object) -> Referral:
             Prefetch("sign_offs", queryset=SignOff.objects.select_related("signer")),
             Prefetch("status_changes", queryset=StatusChange.objects.select_related("actor")),
         )
-        .get(pk=referral.pk)
-    )
+
+    return access.get_referral_for_user(user=user, pk=pk, shape=shape)

@@ -719,19 +719,10 @@ def referral_submit(*, actor: User, referral: Referral, meeting: Meeting) -> Ref
 
 def _panel_chairs(panel: Panel) -> list[User]:
     """The panel's chair and vice-chairs seated today."""
-    from panels.models import MemberRole
+    from panels.models import CHAIRING_ROLES, Membership
 
-    today = timezone.localdate()
-    return list(
-        User.objects.filter(
-            panel_memberships__panel=panel,
-            panel_memberships__role__in=[MemberRole.CHAIR, MemberRole.VICE_CHAIR],
-            panel_memberships__starts_on__lte=today,
-            is_active=True,
-        )
-        .exclude(panel_memberships__ends_on__lt=today)
-        .distinct()
-    )
+    seats = Membership.objects.current().filter(panel=panel, role__in=CHAIRING_ROLES)
+    return list(User.objects.filter(pk__in=seats.values("person_id"), is_active=True))
 
 
 def _require_chair(actor: User, referral: Referral) -> None:

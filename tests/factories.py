@@ -7,7 +7,6 @@ import random
 
 import factory
 from django.utils import timezone
-from nhs_number import calculate_checksum
 
 from casework.models import (
     Agency,
@@ -20,19 +19,11 @@ from casework.models import (
     Team,
     User,
 )
+from casework.nhs import synthetic_nhs_number
 
 factory.Faker._DEFAULT_LOCALE = "en_GB"
 
-_rng = random.Random(20261122)
-
-
-def synthetic_nhs_number(rng: random.Random = _rng) -> str:
-    """A valid NHS number in the 999 range reserved for synthetic test patients."""
-    while True:
-        body = "999" + f"{rng.randrange(0, 1_000_000):06d}"
-        check = calculate_checksum(body)
-        if check is not None and check < 10:
-            return body + str(check)
+TEST_RNG = random.Random(20261122)
 
 
 class AgencyFactory(factory.django.DjangoModelFactory):
@@ -80,9 +71,9 @@ class ChildFactory(factory.django.DjangoModelFactory):
     given_name = factory.Faker("first_name")
     family_name = factory.Faker("last_name")
     date_of_birth = factory.LazyFunction(
-        lambda: timezone.localdate() - dt.timedelta(days=_rng.randrange(365 * 2, 365 * 17))
+        lambda: timezone.localdate() - dt.timedelta(days=TEST_RNG.randrange(365 * 2, 365 * 17))
     )
-    nhs_number = factory.LazyFunction(synthetic_nhs_number)
+    nhs_number = factory.LazyFunction(lambda: synthetic_nhs_number(TEST_RNG))
     case_number = factory.Sequence(lambda n: f"CS{100000 + n}")
     legal_status = LegalStatus.CHILD_IN_NEED
     owning_agency = factory.SubFactory(AgencyFactory)

@@ -16,7 +16,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from casework.models import AuditEvent, Child, ChildViewLog, InvolvementRole, ParentCarer
-from tests.factories import ChildFactory, TeamFactory, UserFactory, synthetic_nhs_number
+from casework.nhs import synthetic_nhs_number
+from tests.factories import TEST_RNG, ChildFactory, TeamFactory, UserFactory
 
 PASSWORD = "correct horse battery staple"  # tests/factories.py UserFactory
 CHILDREN = "/api/children/"
@@ -632,6 +633,6 @@ def test_docs_page_needs_signing_in(client, db):
 
 def test_synthetic_nhs_numbers_are_valid_for_the_api(social_worker):
     response = api_as(social_worker).post(
-        CHILDREN, valid_child(nhs_number=synthetic_nhs_number()), format="json"
+        CHILDREN, valid_child(nhs_number=synthetic_nhs_number(TEST_RNG)), format="json"
     )
     assert response.status_code == 201

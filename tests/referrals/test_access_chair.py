@@ -37,3 +37,22 @@ def test_a_seat_that_has_ended_no_longer_chairs(hampshire):
         ends_on=timezone.localdate() - dt.timedelta(days=1),
     )
     assert not can_chair(user=former, panel=panel)
+
+
+def test_a_chair_with_an_ended_seat_elsewhere_is_still_told_about_this_panel(hampshire):
+    from referrals.services import _panel_chairs
+
+    panel = PanelFactory(host_agency=hampshire)
+    old_panel = PanelFactory(host_agency=hampshire)
+    chair = UserFactory(agency=hampshire, roles=["panel_chair"])
+    Membership.objects.create(panel=panel, person=chair, agency=hampshire, role="chair")
+    Membership.objects.create(
+        panel=old_panel,
+        person=chair,
+        agency=hampshire,
+        role="chair",
+        starts_on=timezone.localdate() - dt.timedelta(days=100),
+        ends_on=timezone.localdate() - dt.timedelta(days=1),
+    )
+    assert _panel_chairs(panel) == [chair]
+    assert _panel_chairs(old_panel) == []
