@@ -1,6 +1,6 @@
 """The REST API under /api/. The schema and its documentation page are routed in casework/urls.py."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from casework import api
@@ -17,4 +17,5 @@ urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
     path("token/", api.ObtainTokenView.as_view(), name="api-token"),
     *router.urls,
+    path("", include("panels.api.urls")),
 ]

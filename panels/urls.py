@@ -1,12 +1,20 @@
-"""Pages for panels and their meetings, under /panels/."""
+"""Pages for panels and their meetings, under /panels/. Each part of a panel's work keeps its own
+routes in panels/views/<part>.py; they come before the panel pages, whose "<pk>/" would otherwise
+take words such as "tracker"."""
 
 from django.urls import path
 
-from panels import views
+from panels.views import actions, agenda, letters, minutes, running
+from panels.views import meetings as views
 
 app_name = "panels"
 
 urlpatterns = [
+    *agenda.urlpatterns,
+    *running.urlpatterns,
+    *minutes.urlpatterns,
+    *letters.urlpatterns,
+    *actions.urlpatterns,
     path("", views.panel_list, name="list"),
     # Meetings first: "meetings" is not a panel id.
     path("meetings/", views.meeting_list, name="meetings"),

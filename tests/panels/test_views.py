@@ -512,7 +512,7 @@ def test_ics_is_a_valid_calendar_without_child_details(sam, panel, meeting, chil
 
 
 def test_ics_folding_keeps_multibyte_characters_whole():
-    from panels.views import ics_fold, ics_text
+    from panels.ics import ics_fold, ics_text
 
     assert ics_text("a\\b;c,d\ne") == "a\\\\b\\;c\\,d\\ne"
     line = "SUMMARY:" + "é" * 60

@@ -11,6 +11,8 @@ from django.utils import timezone
 from panels.models import Meeting, MeetingStatus, Panel
 from panels.working_days import add_working_days
 
+__all__ = ["MeetingDeadlines", "meeting_deadlines", "upcoming_meetings"]
+
 
 @dataclass(frozen=True)
 class MeetingDeadlines:

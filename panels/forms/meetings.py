@@ -14,6 +14,32 @@ from casework.models import Agency, User
 from panels.models import WEEKDAYS, WEEKS_OF_MONTH, CadenceRule, MemberRole, Membership, Panel, PanelKind
 from panels.services import SETTINGS_FIELDS
 
+__all__ = [
+    "ClosureDayForm",
+    "GenerateMeetingsForm",
+    "MeetingCancelForm",
+    "MeetingFilterForm",
+    "MeetingMoveForm",
+    "MeetingScheduleForm",
+    "MembershipEndForm",
+    "MembershipForm",
+    "PanelSettingsForm",
+    "TimeField",
+]
+
+__all__ = [
+    "ClosureDayForm",
+    "GenerateMeetingsForm",
+    "MeetingCancelForm",
+    "MeetingFilterForm",
+    "MeetingMoveForm",
+    "MeetingScheduleForm",
+    "MembershipEndForm",
+    "MembershipForm",
+    "PanelSettingsForm",
+    "TimeField",
+]
+
 
 def _number(*, label: str, min_value: int, max_value: int, help_text: str = "") -> forms.IntegerField:
     """A whole number typed in a text box (GOV.UK: type="text" inputmode="numeric", not type="number")."""

@@ -10,12 +10,37 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from casework.models import Agency
+
+DEFAULT_DECISION_LETTER = """Dear {referrer_name},
+
+{panel_name}: decision on the referral for {child_initials}
+
+The panel considered this referral at its meeting on {meeting_date}.
+
+Decision: {outcome}
+
+{rationale}
+
+{conditions}
+
+Lead agency: {lead_agency}
+Key worker: {key_worker}
+Where the costs fall:
+{cost_split}
+
+Review date: {review_date}
+
+Yours sincerely,
+
+{chair_name}
+Chair, {panel_name}
+"""
 
 
 class PanelKind(models.TextChoices):
@@ -93,6 +118,11 @@ class Panel(models.Model):
     decision_letter_working_days = _working_days(3, "after the meeting to send decision letters")
     minutes_working_days = _working_days(3, "after the meeting to send the minutes")
     absent_agency_response_working_days = _working_days(3, "for an absent agency to answer")
+    # seeds 002 section 4: the letter to the referrer and their service manager. Placeholders in
+    # braces are filled in from the decision (panels.services.letters lists them).
+    decision_letter_template = models.TextField(
+        blank=True, default=DEFAULT_DECISION_LETTER, max_length=20000, validators=[MaxLengthValidator(20000)]
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -135,6 +165,11 @@ class Meeting(models.Model):
     moved_from = models.DateField(null=True, blank=True)
     change_reason = models.CharField("reason for the change", max_length=500, blank=True)
     changed_by = models.ForeignKey(
+        "casework.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The agenda is fixed when the papers are circulated; later items are supplements (seeds 002 3.9).
+    circulated_at = models.DateTimeField(null=True, blank=True)
+    circulated_by = models.ForeignKey(
         "casework.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     version = models.PositiveIntegerField(

@@ -25,6 +25,20 @@ from panels.cadence import describe, meeting_dates
 from panels.models import ClosureDay, Meeting, MeetingStatus, Membership, Panel
 from panels.working_days import is_working_day
 
+__all__ = [
+    "SETTINGS_FIELDS",
+    "closure_day_add",
+    "closure_day_remove",
+    "meeting_cancel",
+    "meeting_move",
+    "meeting_schedule",
+    "meetings_generate",
+    "membership_add",
+    "membership_end",
+    "panel_create",
+    "panel_update_settings",
+]
+
 SETTINGS_FIELDS = (
     "name",
     "kind",

@@ -1,0 +1,5 @@
+"""API for letters (to be written)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

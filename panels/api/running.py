@@ -1,0 +1,5 @@
+"""API for running (to be written)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

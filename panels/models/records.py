@@ -1,0 +1,161 @@
+"""What is written after a meeting: the minutes, the decision letters, and the action log.
+
+Sources: seeds 002 (Joint Funding Panel terms of reference: minutes within 3 working days;
+section 4, a decision letter to the referrer and their service manager within 3 working days; a
+log or tracker of referrals, decisions and budgets), seeds 003 (the action log's columns: number,
+created, action, desired outcome, owners, partner agency, due, updates, completed, impact, status).
+"""
+
+from __future__ import annotations
+
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from casework.models import Agency
+from panels.models.agenda import AgendaItem
+from panels.models.decisions import Decision
+from panels.models.meetings import Meeting, Panel
+
+
+class MinutesStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    APPROVED = "approved", "Approved by the chair"
+    CIRCULATED = "circulated", "Circulated"
+
+
+class Minutes(models.Model):
+    """A meeting's minutes: drafted from attendance, declarations and decisions, edited, approved by
+    the chair, then circulated to members within N working days (the panel's setting)."""
+
+    meeting = models.OneToOneField(Meeting, on_delete=models.PROTECT, related_name="minutes")
+    body = models.TextField(max_length=100000, validators=[MaxLengthValidator(100000)])
+    status = models.CharField(max_length=20, choices=MinutesStatus.choices, default=MinutesStatus.DRAFT)
+    version = models.PositiveIntegerField(default=1, help_text="Bumped on every edit, to refuse stale ones")
+    drafted_by = models.ForeignKey("casework.User", on_delete=models.PROTECT, related_name="+")
+    drafted_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey("casework.User", on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(
+        "casework.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    circulated_at = models.DateTimeField(null=True, blank=True)
+    # The approved minutes as a PDF in private storage (rendered after commit).
+    pdf_name = models.CharField(max_length=100, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name_plural = "minutes"
+        indexes = [models.Index(fields=["status"], name="minutes_status")]
+
+    def __str__(self) -> str:
+        return f"Minutes of {self.meeting}"
+
+
+class DecisionLetter(models.Model):
+    """The letter telling the referrer and their service manager (budget holder) what was decided,
+    from the panel's template (seeds 002 section 4: within 3 working days)."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="letters")
+    subject = models.CharField(max_length=300)
+    body = models.TextField(max_length=20000, validators=[MaxLengthValidator(20000)])
+    created_by = models.ForeignKey("casework.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    pdf_name = models.CharField(max_length=100, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["decision", "-created_at"], name="letter_decision_created")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class LetterRecipient(models.Model):
+    """Who received a decision letter, in what capacity, and when it went."""
+
+    letter = models.ForeignKey(DecisionLetter, on_delete=models.CASCADE, related_name="recipients")
+    person = models.ForeignKey("casework.User", on_delete=models.PROTECT, related_name="+")
+    email = models.EmailField()
+    capacity = models.CharField(max_length=100)  # e.g. "Referrer", "Service manager (budget holder)"
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "person"], name="letterrecipient_once_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.capacity})"
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class Action(models.Model):
+    """One row of the panel's action log, with the seeds 003 columns. Updates are append-only."""
+
+    panel = models.ForeignKey(Panel, on_delete=models.PROTECT, related_name="actions")
+    number = models.PositiveIntegerField(help_text="Numbered per panel, in order of creation")
+    created_on = models.DateField(default=timezone.localdate)
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.PROTECT, null=True, blank=True, related_name="actions_raised"
+    )
+    agenda_item = models.ForeignKey(
+        AgendaItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions"
+    )
+    action = models.TextField(max_length=5000, validators=[MaxLengthValidator(5000)])
+    desired_outcome = models.TextField(blank=True, max_length=5000, validators=[MaxLengthValidator(5000)])
+    owners = models.ManyToManyField("casework.User", blank=True, related_name="panel_actions")
+    owner_agencies = models.ManyToManyField(Agency, blank=True, related_name="panel_actions")
+    partner_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    due_on = models.DateField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True)
+    actual_impact = models.TextField(blank=True, max_length=5000, validators=[MaxLengthValidator(5000)])
+    status = models.CharField(max_length=10, choices=ActionStatus.choices, default=ActionStatus.OPEN)
+    created_by = models.ForeignKey("casework.User", on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(
+        default=1, help_text="Bumped on every change, to refuse stale edits"
+    )
+
+    class Meta:
+        ordering = ["panel", "number"]
+        indexes = [
+            models.Index(fields=["panel", "status", "due_on"], name="action_panel_status_due"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["panel", "number"], name="action_number_once_per_panel"),
+            models.CheckConstraint(
+                condition=Q(status="open", completed_on__isnull=True)
+                | Q(status="closed", completed_on__isnull=False),
+                name="action_closed_has_completed_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Action {self.number}: {self.action[:60]}"
+
+
+class ActionUpdate(models.Model):
+    """An update on an action: the log's "updates" column as a timeline. Never changed or removed."""
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="updates")
+    text = models.TextField(max_length=5000, validators=[MaxLengthValidator(5000)])
+    author = models.ForeignKey("casework.User", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["action", "at"], name="actionupdate_action_at")]
+
+    def __str__(self) -> str:
+        return f"Update on action {self.action_id} at {self.at:%d %b %Y}"

@@ -1,0 +1,5 @@
+"""Reads for actions (to be written)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

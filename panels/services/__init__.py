@@ -1,0 +1,10 @@
+"""Every write to panels, one module per part of a panel's work. Each module lists its services in
+`__all__`; they are all reachable as `panels.services.<name>`."""
+
+from panels.services.actions import *  # noqa: F403
+from panels.services.agenda import *  # noqa: F403
+from panels.services.decisions import *  # noqa: F403
+from panels.services.letters import *  # noqa: F403
+from panels.services.meetings import *  # noqa: F403
+from panels.services.minutes import *  # noqa: F403
+from panels.services.running import *  # noqa: F403

@@ -1,0 +1,5 @@
+"""Writes for letters (to be written)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,5 @@
+"""Pages for agenda (to be written)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Pages for minutes (to be written)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Pages for running (to be written)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

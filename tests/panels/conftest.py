@@ -1,0 +1,173 @@
+"""A panel with its members, a meeting, and referrals in each panel-side state, for the panels tests.
+
+The clock starts at Monday 2 March 2026, 09:30 in London. The meeting is Thursday 9 April 2026:
+papers due 7 working days before (Friday 27 March), circulated 5 working days before (Wednesday
+1 April); Easter (Good Friday 3 April, Easter Monday 6 April) falls between circulation and the
+meeting. Quorum: two members from each of Hampshire children's services and the HIOW ICB.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from casework.models import Role
+from panels.models import Membership
+from referrals import services as referral_services
+from tests.factories import ChildFactory, MeetingFactory, PanelFactory, UserFactory
+from tests.referrals.test_journey_services import complete_referral
+
+D = dt.date
+LONDON = ZoneInfo("Europe/London")
+MEETING_DAY = D(2026, 4, 9)
+PAPERS_DUE = D(2026, 3, 27)
+CIRCULATION_DAY = D(2026, 4, 1)
+
+
+def at(day: dt.date, hour: int = 9, minute: int = 30) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON)
+
+
+@pytest.fixture(autouse=True)
+def private_storage(settings, tmp_path):
+    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
+
+
+@pytest.fixture
+def clock(time_machine):
+    """Monday 2 March 2026, 09:30 London; move it with clock.move_to(at(day), tick=False)."""
+    time_machine.move_to(at(D(2026, 3, 2)), tick=False)
+    return time_machine
+
+
+# --- The panel and its members -----------------------------------------------------------------
+
+
+@pytest.fixture
+def panel_admin(hampshire):
+    """Adam Clerk, the panel administrator in the host council."""
+    return UserFactory(
+        email="adam.clerk@hants.example.gov.uk",
+        full_name="Adam Clerk",
+        agency=hampshire,
+        roles=[Role.PANEL_ADMINISTRATOR],
+    )
+
+
+@pytest.fixture
+def council_member(hampshire):
+    """Paula Member, the council's second member."""
+    return UserFactory(
+        email="paula.member@hants.example.gov.uk",
+        full_name="Paula Member",
+        agency=hampshire,
+        roles=[Role.PANEL_MEMBER],
+    )
+
+
+@pytest.fixture
+def icb_member(hiow_icb):
+    """Irene Grant, an ICB member."""
+    return UserFactory(
+        email="irene.grant@hiow.example.nhs.uk",
+        full_name="Irene Grant",
+        agency=hiow_icb,
+        roles=[Role.PANEL_MEMBER],
+    )
+
+
+@pytest.fixture
+def second_icb_member(hiow_icb):
+    """Ivan Moss, the ICB's second member."""
+    return UserFactory(
+        email="ivan.moss@hiow.example.nhs.uk",
+        full_name="Ivan Moss",
+        agency=hiow_icb,
+        roles=[Role.PANEL_MEMBER],
+    )
+
+
+@pytest.fixture
+def irap(hampshire, hiow_icb, panel_chair, council_member, icb_member, second_icb_member, panel_admin, clock):
+    """Hampshire IRAP: quorate with two members from each of the council and the ICB."""
+    panel = PanelFactory(name="Hampshire IRAP", kind="irap", host_agency=hampshire)
+    panel.quorum_agencies.set([hampshire, hiow_icb])
+    start = D(2026, 1, 1)
+    for person, agency, role in [
+        (panel_chair, hampshire, "chair"),
+        (council_member, hampshire, "member"),
+        (icb_member, hiow_icb, "member"),
+        (second_icb_member, hiow_icb, "member"),
+        (panel_admin, hampshire, "administrator"),
+    ]:
+        Membership.objects.create(panel=panel, person=person, agency=agency, role=role, starts_on=start)
+    return panel
+
+
+def seat(panel, person) -> Membership:
+    return Membership.objects.current().get(panel=panel, person=person)
+
+
+@pytest.fixture
+def irap_meeting(irap):
+    return MeetingFactory(panel=irap, date=MEETING_DAY)
+
+
+@pytest.fixture
+def next_meeting(irap):
+    return MeetingFactory(panel=irap, date=D(2026, 5, 14))
+
+
+# --- Referrals ---------------------------------------------------------------------------------
+
+
+def submit_referral(
+    *, child, meeting, social_worker, team_manager, service_manager, hampshire, hiow_icb, urgency="routine"
+):
+    """A referral written, signed by both managers and submitted to `meeting` (status submitted)."""
+    referral = referral_services.referral_create(
+        actor=social_worker, child=child, panel=meeting.panel, pathway="joint_package", urgency=urgency
+    )
+    referral = complete_referral(referral, social_worker, hiow_icb, hampshire)
+    referral = referral_services.referral_send_for_sign_off(actor=social_worker, referral=referral)
+    referral = referral_services.referral_sign(actor=team_manager, referral=referral)
+    referral = referral_services.referral_sign(actor=service_manager, referral=referral)
+    return referral_services.referral_submit(actor=social_worker, referral=referral, meeting=meeting)
+
+
+@pytest.fixture
+def make_submitted(irap_meeting, social_worker, team_manager, service_manager, hampshire, hiow_icb, child):
+    """make_submitted() → a new submitted referral for Amelia (or child=...) to the IRAP meeting."""
+
+    def make(*, child=child, meeting=irap_meeting, urgency="routine"):
+        return submit_referral(
+            child=child,
+            meeting=meeting,
+            social_worker=social_worker,
+            team_manager=team_manager,
+            service_manager=service_manager,
+            hampshire=hampshire,
+            hiow_icb=hiow_icb,
+            urgency=urgency,
+        )
+
+    return make
+
+
+@pytest.fixture
+def submitted_referral(make_submitted):
+    return make_submitted()
+
+
+@pytest.fixture
+def another_child(hampshire, social_worker, hiow_icb):
+    return ChildFactory(
+        given_name="Ben",
+        family_name="Lowe",
+        owning_agency=hampshire,
+        created_by=social_worker,
+        allocated_social_worker=social_worker,
+        involved=[hiow_icb],
+    )
