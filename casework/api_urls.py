@@ -18,4 +18,5 @@ urlpatterns = [
     path("token/", api.ObtainTokenView.as_view(), name="api-token"),
     *router.urls,
     path("", include("panels.api.urls")),
+    path("", include("funding.api_urls")),
 ]

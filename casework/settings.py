@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "casework",
     "panels",
     "referrals",
+    "funding",
 ]
 
 MIDDLEWARE = [

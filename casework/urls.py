@@ -23,6 +23,7 @@ urlpatterns = [
     path("children/", include("casework.page_urls")),
     path("referrals/", include("referrals.urls")),
     path("panels/", include("panels.urls")),
+    path("funding/", include("funding.urls")),
     path("api/", include("casework.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs.api_docs, name="api-docs"),

@@ -1,0 +1,5 @@
+"""Pages for funding, under /funding/."""
+
+app_name = "funding"
+
+urlpatterns: list = []
