@@ -488,3 +488,24 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class ReminderSent(models.Model):
+    """One reminder to one person about one deadline. The unique row is claimed in the same
+    transaction as the notice, so a reminder goes once even when two sweeps run at once."""
+
+    kind = models.CharField(max_length=50)
+    subject_key = models.CharField(max_length=100, help_text='What it is about, e.g. "meeting:12"')
+    due_on = models.DateField(help_text="The deadline it reminds of; a moved deadline is a new reminder")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject_key", "due_on", "user"], name="reminder_once_per_deadline_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject_key} due {self.due_on} to {self.user_id}"

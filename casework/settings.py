@@ -180,6 +180,17 @@ CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD_KB", 400_000)
+# The one static beat schedule (run exactly one `celery beat`), in Europe/London. Deadlines live in
+# PostgreSQL; each entry finds what is due and is safe to run twice.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-reminders": {
+        "task": "casework.tasks.sweep_reminders",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+        # Papers due, sign-offs waiting, circulation, decision letters, minutes, absent agencies'
+        # answers, action-log items and review dates: each reminder once per deadline and person.
+    },
+}
 
 
 # --- Authentication and sessions ----------------------------------------------------------------

@@ -27,3 +27,11 @@ def send_notification_email(notification_id: int) -> None:
         # Give the claim back so a retry can send it.
         Notification.objects.filter(pk=notification_id).update(emailed_at=None)
         raise
+
+
+@shared_task(soft_time_limit=240, time_limit=300)
+def sweep_reminders() -> int:
+    """Every few minutes (CELERY_BEAT_SCHEDULE): send the deadline reminders that are due, once."""
+    from casework.reminders import run_sweeps
+
+    return run_sweeps()

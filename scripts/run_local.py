@@ -47,10 +47,12 @@ def main() -> int:
 
     manage = [sys.executable, str(ROOT / "manage.py")]
     site = f"http://{args.host}:{args.port}"
-    server = None
+    server = reminders = None
     try:
         subprocess.run([*manage, "migrate", "--no-input"], env=env, check=True)
         subprocess.run([*manage, "seed_demo", "--site-url", site], env=env, check=True)
+        # No beat in the embedded default: the reminder sweep runs beside the site instead.
+        reminders = subprocess.Popen([*manage, "send_reminders", "--every", "300"], env=env)
         server = subprocess.Popen([*manage, "runserver", f"{args.host}:{args.port}"], env=env)
         return server.wait()
     except KeyboardInterrupt:
@@ -60,12 +62,13 @@ def main() -> int:
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if server is not None and server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        for process in (server, reminders):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
 
 
 if __name__ == "__main__":

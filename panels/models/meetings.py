@@ -118,6 +118,14 @@ class Panel(models.Model):
     decision_letter_working_days = _working_days(3, "after the meeting to send decision letters")
     minutes_working_days = _working_days(3, "after the meeting to send the minutes")
     absent_agency_response_working_days = _working_days(3, "for an absent agency to answer")
+    # When reminders go (casework/reminders.py sweeps); settings, not constants.
+    papers_reminder_working_days = _working_days(3, "before the papers deadline that referrers are reminded")
+    sign_off_reminder_working_days = _working_days(2, "a referral waits for a signature before a reminder")
+    review_reminder_days = models.PositiveSmallIntegerField(
+        default=28,
+        validators=[MinValueValidator(1), MaxValueValidator(180)],
+        help_text="Days before a decision's review date that a reminder goes",
+    )
     # seeds 002 section 4: the letter to the referrer and their service manager. Placeholders in
     # braces are filled in from the decision (panels.services.letters lists them).
     decision_letter_template = models.TextField(

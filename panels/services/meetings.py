@@ -58,6 +58,9 @@ SETTINGS_FIELDS = (
     "decision_letter_working_days",
     "minutes_working_days",
     "absent_agency_response_working_days",
+    "papers_reminder_working_days",
+    "sign_off_reminder_working_days",
+    "review_reminder_days",
     "quorum_members_per_agency",
 )
 

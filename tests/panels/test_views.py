@@ -208,6 +208,9 @@ def _settings_data(panel, **changes) -> dict:
         "decision_letter_working_days": "3",
         "minutes_working_days": "3",
         "absent_agency_response_working_days": "3",
+        "papers_reminder_working_days": "3",
+        "sign_off_reminder_working_days": "2",
+        "review_reminder_days": "28",
         "quorum_members_per_agency": "2",
         "quorum_agencies": [],
     }
