@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "panels",
     "referrals",
     "funding",
+    "pathways",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,3 @@
+"""The pathways REST API, mounted under /api/ by casework/api_urls.py."""
+
+urlpatterns: list = []

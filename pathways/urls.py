@@ -1,0 +1,5 @@
+"""Pages for pathway cases and escalations, under /pathways/."""
+
+app_name = "pathways"
+
+urlpatterns: list = []
