@@ -85,6 +85,7 @@ PEOPLE = [
     ("sen.finance", "Simon Budd", "hants-sen", [Role.FINANCE_APPROVER], Decimal("75000.00")),
     ("nurse.assessor", "Nadia Khan", "hiow-icb", [Role.HEALTH_ASSESSOR, Role.PANEL_MEMBER], None),
     ("icb.finance", "Ian Ledger", "hiow-icb", [Role.FINANCE_APPROVER], Decimal("250000.00")),
+    ("icb.commissioner", "Owen Price", "hiow-icb", [Role.PANEL_MEMBER], None),
     ("social.worker", "Lucy Patel", "leics", [Role.SOCIAL_WORKER], None),
     ("team.manager", "Mark Dunn", "leics", [Role.TEAM_MANAGER], None),
     ("service.manager", "Rachel Green", "leics", [Role.SERVICE_MANAGER, Role.PANEL_MEMBER], None),
@@ -97,6 +98,7 @@ PEOPLE = [
     ("sen.finance", "Hannah Moss", "leics-sen", [Role.FINANCE_APPROVER], Decimal("75000.00")),
     ("nurse.assessor", "Priya Nair", "llr-icb", [Role.HEALTH_ASSESSOR, Role.PANEL_MEMBER], None),
     ("icb.finance", "George Tallis", "llr-icb", [Role.FINANCE_APPROVER], Decimal("250000.00")),
+    ("icb.commissioner", "Farah Iqbal", "llr-icb", [Role.PANEL_MEMBER], None),
 ]
 
 EMAIL_DOMAINS = {
@@ -183,6 +185,17 @@ def load_demo(*, out=None) -> dict[str, int]:
     from referrals.demo import load_referrals
 
     created["referrals"] = load_referrals()
+
+    # A meeting held today and the next one, run through the panel services (panels/demo.py), the
+    # funding package's first approval (funding/demo.py), and a case on each pathway.
+    from funding.demo import load_funding
+    from panels.demo import load_meetings
+    from pathways.demo import load_pathways
+
+    for what, n in load_meetings().items():
+        created[what] = created.get(what, 0) + n
+    created["approvals"] = load_funding()
+    created["pathway cases"] = load_pathways()
     return created
 
 

@@ -122,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "casework.context_processors.service",
                 "referrals.context_processors.referrals",
+                "funding.context_processors.awaiting_approval_count",
             ],
         },
     },
@@ -180,6 +181,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# PDF work (WeasyPrint) is slow and keeps memory: its own queue, for workers that recycle children.
+CELERY_TASK_ROUTES = {
+    "panels.tasks.render_minutes_pdf": {"queue": "pdf"},
+    "panels.tasks.send_decision_letter": {"queue": "pdf"},
+    "panels.tasks.build_meeting_pack": {"queue": "pdf"},
+}
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD_KB", 400_000)
 # The one static beat schedule (run exactly one `celery beat`), in Europe/London. Deadlines live in
 # PostgreSQL; each entry finds what is due and is safe to run twice.
@@ -342,6 +349,21 @@ SPECTACULAR_SETTINGS = {
         "InvolvementRoleEnum": "casework.models.InvolvementRole",
         "ReferralStatusEnum": "referrals.models.Status",
         "MeetingStatusEnum": "panels.models.MeetingStatus",
+        # Choice sets used by more than one serializer, or by fields that share a name ("status")
+        # with other choice sets: one named enum each.
+        "AttendanceStatusEnum": "panels.models.AttendanceStatus.choices",
+        "DecisionStatusEnum": "panels.models.DecisionStatus.choices",
+        "RecommendationStatusEnum": "panels.models.RecommendationStatus.choices",
+        "MinutesStatusEnum": "panels.models.MinutesStatus.choices",
+        "ActionStatusEnum": "panels.models.ActionStatus.choices",
+        "PackStatusEnum": "panels.models.PackStatus.choices",
+        "CostPeriodEnum": "referrals.models.CostPeriod.choices",
+        "PackageStatusEnum": "funding.models.PackageStatus.choices",
+        "ShareStatusEnum": "funding.models.ShareStatus.choices",
+        "ProviderKindEnum": "funding.models.ProviderKind.choices",
+        "PathwayCaseStatusEnum": "pathways.models.Status.choices",
+        "PathwayRecommendationEnum": "pathways.models.Recommendation.choices",
+        "IfrDecisionEnum": "pathways.models.IFRDecision.choices",
     },
     "COMPONENT_SPLIT_REQUEST": True,
 }

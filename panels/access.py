@@ -57,3 +57,271 @@ def get_meeting_for_user(*, user: User, pk: object) -> Meeting:
     if meeting is None:
         raise Http404(NOT_FOUND_MESSAGE)
     return meeting
+
+
+# --- Running a meeting, decisions and absent-agency recommendations (panels/views/running.py) ----
+
+
+def can_run_meeting(*, user: User, meeting: Meeting) -> bool:
+    """Attendance, declarations and draft decisions are recorded by the panel's chair or
+    vice-chair (referrals.access.can_chair) and its administrators (can_administer)."""
+    from referrals.access import can_chair
+
+    return can_chair(user=user, panel=meeting.panel) or can_administer(user=user, panel=meeting.panel)
+
+
+def has_meeting_papers(*, user: User, meeting: Meeting) -> bool:
+    """A live papers grant for the meeting (all items or one): members with the papers may view the
+    chair's page; grants end after the meeting except the chair's copy and the lead member's item
+    (seeds 002, Joint Funding Panel 3.3)."""
+    return papers_grants_held(user=user, meeting=meeting).exists()
+
+
+def can_view_running(*, user: User, meeting: Meeting) -> bool:
+    return can_run_meeting(user=user, meeting=meeting) or has_meeting_papers(user=user, meeting=meeting)
+
+
+def administered_panels(*, user: User | None) -> QuerySet[Panel]:
+    """The panels this person administers (can_administer), as one query for list filters."""
+    from django.db.models import Q
+
+    from casework.models import Role
+    from panels.models import CHAIRING_ROLES, MemberRole, Membership
+
+    if not is_usable(user):
+        return Panel.objects.none()
+    rule = Q(
+        pk__in=Membership.objects.current()
+        .filter(person=user, role__in=[*CHAIRING_ROLES, MemberRole.ADMINISTRATOR])
+        .values("panel_id")
+    )
+    if user.has_role(Role.SYSTEM_ADMINISTRATOR):
+        rule |= Q(partnership=user.agency.partnership)
+    if user.has_role(Role.PANEL_ADMINISTRATOR):
+        rule |= Q(host_agency_id=user.agency_id)
+    return Panel.objects.filter(rule)
+
+
+def recommendations_visible_to(*, user: User | None):
+    """A recommendation to an absent agency is seen by that agency's people and by the panel's
+    administrators (seeds 002: "no decision will be made that impacts on an agency that is not
+    present"). Fail closed: anyone else sees none."""
+    from django.db.models import Q
+
+    from panels.models import AgencyRecommendation
+
+    if not is_usable(user):
+        return AgencyRecommendation.objects.none()
+    return AgencyRecommendation.objects.filter(
+        Q(agency_id=user.agency_id)
+        | Q(decision__agenda_item__meeting__panel__in=administered_panels(user=user))
+    )
+
+
+def get_recommendation_for_user(*, user: User, pk: object):
+    pk_int = record_id(pk)
+    found = (
+        recommendations_visible_to(user=user)
+        .select_related(
+            "agency",
+            "decision__agenda_item__meeting__panel",
+            "decision__referral__child",
+            "decision__lead_agency",
+            "decision__option",
+            "responded_by",
+        )
+        .filter(pk=pk_int)
+        .first()
+    )
+    if found is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return found
+
+
+# Who answers for the absent agency: its managers, finance approvers and panel members.
+RECOMMENDATION_RESPONDER_ROLES = ("service_manager", "finance_approver", "panel_member", "panel_chair")
+
+
+def can_respond_to_recommendation(*, user: User, recommendation) -> bool:
+    return bool(
+        is_usable(user)
+        and user.agency_id == recommendation.agency_id
+        and user.has_role(*RECOMMENDATION_RESPONDER_ROLES)
+    )
+
+
+# --- The action log (seeds 003) -------------------------------------------------------------------
+
+
+def actions_visible_to(*, user: User | None):
+    """Action-log rows this person may see, as one SQL query (fail closed).
+
+    seeds 003: the log is the panel's own. Seen by the panel's current members (any role), the
+    people who own an action (that action only), and those who administer the panel (panel
+    administrators of the host agency, system administrators of the partnership). Always within
+    the person's partnership and only for active panels, so another area sees nothing.
+    """
+    from django.db.models import Exists, OuterRef, Q
+
+    from casework.models import Role
+    from panels.models import Action, Membership
+
+    if not is_usable(user):
+        return Action.objects.none()
+    seats = Membership.objects.current().filter(person_id=user.pk).values("panel_id")
+    owns = Exists(Action.owners.through.objects.filter(action_id=OuterRef("pk"), user_id=user.pk))
+    who = Q(panel_id__in=seats) | owns
+    if user.has_role(Role.SYSTEM_ADMINISTRATOR):
+        who |= Q(pk__isnull=False)
+    elif user.has_role(Role.PANEL_ADMINISTRATOR):
+        who |= Q(panel__host_agency_id=user.agency_id)
+    return Action.objects.filter(who, panel__partnership=user.agency.partnership, panel__is_active=True)
+
+
+def get_action_for_user(*, user: User, pk: object, shape=None):
+    """The action with this id if the person may see it, else Http404 (missing and forbidden look
+    the same). `shape` may add select_related / prefetch_related; it must not widen the filter."""
+    visible = actions_visible_to(user=user).select_related(
+        "panel", "meeting", "agenda_item", "partner_agency"
+    )
+    if shape is not None:
+        visible = shape(visible)
+    action = visible.filter(pk=record_id(pk)).first()
+    if action is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return action
+
+
+def can_update_action(*, user: User, action) -> bool:
+    """seeds 003 "Updates": an action's owners add updates, and so do the panel's administrators."""
+    if not is_usable(user):
+        return False
+    if can_administer(user=user, panel=action.panel):
+        return True
+    return action.owners.filter(pk=user.pk).exists()
+
+
+# --- Minutes and decision letters (minutes/letters part) ------------------------------------------
+
+
+def can_read_minutes(*, user: User, meeting: Meeting) -> bool:
+    """A meeting's minutes are for the panel's members seated on the meeting day, its chair and its
+    administrators (seeds 002, Joint Funding Panel 3.14: members receive the minutes)."""
+    from panels.models import Membership
+
+    if not is_usable(user):
+        return False
+    if can_administer(user=user, panel=meeting.panel):
+        return True
+    return Membership.objects.current(on=meeting.date).filter(panel=meeting.panel, person=user).exists()
+
+
+def get_meeting_minutes_for_user(*, user: User, pk: object) -> Meeting:
+    """The meeting whose minutes the user may read: Http404 if they cannot see the panel at all,
+    NotAllowed if they can see it but were not on it that day."""
+    from casework.access import NotAllowed
+
+    meeting = get_meeting_for_user(user=user, pk=pk)
+    if not can_read_minutes(user=user, meeting=meeting):
+        raise NotAllowed(
+            "Only the panel's members on the day of the meeting, its chair and administrators can read its minutes"
+        )
+    return meeting
+
+
+def get_letter_for_user(*, user: User, pk: object):
+    """A decision letter for someone who may see its referral (referrals.access) or administers
+    its panel; Http404 for anyone else, exactly as for a letter that does not exist."""
+    from panels.models import DecisionLetter
+    from referrals import access as referral_access
+
+    letter = (
+        DecisionLetter.objects.select_related(
+            "decision__agenda_item__meeting__panel", "decision__referral__child"
+        )
+        .filter(pk=record_id(pk))
+        .first()
+    )
+    if letter is None or not is_usable(user):
+        raise Http404(NOT_FOUND_MESSAGE)
+    panel = letter.decision.agenda_item.meeting.panel
+    if panel.partnership == user.agency.partnership and can_administer(user=user, panel=panel):
+        return letter
+    referral_access.get_referral_for_user(user=user, pk=letter.decision.referral_id)  # Http404 if hidden
+    return letter
+
+
+# --- Papers (appended by the agenda part) ---------------------------------------------------------
+
+
+def papers_grants_held(*, user: User | None, meeting: Meeting):
+    """The papers grants this person holds for the meeting right now (seeds 002, Joint Funding Panel
+    3.3: papers are not held longer than necessary). Revoked, not yet started or ended grants give
+    nothing. The same rule as referrals.access.papers_granted."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from panels.models import PapersGrant
+
+    if not is_usable(user):
+        return PapersGrant.objects.none()
+    now = timezone.now()
+    return PapersGrant.objects.filter(
+        person_id=user.pk, meeting_id=meeting.pk, starts_at__lte=now, revoked_at__isnull=True
+    ).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+
+
+def papers_visible_to(*, user: User | None) -> QuerySet[Meeting]:
+    """Meetings whose papers this person holds an active grant for now. Administrators read any of
+    their panels' papers: that is checked per meeting by can_read_papers."""
+    from django.db.models import Exists, OuterRef, Q
+    from django.utils import timezone
+
+    from panels.models import PapersGrant
+
+    if not is_usable(user):
+        return Meeting.objects.none()
+    now = timezone.now()
+    held = PapersGrant.objects.filter(
+        person_id=user.pk, meeting_id=OuterRef("pk"), starts_at__lte=now, revoked_at__isnull=True
+    ).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+    return meetings_visible_to(user=user).filter(Exists(held))
+
+
+def can_read_papers(*, user: User | None, meeting: Meeting) -> bool:
+    """The panel's administrators, and anyone holding an active papers grant for the meeting."""
+    if not is_usable(user):
+        return False
+    return (
+        can_administer(user=user, panel=meeting.panel)
+        or papers_grants_held(user=user, meeting=meeting).exists()
+    )
+
+
+def get_agenda_item_for_meeting(*, meeting: Meeting, pk: object):
+    """An item of this meeting's agenda (the caller fetched the meeting through this module, with
+    its own check); Http404 for an id that is not one of the meeting's items."""
+    from panels.models import AgendaItem
+
+    item = (
+        AgendaItem.objects.select_related("referral__child", "lead_member")
+        .filter(meeting=meeting, pk=record_id(pk))
+        .first()
+    )
+    if item is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    item.meeting = meeting
+    return item
+
+
+def can_read_whole_papers(*, user: User | None, meeting: Meeting) -> bool:
+    """The whole meeting's papers, as the panel pack carries them: the panel's administrators and
+    holders of a live meeting-wide grant (members until the end of the meeting day, the chair's
+    copy). A lead member keeps only their own item after the meeting (seeds 002, Joint Funding
+    Panel 3.3), so an item grant never opens the pack."""
+    if not is_usable(user):
+        return False
+    return (
+        can_administer(user=user, panel=meeting.panel)
+        or papers_grants_held(user=user, meeting=meeting).filter(agenda_item__isnull=True).exists()
+    )

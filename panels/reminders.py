@@ -23,6 +23,7 @@ from panels.models import (
     Action,
     ActionStatus,
     AgencyRecommendation,
+    AgendaItem,
     Decision,
     DecisionLetter,
     DecisionStatus,
@@ -105,51 +106,53 @@ def _held_meetings(today: dt.date):
     ).select_related("panel")
 
 
+def _after_meeting(today: dt.date, meetings, *, kind: str, what: str, deadline_of) -> Iterator[Due]:
+    """Administrators, on the day a held meeting's `what` is due and once it is overdue."""
+    for meeting in meetings:
+        closures = _closures(meeting.panel)
+        deadline = deadline_of(meeting_deadlines(meeting, closures))
+        stage = _stage(today, deadline, closures)
+        if stage is None:
+            continue
+        yield Due(
+            kind=f"{kind}_{stage}",
+            subject_key=f"meeting:{meeting.pk}",
+            due_on=deadline,
+            users=administrators(meeting.panel),
+            subject=f"{what} for {meeting} {'are due' if stage == 'due' else 'are overdue'}: "
+            f"due {deadline:%-d %B}",
+            url=reverse("panels:meeting", args=[meeting.pk]),
+        )
+
+
 @sweep
 def decision_letters_due(today: dt.date) -> Iterator[Due]:
-    """Administrators, while signed decisions of a meeting have no letter sent (seeds 002 section 4)."""
+    """While signed decisions of a meeting have no letter sent (seeds 002 section 4)."""
     sent = DecisionLetter.objects.filter(decision=OuterRef("pk"), sent_at__isnull=False)
     unsent = Decision.objects.filter(
         agenda_item__meeting=OuterRef("pk"), status=DecisionStatus.SIGNED, referral__isnull=False
     ).filter(~Exists(sent))
-    for meeting in _held_meetings(today).filter(Exists(unsent)):
-        closures = _closures(meeting.panel)
-        deadline = meeting_deadlines(meeting, closures).decision_letters_due
-        stage = _stage(today, deadline, closures)
-        if stage is None:
-            continue
-        yield Due(
-            kind=f"decision_letters_{stage}",
-            subject_key=f"meeting:{meeting.pk}",
-            due_on=deadline,
-            users=administrators(meeting.panel),
-            subject=f"Decision letters for {meeting} {'are due' if stage == 'due' else 'are overdue'}: "
-            f"due {deadline:%-d %B}",
-            url=reverse("panels:meeting", args=[meeting.pk]),
-        )
+    yield from _after_meeting(
+        today,
+        _held_meetings(today).filter(Exists(unsent)),
+        kind="decision_letters",
+        what="Decision letters",
+        deadline_of=lambda deadlines: deadlines.decision_letters_due,
+    )
 
 
 @sweep
 def minutes_due(today: dt.date) -> Iterator[Due]:
-    """Administrators, while a held meeting's minutes are not circulated."""
+    """While a held meeting's minutes are not circulated (seeds 002: within N working days)."""
     circulated = Minutes.objects.filter(meeting=OuterRef("pk"), status=MinutesStatus.CIRCULATED)
-    had_business = Q(agenda_items__isnull=False)
-    meetings = _held_meetings(today).filter(had_business).filter(~Exists(circulated)).distinct()
-    for meeting in meetings:
-        closures = _closures(meeting.panel)
-        deadline = meeting_deadlines(meeting, closures).minutes_due
-        stage = _stage(today, deadline, closures)
-        if stage is None:
-            continue
-        yield Due(
-            kind=f"minutes_{stage}",
-            subject_key=f"meeting:{meeting.pk}",
-            due_on=deadline,
-            users=administrators(meeting.panel),
-            subject=f"Minutes of {meeting} {'are due' if stage == 'due' else 'are overdue'}: "
-            f"due {deadline:%-d %B}",
-            url=reverse("panels:meeting", args=[meeting.pk]),
-        )
+    had_business = AgendaItem.objects.filter(meeting=OuterRef("pk"))
+    yield from _after_meeting(
+        today,
+        _held_meetings(today).filter(Exists(had_business)).filter(~Exists(circulated)),
+        kind="minutes",
+        what="Minutes",
+        deadline_of=lambda deadlines: deadlines.minutes_due,
+    )
 
 
 @sweep
@@ -199,7 +202,7 @@ def actions_due(today: dt.date) -> Iterator[Due]:
             users=people,
             subject=f"{action.panel.name} action {action.number} "
             f"{'is due today' if stage == 'due' else 'is overdue'}",
-            url=reverse("panels:action", args=[action.panel_id, action.pk]),
+            url=reverse("panels:action", args=[action.pk]),
         )
 
 

@@ -4,7 +4,7 @@ take words such as "tracker"."""
 
 from django.urls import path
 
-from panels.views import actions, agenda, letters, minutes, running
+from panels.views import actions, agenda, letters, minutes, packs, running
 from panels.views import meetings as views
 
 app_name = "panels"
@@ -15,6 +15,7 @@ urlpatterns = [
     *minutes.urlpatterns,
     *letters.urlpatterns,
     *actions.urlpatterns,
+    *packs.urlpatterns,
     path("", views.panel_list, name="list"),
     # Meetings first: "meetings" is not a panel id.
     path("meetings/", views.meeting_list, name="meetings"),

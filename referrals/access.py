@@ -4,16 +4,29 @@ A referral belongs to a child: it is visible to users who may see the child (cas
 It is changed by child editors of the referring agency while it is editable; signed by team and
 service managers of the referring agency who did not write it. Missing and forbidden look the
 same (Http404).
+
+Papers access (seeds 002, Joint Funding Panel 3.3: papers are not held longer than necessary): a
+panel member also sees a referral while they hold an active papers grant for a meeting where the
+referral is on the agenda (panels.models.PapersGrant, made when the papers are circulated). Members'
+grants end after the meeting day; the chair's copy and the lead member's item are kept.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db.models import QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from casework.access import CHILD_EDITORS, NOT_FOUND_MESSAGE, NotAllowed, children_visible_to, record_id
+from casework.access import (
+    CHILD_EDITORS,
+    NOT_FOUND_MESSAGE,
+    NotAllowed,
+    children_visible_to,
+    is_usable,
+    record_id,
+)
 from casework.models import Role, User
 from referrals.models import Evidence, Referral
 
@@ -23,7 +36,42 @@ TEAM_MANAGER_SIGNERS = (Role.TEAM_MANAGER,)
 
 
 def referrals_visible_to(*, user: User | None) -> QuerySet[Referral]:
-    return Referral.objects.filter(child__in=children_visible_to(user=user))
+    """Referrals of the children the user may see, or on an agenda whose papers they hold now.
+
+    One query, fail closed: the child rule OR an EXISTS over the user's live papers grants (no id
+    list is read into Python). PostgreSQL runs the EXISTS once per query as a hashed subplan that
+    starts from the user's grants (person index) and reaches the items by meeting; people holding
+    no grant pay one index probe. EXPLAIN is checked in tests/panels/test_agenda_papers_access.py.
+    The OR means a list is no longer a semi-join on the child: see the agenda part's report.
+    """
+    if not is_usable(user):
+        return Referral.objects.none()
+    return Referral.objects.filter(Q(child__in=children_visible_to(user=user)) | Q(papers_granted(user=user)))
+
+
+def papers_granted(*, user: User) -> Exists:
+    """EXISTS: the referral is on a live (not withdrawn) agenda item of a meeting whose papers this
+    user holds right now: a meeting-wide grant, or one for that item; started, not ended, not revoked.
+
+    Written from the user's grants outward, so the planner starts at the (person, meeting) index on
+    grants and reaches the agenda items through the (meeting, position) index; PostgreSQL turns it
+    into one hashed subplan per query, not a probe per referral.
+    """
+    from panels.models import PapersGrant
+
+    now = timezone.now()
+    return Exists(
+        # One filter() call, so every condition on the agenda item is about the same item (join).
+        PapersGrant.objects.filter(
+            Q(ends_at__isnull=True) | Q(ends_at__gt=now),
+            Q(agenda_item__isnull=True) | Q(agenda_item_id=F("meeting__agenda_items__id")),
+            person_id=user.pk,
+            starts_at__lte=now,
+            revoked_at__isnull=True,
+            meeting__agenda_items__referral_id=OuterRef("pk"),
+            meeting__agenda_items__withdrawn_at__isnull=True,
+        )
+    )
 
 
 def get_referral_for_user(

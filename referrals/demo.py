@@ -42,12 +42,21 @@ SECTIONS = {
 }
 
 
-def _evidence_pdf() -> bytes:
-    from weasyprint import HTML
+_PDF: list[bytes] = []
 
-    return HTML(
-        string="<h1>Assessment summary</h1><p>Synthetic demonstration document. OFFICIAL-SENSITIVE.</p>"
-    ).write_pdf()
+
+def _evidence_pdf() -> bytes:
+    """One small synthetic PDF, rendered once per process and attached to every demo referral."""
+    if not _PDF:
+        from weasyprint import HTML
+
+        _PDF.append(
+            HTML(
+                string="<h1>Assessment summary</h1><p>Synthetic demonstration document. "
+                "OFFICIAL-SENSITIVE.</p>"
+            ).write_pdf()
+        )
+    return _PDF[0]
 
 
 def _complete(referral: Referral, actor: User, council: Agency, icb: Agency, pdf: bytes) -> Referral:
@@ -140,3 +149,21 @@ def load_referrals() -> int:
         if meeting is not None:
             services.referral_submit(actor=worker, referral=referral, meeting=meeting)
     return made
+
+
+def ready_referral(*, child: Child, panel: Panel, urgency: str = "routine") -> Referral:
+    """A complete referral for a Hampshire child, written by the social worker and signed by the
+    team manager and the service manager: ready to submit (panels/demo.py submits it)."""
+    council = panel.host_agency
+    icb = Agency.objects.get(name="NHS Hampshire and Isle of Wight ICB")
+    people = {u.email.split("@")[0]: u for u in User.objects.filter(agency=council)}
+    worker = people["social.worker"]
+    referral = services.referral_create(
+        actor=worker, child=child, panel=panel, pathway="joint_package", urgency=urgency
+    )
+    referral = _complete(referral, worker, council, icb, _evidence_pdf())
+    referral = services.referral_send_for_sign_off(actor=worker, referral=referral)
+    referral = services.referral_sign(actor=people["team.manager"], referral=referral, comments="Agreed.")
+    return services.referral_sign(
+        actor=people["service.manager"], referral=referral, comments="Approved for panel."
+    )

@@ -315,3 +315,25 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_status or 'new'} → {self.new_status}"
+
+
+class ReferralPaper(models.Model):
+    """The referral's paper for the panel (every section, the options and costs per agency, the
+    sign-offs and the evidence list), rendered once for each content it has had and stored
+    privately, without page furniture: packs and downloads stamp the marking and page numbers."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="papers")
+    content_hash = models.CharField(max_length=64)
+    pdf_name = models.CharField(max_length=100)
+    pdf_sha256 = models.CharField(max_length=64)
+    page_count = models.PositiveIntegerField()
+    rendered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-rendered_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "content_hash"], name="paper_once_per_content")
+        ]
+
+    def __str__(self) -> str:
+        return f"Paper for referral {self.referral_id} ({self.content_hash[:8]})"

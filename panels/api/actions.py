@@ -1,5 +1,460 @@
-"""API for actions (to be written)."""
+"""The REST API for the action log (seeds 003) and the tracker (seeds 002 section 4): the same
+services, selectors and access checks as the pages.
+
+A panel comes from panels.access.get_panel_for_user and an action from get_action_for_user, so one
+the caller may not see answers 404 exactly like a missing one. Access is checked before the body is
+read. Errors map in casework/api_errors.py: ValidationError → 400 with field messages, NotAllowed →
+403, InvalidTransition (a stale `version`, or an action already closed / open) → 409.
+
+    GET  /api/panels/{id}/actions/          the log (filters: status=open|overdue|closed, owner_agency)
+    POST /api/panels/{id}/actions/          add an action (administrators)
+    GET  /api/actions/{id}/                 one action with its updates
+    PATCH /api/actions/{id}/                change an open action (send the `version` you read)
+    POST /api/actions/{id}/close/           close: version, completed_on, actual_impact
+    POST /api/actions/{id}/reopen/          reopen: version, reason
+    GET  /api/actions/{id}/updates/         the timeline
+    POST /api/actions/{id}/updates/         add an update (owners and administrators)
+    GET  /api/panels/{id}/tracker/          tracker rows with the page's filters, and totals by agency
+"""
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from casework.access import NotAllowed
+from casework.api import _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, _field_errors
+from casework.models import Agency, User
+from casework.services import InvalidTransition
+from panels import access, services
+from panels.models import Action, ActionStatus, ActionUpdate, AgendaItem, Meeting, Outcome, Panel
+from panels.selectors import actions as selectors
+from referrals.models import Pathway, Status
+
+_ERRORS = {401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED, 404: _NOT_FOUND}
+_WRITE = {
+    400: _field_errors("Missing impact", {"actual_impact": ["Enter the actual impact"]}),
+    **_ERRORS,
+    409: _field_errors("Stale", {"detail": ["Someone else changed this action since you opened it"]}),
+}
+
+
+# --- Serializers ------------------------------------------------------------------------------------
+
+
+class _NamedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class _PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, obj: User) -> str:
+        return obj.full_name or obj.email
+
+
+class ActionUpdateSerializer(serializers.ModelSerializer):
+    author = _PersonSerializer(read_only=True)
+
+    class Meta:
+        model = ActionUpdate
+        fields = ["id", "text", "author", "at"]
+
+
+class ActionSerializer(serializers.ModelSerializer):
+    owners = _PersonSerializer(many=True, read_only=True)
+    owner_agencies = _NamedSerializer(many=True, read_only=True)
+    partner_agency = _NamedSerializer(read_only=True, allow_null=True)
+    is_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Action
+        fields = [
+            "id",
+            "panel",
+            "number",
+            "created_on",
+            "meeting",
+            "agenda_item",
+            "action",
+            "desired_outcome",
+            "owners",
+            "owner_agencies",
+            "partner_agency",
+            "due_on",
+            "status",
+            "is_overdue",
+            "completed_on",
+            "actual_impact",
+            "version",
+        ]
+
+    def get_is_overdue(self, obj: Action) -> bool:
+        return selectors.action_is_overdue(obj)
+
+
+class ActionDetailSerializer(ActionSerializer):
+    updates = ActionUpdateSerializer(many=True, read_only=True)
+
+    class Meta(ActionSerializer.Meta):
+        fields = [*ActionSerializer.Meta.fields, "updates"]
+
+
+class ActionWriteSerializer(serializers.Serializer):
+    """What an administrator sends to add or change an action; ids outside the panel's partnership
+    (or another panel's meetings) are refused as if they did not exist."""
+
+    version = serializers.IntegerField(min_value=1, required=False)
+    action = serializers.CharField(max_length=5000)
+    desired_outcome = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    owners = serializers.PrimaryKeyRelatedField(many=True, queryset=User.objects.none(), required=False)
+    owner_agencies = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Agency.objects.none(), required=False
+    )
+    partner_agency = serializers.PrimaryKeyRelatedField(
+        queryset=Agency.objects.none(), required=False, allow_null=True, default=None
+    )
+    due_on = serializers.DateField(required=False, allow_null=True, default=None)
+    meeting = serializers.PrimaryKeyRelatedField(
+        queryset=Meeting.objects.none(), required=False, allow_null=True, default=None
+    )
+    agenda_item = serializers.PrimaryKeyRelatedField(
+        queryset=AgendaItem.objects.none(), required=False, allow_null=True, default=None
+    )
+
+    def __init__(self, *args, panel: Panel | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if panel is None:  # the schema generator's instance
+            return
+        agencies = Agency.objects.filter(partnership=panel.partnership)
+        self.fields["owners"].child_relation.queryset = User.objects.filter(
+            agency__partnership=panel.partnership, is_active=True
+        ).select_related("agency")
+        self.fields["owner_agencies"].child_relation.queryset = agencies
+        self.fields["partner_agency"].queryset = agencies
+        self.fields["meeting"].queryset = Meeting.objects.filter(panel=panel)
+        self.fields["agenda_item"].queryset = AgendaItem.objects.filter(
+            meeting__panel=panel, withdrawn_at__isnull=True
+        ).select_related("meeting")
+
+
+class ActionCloseSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    completed_on = serializers.DateField(required=False, allow_null=True, default=None)
+    actual_impact = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class ActionReopenSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=4000)
+
+
+class ActionUpdateWriteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=5000)
+
+
+class ActionListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["open", "overdue", "closed"], required=False)
+    owner_agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.none(), required=False)
+
+    def __init__(self, *args, panel: Panel | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if panel is None:  # the schema generator's instance
+            return
+        self.fields["owner_agency"].queryset = Agency.objects.filter(partnership=panel.partnership)
+
+
+class TrackerQuerySerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=[selectors.NO_DECISION, *Outcome.values], required=False)
+    pathway = serializers.ChoiceField(choices=Pathway.values, required=False)
+    status = serializers.ChoiceField(choices=Status.values, required=False)
+    agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.none(), required=False)
+    meeting_from = serializers.DateField(required=False)
+    meeting_to = serializers.DateField(required=False)
+
+    def __init__(self, *args, panel: Panel | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if panel is None:  # the schema generator's instance
+            return
+        self.fields["agency"].queryset = Agency.objects.filter(partnership=panel.partnership)
+
+    def validate(self, attrs):
+        start, end = attrs.get("meeting_from"), attrs.get("meeting_to")
+        if start and end and end < start:
+            raise serializers.ValidationError(
+                {"meeting_to": ["The end date must be the same as or after the start date"]}
+            )
+        return attrs
+
+    def filters(self) -> selectors.TrackerFilters:
+        data = self.validated_data
+        return selectors.TrackerFilters(
+            outcome=data.get("outcome", ""),
+            pathway=data.get("pathway", ""),
+            status=data.get("status", ""),
+            agency=data["agency"].pk if data.get("agency") else None,
+            meeting_from=data.get("meeting_from"),
+            meeting_to=data.get("meeting_to"),
+        )
+
+
+_MONEY = {"max_digits": 14, "decimal_places": 2, "allow_null": True}
+
+
+class BudgetLineSerializer(serializers.Serializer):
+    agency_id = serializers.IntegerField()
+    agency_name = serializers.CharField()
+    period = serializers.CharField()
+    per_period = serializers.DecimalField(**_MONEY)
+    weekly = serializers.DecimalField(**_MONEY)
+    annual = serializers.DecimalField(**_MONEY)
+
+
+class TrackerRowSerializer(serializers.Serializer):
+    referral = serializers.IntegerField(source="referral.pk")
+    child_initials = serializers.CharField()
+    pathway = serializers.CharField(source="referral.pathway")
+    urgency = serializers.CharField(source="referral.urgency")
+    status = serializers.CharField(source="referral.status")
+    meeting_date = serializers.DateField()
+    decision = serializers.SerializerMethodField()
+    budget = BudgetLineSerializer(source="lines", many=True)
+
+    @extend_schema(
+        responses=inline_serializer(
+            "TrackerDecision",
+            fields={
+                "id": serializers.IntegerField(),
+                "outcome": serializers.CharField(),
+                "status": serializers.CharField(),
+                "review_date": serializers.DateField(allow_null=True),
+                "lead_agency": serializers.CharField(allow_null=True),
+            },
+        )
+    )
+    def get_decision(self, row: selectors.TrackerRow) -> dict | None:
+        d = row.decision
+        if d is None:
+            return None
+        return {
+            "id": d.pk,
+            "outcome": d.outcome,
+            "status": d.status,
+            "review_date": d.review_date.isoformat() if d.review_date else None,
+            "lead_agency": d.lead_agency.name if d.lead_agency else None,
+        }
+
+
+class AgencyTotalSerializer(serializers.Serializer):
+    agency_name = serializers.CharField()
+    weekly = serializers.DecimalField(max_digits=16, decimal_places=2)
+    annual = serializers.DecimalField(max_digits=16, decimal_places=2)
+    one_off = serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
+# --- Views ---------------------------------------------------------------------------------------
+
+
+def _parse(serializer_class, request: Request, **kwargs):
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _require_admin(user: User, panel: Panel) -> None:
+    if not access.can_administer(user=user, panel=panel):
+        raise NotAllowed("Only the panel's chair or administrators can do this")
+
+
+def _detail(request: Request, action: Action, *, status_code: int = status.HTTP_200_OK) -> Response:
+    found = selectors.action_detail(user=request.user, pk=action.pk)
+    return Response(ActionDetailSerializer(found).data, status=status_code)
+
+
+class PanelActionsView(GenericAPIView):
+    serializer_class = ActionSerializer
+    queryset = Action.objects.none()
+
+    @extend_schema(
+        summary="A panel's action log",
+        parameters=[ActionListQuerySerializer],
+        responses={200: ActionSerializer(many=True), **_ERRORS},
+    )
+    def get(self, request: Request, panel_pk: str) -> Response:
+        panel = access.get_panel_for_user(user=request.user, pk=panel_pk)
+        query = ActionListQuerySerializer(data=request.query_params, panel=panel)
+        query.is_valid(raise_exception=True)
+        agency = query.validated_data.get("owner_agency")
+        filters = selectors.ActionFilters(
+            status=query.validated_data.get("status", ""), owner_agency=agency.pk if agency else None
+        )
+        actions = selectors.action_log(user=request.user, panel=panel, filters=filters)
+        page = self.paginate_queryset(actions)
+        return self.get_paginated_response(ActionSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Add an action to the log",
+        request=ActionWriteSerializer,
+        responses={201: ActionDetailSerializer, **_WRITE},
+    )
+    def post(self, request: Request, panel_pk: str) -> Response:
+        panel = access.get_panel_for_user(user=request.user, pk=panel_pk)
+        _require_admin(request.user, panel)
+        data = _parse(ActionWriteSerializer, request, panel=panel)
+        data.pop("version", None)
+        action = services.action_create(actor=request.user, panel=panel, **data)
+        return _detail(request, action, status_code=status.HTTP_201_CREATED)
+
+
+class ActionView(GenericAPIView):
+    serializer_class = ActionDetailSerializer
+    queryset = Action.objects.none()
+
+    @extend_schema(summary="One action with its updates", responses={200: ActionDetailSerializer, **_ERRORS})
+    def get(self, request: Request, pk: str) -> Response:
+        return Response(ActionDetailSerializer(selectors.action_detail(user=request.user, pk=pk)).data)
+
+    @extend_schema(
+        summary="Change an open action",
+        description="Send `version` as you read it; a change made since answers 409. Fields left out "
+        "are kept.",
+        request=ActionWriteSerializer,
+        responses={200: ActionDetailSerializer, **_WRITE},
+    )
+    def patch(self, request: Request, pk: str) -> Response:
+        action = access.get_action_for_user(user=request.user, pk=pk)
+        _require_admin(request.user, action.panel)
+        data = _parse(ActionWriteSerializer, request, panel=action.panel, partial=True)
+        if "version" not in data:
+            raise serializers.ValidationError(
+                {"version": ["Send the version of the action you are changing"]}
+            )
+        version = data.pop("version")
+        owners, agencies = data.pop("owners", None), data.pop("owner_agencies", None)
+        services.action_change(
+            actor=request.user,
+            action=action,
+            version=version,
+            fields=data,
+            owners=owners,
+            owner_agencies=agencies,
+        )
+        return _detail(request, action)
+
+
+class ActionCloseView(GenericAPIView):
+    serializer_class = ActionCloseSerializer
+    queryset = Action.objects.none()
+
+    @extend_schema(
+        summary="Close an action",
+        request=ActionCloseSerializer,
+        responses={200: ActionDetailSerializer, **_WRITE},
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        action = access.get_action_for_user(user=request.user, pk=pk)
+        _require_admin(request.user, action.panel)
+        data = _parse(ActionCloseSerializer, request)
+        services.action_close(actor=request.user, action=action, **data)
+        return _detail(request, action)
+
+
+class ActionReopenView(GenericAPIView):
+    serializer_class = ActionReopenSerializer
+    queryset = Action.objects.none()
+
+    @extend_schema(
+        summary="Reopen a closed action",
+        request=ActionReopenSerializer,
+        responses={200: ActionDetailSerializer, **_WRITE},
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        action = access.get_action_for_user(user=request.user, pk=pk)
+        _require_admin(request.user, action.panel)
+        data = _parse(ActionReopenSerializer, request)
+        services.action_reopen(actor=request.user, action=action, **data)
+        return _detail(request, action)
+
+
+class ActionUpdatesView(GenericAPIView):
+    serializer_class = ActionUpdateSerializer
+    queryset = ActionUpdate.objects.none()
+
+    @extend_schema(
+        summary="An action's updates, oldest first",
+        responses={200: ActionUpdateSerializer(many=True), **_ERRORS},
+    )
+    def get(self, request: Request, pk: str) -> Response:
+        action = access.get_action_for_user(user=request.user, pk=pk)
+        updates = ActionUpdate.objects.filter(action=action).select_related("author").order_by("at", "id")
+        page = self.paginate_queryset(updates)
+        return self.get_paginated_response(ActionUpdateSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Add an update",
+        request=ActionUpdateWriteSerializer,
+        responses={201: ActionUpdateSerializer, **_WRITE},
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        action = access.get_action_for_user(user=request.user, pk=pk)
+        if not access.can_update_action(user=request.user, action=action):
+            raise NotAllowed("Only the action's owners and the panel's administrators can add updates")
+        if action.status != ActionStatus.OPEN:
+            raise InvalidTransition("This action is closed: reopen it to add an update")
+        text = _parse(ActionUpdateWriteSerializer, request)["text"]
+        update = services.action_add_update(actor=request.user, action=action, text=text)
+        return Response(ActionUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
+
+
+class PanelTrackerView(GenericAPIView):
+    serializer_class = TrackerRowSerializer
+    queryset = Action.objects.none()
+
+    @extend_schema(
+        summary="The tracker of referrals, decisions and budgets",
+        description="Referrals this panel has considered that you can see, latest meeting first, each with "
+        "its current decision and each agency's agreed share per period, weekly and annual (money as "
+        "strings of pounds and pence). `totals` covers every row matching the filters, counting signed "
+        "decisions that agree funding.",
+        parameters=[TrackerQuerySerializer],
+        responses={
+            200: inline_serializer(
+                "TrackerPage",
+                fields={
+                    "count": serializers.IntegerField(),
+                    "next": serializers.URLField(allow_null=True),
+                    "previous": serializers.URLField(allow_null=True),
+                    "results": TrackerRowSerializer(many=True),
+                    "totals": AgencyTotalSerializer(many=True),
+                },
+            ),
+            **_ERRORS,
+        },
+    )
+    def get(self, request: Request, panel_pk: str) -> Response:
+        panel = access.get_panel_for_user(user=request.user, pk=panel_pk)
+        query = TrackerQuerySerializer(data=request.query_params, panel=panel)
+        query.is_valid(raise_exception=True)
+        referrals = selectors.tracker_referrals(user=request.user, panel=panel, filters=query.filters())
+        page = self.paginate_queryset(referrals)
+        response = self.get_paginated_response(
+            TrackerRowSerializer(selectors.tracker_rows(page), many=True).data
+        )
+        response.data["totals"] = AgencyTotalSerializer(selectors.tracker_totals(referrals), many=True).data
+        return response
+
+
+urlpatterns = [
+    path("panels/<str:panel_pk>/actions/", PanelActionsView.as_view(), name="api-panel-actions"),
+    path("panels/<str:panel_pk>/tracker/", PanelTrackerView.as_view(), name="api-panel-tracker"),
+    path("actions/<str:pk>/", ActionView.as_view(), name="api-action"),
+    path("actions/<str:pk>/close/", ActionCloseView.as_view(), name="api-action-close"),
+    path("actions/<str:pk>/reopen/", ActionReopenView.as_view(), name="api-action-reopen"),
+    path("actions/<str:pk>/updates/", ActionUpdatesView.as_view(), name="api-action-updates"),
+]

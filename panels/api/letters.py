@@ -1,5 +1,177 @@
-"""API for letters (to be written)."""
+"""API for decision letters: a meeting's letters, prepare, edit, send, recipients.
+
+The same services and access checks as the pages. A meeting's list and preparing a letter are for
+the panel's chair and administrators (others who can see the panel: 403; anyone else: 404). A
+letter is read by whoever may see its referral and by the panel's administrators
+(panels.access.get_letter_for_user; anyone else: 404). Errors are mapped in casework/api_errors.py.
+"""
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.http import Http404
+from django.urls import path, reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
+from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, _field_errors
+from panels import access, services
+from panels.models import Decision, DecisionLetter
+from panels.selectors.minutes import letter_detail, letter_rows
+from panels.services.letters import letter_fingerprint
+
+_CONFLICT = OpenApiResponse(
+    _ERROR,
+    description="The letter was already prepared or sent, the decision is not signed, or someone else "
+    "changed the letter since the fingerprint you sent.",
+)
+_ERRORS = {401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED, 404: _NOT_FOUND}
+
+
+class RecipientSerializer(serializers.Serializer):
+    person = serializers.IntegerField(source="person_id")
+    name = serializers.CharField(source="person.full_name")
+    email = serializers.EmailField()
+    capacity = serializers.CharField()
+    sent_at = serializers.DateTimeField(allow_null=True, help_text="When its e-mail went")
+
+
+class LetterSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    decision = serializers.IntegerField(source="decision_id")
+    referral = serializers.IntegerField(source="decision.referral_id")
+    child_initials = serializers.CharField(source="decision.referral.child.initials")
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    fingerprint = serializers.SerializerMethodField(help_text="Send it back with an edit")
+    created_at = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    pdf_url = serializers.SerializerMethodField()
+    recipients = RecipientSerializer(many=True, source="recipients.all")
+
+    def get_fingerprint(self, letter) -> str:
+        return letter_fingerprint(letter)
+
+    def get_pdf_url(self, letter) -> str | None:
+        return reverse("panels:letter_pdf", args=[letter.pk]) if letter.pdf_name else None
+
+
+class LetterRowSerializer(serializers.Serializer):
+    decision = serializers.IntegerField(source="decision.pk")
+    referral = serializers.IntegerField(source="decision.referral_id")
+    child_initials = serializers.CharField(source="decision.referral.child.initials")
+    outcome = serializers.CharField(source="decision.outcome")
+    due_on = serializers.DateField(source="due.due_on")
+    overdue = serializers.BooleanField(source="due.overdue")
+    letter = serializers.SerializerMethodField()
+
+    def get_letter(self, row) -> dict | None:
+        if row.letter is None:
+            return None
+        row.letter.decision = row.decision
+        return LetterSerializer(row.letter).data
+
+
+class LetterEditSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=300)
+    body = serializers.CharField(max_length=20000, trim_whitespace=False)
+    fingerprint = serializers.CharField(
+        max_length=64, required=False, help_text="From the letter you read: a stale one is a 409"
+    )
+
+
+def _letter(request: Request, pk: str) -> DecisionLetter:
+    return letter_detail(access.get_letter_for_user(user=request.user, pk=pk))
+
+
+class MeetingLettersView(APIView):
+    @extend_schema(
+        summary="A meeting's decision letters",
+        description="One row per signed decision on a referral: the due date (N working days after the "
+        "meeting, the panel's setting), and the letter with its recipients once prepared.",
+        responses={200: LetterRowSerializer(many=True), **_ERRORS},
+    )
+    def get(self, request: Request, pk: str) -> Response:
+        meeting = access.get_meeting_for_user(user=request.user, pk=pk)
+        if not access.can_administer(user=request.user, panel=meeting.panel):
+            raise NotAllowed("Only the panel's chair or administrators can see its decision letters")
+        closures = frozenset(meeting.panel.closure_days.values_list("day", flat=True))
+        return Response(LetterRowSerializer(letter_rows(meeting=meeting, closures=closures), many=True).data)
+
+
+class DecisionLetterView(APIView):
+    @extend_schema(
+        summary="Prepare the letter for a signed decision",
+        description="Filled from the panel's template; edit it before sending.",
+        request=None,
+        responses={201: LetterSerializer, **_ERRORS, 409: _CONFLICT},
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        decision = (
+            Decision.objects.select_related("agenda_item__meeting__panel")
+            .filter(pk=record_id(pk), agenda_item__meeting__in=access.meetings_visible_to(user=request.user))
+            .first()
+        )
+        if decision is None:
+            raise Http404(NOT_FOUND_MESSAGE)
+        letter = services.letter_prepare(actor=request.user, decision=decision)
+        return Response(LetterSerializer(letter_detail(letter)).data, status=status.HTTP_201_CREATED)
+
+
+class LetterView(APIView):
+    @extend_schema(summary="A decision letter", responses={200: LetterSerializer, **_ERRORS})
+    def get(self, request: Request, pk: str) -> Response:
+        return Response(LetterSerializer(_letter(request, pk)).data)
+
+    @extend_schema(
+        summary="Edit a letter before it is sent",
+        request=LetterEditSerializer,
+        responses={
+            200: LetterSerializer,
+            400: _field_errors("Empty", {"body": ["This field may not be blank."]}),
+            **_ERRORS,
+            409: _CONFLICT,
+        },
+    )
+    def patch(self, request: Request, pk: str) -> Response:
+        letter = _letter(request, pk)
+        if not access.can_administer(user=request.user, panel=letter.decision.agenda_item.meeting.panel):
+            raise NotAllowed("Only the panel's chair or administrators can change a decision letter")
+        serializer = LetterEditSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.letter_edit(actor=request.user, letter=letter, **serializer.validated_data)
+        return Response(LetterSerializer(letter_detail(letter)).data)
+
+
+class LetterSendView(APIView):
+    @extend_schema(
+        summary="Send a letter to the referrer and their service manager",
+        description="Records the recipients and stamps the letter sent; the PDF and the e-mails (a link to "
+        "the PDF, never an attachment) follow the commit, each recipient once.",
+        request=None,
+        responses={200: LetterSerializer, **_ERRORS, 409: _CONFLICT},
+    )
+    def post(self, request: Request, pk: str) -> Response:
+        letter = _letter(request, pk)
+        services.letter_send(actor=request.user, letter=letter)
+        return Response(LetterSerializer(letter_detail(letter)).data)
+
+
+class LetterRecipientsView(APIView):
+    @extend_schema(
+        summary="Who received a letter and when", responses={200: RecipientSerializer(many=True), **_ERRORS}
+    )
+    def get(self, request: Request, pk: str) -> Response:
+        return Response(RecipientSerializer(_letter(request, pk).recipients.all(), many=True).data)
+
+
+urlpatterns = [
+    path("meetings/<str:pk>/letters/", MeetingLettersView.as_view(), name="meeting-letters"),
+    path("decisions/<str:pk>/letter/", DecisionLetterView.as_view(), name="decision-letter"),
+    path("letters/<str:pk>/", LetterView.as_view(), name="letter-detail"),
+    path("letters/<str:pk>/send/", LetterSendView.as_view(), name="letter-send"),
+    path("letters/<str:pk>/recipients/", LetterRecipientsView.as_view(), name="letter-recipients"),
+]

@@ -1,5 +1,553 @@
-"""API for running (to be written)."""
+"""The REST API for running a meeting: quorum, attendance, declarations, decisions, and absent
+agencies' recommendations. The same services and access checks as the chair's page.
+
+Every meeting, item, decision and recommendation comes through panels/access.py (another
+partnership's answers 404 exactly like a missing one). Domain errors become HTTP answers in
+casework/api_errors.py: ValidationError → 400 with field messages, NotAllowed → 403,
+InvalidTransition → 409 (a signed decision is locked; a stale or repeated change).
+"""
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from typing import Any
+
+from django.http import Http404
+from django.urls import path
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
+from casework.models import Agency, User
+from panels import access, selectors, services
+from panels.models import (
+    AgencyRecommendation,
+    AgendaItem,
+    Attendance,
+    AttendanceStatus,
+    Decision,
+    Declaration,
+    DeclarationAction,
+    Meeting,
+    Membership,
+    Outcome,
+)
+from referrals.models import CostPeriod, ShareBasis
+
+# --- Serializers -----------------------------------------------------------------------------------
+
+
+class _Ref(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class AgencyQuorumSerializer(serializers.Serializer):
+    agency = _Ref()
+    present = serializers.IntegerField()
+    required = serializers.IntegerField()
+    met = serializers.BooleanField()
+
+
+class QuorumSerializer(serializers.Serializer):
+    is_quorate = serializers.BooleanField()
+    required_per_agency = serializers.IntegerField()
+    present_total = serializers.IntegerField()
+    agencies = AgencyQuorumSerializer(many=True)
+
+
+class AttendanceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attendance
+        fields = ["id", "membership", "status", "deputy_for", "recorded_by", "recorded_at"]
+        read_only_fields = fields
+
+
+class AttendanceWriteSerializer(serializers.Serializer):
+    membership = serializers.IntegerField(help_text="The member's seat (membership id)")
+    status = serializers.ChoiceField(choices=AttendanceStatus.choices)
+    deputy_for = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The member they attend for"
+    )
+
+
+class DeclarationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Declaration
+        fields = ["id", "agenda_item", "membership", "interest", "action", "recorded_by", "recorded_at"]
+        read_only_fields = fields
+
+
+class DeclarationWriteSerializer(serializers.Serializer):
+    membership = serializers.IntegerField()
+    interest = serializers.CharField(max_length=2000, allow_blank=True)
+    action = serializers.ChoiceField(choices=DeclarationAction.choices)
+
+
+class DecisionShareSerializer(serializers.Serializer):
+    agency = serializers.IntegerField(source="agency_id")
+    basis = serializers.CharField()
+    value = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class RecommendationSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AgencyRecommendation
+        fields = [
+            "id",
+            "agency",
+            "due_on",
+            "status",
+            "response_reason",
+            "responded_by",
+            "responded_at",
+            "last_chased_at",
+        ]
+        read_only_fields = fields
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    shares = DecisionShareSerializer(many=True, read_only=True)
+    recommendations = RecommendationSummarySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id",
+            "agenda_item",
+            "referral",
+            "version",
+            "supersedes",
+            "correction_reason",
+            "status",
+            "outcome",
+            "option",
+            "rationale",
+            "conditions",
+            "lead_agency",
+            "key_worker",
+            "cost",
+            "cost_period",
+            "starts_on",
+            "ends_on",
+            "review_date",
+            "was_quorate",
+            "recorded_by",
+            "recorded_at",
+            "signed_by",
+            "signed_at",
+            "shares",
+            "recommendations",
+        ]
+        read_only_fields = fields
+
+
+# Named apart from referrals' ShareWriteSerializer (an option's proposed split), a different shape.
+@extend_schema_serializer(component_name="DecisionShareWrite")
+class ShareWriteSerializer(serializers.Serializer):
+    agency = serializers.IntegerField()
+    basis = serializers.ChoiceField(choices=ShareBasis.choices)
+    value = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+
+
+class DecisionWriteSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    option = serializers.IntegerField(required=False, allow_null=True)
+    rationale = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    conditions = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    lead_agency = serializers.IntegerField(required=False, allow_null=True)
+    key_worker = serializers.IntegerField(required=False, allow_null=True)
+    cost = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    cost_period = serializers.ChoiceField(choices=CostPeriod.choices, required=False, allow_blank=True)
+    starts_on = serializers.DateField(required=False, allow_null=True)
+    ends_on = serializers.DateField(required=False, allow_null=True)
+    review_date = serializers.DateField(required=False, allow_null=True)
+    shares = ShareWriteSerializer(
+        many=True,
+        required=False,
+        help_text="Left out: the agreed option's proposed split (or, on a change, the current one)",
+    )
+
+
+class DecisionPatchSerializer(DecisionWriteSerializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
+
+
+class CorrectionSerializer(DecisionPatchSerializer):
+    correction_reason = serializers.CharField(allow_blank=True, max_length=2000)
+
+
+class RecommendationSerializer(RecommendationSummarySerializer):
+    decision = DecisionSerializer(read_only=True)
+
+    class Meta(RecommendationSummarySerializer.Meta):
+        fields = [*RecommendationSummarySerializer.Meta.fields, "decision"]
+        read_only_fields = fields
+
+
+class RespondSerializer(serializers.Serializer):
+    accept = serializers.BooleanField()
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+# --- Fetching through access -------------------------------------------------------------------------
+
+
+def _meeting(request, pk, *, run: bool = False) -> Meeting:
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk)
+    if run and not access.can_run_meeting(user=request.user, meeting=meeting):
+        raise NotAllowed("Only the panel's chair, vice-chair or administrators can do this")
+    if not access.can_view_running(user=request.user, meeting=meeting):
+        raise NotAllowed("Only the panel's chair, administrators and members with the papers can see this")
+    return meeting
+
+
+def _item(request, pk, *, run: bool = False) -> AgendaItem:
+    item = (
+        AgendaItem.objects.filter(meeting__in=access.meetings_visible_to(user=request.user), pk=record_id(pk))
+        .select_related("meeting__panel", "referral__child")
+        .first()
+    )
+    if item is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    _meeting(request, item.meeting_id, run=run)
+    return item
+
+
+def _decision(request, pk, *, run: bool = False) -> Decision:
+    decision = (
+        Decision.objects.filter(
+            agenda_item__meeting__in=access.meetings_visible_to(user=request.user), pk=record_id(pk)
+        )
+        .select_related("agenda_item__meeting__panel", "agenda_item__referral__child")
+        .first()
+    )
+    if decision is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    _meeting(request, decision.agenda_item.meeting_id, run=run)
+    return decision
+
+
+def _decision_out(decision: Decision) -> dict[str, Any]:
+    fresh = Decision.objects.prefetch_related("shares", "recommendations").get(pk=decision.pk)
+    return DecisionSerializer(fresh).data
+
+
+def _seat(meeting: Meeting, pk: int | None, field: str) -> Membership | None:
+    if pk is None:
+        return None
+    found = Membership.objects.filter(panel_id=meeting.panel_id, pk=pk).select_related("person").first()
+    if found is None:
+        raise ValidationError({field: [f"No member with id {pk} on this panel"]})
+    return found
+
+
+def _decision_values(item: AgendaItem, data: dict[str, Any]) -> tuple[dict[str, Any], list | None]:
+    """Turn ids into records of the panel's partnership (unknown ones are 400s, never 500s)."""
+    partnership = item.meeting.panel.partnership
+    values: dict[str, Any] = {k: v for k, v in data.items() if k in services.DECISION_FIELDS}
+    if "option" in data:
+        option = None
+        if data["option"] is not None:
+            option = item.referral.options.filter(pk=data["option"]).first() if item.referral_id else None
+            if option is None:
+                raise ValidationError({"option": ["Choose one of this referral's options"]})
+        values["option"] = option
+    agencies = {a.pk: a for a in Agency.objects.filter(partnership=partnership)}
+    if "lead_agency" in data:
+        if data["lead_agency"] is not None and data["lead_agency"] not in agencies:
+            raise ValidationError({"lead_agency": ["Choose an agency of the panel's partnership"]})
+        values["lead_agency"] = agencies.get(data["lead_agency"])
+    if "key_worker" in data:
+        worker = None
+        if data["key_worker"] is not None:
+            worker = (
+                User.objects.filter(pk=data["key_worker"], is_active=True, agency__partnership=partnership)
+                .select_related("agency")
+                .first()
+            )
+            if worker is None:
+                raise ValidationError(
+                    {"key_worker": ["Choose a key worker from an agency of the panel's partnership"]}
+                )
+        values["key_worker"] = worker
+    shares = None
+    if "shares" in data:
+        shares = []
+        for row in data["shares"]:
+            if row["agency"] not in agencies:
+                raise ValidationError(
+                    {"shares": [f"No agency with id {row['agency']} in the panel's partnership"]}
+                )
+            shares.append((agencies[row["agency"]], row["basis"], row["value"]))
+    return values, shares
+
+
+# --- Views ---------------------------------------------------------------------------------------------
+
+
+class QuorumView(APIView):
+    @extend_schema(summary="A meeting's quorum, live from its attendance", responses={200: QuorumSerializer})
+    def get(self, request, pk):
+        meeting = _meeting(request, pk)
+        result = selectors.quorum(meeting)
+        return Response(
+            QuorumSerializer(
+                {
+                    "is_quorate": result.is_quorate,
+                    "required_per_agency": result.required_per_agency,
+                    "present_total": result.present_total,
+                    "agencies": [
+                        {
+                            "agency": {"id": r.agency.pk, "name": r.agency.name},
+                            "present": r.present,
+                            "required": r.required,
+                            "met": r.met,
+                        }
+                        for r in result.agencies
+                    ],
+                }
+            ).data
+        )
+
+
+class AttendanceView(APIView):
+    @extend_schema(summary="A meeting's attendance", responses={200: AttendanceSerializer(many=True)})
+    def get(self, request, pk):
+        meeting = _meeting(request, pk)
+        return Response(
+            AttendanceSerializer(Attendance.objects.filter(meeting=meeting).order_by("pk"), many=True).data
+        )
+
+    @extend_schema(
+        summary="Record a member's attendance",
+        request=AttendanceWriteSerializer,
+        responses={200: AttendanceSerializer},
+    )
+    def post(self, request, pk):
+        meeting = _meeting(request, pk, run=True)
+        body = AttendanceWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        row = services.attendance_record(
+            actor=request.user,
+            meeting=meeting,
+            membership=_seat(meeting, data["membership"], "membership"),
+            status=data["status"],
+            deputy_for=_seat(meeting, data.get("deputy_for"), "deputy_for"),
+        )
+        return Response(AttendanceSerializer(row).data)
+
+
+class MeetingDeclarationsView(APIView):
+    @extend_schema(
+        summary="Declarations of interest at a meeting", responses={200: DeclarationSerializer(many=True)}
+    )
+    def get(self, request, pk):
+        meeting = _meeting(request, pk)
+        found = Declaration.objects.filter(agenda_item__meeting=meeting).order_by(
+            "agenda_item__position", "pk"
+        )
+        return Response(DeclarationSerializer(found, many=True).data)
+
+
+class ItemDeclarationsView(APIView):
+    @extend_schema(
+        summary="Record a declaration of interest on an item",
+        request=DeclarationWriteSerializer,
+        responses={201: DeclarationSerializer},
+    )
+    def post(self, request, pk):
+        item = _item(request, pk, run=True)
+        body = DeclarationWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        declaration = services.declaration_record(
+            actor=request.user,
+            agenda_item=item,
+            membership=_seat(item.meeting, data["membership"], "membership"),
+            interest=data["interest"],
+            action=data["action"],
+        )
+        return Response(DeclarationSerializer(declaration).data, status=status.HTTP_201_CREATED)
+
+
+class DeclarationView(APIView):
+    @extend_schema(summary="Remove a declaration recorded in error", responses={204: None})
+    def delete(self, request, pk):
+        declaration = (
+            Declaration.objects.filter(
+                agenda_item__meeting__in=access.meetings_visible_to(user=request.user), pk=record_id(pk)
+            )
+            .select_related("agenda_item__meeting__panel")
+            .first()
+        )
+        if declaration is None:
+            raise Http404(NOT_FOUND_MESSAGE)
+        _meeting(request, declaration.agenda_item.meeting_id, run=True)
+        services.declaration_remove(actor=request.user, declaration=declaration)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ItemDecisionView(APIView):
+    @extend_schema(
+        summary="Record the decision on an item (a draft)",
+        request=DecisionWriteSerializer,
+        responses={201: DecisionSerializer},
+    )
+    def post(self, request, pk):
+        item = _item(request, pk, run=True)
+        body = DecisionWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        values, shares = _decision_values(item, body.validated_data)
+        decision = services.decision_record(
+            actor=request.user, agenda_item=item, fields=values, shares=shares
+        )
+        return Response(_decision_out(decision), status=status.HTTP_201_CREATED)
+
+
+class DecisionView(APIView):
+    @extend_schema(summary="One decision version", responses={200: DecisionSerializer})
+    def get(self, request, pk):
+        return Response(_decision_out(_decision(request, pk)))
+
+    @extend_schema(
+        summary="Change a draft decision",
+        description="Fields left out keep their value. A signed decision is locked: 409.",
+        request=DecisionPatchSerializer,
+        responses={200: DecisionSerializer},
+    )
+    def patch(self, request, pk):
+        decision = _decision(request, pk, run=True)
+        body = DecisionPatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        item = decision.agenda_item
+        values, shares = _decision_values(item, body.validated_data)
+        merged = {name: getattr(decision, name) for name in services.DECISION_FIELDS} | values
+        if shares is None and merged["option"] == decision.option and decision.shares.exists():
+            shares = [(s.agency, s.basis, s.value) for s in decision.shares.select_related("agency")]
+        updated = services.decision_record(
+            actor=request.user, agenda_item=item, fields=merged, shares=shares, decision=decision
+        )
+        return Response(_decision_out(updated))
+
+
+class DecisionSignView(APIView):
+    @extend_schema(
+        summary="Sign a draft decision (the chair or vice-chair)",
+        request=None,
+        responses={200: DecisionSerializer},
+    )
+    def post(self, request, pk):
+        decision = _decision(request, pk)
+        signed = services.decision_sign(actor=request.user, decision=decision)
+        return Response(_decision_out(signed))
+
+
+class DecisionCorrectView(APIView):
+    @extend_schema(
+        summary="Correct a signed decision",
+        description="A new draft version with the reason; fields left out keep the signed version's value.",
+        request=CorrectionSerializer,
+        responses={201: DecisionSerializer},
+    )
+    def post(self, request, pk):
+        decision = _decision(request, pk, run=True)
+        body = CorrectionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        values, shares = _decision_values(decision.agenda_item, body.validated_data)
+        new = services.decision_correct(
+            actor=request.user,
+            decision=decision,
+            reason=body.validated_data["correction_reason"],
+            fields=values,
+            shares=shares,
+        )
+        return Response(_decision_out(new), status=status.HTTP_201_CREATED)
+
+
+class _Pages(PageNumberPagination):
+    page_size = 25
+
+
+class RecommendationListView(APIView):
+    # Read only by the schema, so it shows the page envelope the view returns (get() pages itself).
+    pagination_class = _Pages
+
+    @extend_schema(
+        summary="Recommendations to my agency (and the panels I administer)",
+        responses={200: RecommendationSummarySerializer(many=True)},
+    )
+    def get(self, request):
+        pages = _Pages()
+        found = pages.paginate_queryset(selectors.my_recommendations(user=request.user), request, view=self)
+        return pages.get_paginated_response(RecommendationSummarySerializer(found, many=True).data)
+
+
+class RecommendationView(APIView):
+    @extend_schema(summary="One recommendation with its decision", responses={200: RecommendationSerializer})
+    def get(self, request, pk):
+        found = access.get_recommendation_for_user(user=request.user, pk=pk)
+        return Response(RecommendationSerializer(found).data)
+
+
+class RecommendationRespondView(APIView):
+    @extend_schema(
+        summary="Accept or decline a recommendation (the absent agency)",
+        request=RespondSerializer,
+        responses={200: RecommendationSerializer},
+    )
+    def post(self, request, pk):
+        found = access.get_recommendation_for_user(user=request.user, pk=pk)
+        body = RespondSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        answered = services.recommendation_respond(
+            actor=request.user,
+            recommendation=found,
+            accept=body.validated_data["accept"],
+            reason=body.validated_data.get("reason", ""),
+        )
+        return Response(RecommendationSerializer(answered).data)
+
+
+class RecommendationChaseView(APIView):
+    @extend_schema(
+        summary="Remind the absent agency (the panel's administrators)",
+        request=None,
+        responses={200: RecommendationSerializer},
+    )
+    def post(self, request, pk):
+        found = access.get_recommendation_for_user(user=request.user, pk=pk)
+        chased = services.recommendation_chase(actor=request.user, recommendation=found)
+        return Response(RecommendationSerializer(chased).data)
+
+
+urlpatterns = [
+    path("meetings/<str:pk>/quorum/", QuorumView.as_view(), name="api-meeting-quorum"),
+    path("meetings/<str:pk>/attendance/", AttendanceView.as_view(), name="api-meeting-attendance"),
+    path(
+        "meetings/<str:pk>/declarations/", MeetingDeclarationsView.as_view(), name="api-meeting-declarations"
+    ),
+    path("agenda-items/<str:pk>/declarations/", ItemDeclarationsView.as_view(), name="api-item-declarations"),
+    path("declarations/<str:pk>/", DeclarationView.as_view(), name="api-declaration"),
+    path("agenda-items/<str:pk>/decision/", ItemDecisionView.as_view(), name="api-item-decision"),
+    path("decisions/<str:pk>/", DecisionView.as_view(), name="api-decision"),
+    path("decisions/<str:pk>/sign/", DecisionSignView.as_view(), name="api-decision-sign"),
+    path("decisions/<str:pk>/correct/", DecisionCorrectView.as_view(), name="api-decision-correct"),
+    path("recommendations/", RecommendationListView.as_view(), name="api-recommendations"),
+    path("recommendations/<str:pk>/", RecommendationView.as_view(), name="api-recommendation"),
+    path(
+        "recommendations/<str:pk>/respond/",
+        RecommendationRespondView.as_view(),
+        name="api-recommendation-respond",
+    ),
+    path(
+        "recommendations/<str:pk>/chase/", RecommendationChaseView.as_view(), name="api-recommendation-chase"
+    ),
+]

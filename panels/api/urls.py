@@ -1,6 +1,6 @@
 """Every panels endpoint, gathered from the modules of panels/api/."""
 
-from panels.api import actions, agenda, letters, minutes, running
+from panels.api import actions, agenda, letters, minutes, packs, running
 
 urlpatterns = [
     *agenda.urlpatterns,
@@ -8,4 +8,5 @@ urlpatterns = [
     *minutes.urlpatterns,
     *letters.urlpatterns,
     *actions.urlpatterns,
+    *packs.urlpatterns,
 ]

@@ -132,7 +132,9 @@ class PanelSettingsForm(forms.Form):
         "An absent agency answers, working days after the meeting"
     )
     papers_reminder_working_days = _working_days("Remind referrers, working days before the papers deadline")
-    sign_off_reminder_working_days = _working_days("Remind signers after a referral waits this many working days")
+    sign_off_reminder_working_days = _working_days(
+        "Remind signers after a referral waits this many working days"
+    )
     review_reminder_days = _number(
         label="Remind about a review, days before its date", min_value=1, max_value=180
     )

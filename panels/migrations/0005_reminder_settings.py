@@ -5,25 +5,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('panels', '0004_action_updates_append_only'),
+        ("panels", "0004_action_updates_append_only"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='panel',
-            name='papers_reminder_working_days',
-            field=models.PositiveSmallIntegerField(default=3, help_text='Working days before the papers deadline that referrers are reminded', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(60)]),
+            model_name="panel",
+            name="papers_reminder_working_days",
+            field=models.PositiveSmallIntegerField(
+                default=3,
+                help_text="Working days before the papers deadline that referrers are reminded",
+                validators=[
+                    django.core.validators.MinValueValidator(0),
+                    django.core.validators.MaxValueValidator(60),
+                ],
+            ),
         ),
         migrations.AddField(
-            model_name='panel',
-            name='review_reminder_days',
-            field=models.PositiveSmallIntegerField(default=28, help_text="Days before a decision's review date that a reminder goes", validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(180)]),
+            model_name="panel",
+            name="review_reminder_days",
+            field=models.PositiveSmallIntegerField(
+                default=28,
+                help_text="Days before a decision's review date that a reminder goes",
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(180),
+                ],
+            ),
         ),
         migrations.AddField(
-            model_name='panel',
-            name='sign_off_reminder_working_days',
-            field=models.PositiveSmallIntegerField(default=2, help_text='Working days a referral waits for a signature before a reminder', validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(60)]),
+            model_name="panel",
+            name="sign_off_reminder_working_days",
+            field=models.PositiveSmallIntegerField(
+                default=2,
+                help_text="Working days a referral waits for a signature before a reminder",
+                validators=[
+                    django.core.validators.MinValueValidator(0),
+                    django.core.validators.MaxValueValidator(60),
+                ],
+            ),
         ),
     ]

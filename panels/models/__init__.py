@@ -39,6 +39,8 @@ from panels.models.records import (  # noqa: F401
     ActionUpdate,
     DecisionLetter,
     LetterRecipient,
+    MeetingPack,
     Minutes,
     MinutesStatus,
+    PackStatus,
 )

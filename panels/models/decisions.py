@@ -129,6 +129,13 @@ class Decision(models.Model):
     def is_locked(self) -> bool:
         return self.status != DecisionStatus.DRAFT
 
+    @property
+    def shares_with_recommendations(self) -> list[tuple[DecisionShare, AgencyRecommendation | None]]:
+        """Each share with the recommendation to its agency when that agency was absent (reads the
+        prefetched shares and recommendations when the selector prefetched them)."""
+        by_agency = {r.agency_id: r for r in self.recommendations.all()}
+        return [(share, by_agency.get(share.agency_id)) for share in self.shares.all()]
+
 
 class DecisionShare(models.Model):
     """Where the costs fall: one agency's part of the agreed cost, per period. Amounts across a

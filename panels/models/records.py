@@ -159,3 +159,44 @@ class ActionUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"Update on action {self.action_id} at {self.at:%d %b %Y}"
+
+
+class PackStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    BUILDING = "building", "Being built"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class MeetingPack(models.Model):
+    """One version of a meeting's panel pack: cover, attendance list, agenda with page numbers,
+    each item's paper and evidence, and the action log, as one PDF. A new version is built when the
+    agenda or a paper changes (the fingerprint); built in the background with visible progress."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="packs")
+    version = models.PositiveIntegerField()
+    fingerprint = models.CharField(max_length=64, help_text="The agenda and papers it was built from")
+    status = models.CharField(max_length=20, choices=PackStatus.choices, default=PackStatus.QUEUED)
+    items_done = models.PositiveSmallIntegerField(default=0)
+    items_total = models.PositiveSmallIntegerField(default=0)
+    pdf_name = models.CharField(max_length=100, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    page_count = models.PositiveIntegerField(default=0)
+    # Evidence that could not be included, with the reason: [{"item", "file", "reason"}].
+    left_out = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        "casework.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    built_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["meeting", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "version"], name="pack_version_once"),
+        ]
+        indexes = [models.Index(fields=["meeting", "fingerprint"], name="pack_meeting_fingerprint")]
+
+    def __str__(self) -> str:
+        return f"Pack {self.version} for {self.meeting}"

@@ -1,5 +1,371 @@
-"""Reads for actions (to be written)."""
+"""Reads for the action log and the tracker of referrals, decisions and budgets.
+
+Sources: seeds 003 (the action log's columns, reviewed at every meeting: open actions carry
+forward), seeds 002 (Joint Funding Panel section 4: "a log (or tracker) will be updated after each
+meeting of all referrals made to the panel and the decisions made at the meeting and budgets to be
+used"). Every read is scoped by an access function: panels.access.actions_visible_to for actions,
+referrals.access.referrals_visible_to for tracker rows, so the page, its totals and its exports
+show the same rows and nothing more.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.utils import timezone
+
+from casework.models import Agency, User
+from panels import access
+from panels.models import (
+    AGREED_OUTCOMES,
+    Action,
+    ActionStatus,
+    ActionUpdate,
+    AgendaItem,
+    Decision,
+    DecisionShare,
+    DecisionStatus,
+    Meeting,
+    Outcome,
+    Panel,
+)
+from referrals import costs
+from referrals.access import referrals_visible_to
+from referrals.models import CostPeriod, Pathway, Referral, Status, Urgency
+
+__all__ = [
+    "ActionFilters",
+    "AgencyTotal",
+    "BudgetLine",
+    "TrackerFilters",
+    "TrackerRow",
+    "action_detail",
+    "action_is_overdue",
+    "action_log",
+    "open_actions_for_meeting",
+    "tracker_referrals",
+    "tracker_rows",
+    "tracker_totals",
+]
+
+ZERO = Decimal("0.00")
+
+
+# --- The action log -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionFilters:
+    """status: "" (all), "open", "overdue" (open and past its due date) or "closed"."""
+
+    status: str = ""
+    owner_agency: int | None = None
+
+
+def _overdue(today: dt.date) -> ExpressionWrapper:
+    return ExpressionWrapper(
+        Q(status=ActionStatus.OPEN, due_on__isnull=False, due_on__lt=today), output_field=BooleanField()
+    )
+
+
+def action_is_overdue(action: Action, today: dt.date | None = None) -> bool:
+    """Still open and its due date has passed (shown with a red "Overdue" tag everywhere)."""
+    today = today or timezone.localdate()
+    return action.status == ActionStatus.OPEN and action.due_on is not None and action.due_on < today
+
+
+def _log_shape(actions: QuerySet[Action], today: dt.date) -> QuerySet[Action]:
+    latest = ActionUpdate.objects.filter(action_id=OuterRef("pk")).order_by("-at", "-id")
+    return (
+        actions.select_related("partner_agency", "meeting")
+        .annotate(
+            is_overdue=_overdue(today),
+            latest_update=Subquery(latest.values("text")[:1]),
+            latest_update_at=Subquery(latest.values("at")[:1]),
+        )
+        .prefetch_related(
+            Prefetch("owners", queryset=User.objects.only("pk", "full_name", "email").order_by("full_name")),
+            Prefetch("owner_agencies", queryset=Agency.objects.only("pk", "name").order_by("name")),
+        )
+    )
+
+
+def action_log(
+    *, user: User, panel: Panel, filters: ActionFilters | None = None, today: dt.date | None = None
+) -> QuerySet[Action]:
+    """The panel's actions this person may see, in number order, each with whether it is overdue
+    and its latest update. Filters use the (panel, status, due_on) index and the owner-agency table."""
+    filters = filters or ActionFilters()
+    today = today or timezone.localdate()
+    actions = access.actions_visible_to(user=user).filter(panel=panel)
+    if filters.status == "open":
+        actions = actions.filter(status=ActionStatus.OPEN)
+    elif filters.status == "closed":
+        actions = actions.filter(status=ActionStatus.CLOSED)
+    elif filters.status == "overdue":
+        actions = actions.filter(status=ActionStatus.OPEN, due_on__lt=today)
+    if filters.owner_agency:
+        actions = actions.filter(owner_agencies__id=filters.owner_agency)
+    return _log_shape(actions, today).order_by("number")
+
+
+def action_detail(*, user: User, pk: object) -> Action:
+    """One action with its owners and its timeline of updates (the access check and the joins in one
+    query, then one per related list)."""
+    today = timezone.localdate()
+
+    def shape(actions: QuerySet[Action]) -> QuerySet[Action]:
+        return actions.annotate(is_overdue=_overdue(today)).prefetch_related(
+            Prefetch("owners", queryset=User.objects.select_related("agency").order_by("full_name")),
+            Prefetch("owner_agencies", queryset=Agency.objects.order_by("name")),
+            Prefetch("updates", queryset=ActionUpdate.objects.select_related("author").order_by("at", "id")),
+        )
+
+    return access.get_action_for_user(user=user, pk=pk, shape=shape)
+
+
+def open_actions_for_meeting(
+    meeting: Meeting, *, user: User | None = None, today: dt.date | None = None
+) -> QuerySet[Action]:
+    """seeds 003: the action log is reviewed at each meeting, so every action of the panel still open
+    and created before the meeting carries forward to its agenda (action-log review item), overdue
+    ones marked (`is_overdue`). Pass `user` to scope the list to what that person may see; without it
+    the caller must already have checked the person may see the meeting's action-log item."""
+    today = today or timezone.localdate()
+    actions = Action.objects.filter(
+        panel_id=meeting.panel_id, status=ActionStatus.OPEN, created_on__lt=meeting.date
+    )
+    if user is not None:
+        actions = actions.filter(pk__in=access.actions_visible_to(user=user).values("pk"))
+    return _log_shape(actions, today).order_by("number")
+
+
+# --- The tracker ----------------------------------------------------------------------------------
+
+NO_DECISION = "none"  # the outcome filter's value for referrals not decided yet
+
+
+@dataclass(frozen=True)
+class TrackerFilters:
+    outcome: str = ""  # an Outcome value, NO_DECISION or "" for all
+    pathway: str = ""
+    status: str = ""  # the referral's status
+    agency: int | None = None  # an agency with a share of the agreed budget
+    meeting_from: dt.date | None = None
+    meeting_to: dt.date | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "outcome": self.outcome,
+            "pathway": self.pathway,
+            "status": self.status,
+            "agency": self.agency,
+            "meeting_from": self.meeting_from,
+            "meeting_to": self.meeting_to,
+        }
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    """One agency's part of an agreed cost: per period, and weekly and annual side by side."""
+
+    agency_id: int
+    agency_name: str
+    per_period: Decimal
+    period: str
+    weekly: Decimal | None
+    annual: Decimal | None
+
+    @property
+    def period_label(self) -> str:
+        return CostPeriod(self.period).label if self.period in CostPeriod.values else ""
+
+
+@dataclass
+class TrackerRow:
+    referral: Referral
+    meeting_date: dt.date | None
+    decision: Decision | None
+    lines: list[BudgetLine] = field(default_factory=list)
+
+    @property
+    def child_initials(self) -> str:
+        return self.referral.child.initials
+
+    @property
+    def pathway_label(self) -> str:
+        return Pathway(self.referral.pathway).label
+
+    @property
+    def urgency_label(self) -> str:
+        return Urgency(self.referral.urgency).label
+
+    @property
+    def status_label(self) -> str:
+        return Status(self.referral.status).label
+
+    @property
+    def outcome_label(self) -> str:
+        return self.decision.get_outcome_display() if self.decision else "Not decided yet"
+
+    @property
+    def decision_status_label(self) -> str:
+        if self.decision is None:
+            return ""
+        return "Signed" if self.decision.status == DecisionStatus.SIGNED else "Draft"
+
+    @property
+    def is_agreed(self) -> bool:
+        return self.decision is not None and self.decision.outcome in AGREED_OUTCOMES
+
+
+@dataclass
+class AgencyTotal:
+    agency_name: str
+    weekly: Decimal = ZERO
+    annual: Decimal = ZERO
+    one_off: Decimal = ZERO
+
+
+def budget_lines(shares: Iterable[tuple[int, str, Decimal]], period: str) -> list[BudgetLine]:
+    """Each agency's share with its weekly and annual equivalents. The weekly and annual columns are
+    split from the decision's own totals (referrals.costs.allocate), so each column adds up exactly
+    to the decision's total, to the penny, as on the referral's options page."""
+    shares = list(shares)
+    if not shares:
+        return []
+    amounts = [amount for _, _, amount in shares]
+    total = sum(amounts, ZERO)
+    recurring = period in costs.PER_YEAR
+    weeklies: list[Decimal | None] = [None] * len(shares)
+    annuals: list[Decimal | None] = [None] * len(shares)
+    if recurring:
+        weeklies = list(costs.allocate(costs.weekly(total, period), amounts))
+        annuals = list(costs.allocate(costs.annual(total, period), amounts))
+    return [
+        BudgetLine(agency_id=a_id, agency_name=name, per_period=amount, period=period, weekly=w, annual=y)
+        for (a_id, name, amount), w, y in zip(shares, weeklies, annuals, strict=True)
+    ]
+
+
+def tracker_referrals(
+    *, user: User, panel: Panel, filters: TrackerFilters | None = None
+) -> QuerySet[Referral]:
+    """Every referral this panel has seen (a non-withdrawn agenda item at one of its meetings) that the
+    person may see, latest meeting first, each annotated with the date of its latest meeting here
+    and its current decision (the latest version not superseded, from the latest meeting)."""
+    filters = filters or TrackerFilters()
+    items = AgendaItem.objects.filter(
+        referral_id=OuterRef("pk"), meeting__panel_id=panel.pk, withdrawn_at__isnull=True
+    )
+    current = (
+        Decision.objects.filter(referral_id=OuterRef("pk"), agenda_item__meeting__panel_id=panel.pk)
+        .exclude(status=DecisionStatus.SUPERSEDED)
+        .order_by("-agenda_item__meeting__date", "-version", "-pk")
+    )
+    in_range = items
+    if filters.meeting_from:
+        in_range = in_range.filter(meeting__date__gte=filters.meeting_from)
+    if filters.meeting_to:
+        in_range = in_range.filter(meeting__date__lte=filters.meeting_to)
+    referrals = (
+        referrals_visible_to(user=user)
+        .filter(Exists(in_range))
+        .annotate(
+            meeting_date=Subquery(items.order_by("-meeting__date").values("meeting__date")[:1]),
+            current_decision_id=Subquery(current.values("pk")[:1]),
+        )
+    )
+    if filters.pathway:
+        referrals = referrals.filter(pathway=filters.pathway)
+    if filters.status:
+        referrals = referrals.filter(status=filters.status)
+    if filters.outcome == NO_DECISION:
+        referrals = referrals.filter(current_decision_id__isnull=True)
+    elif filters.outcome:
+        referrals = referrals.filter(
+            Exists(Decision.objects.filter(pk=OuterRef("current_decision_id"), outcome=filters.outcome))
+        )
+    if filters.agency:
+        referrals = referrals.filter(
+            Exists(
+                DecisionShare.objects.filter(
+                    decision_id=OuterRef("current_decision_id"), agency_id=filters.agency
+                )
+            )
+        )
+    return referrals.select_related("child").order_by("-meeting_date", "-pk")
+
+
+def tracker_rows(referrals: Iterable[Referral]) -> list[TrackerRow]:
+    """Rows for referrals from tracker_referrals (a page, or all of them for an export): their
+    decisions with lead agency and shares in two queries, however many rows."""
+    referrals = list(referrals)
+    ids = [r.current_decision_id for r in referrals if r.current_decision_id]
+    decisions = {}
+    if ids:
+        decisions = {
+            d.pk: d
+            for d in Decision.objects.filter(pk__in=ids)
+            .select_related("lead_agency")
+            .prefetch_related(
+                Prefetch("shares", queryset=DecisionShare.objects.select_related("agency").order_by("id"))
+            )
+        }
+    rows = []
+    for referral in referrals:
+        decision = decisions.get(referral.current_decision_id)
+        lines = []
+        if decision is not None and decision.outcome in AGREED_OUTCOMES:
+            lines = budget_lines(
+                ((s.agency_id, s.agency.name, s.amount) for s in decision.shares.all()), decision.cost_period
+            )
+        rows.append(
+            TrackerRow(referral=referral, meeting_date=referral.meeting_date, decision=decision, lines=lines)
+        )
+    return rows
+
+
+def tracker_totals(referrals: QuerySet[Referral]) -> list[AgencyTotal]:
+    """What each agency has agreed to pay across all the filtered rows (not just one page): signed
+    decisions that agree funding, weekly and annual (one-off costs apart). One query."""
+    shares = (
+        DecisionShare.objects.filter(
+            decision_id__in=referrals.order_by().values("current_decision_id"),
+            decision__status=DecisionStatus.SIGNED,
+            decision__outcome__in=AGREED_OUTCOMES,
+        )
+        .order_by("decision_id", "id")
+        .values_list("decision_id", "decision__cost_period", "agency_id", "agency__name", "amount")
+    )
+    by_decision: dict[int, list[tuple[str, tuple[int, str, Decimal]]]] = defaultdict(list)
+    for decision_id, period, agency_id, name, amount in shares:
+        by_decision[decision_id].append((period, (agency_id, name, amount)))
+    totals: dict[int, AgencyTotal] = {}
+    for parts in by_decision.values():
+        period = parts[0][0]
+        for line in budget_lines((share for _, share in parts), period):
+            total = totals.setdefault(line.agency_id, AgencyTotal(agency_name=line.agency_name))
+            if line.period == CostPeriod.ONE_OFF:
+                total.one_off += line.per_period
+            elif line.weekly is not None and line.annual is not None:
+                total.weekly += line.weekly
+                total.annual += line.annual
+    return sorted(totals.values(), key=lambda t: t.agency_name)
+
+
+OUTCOME_CHOICES = [(NO_DECISION, "Not decided yet"), *Outcome.choices]

@@ -1,5 +1,272 @@
-"""Reads for running (to be written)."""
+"""Reads for running a meeting: quorum, the chair's page, decisions and absent-agency recommendations.
+
+Sources: seeds 002 (Leicester JSP terms of reference: "quorate with two members from each
+organisation" — a per-panel rule, `quorum_members_per_agency` from each of `quorum_agencies`;
+Joint Funding Panel: "no decision will be made that impacts on an agency that is not present").
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from casework.models import Agency, User
+from panels.models import (
+    AgencyRecommendation,
+    AgendaItem,
+    AgendaItemKind,
+    Attendance,
+    AttendanceStatus,
+    Decision,
+    DecisionStatus,
+    Declaration,
+    Meeting,
+    MemberRole,
+    Membership,
+    RecommendationStatus,
+)
+from referrals import costs
+from referrals.models import CostPeriod, Option
+
+__all__ = [
+    "QUORUM_ROLES",
+    "AgencyQuorum",
+    "ItemView",
+    "OptionView",
+    "Quorum",
+    "RunningPage",
+    "agencies_present",
+    "current_decision",
+    "is_overdue",
+    "meeting_members",
+    "my_recommendations",
+    "quorum",
+    "running_page",
+]
+
+# Members who count towards the quorum: administrators and advisers attend but do not decide.
+QUORUM_ROLES = (MemberRole.CHAIR, MemberRole.VICE_CHAIR, MemberRole.MEMBER)
+
+
+@dataclass(frozen=True)
+class AgencyQuorum:
+    agency: Agency
+    present: int
+    required: int
+
+    @property
+    def met(self) -> bool:
+        return self.present >= self.required
+
+
+@dataclass(frozen=True)
+class Quorum:
+    """Per agency "2 of 2 present", and whether the meeting is quorate."""
+
+    agencies: list[AgencyQuorum]
+    required_per_agency: int
+    present_total: int
+    is_quorate: bool
+
+
+def _count_seats(attendance: Iterable[Attendance]) -> dict[int | None, set[int]]:
+    """Present members who count, by agency id. A deputy fills the seat of the member they attend
+    for, so a member and their deputy both present still count once."""
+    seats: dict[int | None, set[int]] = {}
+    for row in attendance:
+        if row.status != AttendanceStatus.PRESENT or row.membership.role not in QUORUM_ROLES:
+            continue
+        seats.setdefault(row.membership.agency_id, set()).add(row.deputy_for_id or row.membership_id)
+    return seats
+
+
+def quorum(
+    meeting: Meeting,
+    *,
+    attendance: Iterable[Attendance] | None = None,
+    agencies: list[Agency] | None = None,
+) -> Quorum:
+    """The meeting's quorum from its panel's rule (seeds 002, Leicester JSP: at least
+    `quorum_members_per_agency` PRESENT members from EACH of `quorum_agencies`; with no agencies
+    named, that many present members in all). Apologies and absences do not count; a deputy counts
+    for their agency. Pass the already loaded attendance (with membership) and agencies to spend no
+    query."""
+    panel = meeting.panel
+    if attendance is None:
+        attendance = Attendance.objects.filter(meeting=meeting).select_related("membership")
+    if agencies is None:
+        agencies = list(panel.quorum_agencies.order_by("name"))
+    seats = _count_seats(attendance)
+    required = panel.quorum_members_per_agency
+    rows = [AgencyQuorum(agency=a, present=len(seats.get(a.pk, ())), required=required) for a in agencies]
+    total = sum(len(s) for s in seats.values())
+    quorate = all(row.met for row in rows) if rows else total >= required
+    return Quorum(agencies=rows, required_per_agency=required, present_total=total, is_quorate=quorate)
+
+
+def agencies_present(meeting: Meeting) -> set[int]:
+    """Ids of the agencies with at least one member present (any role)."""
+    return set(
+        Attendance.objects.filter(meeting=meeting, status=AttendanceStatus.PRESENT).values_list(
+            "membership__agency_id", flat=True
+        )
+    )
+
+
+def meeting_members(meeting: Meeting) -> QuerySet[Membership]:
+    """The seats held on the meeting's day, with person, agency and the member a deputy sits for."""
+    return (
+        Membership.objects.current(on=meeting.date)
+        .filter(panel_id=meeting.panel_id)
+        .select_related("person", "agency", "deputy_for__person")
+        .order_by("agency__name", "role", "person__full_name", "pk")
+    )
+
+
+def current_decision(agenda_item: AgendaItem) -> Decision | None:
+    """The item's decision that is not superseded (a draft or the signed one)."""
+    return (
+        Decision.objects.filter(agenda_item=agenda_item)
+        .exclude(status=DecisionStatus.SUPERSEDED)
+        .select_related("option", "lead_agency", "key_worker")
+        .first()
+    )
+
+
+@dataclass
+class OptionView:
+    """An option with its costs per agency (weekly and annual side by side), for
+    templates/referrals/_option_costs.html and _option_summary.html."""
+
+    option: Option
+    rows: list
+    weekly: Decimal | None
+    annual: Decimal | None
+    period_label: str
+    problem: str | None = None
+
+
+def _option_view(option: Option) -> OptionView:
+    shares = list(option.shares.all())
+    return OptionView(
+        option=option,
+        rows=list(zip(shares, costs.option_cost_lines(option), strict=True)),
+        weekly=costs.weekly(option.cost, option.period),
+        annual=costs.annual(option.cost, option.period),
+        period_label=CostPeriod(option.period).label,
+    )
+
+
+@dataclass
+class ItemView:
+    item: AgendaItem
+    options: list[OptionView] = field(default_factory=list)
+    declarations: list[Declaration] = field(default_factory=list)
+    decision: Decision | None = None
+    signed_versions: int = 0
+    form: object = None
+    declaration_form: object = None
+
+
+@dataclass
+class RunningPage:
+    meeting: Meeting
+    members: list[Membership]
+    attendance: dict[int, Attendance]
+    quorum: Quorum
+    items: list[ItemView]
+    agencies_present: set[int]
+
+    @property
+    def member_rows(self) -> list[tuple[Membership, Attendance | None]]:
+        return [(seat, self.attendance.get(seat.pk)) for seat in self.members]
+
+
+def running_page(meeting: Meeting) -> RunningPage:
+    """Everything the chair's page shows, in a fixed number of queries whatever the number of items:
+    members, attendance, quorum agencies, agenda items with their referral and child, options with
+    shares and agencies, declarations with member, decisions with shares and recommendations."""
+    members = list(meeting_members(meeting))
+    attendance = {
+        row.membership_id: row
+        for row in Attendance.objects.filter(meeting=meeting).select_related(
+            "membership", "deputy_for__person"
+        )
+    }
+    agencies = list(meeting.panel.quorum_agencies.order_by("name"))
+    current = Decision.objects.exclude(status=DecisionStatus.SUPERSEDED).select_related(
+        "option", "lead_agency", "key_worker", "signed_by"
+    )
+    items = list(
+        AgendaItem.objects.filter(meeting=meeting, withdrawn_at__isnull=True)
+        .select_related("referral__child", "referral__referrer_agency")
+        .prefetch_related(
+            Prefetch(
+                "referral__options",
+                queryset=Option.objects.order_by("position", "pk").prefetch_related("shares__agency"),
+            ),
+            Prefetch(
+                "declarations",
+                queryset=Declaration.objects.select_related("membership__person", "membership__agency"),
+            ),
+            Prefetch(
+                "decisions",
+                queryset=current.prefetch_related("shares__agency", "recommendations__agency"),
+                to_attr="current_decisions",
+            ),
+        )
+        .order_by("position", "pk")
+    )
+    views = []
+    for item in items:
+        view = ItemView(item=item, declarations=list(item.declarations.all()))
+        if item.kind == AgendaItemKind.REFERRAL and item.referral is not None:
+            view.options = [_option_view(o) for o in item.referral.options.all()]
+        view.decision = item.current_decisions[0] if item.current_decisions else None
+        views.append(view)
+    return RunningPage(
+        meeting=meeting,
+        members=members,
+        attendance=attendance,
+        quorum=quorum(meeting, attendance=attendance.values(), agencies=agencies),
+        items=views,
+        agencies_present={
+            row.membership.agency_id for row in attendance.values() if row.status == AttendanceStatus.PRESENT
+        },
+    )
+
+
+def my_recommendations(*, user: User) -> QuerySet[AgencyRecommendation]:
+    """The recommendations this person can see (panels.access.recommendations_visible_to): my
+    agency's, and those of the panels I administer; awaiting ones first, soonest due first."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from panels.access import recommendations_visible_to
+
+    return (
+        recommendations_visible_to(user=user)
+        .select_related(
+            "agency",
+            "decision__agenda_item__meeting__panel",
+            "decision__referral__child",
+            "decision__lead_agency",
+        )
+        .annotate(
+            awaiting_first=Case(
+                When(status=RecommendationStatus.AWAITING, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("awaiting_first", "due_on", "pk")
+    )
+
+
+def is_overdue(recommendation: AgencyRecommendation, today: dt.date | None = None) -> bool:
+    today = today or timezone.localdate()
+    return recommendation.status == RecommendationStatus.AWAITING and recommendation.due_on < today

@@ -7,4 +7,5 @@ from panels.services.decisions import *  # noqa: F403
 from panels.services.letters import *  # noqa: F403
 from panels.services.meetings import *  # noqa: F403
 from panels.services.minutes import *  # noqa: F403
+from panels.services.packs import *  # noqa: F403
 from panels.services.running import *  # noqa: F403

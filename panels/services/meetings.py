@@ -22,7 +22,7 @@ from casework.models import Agency, User
 from casework.services import InvalidTransition
 from panels import access
 from panels.cadence import describe, meeting_dates
-from panels.models import ClosureDay, Meeting, MeetingStatus, Membership, Panel
+from panels.models import ClosureDay, Meeting, MeetingStatus, Membership, Panel, PapersGrant
 from panels.working_days import is_working_day
 
 __all__ = [
@@ -174,6 +174,10 @@ def membership_add(
         obj=panel,
         changes={"person": [None, person.pk], "role": [None, role]},
     )
+    # Seated after the papers went out: the papers of the panel's circulated meetings still to come.
+    from panels.services.agenda import papers_grant_new_member
+
+    papers_grant_new_member(actor=actor, membership=seat)
     return seat
 
 
@@ -187,6 +191,10 @@ def membership_end(*, actor: User, membership: Membership, ends_on: dt.date | No
     if updated != 1:
         raise InvalidTransition("This membership has already ended")
     membership.refresh_from_db()
+    # A member who leaves keeps no papers (seeds 002, Joint Funding Panel 3.3); a chair's copy goes too.
+    PapersGrant.objects.filter(
+        person=membership.person, meeting__panel=membership.panel, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
     record_event(
         actor=actor,
         action="panel.member_ended",

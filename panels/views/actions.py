@@ -1,5 +1,536 @@
-"""Pages for actions (to be written)."""
+"""Pages for the panel's action log (seeds 003) and its tracker of referrals, decisions and budgets
+(seeds 002 section 4), with the tracker's CSV and XLSX exports. Thin: parse input, check access,
+call a service or selector, render.
+
+Panels come from panels.access.get_panel_for_user and actions from get_action_for_user, so another
+partnership's panel or an action the person may not see is a 404 on every URL, whatever the method.
+Administrator-only pages raise NotAllowed (403 page); a stale or no longer allowed change raises
+InvalidTransition (409 page), both mapped in casework.middleware.DomainErrorMiddleware.
+
+Tracker exports (the same filtered rows as the page, every row, not one page) have these columns,
+in this order, one line per agency paying a share of the current decision (a referral without an
+agreed budget has one line with the agency and money columns empty):
+
+    Referral ID, Child initials, Pathway, Urgency, Referral status, Meeting date, Outcome,
+    Decision status, Review date, Lead agency, Agency, Cost period, Amount per period (GBP),
+    Weekly (GBP), Annual (GBP)
+
+Money is a number with two decimals (from Decimal, never float arithmetic); dates are ISO
+(YYYY-MM-DD) in CSV and real dates in XLSX. A text cell that starts with = + - @ (or a tab or
+carriage return) is prefixed with an apostrophe so a spreadsheet does not run it as a formula.
+The CSV is UTF-8 with a byte-order mark (so Excel reads the £ and accents right).
+"""
 
 from __future__ import annotations
 
-urlpatterns: list = []
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from casework.access import NotAllowed
+from casework.forms import add_service_errors
+from casework.models import Agency, User
+from casework.services import InvalidTransition
+from casework.views import form_page
+from panels import access, services
+from panels.forms.actions import (
+    ActionCloseForm,
+    ActionFilterForm,
+    ActionForm,
+    ActionReopenForm,
+    ActionUpdateForm,
+    TrackerFilterForm,
+)
+from panels.models import Action, ActionStatus, AgendaItem, Meeting, Panel
+from panels.selectors import actions as selectors
+
+PAGE_SIZE = 25
+EXPORT_COLUMNS = (
+    "Referral ID",
+    "Child initials",
+    "Pathway",
+    "Urgency",
+    "Referral status",
+    "Meeting date",
+    "Outcome",
+    "Decision status",
+    "Review date",
+    "Lead agency",
+    "Agency",
+    "Cost period",
+    "Amount per period (GBP)",
+    "Weekly (GBP)",
+    "Annual (GBP)",
+)
+MONEY_COLUMNS = frozenset({"Amount per period (GBP)", "Weekly (GBP)", "Annual (GBP)"})
+DATE_COLUMNS = frozenset({"Meeting date", "Review date"})
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _panel(request, pk: object, *, administer: bool = False) -> Panel:
+    panel = access.get_panel_for_user(user=request.user, pk=pk)
+    if administer and not access.can_administer(user=request.user, panel=panel):
+        raise NotAllowed("Only the panel's chair or administrators can do this")
+    return panel
+
+
+def _action(request, pk: object, *, administer: bool = False) -> Action:
+    action = access.get_action_for_user(user=request.user, pk=pk)
+    if administer and not access.can_administer(user=request.user, panel=action.panel):
+        raise NotAllowed("Only the panel's chair or administrators can do this")
+    return action
+
+
+def _get_only(request) -> HttpResponseNotAllowed | None:
+    """Checked after access, so an outsider's POST is the same 404 as their GET."""
+    if request.method in ("GET", "HEAD"):
+        return None
+    return HttpResponseNotAllowed(["GET", "HEAD"])
+
+
+def _log_url(panel_id: int) -> str:
+    return reverse("panels:actions", args=[panel_id])
+
+
+def _action_url(action: Action) -> str:
+    return reverse("panels:action", args=[action.pk])
+
+
+def _partnership_agencies(panel: Panel):
+    return Agency.objects.filter(partnership=panel.partnership).order_by("name")
+
+
+# --- The action log -------------------------------------------------------------------------------
+
+
+def action_list(request, pk):
+    panel = _panel(request, pk)
+    if refused := _get_only(request):
+        return refused
+    form = ActionFilterForm(request.GET or None, agencies=_partnership_agencies(panel))
+    filters = selectors.ActionFilters()
+    if form.is_bound and form.is_valid():
+        agency = form.cleaned_data["owner_agency"]
+        filters = selectors.ActionFilters(
+            status=form.cleaned_data["status"], owner_agency=agency.pk if agency else None
+        )
+    actions = selectors.action_log(user=request.user, panel=panel, filters=filters)
+    page = Paginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "panels/actions/log.html",
+        {
+            "panel": panel,
+            "page": page,
+            "form": form,
+            "filters": filters,
+            "can_administer": access.can_administer(user=request.user, panel=panel),
+        },
+    )
+
+
+def _action_form(request, panel: Panel, *, initial: dict, data=None) -> ActionForm:
+    today = timezone.localdate()
+    meetings = Meeting.objects.filter(
+        panel=panel, date__gte=today - dt.timedelta(days=550), date__lte=today + dt.timedelta(days=190)
+    ).order_by("-date")
+    items = (
+        AgendaItem.objects.filter(meeting__in=meetings, withdrawn_at__isnull=True)
+        .select_related("meeting")
+        .order_by("-meeting__date", "position", "pk")
+    )
+    people = (
+        User.objects.filter(agency__partnership=panel.partnership, is_active=True)
+        .select_related("agency")
+        .order_by("full_name", "email")
+    )
+    return ActionForm(
+        data,
+        initial=initial,
+        people=people,
+        agencies=_partnership_agencies(panel),
+        meetings=meetings,
+        items=items,
+    )
+
+
+def _record_id_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
+
+
+@require_http_methods(["GET", "POST"])
+def action_new(request, pk):
+    panel = _panel(request, pk, administer=True)
+    initial = {"meeting": _record_id_or_none(request.GET.get("meeting"))}
+    if item := _record_id_or_none(request.GET.get("item")):
+        initial["agenda_item"] = item
+    form = _action_form(request, panel, initial=initial, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            action = services.action_create(
+                actor=request.user,
+                panel=panel,
+                owners=form.cleaned_data["owners"],
+                owner_agencies=form.cleaned_data["owner_agencies"],
+                **form.service_fields(),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Action {action.number} added to the log")
+            return redirect(_action_url(action))
+    return form_page(
+        request,
+        form=form,
+        heading="Add an action",
+        caption=panel.name,
+        intro=[
+            "Actions are numbered in order. Open actions carry forward to the next meeting's action log review."
+        ],
+        back_url=_log_url(panel.pk),
+        submit_label="Add action",
+    )
+
+
+def action_detail(request, pk):
+    action = selectors.action_detail(user=request.user, pk=pk)
+    if refused := _get_only(request):
+        return refused
+    return _render_detail(request, action, ActionUpdateForm())
+
+
+def _render_detail(request, action: Action, update_form: ActionUpdateForm, status: int = 200):
+    can_update = action.status == ActionStatus.OPEN and access.can_update_action(
+        user=request.user, action=action
+    )
+    return render(
+        request,
+        "panels/actions/detail.html",
+        {
+            "action": action,
+            "panel": action.panel,
+            "update_form": update_form if can_update else None,
+            "can_administer": access.can_administer(user=request.user, panel=action.panel),
+        },
+        status=status,
+    )
+
+
+def action_add_update(request, pk):
+    action = _action(request, pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not access.can_update_action(user=request.user, action=action):
+        raise NotAllowed("Only the action's owners and the panel's administrators can add updates")
+    form = ActionUpdateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.action_add_update(actor=request.user, action=action, text=form.cleaned_data["text"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Update added")
+            return redirect(_action_url(action) + "#updates")
+    return _render_detail(request, selectors.action_detail(user=request.user, pk=action.pk), form, status=400)
+
+
+def _open_action(request, pk) -> Action:
+    action = _action(request, pk, administer=True)
+    if action.status != ActionStatus.OPEN:
+        raise InvalidTransition("This action is closed: reopen it to change it")
+    return action
+
+
+@require_http_methods(["GET", "POST"])
+def action_edit(request, pk):
+    action = _open_action(request, pk)
+    initial = {
+        "version": action.version,
+        "action": action.action,
+        "desired_outcome": action.desired_outcome,
+        "owners": list(action.owners.values_list("pk", flat=True)),
+        "owner_agencies": list(action.owner_agencies.values_list("pk", flat=True)),
+        "partner_agency": action.partner_agency_id,
+        "due_on": action.due_on,
+        "meeting": action.meeting_id,
+        "agenda_item": action.agenda_item_id,
+    }
+    form = _action_form(request, action.panel, initial=initial, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.action_change(
+                actor=request.user,
+                action=action,
+                version=form.cleaned_data["version"] or 0,
+                fields=form.service_fields(),
+                owners=form.cleaned_data["owners"],
+                owner_agencies=form.cleaned_data["owner_agencies"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Action {action.number} changed")
+            return redirect(_action_url(action))
+    return form_page(
+        request,
+        form=form,
+        heading=f"Change action {action.number}",
+        caption=action.panel.name,
+        back_url=_action_url(action),
+        submit_label="Save changes",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def action_close(request, pk):
+    action = _open_action(request, pk)
+    form = ActionCloseForm(
+        request.POST or None,
+        initial={
+            "version": action.version,
+            "completed_on": timezone.localdate(),
+            "actual_impact": action.actual_impact,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.action_close(
+                actor=request.user,
+                action=action,
+                version=form.cleaned_data["version"],
+                completed_on=form.cleaned_data["completed_on"],
+                actual_impact=form.cleaned_data["actual_impact"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Action {action.number} closed")
+            return redirect(_action_url(action))
+    return form_page(
+        request,
+        form=form,
+        heading=f"Close action {action.number}",
+        caption=action.panel.name,
+        inset=action.action,
+        back_url=_action_url(action),
+        submit_label="Close action",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def action_reopen(request, pk):
+    action = _action(request, pk, administer=True)
+    if action.status != ActionStatus.CLOSED:
+        raise InvalidTransition("This action is already open")
+    form = ActionReopenForm(request.POST or None, initial={"version": action.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.action_reopen(
+                actor=request.user,
+                action=action,
+                version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Action {action.number} reopened")
+            return redirect(_action_url(action))
+    return form_page(
+        request,
+        form=form,
+        heading=f"Reopen action {action.number}",
+        caption=action.panel.name,
+        inset=action.action,
+        back_url=_action_url(action),
+        submit_label="Reopen action",
+    )
+
+
+# --- The tracker ----------------------------------------------------------------------------------
+
+
+def _tracker_query(request, pk) -> tuple[Panel, TrackerFilterForm, selectors.TrackerFilters | None]:
+    panel = _panel(request, pk)
+    form = TrackerFilterForm(request.GET or None, agencies=_partnership_agencies(panel))
+    if not form.is_bound:
+        return panel, form, selectors.TrackerFilters()
+    if not form.is_valid():
+        return panel, form, None
+    data = form.cleaned_data
+    filters = selectors.TrackerFilters(
+        outcome=data["outcome"],
+        pathway=data["pathway"],
+        status=data["status"],
+        agency=data["agency"].pk if data["agency"] else None,
+        meeting_from=data["meeting_from"],
+        meeting_to=data["meeting_to"],
+    )
+    return panel, form, filters
+
+
+def tracker(request, pk):
+    panel, form, filters = _tracker_query(request, pk)
+    if refused := _get_only(request):
+        return refused
+    context = {"panel": panel, "form": form}
+    if filters is None:
+        return render(request, "panels/actions/tracker.html", context, status=400)
+    referrals = selectors.tracker_referrals(user=request.user, panel=panel, filters=filters)
+    page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context.update(
+        {
+            "page": page,
+            "rows": selectors.tracker_rows(page.object_list),
+            "totals": selectors.tracker_totals(referrals),
+            "export_query": query.urlencode(),
+        }
+    )
+    return render(request, "panels/actions/tracker.html", context)
+
+
+def _safe_text(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _export_lines(rows: list[selectors.TrackerRow]):
+    """Each row as dicts keyed by EXPORT_COLUMNS: one per agency share (or one with none)."""
+    for row in rows:
+        decision = row.decision
+        base = {
+            "Referral ID": row.referral.pk,
+            "Child initials": row.child_initials,
+            "Pathway": row.pathway_label,
+            "Urgency": row.urgency_label,
+            "Referral status": row.status_label,
+            "Meeting date": row.meeting_date,
+            "Outcome": row.outcome_label,
+            "Decision status": row.decision_status_label,
+            "Review date": decision.review_date if decision else None,
+            "Lead agency": decision.lead_agency.name if decision and decision.lead_agency else "",
+        }
+        if not row.lines:
+            yield {**base, "Agency": "", "Cost period": ""}
+        for line in row.lines:
+            yield {
+                **base,
+                "Agency": line.agency_name,
+                "Cost period": line.period_label,
+                "Amount per period (GBP)": line.per_period,
+                "Weekly (GBP)": line.weekly,
+                "Annual (GBP)": line.annual,
+            }
+
+
+def _export(request, pk, file_format: str):
+    panel, form, filters = _tracker_query(request, pk)
+    if refused := _get_only(request):
+        return refused
+    if filters is None:
+        return render(request, "panels/actions/tracker.html", {"panel": panel, "form": form}, status=400)
+    referrals = list(selectors.tracker_referrals(user=request.user, panel=panel, filters=filters))
+    rows = selectors.tracker_rows(referrals)
+    services.tracker_record_export(
+        actor=request.user,
+        panel=panel,
+        file_format=file_format,
+        filters=filters.as_dict(),
+        referral_ids=[r.pk for r in referrals],
+    )
+    lines = list(_export_lines(rows))
+    name = f"tracker-{panel.pk}-{timezone.localdate():%Y-%m-%d}.{file_format}"
+    if file_format == "csv":
+        body, content_type = _csv(lines), "text/csv; charset=utf-8"
+    else:
+        body = _xlsx(lines)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _csv(lines: list[dict]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for line in lines:
+        cells = []
+        for column in EXPORT_COLUMNS:
+            value = line.get(column)
+            if column in MONEY_COLUMNS:
+                cells.append("" if value is None else f"{Decimal(value):.2f}")
+            elif column in DATE_COLUMNS:
+                cells.append(value.isoformat() if value else "")
+            elif column == "Referral ID":
+                cells.append(str(value))
+            else:
+                cells.append(_safe_text(value))
+        writer.writerow(cells)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _xlsx(lines: list[dict]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Tracker")
+    sheet.append(list(EXPORT_COLUMNS))
+    for line in lines:
+        cells = []
+        for column in EXPORT_COLUMNS:
+            value = line.get(column)
+            if column in MONEY_COLUMNS:
+                cell = WriteOnlyCell(
+                    sheet, value=None if value is None else Decimal(value).quantize(Decimal("0.01"))
+                )
+                cell.number_format = "0.00"
+            elif column in DATE_COLUMNS:
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = "dd/mm/yyyy"
+            elif column == "Referral ID":
+                cell = WriteOnlyCell(sheet, value=value)
+            else:
+                cell = WriteOnlyCell(sheet, value=_safe_text(value))
+                cell.data_type = "s"
+            cells.append(cell)
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def tracker_csv(request, pk):
+    return _export(request, pk, "csv")
+
+
+def tracker_xlsx(request, pk):
+    return _export(request, pk, "xlsx")
+
+
+urlpatterns = [
+    path("<str:pk>/actions/", action_list, name="actions"),
+    path("<str:pk>/actions/new/", action_new, name="action_new"),
+    path("actions/<str:pk>/", action_detail, name="action"),
+    path("actions/<str:pk>/updates/", action_add_update, name="action_add_update"),
+    path("actions/<str:pk>/edit/", action_edit, name="action_edit"),
+    path("actions/<str:pk>/close/", action_close, name="action_close"),
+    path("actions/<str:pk>/reopen/", action_reopen, name="action_reopen"),
+    path("<str:pk>/tracker/", tracker, name="tracker"),
+    path("<str:pk>/tracker.csv", tracker_csv, name="tracker_csv"),
+    path("<str:pk>/tracker.xlsx", tracker_xlsx, name="tracker_xlsx"),
+]

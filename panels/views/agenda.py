@@ -1,5 +1,389 @@
-"""Pages for agenda (to be written)."""
+"""Pages for a meeting's agenda (built by the chair and administrators) and its papers (read by the
+members while their papers grant lasts). Thin: parse input, check access, call a service, render.
+
+Meetings come only from panels.access (another partnership's meeting is 404 on every URL, before
+the method is looked at); changing the agenda needs access.can_administer (else NotAllowed, 403);
+a stale version raises InvalidTransition (the 409 page). Buttons are POST forms: no JavaScript.
+"""
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+
+from casework.access import NotAllowed, record_id
+from casework.forms import add_service_errors
+from casework.services import InvalidTransition
+from casework.views import form_page
+from panels import access, services
+from panels.forms.agenda import (
+    AgendaAddReferralForm,
+    AgendaLeadForm,
+    AgendaMoveForm,
+    AgendaOtherBusinessForm,
+    AgendaVersionForm,
+    AgendaWithdrawForm,
+)
+from panels.models import AgendaItem, AgendaItemKind, Meeting, MeetingStatus
+from panels.selectors import (
+    agenda_candidates,
+    agenda_items,
+    agenda_lead_choices,
+    meeting_deadlines,
+    papers_window,
+)
+
+NOT_ADMIN = "Only the panel's chair or administrators can build the agenda"
+NO_PAPERS = "The papers for this meeting are not available to you"
+
+
+def _meeting(request, pk: object, *, administer: bool = False) -> Meeting:
+    meeting = access.get_meeting_for_user(user=request.user, pk=record_id(pk))
+    if administer and not access.can_administer(user=request.user, panel=meeting.panel):
+        raise NotAllowed(NOT_ADMIN)
+    return meeting
+
+
+def _item(meeting: Meeting, item_pk: object) -> AgendaItem:
+    return access.get_agenda_item_for_meeting(meeting=meeting, pk=item_pk)
+
+
+def _awaiting_chair(referral) -> bool:
+    """A late paper submitted to this meeting that the chair has not yet accepted (seeds 002 3.7)."""
+    return referral.status == "submitted" and referral.is_late_paper and referral.late_accepted_by_id is None
+
+
+def _agenda_url(meeting: Meeting, anchor: str = "") -> str:
+    return reverse("panels:agenda", args=[meeting.pk]) + (f"#{anchor}" if anchor else "")
+
+
+def _caption(meeting: Meeting) -> str:
+    return f"{meeting.panel.name}, {meeting.date:%-d %B %Y}"
+
+
+def _is_open(meeting: Meeting) -> bool:
+    return meeting.status == MeetingStatus.SCHEDULED and meeting.date >= timezone.localdate()
+
+
+def _circulation(meeting: Meeting, deadlines) -> dict:
+    circulated_on = timezone.localdate(meeting.circulated_at) if meeting.circulated_at else None
+    return {
+        "deadlines": deadlines,
+        "circulated_on": circulated_on,
+        "circulated_late": bool(circulated_on and circulated_on > deadlines.circulation),
+        "circulation_overdue": bool(
+            not circulated_on and _is_open(meeting) and timezone.localdate() > deadlines.circulation
+        ),
+    }
+
+
+# --- The agenda (administrators) -----------------------------------------------------------------
+
+
+def agenda(request, pk):
+    """The agenda as it stands, with what could go on it and the late papers waiting for the chair.
+
+    Queries: session and user, the meeting with its panel, can_administer (membership), closure
+    days, circulated-by user, the items with referral, child and lead member, the candidates
+    (scoped by referrals.access) with their children, can_chair (membership), the lead choices.
+    """
+    meeting = _meeting(request, pk, administer=True)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    from referrals.access import can_chair
+
+    items = list(agenda_items(meeting=meeting, include_withdrawn=True))
+    live = [item for item in items if item.withdrawn_at is None]
+    candidates = list(agenda_candidates(user=request.user, meeting=meeting))
+    late = [r for r in candidates if _awaiting_chair(r)]
+    ready = [r for r in candidates if not _awaiting_chair(r)]
+    return render(
+        request,
+        "panels/agenda/agenda.html",
+        {
+            "meeting": meeting,
+            "panel": meeting.panel,
+            "items": live,
+            "withdrawn": [item for item in items if item.withdrawn_at is not None],
+            "ready": ready,
+            "late": late,
+            "is_open": _is_open(meeting),
+            "is_chair": can_chair(user=request.user, panel=meeting.panel),
+            "circulated_by": meeting.circulated_by if meeting.circulated_by_id else None,
+            **_circulation(meeting, meeting_deadlines(meeting)),
+        },
+    )
+
+
+def agenda_build(request, pk):
+    meeting = _meeting(request, pk, administer=True)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = AgendaVersionForm(request.POST)
+    if not form.is_valid():
+        raise InvalidTransition(services.AGENDA_CHANGED)
+    added = services.agenda_build(actor=request.user, meeting=meeting, version=form.cleaned_data["version"])
+    count = len(added)
+    messages.success(
+        request,
+        f"{count} item{'s' if count != 1 else ''} added to the agenda" if count else "Nothing new to add",
+    )
+    return redirect(_agenda_url(meeting, "agenda"))
+
+
+def agenda_add_referral(request, pk):
+    meeting = _meeting(request, pk, administer=True)
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    from referrals.access import get_referral_for_user
+
+    # Late papers the chair has not accepted cannot go on (referral_place_on_agenda refuses them).
+    referrals = [r for r in agenda_candidates(user=request.user, meeting=meeting) if not _awaiting_chair(r)]
+    form = AgendaAddReferralForm(
+        request.POST or None,
+        referrals=referrals,
+        leads=agenda_lead_choices(meeting=meeting),
+        initial={"version": meeting.version, "referral": request.GET.get("referral")},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        referral = get_referral_for_user(user=request.user, pk=data["referral"])
+        try:
+            item = services.agenda_item_add_referral(
+                actor=request.user,
+                meeting=meeting,
+                referral=referral,
+                version=data["version"],
+                lead_member=data["lead_member"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{item.title} added{' as a supplement' if item.is_supplement else ''}")
+            return redirect(_agenda_url(meeting, "agenda"))
+    return form_page(
+        request,
+        form=form,
+        heading="Add a referral to the agenda",
+        caption=_caption(meeting),
+        intro=[
+            "Referrals submitted to this meeting, and referrals deferred from an earlier meeting of "
+            "the panel. A late paper can be added once the chair has accepted it."
+            + (
+                " The papers have been circulated: the item will be a supplement."
+                if meeting.circulated_at
+                else ""
+            )
+        ],
+        back_url=_agenda_url(meeting),
+        submit_label="Add to agenda",
+    )
+
+
+def agenda_add_other(request, pk):
+    meeting = _meeting(request, pk, administer=True)
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    form = AgendaOtherBusinessForm(request.POST or None, initial={"version": meeting.version})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            item = services.agenda_item_add_other(
+                actor=request.user,
+                meeting=meeting,
+                version=data["version"],
+                title=data["title"],
+                description=data["description"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{item.title} added to the agenda")
+            return redirect(_agenda_url(meeting, "agenda"))
+    return form_page(
+        request,
+        form=form,
+        heading="Add any other business",
+        caption=_caption(meeting),
+        back_url=_agenda_url(meeting),
+        submit_label="Add to agenda",
+    )
+
+
+def agenda_item_move(request, pk, item_pk):
+    meeting = _meeting(request, pk, administer=True)
+    item = _item(meeting, item_pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = AgendaMoveForm(request.POST)
+    if not form.is_valid():
+        raise InvalidTransition(services.AGENDA_CHANGED)
+    services.agenda_item_move(
+        actor=request.user,
+        item=item,
+        version=form.cleaned_data["version"],
+        direction=form.cleaned_data["direction"],
+    )
+    messages.success(request, f"{item.title} moved {form.cleaned_data['direction']}")
+    return redirect(_agenda_url(meeting, "agenda"))
+
+
+def agenda_item_withdraw(request, pk, item_pk):
+    meeting = _meeting(request, pk, administer=True)
+    item = _item(meeting, item_pk)
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if item.withdrawn_at is not None:
+        raise InvalidTransition("This item has already been withdrawn from the agenda")
+    form = AgendaWithdrawForm(request.POST or None, initial={"version": meeting.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agenda_item_withdraw(
+                actor=request.user,
+                item=item,
+                version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{item.title} withdrawn from the agenda")
+            return redirect(_agenda_url(meeting, "agenda"))
+    return form_page(
+        request,
+        form=form,
+        heading=f"Withdraw {item.title}",
+        caption=_caption(meeting),
+        back_url=_agenda_url(meeting),
+        submit_label="Withdraw item",
+        warning=True,
+    )
+
+
+def agenda_item_lead(request, pk, item_pk):
+    meeting = _meeting(request, pk, administer=True)
+    item = _item(meeting, item_pk)
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    form = AgendaLeadForm(
+        request.POST or None,
+        leads=agenda_lead_choices(meeting=meeting),
+        initial={"version": meeting.version, "lead_member": item.lead_member_id},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agenda_item_set_lead(
+                actor=request.user,
+                item=item,
+                version=form.cleaned_data["version"],
+                lead_member=form.cleaned_data["lead_member"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Lead member for {item.title} saved")
+            return redirect(_agenda_url(meeting, "agenda"))
+    return form_page(
+        request,
+        form=form,
+        heading=f"Lead member for {item.title}",
+        caption=_caption(meeting),
+        back_url=_agenda_url(meeting),
+        submit_label="Save lead member",
+    )
+
+
+def meeting_circulate(request, pk):
+    """Confirm, then fix the agenda and circulate the papers to the members."""
+    meeting = _meeting(request, pk, administer=True)
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if meeting.circulated_at is not None:
+        raise InvalidTransition("The papers for this meeting have already been circulated")
+    form = AgendaVersionForm(request.POST or None, initial={"version": meeting.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.meeting_circulate(
+                actor=request.user, meeting=meeting, version=form.cleaned_data["version"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Papers circulated to the panel's members")
+            return redirect("panels:papers", pk=meeting.pk)
+    deadlines = meeting_deadlines(meeting)
+    count = agenda_items(meeting=meeting).count()
+    today = timezone.localdate()
+    timing = f"Papers are due to be circulated on {deadlines.circulation:%A %-d %B %Y}" + (
+        ": circulating today is late." if today > deadlines.circulation else "."
+    )
+    return form_page(
+        request,
+        form=form,
+        heading="Circulate the papers",
+        caption=_caption(meeting),
+        intro=[
+            f"The agenda has {count} item{'s' if count != 1 else ''}. Circulating fixes it: items added "
+            "later are shown as supplements.",
+            "Every current member can read the papers until the end of the meeting day. The chair and "
+            "vice-chair keep their copy, and each lead member keeps the papers for their item.",
+            timing,
+        ],
+        back_url=_agenda_url(meeting),
+        submit_label="Circulate papers",
+    )
+
+
+# --- The papers (members) --------------------------------------------------------------------------
+
+
+def papers(request, pk):
+    """The fixed agenda as members read it, each referral linking to its page, while their grant lasts.
+
+    Queries: session and user, the meeting with its panel, the user's active grants, can_administer
+    (membership), closure days, the items with referral, child and lead member.
+    """
+    meeting = _meeting(request, pk)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    window = papers_window(user=request.user, meeting=meeting)
+    is_admin = access.can_administer(user=request.user, panel=meeting.panel)
+    if not (window.any or is_admin):
+        raise NotAllowed(NO_PAPERS)
+    items = list(agenda_items(meeting=meeting))
+    if not (window.whole_meeting or is_admin):
+        items = [item for item in items if item.pk in window.items]
+    return render(
+        request,
+        "panels/agenda/papers.html",
+        {
+            "meeting": meeting,
+            "panel": meeting.panel,
+            "items": items,
+            "window": window,
+            "is_admin": is_admin,
+            "referral_kind": AgendaItemKind.REFERRAL,
+            **_circulation(meeting, meeting_deadlines(meeting)),
+        },
+    )
+
+
+urlpatterns = [
+    path("meetings/<str:pk>/agenda/", agenda, name="agenda"),
+    path("meetings/<str:pk>/agenda/build/", agenda_build, name="agenda_build"),
+    path("meetings/<str:pk>/agenda/add-referral/", agenda_add_referral, name="agenda_add_referral"),
+    path("meetings/<str:pk>/agenda/add-other-business/", agenda_add_other, name="agenda_add_other"),
+    path("meetings/<str:pk>/agenda/items/<str:item_pk>/move/", agenda_item_move, name="agenda_item_move"),
+    path(
+        "meetings/<str:pk>/agenda/items/<str:item_pk>/withdraw/",
+        agenda_item_withdraw,
+        name="agenda_item_withdraw",
+    ),
+    path("meetings/<str:pk>/agenda/items/<str:item_pk>/lead/", agenda_item_lead, name="agenda_item_lead"),
+    path("meetings/<str:pk>/agenda/circulate/", meeting_circulate, name="meeting_circulate"),
+    path("meetings/<str:pk>/papers/", papers, name="papers"),
+]

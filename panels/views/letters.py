@@ -1,5 +1,207 @@
-"""Pages for letters (to be written)."""
+"""Decision letters: a meeting's list (each signed decision, its letter, due date and recipients),
+prepare, edit, send, the PDF download, and the panel's letter template.
+
+Thin: parse input, check access, call a service, render. Meetings and panels come through
+panels.access (another partnership's: 404); the letters pages are for the panel's chair and
+administrators (others who can see the panel: NotAllowed, the 403 page). The PDF is for whoever
+may see the referral (referrals.access) and the panel's administrators, through
+panels.access.get_letter_for_user (anyone else: 404). Every download is audited.
+"""
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_http_methods
+
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
+from casework.forms import add_service_errors
+from casework.pdf import open_stored_pdf
+from casework.views import form_page
+from panels import access, services
+from panels.forms.minutes import LetterEditForm, LetterTemplateForm
+from panels.models import Decision, DecisionLetter, Meeting, Panel
+from panels.selectors.minutes import letter_rows
+from panels.services.letters import LETTER_PLACEHOLDERS, letter_fingerprint
+
+
+def _administered_meeting(request, pk) -> Meeting:
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk)
+    if not access.can_administer(user=request.user, panel=meeting.panel):
+        raise NotAllowed("Only the panel's chair or administrators can prepare and send decision letters")
+    return meeting
+
+
+def _letter_in(meeting: Meeting, letter_pk) -> DecisionLetter:
+    letter = (
+        DecisionLetter.objects.select_related(
+            "decision__agenda_item", "decision__referral__child", "decision__referral__referrer"
+        )
+        .filter(pk=record_id(letter_pk), decision__agenda_item__meeting=meeting)
+        .first()
+    )
+    if letter is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    letter.decision.agenda_item.meeting = meeting
+    return letter
+
+
+def _list_url(meeting: Meeting) -> str:
+    return reverse("panels:letters", args=[meeting.pk])
+
+
+def _caption(meeting: Meeting) -> str:
+    return f"{meeting.panel.name}, {meeting.date:%-d %B %Y}"
+
+
+def letter_list(request, pk):
+    meeting = _administered_meeting(request, pk)  # before the method: an outsider's POST is a 404
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    closures = frozenset(meeting.panel.closure_days.values_list("day", flat=True))
+    return render(
+        request,
+        "panels/letters/list.html",
+        {"meeting": meeting, "panel": meeting.panel, "rows": letter_rows(meeting=meeting, closures=closures)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def letter_prepare(request, pk, decision_pk):
+    meeting = _administered_meeting(request, pk)
+    decision = (
+        Decision.objects.select_related("referral__child", "agenda_item")
+        .filter(pk=record_id(decision_pk), agenda_item__meeting=meeting)
+        .first()
+    )
+    if decision is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    if request.method == "POST":
+        letter = services.letter_prepare(actor=request.user, decision=decision)
+        messages.success(request, "Letter prepared from the panel's template: check it before sending")
+        return redirect("panels:letter_edit", pk=meeting.pk, letter_pk=letter.pk)
+    return form_page(
+        request,
+        form=None,
+        heading=f"Prepare the letter for referral {decision.referral_id} ({decision.referral.child.initials})",
+        caption=_caption(meeting),
+        intro=[
+            "The letter is filled in from the panel's template and the signed decision. You can change it before it is sent."
+        ],
+        back_url=_list_url(meeting),
+        submit_label="Prepare the letter",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def letter_edit(request, pk, letter_pk):
+    meeting = _administered_meeting(request, pk)
+    letter = _letter_in(meeting, letter_pk)
+    if letter.sent_at is not None:
+        return redirect(_list_url(meeting))
+    form = LetterEditForm(
+        request.POST or None,
+        initial={"subject": letter.subject, "body": letter.body, "fingerprint": letter_fingerprint(letter)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.letter_edit(
+                actor=request.user,
+                letter=letter,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+                fingerprint=form.cleaned_data["fingerprint"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Letter saved")
+            return redirect(_list_url(meeting))
+    return form_page(
+        request,
+        form=form,
+        heading=f"Letter for referral {letter.decision.referral_id} ({letter.decision.referral.child.initials})",
+        caption=_caption(meeting),
+        intro=[f"To {letter.decision.referral.referrer.full_name} (the referrer) and their service manager."],
+        back_url=_list_url(meeting),
+        submit_label="Save the letter",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def letter_send(request, pk, letter_pk):
+    meeting = _administered_meeting(request, pk)
+    letter = _letter_in(meeting, letter_pk)
+    if request.method == "POST":
+        services.letter_send(actor=request.user, letter=letter)
+        messages.success(request, "Letter sent to the referrer and their service manager")
+        return redirect(_list_url(meeting))
+    return form_page(
+        request,
+        form=None,
+        heading="Send the letter",
+        caption=_caption(meeting),
+        intro=[
+            "The referrer and their service manager (budget holder) each get an e-mail with the letter "
+            "and a link to its PDF, which they open after signing in. A sent letter cannot be changed."
+        ],
+        inset=letter.body,
+        back_url=_list_url(meeting),
+        submit_label="Send the letter",
+    )
+
+
+def letter_pdf(request, pk):
+    letter = access.get_letter_for_user(user=request.user, pk=pk)  # before the method: same 404
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    if not letter.pdf_name:
+        raise Http404(NOT_FOUND_MESSAGE)
+    handle = open_stored_pdf(letter.pdf_name)
+    services.letter_record_download(actor=request.user, letter=letter, path=request.path)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"decision-letter-referral-{letter.decision.referral_id}.pdf",
+        content_type="application/pdf",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def letter_template(request, pk):
+    panel: Panel = access.get_panel_for_user(user=request.user, pk=pk)
+    if not access.can_administer(user=request.user, panel=panel):
+        raise NotAllowed("Only the panel's chair or administrators can change the letter template")
+    form = LetterTemplateForm(request.POST or None, initial={"template": panel.decision_letter_template})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.panel_update_letter_template(
+                actor=request.user, panel=panel, template=form.cleaned_data["template"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Letter template saved")
+            return redirect("panels:detail", pk=panel.pk)
+    return render(
+        request,
+        "panels/letters/template.html",
+        {"panel": panel, "form": form, "placeholders": LETTER_PLACEHOLDERS},
+    )
+
+
+urlpatterns = [
+    path("meetings/<str:pk>/letters/", letter_list, name="letters"),
+    path(
+        "meetings/<str:pk>/letters/decisions/<str:decision_pk>/prepare/",
+        letter_prepare,
+        name="letter_prepare",
+    ),
+    path("meetings/<str:pk>/letters/<str:letter_pk>/edit/", letter_edit, name="letter_edit"),
+    path("meetings/<str:pk>/letters/<str:letter_pk>/send/", letter_send, name="letter_send"),
+    path("letters/<str:pk>/letter.pdf", letter_pdf, name="letter_pdf"),
+    path("<str:pk>/letter-template/", letter_template, name="letter_template"),
+]

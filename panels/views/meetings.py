@@ -377,6 +377,12 @@ def meeting_detail(request, pk):
     if refused := _not_allowed(request):
         return refused
     closures = frozenset(meeting.panel.closure_days.values_list("day", flat=True))
+    administers = access.can_administer(user=request.user, panel=meeting.panel)
+    # The papers and the chair's page follow the papers grants (panels/access.py); the pack needs a
+    # grant for the whole meeting, not only a lead member's item.
+    grants = [] if administers else list(access.papers_grants_held(user=request.user, meeting=meeting))
+    has_papers = administers or bool(grants)
+    has_whole_papers = administers or any(grant.agenda_item_id is None for grant in grants)
     return render(
         request,
         "panels/meeting_detail.html",
@@ -385,7 +391,10 @@ def meeting_detail(request, pk):
             "panel": meeting.panel,
             "deadlines": meeting_deadlines(meeting, closures=closures),
             "is_scheduled": meeting.status == MeetingStatus.SCHEDULED,
-            "can_administer": access.can_administer(user=request.user, panel=meeting.panel),
+            "can_administer": administers,
+            "has_papers": has_papers,
+            "has_whole_papers": has_whole_papers,
+            "can_read_minutes": administers or access.can_read_minutes(user=request.user, meeting=meeting),
             "can_see_referrals": referral_selectors.can_see_panel_lists(user=request.user),
         },
     )

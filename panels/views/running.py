@@ -1,5 +1,415 @@
-"""Pages for running (to be written)."""
+"""The chair's page that runs a meeting, and absent agencies' recommendations. Thin: parse input,
+check access, call a service, render.
+
+The meeting comes from panels/access.py (another partnership's meeting is a 404 on every URL,
+for every method). The page is seen by the chair, vice-chair and administrators, who record
+attendance, declarations and draft decisions, and by members holding the meeting's papers; only
+the chair or vice-chair signs. Each form posts to its own URL; on a problem the whole page is shown
+again with that form's errors next to its fields and the typing kept.
+"""
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
+from casework.audit import current_ip
+from casework.forms import add_service_errors
+from casework.models import Agency, ChildViewLog
+from casework.views import form_page
+from panels import access, selectors, services
+from panels.forms.running import (
+    AttendanceForm,
+    CorrectionForm,
+    DecisionForm,
+    DeclarationForm,
+    RecommendationResponseForm,
+)
+from panels.models import AgendaItem, AgendaItemKind, Decision, DecisionStatus, Declaration, Meeting
+from referrals.access import can_chair
+
+PAGE_SIZE = 25
+
+
+def _methods(request, allowed: tuple[str, ...]) -> HttpResponseNotAllowed | None:
+    """Checked after access, so an outsider's wrong method is the same 404 as their right one."""
+    return None if request.method in allowed else HttpResponseNotAllowed(list(allowed))
+
+
+GET = ("GET", "HEAD")
+POST = ("POST",)
+GET_POST = ("GET", "HEAD", "POST")
+
+
+def _meeting(request, pk: object, *, run: bool = False) -> Meeting:
+    meeting = access.get_meeting_for_user(user=request.user, pk=record_id(pk))
+    if run and not access.can_run_meeting(user=request.user, meeting=meeting):
+        raise NotAllowed("Only the panel's chair, vice-chair or administrators can do this")
+    if not run and not access.can_view_running(user=request.user, meeting=meeting):
+        raise NotAllowed("Only the panel's chair, administrators and members with the papers can see this")
+    return meeting
+
+
+def _item(meeting: Meeting, item_pk: object) -> AgendaItem:
+    return access.get_agenda_item_for_meeting(meeting=meeting, pk=item_pk)
+
+
+def _run_url(meeting: Meeting, anchor: str = "") -> str:
+    return reverse("panels:run_meeting", args=[meeting.pk]) + (f"#{anchor}" if anchor else "")
+
+
+def _partnership_agencies(meeting: Meeting) -> list[Agency]:
+    return list(Agency.objects.filter(partnership=meeting.panel.partnership).order_by("name"))
+
+
+def _log_child_views(request, page: selectors.RunningPage) -> None:
+    """Each child whose summary the page shows is logged as viewed (one insert for the page)."""
+    children = {v.item.referral.child for v in page.items if v.item.referral_id}
+    ChildViewLog.objects.bulk_create(
+        [
+            ChildViewLog(
+                user=request.user,
+                child=child,
+                channel="page",
+                path=request.path[:300],
+                ip_address=current_ip.get(),
+            )
+            for child in children
+        ]
+    )
+
+
+def _render_run(request, meeting: Meeting, *, attendance_form=None, bound: dict | None = None):
+    """The chair's page; `bound` maps an item id to its bound forms {"decision": form, "declaration": form}."""
+    bound = bound or {}
+    page = selectors.running_page(meeting)
+    can_run = access.can_run_meeting(user=request.user, meeting=meeting)
+    can_sign = can_chair(user=request.user, panel=meeting.panel)
+    agencies = _partnership_agencies(meeting) if can_run else []
+    for view in page.items:
+        item_forms = bound.get(view.item.pk, {})
+        if not can_run or view.item.kind != AgendaItemKind.REFERRAL:
+            continue
+        view.declaration_form = item_forms.get("declaration") or DeclarationForm(
+            members=page.members, prefix=f"item-{view.item.pk}-dec"
+        )
+        if view.decision is None or view.decision.status == DecisionStatus.DRAFT:
+            view.form = item_forms.get("decision") or DecisionForm(
+                options=[o.option for o in view.options],
+                agencies=agencies,
+                decision=view.decision,
+                prefix=f"item-{view.item.pk}",
+            )
+    _log_child_views(request, page)
+    error_forms = [
+        f
+        for f in [attendance_form, *(f for forms in bound.values() for f in forms.values())]
+        if f is not None and f.errors
+    ]
+    return render(
+        request,
+        "panels/running/run_meeting.html",
+        {
+            "meeting": meeting,
+            "panel": meeting.panel,
+            "page": page,
+            "can_run": can_run,
+            "can_sign": can_sign,
+            "is_open": meeting.status != "cancelled",
+            "attendance_form": attendance_form
+            or (AttendanceForm(members=page.members, attendance=page.attendance) if can_run else None),
+            "today": timezone.localdate(),
+            "error_form": error_forms[0] if error_forms else None,
+        },
+    )
+
+
+def run_meeting(request, pk):
+    meeting = _meeting(request, pk)
+    if refused := _methods(request, GET):
+        return refused
+    return _render_run(request, meeting)
+
+
+def run_attendance(request, pk):
+    meeting = _meeting(request, pk, run=True)
+    if refused := _methods(request, POST):
+        return refused
+    members = list(selectors.meeting_members(meeting))
+    attendance = {row.membership_id: row for row in meeting.attendance.all()}
+    form = AttendanceForm(request.POST, members=members, attendance=attendance)
+    if form.is_valid():
+        seats = {m.pk: m for m in members}
+        for seat, status, deputy in form.changes(attendance):
+            try:
+                services.attendance_record(
+                    actor=request.user,
+                    meeting=meeting,
+                    membership=seat,
+                    status=status,
+                    deputy_for=seats.get(deputy) if deputy else None,
+                )
+            except ValidationError as exc:
+                for field, problems in (
+                    exc.message_dict.items() if hasattr(exc, "error_dict") else [("", exc.messages)]
+                ):
+                    target = (
+                        f"deputy_{seat.pk}"
+                        if field == "deputy_for" and f"deputy_{seat.pk}" in form.fields
+                        else f"status_{seat.pk}"
+                    )
+                    for problem in problems:
+                        form.add_error(target, problem)
+        if not form.errors:
+            messages.success(request, "Attendance saved")
+            return redirect(_run_url(meeting, "attendance"))
+    return _render_run(request, meeting, attendance_form=form)
+
+
+def run_declaration(request, pk, item_pk):
+    meeting = _meeting(request, pk, run=True)
+    item = _item(meeting, item_pk)
+    if refused := _methods(request, POST):
+        return refused
+    members = list(selectors.meeting_members(meeting))
+    form = DeclarationForm(request.POST, members=members, prefix=f"item-{item.pk}-dec")
+    if form.is_valid():
+        seat = next((m for m in members if m.pk == form.cleaned_data["membership"]), None)
+        if seat is None:
+            form.add_error("membership", "Choose a member of this panel")
+        else:
+            try:
+                services.declaration_record(
+                    actor=request.user,
+                    agenda_item=item,
+                    membership=seat,
+                    interest=form.cleaned_data["interest"],
+                    action=form.cleaned_data["action"],
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "Declaration recorded")
+                return redirect(_run_url(meeting, f"item-{item.pk}"))
+    return _render_run(request, meeting, bound={item.pk: {"declaration": form}})
+
+
+def run_declaration_remove(request, pk, declaration_pk):
+    meeting = _meeting(request, pk, run=True)
+    declaration = (
+        Declaration.objects.select_related("agenda_item__meeting__panel")
+        .filter(agenda_item__meeting=meeting, pk=record_id(declaration_pk))
+        .first()
+    )
+    if declaration is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    if refused := _methods(request, POST):
+        return refused
+    services.declaration_remove(actor=request.user, declaration=declaration)
+    messages.success(request, "Declaration removed")
+    return redirect(_run_url(meeting, f"item-{declaration.agenda_item_id}"))
+
+
+def _decision_form(request, meeting: Meeting, item: AgendaItem, form_class=DecisionForm, **kwargs):
+    options = list(item.referral.options.prefetch_related("shares")) if item.referral_id else []
+    return form_class(
+        request.POST if request.method == "POST" else None,
+        options=options,
+        agencies=_partnership_agencies(meeting),
+        **kwargs,
+    )
+
+
+def run_decision(request, pk, item_pk):
+    """Record the item's decision as a draft, or save changes to its draft."""
+    meeting = _meeting(request, pk, run=True)
+    item = _item(meeting, item_pk)
+    if refused := _methods(request, POST):
+        return refused
+    form = _decision_form(request, meeting, item, prefix=f"item-{item.pk}")
+    if form.is_valid():
+        draft = None
+        if form.cleaned_data.get("decision"):
+            draft = Decision.objects.filter(agenda_item=item, pk=form.cleaned_data["decision"]).first()
+            if draft is None:
+                raise Http404(NOT_FOUND_MESSAGE)
+        fields, shares = form.service_fields()
+        try:
+            services.decision_record(
+                actor=request.user, agenda_item=item, fields=fields, shares=shares, decision=draft
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Draft decision saved for item {item.position}")
+            return redirect(_run_url(meeting, f"item-{item.pk}"))
+    return _render_run(request, meeting, bound={item.pk: {"decision": form}})
+
+
+def _decision(meeting: Meeting, decision_pk: object) -> Decision:
+    decision = (
+        Decision.objects.select_related(
+            "agenda_item__meeting__panel", "agenda_item__referral__child", "option"
+        )
+        .filter(agenda_item__meeting=meeting, pk=record_id(decision_pk))
+        .first()
+    )
+    if decision is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return decision
+
+
+def run_decision_sign(request, pk, decision_pk):
+    meeting = _meeting(request, pk)
+    decision = _decision(meeting, decision_pk)
+    if refused := _methods(request, POST):
+        return refused
+    try:
+        services.decision_sign(actor=request.user, decision=decision)
+    except ValidationError as exc:
+        for problem in exc.messages:
+            messages.error(request, problem)
+        return redirect(_run_url(meeting, f"item-{decision.agenda_item_id}"))
+    made = decision.recommendations.count()
+    messages.success(
+        request,
+        "Decision signed"
+        + (
+            f": {made} absent agenc{'ies' if made != 1 else 'y'} must answer the recommendation"
+            if made
+            else ""
+        ),
+    )
+    return redirect(_run_url(meeting, f"item-{decision.agenda_item_id}"))
+
+
+def run_decision_correct(request, pk, decision_pk):
+    meeting = _meeting(request, pk, run=True)
+    decision = _decision(meeting, decision_pk)
+    if refused := _methods(request, GET_POST):
+        return refused
+    if decision.status != DecisionStatus.SIGNED:
+        from casework.services import InvalidTransition
+
+        raise InvalidTransition("Only the signed decision can be corrected")
+    item = decision.agenda_item
+    form = _decision_form(request, meeting, item, form_class=CorrectionForm, decision=decision)
+    if request.method == "POST" and form.is_valid():
+        fields, shares = form.service_fields()
+        try:
+            services.decision_correct(
+                actor=request.user,
+                decision=decision,
+                reason=form.cleaned_data["correction_reason"],
+                fields=fields,
+                shares=shares,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Correction saved as a draft: the chair must sign it")
+            return redirect(_run_url(meeting, f"item-{item.pk}"))
+    return form_page(
+        request,
+        form=form,
+        heading=f"Correct the decision on item {item.position}",
+        caption=f"{meeting.panel.name}, {meeting.date:%-d %B %Y}",
+        intro=[
+            "The signed decision is kept as it is and marked superseded. The correction is a new "
+            "version that the chair or vice-chair must sign."
+        ],
+        back_url=_run_url(meeting, f"item-{item.pk}"),
+        submit_label="Save correction",
+    )
+
+
+# --- Absent agencies' recommendations --------------------------------------------------------------
+
+
+def recommendation_list(request):
+    """My agency's recommendations to answer (and those of the panels I administer): awaiting first."""
+    found = selectors.my_recommendations(user=request.user)
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    for recommendation in page:
+        recommendation.overdue = selectors.is_overdue(recommendation, today)
+    return render(request, "panels/running/recommendation_list.html", {"page": page, "today": today})
+
+
+def recommendation_respond(request, pk):
+    recommendation = access.get_recommendation_for_user(user=request.user, pk=pk)
+    if refused := _methods(request, GET_POST):
+        return refused
+    can_respond = access.can_respond_to_recommendation(user=request.user, recommendation=recommendation)
+    form = RecommendationResponseForm(request.POST or None) if can_respond else None
+    if request.method == "POST":
+        if not can_respond:
+            raise NotAllowed(
+                "Only a manager, finance approver or panel member of that agency can answer this"
+            )
+        if form.is_valid():
+            try:
+                services.recommendation_respond(
+                    actor=request.user,
+                    recommendation=recommendation,
+                    accept=form.cleaned_data["answer"] == "accept",
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "Your agency's answer has been recorded")
+                return redirect("panels:recommendations")
+    decision = recommendation.decision
+    return render(
+        request,
+        "panels/running/recommendation_respond.html",
+        {
+            "recommendation": recommendation,
+            "decision": decision,
+            "shares": list(decision.shares.select_related("agency")),
+            "form": form if recommendation.status == "awaiting" else None,
+            "can_chase": recommendation.status == "awaiting"
+            and access.can_administer(user=request.user, panel=decision.agenda_item.meeting.panel),
+            "overdue": selectors.is_overdue(recommendation),
+        },
+    )
+
+
+def recommendation_chase(request, pk):
+    recommendation = access.get_recommendation_for_user(user=request.user, pk=pk)
+    if refused := _methods(request, POST):
+        return refused
+    services.recommendation_chase(actor=request.user, recommendation=recommendation)
+    messages.success(request, f"{recommendation.agency.name} has been reminded")
+    return redirect("panels:recommendation_respond", pk=recommendation.pk)
+
+
+urlpatterns = [
+    path("meetings/<str:pk>/run/", run_meeting, name="run_meeting"),
+    path("meetings/<str:pk>/run/attendance/", run_attendance, name="run_attendance"),
+    path("meetings/<str:pk>/run/items/<str:item_pk>/declarations/", run_declaration, name="run_declaration"),
+    path(
+        "meetings/<str:pk>/run/declarations/<str:declaration_pk>/remove/",
+        run_declaration_remove,
+        name="run_declaration_remove",
+    ),
+    path("meetings/<str:pk>/run/items/<str:item_pk>/decision/", run_decision, name="run_decision"),
+    path(
+        "meetings/<str:pk>/run/decisions/<str:decision_pk>/sign/", run_decision_sign, name="run_decision_sign"
+    ),
+    path(
+        "meetings/<str:pk>/run/decisions/<str:decision_pk>/correct/",
+        run_decision_correct,
+        name="run_decision_correct",
+    ),
+    path("recommendations/", recommendation_list, name="recommendations"),
+    path("recommendations/<str:pk>/", recommendation_respond, name="recommendation_respond"),
+    path("recommendations/<str:pk>/chase/", recommendation_chase, name="recommendation_chase"),
+]

@@ -4,10 +4,30 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
 
 from casework.models import AuditEvent, Child, User
 from casework.nhs import nhs_number_problem
-from referrals.models import Referral
+from funding.models import FundingPackage, ShareLine, ShareStatus
+from panels.models import (
+    Action,
+    ActionUpdate,
+    AgencyRecommendation,
+    AgendaItem,
+    Attendance,
+    Decision,
+    DecisionLetter,
+    Declaration,
+    Meeting,
+    Minutes,
+    MinutesStatus,
+    Panel,
+)
+from pathways.models import CaseKind, MDTMeeting, PathwayCase
+from referrals.models import Referral, Status
+
+IRAP = "Hampshire Integrated Resource Allocation Panel"
 
 
 @pytest.fixture
@@ -15,17 +35,37 @@ def private_storage(settings, tmp_path):
     settings.PRIVATE_STORAGE_ROOT = tmp_path
 
 
+def _counts() -> dict[str, int]:
+    models = (
+        User,
+        Child,
+        Referral,
+        AuditEvent,
+        Meeting,
+        AgendaItem,
+        Attendance,
+        Declaration,
+        Decision,
+        AgencyRecommendation,
+        Minutes,
+        DecisionLetter,
+        Action,
+        ActionUpdate,
+        FundingPackage,
+        PathwayCase,
+        MDTMeeting,
+    )
+    counts = {m.__name__: m.objects.count() for m in models}
+    counts["approved shares"] = ShareLine.objects.filter(status=ShareStatus.APPROVED).count()
+    return counts
+
+
 def test_seed_demo_loads_everything_once(db, private_storage, capsys):
     call_command("seed_demo")
     out = capsys.readouterr().out
     assert "social.worker@hants.demo.gov.uk" in out and "demo-casework-2026" in out
-    counts = (
-        User.objects.count(),
-        Child.objects.count(),
-        Referral.objects.count(),
-        AuditEvent.objects.count(),
-    )
-    assert counts[1] == 40 and counts[2] == 5
+    counts = _counts()
+    assert counts["Child"] == 40 and counts["Referral"] == 10
     assert all(
         nhs_number_problem(n) is None and n.startswith("999")
         for n in Child.objects.values_list("nhs_number", flat=True)
@@ -36,12 +76,77 @@ def test_seed_demo_loads_everything_once(db, private_storage, capsys):
         assert len(roles) == 10, (partnership, roles)
 
     call_command("seed_demo")
+    assert _counts() == counts
+
+
+def test_demo_meetings_show_every_capability(db, private_storage, client):
+    call_command("seed_demo")
+    today = timezone.localdate()
+    panel = Panel.objects.get(name=IRAP)
+    assert sorted(panel.quorum_agencies.values_list("kind", flat=True)) == ["childrens_services", "icb"]
+
+    held = Meeting.objects.get(panel=panel, date=today)
+    assert held.circulated_at is not None
+    assert sorted(Decision.objects.filter(agenda_item__meeting=held).values_list("outcome", flat=True)) == [
+        "agreed_with_conditions",
+        "deferred",
+        "returned",
+    ]
+    agreed = Decision.objects.get(agenda_item__meeting=held, outcome="agreed_with_conditions")
+    assert agreed.shares.count() == 3
+    recommendation = AgencyRecommendation.objects.get(decision=agreed)
+    assert recommendation.agency.name == "Hampshire County Council SEN Service"
+    package = FundingPackage.objects.get(decision=agreed)
+    statuses = sorted(package.share_lines.values_list("status", flat=True))
+    assert statuses == ["approved", "awaiting", "awaiting"]
+    assert Attendance.objects.filter(meeting=held, status="apologies").count() == 1
+    assert Declaration.objects.filter(agenda_item__meeting=held).count() == 1
+    assert Minutes.objects.get(meeting=held).status == MinutesStatus.CIRCULATED
     assert (
-        User.objects.count(),
-        Child.objects.count(),
-        Referral.objects.count(),
-        AuditEvent.objects.count(),
-    ) == counts
+        DecisionLetter.objects.filter(decision__agenda_item__meeting=held, sent_at__isnull=False).count() == 3
+    )
+    actions = Action.objects.filter(panel=panel)
+    assert actions.filter(status="closed").count() == 1
+    assert actions.filter(status="open", due_on__lt=today).count() == 1
+
+    upcoming = (
+        Meeting.objects.filter(panel=panel, date__gt=today, status="scheduled").order_by("date").first()
+    )
+    assert upcoming.circulated_at is None
+    assert upcoming.agenda_items.filter(referral__isnull=False).count() == 2
+    assert upcoming.agenda_items.filter(kind="action_log").exists()
+    waiting = upcoming.referrals.filter(status=Status.SUBMITTED)
+    assert [(r.is_late_paper, r.late_accepted_by_id) for r in waiting] == [(True, None)]
+
+    kinds = set(PathwayCase.objects.values_list("kind", flat=True))
+    assert kinds == {k.value for k in CaseKind}
+
+    admin = User.objects.get(email="panel.admin@hants.demo.gov.uk")
+    chair = User.objects.get(email="panel.chair@hants.demo.gov.uk")
+    council_finance = User.objects.get(email="finance@hants.demo.gov.uk")
+    nurse = User.objects.get(email="nurse.assessor@hiow.demo.nhs.uk")
+    sen_finance = User.objects.get(email="sen.finance@hants-sen.demo.gov.uk")
+    cc_case = PathwayCase.objects.get(kind=CaseKind.CONTINUING_CARE, child__owning_agency=admin.agency)
+    pages = [
+        (admin, reverse("panels:meeting", args=[held.pk])),
+        (admin, reverse("panels:meeting", args=[upcoming.pk])),
+        (admin, reverse("panels:agenda", args=[upcoming.pk])),
+        (chair, reverse("panels:run_meeting", args=[held.pk])),
+        (chair, reverse("panels:minutes", args=[held.pk])),
+        (admin, reverse("panels:letters", args=[held.pk])),
+        (admin, reverse("panels:actions", args=[panel.pk])),
+        (admin, reverse("panels:tracker", args=[panel.pk])),
+        (council_finance, reverse("funding:tray")),
+        (sen_finance, reverse("funding:tray")),
+        (council_finance, reverse("funding:detail", args=[package.pk])),
+        (sen_finance, reverse("panels:recommendations")),
+        (nurse, reverse("pathways:case", args=[cc_case.pk])),
+    ]
+    for case in PathwayCase.objects.exclude(pk=cc_case.pk):
+        pages.append((nurse, reverse("pathways:case", args=[case.pk])))
+    for user, url in pages:
+        client.force_login(user)
+        assert client.get(url).status_code == 200, (user.email, url)
 
 
 def test_seed_demo_refuses_production(settings):

@@ -99,3 +99,87 @@ def test_a_moved_meeting_gets_its_own_reminder(irap_meeting, panel_admin):
         D(2026, 3, 31),
         dt.date(2026, 4, 9),
     ]
+
+
+# --- After the meeting: letters, minutes, absent agencies, actions, reviews --------------------
+# The meeting is Thursday 9 April 2026: decision letters and minutes due 3 working days after, on
+# Tuesday 14 April; overdue from Wednesday 15 April.
+
+
+@pytest.fixture
+def decided(irap_meeting, submitted_referral, panel_admin, panel_chair, hampshire, hiow_icb):
+    from tests.factories import agenda_item_for, signed_decision_for
+
+    item = agenda_item_for(referral=submitted_referral, meeting=irap_meeting, actor=panel_admin)
+    return signed_decision_for(
+        item,
+        chair=panel_chair,
+        shares=[(hampshire, "50", "743.20"), (hiow_icb, "50", "743.20")],
+        review_date=D(2026, 10, 8),
+        key_worker=None,
+    )
+
+
+def test_unsent_decision_letters_are_due_then_overdue(decided, panel_admin, council_member):
+    assert run_sweeps(today=D(2026, 4, 13)) == 0 or "decision_letters_due" not in kinds(panel_admin)
+    run_sweeps(today=D(2026, 4, 14))
+    assert "decision_letters_due" in kinds(panel_admin)
+    run_sweeps(today=D(2026, 4, 15))
+    assert "decision_letters_overdue" in kinds(panel_admin)
+    assert kinds(council_member) == []
+
+
+def test_uncirculated_minutes_are_due_then_overdue_and_stop_once_circulated(
+    decided, irap_meeting, panel_admin
+):
+    from panels.models import Minutes
+
+    run_sweeps(today=D(2026, 4, 14))
+    assert "minutes_due" in kinds(panel_admin)
+    Minutes.objects.create(
+        meeting=irap_meeting,
+        body="Minutes",
+        status="circulated",
+        drafted_by=panel_admin,
+        updated_by=panel_admin,
+    )
+    run_sweeps(today=D(2026, 4, 15))
+    assert "minutes_overdue" not in kinds(panel_admin)
+
+
+def test_an_absent_agency_is_chased_for_its_answer(decided, panel_admin, hampshire):
+    from panels.models import AgencyRecommendation
+    from tests.factories import AgencyFactory, UserFactory
+
+    sen = AgencyFactory(name="Hampshire SEN", kind="sen", partnership=hampshire.partnership)
+    sen_manager = UserFactory(agency=sen, roles=["service_manager"], email="sam.sen@hants.example.gov.uk")
+    sen_worker = UserFactory(agency=sen, roles=["social_worker"], email="wes.sen@hants.example.gov.uk")
+    AgencyRecommendation.objects.create(decision=decided, agency=sen, due_on=D(2026, 4, 14))
+    run_sweeps(today=D(2026, 4, 14))
+    assert "recommendation_due" in kinds(sen_manager) and kinds(sen_worker) == []
+    run_sweeps(today=D(2026, 4, 15))
+    assert "recommendation_overdue" in kinds(sen_manager)
+    assert "recommendation_overdue" in kinds(panel_admin)  # the panel is told when it is overdue
+
+
+def test_action_owners_are_reminded_and_administrators_told_when_overdue(irap, panel_admin, icb_member):
+    from tests.factories import ActionFactory
+
+    action = ActionFactory(panel=irap, created_by=panel_admin, due_on=D(2026, 4, 14))
+    action.owners.add(icb_member)
+    run_sweeps(today=D(2026, 4, 14))
+    assert kinds(icb_member) == ["action_due"] and kinds(panel_admin) == []
+    run_sweeps(today=D(2026, 4, 15))
+    assert kinds(icb_member) == ["action_due", "action_overdue"]
+    assert kinds(panel_admin) == ["action_overdue"]
+
+
+def test_a_review_date_reminds_the_referrer_28_days_before_and_when_passed(decided, social_worker, clock):
+    # Review on Thursday 8 October 2026: reminded from 10 September (the panel's 28 days).
+    clock.move_to(at(D(2026, 9, 9)), tick=False)
+    run_sweeps(today=D(2026, 9, 9))
+    assert "review_due" not in kinds(social_worker)
+    run_sweeps(today=D(2026, 9, 10))
+    assert "review_due" in kinds(social_worker)
+    run_sweeps(today=D(2026, 10, 9))
+    assert "review_overdue" in kinds(social_worker)

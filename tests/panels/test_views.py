@@ -442,8 +442,11 @@ def test_outsider_gets_404_on_every_url(client, outsider, panel, meeting, admini
     closure = services.closure_day_add(actor=administrator, panel=panel, day=D(2026, 12, 29))
     client.force_login(outsider)
     checked = 0
+    # The panel and meeting pages; each other part (agenda, running, minutes ...) tests its own.
     for pattern in urlpatterns:
         assert isinstance(pattern, URLPattern)
+        if pattern.callback.__module__ != "panels.views.meetings":
+            continue
         if "pk" not in pattern.pattern.converters:
             page = client.get(reverse(f"panels:{pattern.name}")).content.decode()
             assert "Hampshire IRAP" not in page

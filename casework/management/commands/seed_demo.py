@@ -16,9 +16,15 @@ class Command(BaseCommand):
         created = load_demo()
         summary = ", ".join(f"{n} {what}" for what, n in created.items())
         self.stdout.write(self.style.SUCCESS(f"Demo data ready (new this run: {summary})."))
-        self.stdout.write(
-            "\nSign in at http://127.0.0.1:8000/sign-in/ with any of these, password " + DEMO_PASSWORD
-        )
+        site = options["site_url"].rstrip("/")
+        self.stdout.write(f"\nSign in at {site}/sign-in/ with any of these, password " + DEMO_PASSWORD)
         for line in sign_in_lines():
             self.stdout.write(line)
+        self.stdout.write(
+            "\nHampshire IRAP has a meeting today that has been run end to end (papers, attendance, "
+            "signed decisions, minutes, letters, action log) and a next meeting being prepared (a late "
+            "paper awaits the chair). Try panel.admin@, panel.chair@ and finance@hants.demo.gov.uk, "
+            "sen.finance@hants-sen.demo.gov.uk (a recommendation to answer) and "
+            "nurse.assessor@hiow.demo.nhs.uk (pathway cases)."
+        )
         self.stdout.write("")

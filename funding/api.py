@@ -1,0 +1,321 @@
+"""The REST API for funding: the same operations as the pages, through the same services and
+access checks. Packages and shares come only from funding/access.py (404 for anyone who may not
+see them); ValidationError → 400 with field messages, NotAllowed → 403, InvalidTransition → 409
+(casework/api_errors.py)."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed, get_child_for_user
+from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN
+from funding import access, selectors, services
+from funding.models import PackageStatus, Provider
+from funding.money import SplitLine
+from funding.serializers import (
+    AnswerSerializer,
+    DisputeSerializer,
+    EndSerializer,
+    FundingCommitmentsSerializer,
+    FundingPackageDetailSerializer,
+    FundingPackageSerializer,
+    PackageCreateSerializer,
+    PaginatedFundingApprovalListSerializer,
+    PaginatedFundingPackageListSerializer,
+    QuerySerializer,
+    VarySerializer,
+    VersionSerializer,
+    package_data,
+)
+
+# How the schema describes the replies (casework/api_errors.py makes them).
+_BAD_REQUEST = OpenApiResponse(
+    response={"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    description="The input was not accepted: a list of messages for each field that needs fixing.",
+)
+_CONFLICT = OpenApiResponse(
+    _ERROR,
+    description="The package moved on since the version you sent, or is not in a state that allows this.",
+)
+_READ_ERRORS = {401: _NOT_SIGNED_IN, 404: _NOT_FOUND}
+_WRITE_ERRORS = {400: _BAD_REQUEST, 401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED, 404: _NOT_FOUND, 409: _CONFLICT}
+
+
+def _valid(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _terms(request, data) -> services.PackageTerms:
+    if data.get("provider"):
+        provider = Provider.objects.filter(pk=data["provider"]).first()
+        if provider is None:
+            raise DRFValidationError({"provider": ["No provider with that id"]})
+    else:
+        provider = services.provider_create(
+            actor=request.user,
+            name=data["provider_name"],
+            kind=data["provider_kind"],
+            regulator_reference=data.get("provider_reference", ""),
+        )
+    return services.PackageTerms(
+        provider=provider,
+        service_description=data["service_description"],
+        cost=data["cost"],
+        cost_period=data["cost_period"],
+        starts_on=data["starts_on"],
+        ends_on=data.get("ends_on"),
+        review_date=data.get("review_date"),
+        weeks_per_year=int(data["weeks_per_year"]),
+        personal_budget=data.get("personal_budget") or "",
+        lines=[SplitLine(agency_id=s["agency"], basis=s["basis"], value=s["value"]) for s in data["shares"]],
+    )
+
+
+def _full(request, pk):
+    package = selectors.package_for_page(user=request.user, pk=pk)
+    return Response(package_data(package, user=request.user, full=True))
+
+
+@extend_schema(
+    methods=["GET"],
+    operation_id="funding_packages_list",
+    summary="Funding packages you can see",
+    parameters=[
+        OpenApiParameter(
+            "status", OpenApiTypes.STR, enum=PackageStatus.values, description="Only packages in this state"
+        )
+    ],
+    responses={200: PaginatedFundingPackageListSerializer, **_READ_ERRORS},
+)
+@extend_schema(
+    methods=["POST"],
+    operation_id="funding_packages_create",
+    summary="Record an existing funding arrangement",
+    request=PackageCreateSerializer,
+    responses={201: FundingPackageSerializer, **_WRITE_ERRORS},
+)
+@api_view(["GET", "POST"])
+def packages(request):
+    """GET: packages you can see (?status=); POST: record an existing arrangement."""
+    if request.method == "POST":
+        if not access.can_manage(user=request.user):
+            raise NotAllowed(
+                "Only panel administrators, finance approvers and service managers can record packages"
+            )
+        data = _valid(PackageCreateSerializer, request)
+        try:
+            child = get_child_for_user(user=request.user, pk=data["child"])
+        except Http404:
+            raise DRFValidationError({"child": ["There is no child with that id that you can see"]}) from None
+        package = services.package_create_existing(
+            actor=request.user, child=child, pathway=data["pathway"], terms=_terms(request, data)
+        )
+        return Response(package_data(package, user=request.user), status=201)
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(
+        selectors.package_list(user=request.user, status=request.query_params.get("status", "")), request
+    )
+    return paginator.get_paginated_response([package_data(p, user=request.user) for p in page])
+
+
+@extend_schema(
+    operation_id="funding_package_retrieve",
+    summary="A funding package with all its versions and disputes",
+    responses={200: FundingPackageDetailSerializer, **_READ_ERRORS},
+)
+@api_view(["GET"])
+def package_detail(request, pk):
+    return _full(request, pk)
+
+
+@extend_schema(
+    operation_id="funding_package_vary",
+    summary="Vary a package: new terms from a date",
+    request=VarySerializer,
+    responses={200: FundingPackageDetailSerializer, **_WRITE_ERRORS},
+)
+@api_view(["POST"])
+def package_vary(request, pk):
+    package = access.get_package_for_user(user=request.user, pk=pk)
+    access.require_manager(user=request.user)
+    data = _valid(VarySerializer, request)
+    services.package_vary(
+        actor=request.user,
+        package=package,
+        expected_version=data["version"],
+        effective_from=data["effective_from"],
+        terms=_terms(request, data),
+        change_reason=data["change_reason"],
+        backdating_reason=data.get("backdating_reason", ""),
+    )
+    return _full(request, pk)
+
+
+@extend_schema(
+    operation_id="funding_package_end",
+    summary="End a package",
+    request=EndSerializer,
+    responses={200: FundingPackageDetailSerializer, **_WRITE_ERRORS},
+)
+@api_view(["POST"])
+def package_end(request, pk):
+    package = access.get_package_for_user(user=request.user, pk=pk)
+    access.require_manager(user=request.user)
+    data = _valid(EndSerializer, request)
+    services.package_end(
+        actor=request.user,
+        package=package,
+        expected_version=data["version"],
+        ends_on=data["ends_on"],
+        reason=data["reason"],
+    )
+    return _full(request, pk)
+
+
+def _share(request, pk):
+    share = access.get_share_for_user(user=request.user, pk=pk)
+    access.require_approver_of(user=request.user, share=share)
+    return share
+
+
+@extend_schema(
+    operation_id="funding_share_approve",
+    summary="Approve your agency's share",
+    request=VersionSerializer,
+    responses={200: FundingPackageDetailSerializer, **_WRITE_ERRORS},
+)
+@api_view(["POST"])
+def share_approve(request, pk):
+    share = _share(request, pk)
+    data = _valid(VersionSerializer, request)
+    services.share_approve(actor=request.user, share=share, expected_version=data["version"])
+    return _full(request, share.package_id)
+
+
+@extend_schema(
+    operation_id="funding_share_query",
+    summary="Query your agency's share",
+    request=QuerySerializer,
+    responses={200: FundingPackageDetailSerializer, **_WRITE_ERRORS},
+)
+@api_view(["POST"])
+def share_query(request, pk):
+    share = _share(request, pk)
+    data = _valid(QuerySerializer, request)
+    services.share_query(
+        actor=request.user, share=share, expected_version=data["version"], question=data["question"]
+    )
+    return _full(request, share.package_id)
+
+
+@extend_schema(
+    operation_id="funding_share_dispute",
+    summary="Dispute your agency's share",
+    request=DisputeSerializer,
+    responses={200: FundingPackageDetailSerializer, **_WRITE_ERRORS},
+)
+@api_view(["POST"])
+def share_dispute(request, pk):
+    share = _share(request, pk)
+    data = _valid(DisputeSerializer, request)
+    services.share_dispute(
+        actor=request.user, share=share, expected_version=data["version"], reason=data["reason"]
+    )
+    return _full(request, share.package_id)
+
+
+@extend_schema(
+    operation_id="funding_share_answer",
+    summary="Answer a query on a share",
+    request=AnswerSerializer,
+    responses={200: FundingPackageDetailSerializer, **_WRITE_ERRORS},
+)
+@api_view(["POST"])
+def share_answer(request, pk):
+    share = access.get_share_for_user(user=request.user, pk=pk)
+    data = _valid(AnswerSerializer, request)
+    services.share_answer_query(actor=request.user, share=share, answer=data["answer"])
+    return _full(request, share.package_id)
+
+
+@extend_schema(
+    operation_id="funding_approvals_list",
+    summary="Shares awaiting your approval, oldest first",
+    responses={200: PaginatedFundingApprovalListSerializer, 401: _NOT_SIGNED_IN},
+)
+@api_view(["GET"])
+def approvals(request):
+    """Shares awaiting me, oldest first."""
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(selectors.awaiting_for(user=request.user), request)
+    return paginator.get_paginated_response(
+        [
+            {
+                "share_id": s.pk,
+                "package_id": s.package_id,
+                "version": s.package.version_number,
+                "agency": s.agency.name,
+                "amount": str(s.amount),
+                "annual_amount": str(s.annual_amount),
+                "status": s.status,
+                "awaiting_since": s.awaiting_since.isoformat(),
+            }
+            for s in page
+        ]
+    )
+
+
+@extend_schema(
+    operation_id="funding_commitments_retrieve",
+    summary="Your agency's commitments in a financial year",
+    parameters=[
+        OpenApiParameter(
+            "year",
+            OpenApiTypes.INT,
+            description="The year the financial year starts in, 2000 to 2100 (default: the current one)",
+        )
+    ],
+    responses={200: FundingCommitmentsSerializer, 400: _BAD_REQUEST, **_READ_ERRORS},
+)
+@api_view(["GET"])
+def commitments(request):
+    if not access.can_see_commitments(user=request.user):
+        raise Http404(NOT_FOUND_MESSAGE)
+    year = request.query_params.get("year")
+    try:
+        year = int(year) if year else None
+    except ValueError:
+        raise DRFValidationError(
+            {"year": ["Give the year the financial year starts in, like 2026"]}
+        ) from None
+    if year is not None and not 2000 <= year <= 2100:
+        raise DRFValidationError({"year": ["Give a year between 2000 and 2100"]})
+    data = selectors.commitments_for(user=request.user, year=year)
+    return Response(
+        {
+            "financial_year": data.label,
+            "agency": data.agency_name,
+            "total": str(data.total),
+            "to_date": str(data.to_date),
+            "awaiting_total": str(data.awaiting_total),
+            "by_pathway": [{"pathway": k, "amount": str(v)} for k, v in data.by_pathway],
+            "by_provider": [{"provider": k, "amount": str(v)} for k, v in data.by_provider],
+            "by_panel": [{"panel": k, "amount": str(v)} for k, v in data.by_panel],
+            "lines": [
+                {
+                    "package_id": line.package.pk,
+                    "provider": line.provider,
+                    "year_amount": str(line.year_amount),
+                }
+                for line in data.lines
+            ],
+        }
+    )

@@ -1,0 +1,159 @@
+"""Forms for the funding pages. They parse input only; the rules are in services.py."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+
+from casework.forms import DateField
+from funding.models import PersonalBudget, Provider, ProviderKind
+from funding.money import SplitLine
+from referrals.models import CostPeriod, Pathway, ShareBasis
+
+SHARE_ROWS = 4
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class VersionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class ApproveForm(VersionForm):
+    pass
+
+
+class QueryForm(VersionForm):
+    question = forms.CharField(
+        label="Your question for the panel administrator and referrer", widget=forms.Textarea, max_length=5000
+    )
+
+
+class DisputeForm(VersionForm):
+    reason = forms.CharField(
+        label="Why does your agency dispute its share?",
+        help_text="This goes on the agenda of the deciding panel's next meeting",
+        widget=forms.Textarea,
+        max_length=5000,
+    )
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(label="Your answer", widget=forms.Textarea, max_length=5000)
+
+
+class EndForm(VersionForm):
+    ends_on = DateField(label="Last day of funding", help_text="For example, 30/09/2026")
+    reason = forms.CharField(label="Why is the package ending?", widget=forms.Textarea, max_length=2000)
+
+
+class CetrForm(forms.Form):
+    completed_on = DateField(
+        label="Date of the Care, Education and Treatment Review", help_text="For example, 20/02/2026"
+    )
+    multi_agency_agreed = forms.BooleanField(
+        label="The agencies agreed the placement at the review", required=False
+    )
+
+
+class TermsForm(forms.Form):
+    """A package's terms and its split (up to four agencies)."""
+
+    provider = forms.ModelChoiceField(queryset=Provider.objects.all(), required=False, label="Provider")
+    new_provider_name = forms.CharField(label="Or a new provider's name", required=False, max_length=200)
+    new_provider_kind = forms.ChoiceField(
+        label="New provider's kind", required=False, choices=[("", "Choose"), *ProviderKind.choices]
+    )
+    new_provider_reference = forms.CharField(
+        label="New provider's Ofsted or CQC reference", required=False, max_length=30
+    )
+    service_description = forms.CharField(
+        label="Service", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+    weeks_per_year = forms.TypedChoiceField(
+        label="Placement weeks a year", choices=[(52, "52 weeks"), (38, "38 weeks")], coerce=int, initial=52
+    )
+    cost = forms.DecimalField(label="Cost in pounds", min_value=Decimal("0.01"), **MONEY)
+    cost_period = forms.ChoiceField(label="Paid", choices=CostPeriod.choices)
+    starts_on = DateField(label="Start date", help_text="For example, 13/04/2026")
+    ends_on = DateField(label="End date (optional)", required=False)
+    review_date = DateField(label="Review date (optional)", required=False)
+    personal_budget = forms.ChoiceField(
+        label="Personal health budget or direct payment", choices=PersonalBudget.choices, required=False
+    )
+
+    def __init__(self, *args, agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "No agency"), *[(a.pk, a.name) for a in agencies]]
+        for i in range(1, SHARE_ROWS + 1):
+            self.fields[f"agency_{i}"] = forms.TypedChoiceField(
+                label=f"Agency {i}", choices=choices, required=False, coerce=int, empty_value=None
+            )
+            self.fields[f"basis_{i}"] = forms.ChoiceField(
+                label=f"Agency {i} pays a", choices=ShareBasis.choices, required=False
+            )
+            self.fields[f"value_{i}"] = forms.DecimalField(
+                label=f"Agency {i} share (percentage or pounds)",
+                required=False,
+                min_value=Decimal("0"),
+                **MONEY,
+            )
+
+    def share_rows(self):
+        return [
+            (self[f"agency_{i}"], self[f"basis_{i}"], self[f"value_{i}"]) for i in range(1, SHARE_ROWS + 1)
+        ]
+
+    def lines(self) -> list[SplitLine]:
+        out = []
+        for i in range(1, SHARE_ROWS + 1):
+            agency = self.cleaned_data.get(f"agency_{i}")
+            if agency:
+                out.append(
+                    SplitLine(
+                        agency_id=agency,
+                        basis=self.cleaned_data.get(f"basis_{i}") or ShareBasis.PERCENTAGE,
+                        value=self.cleaned_data.get(f"value_{i}")
+                        if self.cleaned_data.get(f"value_{i}") is not None
+                        else Decimal("-1"),
+                    )
+                )
+        return out
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("provider") and not (data.get("new_provider_name") or "").strip():
+            self.add_error("provider", "Choose the provider, or give a new provider's name and kind")
+        if (data.get("new_provider_name") or "").strip() and not data.get("new_provider_kind"):
+            self.add_error("new_provider_kind", "Choose the new provider's kind")
+        return data
+
+
+class NewPackageForm(TermsForm):
+    child = forms.IntegerField(
+        label="Child's record number", help_text="The number in the child's record address", min_value=1
+    )
+    pathway = forms.ChoiceField(label="Pathway", choices=Pathway.choices)
+
+    field_order = ["child", "pathway"]
+
+
+class VaryForm(TermsForm, VersionForm):
+    effective_from = DateField(label="The change takes effect from", help_text="For example, 01/06/2026")
+    change_reason = forms.CharField(
+        label="Why is it changing?", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+    backdating_reason = forms.CharField(
+        label="If the change is backdated, why?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+    )
+
+    field_order = ["version", "effective_from", "change_reason", "backdating_reason"]
+
+
+class CommitmentsForm(forms.Form):
+    year = forms.IntegerField(
+        label="Financial year starting in", min_value=2000, max_value=2100, required=False
+    )

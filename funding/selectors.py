@@ -1,0 +1,402 @@
+"""Every read the funding pages and API need, with its query shape. All start from access.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from casework.models import User
+from funding import access
+from funding.models import (
+    FundingDispute,
+    FundingPackage,
+    PackageEvent,
+    PackageStatus,
+    PackageVersion,
+    ShareLine,
+    ShareStatus,
+)
+from funding.money import (
+    ZERO,
+    amount_in_financial_year,
+    annual_cost,
+    financial_year_bounds,
+    financial_year_label,
+    financial_year_of,
+    weekly_cost,
+)
+from referrals.costs import allocate
+
+__all__ = [
+    "AWAITING_STATUSES",
+    "CommitmentLine",
+    "Commitments",
+    "awaiting_for",
+    "commitments_for",
+    "matrix",
+    "package_for_page",
+    "package_list",
+    "version_windows",
+    "versions_compared",
+]
+
+AWAITING_STATUSES = (ShareStatus.AWAITING, ShareStatus.QUERIED)
+
+
+def _current_shares_qs() -> Prefetch:
+    return Prefetch(
+        "current_version__shares",
+        queryset=ShareLine.objects.select_related("agency", "decided_by", "routed_to").order_by("position"),
+    )
+
+
+def package_list(*, user: User, status: str = "") -> QuerySet[FundingPackage]:
+    """Queries: 1 page of packages (child, current version, provider, panel joined) + 1 prefetch of
+    the current versions' shares with agency and people joined."""
+    packages = access.packages_visible_to(user=user)
+    if status in PackageStatus.values:
+        packages = packages.filter(status=status)
+    return (
+        packages.select_related("child", "current_version__provider", "panel")
+        .prefetch_related(_current_shares_qs())
+        .order_by("-created_at", "-id")
+    )
+
+
+def package_for_page(*, user: User, pk: object) -> FundingPackage:
+    """The package with everything its page shows: 1 query for the package, 1 for all versions with
+    providers, 1 for their shares, 1 for events, 1 for disputes."""
+
+    def shape(qs):
+        return qs.select_related(
+            "child", "panel", "decision", "referral", "current_version__provider"
+        ).prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=PackageVersion.objects.select_related("provider", "created_by")
+                .prefetch_related(
+                    Prefetch(
+                        "shares",
+                        queryset=ShareLine.objects.select_related(
+                            "agency", "decided_by", "routed_to"
+                        ).order_by("position"),
+                    )
+                )
+                .order_by("number"),
+            ),
+            Prefetch("events", queryset=PackageEvent.objects.select_related("actor", "agency")),
+            Prefetch(
+                "disputes",
+                queryset=FundingDispute.objects.select_related(
+                    "agency", "raised_by", "agenda_item__meeting__panel"
+                ),
+            ),
+        )
+
+    return access.get_package_for_user(user=user, pk=pk, shape=shape)
+
+
+def awaiting_for(*, user: User) -> QuerySet[ShareLine]:
+    """The finance approver's tray: current-version shares of their agency awaiting approval that
+    their delegated limit covers, oldest first. 1 query (package, child, provider joined)."""
+    if not access.is_finance_approver(user) or user.delegated_limit is None:
+        return ShareLine.objects.none()
+    return (
+        ShareLine.objects.filter(
+            agency_id=user.agency_id,
+            status__in=AWAITING_STATUSES,
+            annual_amount__lte=user.delegated_limit,
+            package__in=access.packages_visible_to(user=user),
+            package__current_version_id=F("version_id"),
+        )
+        .exclude(package__status=PackageStatus.ENDED)
+        .select_related("package__child", "version__provider", "agency")
+        .order_by("awaiting_since", "id")
+    )
+
+
+# --- The funding matrix ---------------------------------------------------------------------------
+
+
+@dataclass
+class MatrixRow:
+    share: ShareLine
+    per_period: Decimal
+    weekly: Decimal | None
+    annual: Decimal
+    years: list[Decimal]
+    detail_visible: bool
+
+
+@dataclass
+class Matrix:
+    rows: list[MatrixRow]
+    years: list[str]
+    total_per_period: Decimal
+    total_weekly: Decimal | None
+    total_annual: Decimal
+    total_years: list[Decimal]
+    still_to_approve: list[ShareLine]
+
+
+def version_windows(
+    package: FundingPackage, versions: list[PackageVersion]
+) -> list[tuple[PackageVersion, dt.date, dt.date | None]]:
+    """Each version's days in force: from its effective date (not before the package starts) to the
+    day before the next version's, its own end date, or the package's end, whichever comes first."""
+    out = []
+    ordered = sorted(versions, key=lambda v: v.number)
+    for i, version in enumerate(ordered):
+        start = max(version.effective_from, version.starts_on)
+        ends = [d for d in (version.ends_on, package.ended_on) if d is not None]
+        if i + 1 < len(ordered):
+            ends.append(ordered[i + 1].effective_from - dt.timedelta(days=1))
+        end = min(ends) if ends else None
+        if end is None or end >= start:
+            out.append((version, start, end))
+    return out
+
+
+def _years_for(package: FundingPackage, versions: list[PackageVersion], today: dt.date) -> list[int]:
+    windows = version_windows(package, versions)
+    if not windows:
+        return [financial_year_of(today)]
+    first = financial_year_of(windows[0][1])
+    last_end = windows[-1][2]
+    last = financial_year_of(last_end) if last_end else max(first, financial_year_of(today)) + 1
+    return list(range(first, min(last, first + 9) + 1))
+
+
+def _fy_amounts_by_agency(
+    package: FundingPackage, versions: list[PackageVersion], year: int
+) -> dict[int, Decimal]:
+    """Per agency, what the package comes to in one financial year across its versions: each
+    version's total for its days in the year, split by that version's share amounts (so the
+    agencies' figures add up to the total exactly)."""
+    out: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for version, start, end in version_windows(package, versions):
+        total = amount_in_financial_year(
+            cost=version.cost,
+            period=version.cost_period,
+            weeks_per_year=version.weeks_per_year,
+            starts_on=start,
+            ends_on=end,
+            year=year,
+        )
+        if total == 0:
+            continue
+        shares = list(version.shares.all())
+        for share, part in zip(shares, allocate(total, [s.amount for s in shares]), strict=True):
+            out[share.agency_id] += part
+    return out
+
+
+def matrix(*, user: User, package: FundingPackage, today: dt.date | None = None) -> Matrix:
+    """The funding matrix of the current version: each agency's per-period, weekly and annual
+    amounts, and every financial year's amount across all versions, side by side (seeds 001:
+    costs clearly presented). Uses the prefetched versions: no queries."""
+    today = today or timezone.localdate()
+    versions = list(package.versions.all())
+    current = next(v for v in versions if v.pk == package.current_version_id)
+    shares = list(current.shares.all())
+    weights = [s.amount for s in shares]
+    total_weekly = weekly_cost(current.cost, current.cost_period, current.weeks_per_year)
+    total_annual = annual_cost(current.cost, current.cost_period, current.weeks_per_year)
+    weeklies = allocate(total_weekly, weights) if total_weekly is not None else [None] * len(shares)
+    annuals = allocate(total_annual, weights)
+    years = _years_for(package, versions, today)
+    by_year = {year: _fy_amounts_by_agency(package, versions, year) for year in years}
+    rows = [
+        MatrixRow(
+            share=s,
+            per_period=s.amount,
+            weekly=w,
+            annual=a,
+            years=[by_year[y].get(s.agency_id, ZERO) for y in years],
+            detail_visible=access.can_see_approval_detail(user=user, share=s),
+        )
+        for s, w, a in zip(shares, weeklies, annuals, strict=True)
+    ]
+    return Matrix(
+        rows=rows,
+        years=[financial_year_label(y) for y in years],
+        total_per_period=current.cost,
+        total_weekly=total_weekly,
+        total_annual=total_annual,
+        total_years=[sum(by_year[y].values(), ZERO) for y in years],
+        still_to_approve=[s for s in shares if s.status != ShareStatus.APPROVED],
+    )
+
+
+_DIFF_FIELDS = [
+    ("provider", "Provider"),
+    ("service_description", "Service"),
+    ("weeks_per_year", "Weeks a year"),
+    ("cost", "Cost"),
+    ("cost_period", "Paid"),
+    ("starts_on", "Starts"),
+    ("ends_on", "Ends"),
+    ("review_date", "Review date"),
+    ("personal_budget", "Personal budget"),
+    ("effective_from", "In force from"),
+]
+
+
+def versions_compared(a: PackageVersion, b: PackageVersion) -> list[dict]:
+    """Rows of what differs between two versions (terms, then each agency's share)."""
+    rows = []
+    for name, label in _DIFF_FIELDS:
+        va, vb = getattr(a, name), getattr(b, name)
+        display = getattr(a, f"get_{name}_display", None)
+        if display:
+            va, vb = (
+                a._get_FIELD_display(a._meta.get_field(name)),
+                b._get_FIELD_display(b._meta.get_field(name)),
+            )
+        rows.append({"label": label, "a": va, "b": vb, "changed": va != vb})
+    sa = {s.agency_id: s for s in a.shares.all()}
+    sb = {s.agency_id: s for s in b.shares.all()}
+    for agency_id in list(dict.fromkeys([*sa, *sb])):
+        x, y = sa.get(agency_id), sb.get(agency_id)
+        name = (x or y).agency.name
+        ax = f"£{x.amount:,.2f}" if x else "No share"
+        by = f"£{y.amount:,.2f}" if y else "No share"
+        rows.append({"label": f"Share: {name}", "a": ax, "b": by, "changed": ax != by})
+    return rows
+
+
+# --- Commitments ----------------------------------------------------------------------------------
+
+
+@dataclass
+class CommitmentLine:
+    package: FundingPackage
+    share: ShareLine
+    provider: str
+    pathway: str
+    panel: str
+    weekly: Decimal | None
+    annual: Decimal
+    year_amount: Decimal
+    to_date: Decimal
+
+
+@dataclass
+class Commitments:
+    agency_name: str
+    year: int
+    label: str
+    lines: list[CommitmentLine] = field(default_factory=list)
+    total: Decimal = ZERO
+    to_date: Decimal = ZERO
+    by_pathway: list[tuple[str, Decimal]] = field(default_factory=list)
+    by_provider: list[tuple[str, Decimal]] = field(default_factory=list)
+    by_panel: list[tuple[str, Decimal]] = field(default_factory=list)
+    awaiting_total: Decimal = ZERO
+    is_current_year: bool = False
+
+
+def commitments_for(*, user: User, year: int | None = None, today: dt.date | None = None) -> Commitments:
+    """What the user's agency has committed in one financial year (1 April – 31 March): agreed and
+    ended packages it pays a share of, pro-rated by days (366 in a leap year), with the year's total
+    (forecast) and the part up to today (committed to date); by pathway, provider and panel.
+    Packages still awaiting approval are totalled apart. Queries: 1 for the packages, 1 for their
+    versions with providers, 1 for the versions' shares."""
+    today = today or timezone.localdate()
+    year = financial_year_of(today) if year is None else year
+    result = Commitments(
+        agency_name=user.agency.name if user.agency_id else "",
+        year=year,
+        label=financial_year_label(year),
+        is_current_year=financial_year_of(today) == year,
+    )
+    if not access.can_see_commitments(user=user):
+        return result
+    lo, hi = financial_year_bounds(year)
+    packages = list(
+        access.packages_visible_to(user=user)
+        .filter(share_lines__agency_id=user.agency_id)
+        .exclude(Q(status=PackageStatus.ENDED) & Q(ended_on__lt=lo))
+        .distinct()
+        .select_related("child", "panel", "current_version__provider")
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=PackageVersion.objects.select_related("provider")
+                .prefetch_related(
+                    Prefetch(
+                        "shares", queryset=ShareLine.objects.select_related("agency").order_by("position")
+                    )
+                )
+                .order_by("number"),
+            )
+        )
+        .order_by("pk")
+    )
+    pathways: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    providers: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    panels: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for package in packages:
+        versions = list(package.versions.all())
+        amount = _fy_amounts_by_agency(package, versions, year).get(user.agency_id, ZERO)
+        if package.status in (PackageStatus.AWAITING_APPROVAL, PackageStatus.DISPUTED):
+            result.awaiting_total += amount
+            continue
+        if amount == 0:
+            continue
+        current = package.current_version
+        share = next(
+            (
+                s
+                for v in versions
+                if v.pk == current.pk
+                for s in v.shares.all()
+                if s.agency_id == user.agency_id
+            ),
+            None,
+        )
+        if share is None:
+            continue
+        upto = min(today, hi)
+        to_date = (
+            _fy_amounts_by_agency(_until(package, upto), versions, year).get(user.agency_id, ZERO)
+            if today >= lo
+            else ZERO
+        )
+        line = CommitmentLine(
+            package=package,
+            share=share,
+            provider=current.provider.name,
+            pathway=package.get_pathway_display(),
+            panel=package.panel.name if package.panel_id else "Existing arrangement",
+            weekly=weekly_cost(share.amount, current.cost_period, current.weeks_per_year),
+            annual=share.annual_amount,
+            year_amount=amount,
+            to_date=to_date,
+        )
+        result.lines.append(line)
+        result.total += amount
+        result.to_date += to_date
+        pathways[line.pathway] += amount
+        providers[line.provider] += amount
+        panels[line.panel] += amount
+    result.by_pathway = sorted(pathways.items(), key=lambda kv: (-kv[1], kv[0]))
+    result.by_provider = sorted(providers.items(), key=lambda kv: (-kv[1], kv[0]))
+    result.by_panel = sorted(panels.items(), key=lambda kv: (-kv[1], kv[0]))
+    return result
+
+
+class _Ending:
+    """A package seen as if it ended on a day (for the part of a year up to today)."""
+
+    def __init__(self, package: FundingPackage, day: dt.date):
+        self.ended_on = day if package.ended_on is None else min(package.ended_on, day)
+
+
+def _until(package: FundingPackage, day: dt.date):
+    return _Ending(package, day)

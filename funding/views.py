@@ -1,0 +1,449 @@
+"""Pages for funding packages, under /funding/. Thin: parse input, check access, call a service,
+render. Packages and shares come only from funding/access.py (404 for anyone who may not see
+them); NotAllowed → 403 page and InvalidTransition → 409 page are mapped in DomainErrorMiddleware.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed, agencies_visible_to, get_child_for_user, record_id
+from casework.audit import record_child_view
+from casework.forms import add_service_errors
+from casework.views import form_page
+from funding import access, charts, exports, selectors, services
+from funding.forms import (
+    AnswerForm,
+    ApproveForm,
+    CetrForm,
+    CommitmentsForm,
+    DisputeForm,
+    EndForm,
+    NewPackageForm,
+    QueryForm,
+    VaryForm,
+)
+from funding.models import PackageStatus, ShareStatus
+
+PAGE_SIZE = 25
+
+
+def _detail_url(package) -> str:
+    return reverse("funding:detail", args=[package.pk])
+
+
+@require_GET
+def package_list(request):
+    status = request.GET.get("status", "")
+    packages = selectors.package_list(user=request.user, status=status)
+    page = Paginator(packages, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "funding/package_list.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": PackageStatus.choices,
+            "can_record": access.can_manage(user=request.user),
+        },
+    )
+
+
+@require_GET
+def tray(request):
+    shares = selectors.awaiting_for(user=request.user)
+    page = Paginator(shares, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "funding/tray.html", {"page": page})
+
+
+@require_GET
+def package_detail(request, pk):
+    package = selectors.package_for_page(user=request.user, pk=pk)
+    record_child_view(user=request.user, child=package.child, path=request.path)
+    versions = list(package.versions.all())
+    current = next(v for v in versions if v.pk == package.current_version_id)
+    matrix = selectors.matrix(user=request.user, package=package)
+    mine = [
+        row.share
+        for row in matrix.rows
+        if row.share.agency_id == request.user.agency_id and access.is_finance_approver(request.user)
+    ]
+    return render(
+        request,
+        "funding/package_detail.html",
+        {
+            "package": package,
+            "current": current,
+            "versions": versions,
+            "matrix": matrix,
+            "mine": mine,
+            "can_manage": access.can_manage(user=request.user) and not package.is_ended,
+            "is_panel_admin": request.user.has_role("panel_administrator"),
+            "events": list(package.events.all()),
+            "disputes": list(package.disputes.all()),
+            "ShareStatus": ShareStatus,
+        },
+    )
+
+
+def _share_action(request, pk, *, form_class, heading, submit_label, run, warning=False):
+    share = access.get_share_for_user(user=request.user, pk=pk)
+    access.require_approver_of(user=request.user, share=share)
+    package = share.package
+    form = form_class(request.POST or None, initial={"version": package.version_number})
+    if request.method == "POST" and form.is_valid():
+        try:
+            run(share, form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{heading}: done")
+            return redirect(_detail_url(package))
+    return form_page(
+        request,
+        form=form,
+        heading=heading,
+        caption=f"Funding package {package.pk}, version {package.version_number}",
+        intro=[
+            f"{share.agency.name} pays £{share.amount:,.2f} {share.version.get_cost_period_display()} (£{share.annual_amount:,.2f} a year)."
+        ],
+        back_url=_detail_url(package),
+        submit_label=submit_label,
+        warning=warning,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def share_approve(request, pk):
+    return _share_action(
+        request,
+        pk,
+        form_class=ApproveForm,
+        heading="Approve your agency's share",
+        submit_label="Approve share",
+        run=lambda share, data: services.share_approve(
+            actor=request.user, share=share, expected_version=data["version"]
+        ),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def share_query(request, pk):
+    return _share_action(
+        request,
+        pk,
+        form_class=QueryForm,
+        heading="Ask a question about this share",
+        submit_label="Send question",
+        run=lambda share, data: services.share_query(
+            actor=request.user, share=share, expected_version=data["version"], question=data["question"]
+        ),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def share_dispute(request, pk):
+    return _share_action(
+        request,
+        pk,
+        form_class=DisputeForm,
+        heading="Dispute your agency's share",
+        submit_label="Record dispute",
+        warning=True,
+        run=lambda share, data: services.share_dispute(
+            actor=request.user, share=share, expected_version=data["version"], reason=data["reason"]
+        ),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def share_answer(request, pk):
+    share = access.get_share_for_user(user=request.user, pk=pk)
+    form = AnswerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.share_answer_query(actor=request.user, share=share, answer=form.cleaned_data["answer"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Answer sent")
+            return redirect(_detail_url(share.package))
+    return form_page(
+        request,
+        form=form,
+        heading="Answer the finance approver's question",
+        inset=share.query_text,
+        back_url=_detail_url(share.package),
+        submit_label="Send answer",
+    )
+
+
+def _package_for_change(request, pk):
+    package = access.get_package_for_user(user=request.user, pk=pk)
+    access.require_manager(user=request.user)
+    return package
+
+
+@require_http_methods(["GET", "POST"])
+def package_end(request, pk):
+    package = _package_for_change(request, pk)
+    form = EndForm(request.POST or None, initial={"version": package.version_number})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.package_end(
+                actor=request.user,
+                package=package,
+                expected_version=form.cleaned_data["version"],
+                ends_on=form.cleaned_data["ends_on"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Package ended")
+            return redirect(_detail_url(package))
+    return form_page(
+        request,
+        form=form,
+        heading="End this package",
+        back_url=_detail_url(package),
+        submit_label="End package",
+        warning=True,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def package_cetr(request, pk):
+    package = _package_for_change(request, pk)
+    form = CetrForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.package_record_cetr(
+                actor=request.user,
+                package=package,
+                completed_on=form.cleaned_data["completed_on"],
+                multi_agency_agreed=form.cleaned_data["multi_agency_agreed"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Care, Education and Treatment Review recorded")
+            return redirect(_detail_url(package))
+    return form_page(
+        request,
+        form=form,
+        heading="Record the Care, Education and Treatment Review",
+        intro=["A residential placement of 38 weeks or more needs a CETR and the agencies' agreement."],
+        back_url=_detail_url(package),
+        submit_label="Record review",
+    )
+
+
+def _terms_from(request, form):
+    data = form.cleaned_data
+    provider = data.get("provider")
+    if not provider:
+        provider = services.provider_create(
+            actor=request.user,
+            name=data["new_provider_name"],
+            kind=data["new_provider_kind"],
+            regulator_reference=data.get("new_provider_reference", ""),
+        )
+    return services.PackageTerms(
+        provider=provider,
+        service_description=data["service_description"],
+        cost=data["cost"],
+        cost_period=data["cost_period"],
+        starts_on=data["starts_on"],
+        ends_on=data.get("ends_on"),
+        review_date=data.get("review_date"),
+        weeks_per_year=data["weeks_per_year"],
+        personal_budget=data.get("personal_budget") or "",
+        lines=form.lines(),
+    )
+
+
+def _terms_page(request, form, *, heading, back_url, submit_label, package=None):
+    return render(
+        request,
+        "funding/terms_form.html",
+        {
+            "form": form,
+            "heading": heading,
+            "back_url": back_url,
+            "submit_label": submit_label,
+            "package": package,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def package_new(request):
+    """Record a package for an arrangement that existed before the panel ran here."""
+    if not access.can_manage(user=request.user):
+        raise NotAllowed(
+            "Only panel administrators, finance approvers and service managers can record packages"
+        )
+    agencies = list(
+        agencies_visible_to(user=request.user).filter(partnership=request.user.agency.partnership)
+    )
+    form = NewPackageForm(
+        request.POST or None, agencies=agencies, initial={"agency_1": request.user.agency_id}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            child = get_child_for_user(user=request.user, pk=form.cleaned_data["child"])
+        except Http404:
+            form.add_error("child", "There is no child with that record number that you can see")
+        else:
+            try:
+                package = services.package_create_existing(
+                    actor=request.user,
+                    child=child,
+                    pathway=form.cleaned_data["pathway"],
+                    terms=_terms_from(request, form),
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, "Package recorded")
+                return redirect(_detail_url(package))
+    return _terms_page(
+        request,
+        form,
+        heading="Record an existing funding arrangement",
+        back_url=reverse("funding:list"),
+        submit_label="Record package",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def package_vary(request, pk):
+    package = _package_for_change(request, pk)
+    current = package.current_version
+    shares = list(current.shares.select_related("agency"))
+    agencies = list(
+        agencies_visible_to(user=request.user).filter(partnership=request.user.agency.partnership)
+    )
+    initial = {
+        "version": package.version_number,
+        "provider": current.provider_id,
+        "service_description": current.service_description,
+        "weeks_per_year": current.weeks_per_year,
+        "cost": current.cost,
+        "cost_period": current.cost_period,
+        "starts_on": current.starts_on,
+        "ends_on": current.ends_on,
+        "review_date": current.review_date,
+        "personal_budget": current.personal_budget,
+    }
+    for i, share in enumerate(shares, start=1):
+        initial.update({f"agency_{i}": share.agency_id, f"basis_{i}": share.basis, f"value_{i}": share.value})
+    form = VaryForm(request.POST or None, agencies=agencies, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.package_vary(
+                actor=request.user,
+                package=package,
+                expected_version=form.cleaned_data["version"],
+                effective_from=form.cleaned_data["effective_from"],
+                terms=_terms_from(request, form),
+                change_reason=form.cleaned_data["change_reason"],
+                backdating_reason=form.cleaned_data.get("backdating_reason", ""),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "New version saved")
+            return redirect(_detail_url(package))
+    return _terms_page(
+        request,
+        form,
+        heading="Change this package",
+        back_url=_detail_url(package),
+        submit_label="Save new version",
+        package=package,
+    )
+
+
+@require_GET
+def versions_compare(request, pk):
+    package = selectors.package_for_page(user=request.user, pk=pk)
+    versions = {v.number: v for v in package.versions.all()}
+    try:
+        a = versions[record_id(request.GET.get("a", 1))]
+        b = versions[record_id(request.GET.get("b", package.version_number))]
+    except KeyError:
+        raise Http404(NOT_FOUND_MESSAGE) from None
+    return render(
+        request,
+        "funding/compare.html",
+        {
+            "package": package,
+            "a": a,
+            "b": b,
+            "rows": selectors.versions_compared(a, b),
+            "versions": list(versions.values()),
+        },
+    )
+
+
+def _year(request) -> int | None:
+    form = CommitmentsForm(request.GET or None)
+    return form.cleaned_data.get("year") if form.is_valid() else None
+
+
+@require_GET
+def commitments(request):
+    if not access.can_see_commitments(user=request.user):
+        raise NotAllowed("Only finance approvers, service managers and auditors can see commitments")
+    data = selectors.commitments_for(user=request.user, year=_year(request))
+    return render(
+        request,
+        "funding/commitments.html",
+        {
+            "c": data,
+            "charts": [
+                charts.bar_chart(title="By pathway", rows=data.by_pathway),
+                charts.bar_chart(title="By provider", rows=data.by_provider),
+                charts.bar_chart(title="By panel", rows=data.by_panel),
+            ],
+            "previous_year": data.year - 1,
+            "next_year": data.year + 1,
+        },
+    )
+
+
+@require_GET
+def export_csv(request):
+    if not access.can_see_commitments(user=request.user):
+        raise NotAllowed("Only finance approvers, service managers and auditors can export commitments")
+    data = selectors.commitments_for(user=request.user, year=_year(request))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in exports.rows(data):
+        writer.writerow(row)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{exports.filename(data, "csv")}"'
+    return response
+
+
+@require_GET
+def export_xlsx(request):
+    if not access.can_see_commitments(user=request.user):
+        raise NotAllowed("Only finance approvers, service managers and auditors can export commitments")
+    data = selectors.commitments_for(user=request.user, year=_year(request))
+    response = HttpResponse(
+        exports.xlsx(data), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{exports.filename(data, "xlsx")}"'
+    return response

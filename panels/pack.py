@@ -1,0 +1,318 @@
+"""The panel pack: one PDF with the cover, the members, the agenda with page numbers, each item's
+paper and evidence, and the action log; a bookmark per item; the protective marking and "Page X of
+Y" on every page (DESIGN.md: PDFs; seeds 002, Joint Funding Panel 3.9: papers circulated before the
+meeting; seeds 003: the action log reviewed at each meeting).
+
+Built in a Celery task (panels.tasks.build_meeting_pack), never in a request: each referral's paper
+is rendered once per content and reused (referrals/papers.py), the cover and agenda are rendered
+fresh, and the finished PDFs are merged with pypdf. Evidence that cannot be merged (a Word document,
+a damaged or password-protected PDF) never breaks the pack: it is listed as not included, with the
+reason, and the panel's administrators are told.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import logging
+from dataclasses import dataclass, field
+
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PdfReadError
+
+from casework.notifications import notify
+from casework.pdf import open_stored_pdf, render_pdf, store_pdf
+from casework.pdf_stamp import furniture, stamp
+from panels.models import (
+    Action,
+    ActionStatus,
+    AgendaItem,
+    AgendaItemKind,
+    Attendance,
+    Meeting,
+    MeetingPack,
+    Membership,
+    PackStatus,
+)
+from referrals.evidence import open_stored
+from referrals.papers import paper_for
+from referrals.services import content_hash
+
+log = logging.getLogger(__name__)
+
+WORD = "Word documents cannot be merged into the pack: open it from the referral"
+DAMAGED = "The file could not be read"
+PROTECTED = "The file is protected by a password"
+
+
+def _items(meeting: Meeting) -> list[AgendaItem]:
+    return list(
+        meeting.agenda_items.filter(withdrawn_at__isnull=True)
+        .select_related("referral__child", "referral__panel", "referral__referrer", "lead_member__person")
+        .order_by("position", "id")
+    )
+
+
+def _open_actions(meeting: Meeting) -> list[Action]:
+    return list(
+        Action.objects.filter(panel=meeting.panel, status=ActionStatus.OPEN, created_on__lte=meeting.date)
+        .prefetch_related("owners", "owner_agencies")
+        .select_related("partner_agency")
+        .order_by("number")
+    )
+
+
+def pack_fingerprint(meeting: Meeting) -> str:
+    """What the pack is built from: a change to any of it means a new version."""
+    items = _items(meeting)
+    evidence = {}
+    for item in items:
+        if item.referral_id:
+            evidence[item.pk] = sorted(
+                item.referral.evidence.filter(removed_at__isnull=True).values_list("sha256", flat=True)
+            )
+    payload = {
+        "meeting": [str(meeting.date), str(meeting.starts_at), meeting.location, meeting.online_link],
+        "items": [
+            [
+                item.pk,
+                item.position,
+                item.title,
+                item.description,
+                item.is_supplement,
+                item.lead_member_id,
+                content_hash(item.referral) if item.referral_id else None,
+                evidence.get(item.pk, []),
+            ]
+            for item in items
+        ],
+        "actions": [[a.pk, a.version, a.status] for a in _open_actions(meeting)],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def latest_pack(meeting: Meeting) -> MeetingPack | None:
+    return meeting.packs.order_by("-version").first()
+
+
+def next_version(meeting: Meeting) -> int:
+    return (meeting.packs.aggregate(top=Max("version"))["top"] or 0) + 1
+
+
+# --- Building -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Part:
+    title: str
+    pdf: bytes
+    level: int = 0  # 0: an item or section; 1: evidence under it
+    children: list[Part] = field(default_factory=list)
+
+
+def _page_count(pdf: bytes) -> int:
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _readable_pdf(data: bytes) -> tuple[bytes | None, str]:
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            return None, PROTECTED
+        if len(reader.pages) == 0:
+            return None, DAMAGED
+        writer = PdfWriter()
+        for page in reader.pages:
+            writer.add_page(page)
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue(), ""
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
+        if "password" in str(error).lower() or "decrypt" in str(error).lower():
+            return None, PROTECTED
+        return None, DAMAGED
+    except Exception:  # a hostile file must not break the pack
+        log.exception("Evidence PDF could not be read")
+        return None, DAMAGED
+
+
+def _evidence_parts(item: AgendaItem, left_out: list[dict]) -> list[Part]:
+    parts = []
+    for document in item.referral.evidence.filter(removed_at__isnull=True).order_by("uploaded_at", "id"):
+        name = document.title or document.original_name
+        with open_stored(document) as stored:
+            data = stored.read()
+        if document.content_type == "application/pdf":
+            pdf, reason = _readable_pdf(data)
+        elif document.content_type in {"image/png", "image/jpeg"}:
+            uri = f"data:{document.content_type};base64,{base64.b64encode(data).decode()}"
+            pdf = render_pdf(
+                template="panels/pack/image.html",
+                context={"name": name, "image": uri, "bare": True},
+                title=name,
+            )
+            reason = ""
+        else:
+            pdf, reason = None, WORD
+        if pdf is None:
+            left_out.append({"item": item.title, "file": document.original_name, "reason": reason})
+        else:
+            parts.append(Part(title=name, pdf=pdf, level=1))
+    return parts
+
+
+def _attendance(meeting: Meeting) -> list[dict]:
+    recorded = {a.membership_id: a for a in Attendance.objects.filter(meeting=meeting)}
+    seats = (
+        Membership.objects.current(on=meeting.date)
+        .filter(panel=meeting.panel)
+        .select_related("person", "agency")
+        .order_by("agency__name", "role", "person__full_name")
+    )
+    return [
+        {
+            "name": seat.person.full_name,
+            "agency": seat.agency.name,
+            "role": seat.get_role_display(),
+            "status": recorded[seat.pk].get_status_display() if seat.pk in recorded else "",
+        }
+        for seat in seats
+    ]
+
+
+def _cover(meeting: Meeting, pack: MeetingPack, entries: list[dict], attendance: list[dict]) -> bytes:
+    return render_pdf(
+        template="panels/pack/cover.html",
+        context={
+            "meeting": meeting,
+            "panel": meeting.panel,
+            "pack": pack,
+            "entries": entries,
+            "attendance": attendance,
+            "generated_at": timezone.now(),
+            "bare": True,
+        },
+        title=f"Panel pack: {meeting}",
+    )
+
+
+def _progress(pack: MeetingPack, done: int) -> None:
+    MeetingPack.objects.filter(pk=pack.pk).update(items_done=done)
+
+
+def build(pack: MeetingPack) -> MeetingPack:
+    """Build the pack's PDF and store it. The caller claimed the pack (status building)."""
+    meeting = pack.meeting
+    items = _items(meeting)
+    left_out: list[dict] = []
+    sections: list[Part] = []
+    for done, item in enumerate(items, start=1):
+        if item.kind == AgendaItemKind.REFERRAL and item.referral_id:
+            paper = paper_for(item.referral)
+            with open_stored_pdf(paper.pdf_name) as stored:
+                section = Part(title=item.title, pdf=stored.read())
+            section.children = _evidence_parts(item, left_out)
+        elif item.kind == AgendaItemKind.ACTION_LOG:
+            section = Part(
+                title=item.title,
+                pdf=render_pdf(
+                    template="panels/pack/actions.html",
+                    context={
+                        "item": item,
+                        "actions": _open_actions(meeting),
+                        "today": meeting.date,
+                        "bare": True,
+                    },
+                    title=item.title,
+                ),
+            )
+        else:
+            section = Part(
+                title=item.title,
+                pdf=render_pdf(
+                    template="panels/pack/item.html", context={"item": item, "bare": True}, title=item.title
+                ),
+            )
+        sections.append(section)
+        _progress(pack, done)
+
+    attendance = _attendance(meeting)
+
+    def entries(first_page: int) -> list[dict]:
+        page, result = first_page, []
+        for position, (item, section) in enumerate(zip(items, sections, strict=True), start=1):
+            result.append({"number": position, "item": item, "page": page})
+            page += _page_count(section.pdf) + sum(_page_count(c.pdf) for c in section.children)
+        return result
+
+    # The agenda's page numbers depend on how long the cover is: render, count, render again.
+    cover = _cover(meeting, pack, entries(2), attendance)
+    cover = _cover(meeting, pack, entries(_page_count(cover) + 1), attendance)
+
+    writer = PdfWriter()
+    writer.append(io.BytesIO(cover), outline_item="Cover, members and agenda", import_outline=False)
+    for section in sections:
+        start = len(writer.pages)
+        writer.append(io.BytesIO(section.pdf), import_outline=False)
+        parent = writer.add_outline_item(section.title, start)
+        for child in section.children:
+            child_start = len(writer.pages)
+            writer.append(io.BytesIO(child.pdf), import_outline=False)
+            writer.add_outline_item(child.title, child_start, parent=parent)
+    writer.add_metadata({"/Title": f"Panel pack: {meeting}"})
+    merged = io.BytesIO()
+    writer.write(merged)
+    final = stamp(merged.getvalue(), furniture())
+    stored = store_pdf(final)
+    MeetingPack.objects.filter(pk=pack.pk).update(
+        status=PackStatus.READY,
+        pdf_name=stored.name,
+        pdf_sha256=stored.sha256,
+        page_count=_page_count(final),
+        left_out=left_out,
+        items_done=len(items),
+        built_at=timezone.now(),
+    )
+    pack.refresh_from_db()
+    if left_out:
+        from panels.reminders import administrators
+
+        notify(
+            users=administrators(meeting.panel),
+            subject=f"Some evidence could not be included in the pack for {meeting}",
+            body="; ".join(f"{entry['file']}: {entry['reason']}" for entry in left_out)[:1900],
+            url=reverse("panels:meeting", args=[meeting.pk]),
+        )
+    return pack
+
+
+def build_pack(pack_id: int) -> None:
+    """The task's body: claim the queued pack, build it, record a failure."""
+    claimed = MeetingPack.objects.filter(pk=pack_id, status=PackStatus.QUEUED).update(
+        status=PackStatus.BUILDING
+    )
+    if claimed != 1:
+        return
+    pack = MeetingPack.objects.select_related("meeting__panel").get(pk=pack_id)
+    try:
+        build(pack)
+    except Exception as error:
+        MeetingPack.objects.filter(pk=pack_id).update(status=PackStatus.FAILED, error=str(error)[:500])
+        raise
+
+
+def stamped_download(pack: MeetingPack, *, person_name: str) -> bytes:
+    """The stored pack with "Downloaded by NAME on DATE" on every page, for one download."""
+    with open_stored_pdf(pack.pdf_name) as stored:
+        data = stored.read()
+    when = timezone.localtime().strftime("%-d %B %Y %H:%M")
+    lines = furniture(downloaded_by=f"Downloaded by {person_name} on {when}")
+    # The marking and numbers are already on the pages: add only the download line.
+    return stamp(
+        data, lambda number, total: [line for line in lines(number, total) if line.where == "bottom-left"]
+    )

@@ -1,0 +1,188 @@
+"""The REST API for pathway cases: the same operations as the pages, through the same services
+and access checks. Every case comes from pathways/access.py (one the caller cannot see is a 404);
+errors are mapped in casework/api_errors.py (400 field messages, 403, 404, 409)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from drf_spectacular.drainage import get_override
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from casework.access import NotAllowed, get_child_for_user
+from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN
+from casework.audit import record_child_view
+from pathways import access, selectors, services
+from pathways import serializers as s
+from pathways.models import CaseKind
+
+OPENERS = {
+    "continuing-care": (s.ContinuingCareOpenSerializer, CaseKind.CONTINUING_CARE),
+    "section-117": (s.Section117OpenSerializer, CaseKind.SECTION_117),
+    "complex-lives": (s.ComplexLivesOpenSerializer, CaseKind.COMPLEX_LIVES),
+    "ifr": (s.IFRSubmitSerializer, CaseKind.IFR),
+}
+
+
+def _decision(actor, case, d):
+    from referrals import access as referral_access
+
+    number = d.pop("panel_referral")
+    referral = None
+    if number:
+        try:
+            referral = referral_access.get_referral_for_user(user=actor, pk=number)
+        except Http404:
+            raise ValidationError(
+                {"panel_referral": ["There is no referral with this number for you"]}
+            ) from None
+    return services.cc_record_decision(actor=actor, case=case, panel_referral=referral, **d)
+
+
+def _mdt(actor, case, d):
+    agencies = d.pop("agencies")
+    return services.mdt_record(actor=actor, case=case, fields=d, agencies=agencies)
+
+
+ACTIONS = {
+    "checklist": (s.ChecklistSerializer, lambda a, c, d: services.cc_record_checklist(actor=a, case=c, **d)),
+    "evidence": (s.EvidenceSerializer, lambda a, c, d: services.cc_record_evidence(actor=a, case=c, **d)),
+    "dst": (s.DSTSerializer, lambda a, c, d: services.cc_save_dst(actor=a, case=c, scores=d["scores"])),
+    "recommendation": (s.RecommendSerializer, lambda a, c, d: services.cc_recommend(actor=a, case=c, **d)),
+    "decision": (s.DecisionSerializer, _decision),
+    "package": (s.PackageSerializer, lambda a, c, d: services.cc_record_package(actor=a, case=c, **d)),
+    "transition": (
+        s.TransitionSerializer,
+        lambda a, c, d: services.cc_record_transition_step(actor=a, case=c, **d),
+    ),
+    "reviews": (s.ReviewSerializer, lambda a, c, d: services.review_record(actor=a, case=c, **d)),
+    "close": (s.ReasonSerializer, lambda a, c, d: services.case_close(actor=a, case=c, **d)),
+    "aftercare-plan": (s.S117PlanSerializer, lambda a, c, d: services.s117_update(actor=a, case=c, fields=d)),
+    "end-aftercare": (s.ReasonSerializer, lambda a, c, d: services.s117_confirm_end(actor=a, case=c, **d)),
+    "mdt": (s.MDTSerializer, _mdt),
+    "ifr-decision": (s.IFRDecisionSerializer, lambda a, c, d: services.ifr_decide(actor=a, case=c, **d)),
+    "ifr-information": (
+        s.IFRInformationSerializer,
+        lambda a, c, d: services.ifr_add_information(actor=a, case=c, **d),
+    ),
+    "ifr-appeal": (s.ReasonSerializer, lambda a, c, d: services.ifr_request_appeal(actor=a, case=c, **d)),
+}
+
+
+# --- How the schema describes these views ---------------------------------------------------------
+# The body of a start or a step depends on the kind or action in the path, so each is documented as
+# one of the serializers above, and the description says which goes with which.
+
+
+def _which(table: dict) -> str:
+    return "\n".join(
+        f"* `{name}`: `{get_override(serializer_class, 'component_name')}Request`"
+        for name, (serializer_class, _) in table.items()
+    )
+
+
+def _body(component_name: str, table: dict) -> PolymorphicProxySerializer:
+    return PolymorphicProxySerializer(
+        component_name=component_name,
+        serializers=list(dict.fromkeys(serializer_class for serializer_class, _ in table.values())),
+        resource_type_field_name=None,
+    )
+
+
+_BAD_REQUEST = OpenApiResponse(
+    response={"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    description="The input was not accepted: a list of messages for each field that needs fixing.",
+)
+_CONFLICT = OpenApiResponse(_ERROR, description="The case is not at a stage where this step can be recorded.")
+_READ_ERRORS = {401: _NOT_SIGNED_IN, 404: _NOT_FOUND}
+_WRITE_ERRORS = {400: _BAD_REQUEST, 401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED, 404: _NOT_FOUND, 409: _CONFLICT}
+
+
+def _detail(user, pk, *, code=status.HTTP_200_OK) -> Response:
+    summary = selectors.case_detail(user=user, pk=pk)
+    return Response(s.case_data(summary), status=code)
+
+
+class ChildCasesView(APIView):
+    """GET: the child's pathway cases with events, key dates and what is due next (not paginated:
+    a child has a handful). POST /<kind>/: start a case."""
+
+    @extend_schema(
+        summary="A child's pathway cases", responses={200: s.PathwayCaseListSerializer, **_READ_ERRORS}
+    )
+    def get(self, request: Request, child_pk: str) -> Response:
+        child = get_child_for_user(user=request.user, pk=child_pk)
+        record_child_view(user=request.user, child=child, channel="api", path=request.path)
+        summaries = selectors.pathway_timeline_for_child(user=request.user, child=child)
+        return Response({"results": [s.case_data(x) for x in summaries]})
+
+
+class CaseStartView(APIView):
+    @extend_schema(
+        summary="Start a pathway case (or submit an IFR)",
+        description="The body depends on the kind:\n\n" + _which(OPENERS),
+        parameters=[
+            OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(OPENERS)),
+        ],
+        request=_body("PathwayCaseStart", OPENERS),
+        responses={201: s.PathwayCaseSerializer, **_WRITE_ERRORS},
+    )
+    def post(self, request: Request, child_pk: str, kind: str) -> Response:
+        child = get_child_for_user(user=request.user, pk=child_pk)
+        if kind not in OPENERS:
+            raise Http404
+        serializer_class, case_kind = OPENERS[kind]
+        if case_kind == CaseKind.IFR and not access.can_submit_ifr(user=request.user):
+            raise NotAllowed(
+                "Only an NHS clinician (a health assessor of an ICB or NHS trust) can submit an IFR"
+            )
+        if case_kind != CaseKind.IFR and not access.can_edit_cases(user=request.user):
+            raise NotAllowed("Your role does not allow opening pathway cases")
+        ser = serializer_class(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = dict(ser.validated_data)
+        people = {"actor": request.user, "child": child}
+        if case_kind == CaseKind.CONTINUING_CARE:
+            case = services.cc_open(**people, **d)
+        elif case_kind == CaseKind.SECTION_117:
+            lead, worker = d.pop("lead_agency"), d.pop("case_worker")
+            case = services.s117_open(**people, lead_agency=lead, case_worker=worker, fields=d)
+        elif case_kind == CaseKind.COMPLEX_LIVES:
+            case = services.complex_lives_open(**people, **d)
+        else:
+            case = services.ifr_submit(**people, **d)
+        return _detail(request.user, case.pk, code=status.HTTP_201_CREATED)
+
+
+class CaseView(APIView):
+    @extend_schema(summary="A pathway case", responses={200: s.PathwayCaseSerializer, **_READ_ERRORS})
+    def get(self, request: Request, pk: str) -> Response:
+        summary = selectors.case_detail(user=request.user, pk=pk)
+        record_child_view(user=request.user, child=summary.case.child, channel="api", path=request.path)
+        return Response(s.case_data(summary))
+
+
+class CaseActionView(APIView):
+    @extend_schema(
+        summary="Record a step on a pathway case",
+        description="The body depends on the action:\n\n" + _which(ACTIONS),
+        parameters=[
+            OpenApiParameter("action", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(ACTIONS)),
+        ],
+        request=_body("PathwayCaseAction", ACTIONS),
+        responses={200: s.PathwayCaseSerializer, **_WRITE_ERRORS},
+    )
+    def post(self, request: Request, pk: str, action: str) -> Response:
+        case = access.get_case_for_user(user=request.user, pk=pk)
+        if action not in ACTIONS:
+            raise Http404
+        serializer_class, call = ACTIONS[action]
+        ser = serializer_class(data=request.data)
+        ser.is_valid(raise_exception=True)
+        call(request.user, case, dict(ser.validated_data))
+        return _detail(request.user, case.pk)

@@ -1,0 +1,597 @@
+"""Every write to the escalation ladder (seeds 002, Complex Care Escalation Process). Pages and the
+API both call these.
+
+Each service is keyword-only and atomic, checks the actor's role (a case editor records), checks
+the authoriser's grade (an EscalationAuthoriser row, of the grade EscalationSettings asks for),
+validates (ValidationError keyed by field: next to the field on a page, 400 from the API), moves
+the escalation by compare-and-swap (someone else first, or a rung that cannot follow →
+InvalidTransition, 409) and writes an audit event against the child.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from casework.access import NotAllowed
+from casework.audit import record_event
+from casework.models import Agency, Child, User
+from casework.services import InvalidTransition
+from pathways import access
+from pathways import access as pathway_access
+from pathways.escalation_models import (
+    CareEducationTreatmentReview,
+    Escalation,
+    EscalationAuthoriser,
+    EscalationLevel,
+    EscalationMeeting,
+    EscalationReport,
+    EscalationRoute,
+    EscalationSettings,
+    EscalationStatus,
+    EscalationStep,
+    Seniority,
+)
+from pathways.escalation_selectors import ALLOWED_STEPS, cetr_needed, settings_for
+
+__all__ = [
+    "escalation_escalate",
+    "escalation_open",
+    "escalation_record_cetr",
+    "escalation_record_meeting",
+    "escalation_record_report",
+    "escalation_resolve",
+]
+
+# The rungs an escalation may start on: an RSG (A&E, place of safety), or straight to a JSP
+# (seeds 002 s3 and s4: placement breakdown and delayed transfers go to the JSP).
+OPENING_LEVELS = (EscalationLevel.RSG, EscalationLevel.JSP)
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise NotAllowed(message)
+
+
+def _raise(errors: Mapping[str, str]) -> None:
+    if errors:
+        raise ValidationError({k: [v] for k, v in errors.items()})
+
+
+def _blank(value: str | None) -> bool:
+    return not (value or "").strip()
+
+
+def _audit(
+    *, actor: User, action: str, escalation: Escalation, changes: dict[str, Any] | None = None
+) -> None:
+    record_event(
+        actor=actor,
+        action=f"pathways.{action}",
+        obj=escalation,
+        changes=changes or {},
+        child=escalation.child,
+    )
+
+
+def _involved_ids(child: Child) -> set[int]:
+    return set(pathway_access.involved_agencies(child=child).values_list("pk", flat=True))
+
+
+def _authoriser(
+    *,
+    user: User | None,
+    grade: str,
+    child: Child,
+    what: str,
+    errors: dict[str, str],
+    field: str = "authorised_by",
+) -> EscalationAuthoriser | None:
+    """The user's authoriser row if they hold `grade` or above and their agency is involved."""
+    if user is None:
+        errors[field] = f"Choose who authorised {what}"
+        return None
+    row = EscalationAuthoriser.objects.filter(user=user).first()
+    label = Seniority(grade).label
+    if row is None or not row.at_least(grade) or not user.is_active:
+        errors[field] = f"{user.full_name} is not recorded as a {label} or more senior: {what} needs one"
+        return None
+    if user.agency_id not in _involved_ids(child):
+        errors[field] = f"Choose someone from an agency involved with {child.given_name}"
+        return None
+    return row
+
+
+def _check_chair(*, chair: User | None, child: Child, errors: dict[str, str], field: str = "chair") -> None:
+    if chair is None:
+        errors[field] = "Choose who chairs"
+    elif not chair.is_active or chair.agency_id not in _involved_ids(child):
+        errors[field] = f"Choose a chair from an agency involved with {child.given_name}"
+
+
+def _step_checks(
+    *,
+    escalation: Escalation,
+    level: str,
+    settings: EscalationSettings,
+    authorised_by: User | None,
+    chair: User | None,
+    target_panel,
+    referral,
+    cetr_override_reason: str,
+    errors: dict[str, str],
+) -> tuple[EscalationAuthoriser | None, bool]:
+    """The rules of each rung. Returns the authoriser and whether the CETR rule is overridden."""
+    child = escalation.child
+    overridden = False
+    if level == EscalationLevel.RSG:
+        # seeds 002 s5: "established by the Service Group Manager or their equivalent within any of
+        # the partner organisations"; membership and chair are the chair's to set.
+        row = _authoriser(
+            user=authorised_by,
+            grade=settings.rsg_min_seniority,
+            child=child,
+            what="setting up a Rapid Solutions Group",
+            errors=errors,
+        )
+        _check_chair(chair=chair, child=child, errors=errors)
+    elif level == EscalationLevel.JSP:
+        # seeds 002 s8 and s6: "only occur with the authorisation of either a Service Group Manager
+        # or Assistant Director or their equivalents"; s3: a CETR first for an autistic child or a
+        # child with a learning disability.
+        row = _authoriser(
+            user=authorised_by,
+            grade=settings.jsp_min_seniority,
+            child=child,
+            what="escalation to a Joint Solutions Panel",
+            errors=errors,
+        )
+        if target_panel is None:
+            errors["target_panel"] = "Choose the Joint Solutions Panel"
+        elif target_panel.kind != "jsp" or target_panel.partnership not in _partnerships(child):
+            errors["target_panel"] = f"Choose a Joint Solutions Panel of {child.given_name}'s partnership"
+        if referral is not None and referral.child_id != child.pk:
+            errors["referral"] = f"Choose a referral for {child.given_name}"
+        has_cetr = (
+            escalation.pk is not None and escalation.cetrs.filter(held_on__lte=timezone.localdate()).exists()
+        )
+        if cetr_needed(child) and not has_cetr:
+            needs = _cetr_reason(child)
+            if _blank(cetr_override_reason):
+                errors["cetr_override_reason"] = (
+                    f"{child.given_name} {needs}: record the Care, Education and Treatment Review first, "
+                    "or give the reason for a senior override"
+                )
+            elif row is not None and not row.at_least(settings.cetr_override_min_seniority):
+                errors["authorised_by"] = (
+                    "Escalating without a CETR is a senior override: it needs a "
+                    f"{Seniority(settings.cetr_override_min_seniority).label} or more senior"
+                )
+            else:
+                overridden = True
+    elif level == EscalationLevel.ERG:
+        # seeds 002 s7: "established with the agreement of a Director", chaired by the "Director
+        # responsible for Children and Young People's Services within a partner organisation".
+        row = _authoriser(
+            user=authorised_by,
+            grade=settings.erg_min_seniority,
+            child=child,
+            what="an Exceptional Resourcing Group",
+            errors=errors,
+        )
+        _authoriser(
+            user=chair,
+            grade=settings.erg_min_seniority,
+            child=child,
+            what="chairing an Exceptional Resourcing Group",
+            errors=errors,
+            field="chair",
+        )
+    else:
+        errors["level"] = "Choose the group to escalate to"
+        row = None
+    return row, overridden
+
+
+def _cetr_reason(child: Child) -> str:
+    parts = [
+        p
+        for p, on in (("is autistic", child.autism), ("has a learning disability", child.learning_disability))
+        if on
+    ]
+    return " and ".join(parts)
+
+
+def _partnerships(child: Child) -> set[str]:
+    return set(pathway_access.involved_agencies(child=child).values_list("partnership", flat=True))
+
+
+def _add_step(
+    *,
+    actor: User,
+    escalation: Escalation,
+    level: str,
+    row: EscalationAuthoriser,
+    reason: str,
+    chair: User | None,
+    target_panel,
+    referral,
+    overridden: bool,
+    cetr_override_reason: str,
+) -> EscalationStep:
+    if level == EscalationLevel.JSP and referral is None:
+        # Link the child's latest referral to that panel, if there is one.
+        from referrals.models import Referral
+
+        referral = (
+            Referral.objects.filter(child_id=escalation.child_id, panel=target_panel).order_by("-id").first()
+        )
+    step = EscalationStep(
+        escalation=escalation,
+        level=level,
+        authorised_by=row.user,
+        authoriser_seniority=row.seniority,
+        authoriser_title=row.job_title,
+        reason=reason.strip(),
+        recorded_by=actor,
+        chair=chair if level != EscalationLevel.JSP else None,
+        target_panel=target_panel if level == EscalationLevel.JSP else None,
+        referral=referral if level == EscalationLevel.JSP else None,
+        cetr_overridden=overridden,
+        cetr_override_reason=cetr_override_reason.strip() if overridden else "",
+    )
+    step.full_clean()
+    step.save()
+    return step
+
+
+def _step_audit(step: EscalationStep) -> dict[str, Any]:
+    return {
+        "level": step.level,
+        "authorised_by": step.authorised_by_id,
+        "seniority": step.authoriser_seniority,
+        "reason": step.reason,
+        "chair": step.chair_id,
+        "target_panel": step.target_panel_id,
+        "referral": step.referral_id,
+        "cetr_overridden": step.cetr_overridden,
+    }
+
+
+@transaction.atomic
+def escalation_open(
+    *,
+    actor: User,
+    child: Child,
+    route: str,
+    summary: str,
+    level: str,
+    authorised_by: User | None,
+    reason: str,
+    chair: User | None = None,
+    target_panel=None,
+    referral=None,
+    cetr_override_reason: str = "",
+) -> Escalation:
+    """Start an escalation on its first rung: a Rapid Solutions Group (seeds 002 s1, s2, s5) or,
+    for a placement breakdown or a delayed transfer of care, a Joint Solutions Panel (s3, s4)."""
+    _require(access.can_record_escalation(user=actor), "Your role does not allow recording escalations")
+    errors: dict[str, str] = {}
+    if route not in EscalationRoute.values:
+        errors["route"] = "Choose how the child presented"
+    if _blank(summary):
+        errors["summary"] = "Describe the crisis"
+    if level not in OPENING_LEVELS:
+        errors["level"] = "Choose a Rapid Solutions Group or a Joint Solutions Panel"
+    if _blank(reason):
+        errors["reason"] = "Give the reason for escalating"
+    settings = settings_for(child)
+    escalation = Escalation(
+        child=child, route=route, level=level, summary=(summary or "").strip(), opened_by=actor
+    )
+    row, overridden = (None, False)
+    if level in OPENING_LEVELS:
+        row, overridden = _step_checks(
+            escalation=escalation,
+            level=level,
+            settings=settings,
+            authorised_by=authorised_by,
+            chair=chair,
+            target_panel=target_panel,
+            referral=referral,
+            cetr_override_reason=cetr_override_reason,
+            errors=errors,
+        )
+    _raise(errors)
+    escalation.full_clean()
+    escalation.save()
+    step = _add_step(
+        actor=actor,
+        escalation=escalation,
+        level=level,
+        row=row,
+        reason=reason,
+        chair=chair,
+        target_panel=target_panel,
+        referral=referral,
+        overridden=overridden,
+        cetr_override_reason=cetr_override_reason,
+    )
+    _audit(
+        actor=actor,
+        action="escalation_open",
+        escalation=escalation,
+        changes={"route": route, **_step_audit(step)},
+    )
+    return escalation
+
+
+@transaction.atomic
+def escalation_escalate(
+    *,
+    actor: User,
+    escalation: Escalation,
+    to_level: str,
+    authorised_by: User | None,
+    reason: str,
+    chair: User | None = None,
+    target_panel=None,
+    referral=None,
+    cetr_override_reason: str = "",
+) -> Escalation:
+    """Move up the ladder: RSG → JSP or ERG, JSP → ERG (seeds 002 s6, s7). The rung left gets its
+    outcome ("escalated to ..."); the new rung records who authorised it, why and when."""
+    _require(access.can_record_escalation(user=actor), "Your role does not allow recording escalations")
+    old = escalation.level
+    if not escalation.is_open:
+        raise InvalidTransition("This escalation is resolved: it cannot be escalated")
+    if to_level not in ALLOWED_STEPS.get(old, ()):
+        label = EscalationLevel(to_level).label if to_level in EscalationLevel.values else "that"
+        raise InvalidTransition(f"An escalation at the {escalation.get_level_display()} cannot go to {label}")
+    errors: dict[str, str] = {}
+    if _blank(reason):
+        errors["reason"] = "Give the reason for escalating"
+    row, overridden = _step_checks(
+        escalation=escalation,
+        level=to_level,
+        settings=settings_for(escalation.child),
+        authorised_by=authorised_by,
+        chair=chair,
+        target_panel=target_panel,
+        referral=referral,
+        cetr_override_reason=cetr_override_reason,
+        errors=errors,
+    )
+    _raise(errors)
+    now = timezone.now()
+    moved = Escalation.objects.filter(pk=escalation.pk, level=old, status=EscalationStatus.OPEN).update(
+        level=to_level, updated_at=now
+    )
+    if moved != 1:
+        raise InvalidTransition("Someone else changed this escalation first. Reload it and try again")
+    EscalationStep.objects.filter(escalation=escalation, level=old, ended_at__isnull=True).update(
+        outcome=f"Escalated to the {EscalationLevel(to_level).label}: {reason.strip()}", ended_at=now
+    )
+    escalation.level, escalation.updated_at = to_level, now
+    step = _add_step(
+        actor=actor,
+        escalation=escalation,
+        level=to_level,
+        row=row,
+        reason=reason,
+        chair=chair,
+        target_panel=target_panel,
+        referral=referral,
+        overridden=overridden,
+        cetr_override_reason=cetr_override_reason,
+    )
+    _audit(
+        actor=actor,
+        action="escalation_escalate",
+        escalation=escalation,
+        changes={"from": old, **_step_audit(step)},
+    )
+    return escalation
+
+
+def _open_group(escalation: Escalation, what: str) -> EscalationStep:
+    if not escalation.is_open:
+        raise InvalidTransition("This escalation is resolved")
+    if escalation.level not in (EscalationLevel.RSG, EscalationLevel.ERG):
+        raise InvalidTransition(
+            f"{what} are recorded for a Rapid Solutions Group or an Exceptional Resourcing Group; "
+            "the Joint Solutions Panel meets as a panel"
+        )
+    return EscalationStep.objects.select_for_update().get(escalation=escalation, level=escalation.level)
+
+
+@transaction.atomic
+def escalation_record_meeting(
+    *,
+    actor: User,
+    escalation: Escalation,
+    held_at: dt.datetime | None,
+    chair: User | None,
+    agencies: Iterable[Agency],
+    attendees: str,
+    notes: str,
+    actions: str = "",
+) -> EscalationMeeting:
+    """A meeting of the current RSG or ERG: when, who chaired, which agencies (seeds 002: "should
+    include representatives from all the partner organisations"), notes and actions. An ERG meets
+    "not more frequent than once per week" (erg_min_days_between_meetings); an ERG's chair is a
+    Director (erg_min_seniority)."""
+    _require(access.can_record_escalation(user=actor), "Your role does not allow recording meetings")
+    step = _open_group(escalation, "Meetings")
+    child = escalation.child
+    settings = settings_for(child)
+    agencies = list(agencies)
+    errors: dict[str, str] = {}
+    now = timezone.now()
+    if held_at is None:
+        errors["held_at"] = "Enter the date and time of the meeting"
+    elif held_at > now:
+        errors["held_at"] = "The meeting must have been held: the date and time must be now or in the past"
+    elif held_at < step.authorised_at - dt.timedelta(minutes=1):
+        started = timezone.localtime(step.authorised_at)
+        errors["held_at"] = f"The meeting cannot be before the group was set up ({started:%-d %B %Y %H:%M})"
+    if step.level == EscalationLevel.ERG:
+        _authoriser(
+            user=chair,
+            grade=settings.erg_min_seniority,
+            child=child,
+            what="chairing an Exceptional Resourcing Group",
+            errors=errors,
+            field="chair",
+        )
+        if held_at is not None and "held_at" not in errors:
+            gap = settings.erg_min_days_between_meetings
+            day = timezone.localdate(held_at)
+            for other in step.meetings.all():
+                other_day = timezone.localdate(other.held_at)
+                if abs((day - other_day).days) < gap:
+                    errors["held_at"] = (
+                        f"An Exceptional Resourcing Group meets at most once every {gap} days: it met on "
+                        f"{other_day:%-d %B %Y}, so the next meeting can be on or after "
+                        f"{other_day + dt.timedelta(days=gap):%-d %B %Y}"
+                    )
+                    break
+    else:
+        _check_chair(chair=chair, child=child, errors=errors)
+    involved = _involved_ids(child)
+    if not agencies:
+        errors["agencies"] = "Choose the agencies represented"
+    elif any(a.pk not in involved for a in agencies):
+        errors["agencies"] = f"Choose agencies involved with {child.given_name}"
+    if _blank(attendees):
+        errors["attendees"] = "List who attended"
+    if _blank(notes):
+        errors["notes"] = "Record the notes of the meeting"
+    _raise(errors)
+    meeting = EscalationMeeting(
+        step=step,
+        held_at=held_at,
+        chair=chair,
+        attendees=attendees.strip(),
+        notes=notes.strip(),
+        actions=(actions or "").strip(),
+        recorded_by=actor,
+    )
+    meeting.full_clean()
+    meeting.save()
+    meeting.agencies.set(agencies)
+    Escalation.objects.filter(pk=escalation.pk).update(updated_at=now)
+    _audit(
+        actor=actor,
+        action="escalation_meeting",
+        escalation=escalation,
+        changes={
+            "level": step.level,
+            "held_at": held_at.isoformat(),
+            "chair": chair.pk,
+            "agencies": sorted(a.pk for a in agencies),
+        },
+    )
+    return meeting
+
+
+@transaction.atomic
+def escalation_record_cetr(
+    *, actor: User, escalation: Escalation, held_on: dt.date | None, chaired_by: str, recommendations: str
+) -> CareEducationTreatmentReview:
+    """A Care, Education and Treatment Review held for the child (seeds 002 s3: nationally mandated
+    and independently chaired)."""
+    _require(access.can_record_escalation(user=actor), "Your role does not allow recording a CETR")
+    if not escalation.is_open:
+        raise InvalidTransition("This escalation is resolved")
+    errors: dict[str, str] = {}
+    if held_on is None:
+        errors["held_on"] = "Enter the date the review was held"
+    elif held_on > timezone.localdate():
+        errors["held_on"] = "The review must have been held: the date must be today or in the past"
+    if _blank(chaired_by):
+        errors["chaired_by"] = "Enter the name of the independent chair"
+    if _blank(recommendations):
+        errors["recommendations"] = "Record the review's recommendations"
+    _raise(errors)
+    cetr = CareEducationTreatmentReview(
+        escalation=escalation,
+        held_on=held_on,
+        chaired_by=chaired_by.strip(),
+        recommendations=recommendations.strip(),
+        recorded_by=actor,
+    )
+    cetr.full_clean()
+    cetr.save()
+    _audit(actor=actor, action="escalation_cetr", escalation=escalation, changes={"held_on": str(held_on)})
+    return cetr
+
+
+@transaction.atomic
+def escalation_record_report(
+    *, actor: User, escalation: Escalation, reported_on: dt.date | None, progress: str
+) -> EscalationReport:
+    """An Exceptional Resourcing Group's progress report to the partner organisations and the CYP
+    Collaborative (seeds 002 s7: "monthly until resolved")."""
+    _require(access.can_record_escalation(user=actor), "Your role does not allow recording reports")
+    step = _open_group(escalation, "Reports")
+    if step.level != EscalationLevel.ERG:
+        raise InvalidTransition("Reports to the partnership are made by an Exceptional Resourcing Group")
+    errors: dict[str, str] = {}
+    if reported_on is None:
+        errors["reported_on"] = "Enter the date of the report"
+    elif reported_on > timezone.localdate():
+        errors["reported_on"] = "The date must be today or in the past"
+    elif reported_on < timezone.localdate(step.authorised_at):
+        errors["reported_on"] = "The report cannot be before the group was established"
+    if _blank(progress):
+        errors["progress"] = "Describe the progress reported"
+    _raise(errors)
+    report = EscalationReport(
+        step=step, reported_on=reported_on, progress=progress.strip(), recorded_by=actor
+    )
+    report.full_clean()
+    report.save()
+    _audit(
+        actor=actor,
+        action="escalation_report",
+        escalation=escalation,
+        changes={"reported_on": str(reported_on)},
+    )
+    return report
+
+
+@transaction.atomic
+def escalation_resolve(*, actor: User, escalation: Escalation, outcome: str) -> Escalation:
+    """The crisis is resolved: the outcome is recorded on the escalation and on its current rung."""
+    _require(access.can_record_escalation(user=actor), "Your role does not allow resolving escalations")
+    if not escalation.is_open:
+        raise InvalidTransition("This escalation is already resolved")
+    if _blank(outcome):
+        _raise({"outcome": "Record the outcome"})
+    now = timezone.now()
+    done = Escalation.objects.filter(
+        pk=escalation.pk, status=EscalationStatus.OPEN, level=escalation.level
+    ).update(status=EscalationStatus.RESOLVED, outcome=outcome.strip(), resolved_at=now, updated_at=now)
+    if done != 1:
+        raise InvalidTransition("Someone else changed this escalation first. Reload it and try again")
+    EscalationStep.objects.filter(
+        escalation=escalation, level=escalation.level, ended_at__isnull=True
+    ).update(outcome=outcome.strip(), ended_at=now)
+    escalation.status, escalation.outcome, escalation.resolved_at = (
+        EscalationStatus.RESOLVED,
+        outcome.strip(),
+        now,
+    )
+    _audit(
+        actor=actor,
+        action="escalation_resolve",
+        escalation=escalation,
+        changes={"level": escalation.level, "outcome": outcome.strip()},
+    )
+    return escalation

@@ -1,0 +1,249 @@
+"""Pages of the escalation ladder (seeds 002), under /pathways/. Thin: parse, check access, call a
+service in pathways/escalation.py, render. Included by pathways/urls.py (names `pathways:escalation*`).
+
+Escalations come only through pathways/access.py (another partnership's is a 404);
+InvalidTransition → 409 page and NotAllowed → 403 page come from DomainErrorMiddleware. Every page
+about a child's escalation is logged in the child's access log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_http_methods
+
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed, get_child_for_user
+from casework.audit import record_child_view
+from casework.forms import add_service_errors
+from casework.models import User
+from casework.views import form_page
+from pathways import access
+from pathways import access as pathway_access
+from pathways import escalation as services
+from pathways import escalation_forms as forms
+from pathways import escalation_selectors as selectors
+from pathways.escalation_models import Escalation, EscalationLevel
+
+LEVELS = {"jsp": EscalationLevel.JSP, "erg": EscalationLevel.ERG}
+
+
+def _url(escalation: Escalation) -> str:
+    return reverse("pathways:escalation", args=[escalation.pk])
+
+
+def _require_recorder(user) -> None:
+    if not access.can_record_escalation(user=user):
+        raise NotAllowed("Your role does not allow recording escalations")
+
+
+def child_escalations(request, child_pk):
+    child = get_child_for_user(user=request.user, pk=child_pk)
+    record_child_view(user=request.user, child=child, channel="page", path=request.path)
+    return render(
+        request,
+        "pathways/escalation/child_list.html",
+        {
+            "child": child,
+            "summaries": selectors.escalations_for_child(user=request.user, child=child),
+            "can_record": access.can_record_escalation(user=request.user),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def escalation_open(request, child_pk):
+    child = get_child_for_user(user=request.user, pk=child_pk)
+    _require_recorder(request.user)
+    form = forms.OpenForm(request.POST or None, child=child)
+    if request.method == "POST" and form.is_valid():
+        try:
+            escalation = services.escalation_open(actor=request.user, child=child, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Escalation recorded")
+            return redirect(_url(escalation))
+    return form_page(
+        request,
+        form=form,
+        heading="Escalate",
+        caption=child.full_name,
+        back_url=reverse("pathways:escalation_list", args=[child.pk]),
+        submit_label="Record the escalation",
+        intro=[
+            "Escalation needs the authorisation of a Service Group Manager or Assistant Director, or their "
+            "equivalent in a partner organisation."
+        ],
+    )
+
+
+def escalation_page(request, pk):
+    detail = selectors.escalation_detail(user=request.user, pk=pk)
+    escalation = detail.escalation
+    record_child_view(user=request.user, child=escalation.child, channel="page", path=request.path)
+    return render(
+        request,
+        "pathways/escalation/detail.html",
+        {
+            "detail": detail,
+            "escalation": escalation,
+            "child": escalation.child,
+            "can_record": access.can_record_escalation(user=request.user),
+        },
+    )
+
+
+def _step(
+    request,
+    pk,
+    *,
+    heading: str,
+    submit_label: str,
+    form_factory: Callable,
+    call: Callable,
+    success: str,
+    intro: list[str] | None = None,
+):
+    """A one-form step on an escalation: 404 if not visible, 403 if the role may not record, the
+    service's ValidationError back on the form with what was typed, 409 from the middleware."""
+    escalation = access.get_escalation_for_user(user=request.user, pk=pk, need="change")
+    form = form_factory(escalation, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            call(escalation, form)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect(_url(escalation))
+    return form_page(
+        request,
+        form=form,
+        heading=heading,
+        caption=f"{escalation.get_level_display()}: {escalation.child.full_name}",
+        back_url=_url(escalation),
+        submit_label=submit_label,
+        intro=intro or [],
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def escalation_escalate(request, pk, level):
+    to_level = LEVELS.get(level)
+    if to_level is None:
+        access.get_escalation_for_user(user=request.user, pk=pk)
+        raise Http404(NOT_FOUND_MESSAGE)
+    intro = {
+        EscalationLevel.JSP: [
+            "Escalation to a Joint Solutions Panel needs the authorisation of a Service Group Manager or "
+            "Assistant Director (or equivalent). For an autistic child or a child with a learning "
+            "disability, record the Care, Education and Treatment Review first."
+        ],
+        EscalationLevel.ERG: [
+            "An Exceptional Resourcing Group is established with the agreement of a Director and chaired "
+            "by a Director. It meets at most once a week and reports to the partnership monthly."
+        ],
+    }[to_level]
+
+    def call(escalation, f):
+        services.escalation_escalate(
+            actor=request.user, escalation=escalation, to_level=to_level, **f.cleaned_data
+        )
+
+    return _step(
+        request,
+        pk,
+        heading=f"Escalate to the {to_level.label}",
+        submit_label="Escalate",
+        form_factory=lambda e, data: forms.EscalateForm(data, child=e.child, level=to_level),
+        call=call,
+        success=f"Escalated to the {to_level.label}",
+        intro=intro,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def escalation_meeting(request, pk):
+    def factory(escalation, data):
+        child = escalation.child
+        if escalation.level == EscalationLevel.ERG:
+            chairs = User.objects.filter(
+                pk__in=access.authorisers_for(child=child).values("user_id")
+            ).select_related("agency")
+        else:
+            chairs = pathway_access.workers_for(child=child)
+        return forms.MeetingForm(data, child=child, chairs=chairs)
+
+    def call(escalation, f):
+        d = dict(f.cleaned_data)
+        d.pop("held_time")
+        d["held_at"] = f.when()
+        services.escalation_record_meeting(actor=request.user, escalation=escalation, **d)
+
+    return _step(
+        request,
+        pk,
+        heading="Record a meeting",
+        submit_label="Record the meeting",
+        form_factory=factory,
+        call=call,
+        success="Meeting recorded",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def escalation_cetr(request, pk):
+    return _step(
+        request,
+        pk,
+        heading="Record a Care, Education and Treatment Review",
+        submit_label="Record the review",
+        form_factory=lambda e, data: forms.CETRForm(data),
+        call=lambda e, f: services.escalation_record_cetr(actor=request.user, escalation=e, **f.cleaned_data),
+        success="Care, Education and Treatment Review recorded",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def escalation_report(request, pk):
+    return _step(
+        request,
+        pk,
+        heading="Record a report to the partnership",
+        submit_label="Record the report",
+        form_factory=lambda e, data: forms.ReportForm(data),
+        call=lambda e, f: services.escalation_record_report(
+            actor=request.user, escalation=e, **f.cleaned_data
+        ),
+        success="Report recorded",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def escalation_resolve(request, pk):
+    return _step(
+        request,
+        pk,
+        heading="Record the outcome",
+        submit_label="Resolve the escalation",
+        form_factory=lambda e, data: forms.ResolveForm(data),
+        call=lambda e, f: services.escalation_resolve(actor=request.user, escalation=e, **f.cleaned_data),
+        success="Escalation resolved",
+    )
+
+
+urlpatterns = [
+    path("children/<str:child_pk>/escalations/", child_escalations, name="escalation_list"),
+    path("children/<str:child_pk>/escalations/new/", escalation_open, name="escalation_open"),
+    path("escalations/<str:pk>/", escalation_page, name="escalation"),
+    path("escalations/<str:pk>/escalate/<str:level>/", escalation_escalate, name="escalation_escalate"),
+    path("escalations/<str:pk>/meetings/new/", escalation_meeting, name="escalation_meeting"),
+    path("escalations/<str:pk>/cetr/new/", escalation_cetr, name="escalation_cetr"),
+    path("escalations/<str:pk>/reports/new/", escalation_report, name="escalation_report"),
+    path("escalations/<str:pk>/resolve/", escalation_resolve, name="escalation_resolve"),
+]

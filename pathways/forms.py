@@ -1,0 +1,231 @@
+"""HTML forms for pathway cases. They only parse what was typed; services.py holds the rules, and
+its ValidationErrors go back next to the field (casework.forms.add_service_errors)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from casework.forms import DateField
+from casework.models import Agency, User
+from pathways import access
+from pathways.models import DetentionSection, DSTDomain, IFRDecision, Recommendation
+from pathways.services import TRANSITION_STEPS
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def yes_no(label: str, **kwargs) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=YES_NO,
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect(attrs={"class": "govuk-radios--inline"}),
+        error_messages={"required": f"Select yes or no: {label.lower()}"},
+        **kwargs,
+    )
+
+
+def text(label: str, *, required: bool = False, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=5000,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": f"Enter {label.lower()}"},
+    )
+
+
+class OpenCaseForm(forms.Form):
+    """Lead agency and case worker: chosen among the agencies involved with the child."""
+
+    lead_agency = forms.ModelChoiceField(
+        queryset=Agency.objects.none(), label="Lead agency", empty_label=None
+    )
+    case_worker = forms.ModelChoiceField(queryset=User.objects.none(), label="Case worker", required=False)
+
+    def __init__(self, *args, child, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead_agency"].queryset = access.involved_agencies(child=child)
+        self.fields["case_worker"].queryset = access.workers_for(child=child)
+        self.fields["case_worker"].label_from_instance = lambda u: f"{u.full_name} ({u.agency.name})"
+
+
+class ContinuingCareOpenForm(OpenCaseForm):
+    referral_received_on = DateField(
+        label="Date the referral was received", help_text="For example, 16/02/2026"
+    )
+
+
+class Section117OpenForm(OpenCaseForm):
+    detention_section = forms.ChoiceField(
+        label="Section the child was detained under",
+        choices=DetentionSection.choices,
+        widget=forms.RadioSelect,
+    )
+    detained_on = DateField(label="Date of detention")
+    discharged_on = DateField(label="Date of discharge", required=False)
+    cto_in_force = forms.BooleanField(label="A community treatment order is in force", required=False)
+    responsible_icb = forms.ModelChoiceField(queryset=Agency.objects.none(), label="Responsible ICB")
+    responsible_council = forms.ModelChoiceField(queryset=Agency.objects.none(), label="Responsible council")
+    ordinary_residence = text("Where the child ordinarily lived before detention")
+
+    def __init__(self, *args, child, **kwargs):
+        super().__init__(*args, child=child, **kwargs)
+        involved = access.involved_agencies(child=child)
+        self.fields["responsible_icb"].queryset = involved
+        self.fields["responsible_council"].queryset = involved
+
+
+class ComplexLivesOpenForm(OpenCaseForm):
+    unmet_need = text(
+        "The unmet health need", required=True, help_text="Not covered by Continuing Care, S117 or an IFR"
+    )
+
+
+class IFRForm(forms.Form):
+    treatment = text("Treatment requested", required=True)
+    exceptionality = text("The clinical exceptionality case", required=True)
+    evidence = text("Evidence", help_text="Reports, letters and results the panel should read")
+
+
+class ChecklistForm(forms.Form):
+    completed_on = DateField(label="Date the checklist was completed")
+    full_assessment_needed = yes_no("Does the checklist show a full assessment is needed?")
+    notes = text("Notes")
+
+
+class EvidenceForm(forms.Form):
+    preferences = text("The child's and family's preferences", required=True)
+    holistic_assessment = text("Holistic assessment, including carers", required=True)
+    professional_reports = text("Reports and risk assessments from professionals", required=True)
+
+
+class DSTForm(forms.Form):
+    """One level and evidence box per care domain. Levels offered are the domain's allowed ones;
+    the service refuses anything else (a hand-edited request)."""
+
+    def __init__(self, *args, scores: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.domains = list(DSTDomain.objects.all())
+        for domain in self.domains:
+            current = scores.get(domain.pk)
+            self.fields[f"{domain.code}-level"] = forms.ChoiceField(
+                label=domain.name,
+                choices=domain.level_choices,
+                widget=forms.RadioSelect,
+                required=False,
+                initial=current.level if current else None,
+            )
+            self.fields[f"{domain.code}-evidence"] = forms.CharField(
+                label=f"Evidence for {domain.name.lower()}",
+                required=False,
+                max_length=5000,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                initial=current.evidence if current else "",
+            )
+
+    def scores(self) -> dict[str, dict[str, str]]:
+        return {
+            d.code: {
+                "level": self.cleaned_data[f"{d.code}-level"],
+                "evidence": self.cleaned_data[f"{d.code}-evidence"],
+            }
+            for d in self.domains
+            if self.cleaned_data.get(f"{d.code}-level")
+        }
+
+    def add_service_error(self, code: str, message: str) -> None:
+        self.add_error(f"{code}-level" if f"{code}-level" in self.fields else None, message)
+
+
+class RecommendForm(forms.Form):
+    recommendation = forms.ChoiceField(
+        label="Recommendation",
+        choices=Recommendation.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether the child has continuing care needs"},
+    )
+    reasons = text("Reasons for the recommendation", required=True)
+    override_reason = text(
+        "Reason for recommending otherwise than the DST prompt",
+        help_text="Needed only if you go against the prompt",
+    )
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Multi-agency decision", choices=Recommendation.choices, widget=forms.RadioSelect
+    )
+    decided_on = DateField(label="Date of the decision")
+    panel_referral = forms.IntegerField(
+        label="Panel referral number", required=False, min_value=1, help_text="If a panel made the decision"
+    )
+    notes = text("Notes")
+
+
+class PackageForm(forms.Form):
+    started_on = DateField(label="Date the package starts")
+    funding_package_ref = forms.IntegerField(label="Funding package reference", required=False, min_value=1)
+    phb_offered = yes_no("Was a personal health budget offered?")
+    phb_outcome = text("Personal health budget outcome")
+
+
+class TransitionForm(forms.Form):
+    step = forms.ChoiceField(label="Step", choices=list(TRANSITION_STEPS.items()), widget=forms.RadioSelect)
+    on_date = DateField(label="Date")
+
+
+class ReviewForm(forms.Form):
+    held_on = DateField(label="Date of the review")
+    notes = text("Notes")
+
+
+class CloseForm(forms.Form):
+    reason = text("Reason for closing", required=True)
+
+
+class S117PlanForm(forms.Form):
+    discharged_on = DateField(label="Date of discharge", required=False)
+    cto_in_force = forms.BooleanField(label="A community treatment order is in force", required=False)
+    plan_needs = text("Aftercare needs")
+    plan_services = text("Services")
+    plan_providers = text("Who provides them")
+    funding_package_ref = forms.IntegerField(
+        label="Joint funding package reference", required=False, min_value=1
+    )
+
+
+class S117EndForm(forms.Form):
+    reason = text("Why aftercare is no longer needed", required=True)
+
+
+class MDTForm(forms.Form):
+    held_on = DateField(label="Date of the meeting")
+    agencies = forms.ModelMultipleChoiceField(
+        queryset=Agency.objects.none(), label="Agencies that attended", widget=forms.CheckboxSelectMultiple
+    )
+    attendees = text("Attendees", required=True, help_text="One a line: name, role, agency")
+    unmet_need = text("The unmet need discussed", required=True)
+    options = text("Options considered")
+    outcome = text("Outcome", required=True)
+    actions = text("Actions", help_text="Who does what by when (recorded as text)")
+
+    def __init__(self, *args, child, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agencies"].queryset = access.involved_agencies(child=child)
+
+
+class IFRDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="The IFR panel's decision", choices=IFRDecision.choices, widget=forms.RadioSelect
+    )
+    reasons = text("Reasons", help_text="Needed when declined, or to say what information is needed")
+
+
+class IFRInformationForm(forms.Form):
+    information = text("More information for the panel", required=True)
+
+
+class IFRAppealForm(forms.Form):
+    reason = text("Grounds for appeal or review", required=True)

@@ -1,0 +1,473 @@
+"""Pages for pathway cases, under /pathways/. Thin: parse input, check access, call a service, render.
+
+Cases are fetched only through pathways/access.py (another agency's child's case is a 404);
+InvalidTransition → 409 page and NotAllowed → 403 page are mapped by DomainErrorMiddleware.
+Every page about a child's case is logged in the child's access log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed, get_child_for_user
+from casework.audit import record_child_view
+from casework.forms import add_service_errors
+from casework.views import form_page
+from pathways import access, forms, selectors, services
+from pathways.models import CaseKind, PathwayCase, Status
+
+START_KINDS = {
+    "continuing-care": CaseKind.CONTINUING_CARE,
+    "section-117": CaseKind.SECTION_117,
+    "complex-lives": CaseKind.COMPLEX_LIVES,
+    "ifr": CaseKind.IFR,
+}
+
+
+def _case_url(case: PathwayCase) -> str:
+    return reverse("pathways:case", args=[case.pk])
+
+
+def child_cases(request, child_pk):
+    child = get_child_for_user(user=request.user, pk=child_pk)
+    record_child_view(user=request.user, child=child, channel="page", path=request.path)
+    return render(
+        request,
+        "pathways/child_cases.html",
+        {
+            "child": child,
+            "summaries": selectors.pathway_timeline_for_child(user=request.user, child=child),
+            "can_edit": access.can_edit_cases(user=request.user),
+            "can_submit_ifr": access.can_submit_ifr(user=request.user),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def case_start(request, child_pk, kind):
+    child = get_child_for_user(user=request.user, pk=child_pk)
+    kind = START_KINDS.get(kind)
+    if kind is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    back = reverse("pathways:child_cases", args=[child.pk])
+    data = request.POST or None
+    if kind == CaseKind.IFR:
+        if not access.can_submit_ifr(user=request.user):
+            raise NotAllowed(
+                "Only an NHS clinician (a health assessor of an ICB or NHS trust) can submit an IFR"
+            )
+        form = forms.IFRForm(data)
+    else:
+        if not access.can_edit_cases(user=request.user):
+            raise NotAllowed("Your role does not allow opening pathway cases")
+        form_class = {
+            CaseKind.CONTINUING_CARE: forms.ContinuingCareOpenForm,
+            CaseKind.SECTION_117: forms.Section117OpenForm,
+            CaseKind.COMPLEX_LIVES: forms.ComplexLivesOpenForm,
+        }[kind]
+        form = form_class(data, child=child)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        people = {"actor": request.user, "child": child}
+        try:
+            if kind == CaseKind.CONTINUING_CARE:
+                case = services.cc_open(
+                    **people,
+                    lead_agency=d["lead_agency"],
+                    case_worker=d["case_worker"],
+                    referral_received_on=d["referral_received_on"],
+                )
+            elif kind == CaseKind.SECTION_117:
+                fields = {k: v for k, v in d.items() if k not in ("lead_agency", "case_worker")}
+                case = services.s117_open(
+                    **people, lead_agency=d["lead_agency"], case_worker=d["case_worker"], fields=fields
+                )
+            elif kind == CaseKind.COMPLEX_LIVES:
+                case = services.complex_lives_open(
+                    **people,
+                    lead_agency=d["lead_agency"],
+                    case_worker=d["case_worker"],
+                    unmet_need=d["unmet_need"],
+                )
+            else:
+                case = services.ifr_submit(**people, **d)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{case.get_kind_display()} case started")
+            return redirect(_case_url(case))
+    return form_page(
+        request,
+        form=form,
+        heading=f"Start a {kind.label} case",
+        caption=child.full_name,
+        back_url=back,
+        submit_label="Start the case" if kind != CaseKind.IFR else "Submit the request",
+    )
+
+
+def case_detail(request, pk):
+    summary = selectors.case_detail(user=request.user, pk=pk)
+    case = summary.case
+    record_child_view(user=request.user, child=case.child, channel="page", path=request.path)
+    context = {
+        "summary": summary,
+        "case": case,
+        "child": case.child,
+        "can_edit": access.can_edit_cases(user=request.user),
+        "can_assess": access.can_assess(user=request.user),
+    }
+    if case.kind == CaseKind.CONTINUING_CARE:
+        cc = case.continuing_care
+        scores = list(cc.scores.select_related("domain"))
+        context.update(
+            cc=cc,
+            dst=selectors.dst_rows(cc=cc),
+            prompt=selectors.dst_prompt(scores=scores, settings=selectors.settings_for(case.lead_agency)),
+            transition=selectors.transition_steps(cc=cc, child=case.child),
+        )
+    elif case.kind == CaseKind.SECTION_117:
+        context.update(
+            s117=case.section_117, s117_side=access.s117_side(user=request.user, s117=case.section_117)
+        )
+    elif case.kind == CaseKind.COMPLEX_LIVES:
+        context.update(cl=case.complex_lives, meetings=case.mdt_meetings.prefetch_related("agencies"))
+    elif case.kind == CaseKind.IFR:
+        context.update(
+            ifr=case.ifr,
+            can_decide_ifr=access.can_decide_ifr(user=request.user),
+            can_submit_ifr=access.can_submit_ifr(user=request.user),
+        )
+    return render(request, "pathways/case_detail.html", context)
+
+
+def _step(
+    request,
+    pk,
+    *,
+    heading: str,
+    submit_label: str,
+    form_factory: Callable,
+    call: Callable,
+    kinds=None,
+    success: str = "Saved",
+    intro: list[str] | None = None,
+):
+    """A one-form step on a case: fetch (404 if not visible), build the form, call the service,
+    put a ValidationError back on the form with what was typed."""
+    case = access.get_case_for_user(user=request.user, pk=pk)
+    if kinds and case.kind not in kinds:
+        raise Http404(NOT_FOUND_MESSAGE)
+    form = form_factory(case, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            call(case, form)
+        except ValidationError as exc:
+            if isinstance(form, forms.DSTForm) and hasattr(exc, "error_dict"):
+                for code, msgs in exc.message_dict.items():
+                    for message in msgs:
+                        form.add_service_error(code, message)
+            else:
+                add_service_errors(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect(_case_url(case))
+    return form_page(
+        request,
+        form=form,
+        heading=heading,
+        caption=f"{case.get_kind_display()}: {case.child.full_name}",
+        back_url=_case_url(case),
+        submit_label=submit_label,
+        intro=intro or [],
+    )
+
+
+def _plain(form_class):
+    return lambda case, data: form_class(data)
+
+
+CC = [CaseKind.CONTINUING_CARE]
+
+
+@require_http_methods(["GET", "POST"])
+def cc_checklist(request, pk):
+    return _step(
+        request,
+        pk,
+        heading="Checklist (pre-assessment)",
+        submit_label="Save the checklist",
+        kinds=CC,
+        form_factory=_plain(forms.ChecklistForm),
+        call=lambda case, f: services.cc_record_checklist(
+            actor=request.user,
+            case=case,
+            completed_on=f.cleaned_data["completed_on"],
+            full_assessment_needed=f.cleaned_data["full_assessment_needed"],
+            notes=f.cleaned_data["notes"],
+        ),
+        success="Checklist recorded",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cc_evidence(request, pk):
+    def factory(case, data):
+        cc = case.continuing_care
+        initial = {k: getattr(cc, k) for k in ("preferences", "holistic_assessment", "professional_reports")}
+        return forms.EvidenceForm(data, initial=initial)
+
+    return _step(
+        request,
+        pk,
+        heading="Areas of evidence",
+        submit_label="Save the evidence",
+        kinds=CC,
+        form_factory=factory,
+        call=lambda case, f: services.cc_record_evidence(actor=request.user, case=case, **f.cleaned_data),
+        success="Evidence recorded",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cc_dst(request, pk):
+    def factory(case, data):
+        return forms.DSTForm(data, scores={s.domain_id: s for s in case.continuing_care.scores.all()})
+
+    return _step(
+        request,
+        pk,
+        heading="Decision Support Tool",
+        submit_label="Save the scores",
+        kinds=CC,
+        form_factory=factory,
+        call=lambda case, f: services.cc_save_dst(actor=request.user, case=case, scores=f.scores()),
+        success="Decision Support Tool saved",
+        intro=[
+            "Score each care domain at the level that best describes the child's needs, with the evidence."
+        ],
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cc_recommend(request, pk):
+    case = access.get_case_for_user(user=request.user, pk=pk)
+    intro = []
+    if case.kind == CaseKind.CONTINUING_CARE:
+        prompt = selectors.dst_prompt(
+            scores=case.continuing_care.scores.all(), settings=selectors.settings_for(case.lead_agency)
+        )
+        intro = [
+            f"The DST prompt suggests: {prompt.summary.lower()}"
+            + (f" ({'; '.join(prompt.reasons)})." if prompt.reasons else "."),
+            "It is only a prompt: you make the recommendation and give your reasons.",
+        ]
+    return _step(
+        request,
+        pk,
+        heading="Recommendation",
+        submit_label="Make the recommendation",
+        kinds=CC,
+        form_factory=_plain(forms.RecommendForm),
+        call=lambda case, f: services.cc_recommend(actor=request.user, case=case, **f.cleaned_data),
+        success="Recommendation recorded",
+        intro=intro,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cc_decision(request, pk):
+    def call(case, f):
+        from referrals import access as referral_access
+
+        d = dict(f.cleaned_data)
+        number = d.pop("panel_referral")
+        referral = None
+        if number:
+            try:
+                referral = referral_access.get_referral_for_user(user=request.user, pk=number)
+            except Http404:
+                raise ValidationError(
+                    {"panel_referral": ["There is no referral with this number for you"]}
+                ) from None
+        services.cc_record_decision(actor=request.user, case=case, panel_referral=referral, **d)
+
+    return _step(
+        request,
+        pk,
+        heading="Multi-agency decision",
+        submit_label="Record the decision",
+        kinds=CC,
+        form_factory=_plain(forms.DecisionForm),
+        call=call,
+        success="Decision recorded",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cc_package(request, pk):
+    return _step(
+        request,
+        pk,
+        heading="Package",
+        submit_label="Record the package",
+        kinds=CC,
+        form_factory=_plain(forms.PackageForm),
+        call=lambda case, f: services.cc_record_package(actor=request.user, case=case, **f.cleaned_data),
+        success="Package recorded",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cc_transition(request, pk):
+    return _step(
+        request,
+        pk,
+        heading="Transition to adult NHS Continuing Healthcare",
+        submit_label="Record the step",
+        kinds=CC,
+        form_factory=_plain(forms.TransitionForm),
+        call=lambda case, f: services.cc_record_transition_step(
+            actor=request.user, case=case, **f.cleaned_data
+        ),
+        success="Transition step recorded",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def review_add(request, pk):
+    return _step(
+        request,
+        pk,
+        heading="Record a review",
+        submit_label="Record the review",
+        kinds=[CaseKind.CONTINUING_CARE, CaseKind.SECTION_117],
+        form_factory=_plain(forms.ReviewForm),
+        call=lambda case, f: services.review_record(actor=request.user, case=case, **f.cleaned_data),
+        success="Review recorded",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def case_close(request, pk):
+    return _step(
+        request,
+        pk,
+        heading="Close the case",
+        submit_label="Close the case",
+        kinds=[CaseKind.CONTINUING_CARE, CaseKind.COMPLEX_LIVES],
+        form_factory=_plain(forms.CloseForm),
+        call=lambda case, f: services.case_close(actor=request.user, case=case, **f.cleaned_data),
+        success="Case closed",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def s117_plan(request, pk):
+    def factory(case, data):
+        s = case.section_117
+        initial = {k: getattr(s, k) for k in services.S117_UPDATABLE}
+        return forms.S117PlanForm(data, initial=initial)
+
+    return _step(
+        request,
+        pk,
+        heading="Aftercare plan",
+        submit_label="Save the plan",
+        kinds=[CaseKind.SECTION_117],
+        form_factory=factory,
+        call=lambda case, f: services.s117_update(actor=request.user, case=case, fields=f.cleaned_data),
+        success="Aftercare plan saved",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def s117_end(request, pk):
+    return _step(
+        request,
+        pk,
+        heading="Confirm aftercare can end",
+        submit_label="Confirm for my agency",
+        kinds=[CaseKind.SECTION_117],
+        form_factory=_plain(forms.S117EndForm),
+        call=lambda case, f: services.s117_confirm_end(actor=request.user, case=case, **f.cleaned_data),
+        success="Confirmation recorded",
+        intro=[
+            "Section 117 aftercare ends only when both the ICB and the council confirm, and never while a "
+            "community treatment order is in force."
+        ],
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def mdt_add(request, pk):
+    def call(case, f):
+        d = dict(f.cleaned_data)
+        agencies = d.pop("agencies")
+        services.mdt_record(actor=request.user, case=case, fields=d, agencies=agencies)
+
+    return _step(
+        request,
+        pk,
+        heading="Record an MDT meeting",
+        submit_label="Record the meeting",
+        kinds=[CaseKind.COMPLEX_LIVES],
+        form_factory=lambda case, data: forms.MDTForm(data, child=case.child),
+        call=call,
+        success="MDT meeting recorded",
+    )
+
+
+IFR = [CaseKind.IFR]
+
+
+@require_http_methods(["GET", "POST"])
+def ifr_decision(request, pk):
+    return _step(
+        request,
+        pk,
+        heading="IFR panel decision",
+        submit_label="Record the decision",
+        kinds=IFR,
+        form_factory=_plain(forms.IFRDecisionForm),
+        call=lambda case, f: services.ifr_decide(actor=request.user, case=case, **f.cleaned_data),
+        success="Decision recorded",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def ifr_information(request, pk):
+    return _step(
+        request,
+        pk,
+        heading="Send more information",
+        submit_label="Send",
+        kinds=IFR,
+        form_factory=_plain(forms.IFRInformationForm),
+        call=lambda case, f: services.ifr_add_information(actor=request.user, case=case, **f.cleaned_data),
+        success="Information sent",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def ifr_appeal(request, pk):
+    return _step(
+        request,
+        pk,
+        heading="Ask for an appeal or review",
+        submit_label="Ask for an appeal",
+        kinds=IFR,
+        form_factory=_plain(forms.IFRAppealForm),
+        call=lambda case, f: services.ifr_request_appeal(actor=request.user, case=case, **f.cleaned_data),
+        success="Appeal requested",
+    )
+
+
+__all__ = ["Status"]

@@ -1,0 +1,96 @@
+"""A referral's paper for the panel: rendered once for each content it has had, then reused.
+
+The paper carries every section of the request form, the options with their costs per agency
+(weekly and annual side by side — seeds 001: "costs are not clearly presented"), the sign-offs and
+the list of evidence (seeds 002: the Joint Solutions Panel request form). It is rendered by the PDF
+engine (casework/pdf.py) in a Celery task, never in a request, and stored without page furniture
+(bare): a pack numbers its pages as one document, and a download is stamped with who took it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from pypdf import PdfReader
+
+from casework.pdf import discard_pdf, render_pdf, store_pdf
+from referrals.costs import annual, option_cost_lines, weekly
+from referrals.models import Referral, ReferralPaper
+from referrals.services import SECTIONS, content_hash, current_signatures
+
+
+@dataclass(frozen=True)
+class Answer:
+    label: str
+    value: object
+
+
+def _answers(referral: Referral) -> list[tuple[str, list[Answer]]]:
+    sections = []
+    for key, title, fields in SECTIONS:
+        if key == "iro" and not referral.child.is_looked_after:
+            continue
+        answers = []
+        for name in fields:
+            field = Referral._meta.get_field(name)
+            value = getattr(referral, name)
+            if field.choices and value:
+                value = getattr(referral, f"get_{name}_display")()
+            elif isinstance(value, bool):
+                value = "Yes" if value else "No"
+            answers.append(
+                Answer(label=str(field.verbose_name), value=value if value not in (None, "") else "—")
+            )
+        sections.append((title, answers))
+    return sections
+
+
+def paper_context(referral: Referral) -> dict:
+    options = list(referral.options.prefetch_related("shares__agency"))
+    return {
+        "referral": referral,
+        "child": referral.child,
+        "sections": _answers(referral),
+        "options": [
+            {
+                "option": option,
+                "lines": option_cost_lines(option),
+                "weekly": weekly(option.cost, option.period),
+                "annual": annual(option.cost, option.period),
+            }
+            for option in options
+        ],
+        "signatures": current_signatures(referral),
+        "evidence": list(referral.evidence.filter(removed_at__isnull=True)),
+        "bare": True,
+    }
+
+
+def render_paper(referral: Referral) -> bytes:
+    title = f"Referral {referral.pk} for {referral.child.initials} to {referral.panel.name}"
+    return render_pdf(template="referrals/pdf/paper.html", context=paper_context(referral), title=title)
+
+
+def paper_for(referral: Referral) -> ReferralPaper:
+    """The stored paper for the referral's current content, rendering and storing it if there is
+    none yet. Call from a task (slow). Two at once: one row wins, the other's file is discarded."""
+    fingerprint = content_hash(referral)
+    existing = ReferralPaper.objects.filter(referral=referral, content_hash=fingerprint).first()
+    if existing is not None:
+        return existing
+    data = render_paper(referral)
+    stored = store_pdf(data)
+    try:
+        with transaction.atomic():
+            return ReferralPaper.objects.create(
+                referral=referral,
+                content_hash=fingerprint,
+                pdf_name=stored.name,
+                pdf_sha256=stored.sha256,
+                page_count=len(PdfReader(io.BytesIO(data)).pages),
+            )
+    except IntegrityError:
+        discard_pdf(stored.name)
+        return ReferralPaper.objects.get(referral=referral, content_hash=fingerprint)

@@ -1,0 +1,171 @@
+"""Split arithmetic (property tests) and financial years pro-rated by days, leap years included."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from funding.money import (
+    SplitLine,
+    amount_in_financial_year,
+    annual_cost,
+    days_in_financial_year,
+    financial_year_label,
+    financial_year_of,
+    split_amounts,
+    split_problems,
+    weekly_cost,
+)
+
+D = dt.date
+pennies = st.integers(min_value=1, max_value=10**9).map(lambda n: Decimal(n) / 100)
+
+
+@st.composite
+def percentage_splits(draw):
+    """2-6 percentages (to 2 dp) that add up to exactly 100."""
+    n = draw(st.integers(min_value=1, max_value=6))
+    cuts = sorted(draw(st.lists(st.integers(min_value=0, max_value=10000), min_size=n - 1, max_size=n - 1)))
+    bounds = [0, *cuts, 10000]
+    return [Decimal(bounds[i + 1] - bounds[i]) / 100 for i in range(n)]
+
+
+@settings(deadline=None)
+@given(cost=pennies, percents=percentage_splits())
+def test_percentage_split_accounts_for_the_whole_cost_to_the_penny(cost, percents):
+    lines = [SplitLine(agency_id=i, basis="percentage", value=p) for i, p in enumerate(percents)]
+    assert split_problems(cost, lines) == []
+    parts = split_amounts(cost, lines)
+    assert sum(parts) == cost
+    for part, pct in zip(parts[:-1], percents[:-1], strict=True):
+        assert part == part.quantize(Decimal("0.01"))
+        assert abs(part - cost * pct / 100) <= Decimal("0.005")
+    # The remainder is placed on the last line, deterministically: the same input gives the same split.
+    assert split_amounts(cost, lines) == parts
+    assert abs(parts[-1] - cost * percents[-1] / 100) <= Decimal("0.01") * len(parts)
+
+
+@given(amounts=st.lists(pennies, min_size=1, max_size=5))
+def test_amount_split_must_add_up_exactly(amounts):
+    cost = sum(amounts)
+    lines = [SplitLine(agency_id=i, basis="amount", value=a) for i, a in enumerate(amounts)]
+    assert split_problems(cost, lines) == []
+    assert split_amounts(cost, lines) == amounts
+    assert split_problems(cost + Decimal("0.01"), lines) != []
+
+
+@given(
+    cost=pennies,
+    period=st.sampled_from(["weekly", "four_weekly", "monthly", "annual"]),
+    weeks=st.sampled_from([38, 52]),
+)
+def test_annual_and_weekly_are_pennies(cost, period, weeks):
+    yearly = annual_cost(cost, period, weeks)
+    assert yearly == yearly.quantize(Decimal("0.01"))
+    assert weekly_cost(cost, period, weeks) == weekly_cost(cost, period, weeks).quantize(Decimal("0.01"))
+
+
+def test_split_problems_in_plain_english():
+    line = SplitLine
+    assert split_problems(Decimal("100"), []) == ["Say which agencies pay what share"]
+    assert split_problems(
+        Decimal("100"), [line(1, "percentage", Decimal("60")), line(2, "percentage", Decimal("30"))]
+    ) == ["The percentages add up to 90%, not 100%"]
+    assert (
+        "not both"
+        in split_problems(
+            Decimal("100"), [line(1, "percentage", Decimal("50")), line(2, "amount", Decimal("50"))]
+        )[0]
+    )
+    assert "less than zero" in split_problems(Decimal("100"), [line(1, "amount", Decimal("-1"))])[0]
+    assert split_problems(
+        Decimal("100"), [line(1, "amount", Decimal("60")), line(1, "amount", Decimal("40"))]
+    ) == ["Give each agency one line only"]
+    assert (
+        "£90.00, not the cost of £100.00"
+        in split_problems(Decimal("100"), [line(1, "amount", Decimal("90"))])[0]
+    )
+
+
+def test_weekly_cost_of_a_38_week_placement_counts_38_weeks():
+    assert annual_cost(Decimal("1000"), "weekly", 38) == Decimal("38000.00")
+    assert annual_cost(Decimal("1000"), "weekly", 52) == Decimal("52000.00")
+    assert annual_cost(Decimal("1000"), "four_weekly") == Decimal("13000.00")
+    assert annual_cost(Decimal("500"), "one_off") == Decimal("500.00")
+    assert weekly_cost(Decimal("500"), "one_off") is None
+
+
+def test_financial_years_run_april_to_march():
+    assert financial_year_of(D(2026, 3, 31)) == 2025
+    assert financial_year_of(D(2026, 4, 1)) == 2026
+    assert financial_year_label(2026) == "2026-27"
+    assert financial_year_label(2099) == "2099-00"
+    assert days_in_financial_year(2026) == 365
+    assert days_in_financial_year(2027) == 366  # includes 29 February 2028
+    assert days_in_financial_year(2023) == 366  # includes 29 February 2024
+
+
+def test_whole_year_is_the_annual_cost_and_part_years_are_pro_rated_by_days():
+    weekly = Decimal("1000.00")
+    whole = amount_in_financial_year(
+        cost=weekly, period="weekly", weeks_per_year=52, starts_on=D(2026, 1, 1), ends_on=None, year=2026
+    )
+    assert whole == Decimal("52000.00")
+    # 1 October 2026 to 31 March 2027: 182 of 365 days.
+    half = amount_in_financial_year(
+        cost=weekly, period="weekly", weeks_per_year=52, starts_on=D(2026, 10, 1), ends_on=None, year=2026
+    )
+    assert half == (Decimal("52000") * 182 / 365).quantize(Decimal("0.01"))
+    # Leap year 2027-28: 1 March to 31 March 2028 is 31 of 366 days.
+    leap = amount_in_financial_year(
+        cost=weekly, period="weekly", weeks_per_year=52, starts_on=D(2028, 3, 1), ends_on=None, year=2027
+    )
+    assert leap == (Decimal("52000") * 31 / 366).quantize(Decimal("0.01"))
+    # Ending on 30 April 2026: 30 days of the year.
+    short = amount_in_financial_year(
+        cost=Decimal("36500.00"),
+        period="annual",
+        weeks_per_year=52,
+        starts_on=D(2026, 4, 1),
+        ends_on=D(2026, 4, 30),
+        year=2026,
+    )
+    assert short == Decimal("3000.00")
+    assert amount_in_financial_year(
+        cost=weekly, period="weekly", weeks_per_year=52, starts_on=D(2027, 4, 1), ends_on=None, year=2026
+    ) == Decimal("0.00")
+
+
+def test_one_off_costs_fall_in_the_year_they_start():
+    kwargs = {"cost": Decimal("750.00"), "period": "one_off", "weeks_per_year": 52, "ends_on": None}
+    assert amount_in_financial_year(starts_on=D(2027, 3, 31), year=2026, **kwargs) == Decimal("750.00")
+    assert amount_in_financial_year(starts_on=D(2027, 4, 1), year=2026, **kwargs) == Decimal("0.00")
+
+
+@settings(deadline=None)
+@given(
+    start=st.dates(min_value=D(2020, 1, 1), max_value=D(2035, 12, 31)),
+    length=st.integers(min_value=0, max_value=3000),
+    cost=pennies,
+)
+def test_years_add_up_to_the_days_run(start, length, cost):
+    """Across every financial year, the pro-rated amounts come to the daily rate times the days run
+    (within a penny a year of rounding)."""
+    end = start + dt.timedelta(days=length)
+    years = range(financial_year_of(start), financial_year_of(end) + 1)
+    total = sum(
+        amount_in_financial_year(
+            cost=cost, period="annual", weeks_per_year=52, starts_on=start, ends_on=end, year=y
+        )
+        for y in years
+    )
+    exact = sum(
+        cost
+        * sum(1 for i in range(length + 1) if financial_year_of(start + dt.timedelta(days=i)) == y)
+        / days_in_financial_year(y)
+        for y in years
+    )
+    assert abs(total - exact) <= Decimal("0.005") * len(years) + Decimal("0.0000001")

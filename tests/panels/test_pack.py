@@ -1,0 +1,162 @@
+"""The panel pack, built for real with WeasyPrint and pypdf and read back: cover and agenda with page
+numbers, each paper and its evidence with a bookmark, the marking and "Page X of Y" on every page,
+evidence that cannot be merged listed rather than breaking it, and a new version when the papers
+change."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from pypdf import PdfReader
+
+from casework.access import NotAllowed
+from casework.models import Notification
+from casework.pdf import open_stored_pdf
+from panels import services
+from panels.models import AgendaItem, MeetingPack, PackStatus
+from panels.pack import PROTECTED, WORD, stamped_download
+from referrals import services as referral_services
+from referrals.models import ReferralPaper
+from tests.referrals.test_evidence import make_doc, make_image, make_pdf
+
+
+def on_agenda(referral, meeting, actor, position):
+    referral_services.referral_place_on_agenda(actor=actor, referral=referral, meeting=meeting)
+    return AgendaItem.objects.create(
+        meeting=meeting,
+        kind="referral",
+        referral=referral,
+        title=f"Referral for {referral.child.initials}",
+        position=position,
+        added_by=actor,
+    )
+
+
+def read(pack: MeetingPack) -> PdfReader:
+    with open_stored_pdf(pack.pdf_name) as stored:
+        return PdfReader(io.BytesIO(stored.read()))
+
+
+def build(meeting, actor, django_capture_on_commit_callbacks) -> MeetingPack:
+    with django_capture_on_commit_callbacks(execute=True):
+        pack = services.pack_request(actor=actor, meeting=meeting)
+    pack.refresh_from_db()
+    return pack
+
+
+def test_the_pack_has_cover_agenda_papers_and_bookmarks(
+    irap_meeting,
+    make_submitted,
+    another_child,
+    panel_admin,
+    social_worker,
+    django_capture_on_commit_callbacks,
+):
+    first = on_agenda(make_submitted(), irap_meeting, panel_admin, 1)
+    other = AgendaItem.objects.create(
+        meeting=irap_meeting,
+        kind="other_business",
+        title="Any other business",
+        position=2,
+        added_by=panel_admin,
+    )
+    pack = build(irap_meeting, panel_admin, django_capture_on_commit_callbacks)
+
+    assert pack.status == PackStatus.READY and pack.version == 1
+    reader = read(pack)
+    assert len(reader.pages) == pack.page_count
+    titles = [entry.title for entry in reader.outline if not isinstance(entry, list)]
+    assert titles == ["Cover, members and agenda", first.title, other.title]
+    assert [entry.title for entry in reader.outline[2]] == ["assessment.pdf"]  # the item's evidence
+    for number, page in enumerate(reader.pages, start=1):
+        text = page.extract_text()
+        assert "OFFICIAL-SENSITIVE" in text
+        assert f"Page {number} of {len(reader.pages)}" in text
+    cover = reader.pages[0].extract_text()
+    assert "Hampshire IRAP" in cover and "Peter Hale" in cover
+    # The agenda's page number for the first item is where its bookmark points.
+    first_page = reader.get_destination_page_number(reader.outline[1]) + 1
+    row = next(line for line in cover.splitlines() if first.title in line)
+    assert row.rstrip().endswith(str(first_page)), row
+    assert "Amelia Hart" in reader.pages[first_page - 1].extract_text()  # the paper itself
+    assert ReferralPaper.objects.filter(referral=first.referral).count() == 1
+
+
+def test_evidence_that_cannot_be_merged_is_listed_and_the_administrators_told(
+    irap_meeting,
+    make_submitted,
+    another_child,
+    panel_admin,
+    panel_chair,
+    social_worker,
+    team_manager,
+    service_manager,
+    django_capture_on_commit_callbacks,
+):
+    referral = make_submitted(child=another_child)
+    item = on_agenda(referral, irap_meeting, panel_admin, 1)
+    for name, data, kind in [
+        ("photo.png", make_image("PNG"), "image/png"),
+        ("locked.pdf", make_pdf(password="secret"), "application/pdf"),
+        ("letter.doc", make_doc(), "application/msword"),
+    ]:
+        # Straight to storage: evidence added to a referral on the agenda (the service would refuse).
+        from referrals.evidence import store_upload
+        from referrals.models import Evidence
+
+        stored = store_upload(SimpleUploadedFile(name, data, kind))
+        Evidence.objects.create(
+            referral=referral,
+            original_name=stored.display_name,
+            stored_name=stored.stored_name,
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            uploaded_by=social_worker,
+        )
+    pack = build(irap_meeting, panel_admin, django_capture_on_commit_callbacks)
+
+    assert pack.status == PackStatus.READY
+    reasons = {entry["file"]: entry["reason"] for entry in pack.left_out}
+    assert reasons == {"locked.pdf": PROTECTED, "letter.doc": WORD}
+    reader = read(pack)
+    children = reader.outline[2]
+    assert isinstance(children, list)
+    assert [c.title for c in children] == ["assessment.pdf", "photo.png"]
+    assert Notification.objects.filter(user=panel_chair, subject__startswith="Some evidence").exists()
+    assert item.title in [e.title for e in reader.outline if not isinstance(e, list)]
+
+
+def test_a_new_version_only_when_the_papers_change(
+    irap_meeting, make_submitted, panel_admin, django_capture_on_commit_callbacks
+):
+    on_agenda(make_submitted(), irap_meeting, panel_admin, 1)
+    first = build(irap_meeting, panel_admin, django_capture_on_commit_callbacks)
+    again = build(irap_meeting, panel_admin, django_capture_on_commit_callbacks)
+    assert again.pk == first.pk
+    AgendaItem.objects.create(
+        meeting=irap_meeting, kind="other_business", title="Budget update", position=2, added_by=panel_admin
+    )
+    second = build(irap_meeting, panel_admin, django_capture_on_commit_callbacks)
+    assert second.version == 2 and second.status == PackStatus.READY
+    assert second.page_count > first.page_count
+    # The referral's paper was rendered once and reused.
+    assert ReferralPaper.objects.count() == 1
+
+
+def test_each_download_is_stamped_with_who_took_it(
+    irap_meeting, make_submitted, panel_admin, django_capture_on_commit_callbacks
+):
+    on_agenda(make_submitted(), irap_meeting, panel_admin, 1)
+    pack = build(irap_meeting, panel_admin, django_capture_on_commit_callbacks)
+    reader = PdfReader(io.BytesIO(stamped_download(pack, person_name="Irene Grant")))
+    assert all("Downloaded by Irene Grant" in page.extract_text() for page in reader.pages)
+    assert reader.pages[-1].extract_text().count("OFFICIAL-SENSITIVE") == 2  # not stamped twice
+
+
+def test_only_the_panels_administrators_ask_for_a_pack(irap_meeting, council_member, outsider):
+    for person in (council_member, outsider):
+        with pytest.raises(NotAllowed):
+            services.pack_request(actor=person, meeting=irap_meeting)
