@@ -186,6 +186,7 @@ CELERY_TASK_ROUTES = {
     "panels.tasks.render_minutes_pdf": {"queue": "pdf"},
     "panels.tasks.send_decision_letter": {"queue": "pdf"},
     "panels.tasks.build_meeting_pack": {"queue": "pdf"},
+    "referrals.tasks.render_referral_paper": {"queue": "pdf"},
 }
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD_KB", 400_000)
 # The one static beat schedule (run exactly one `celery beat`), in Europe/London. Deadlines live in

@@ -13,13 +13,14 @@ reason, and the panel's administrators are told.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import io
 import json
 import logging
 from dataclasses import dataclass, field
 
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader, PdfWriter
@@ -30,7 +31,6 @@ from casework.pdf import open_stored_pdf, render_pdf, store_pdf
 from casework.pdf_stamp import furniture, stamp
 from panels.models import (
     Action,
-    ActionStatus,
     AgendaItem,
     AgendaItemKind,
     Attendance,
@@ -45,6 +45,7 @@ from referrals.services import content_hash
 
 log = logging.getLogger(__name__)
 
+ABANDONED_AFTER = dt.timedelta(minutes=10)
 WORD = "Word documents cannot be merged into the pack: open it from the referral"
 DAMAGED = "The file could not be read"
 PROTECTED = "The file is protected by a password"
@@ -59,12 +60,10 @@ def _items(meeting: Meeting) -> list[AgendaItem]:
 
 
 def _open_actions(meeting: Meeting) -> list[Action]:
-    return list(
-        Action.objects.filter(panel=meeting.panel, status=ActionStatus.OPEN, created_on__lte=meeting.date)
-        .prefetch_related("owners", "owner_agencies")
-        .select_related("partner_agency")
-        .order_by("number")
-    )
+    """The actions the action-log review carries forward (one rule: panels.selectors)."""
+    from panels.selectors import open_actions_for_meeting
+
+    return list(open_actions_for_meeting(meeting))
 
 
 def pack_fingerprint(meeting: Meeting) -> str:
@@ -293,8 +292,13 @@ def build(pack: MeetingPack) -> MeetingPack:
 
 def build_pack(pack_id: int) -> None:
     """The task's body: claim the queued pack, build it, record a failure."""
-    claimed = MeetingPack.objects.filter(pk=pack_id, status=PackStatus.QUEUED).update(
-        status=PackStatus.BUILDING
+    # A pack left "building" long past the task's time limit was being built by a worker that died:
+    # the redelivered task may take it over.
+    abandoned = Q(status=PackStatus.BUILDING, requested_at__lt=timezone.now() - ABANDONED_AFTER)
+    claimed = (
+        MeetingPack.objects.filter(pk=pack_id)
+        .filter(Q(status=PackStatus.QUEUED) | abandoned)
+        .update(status=PackStatus.BUILDING)
     )
     if claimed != 1:
         return

@@ -30,7 +30,14 @@ def send_decision_letter(letter_id: int) -> int:
     return letters.letter_send_emails(letter_id=letter_id)
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3, acks_late=True, **PDF_LIMITS)
+@shared_task(
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=3,
+    acks_late=True,
+    reject_on_worker_lost=True,  # the pack is claimed (queued → building) first
+    **PDF_LIMITS,
+)
 def build_meeting_pack(pack_id: int) -> None:
     """Build one queued version of a meeting's pack (claimed first, so a redelivery does nothing)."""
     from panels.pack import build_pack

@@ -827,7 +827,7 @@ def referral_place_on_agenda(*, actor: User, referral: Referral, meeting: Meetin
             raise ValidationError({"referral": ["This referral was submitted to another meeting"]})
         if referral.is_late_paper and referral.late_accepted_by_id is None:
             raise InvalidTransition("This is a late paper: the chair must accept it for this meeting first")
-    return _transition(
+    referral = _transition(
         referral=referral,
         allowed={Status.SUBMITTED, Status.DEFERRED},
         to=Status.ON_AGENDA,
@@ -835,6 +835,15 @@ def referral_place_on_agenda(*, actor: User, referral: Referral, meeting: Meetin
         reason=f"On the agenda for {meeting}",
         meeting=meeting,
     )
+    # Its content is final for the panel now: render its paper once, in the background.
+    transaction.on_commit(lambda: _queue_paper(referral.pk))
+    return referral
+
+
+def _queue_paper(referral_id: int) -> None:
+    from referrals.tasks import render_referral_paper
+
+    render_referral_paper.delay(referral_id)
 
 
 @transaction.atomic

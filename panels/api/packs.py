@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
+from casework.access import NOT_FOUND_MESSAGE, record_id
 from casework.audit import record_event
 from panels import access, services
 from panels.models import MeetingPack, PackStatus
@@ -37,7 +37,7 @@ class PackSerializer(serializers.ModelSerializer):
 def _meeting(request, pk):
     meeting = access.get_meeting_for_user(user=request.user, pk=record_id(pk))
     if not access.can_read_whole_papers(user=request.user, meeting=meeting):
-        raise NotAllowed("The papers for this meeting are not available to you")
+        raise Http404(NOT_FOUND_MESSAGE)
     return meeting
 
 

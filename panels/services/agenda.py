@@ -93,7 +93,18 @@ def _claim(meeting: Meeting, version: int, **values) -> Meeting:
     if updated != 1:
         raise InvalidTransition(AGENDA_CHANGED)
     meeting.refresh_from_db(fields=["version", "circulated_at", "circulated_by", "status"])
+    if meeting.circulated_at is not None:
+        # A change after circulation is a supplement: a new version of the pack follows the commit.
+        transaction.on_commit(lambda: _repack(meeting.pk))
     return meeting
+
+
+def _repack(meeting_id: int) -> None:
+    from panels.services.packs import pack_request
+
+    meeting = Meeting.objects.filter(pk=meeting_id).select_related("panel").first()
+    if meeting is not None:
+        pack_request(actor=None, meeting=meeting)
 
 
 def _next_position(meeting: Meeting) -> int:

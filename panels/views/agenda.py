@@ -34,6 +34,7 @@ from panels.selectors import (
     agenda_items,
     agenda_lead_choices,
     meeting_deadlines,
+    open_actions_for_meeting,
     papers_window,
 )
 
@@ -357,6 +358,9 @@ def papers(request, pk):
     items = list(agenda_items(meeting=meeting))
     if not (window.whole_meeting or is_admin):
         items = [item for item in items if item.pk in window.items]
+    # seeds 003: open actions carry forward to the action-log review item.
+    reviews_actions = any(item.kind == AgendaItemKind.ACTION_LOG for item in items)
+    open_actions = list(open_actions_for_meeting(meeting, user=request.user)) if reviews_actions else []
     return render(
         request,
         "panels/agenda/papers.html",
@@ -367,6 +371,8 @@ def papers(request, pk):
             "window": window,
             "is_admin": is_admin,
             "referral_kind": AgendaItemKind.REFERRAL,
+            "reviews_actions": reviews_actions,
+            "open_actions": open_actions,
             **_circulation(meeting, meeting_deadlines(meeting)),
         },
     )

@@ -1,7 +1,8 @@
 """The panel pack's page: its state while it is built in the background (the page refreshes itself
 without JavaScript), the download for those with the papers, and "make a new version" for the
-chair and administrators. Meetings come only from panels.access; the pack only with the papers
-(access.can_read_whole_papers: a lead member's item grant is not enough), else NotAllowed.
+chair and administrators. Meetings come only from panels.access; the pack only with the whole
+meeting's papers (access.can_read_whole_papers: a lead member's item grant is not enough), else
+404, as for a meeting of another partnership (issue 7: members lose the pack after the meeting).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
+from casework.access import NOT_FOUND_MESSAGE, record_id
 from casework.audit import record_event
 from panels import access, services
 from panels.models import Meeting, MeetingPack, PackStatus
@@ -23,7 +24,8 @@ NO_PAPERS = "The papers for this meeting are not available to you"
 def _meeting_with_papers(request, pk: object) -> Meeting:
     meeting = access.get_meeting_for_user(user=request.user, pk=record_id(pk))
     if not access.can_read_whole_papers(user=request.user, meeting=meeting):
-        raise NotAllowed(NO_PAPERS)
+        # The pack is the papers: without them it is not there for you (after the meeting too).
+        raise Http404(NOT_FOUND_MESSAGE)
     return meeting
 
 

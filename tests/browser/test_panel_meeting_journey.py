@@ -391,8 +391,8 @@ def test_meeting_from_agenda_to_letters_with_an_absent_agency(
     expect(lead.locator("table tbody tr")).to_have_count(1)
     expect(lead.locator("table tbody tr")).to_contain_text(amelia_title)
     check(lead, icb_member)
-    assert lead.request.get(pack_url).status == 403
-    assert lead.request.get(url("panels:pack_download", meeting.pk, 1)).status == 403
+    assert lead.request.get(pack_url).status == 404
+    assert lead.request.get(url("panels:pack_download", meeting.pk, 1)).status == 404
     # The chair keeps the chair's copy: the ready pack, with every item.
     chair.goto(pack_url)
     expect(chair.locator("main .govuk-summary-list")).to_contain_text("Version1, made 30 March 2026")

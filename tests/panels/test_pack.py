@@ -5,10 +5,12 @@ change."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from pypdf import PdfReader
 
 from casework.access import NotAllowed
@@ -19,6 +21,7 @@ from panels.models import AgendaItem, MeetingPack, PackStatus
 from panels.pack import PROTECTED, WORD, stamped_download
 from referrals import services as referral_services
 from referrals.models import ReferralPaper
+from tests.panels.conftest import D
 from tests.referrals.test_evidence import make_doc, make_image, make_pdf
 
 
@@ -160,3 +163,67 @@ def test_only_the_panels_administrators_ask_for_a_pack(irap_meeting, council_mem
     for person in (council_member, outsider):
         with pytest.raises(NotAllowed):
             services.pack_request(actor=person, meeting=irap_meeting)
+
+
+def test_a_supplement_after_circulation_makes_a_new_version(
+    irap_meeting, make_submitted, panel_admin, django_capture_on_commit_callbacks
+):
+    on_agenda(make_submitted(), irap_meeting, panel_admin, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.meeting_circulate(actor=panel_admin, meeting=irap_meeting, version=irap_meeting.version)
+    assert list(MeetingPack.objects.values_list("version", "status")) == [(1, PackStatus.READY)]
+    irap_meeting.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.agenda_item_add_other(
+            actor=panel_admin, meeting=irap_meeting, version=irap_meeting.version, title="Budget update"
+        )
+    latest = MeetingPack.objects.order_by("-version").first()
+    assert latest.version == 2 and latest.status == PackStatus.READY
+    assert "Budget update" in [entry.title for entry in read(latest).outline if not isinstance(entry, list)]
+
+
+def test_a_pack_abandoned_by_a_dead_worker_is_taken_over_but_a_live_build_is_not(
+    irap_meeting, make_submitted, panel_admin, clock
+):
+    from panels.pack import build_pack, next_version, pack_fingerprint
+
+    on_agenda(make_submitted(), irap_meeting, panel_admin, 1)
+    pack = MeetingPack.objects.create(
+        meeting=irap_meeting,
+        version=next_version(irap_meeting),
+        fingerprint=pack_fingerprint(irap_meeting),
+        status=PackStatus.BUILDING,
+    )
+    build_pack(pack.pk)  # another worker is building it right now
+    pack.refresh_from_db()
+    assert pack.status == PackStatus.BUILDING
+    clock.shift(dt.timedelta(minutes=11))
+    build_pack(pack.pk)  # the redelivered task after the first worker died
+    pack.refresh_from_db()
+    assert pack.status == PackStatus.READY and pack.page_count > 0
+
+
+def test_the_action_log_review_carries_the_open_actions_into_the_pack_and_papers(
+    irap, irap_meeting, panel_admin, client, django_capture_on_commit_callbacks
+):
+    from tests.factories import ActionFactory
+
+    ActionFactory(
+        panel=irap, created_by=panel_admin, action="Chase the CAMHS waiting list", created_on=D(2026, 3, 1)
+    )
+    ActionFactory(
+        panel=irap,
+        created_by=panel_admin,
+        action="Closed already",
+        status="closed",
+        completed_on=D(2026, 3, 1),
+    )
+    AgendaItem.objects.create(
+        meeting=irap_meeting, kind="action_log", title="Action log review", position=1, added_by=panel_admin
+    )
+    pack = build(irap_meeting, panel_admin, django_capture_on_commit_callbacks)
+    text = " ".join(page.extract_text() for page in read(pack).pages)
+    assert "Chase the CAMHS waiting list" in text and "Closed already" not in text
+    client.force_login(panel_admin)
+    page = client.get(reverse("panels:papers", args=[irap_meeting.pk])).content.decode()
+    assert "open actions carried forward" in page and "Chase the CAMHS waiting list" in page

@@ -53,12 +53,23 @@ def test_a_member_with_the_papers_downloads_the_pack_with_their_name(
     assert AuditEvent.objects.filter(action="meeting.pack_downloaded", actor=member_with_papers).exists()
 
 
-def test_after_the_meeting_the_members_papers_are_gone(made, irap_meeting, member_with_papers, client, clock):
-    clock.move_to(at(dt.date(2026, 4, 10)), tick=False)
-    client.force_login(member_with_papers)
-    assert (
-        client.get(reverse("panels:pack_download", args=[irap_meeting.pk, made.version])).status_code == 403
+def test_after_the_meeting_the_members_pack_is_gone_but_the_chairs_is_not(
+    made, irap_meeting, member_with_papers, panel_chair, client, clock
+):
+    PapersGrant.objects.create(
+        meeting=irap_meeting,
+        person=panel_chair,
+        reason="chair",
+        starts_at=at(dt.date(2026, 3, 1)),
+        ends_at=None,
     )
+    clock.move_to(at(dt.date(2026, 4, 10)), tick=False)
+    download = reverse("panels:pack_download", args=[irap_meeting.pk, made.version])
+    client.force_login(member_with_papers)
+    assert client.get(download).status_code == 404
+    assert client.get(reverse("api-meeting-pack", args=[irap_meeting.pk])).status_code == 404
+    client.force_login(panel_chair)
+    assert client.get(download).status_code == 200
 
 
 def test_a_pack_being_made_shows_its_progress_and_refreshes(
@@ -82,7 +93,7 @@ def test_members_without_papers_are_refused_and_the_outsider_sees_nothing(
         reverse("api-meeting-pack-download", args=[irap_meeting.pk, made.version]),
     ]
     client.force_login(council_member)  # seated, but holds no papers grant
-    assert [client.get(url).status_code for url in urls] == [403, 403, 403, 403]
+    assert [client.get(url).status_code for url in urls] == [404, 404, 404, 404]
     assert client.post(reverse("panels:pack_make", args=[irap_meeting.pk])).status_code == 403
     client.force_login(outsider)
     assert [client.get(url).status_code for url in urls] == [404, 404, 404, 404]
