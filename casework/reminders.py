@@ -28,7 +28,7 @@ from casework.notifications import notify
 log = logging.getLogger(__name__)
 
 # The modules whose sweeps run, in order. Each registers its sweeps with @sweep when imported.
-SWEEP_MODULES = ("referrals.reminders", "panels.reminders", "funding.reminders")
+SWEEP_MODULES = ("referrals.reminders", "panels.reminders", "funding.reminders", "pathways.reminders")
 
 Sweep = Callable[[dt.date], Iterable["Due"]]
 _SWEEPS: dict[str, Sweep] = {}

@@ -46,6 +46,9 @@ class PathwaySettings(models.Model):
     s117_review_interval_months = models.PositiveSmallIntegerField(
         "Section 117: months between reviews", default=12, validators=[MinValueValidator(1)]
     )
+    review_reminder_days = models.PositiveSmallIntegerField(
+        "Reviews and transition steps: days before to remind", default=28, validators=[MinValueValidator(1)]
+    )
     dst_prompt_priority = models.PositiveSmallIntegerField(
         "DST prompt: domains at priority", default=1, help_text="0 turns this part of the prompt off"
     )
