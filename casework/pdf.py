@@ -69,12 +69,20 @@ def pdf_dir(*, create: bool = False) -> Path:
     return folder
 
 
-def store_pdf(data: bytes) -> StoredPdf:
-    """Write a rendered PDF to private storage (owner-only) under a new random name."""
+def store_pdf(data: bytes, *, name: str | None = None) -> StoredPdf:
+    """Write a rendered PDF to private storage (owner-only) under a new random name, or under
+    `name` (32 hex digits and ".pdf") for a file keyed by its content: when that file exists
+    already, someone stored the same one first and it is kept."""
     folder = pdf_dir(create=True)
-    name = f"{secrets.token_hex(16)}.pdf"
+    if name is None:
+        name = f"{secrets.token_hex(16)}.pdf"
+    elif not _STORED_NAME.fullmatch(name):
+        raise ValueError("A stored PDF's name is 32 hex digits and .pdf")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(folder / name, flags, 0o600)
+    try:
+        fd = os.open(folder / name, flags, 0o600)
+    except FileExistsError:
+        return StoredPdf(name=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
     with os.fdopen(fd, "wb") as out:
         out.write(data)
     return StoredPdf(name=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data))

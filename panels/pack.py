@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db.models import Max, Q
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader, PdfWriter
@@ -46,6 +47,7 @@ from referrals.services import content_hash
 log = logging.getLogger(__name__)
 
 ABANDONED_AFTER = dt.timedelta(minutes=10)
+IMAGE_TYPES = {"image/png", "image/jpeg"}
 WORD = "Word documents cannot be merged into the pack: open it from the referral"
 DAMAGED = "The file could not be read"
 PROTECTED = "The file is protected by a password"
@@ -112,6 +114,11 @@ class Part:
     pdf: bytes
     level: int = 0  # 0: an item or section; 1: evidence under it
     children: list[Part] = field(default_factory=list)
+    pages: int = 0  # counted once, when the part is made (parsing a PDF is not free)
+
+    def __post_init__(self) -> None:
+        if not self.pages:
+            self.pages = _page_count(self.pdf)
 
 
 def _page_count(pdf: bytes) -> int:
@@ -144,18 +151,11 @@ def _evidence_parts(item: AgendaItem, left_out: list[dict]) -> list[Part]:
     parts = []
     for document in item.referral.evidence.filter(removed_at__isnull=True).order_by("uploaded_at", "id"):
         name = document.title or document.original_name
-        with open_stored(document) as stored:
-            data = stored.read()
         if document.content_type == "application/pdf":
-            pdf, reason = _readable_pdf(data)
-        elif document.content_type in {"image/png", "image/jpeg"}:
-            uri = f"data:{document.content_type};base64,{base64.b64encode(data).decode()}"
-            pdf = render_pdf(
-                template="panels/pack/image.html",
-                context={"name": name, "image": uri, "bare": True},
-                title=name,
-            )
-            reason = ""
+            with open_stored(document) as stored:
+                pdf, reason = _readable_pdf(stored.read())
+        elif document.content_type in IMAGE_TYPES:
+            pdf, reason = image_page(document, name=name), ""
         else:
             pdf, reason = None, WORD
         if pdf is None:
@@ -163,6 +163,26 @@ def _evidence_parts(item: AgendaItem, left_out: list[dict]) -> list[Part]:
         else:
             parts.append(Part(title=name, pdf=pdf, level=1))
     return parts
+
+
+def image_page(document, *, name: str, data: bytes | None = None) -> bytes:
+    """An image of evidence placed on an A4 page: rendered once for each image and title, stored
+    privately and reused by every later pack (rendering a PNG page costs about a second)."""
+    stored_name = hashlib.sha256(f"image-page:{document.sha256}:{name}".encode()).hexdigest()[:32] + ".pdf"
+    try:
+        with open_stored_pdf(stored_name) as stored:
+            return stored.read()
+    except Http404:
+        pass
+    if data is None:
+        with open_stored(document) as original:
+            data = original.read()
+    uri = f"data:{document.content_type};base64,{base64.b64encode(data).decode()}"
+    pdf = render_pdf(
+        template="panels/pack/image.html", context={"name": name, "image": uri, "bare": True}, title=name
+    )
+    store_pdf(pdf, name=stored_name)
+    return pdf
 
 
 def _attendance(meeting: Meeting) -> list[dict]:
@@ -246,7 +266,7 @@ def build(pack: MeetingPack) -> MeetingPack:
         page, result = first_page, []
         for position, (item, section) in enumerate(zip(items, sections, strict=True), start=1):
             result.append({"number": position, "item": item, "page": page})
-            page += _page_count(section.pdf) + sum(_page_count(c.pdf) for c in section.children)
+            page += section.pages + sum(child.pages for child in section.children)
         return result
 
     # The agenda's page numbers depend on how long the cover is: render, count, render again.
@@ -266,13 +286,14 @@ def build(pack: MeetingPack) -> MeetingPack:
     writer.add_metadata({"/Title": f"Panel pack: {meeting}"})
     merged = io.BytesIO()
     writer.write(merged)
+    page_count = len(writer.pages)
     final = stamp(merged.getvalue(), furniture())
     stored = store_pdf(final)
     MeetingPack.objects.filter(pk=pack.pk).update(
         status=PackStatus.READY,
         pdf_name=stored.name,
         pdf_sha256=stored.sha256,
-        page_count=_page_count(final),
+        page_count=page_count,
         left_out=left_out,
         items_done=len(items),
         built_at=timezone.now(),

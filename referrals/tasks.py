@@ -26,3 +26,8 @@ def render_referral_paper(referral_id: int) -> None:
     )
     if referral is not None:
         paper_for(referral)
+        # Its images' pack pages too, so the pack itself only merges (panels/pack.py).
+        from panels.pack import IMAGE_TYPES, image_page
+
+        for document in referral.evidence.filter(removed_at__isnull=True, content_type__in=IMAGE_TYPES):
+            image_page(document, name=document.title or document.original_name)

@@ -1,81 +1,23 @@
 """The task path for real: a Redis broker and a Celery worker process, not eager mode.
 
-Uses the Redis on 127.0.0.1:6379 (database 15, emptied first) that the machine and CI provide; set
-TEST_REDIS_URL to point elsewhere. Skipped only when no Redis answers there. The worker is the same
-`celery worker` command production runs, pointed at the test database.
+The broker and worker fixtures are tests/celery_worker.py (Redis database 15 on 127.0.0.1, or
+TEST_REDIS_URL; skipped only when no Redis answers there).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-import redis
-from django.db import connection
 from django.utils import timezone
 
 from casework.celery import app
 from casework.models import Notification, ReminderSent
 from panels.models import Membership
 from panels.working_days import add_working_days, is_working_day
+from tests.celery_worker import REDIS_URL, redis_broker_fixture, wait_for, worker_fixture  # noqa: F401
 from tests.factories import MeetingFactory, PanelFactory
-
-ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-def redis_broker():
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"No Redis at {REDIS_URL}")
-    client.flushdb()
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    yield client
-    app.conf.task_always_eager = saved
-    client.flushdb()
-
-
-@pytest.fixture
-def worker(redis_broker):
-    db = connection.settings_dict
-    env = dict(os.environ)
-    env.pop("PYTEST_CURRENT_TEST", None)
-    env.update(
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        CELERY_BROKER_URL=REDIS_URL,
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "casework", "worker", "--pool", "solo", "-Q", "default"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(os.environ.get("TEST_WORKER_LOG", os.devnull), "w"),  # noqa: SIM115
-    )
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-def wait_for(condition, timeout: float = 120.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,146 @@
+"""The panel pack on the real task path: requested in a committed transaction, queued on a Redis
+broker, built by a `celery worker` process listening on the "pdf" queue (CELERY_TASK_ROUTES), and
+read back from storage. A task delivered twice builds the pack once (the claim in build_pack).
+
+The broker and worker fixtures are tests/celery_worker.py (skipped only when no Redis answers).
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from pypdf import PdfReader
+
+from casework.pdf import open_stored_pdf
+from panels import services
+from panels.models import AgendaItem, MeetingPack, PackStatus
+from panels.services import packs
+from panels.tasks import build_meeting_pack
+from referrals.evidence import store_upload
+from referrals.models import Evidence, ReferralPaper
+from tests.celery_worker import enqueue, redis_broker_fixture, wait_for, worker_fixture  # noqa: F401
+from tests.factories import ChildFactory
+from tests.panels.test_pack import on_agenda
+from tests.referrals.test_evidence import make_image, make_pdf
+
+BUILD_TIMEOUT = 300.0  # seconds: a cold worker on a loaded 2-core machine; a pack takes a few
+
+
+def add_evidence(referral, by, name: str, data: bytes, content_type: str) -> None:
+    # Straight to storage, as in test_pack: the service refuses evidence once a referral is on the
+    # agenda, and these are only there to be merged.
+    stored = store_upload(SimpleUploadedFile(name, data, content_type))
+    Evidence.objects.create(
+        referral=referral,
+        original_name=stored.display_name,
+        stored_name=stored.stored_name,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        uploaded_by=by,
+    )
+
+
+def read(pack: MeetingPack) -> PdfReader:
+    with open_stored_pdf(pack.pdf_name) as stored:
+        return PdfReader(io.BytesIO(stored.read()))
+
+
+def is_ready(pack: MeetingPack) -> bool:
+    status = MeetingPack.objects.values_list("status", flat=True).get(pk=pack.pk)
+    assert status != PackStatus.FAILED, MeetingPack.objects.get(pk=pack.pk).error
+    return status == PackStatus.READY
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_pack_is_built_by_a_worker_on_the_pdf_queue_and_a_redelivery_does_nothing(
+    worker,
+    redis_broker,
+    monkeypatch,
+    irap_meeting,
+    make_submitted,
+    another_child,
+    hampshire,
+    hiow_icb,
+    social_worker,
+    panel_admin,
+):
+    third_child = ChildFactory(
+        given_name="Cara",
+        family_name="Moss",
+        owning_agency=hampshire,
+        created_by=social_worker,
+        allocated_social_worker=social_worker,
+        involved=[hiow_icb],
+    )
+    items = []
+    for position, child in enumerate([None, another_child, third_child], start=1):
+        referral = make_submitted() if child is None else make_submitted(child=child)
+        items.append(on_agenda(referral, irap_meeting, panel_admin, position))
+        # Each has the assessment.pdf of complete_referral; add a two-page PDF and a photo.
+        add_evidence(referral, social_worker, "report.pdf", make_pdf(pages=2), "application/pdf")
+        image = ("photo.png", make_image("PNG"), "image/png")
+        if position == 2:
+            image = ("scan.jpg", make_image("JPEG", (640, 480)), "image/jpeg")
+        add_evidence(referral, social_worker, *image)
+
+    # pack_request queues after the commit; send that to the test's Redis (an explicit connection:
+    # the app's producer pool may be bound to the broker in the settings).
+    queued: list[int] = []
+
+    def to_redis(pack_id: int) -> None:
+        queued.append(pack_id)
+        enqueue(build_meeting_pack, pack_id)
+
+    monkeypatch.setattr(packs, "_queue", to_redis)
+    pack = services.pack_request(actor=panel_admin, meeting=irap_meeting)  # commits: autocommit
+    assert queued == [pack.pk]
+    assert MeetingPack.objects.get(pk=pack.pk).status == PackStatus.QUEUED
+    enqueue(build_meeting_pack, pack.pk)  # the same task delivered twice
+
+    assert wait_for(lambda: is_ready(pack), BUILD_TIMEOUT, worker=worker), "see TEST_WORKER_LOG"
+    pack.refresh_from_db()
+    reader = read(pack)
+    assert len(reader.pages) == pack.page_count
+    titles = [entry.title for entry in reader.outline if not isinstance(entry, list)]
+    assert titles == ["Cover, members and agenda", *[item.title for item in items]]
+    evidence = [[c.title for c in entry] for entry in reader.outline if isinstance(entry, list)]
+    assert evidence == [
+        ["assessment.pdf", "report.pdf", "photo.png"],
+        ["assessment.pdf", "report.pdf", "scan.jpg"],
+        ["assessment.pdf", "report.pdf", "photo.png"],
+    ]
+    total = len(reader.pages)
+    for number, page in enumerate(reader.pages, start=1):
+        text = page.extract_text()
+        assert "OFFICIAL-SENSITIVE" in text
+        assert f"Page {number} of {total}" in text
+    assert "Page 1 of" in reader.pages[0].extract_text()
+    assert pack.items_done == pack.items_total == 3 and pack.left_out == []
+    assert ReferralPaper.objects.count() == 3
+    built = MeetingPack.objects.values("built_at", "pdf_name", "pdf_sha256").get(pk=pack.pk)
+
+    # Another copy of v1's task, then the agenda changes and v2 is queued behind it. The solo worker
+    # takes the pdf queue in order, so once v2 is ready the duplicate has certainly been run.
+    enqueue(build_meeting_pack, pack.pk)
+    AgendaItem.objects.create(
+        meeting=irap_meeting,
+        kind="other_business",
+        title="Any other business",
+        position=4,
+        added_by=panel_admin,
+    )
+    second = services.pack_request(actor=panel_admin, meeting=irap_meeting)
+    assert second.version == 2 and queued == [pack.pk, second.pk]
+    assert wait_for(lambda: is_ready(second), BUILD_TIMEOUT, worker=worker), "see TEST_WORKER_LOG"
+
+    # The duplicates did nothing: v1 was built once and is as it was.
+    assert MeetingPack.objects.values("built_at", "pdf_name", "pdf_sha256").get(pk=pack.pk) == built
+    assert MeetingPack.objects.get(pk=pack.pk).status == PackStatus.READY
+    assert redis_broker.llen("pdf") == 0
+    second.refresh_from_db()
+    assert second.page_count > pack.page_count
+    assert [e.title for e in read(second).outline if not isinstance(e, list)][-1] == "Any other business"
+    assert ReferralPaper.objects.count() == 3  # the papers were reused, not rendered again
