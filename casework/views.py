@@ -28,6 +28,7 @@ from casework.forms import (
     add_service_errors,
 )
 from casework.models import AccessRequestStatus, Involvement, ParentCarer
+from casework.timeline import child_timeline
 from referrals import selectors as referral_selectors
 
 PAGE_SIZE = 25
@@ -141,6 +142,7 @@ def child_detail(request, pk):
             "changes": changes,
             "views": views,
             "referrals": referral_selectors.referral_list(user=request.user).filter(child=child),
+            "timeline": child_timeline(user=request.user, child=child),
         },
     )
 

@@ -114,11 +114,14 @@ class Part:
     pdf: bytes
     level: int = 0  # 0: an item or section; 1: evidence under it
     children: list[Part] = field(default_factory=list)
-    pages: int = 0  # counted once, when the part is made (parsing a PDF is not free)
+    reader: PdfReader | None = None  # parsed once, for counting and for merging
 
     def __post_init__(self) -> None:
-        if not self.pages:
-            self.pages = _page_count(self.pdf)
+        self.reader = PdfReader(io.BytesIO(self.pdf))
+
+    @property
+    def pages(self) -> int:
+        return len(self.reader.pages)
 
 
 def _page_count(pdf: bytes) -> int:
@@ -277,11 +280,11 @@ def build(pack: MeetingPack) -> MeetingPack:
     writer.append(io.BytesIO(cover), outline_item="Cover, members and agenda", import_outline=False)
     for section in sections:
         start = len(writer.pages)
-        writer.append(io.BytesIO(section.pdf), import_outline=False)
+        writer.append(section.reader, import_outline=False)
         parent = writer.add_outline_item(section.title, start)
         for child in section.children:
             child_start = len(writer.pages)
-            writer.append(io.BytesIO(child.pdf), import_outline=False)
+            writer.append(child.reader, import_outline=False)
             writer.add_outline_item(child.title, child_start, parent=parent)
     writer.add_metadata({"/Title": f"Panel pack: {meeting}"})
     merged = io.BytesIO()

@@ -1,4 +1,4 @@
-"""A Continuing Care case in a real browser, from the checklist to the recommendation, without
+"""A Continuing Care case in a real browser, from the checklist to the multi-agency decision, without
 JavaScript; then its pages again with JavaScript for the axe-core checks (axe needs JavaScript).
 
 `transactional_db` comes first so the data is committed and visible to the live server's thread.
@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from pathways import services
 from pathways.models import DSTDomain, PathwayCase, Status
 from tests.browser.conftest import assert_accessible
+from tests.pathways.conftest import complete_assessment
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +31,7 @@ def dst_domains(transactional_db):
     importlib.import_module("pathways.migrations.0002_dst_domains_and_default_settings").load(apps, None)
 
 
-def test_continuing_care_checklist_to_recommendation(
+def test_continuing_care_checklist_to_decision(
     transactional_db, dst_domains, live_server, new_page, sign_in, social_worker, clinician, child, hiow_icb
 ):
     received = timezone.localdate() - dt.timedelta(days=10)
@@ -81,10 +83,32 @@ def test_continuing_care_checklist_to_recommendation(
     case.refresh_from_db()
     assert case.status == Status.RECOMMENDED
 
+    # The multi-agency decision, recorded by the social worker; then the child's page shows it on
+    # the one timeline.
+    sw.goto(f"{live_server.url}/pathways/cases/{case.pk}/")
+    sw.get_by_role("link", name="Record the multi-agency decision").click()
+    sw.get_by_role("button", name="Record the decision").click()
+    expect(sw.locator(".govuk-error-summary")).to_be_visible()
+    sw.get_by_role("group", name="Multi-agency decision").get_by_label(
+        "Does not have continuing care needs"
+    ).check()
+    sw.get_by_label("Date of the decision").fill(timezone.localdate().strftime("%d/%m/%Y"))
+    sw.get_by_role("button", name="Record the decision").click()
+    expect(sw.locator("h1")).to_have_text("Continuing Care")
+    case.refresh_from_db()
+    assert case.status == Status.DECIDED
+    sw.goto(f"{live_server.url}{reverse('children:detail', args=[child.pk])}")
+    expect(sw.locator("#timeline-table")).to_contain_text("Decision: does not have continuing care needs")
+    expect(sw.locator("#timeline-table")).to_contain_text("Continuing Care referral received")
+
     # The same pages with JavaScript, for axe-core.
     js: Page = new_page()
     sign_in(js, clinician.email)
-    for path in (f"/pathways/children/{child.pk}/", f"/pathways/cases/{case.pk}/"):
+    for path in (
+        f"/pathways/children/{child.pk}/",
+        f"/pathways/cases/{case.pk}/",
+        reverse("children:detail", args=[child.pk]),
+    ):
         js.goto(f"{live_server.url}{path}")
         assert_accessible(js)
     other = services.cc_open(
@@ -100,6 +124,15 @@ def test_continuing_care_checklist_to_recommendation(
     for step in ("dst", "evidence", "recommendation"):
         js.goto(f"{live_server.url}/pathways/cases/{other.pk}/{step}/")
         assert_accessible(js)
+    complete_assessment(other, clinician, level="high")
+    services.cc_recommend(actor=clinician, case=other, recommendation="needs", reasons="High needs")
+    js_sw: Page = new_page()
+    sign_in(js_sw, social_worker.email)
+    js_sw.goto(f"{live_server.url}/pathways/cases/{other.pk}/decision/")
+    assert_accessible(js_sw)
+    js_sw.get_by_role("button", name="Record the decision").click()
+    expect(js_sw.locator(".govuk-error-summary")).to_be_visible()
+    assert_accessible(js_sw)
     js.get_by_role("button", name="Make the recommendation").click()
     expect(js.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(js)
