@@ -168,6 +168,20 @@ def _evidence_parts(item: AgendaItem, left_out: list[dict]) -> list[Part]:
     return parts
 
 
+def _as_jpeg(png: bytes) -> bytes:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        image.load()
+        if image.mode in ("RGBA", "LA", "P"):
+            flat = Image.new("RGB", image.size, "white")
+            flat.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+            image = flat
+        out = io.BytesIO()
+        image.convert("RGB").save(out, "JPEG", quality=90)
+        return out.getvalue()
+
+
 def image_page(document, *, name: str, data: bytes | None = None) -> bytes:
     """An image of evidence placed on an A4 page: rendered once for each image and title, stored
     privately and reused by every later pack (rendering a PNG page costs about a second)."""
@@ -180,7 +194,11 @@ def image_page(document, *, name: str, data: bytes | None = None) -> bytes:
     if data is None:
         with open_stored(document) as original:
             data = original.read()
-    uri = f"data:{document.content_type};base64,{base64.b64encode(data).decode()}"
+    content_type = document.content_type
+    if content_type == "image/png":
+        # WeasyPrint re-compresses a PNG (about a second a page); a JPEG it passes straight through.
+        data, content_type = _as_jpeg(data), "image/jpeg"
+    uri = f"data:{content_type};base64,{base64.b64encode(data).decode()}"
     pdf = render_pdf(
         template="panels/pack/image.html", context={"name": name, "image": uri, "bare": True}, title=name
     )
