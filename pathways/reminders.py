@@ -150,12 +150,10 @@ def cc_decisions_due(today: dt.date) -> Iterator[Due]:
         )
 
 
-@sweep
-def cc_reviews_due(today: dt.date) -> Iterator[Due]:
-    """The case worker, N days before a Continuing Care package's review (3 months after it starts,
-    then at least every 12: cc_first_review_months, cc_review_interval_months) and once it has passed."""
+def _reviews(today: dt.date, *, kind: CaseKind, statuses: list, prefix: str, label: str) -> Iterator[Due]:
+    """The case worker, N days before a case's next review (selectors.next_due) and once it has passed."""
     rows = _pathway_settings()
-    for case in _open_cases(CaseKind.CONTINUING_CARE, [Status.PACKAGE]):
+    for case in _open_cases(kind, statuses):
         settings = settings_for(case.lead_agency, rows=rows)
         due = next_due(case, settings, today)
         if due is None:
@@ -164,14 +162,23 @@ def cc_reviews_due(today: dt.date) -> Iterator[Due]:
         if stage is None:
             continue
         yield Due(
-            kind=f"cc_review_{stage}",
+            kind=f"{prefix}_review_{stage}",
             subject_key=f"pathway_case:{case.pk}:review",
             due_on=due.on,
             users=_seeing_case(_case_people(case), case),
-            subject=f"The Continuing Care review for {case.child.initials} "
+            subject=f"The {label} review for {case.child.initials} "
             f"{'is due on' if stage == 'due' else 'was due on'} {due.on:%-d %B %Y}",
             url=_case_url(case),
         )
+
+
+@sweep
+def cc_reviews_due(today: dt.date) -> Iterator[Due]:
+    """A Continuing Care package's review: 3 months after it starts, then at least every 12
+    (cc_first_review_months, cc_review_interval_months)."""
+    yield from _reviews(
+        today, kind=CaseKind.CONTINUING_CARE, statuses=[Status.PACKAGE], prefix="cc", label="Continuing Care"
+    )
 
 
 @sweep
@@ -211,26 +218,14 @@ def cc_transition_due(today: dt.date) -> Iterator[Due]:
 
 @sweep
 def s117_reviews_due(today: dt.date) -> Iterator[Due]:
-    """The case worker, N days before a Section 117 aftercare review (s117_review_interval_months
-    after discharge or the last review) and once it has passed."""
-    rows = _pathway_settings()
-    for case in _open_cases(CaseKind.SECTION_117, [Status.AFTERCARE]):
-        settings = settings_for(case.lead_agency, rows=rows)
-        due = next_due(case, settings, today)
-        if due is None:
-            continue
-        stage = _review_stage(today, due.on, _reminder_days(settings))
-        if stage is None:
-            continue
-        yield Due(
-            kind=f"s117_review_{stage}",
-            subject_key=f"pathway_case:{case.pk}:review",
-            due_on=due.on,
-            users=_seeing_case(_case_people(case), case),
-            subject=f"The Section 117 aftercare review for {case.child.initials} "
-            f"{'is due on' if stage == 'due' else 'was due on'} {due.on:%-d %B %Y}",
-            url=_case_url(case),
-        )
+    """A Section 117 aftercare review: s117_review_interval_months after discharge or the last one."""
+    yield from _reviews(
+        today,
+        kind=CaseKind.SECTION_117,
+        statuses=[Status.AFTERCARE],
+        prefix="s117",
+        label="Section 117 aftercare",
+    )
 
 
 # --- Individual Funding Requests ----------------------------------------------------------------
