@@ -113,6 +113,10 @@ class RecommendationSummarySerializer(serializers.ModelSerializer):
 class DecisionSerializer(serializers.ModelSerializer):
     shares = DecisionShareSerializer(many=True, read_only=True)
     recommendations = RecommendationSummarySerializer(many=True, read_only=True)
+    fingerprint = serializers.SerializerMethodField(help_text="Send back with a PATCH to refuse stale edits")
+
+    def get_fingerprint(self, decision: Decision) -> str:
+        return services.draft_fingerprint(decision)
 
     class Meta:
         model = Decision
@@ -142,6 +146,7 @@ class DecisionSerializer(serializers.ModelSerializer):
             "signed_at",
             "shares",
             "recommendations",
+            "fingerprint",
         ]
         read_only_fields = fields
 
@@ -177,10 +182,16 @@ class DecisionWriteSerializer(serializers.Serializer):
 
 class DecisionPatchSerializer(DecisionWriteSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
+    fingerprint = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="The draft's fingerprint as you read it: if someone saved it since, 409",
+    )
 
 
 class CorrectionSerializer(DecisionPatchSerializer):
     correction_reason = serializers.CharField(allow_blank=True, max_length=2000)
+    fingerprint = None  # a correction starts a new version: nothing to compare
 
 
 class RecommendationSerializer(RecommendationSummarySerializer):
@@ -433,7 +444,12 @@ class DecisionView(APIView):
         if shares is None and merged["option"] == decision.option and decision.shares.exists():
             shares = [(s.agency, s.basis, s.value) for s in decision.shares.select_related("agency")]
         updated = services.decision_record(
-            actor=request.user, agenda_item=item, fields=merged, shares=shares, decision=decision
+            actor=request.user,
+            agenda_item=item,
+            fields=merged,
+            shares=shares,
+            decision=decision,
+            seen_fingerprint=body.validated_data.get("fingerprint"),
         )
         return Response(_decision_out(updated))
 

@@ -23,6 +23,7 @@ from panels.models import (
     Membership,
     Outcome,
 )
+from panels.services import draft_fingerprint
 from referrals.models import CostPeriod, Option, ShareBasis
 
 __all__ = [
@@ -141,6 +142,8 @@ class DecisionForm(forms.Form):
     """The decision on one item (seeds 002): pre-filled from the draft, or from the recommended option."""
 
     decision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # When the draft was loaded: a save over someone else's later save is refused (409).
+    seen_fingerprint = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     outcome = forms.ChoiceField(
         label="Outcome",
         choices=Outcome.choices,
@@ -222,6 +225,7 @@ class DecisionForm(forms.Form):
         if decision is not None:
             initial: dict[str, Any] = {
                 "decision": decision.pk,
+                "seen_fingerprint": draft_fingerprint(decision),
                 "outcome": decision.outcome,
                 "option": decision.option_id,
                 "rationale": decision.rationale,

@@ -15,6 +15,8 @@ version with a reason, which must be signed again, and the old one becomes super
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -57,6 +59,7 @@ __all__ = [
     "decision_correct",
     "decision_record",
     "decision_sign",
+    "draft_fingerprint",
     "recommendation_chase",
     "recommendation_respond",
 ]
@@ -295,6 +298,13 @@ def _build(
     )
 
 
+def draft_fingerprint(decision: Decision) -> str:
+    """What a draft says, as a short hash: sent with an edit form to refuse a save over a later one."""
+    shares = sorted(decision.shares.all(), key=lambda share: share.pk)  # uses a prefetch when there is one
+    payload = json.dumps(_snapshot(decision, shares), sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
 def _snapshot(decision: Decision, shares: list[DecisionShare]) -> dict[str, Any]:
     return {
         "outcome": decision.outcome,
@@ -336,9 +346,12 @@ def decision_record(
     fields: Mapping[str, Any],
     shares: list[Share] | None = None,
     decision: Decision | None = None,
+    seen_fingerprint: str | None = None,
 ) -> Decision:
     """Record the decision on an item as a draft (`decision=None`), or edit the item's draft
     (`decision=` that draft). A signed decision is locked: editing it raises InvalidTransition.
+    `seen_fingerprint`: draft_fingerprint() of the draft the editor loaded; if someone saved a
+    different draft since, the edit is refused (InvalidTransition, 409) rather than overwriting it.
 
     Refused (ValidationError) unless the meeting is quorate, not cancelled and today or past, and
     the item is a referral on this meeting's agenda that is not withdrawn. `shares` are
@@ -364,6 +377,11 @@ def decision_record(
         if current.is_locked:
             raise InvalidTransition(
                 "This decision has been signed, so it is locked: record a correction instead"
+            )
+        if seen_fingerprint is not None and seen_fingerprint != draft_fingerprint(current):
+            raise InvalidTransition(
+                "Someone else saved this draft decision after you opened it: reload the page to see "
+                "their version, then make your changes again"
             )
     _check_item(agenda_item, new=current is None or current.version == 1)
     _check_meeting_can_decide(meeting)

@@ -242,7 +242,12 @@ def run_decision(request, pk, item_pk):
         fields, shares = form.service_fields()
         try:
             services.decision_record(
-                actor=request.user, agenda_item=item, fields=fields, shares=shares, decision=draft
+                actor=request.user,
+                agenda_item=item,
+                fields=fields,
+                shares=shares,
+                decision=draft,
+                seen_fingerprint=form.cleaned_data.get("seen_fingerprint") or None,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

@@ -446,3 +446,40 @@ def test_no_answer_to_a_superseded_decision(recommendation, panel_admin, sen_man
     )
     with pytest.raises(InvalidTransition):
         services.recommendation_respond(actor=sen_manager, recommendation=recommendation, accept=True)
+
+
+def test_a_save_over_someone_elses_later_save_of_the_draft_is_refused(
+    quorate, panel_admin, panel_chair, hampshire
+):
+    """Two people editing the same draft: the second save, made from the version before the first
+    one's save, is refused with an explanation instead of silently overwriting it."""
+    decision = _agree(panel_admin, quorate, hampshire)
+    opened = services.draft_fingerprint(decision)
+    fields = {
+        "outcome": "agreed_as_recommended",
+        "option": decision.option,
+        "rationale": "Agreed: the chair's wording.",
+        "lead_agency": hampshire,
+        "review_date": REVIEW,
+    }
+    services.decision_record(
+        actor=panel_chair, agenda_item=quorate, decision=decision, fields=fields, seen_fingerprint=opened
+    )
+    with pytest.raises(InvalidTransition, match="Someone else saved this draft"):
+        services.decision_record(
+            actor=panel_admin,
+            agenda_item=quorate,
+            decision=decision,
+            fields=fields | {"rationale": "Agreed: the administrator's wording."},
+            seen_fingerprint=opened,
+        )
+    with pytest.raises(InvalidTransition):
+        services.decision_record(
+            actor=panel_admin,
+            agenda_item=quorate,
+            decision=decision,
+            fields=fields,
+            seen_fingerprint="garbage",
+        )
+    decision.refresh_from_db()
+    assert decision.rationale == "Agreed: the chair's wording."

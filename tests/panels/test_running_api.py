@@ -128,9 +128,13 @@ def test_decision_record_edit_sign_correct(
     assert admin.post(url, _decision_body(hampshire), format="json").status_code == 409  # one per item
 
     decision_url = reverse("api-decision", args=[body["id"]])
-    edited = admin.patch(decision_url, {"rationale": "Changed."}, format="json")
+    seen = body["fingerprint"]
+    edited = admin.patch(decision_url, {"rationale": "Changed.", "fingerprint": seen}, format="json")
     assert edited.status_code == 200 and edited.json()["rationale"] == "Changed."
     assert len(edited.json()["shares"]) == 2
+    # A second editor still holding the first version is refused, not allowed to overwrite.
+    stale = admin.patch(decision_url, {"rationale": "Mine instead.", "fingerprint": seen}, format="json")
+    assert stale.status_code == 409 and "Someone else saved this draft" in stale.json()["detail"]
 
     sign_url = reverse("api-decision-sign", args=[body["id"]])
     assert admin.post(sign_url).status_code == 403
