@@ -325,3 +325,27 @@ def can_read_whole_papers(*, user: User | None, meeting: Meeting) -> bool:
         can_administer(user=user, panel=meeting.panel)
         or papers_grants_held(user=user, meeting=meeting).filter(agenda_item__isnull=True).exists()
     )
+
+
+def get_meeting_with_papers_for_user(*, user: User, pk: object) -> Meeting:
+    """The meeting whose whole papers (its pack) this person may read now; Http404 otherwise, as
+    for a meeting of another partnership (members lose the pack after the meeting)."""
+    meeting = get_meeting_for_user(user=user, pk=pk)
+    if not can_read_whole_papers(user=user, meeting=meeting):
+        raise Http404(NOT_FOUND_MESSAGE)
+    return meeting
+
+
+def get_ready_pack_for_user(*, user: User, meeting_pk: object, version: object):
+    """One ready version of a meeting's pack, for someone with the whole papers; else Http404."""
+    from panels.models import MeetingPack, PackStatus
+
+    meeting = get_meeting_with_papers_for_user(user=user, pk=meeting_pk)
+    found = (
+        MeetingPack.objects.filter(meeting=meeting, version=record_id(version), status=PackStatus.READY)
+        .select_related("meeting")
+        .first()
+    )
+    if found is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return found

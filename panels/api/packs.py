@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -11,10 +11,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework.access import NOT_FOUND_MESSAGE, record_id
-from casework.audit import record_event
 from panels import access, services
 from panels.models import MeetingPack, PackStatus
-from panels.pack import latest_pack, stamped_download
+from panels.pack import latest_pack
+from panels.views.packs import pack_pdf_response
 
 
 class PackSerializer(serializers.ModelSerializer):
@@ -34,13 +34,6 @@ class PackSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _meeting(request, pk):
-    meeting = access.get_meeting_for_user(user=request.user, pk=record_id(pk))
-    if not access.can_read_whole_papers(user=request.user, meeting=meeting):
-        raise Http404(NOT_FOUND_MESSAGE)
-    return meeting
-
-
 class MeetingPackView(APIView):
     """GET: the latest version of the meeting's pack (404 before one is made). POST: make a new
     version if the agenda or papers changed (the chair and administrators); 202 while it builds."""
@@ -48,7 +41,7 @@ class MeetingPackView(APIView):
     serializer_class = PackSerializer
 
     def get(self, request, pk):
-        current = latest_pack(_meeting(request, pk))
+        current = latest_pack(access.get_meeting_with_papers_for_user(user=request.user, pk=pk))
         if current is None:
             raise Http404(NOT_FOUND_MESSAGE)
         return Response(PackSerializer(current).data)
@@ -74,24 +67,9 @@ class MeetingPackDownloadView(APIView):
         },
     )
     def get(self, request, pk, version):
-        meeting = _meeting(request, pk)
-        found = MeetingPack.objects.filter(
-            meeting=meeting, version=record_id(version), status=PackStatus.READY
-        ).first()
-        if found is None:
-            raise Http404(NOT_FOUND_MESSAGE)
-        record_event(
-            actor=request.user,
-            action="meeting.pack_downloaded",
-            obj=meeting,
-            changes={"version": [None, found.version]},
+        return pack_pdf_response(
+            request, access.get_ready_pack_for_user(user=request.user, meeting_pk=pk, version=version)
         )
-        response = HttpResponse(
-            stamped_download(found, person_name=request.user.full_name or request.user.email),
-            content_type="application/pdf",
-        )
-        response["Content-Disposition"] = f'attachment; filename="panel-pack-v{found.version}.pdf"'
-        return response
 
 
 urlpatterns = [

@@ -15,7 +15,7 @@ from panels import access
 from panels.models import Meeting, MeetingPack, PackStatus
 from panels.pack import latest_pack, next_version, pack_fingerprint
 
-__all__ = ["pack_request"]
+__all__ = ["pack_download", "pack_request"]
 
 
 @transaction.atomic
@@ -51,3 +51,18 @@ def _queue(pack_id: int) -> None:
     from panels.tasks import build_meeting_pack
 
     build_meeting_pack.delay(pack_id)
+
+
+def pack_download(*, actor: User, pack: MeetingPack) -> bytes:
+    """The pack's PDF stamped with the downloader's name, the download audited. The caller fetched
+    the pack through panels.access.get_ready_pack_for_user."""
+    from panels.pack import stamped_download
+
+    body = stamped_download(pack, person_name=actor.full_name or actor.email)
+    record_event(
+        actor=actor,
+        action="meeting.pack_downloaded",
+        obj=pack.meeting,
+        changes={"version": [None, pack.version]},
+    )
+    return body

@@ -7,31 +7,20 @@ meeting's papers (access.can_read_whole_papers: a lead member's item grant is no
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from casework.access import NOT_FOUND_MESSAGE, record_id
-from casework.audit import record_event
+from casework.access import record_id
 from panels import access, services
-from panels.models import Meeting, MeetingPack, PackStatus
-from panels.pack import latest_pack, stamped_download
-
-NO_PAPERS = "The papers for this meeting are not available to you"
-
-
-def _meeting_with_papers(request, pk: object) -> Meeting:
-    meeting = access.get_meeting_for_user(user=request.user, pk=record_id(pk))
-    if not access.can_read_whole_papers(user=request.user, meeting=meeting):
-        # The pack is the papers: without them it is not there for you (after the meeting too).
-        raise Http404(NOT_FOUND_MESSAGE)
-    return meeting
+from panels.models import MeetingPack, PackStatus
+from panels.pack import latest_pack
 
 
 @require_http_methods(["GET"])
 def pack(request, pk):
-    meeting = _meeting_with_papers(request, pk)
+    meeting = access.get_meeting_with_papers_for_user(user=request.user, pk=pk)
     current = latest_pack(meeting)
     building = current is not None and current.status in {PackStatus.QUEUED, PackStatus.BUILDING}
     return render(
@@ -53,27 +42,23 @@ def pack_make(request, pk):
     return redirect(reverse("panels:pack", args=[meeting.pk]))
 
 
-@require_http_methods(["GET"])
-def pack_download(request, pk, version):
-    meeting = _meeting_with_papers(request, pk)
-    found = MeetingPack.objects.filter(
-        meeting=meeting, version=record_id(version), status=PackStatus.READY
-    ).first()
-    if found is None:
-        raise Http404(NOT_FOUND_MESSAGE)
-    body = stamped_download(found, person_name=request.user.full_name or request.user.email)
-    record_event(
-        actor=request.user,
-        action="meeting.pack_downloaded",
-        obj=meeting,
-        changes={"version": [None, found.version]},
+def pack_pdf_response(request, found: MeetingPack) -> HttpResponse:
+    """The download, for the page and the API alike: stamped, audited, never cached."""
+    response = HttpResponse(
+        services.pack_download(actor=request.user, pack=found), content_type="application/pdf"
     )
-    response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = (
-        f'attachment; filename="panel-pack-{meeting.date:%Y-%m-%d}-v{found.version}.pdf"'
+        f'attachment; filename="panel-pack-{found.meeting.date:%Y-%m-%d}-v{found.version}.pdf"'
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_http_methods(["GET"])
+def pack_download(request, pk, version):
+    return pack_pdf_response(
+        request, access.get_ready_pack_for_user(user=request.user, meeting_pk=pk, version=version)
+    )
 
 
 urlpatterns = [
