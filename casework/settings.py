@@ -156,6 +156,11 @@ if not DATABASE_URL:
         DATABASE_URL = _embedded_database_url()
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Each test run gets its own database (two runs on one server must not collide): TEST_DATABASE_NAME,
+# else one named after this process.
+DATABASES["default"]["TEST"] = {
+    "NAME": env_str("TEST_DATABASE_NAME") or f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
+}
 # Short OLTP queries: JIT compilation and parallel plans cost more than they save here
 # (bench/README.md: JIT was 139 of 245 ms of one COUNT; parallel plans 79 ms against 13 ms).
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off -c max_parallel_workers_per_gather=0"
