@@ -40,7 +40,7 @@ CHILD_EDITORS = (
     Role.PANEL_ADMINISTRATOR,
 )
 # Who may see the record of who viewed and changed a child.
-HISTORY_READERS = (Role.TEAM_MANAGER, Role.SERVICE_MANAGER, Role.AUDITOR, Role.SYSTEM_ADMINISTRATOR)
+HISTORY_READERS = (Role.TEAM_MANAGER, Role.SERVICE_MANAGER, Role.AUDITOR)
 # Who decides requests from other agencies to become involved with a child.
 ACCESS_REQUEST_DECIDERS = (Role.TEAM_MANAGER, Role.SERVICE_MANAGER)
 
@@ -200,3 +200,46 @@ def revoke_child_view(*, user: User, child: Child) -> None:
     User.objects.filter(pk=user.pk).update(holds_child_grants=still)
     user.holds_child_grants = still
     user.__dict__.pop("_granted_child_ids", None)
+
+
+# --- Partnership administration ---------------------------------------------------------------------
+# A partnership administrator manages the agencies, teams, people and service accounts of their own
+# partnership. The role shows no child's record: they see children only as anyone of their agency
+# does (their agency's involvement), never by virtue of the role.
+
+
+def is_platform_operator(user: User | None) -> bool:
+    """The Django admin's operator: a superuser with no agency, who sees nothing in the service."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.is_superuser
+        and not user.agency_id
+    )
+
+
+def is_partnership_administrator(user: User | None) -> bool:
+    return (
+        is_usable(user)
+        and not user.is_service_account
+        and user.has_role(Role.PARTNERSHIP_ADMINISTRATOR)
+        and bool(user.agency.partnership)
+    )
+
+
+def agencies_administered_by(*, user: User | None) -> QuerySet[Agency]:
+    if not is_partnership_administrator(user):
+        return Agency.objects.none()
+    return Agency.objects.filter(partnership=user.agency.partnership)
+
+
+def accounts_administered_by(*, user: User | None) -> QuerySet[User]:
+    """People and service accounts of the administrator's partnership (platform operators never)."""
+    if not is_partnership_administrator(user):
+        return User.objects.none()
+    return User.objects.filter(agency__partnership=user.agency.partnership, is_superuser=False)
+
+
+def can_administer_account(*, actor: User | None, account: User) -> bool:
+    return accounts_administered_by(user=actor).filter(pk=account.pk).exists()

@@ -1,6 +1,10 @@
-"""The Django admin, for system administrators. Writes go through the same services.
+"""The Django admin: the platform operator's tool, never a partnership's.
 
-The audit trail and the view log are shown read-only (the database refuses changes anyway).
+Mounted only at DJANGO_ADMIN_PATH (unset: not at all), never linked, and open only to platform
+operators (superusers without an agency, made with `createsuperuser`), who cannot sign in to the
+service's own pages. Partnerships administer themselves in the service (casework/admin_views.py).
+Nothing here shows a child, an audit row or an API token: the operator sets up agencies and a
+partnership's first administrator; everything else is the partnership's.
 """
 
 from __future__ import annotations
@@ -8,7 +12,15 @@ from __future__ import annotations
 from django.contrib import admin
 
 from casework import services
-from casework.models import AccessRequest, Agency, AuditEvent, ChildViewLog, Team, User
+from casework.models import Agency, Team, User
+
+
+def operator_only(request) -> bool:
+    user = request.user
+    return bool(user.is_active and user.is_superuser and user.is_staff and user.agency_id is None)
+
+
+admin.site.has_permission = operator_only
 
 
 def _before(form) -> dict:
@@ -20,6 +32,9 @@ class AgencyAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "ods_code", "partnership"]
     list_filter = ["kind", "partnership"]
     search_fields = ["name", "ods_code"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -43,6 +58,9 @@ class TeamAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     list_select_related = ["agency"]
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     def save_model(self, request, obj, form, change):
         if change:
             super().save_model(request, obj, form, change)
@@ -53,22 +71,20 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin):
+    """The operator adds a partnership's first administrator here; the partnership does the rest."""
+
     list_display = ["full_name", "email", "agency", "is_active"]
     list_filter = ["agency", "is_active"]
     search_fields = ["full_name", "email"]
     list_select_related = ["agency"]
-    fields = [
-        "email",
-        "full_name",
-        "job_title",
-        "agency",
-        "teams",
-        "roles",
-        "delegated_limit",
-        "is_active",
-        "is_staff",
-    ]
-    filter_horizontal = ["teams"]
+    # No is_staff / is_superuser / password / tokens: nobody with an agency becomes an operator.
+    fields = ["email", "full_name", "job_title", "agency", "roles", "is_active"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(is_superuser=False)
 
     def save_model(self, request, obj, form, change):
         # New people are added here without a password: they set one through password reset.
@@ -83,47 +99,8 @@ class UserAdmin(admin.ModelAdmin):
                 agency=obj.agency,
                 roles=list(obj.roles),
                 job_title=obj.job_title,
-                delegated_limit=obj.delegated_limit,
             )
             obj.pk = created.pk
 
-    def save_related(self, request, form, formsets, change):
-        form.instance = User.objects.get(pk=form.instance.pk)
-        super().save_related(request, form, formsets, change)
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor", "action", "object_type", "object_id", "ip_address"]
-    list_filter = ["action", "object_type"]
-    list_select_related = ["actor"]
-    date_hierarchy = "at"
-
-
-@admin.register(ChildViewLog)
-class ChildViewLogAdmin(ReadOnlyAdmin):
-    list_display = ["at", "user", "child_id", "channel", "ip_address"]
-    list_select_related = ["user"]
-    date_hierarchy = "at"
-
-
-@admin.register(AccessRequest)
-class AccessRequestAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "requesting_agency", "owning_agency", "status"]
-    list_select_related = ["requesting_agency", "owning_agency"]
-
-
-# Children are not in the admin: they are managed through the service's own pages, which check
-# access and audit every view and change.
-admin.site.site_header = "Joint complex care casework – administration"
+admin.site.site_header = "Joint complex care casework – platform operator"

@@ -8,8 +8,6 @@ one), every write goes through services.py, and domain errors become HTTP answer
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.contrib.auth import authenticate
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -19,8 +17,6 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -240,67 +236,3 @@ class ChildViewSet(
         serializer.is_valid(raise_exception=True)
         child = services.child_update(actor=request.user, child=child, fields=serializer.validated_data)
         return self._record(child)
-
-
-# --- Tokens --------------------------------------------------------------------------------------
-
-
-class CredentialsSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=254, help_text="Your work e-mail address")
-    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
-
-
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(read_only=True)
-
-
-_SIGN_IN_FAILED = "Unable to sign in with the e-mail address and password given"
-_LOCKED_OUT = "Too many failed attempts to sign in: try again later, or ask your system administrator"
-
-
-class ObtainTokenView(APIView):
-    """Swap an e-mail address and password for an API token.
-
-    Written here rather than DRF's obtain_auth_token, which under django-axes and our settings
-    (1) raises on a wrong password, so ATOMIC_REQUESTS rolls back axes's record of the failure and
-    the account never locks; (2) passes the e-mail as `username` only, so axes (which looks for
-    "email") records failures without a username. Here every attempt reaches axes with `request`,
-    and a locked-out account answers in JSON.
-    """
-
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        summary="Get an API token",
-        description="Send it afterwards as the header `Authorization: Token <key>`. "
-        "Repeated failures lock the account for a while.",
-        request=CredentialsSerializer,
-        responses={
-            200: TokenSerializer,
-            400: _field_errors("Wrong password", {"non_field_errors": [_SIGN_IN_FAILED]}),
-            403: OpenApiResponse(_ERROR, description="Locked out"),
-        },
-        auth=[],
-    )
-    def post(self, request: Request) -> Response:
-        # Failures are answered by returning a Response, never by raising: an exception makes DRF
-        # roll back the request's transaction (ATOMIC_REQUESTS), and with it axes's record of the
-        # failed attempt, so the account would never lock.
-        form = CredentialsSerializer(data=request.data)
-        if not form.is_valid():
-            return Response(form.errors, status=status.HTTP_400_BAD_REQUEST)
-        email = form.validated_data["username"].strip().lower()
-        # django-axes reads the username from the credentials under AXES_USERNAME_FORM_FIELD (by
-        # default the user model's USERNAME_FIELD, "email"), while ModelBackend takes `username`.
-        # Give it under both names, or failures are recorded without a username and the lock
-        # falls on the whole office's IP address. Passing DRF's request keeps axes's lockout flag
-        # on it, so we answer in JSON below rather than the middleware's HTML lockout page.
-        credentials = {"username": email, str(settings.AXES_USERNAME_FORM_FIELD): email}
-        user = authenticate(request=request, password=form.validated_data["password"], **credentials)
-        if getattr(request, "axes_locked_out", False):
-            return Response({"detail": _LOCKED_OUT}, status=status.HTTP_403_FORBIDDEN)
-        if user is None or not user.is_active:
-            return Response({"non_field_errors": [_SIGN_IN_FAILED]}, status=status.HTTP_400_BAD_REQUEST)
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils.html import escape
@@ -228,5 +229,6 @@ def api_docs(request):
             "info": schema.get("info", {}),
             "sections": build_sections(schema),
             "nav_section": "api",
+            "token_default_days": settings.API_TOKEN_DEFAULT_DAYS,
         },
     )

@@ -15,7 +15,6 @@ router.register("referrals", referrals_api.ReferralViewSet, basename="referral")
 
 urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
-    path("token/", api.ObtainTokenView.as_view(), name="api-token"),
     *router.urls,
     path("", include("panels.api.urls")),
     path("", include("funding.api_urls")),

@@ -80,7 +80,7 @@ PEOPLE = [
     ("panel.chair", "Helen Marsh", "hants", [Role.PANEL_CHAIR, Role.PANEL_MEMBER], None),
     ("finance", "Fiona Cash", "hants", [Role.FINANCE_APPROVER], Decimal("100000.00")),
     ("auditor", "Audrey Check", "hants", [Role.AUDITOR], None),
-    ("admin", "Alex Admin", "hants", [Role.SYSTEM_ADMINISTRATOR], None),
+    ("admin", "Alex Admin", "hants", [Role.PARTNERSHIP_ADMINISTRATOR], None),
     ("sen.officer", "Grace Whitfield", "hants-sen", [Role.PANEL_MEMBER], None),
     ("sen.finance", "Simon Budd", "hants-sen", [Role.FINANCE_APPROVER], Decimal("75000.00")),
     ("nurse.assessor", "Nadia Khan", "hiow-icb", [Role.HEALTH_ASSESSOR, Role.PANEL_MEMBER], None),
@@ -93,7 +93,7 @@ PEOPLE = [
     ("panel.chair", "Judith Kerr", "leics", [Role.PANEL_CHAIR, Role.PANEL_MEMBER], None),
     ("finance", "Derek Pound", "leics", [Role.FINANCE_APPROVER], Decimal("100000.00")),
     ("auditor", "Iris Vance", "leics", [Role.AUDITOR], None),
-    ("admin", "Kim Admin", "leics", [Role.SYSTEM_ADMINISTRATOR], None),
+    ("admin", "Kim Admin", "leics", [Role.PARTNERSHIP_ADMINISTRATOR], None),
     ("sen.officer", "Ben Carter", "leics-sen", [Role.PANEL_MEMBER], None),
     ("sen.finance", "Hannah Moss", "leics-sen", [Role.FINANCE_APPROVER], Decimal("75000.00")),
     ("nurse.assessor", "Priya Nair", "llr-icb", [Role.HEALTH_ASSESSOR, Role.PANEL_MEMBER], None),
@@ -162,8 +162,7 @@ def load_demo(*, out=None) -> dict[str, int]:
             )
             # One hash for every demo person: hashing is deliberately slow.
             user.password = password_hash
-            user.is_staff = user.is_superuser = Role.SYSTEM_ADMINISTRATOR in roles
-            user.save(update_fields=["password", "is_staff", "is_superuser"])
+            user.save(update_fields=["password"])
             created["people"] += 1
         people[(local, key)] = user
 

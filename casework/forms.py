@@ -47,6 +47,13 @@ class SignInForm(AuthenticationForm):
         self.fields["username"].error_messages["required"] = "Enter your email address"
         self.fields["password"].error_messages["required"] = "Enter your password"
 
+    def confirm_login_allowed(self, user):
+        # Platform operators and service accounts never sign in to the service's pages. They are
+        # told the same as a wrong password, so the form says nothing about which accounts exist.
+        if user.is_superuser or user.is_staff or user.is_service_account or user.agency_id is None:
+            raise self.get_invalid_login_error()
+        super().confirm_login_allowed(user)
+
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
     """Show a service's ValidationError on the form: on the named field when the form has it."""

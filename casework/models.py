@@ -87,7 +87,7 @@ class Role(models.TextChoices):
     FINANCE_APPROVER = "finance_approver", "Finance approver"
     HEALTH_ASSESSOR = "health_assessor", "Health assessor / NHS clinician"
     AUDITOR = "auditor", "Auditor (read-only)"
-    SYSTEM_ADMINISTRATOR = "system_administrator", "System administrator"
+    PARTNERSHIP_ADMINISTRATOR = "partnership_administrator", "Partnership administrator"
 
 
 class UserManager(BaseUserManager["User"]):
@@ -102,9 +102,12 @@ class UserManager(BaseUserManager["User"]):
         return user
 
     def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
+        """A platform operator for the Django admin (DJANGO_ADMIN_PATH): no agency, so the service's
+        own pages show them nothing, and the service's sign-in refuses them."""
         fields.setdefault("is_staff", True)
         fields.setdefault("is_superuser", True)
-        fields.setdefault("roles", [Role.SYSTEM_ADMINISTRATOR])
+        fields["agency"] = None
+        fields["roles"] = []
         return self.create_user(email, password, **fields)
 
 
@@ -127,7 +130,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="For finance approvers: the largest annual share they may approve",
     )
     is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False, help_text="May use the Django admin")
+    is_staff = models.BooleanField(
+        default=False, help_text="A platform operator: may use the Django admin, never the service's pages"
+    )
+    # A system integration (a finance system reading exports, say): it belongs to one agency, signs in
+    # only with API tokens of a stated scope, never with a password.
+    is_service_account = models.BooleanField(default=False)
     # Kept by casework.access.grant_child_view / revoke_child_view, so the visibility rule looks up
     # individual grants only for the few people who hold any.
     holds_child_grants = models.BooleanField(default=False, editable=False)
@@ -158,6 +166,51 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def role_labels(self) -> list[str]:
         return [Role(role).label for role in self.roles if role in Role.values]
+
+
+class TokenScope(models.TextChoices):
+    FULL = "full", "Everything the person may do"
+    READ_ONLY = "read_only", "Read only"
+    OPERATIONS = "operations", "Only the named operations"
+
+
+class ApiToken(models.Model):
+    """An API token: shown once when made, stored only as its SHA-256 digest (casework/tokens.py).
+
+    The secret has 256 bits of entropy, so a fast hash is enough (as for GitHub's and Django
+    REST Knox's tokens): a slow password hash would only slow every API request.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text='What it is for, like "Finance system export"')
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    scope = models.CharField(max_length=20, choices=TokenScope.choices, default=TokenScope.FULL)
+    # For scope "operations": the API operations (URL names, like "package-list") it may call.
+    operations = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    expires_at = models.DateTimeField()
+    first_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="apitoken_user_created")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "Revoked"
+        return "Active" if self.expires_at > timezone.now() else "Expired"
 
 
 class Gender(models.TextChoices):

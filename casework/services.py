@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,6 +22,7 @@ from casework.models import (
     AccessRequest,
     AccessRequestStatus,
     Agency,
+    ApiToken,
     Child,
     Involvement,
     InvolvementRole,
@@ -28,6 +30,7 @@ from casework.models import (
     ParentCarer,
     Role,
     Team,
+    TokenScope,
     User,
 )
 from casework.nhs import normalise_nhs_number
@@ -75,6 +78,17 @@ CHILD_FIELDS = (
     "sharing_basis",
     "sharing_notes",
 )
+
+
+def _require_partnership_admin(actor: User | None, *, partnership: str, doing: str) -> None:
+    """Organisations and people change by a partnership administrator of that partnership, the
+    platform operator (Django admin), or a loader (actor None: seed_demo, bootstrap commands)."""
+    if actor is None or access.is_platform_operator(actor):
+        return
+    if not access.is_partnership_administrator(actor) or actor.agency.partnership != partnership:
+        raise access.NotAllowed(
+            f"Only a partnership administrator of {partnership or 'this partnership'} may {doing}"
+        )
 
 
 def _require_role(actor: User, *roles: str, doing: str) -> None:
@@ -386,9 +400,7 @@ def access_request_decline(*, actor: User, request: AccessRequest, note: str) ->
 @transaction.atomic
 def child_grant_view(*, actor: User, child: Child, user: User) -> None:
     """Let one person outside the involved agencies see this child (e.g. an independent panel member)."""
-    _require_role(
-        actor, Role.TEAM_MANAGER, Role.SERVICE_MANAGER, Role.SYSTEM_ADMINISTRATOR, doing="grant access"
-    )
+    _require_role(actor, Role.TEAM_MANAGER, Role.SERVICE_MANAGER, doing="grant access")
     access.grant_child_view(user=user, child=child)
     record_event(
         actor=actor, action="child.view_granted", obj=child, child=child, changes={"user": [None, user.pk]}
@@ -397,9 +409,7 @@ def child_grant_view(*, actor: User, child: Child, user: User) -> None:
 
 @transaction.atomic
 def child_revoke_view(*, actor: User, child: Child, user: User) -> None:
-    _require_role(
-        actor, Role.TEAM_MANAGER, Role.SERVICE_MANAGER, Role.SYSTEM_ADMINISTRATOR, doing="revoke access"
-    )
+    _require_role(actor, Role.TEAM_MANAGER, Role.SERVICE_MANAGER, doing="revoke access")
     access.revoke_child_view(user=user, child=child)
     record_event(
         actor=actor, action="child.view_revoked", obj=child, child=child, changes={"user": [user.pk, None]}
@@ -413,8 +423,7 @@ def child_revoke_view(*, actor: User, child: Child, user: User) -> None:
 def agency_create(
     *, actor: User | None, name: str, kind: str, ods_code: str = "", partnership: str = ""
 ) -> Agency:
-    if actor is not None:
-        _require_role(actor, Role.SYSTEM_ADMINISTRATOR, doing="add an agency")
+    _require_partnership_admin(actor, partnership=partnership, doing="add an agency")
     agency = Agency(name=name, kind=kind, ods_code=ods_code, partnership=partnership)
     agency.full_clean()
     agency.save()
@@ -426,8 +435,7 @@ def agency_create(
 
 @transaction.atomic
 def team_create(*, actor: User | None, agency: Agency, name: str) -> Team:
-    if actor is not None:
-        _require_role(actor, Role.SYSTEM_ADMINISTRATOR, doing="add a team")
+    _require_partnership_admin(actor, partnership=agency.partnership, doing="add a team")
     team = Team(agency=agency, name=name)
     team.full_clean()
     team.save()
@@ -449,8 +457,7 @@ def user_create(
     delegated_limit: Decimal | None = None,
 ) -> User:
     """Add a person. `actor` is None only for the bootstrap loaders (seed_demo, createsuperuser)."""
-    if actor is not None:
-        _require_role(actor, Role.SYSTEM_ADMINISTRATOR, doing="add a person")
+    _require_partnership_admin(actor, partnership=agency.partnership, doing="add a person")
     bad_roles = set(roles) - set(Role.values)
     if bad_roles:
         raise ValidationError({"roles": [f"Unknown roles: {', '.join(sorted(bad_roles))}"]})
@@ -501,3 +508,99 @@ def notifications_mark_read(*, actor: User, ids: list[int] | None = None) -> int
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     return unread.update(read_at=timezone.now())
+
+
+# --- API tokens ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_token_create(
+    *,
+    actor: User,
+    user: User,
+    name: str,
+    expires_in_days: int | None = None,
+    scope: str = TokenScope.FULL,
+    operations: list[str] | None = None,
+) -> tuple[ApiToken, str]:
+    """Make a token for `user` and return it with its secret, which is shown once and never stored.
+
+    People make their own tokens; a partnership administrator makes them for a service account of
+    their partnership. A service account's token is never of full scope.
+    """
+    from casework.tokens import digest_of, new_secret
+
+    if not access.is_usable(actor) or actor.is_service_account:
+        raise access.NotAllowed("Only a person may make API tokens")
+    if user.pk != actor.pk and not access.can_administer_account(actor=actor, account=user):
+        raise access.NotAllowed("You may only make tokens for yourself or a service account you administer")
+    if user.pk != actor.pk and not user.is_service_account:
+        raise access.NotAllowed("Only the person themselves may make a token for their own account")
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = ["Enter a name for the token, like “Finance system export”"]
+    elif len(name) > 100:
+        errors["name"] = ["Name must be 100 characters or fewer"]
+    days = settings.API_TOKEN_DEFAULT_DAYS if expires_in_days is None else expires_in_days
+    if not 1 <= days <= settings.API_TOKEN_MAX_DAYS:
+        errors["expires_in_days"] = [f"Enter a number of days from 1 to {settings.API_TOKEN_MAX_DAYS}"]
+    if scope not in TokenScope.values:
+        errors["scope"] = ["Choose what the token may do"]
+    elif user.is_service_account and scope == TokenScope.FULL:
+        errors["scope"] = ["A service account's token is read only or limited to named operations"]
+    operations = sorted(set(operations or []))
+    if scope == TokenScope.OPERATIONS:
+        from casework.tokens import api_operation_names
+
+        unknown = set(operations) - api_operation_names()
+        if not operations:
+            errors["operations"] = ["Choose at least one operation"]
+        elif unknown:
+            errors["operations"] = [f"Unknown operations: {', '.join(sorted(unknown))}"]
+    else:
+        operations = []
+    if errors:
+        raise ValidationError(errors)
+    secret = new_secret()
+    now = timezone.now()
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        digest=digest_of(secret),
+        scope=scope,
+        operations=operations,
+        created_by=actor,
+        created_at=now,
+        expires_at=now + dt.timedelta(days=days),
+    )
+    record_event(
+        actor=actor,
+        action="api_token.created",
+        obj=token,
+        changes={
+            "user": [None, user.pk],
+            "name": [None, name],
+            "scope": [None, scope],
+            "operations": [None, operations],
+            "expires_at": [None, token.expires_at.isoformat()],
+        },
+    )
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+    """Revoke a token at once. Revoking twice is refused (409): the first revocation stands."""
+    if token.user_id != actor.pk and not access.can_administer_account(actor=actor, account=token.user):
+        raise access.NotAllowed("You may only revoke your own tokens or a service account's")
+    now = timezone.now()
+    if not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_by=actor
+    ):
+        raise InvalidTransition("This token has already been revoked")
+    token.revoked_at, token.revoked_by = now, actor
+    record_event(
+        actor=actor, action="api_token.revoked", obj=token, changes={"revoked_at": [None, now.isoformat()]}
+    )
+    return token

@@ -77,7 +77,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.forms",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "guardian",
     "axes",
@@ -334,7 +333,7 @@ PROTECTIVE_MARKING = "OFFICIAL-SENSITIVE"
 REST_FRAMEWORK = {
     # Token first, so a bad token answers 401 with WWW-Authenticate rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "casework.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -373,6 +372,16 @@ SPECTACULAR_SETTINGS = {
     },
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# API tokens expire: this many days unless the person chooses fewer (at most API_TOKEN_MAX_DAYS).
+API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90)
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
+if not 1 <= API_TOKEN_DEFAULT_DAYS <= API_TOKEN_MAX_DAYS:
+    raise ImproperlyConfigured("API_TOKEN_DEFAULT_DAYS must be from 1 to API_TOKEN_MAX_DAYS")
+
+# The Django admin is for the platform operator alone (accounts without an agency, made with
+# `createsuperuser`); it is mounted only at this secret path, never linked. Unset: no admin at all.
+DJANGO_ADMIN_PATH = env_str("DJANGO_ADMIN_PATH").strip("/")
 
 # --- Logging ------------------------------------------------------------------------------------
 LOGGING = {

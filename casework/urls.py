@@ -1,11 +1,12 @@
-"""Project URLs: people's pages, the REST API and its docs, the Django admin."""
+"""Project URLs: people's pages, the REST API and its docs, and the operator's admin if configured."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from casework import api_docs, views
+from casework import account_views, api_docs, views
 from casework.forms import SignInForm
 
 urlpatterns = [
@@ -28,7 +29,13 @@ urlpatterns = [
     path("api/", include("casework.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs.api_docs, name="api-docs"),
-    path("admin/", admin.site.urls),
+    path("account/api-tokens/", account_views.api_token_list, name="api_tokens"),
+    path("account/api-tokens/new/", account_views.api_token_new, name="api_token_new"),
+    path("account/api-tokens/<str:pk>/revoke/", account_views.api_token_revoke, name="api_token_revoke"),
 ]
+
+# The platform operator's Django admin, only at a secret path of the operator's choosing.
+if settings.DJANGO_ADMIN_PATH:
+    urlpatterns.append(path(f"{settings.DJANGO_ADMIN_PATH}/", admin.site.urls))
 
 handler404 = "casework.views.not_found"

@@ -34,14 +34,13 @@ def get_panel_for_user(*, user: User, pk: object) -> Panel:
 
 def can_administer(*, user: User, panel: Panel) -> bool:
     """Panel settings, membership and meetings are run by the panel's chair, vice-chair and
-    administrators, panel administrators of the host agency, and system administrators."""
+    administrators and panel administrators of the host agency. (A partnership administrator
+    manages panels' terms and membership, never their papers: can_manage_panel.)"""
     from casework.models import Role
     from panels.models import CHAIRING_ROLES, MemberRole, Membership
 
     if not is_usable(user):
         return False
-    if user.has_role(Role.SYSTEM_ADMINISTRATOR) and user.agency.partnership == panel.partnership:
-        return True
     if user.has_role(Role.PANEL_ADMINISTRATOR) and user.agency_id == panel.host_agency_id:
         return True
     return (
@@ -95,8 +94,6 @@ def administered_panels(*, user: User | None) -> QuerySet[Panel]:
         .filter(person=user, role__in=[*CHAIRING_ROLES, MemberRole.ADMINISTRATOR])
         .values("panel_id")
     )
-    if user.has_role(Role.SYSTEM_ADMINISTRATOR):
-        rule |= Q(partnership=user.agency.partnership)
     if user.has_role(Role.PANEL_ADMINISTRATOR):
         rule |= Q(host_agency_id=user.agency_id)
     return Panel.objects.filter(rule)
@@ -158,7 +155,7 @@ def actions_visible_to(*, user: User | None):
 
     seeds 003: the log is the panel's own. Seen by the panel's current members (any role), the
     people who own an action (that action only), and those who administer the panel (panel
-    administrators of the host agency, system administrators of the partnership). Always within
+    administrators of the host agency). Always within
     the person's partnership and only for active panels, so another area sees nothing.
     """
     from django.db.models import Exists, OuterRef, Q
@@ -171,9 +168,7 @@ def actions_visible_to(*, user: User | None):
     seats = Membership.objects.current().filter(person_id=user.pk).values("panel_id")
     owns = Exists(Action.owners.through.objects.filter(action_id=OuterRef("pk"), user_id=user.pk))
     who = Q(panel_id__in=seats) | owns
-    if user.has_role(Role.SYSTEM_ADMINISTRATOR):
-        who |= Q(pk__isnull=False)
-    elif user.has_role(Role.PANEL_ADMINISTRATOR):
+    if user.has_role(Role.PANEL_ADMINISTRATOR):
         who |= Q(panel__host_agency_id=user.agency_id)
     return Action.objects.filter(who, panel__partnership=user.agency.partnership, panel__is_active=True)
 

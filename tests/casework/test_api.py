@@ -423,84 +423,6 @@ def test_not_signed_in_is_a_json_401_or_403_never_a_redirect(url, child):
     assert "detail" in response.json()
 
 
-def test_token_sign_in_then_use_the_token(social_worker, child):
-    client = APIClient()
-    response = client.post(
-        "/api/token/", {"username": "Sam.Okafor@hants.example.gov.uk", "password": PASSWORD}, format="json"
-    )
-    assert response.status_code == 200, response.content
-    token = response.json()["token"]
-    # Asking again gives the same token.
-    again = client.post("/api/token/", {"username": social_worker.email, "password": PASSWORD}, format="json")
-    assert again.json()["token"] == token
-
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    assert client.get("/api/me/").json()["email"] == social_worker.email
-    assert client.get(CHILDREN).json()["count"] == 1
-    patched = client.patch(detail_url(child.pk), {"preferred_name": "Mia"}, format="json")
-    assert patched.status_code == 200  # token requests need no CSRF token
-
-
-def test_token_with_a_form_post_too(social_worker):
-    response = APIClient().post("/api/token/", {"username": social_worker.email, "password": PASSWORD})
-    assert response.status_code == 200
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"username": "sam.okafor@hants.example.gov.uk", "password": "wrong"},
-        {"username": "nobody@example.gov.uk", "password": PASSWORD},
-        {"username": "sam.okafor@hants.example.gov.uk"},
-        {"username": ["a"], "password": {"b": 1}},
-        {"username": "x\x00y", "password": PASSWORD},
-    ],
-)
-def test_token_refused_for_wrong_or_odd_credentials(social_worker, body):
-    response = APIClient().post("/api/token/", body, format="json")
-    assert response.status_code == 400
-    assert "token" not in response.json()
-
-
-def test_inactive_people_get_no_token(social_worker):
-    social_worker.is_active = False
-    social_worker.save()
-    response = APIClient().post(
-        "/api/token/", {"username": social_worker.email, "password": PASSWORD}, format="json"
-    )
-    assert response.status_code == 400
-
-
-def test_repeated_failures_lock_the_account_and_answer_in_json(social_worker, team_manager, settings):
-    client = APIClient()
-    wrong = {"username": social_worker.email, "password": "wrong"}
-    limit = settings.AXES_FAILURE_LIMIT
-    statuses = [client.post("/api/token/", wrong, format="json").status_code for _ in range(limit)]
-    assert statuses == [400] * (limit - 1) + [403]
-    # Now even the right password is refused, in JSON (not the HTML lockout page).
-    response = client.post(
-        "/api/token/", {"username": social_worker.email, "password": PASSWORD}, format="json"
-    )
-    assert response.status_code == 403
-    assert response["Content-Type"] == "application/json"
-    assert "Too many" in response.json()["detail"]
-    # The lock is on this person at this address, not on everyone in the same office.
-    colleague = client.post(
-        "/api/token/", {"username": team_manager.email, "password": PASSWORD}, format="json"
-    )
-    assert colleague.status_code == 200
-
-
-def test_a_bad_token_is_refused(child):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
-    response = client.get(CHILDREN)
-    # 403 rather than 401 while SessionAuthentication is listed first (DRF asks the first class
-    # for a WWW-Authenticate header, and sessions have none).
-    assert response.status_code in {401, 403}
-    assert response.json() == {"detail": "Invalid token."}
-
-
 # --- Agencies, teams and people --------------------------------------------------------------------
 
 
@@ -636,7 +558,7 @@ def test_docs_page_renders_for_a_signed_in_user(client, social_worker):
     assert response.status_code == 200
     text = response.content.decode()
     assert "/api/children/" in text
-    assert "Authorization: Token &lt;key&gt;" in text
+    assert "Authorization: Bearer &lt;token&gt;" in text
     assert reverse("api-schema") in text
     assert '<script src="http' not in text  # nothing from a CDN
 

@@ -8,7 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from casework.models import AuditEvent, User
+from casework.models import User
 from tests.factories import UserFactory
 
 GOOD_PASSWORD = "correct horse battery staple"
@@ -89,21 +89,3 @@ def test_sign_out_is_a_post(client, social_worker):
     client.force_login(social_worker)
     assert client.post(reverse("logout")).status_code == 302
     assert client.get(reverse("home")).status_code == 302
-
-
-def test_admin_changes_go_through_services_and_are_audited(client, hampshire):
-    admin_user = UserFactory(
-        agency=hampshire, roles=["system_administrator"], is_staff=True, is_superuser=True
-    )
-    client.force_login(admin_user)
-    response = client.post(
-        reverse("admin:casework_agency_add"),
-        {
-            "name": "Portsmouth City Council Children's Services",
-            "kind": "childrens_services",
-            "partnership": "HIOW",
-        },
-    )
-    assert response.status_code == 302
-    assert AuditEvent.objects.filter(action="agency.created", actor=admin_user).exists()
-    assert client.get(reverse("admin:casework_auditevent_changelist")).status_code == 200
