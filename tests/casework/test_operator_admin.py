@@ -96,9 +96,10 @@ def test_operator_adds_an_agency_through_the_service_with_an_audit_event(client,
     assert AuditEvent.objects.filter(action="agency.created", actor=operator).exists()
 
 
-def test_the_demo_has_no_superuser_and_no_staff(db):
+def test_the_demo_has_no_superuser_and_no_staff(db, settings, tmp_path):
     from casework.demo import load_demo
 
+    settings.PRIVATE_STORAGE_ROOT = tmp_path
     load_demo()
     assert not User.objects.filter(is_superuser=True).exists()
     assert not User.objects.filter(is_staff=True).exists()
