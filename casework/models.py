@@ -562,3 +562,29 @@ class ReminderSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subject_key} due {self.due_on} to {self.user_id}"
+
+
+class ChildListViewLog(models.Model):
+    """Append-only record of every list or search that showed children's names, by page or API.
+
+    One row per request: who, the search terms, and the ids of the children on the page they saw,
+    so "who saw child X" is one GIN-indexed query (`child_ids @> [X]`).
+    """
+
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(max_length=20, default="page")
+    path = models.CharField(max_length=300, blank=True)
+    query = models.CharField(max_length=200, blank=True, help_text="The search terms, cut to 200 characters")
+    child_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            GinIndex(fields=["child_ids"], name="listviewlog_child_ids_gin"),
+            models.Index(fields=["user", "-at"], name="listviewlog_user_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} listed {len(self.child_ids)} children"
