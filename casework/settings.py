@@ -164,6 +164,13 @@ DATABASES["default"]["TEST"] = {
 # (bench/README.md: JIT was 139 of 245 ms of one COUNT; parallel plans 79 ms against 13 ms).
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off -c max_parallel_workers_per_gather=0"
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Two roles (ADR 0006): DATABASE_URL is the application's, which owns no table and may only add to
+# the audit trail; DATABASE_MIGRATE_URL is the owner's, used only by `manage.py migrate` and
+# `setup_db_roles` (casework/db_roles.py). Unset: migrate connects with DATABASE_URL.
+DATABASE_MIGRATE_URL = env_str("DATABASE_MIGRATE_URL")
+_migrate_database = dj_database_url.parse(DATABASE_MIGRATE_URL)["NAME"] if DATABASE_MIGRATE_URL else None
+if _migrate_database not in (None, DATABASES["default"]["NAME"]):
+    raise ImproperlyConfigured("DATABASE_MIGRATE_URL must name the same database as DATABASE_URL")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 

@@ -3,6 +3,10 @@
 This process owns the embedded server: it starts it, hands its address to migrate, seed_demo and
 runserver through DATABASE_URL, and stops it when the site stops (Ctrl-C or SIGTERM), so no
 PostgreSQL is left running behind a newcomer's back.
+
+Two database roles, as in production (ADR 0006): the embedded superuser owns the tables, migrates,
+seeds and sets up the application role (`setup_db_roles`); the site and the reminder sweep connect
+as that role, which may add to the audit trail but not change or erase it.
 """
 
 from __future__ import annotations
@@ -13,9 +17,22 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+APP_ROLE = "casework_app"
+# The private server trusts its own socket, so this guards nothing there; the role still gets one,
+# like production's.
+APP_PASSWORD = "casework-app-local"  # noqa: S105
+
+
+def app_url(owner_url: str) -> str:
+    """The owner's URL with the application role's name and password instead."""
+    parts = urlsplit(owner_url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{APP_ROLE}:{APP_PASSWORD}@{host}"))
 
 
 def main() -> int:
@@ -30,8 +47,13 @@ def main() -> int:
         from casework.embedded_db import embedded_database_url
 
         data_dir = Path(env.get("EMBEDDED_PG_DIR") or ROOT / ".data" / "postgres")
-        env["DATABASE_URL"] = embedded_database_url(data_dir)  # stopped by its exit hook
+        owner_url = embedded_database_url(data_dir)  # stopped by its exit hook
+        env["DATABASE_MIGRATE_URL"] = owner_url
+        env["DATABASE_URL"] = app_url(owner_url)
         print(f"Private PostgreSQL running from {data_dir}")
+    # The owner migrates and seeds; the site and the sweep never see the owner's URL.
+    app_env = {name: value for name, value in env.items() if name != "DATABASE_MIGRATE_URL"}
+    owner_env = {**app_env, "DATABASE_URL": env.get("DATABASE_MIGRATE_URL") or env["DATABASE_URL"]}
 
     stopping = False
 
@@ -50,10 +72,12 @@ def main() -> int:
     server = reminders = None
     try:
         subprocess.run([*manage, "migrate", "--no-input"], env=env, check=True)
-        subprocess.run([*manage, "seed_demo", "--site-url", site], env=env, check=True)
+        if env.get("DATABASE_MIGRATE_URL"):
+            subprocess.run([*manage, "setup_db_roles"], env=env, check=True)
+        subprocess.run([*manage, "seed_demo", "--site-url", site], env=owner_env, check=True)
         # No beat in the embedded default: the reminder sweep runs beside the site instead.
-        reminders = subprocess.Popen([*manage, "send_reminders", "--every", "300"], env=env)
-        server = subprocess.Popen([*manage, "runserver", f"{args.host}:{args.port}"], env=env)
+        reminders = subprocess.Popen([*manage, "send_reminders", "--every", "300"], env=app_env)
+        server = subprocess.Popen([*manage, "runserver", f"{args.host}:{args.port}"], env=app_env)
         return server.wait()
     except KeyboardInterrupt:
         return 0
