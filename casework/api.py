@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework import access, selectors, services
-from casework.audit import record_child_view
+from casework.audit import record_child_list_view, record_child_view
 from casework.models import Child
 from casework.serializers import (
     AgencySerializer,
@@ -40,9 +40,14 @@ _ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
 
 def _field_errors(example_name: str, example: dict[str, list[str]]) -> OpenApiResponse:
     return OpenApiResponse(
-        response={"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        # A field's messages, or a nested body's (a list or object of the same), or `detail` alone
+        # for a body that could not be read at all.
+        response={
+            "type": "object",
+            "additionalProperties": {"anyOf": [{"type": "array"}, {"type": "object"}, {"type": "string"}]},
+        },
         description="The input was not accepted: a list of messages for each field that needs fixing "
-        "(`non_field_errors` for the request as a whole).",
+        "(`non_field_errors` for the request as a whole, `detail` for a body that could not be read).",
         examples=[OpenApiExample(example_name, value=example, response_only=True)],
     )
 
@@ -158,8 +163,10 @@ _WRITE_RESPONSES = {
     ),
     create=extend_schema(
         summary="Register a child",
-        description="Your agency becomes the lead agency. An NHS number already registered answers "
-        "400; if the child is in another agency nothing more about it is said.",
+        description="Your agency becomes the lead agency. An NHS number of a child you can already see "
+        "answers 400. An NHS number of a record you cannot see registers nothing: it answers 400 with "
+        "the same words as `POST /api/access-requests/`, and the agency holding it is asked to share "
+        "it (counted against your daily limit of asks).",
         request=ChildWriteSerializer,
         responses={201: ChildSerializer, 400: _FIELD_ERRORS, 401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED},
     ),
@@ -213,6 +220,17 @@ class ChildViewSet(
             ChildSerializer(detail, context=self.get_serializer_context()).data, status=status_code
         )
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        record_child_list_view(
+            user=request.user,
+            child_ids=[child.pk for child in page],
+            channel="api",
+            path=request.path,
+            query=request.query_params.get("q", ""),
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         child = selectors.child_detail(user=request.user, pk=kwargs.get("pk"))
         record_child_view(user=request.user, child=child, channel="api", path=request.path)
@@ -224,7 +242,10 @@ class ChildViewSet(
             raise access.NotAllowed("Your role does not allow you to register a child")
         serializer = ChildWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        child = services.child_register(actor=request.user, fields=serializer.validated_data)
+        try:
+            child = services.child_register(actor=request.user, fields=serializer.validated_data)
+        except services.NHSNumberHeldElsewhere as exc:
+            return _held_elsewhere(exc)
         return self._record(child, status_code=status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args, **kwargs) -> Response:
@@ -234,5 +255,61 @@ class ChildViewSet(
             data=request.data, partial=kwargs.get("partial", False), context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
-        child = services.child_update(actor=request.user, child=child, fields=serializer.validated_data)
+        try:
+            child = services.child_update(actor=request.user, child=child, fields=serializer.validated_data)
+        except services.NHSNumberHeldElsewhere as exc:
+            return _held_elsewhere(exc)
         return self._record(child)
+
+
+def _held_elsewhere(exc: services.NHSNumberHeldElsewhere) -> Response:
+    # Answered here rather than raised: an API error rolls the request back, and the ask made on
+    # the person's behalf (and its audit row) must be kept.
+    return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+
+
+# --- Asking for a child's record by NHS number ---------------------------------------------------
+
+
+class AccessAskSerializer(serializers.Serializer):
+    nhs_number = serializers.CharField(max_length=14, help_text="10 digits, spaces allowed")
+    reason = serializers.CharField(max_length=2000, help_text="Why your agency needs to be involved")
+
+
+class AccessAskAnswerSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    child = serializers.IntegerField(
+        allow_null=True, help_text="Only when your agency can already see the child: its id"
+    )
+
+
+class AccessRequestAskView(APIView):
+    """Ask for a child's record by NHS number without learning whether it exists (issue 12)."""
+
+    @extend_schema(
+        summary="Ask for access to a child's record by NHS number",
+        description="The answer is the same whether or not a record with this NHS number exists: 202 "
+        "with the same words, byte for byte. If it exists, the agency holding it is asked to decide. "
+        "Only a child your agency can already see is named (200, with its id). Each person may ask "
+        "ACCESS_REQUESTS_PER_DAY times in 24 hours (429 after that). Every ask is recorded.",
+        request=AccessAskSerializer,
+        responses={
+            200: AccessAskAnswerSerializer,
+            202: AccessAskAnswerSerializer,
+            400: _field_errors("Missing reason", {"reason": ["This field is required."]}),
+            401: _NOT_SIGNED_IN,
+            403: _NOT_ALLOWED,
+            429: OpenApiResponse(_ERROR, description="Too many asks in the last 24 hours."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        if not access.can_edit_children(user=request.user):
+            raise access.NotAllowed("Your role does not allow requesting access to a child's record")
+        serializer = AccessAskSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ask = services.access_request_ask(actor=request.user, **serializer.validated_data)
+        if ask.outcome == services.AccessAskOutcome.LIMIT_REACHED:
+            return Response({"detail": ask.message}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        if ask.outcome == services.AccessAskOutcome.ALREADY_VISIBLE:
+            return Response({"detail": ask.message, "child": ask.child.pk}, status=status.HTTP_200_OK)
+        return Response({"detail": ask.message, "child": None}, status=status.HTTP_202_ACCEPTED)

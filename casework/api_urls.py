@@ -18,5 +18,6 @@ urlpatterns = [
     *router.urls,
     path("", include("panels.api.urls")),
     path("", include("funding.api_urls")),
+    path("access-requests/", api.AccessRequestAskView.as_view(), name="api-access-request-ask"),
     path("", include("pathways.api_urls")),
 ]

@@ -1,8 +1,10 @@
 """The audit trail: who changed what, and who looked at which child.
 
-Services call `record_event`; views call `record_child_view`. The request's IP address reaches
-services through a context variable set by AuditContextMiddleware, so service signatures stay
-about the domain. Both tables are append-only (a PostgreSQL trigger, migration 0002).
+Services call `record_event`; views call `record_child_view` for one child's record and
+`record_child_list_view` for a list or search that shows children (issue 12: every read of a
+child's personal data is logged). The request's IP address reaches services through a context
+variable set by AuditContextMiddleware, so service signatures stay about the domain. The tables
+are append-only (a PostgreSQL trigger, migrations 0002 and 0008).
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import decimal
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db import models
 
-from casework.models import AuditEvent, Child, ChildViewLog, User
+from casework.models import AuditEvent, Child, ChildListViewLog, ChildViewLog, User
 
 current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_ip", default=None)
 
@@ -68,4 +71,34 @@ def record_event(
 def record_child_view(*, user: User, child: Child, channel: str = "page", path: str = "") -> None:
     ChildViewLog.objects.create(
         user=user, child=child, channel=channel, path=path[:300], ip_address=current_ip.get()
+    )
+
+
+LIST_QUERY_LENGTH = 200
+
+
+def filters_text(params: Mapping[str, str]) -> str:
+    """A list's filters as text for the log (status=submitted&panel=3), less the page number."""
+    return urlencode(sorted((k, v) for k, v in params.items() if k != "page"))
+
+
+def record_child_list_view(
+    *, user: User, child_ids: Iterable[int], channel: str = "page", path: str = "", query: str = ""
+) -> None:
+    """Log one list or search: who, the search terms, and the children on the page they were shown.
+
+    One INSERT per request, from ids the caller already holds (no query per child). A list that
+    showed nobody is logged only when something was searched for.
+    """
+    ids = list(dict.fromkeys(child_ids))
+    query = " ".join((query or "").split())[:LIST_QUERY_LENGTH]
+    if not ids and not query:
+        return
+    ChildListViewLog.objects.create(
+        user=user,
+        channel=channel,
+        path=path[:300],
+        query=query,
+        child_ids=ids,
+        ip_address=current_ip.get(),
     )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("new/", views.child_register, name="register"),
     path("access-requests/", views.access_request_list, name="access_requests"),
     path("access-requests/new/", views.access_request_new, name="access_request_new"),
+    path("access-requests/sent/", views.access_request_sent, name="access_request_sent"),
     path("access-requests/<str:request_pk>/", views.access_request_decide, name="access_request_decide"),
     path("<str:pk>/", views.child_detail, name="detail"),
     path("<str:pk>/edit/", views.child_edit, name="edit"),

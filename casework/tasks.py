@@ -35,3 +35,11 @@ def sweep_reminders() -> int:
     from casework.reminders import run_sweeps
 
     return run_sweeps()
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def raise_access_request(event_id: int) -> None:
+    """After an ask by NHS number: raise the request to the owning agency, if there is a record."""
+    from casework.services import access_request_from_ask
+
+    access_request_from_ask(event_id=event_id)

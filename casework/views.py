@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from casework import access, selectors, services
-from casework.audit import record_child_view
+from casework.audit import record_child_list_view, record_child_view
 from casework.forms import (
     AccessDecisionForm,
     AccessRequestForm,
@@ -32,6 +32,8 @@ from casework.timeline import child_timeline
 from referrals import selectors as referral_selectors
 
 PAGE_SIZE = 25
+# Reads of a child's record, one row per person per day, on its history.
+READS_PAGE_SIZE = 20
 
 
 class CountedPaginator(Paginator):
@@ -85,6 +87,14 @@ def child_list(request):
     children, search = selectors.child_search(user=request.user, query=query)
     total = selectors.child_list_count(user=request.user, search=search, children=children)
     page = CountedPaginator(children, PAGE_SIZE, total=total).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    record_child_list_view(
+        user=request.user,
+        child_ids=[child.pk for child in page.object_list],
+        channel="page",
+        path=request.path,
+        query=query,
+    )
     return render(
         request,
         "casework/child_list.html",
@@ -102,36 +112,33 @@ def child_register(request):
     if not access.can_edit_children(user=request.user):
         raise access.NotAllowed("Your role does not allow registering children")
     form = ChildForm(request.POST or None, user=request.user)
-    duplicate_elsewhere = False
+    existing = None
     if request.method == "POST" and form.is_valid():
         try:
             child = services.child_register(actor=request.user, fields=form.service_fields())
         except services.DuplicateNHSNumber as exc:
-            duplicate_elsewhere = not exc.visible
+            # Only a child this person can already see is named.
             add_service_errors(form, exc)
-            if exc.visible:
-                form.existing_child = exc.child
+            existing = exc.child
         except ValidationError as exc:
+            # NHSNumberHeldElsewhere lands here too: the neutral answer, and the ask it made is kept.
             add_service_errors(form, exc)
         else:
             messages.success(request, f"{child.full_name} has been registered")
             return redirect("children:detail", pk=child.pk)
-    return render(
-        request,
-        "casework/child_form.html",
-        {
-            "form": form,
-            "duplicate_elsewhere": duplicate_elsewhere,
-            "existing": getattr(form, "existing_child", None),
-        },
-    )
+    return render(request, "casework/child_form.html", {"form": form, "existing": existing})
 
 
 def child_detail(request, pk):
     child = selectors.child_detail(user=request.user, pk=pk)
     record_child_view(user=request.user, child=child, channel="page", path=request.path)
     show_history = access.can_read_history(user=request.user)
-    changes, views = selectors.child_history(child=child) if show_history else ([], [])
+    changes = selectors.child_history(child=child) if show_history else []
+    reads = (
+        Paginator(selectors.ChildReads(child=child), READS_PAGE_SIZE).get_page(request.GET.get("reads"))
+        if show_history
+        else None
+    )
     return render(
         request,
         "casework/child_detail.html",
@@ -140,7 +147,7 @@ def child_detail(request, pk):
             "can_edit": access.can_edit_children(user=request.user),
             "show_history": show_history,
             "changes": changes,
-            "views": views,
+            "reads": reads,
             "referrals": referral_selectors.referral_list(user=request.user).filter(child=child),
             "timeline": child_timeline(user=request.user, child=child),
         },
@@ -316,9 +323,10 @@ def access_request_new(request):
     form = AccessRequestForm(
         request.POST or None, initial={"nhs_number": request.GET.get("nhs_number", "")[:14]}
     )
+    existing = None
     if request.method == "POST" and form.is_valid():
         try:
-            services.access_request_create(
+            ask = services.access_request_ask(
                 actor=request.user,
                 nhs_number=form.cleaned_data["nhs_number"],
                 reason=form.cleaned_data["reason"],
@@ -326,18 +334,18 @@ def access_request_new(request):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            return render(request, "casework/access_request_sent.html")
-    return form_page(
-        request,
-        form=form,
-        heading="Ask for access to a child's record",
-        intro=[
-            "The agency that holds the record will decide whether to involve your agency. "
-            "You will not see anything about the child unless they agree."
-        ],
-        back_url=reverse("children:list"),
-        submit_label="Send request",
-    )
+            if ask.outcome == services.AccessAskOutcome.SENT:
+                # The same redirect whether or not a record exists: nothing in it depends on the answer.
+                return redirect("children:access_request_sent")
+            form.add_error("nhs_number", ask.message)
+            existing = ask.child
+    return render(request, "casework/access_request_new.html", {"form": form, "existing": existing})
+
+
+def access_request_sent(request):
+    if not access.can_edit_children(user=request.user):
+        raise access.NotAllowed("Your role does not allow requesting access to a child's record")
+    return render(request, "casework/access_request_sent.html", {"answer": services.ACCESS_ASK_ANSWER})
 
 
 def access_request_list(request):

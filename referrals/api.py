@@ -32,8 +32,9 @@ from rest_framework.response import Response
 
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
 from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, ANY_ID, _field_errors
-from casework.audit import record_child_view
+from casework.audit import filters_text, record_child_list_view, record_child_view
 from referrals import access, selectors, services
+from referrals import evidence as evidence_kinds
 from referrals.evidence import open_stored
 from referrals.models import Evidence, Option, Referral, SignOffStage
 from referrals.serializers import (
@@ -198,6 +199,17 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             raise NotAllowed("Your role does not allow you to sign or return this referral")
 
     # --- The record ------------------------------------------------------------------------------
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        record_child_list_view(
+            user=request.user,
+            child_ids=[referral.child_id for referral in page],
+            channel="api",
+            path=request.path,
+            query=filters_text(request.query_params),
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         referral = selectors.referral_detail(user=request.user, pk=kwargs.get("pk"))
@@ -385,9 +397,12 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         description="The file as it was uploaded. Every download is recorded in the audit trail.",
         parameters=[_EVIDENCE_ID],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file, with its own content type"
-            ),
+            **{
+                (200, kind.content_type): OpenApiResponse(
+                    OpenApiTypes.BINARY, description="The file, with its own content type"
+                )
+                for kind in evidence_kinds.KINDS
+            },
             401: _NOT_SIGNED_IN,
             404: _NOT_FOUND,
         },

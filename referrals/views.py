@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods
 
 from casework import access as casework_access
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
+from casework.audit import filters_text, record_child_list_view, record_child_view
 from casework.forms import add_service_errors
 from casework.models import Agency, Role
 from casework.services import InvalidTransition
@@ -165,8 +166,22 @@ def _split_agencies(referral: Referral, option: Option | None) -> list[Agency]:
 # --- Lists ---------------------------------------------------------------------------------------
 
 
-def _list_page(request, *, referrals, heading: str, tab: str, **extra):
+def _logged_page(request, referrals):
+    """A page of referrals, logged as a list of the children it names (issue 12)."""
     page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    record_child_list_view(
+        user=request.user,
+        child_ids=[referral.child_id for referral in page.object_list],
+        channel="page",
+        path=request.path,
+        query=filters_text(request.GET),
+    )
+    return page
+
+
+def _list_page(request, *, referrals, heading: str, tab: str, **extra):
+    page = _logged_page(request, referrals)
     return render(
         request,
         "referrals/referral_list.html",
@@ -232,7 +247,7 @@ def meeting_referrals(request, meeting_pk):
     if meeting is None or not selectors.can_see_panel_lists(user=request.user):
         raise Http404(NOT_FOUND_MESSAGE)
     referrals = selectors.submitted_for_meeting(user=request.user, meeting_id=meeting.pk)
-    page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _logged_page(request, referrals)
     return render(
         request,
         "referrals/meeting_referrals.html",
@@ -332,6 +347,7 @@ def _actions(user, referral: Referral, sign_offs: list[SignOff]) -> Actions:
 
 def referral_detail(request, pk):
     referral = selectors.referral_detail(user=request.user, pk=pk)
+    record_child_view(user=request.user, child=referral.child, channel="page", path=request.path)
     sign_offs = list(referral.sign_offs.all())
     actions = _actions(request.user, referral, sign_offs)
     problems = _problem_links(referral, services.completeness(referral)) if actions.send else []

@@ -39,14 +39,14 @@ def test_invalid_nhs_number_is_refused(social_worker):
 def test_duplicate_nhs_number_in_own_agency_says_so(child, social_worker):
     with pytest.raises(services.DuplicateNHSNumber) as excinfo:
         services.child_register(actor=social_worker, fields=_fields(nhs_number=child.nhs_number))
-    assert excinfo.value.visible is True
+    assert excinfo.value.child == child
 
 
 def test_duplicate_nhs_number_elsewhere_reveals_nothing(child, outsider):
-    with pytest.raises(services.DuplicateNHSNumber) as excinfo:
+    with pytest.raises(services.NHSNumberHeldElsewhere) as excinfo:
         services.child_register(actor=outsider, fields=_fields(nhs_number=child.nhs_number))
-    assert excinfo.value.visible is False
     message = excinfo.value.message_dict["nhs_number"][0]
+    assert services.ACCESS_ASK_ANSWER in message
     assert child.given_name not in message and child.family_name not in message
 
 
