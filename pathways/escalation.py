@@ -22,6 +22,7 @@ from casework.access import NotAllowed
 from casework.audit import record_event
 from casework.models import Agency, Child, User
 from casework.services import InvalidTransition
+from casework.stale import fingerprint, refuse_if_stale
 from pathways import access
 from pathways import access as pathway_access
 from pathways.escalation_models import (
@@ -40,6 +41,7 @@ from pathways.escalation_models import (
 from pathways.escalation_selectors import ALLOWED_STEPS, cetr_needed, settings_for
 
 __all__ = [
+    "escalation_seen",
     "escalation_escalate",
     "escalation_open",
     "escalation_record_cetr",
@@ -51,6 +53,22 @@ __all__ = [
 # The rungs an escalation may start on: an RSG (A&E, place of safety), or straight to a JSP
 # (seeds 002 s3 and s4: placement breakdown and delayed transfers go to the JSP).
 OPENING_LEVELS = (EscalationLevel.RSG, EscalationLevel.JSP)
+
+
+# What a page shows of an escalation that a later save changes: its rung, status and outcome, and
+# updated_at, which every escalation, meeting and resolution moves on.
+SEEN_FIELDS = ("level", "status", "outcome", "updated_at")
+STALE = "Someone else changed this escalation since you opened it. Reload it and try again"
+
+
+def escalation_seen(escalation: Escalation) -> str:
+    """The fingerprint a page sends back as `seen`, so a save over someone else's later one is refused."""
+    return fingerprint(escalation, SEEN_FIELDS)
+
+
+def _refuse_if_stale(escalation: Escalation, seen: str | None) -> None:
+    locked = Escalation.objects.select_for_update().get(pk=escalation.pk)
+    refuse_if_stale(record=locked, fields=SEEN_FIELDS, seen=seen, message=STALE)
 
 
 def _require(allowed: bool, message: str) -> None:
@@ -343,10 +361,13 @@ def escalation_escalate(
     target_panel=None,
     referral=None,
     cetr_override_reason: str = "",
+    seen: str | None = None,
 ) -> Escalation:
     """Move up the ladder: RSG → JSP or ERG, JSP → ERG (seeds 002 s6, s7). The rung left gets its
-    outcome ("escalated to ..."); the new rung records who authorised it, why and when."""
+    outcome ("escalated to ..."); the new rung records who authorised it, why and when. `seen`:
+    escalation_seen() as the page was opened (a later change refuses it, StaleEdit)."""
     _require(access.can_record_escalation(user=actor), "Your role does not allow recording escalations")
+    _refuse_if_stale(escalation, seen)
     old = escalation.level
     if not escalation.is_open:
         raise InvalidTransition("This escalation is resolved: it cannot be escalated")
@@ -421,12 +442,15 @@ def escalation_record_meeting(
     attendees: str,
     notes: str,
     actions: str = "",
+    seen: str | None = None,
 ) -> EscalationMeeting:
     """A meeting of the current RSG or ERG: when, who chaired, which agencies (seeds 002: "should
     include representatives from all the partner organisations"), notes and actions. An ERG meets
     "not more frequent than once per week" (erg_min_days_between_meetings); an ERG's chair is a
-    Director (erg_min_seniority)."""
+    Director (erg_min_seniority). `seen`: escalation_seen() as the page was opened, so a meeting
+    someone else recorded meanwhile (perhaps this one) is shown before a second copy is saved."""
     _require(access.can_record_escalation(user=actor), "Your role does not allow recording meetings")
+    _refuse_if_stale(escalation, seen)
     step = _open_group(escalation, "Meetings")
     child = escalation.child
     settings = settings_for(child)
@@ -567,9 +591,13 @@ def escalation_record_report(
 
 
 @transaction.atomic
-def escalation_resolve(*, actor: User, escalation: Escalation, outcome: str) -> Escalation:
-    """The crisis is resolved: the outcome is recorded on the escalation and on its current rung."""
+def escalation_resolve(
+    *, actor: User, escalation: Escalation, outcome: str, seen: str | None = None
+) -> Escalation:
+    """The crisis is resolved: the outcome is recorded on the escalation and on its current rung.
+    `seen`: escalation_seen() as the page was opened."""
     _require(access.can_record_escalation(user=actor), "Your role does not allow resolving escalations")
+    _refuse_if_stale(escalation, seen)
     if not escalation.is_open:
         raise InvalidTransition("This escalation is already resolved")
     if _blank(outcome):

@@ -120,7 +120,13 @@ class OpenForm(_LadderForm):
         self._setup(child, None)
 
 
+def _seen_field() -> forms.CharField:
+    # The escalation as the page was opened (escalation_seen): a save over a later change is refused.
+    return forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+
 class EscalateForm(_LadderForm):
+    seen = _seen_field()
     authorised_by = _authoriser_field("Authorised by")
     reason = text("Why escalate", required=True)
 
@@ -140,6 +146,7 @@ class EscalateForm(_LadderForm):
 
 
 class MeetingForm(forms.Form):
+    seen = _seen_field()
     held_at = DateField(
         label="Date of the meeting", error_messages={"required": "Enter the date of the meeting"}
     )
@@ -184,4 +191,5 @@ class ReportForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
+    seen = _seen_field()
     outcome = text("Outcome", required=True)

@@ -15,19 +15,22 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from casework import stale
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, get_child_for_user
 from casework.audit import record_child_view
 from casework.forms import add_service_errors
 from casework.models import User
+from casework.services import InvalidTransition
 from casework.views import form_page
 from pathways import access
 from pathways import access as pathway_access
 from pathways import escalation as services
 from pathways import escalation_forms as forms
 from pathways import escalation_selectors as selectors
-from pathways.escalation_models import Escalation, EscalationLevel
+from pathways.escalation_models import Escalation, EscalationLevel, EscalationStep
 
 LEVELS = {"jsp": EscalationLevel.JSP, "erg": EscalationLevel.ERG}
 
@@ -108,20 +111,42 @@ def _step(
     call: Callable,
     success: str,
     intro: list[str] | None = None,
+    saved: Callable | None = None,
 ):
     """A one-form step on an escalation: 404 if not visible, 403 if the role may not record, the
-    service's ValidationError back on the form with what was typed, 409 from the middleware."""
+    service's ValidationError back on the form with what was typed. A form with a `seen` field
+    carries the escalation as it was opened; someone else's change first (InvalidTransition) answers
+    409 with this page, keeping what was typed beside what was saved (`saved(escalation)`: the saved
+    value of each field), and, while still open, a fresh `seen` so a second save goes through."""
     escalation = access.get_escalation_for_user(user=request.user, pk=pk, need="change")
     form = form_factory(escalation, request.POST or None)
+    if "seen" in form.fields:
+        form.initial["seen"] = services.escalation_seen(escalation)
+    conflict = None
     if request.method == "POST" and form.is_valid():
         try:
             call(escalation, form)
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except InvalidTransition as exc:
+            now = access.get_escalation_for_user(user=request.user, pk=pk, need="change")
+            retry = isinstance(exc, stale.StaleEdit) and now.is_open and "seen" in form.fields
+            conflict = stale.conflict(
+                form=form,
+                message=str(exc),
+                saved=saved(now) if saved else {},
+                refresh={"seen": services.escalation_seen(now)} if retry else None,
+                saved_by=stale.last_saved(now),
+                context=[
+                    ("Level", now.get_level_display()),
+                    ("Status", now.get_status_display()),
+                    *([("Outcome", now.outcome)] if now.outcome else []),
+                ],
+            )
         else:
             messages.success(request, success)
             return redirect(_url(escalation))
-    return form_page(
+    response = form_page(
         request,
         form=form,
         heading=heading,
@@ -129,7 +154,45 @@ def _step(
         back_url=_url(escalation),
         submit_label=submit_label,
         intro=intro or [],
+        stale=conflict,
     )
+    return stale.refused(response) if conflict else response
+
+
+def _current_step(escalation: Escalation) -> EscalationStep | None:
+    return escalation.steps.filter(level=escalation.level).first()
+
+
+def _saved_step(escalation: Escalation) -> dict[str, object]:
+    """The rung reached last, in the escalate form's terms."""
+    step = _current_step(escalation)
+    if step is None:
+        return {}
+    return {
+        "authorised_by": step.authorised_by_id,
+        "reason": step.reason,
+        "chair": step.chair_id,
+        "target_panel": step.target_panel_id,
+        "cetr_override_reason": step.cetr_override_reason,
+    }
+
+
+def _saved_meeting(escalation: Escalation) -> dict[str, object]:
+    """The meeting recorded last on the current rung, in the meeting form's terms."""
+    step = _current_step(escalation)
+    meeting = step.meetings.order_by("-recorded_at", "-id").first() if step else None
+    if meeting is None:
+        return {}
+    held = timezone.localtime(meeting.held_at)
+    return {
+        "held_at": held.date(),
+        "held_time": held.time(),
+        "chair": meeting.chair_id,
+        "agencies": list(meeting.agencies.values_list("pk", flat=True)),
+        "attendees": meeting.attendees,
+        "notes": meeting.notes,
+        "actions": meeting.actions,
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -164,6 +227,7 @@ def escalation_escalate(request, pk, level):
         call=call,
         success=f"Escalated to the {to_level.label}",
         intro=intro,
+        saved=_saved_step,
     )
 
 
@@ -193,6 +257,7 @@ def escalation_meeting(request, pk):
         form_factory=factory,
         call=call,
         success="Meeting recorded",
+        saved=_saved_meeting,
     )
 
 
@@ -234,6 +299,7 @@ def escalation_resolve(request, pk):
         form_factory=lambda e, data: forms.ResolveForm(data),
         call=lambda e, f: services.escalation_resolve(actor=request.user, escalation=e, **f.cleaned_data),
         success="Escalation resolved",
+        saved=lambda e: {"outcome": e.outcome},
     )
 
 

@@ -95,7 +95,13 @@ class ChecklistForm(forms.Form):
     notes = text("Notes")
 
 
+def _seen_field() -> forms.CharField:
+    # The saved text's fingerprint when the page was opened: a save over a later one is refused (409).
+    return forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+
 class EvidenceForm(forms.Form):
+    seen = _seen_field()
     preferences = text("The child's and family's preferences", required=True)
     holistic_assessment = text("Holistic assessment, including carers", required=True)
     professional_reports = text("Reports and risk assessments from professionals", required=True)
@@ -186,6 +192,7 @@ class CloseForm(forms.Form):
 
 
 class S117PlanForm(forms.Form):
+    seen = _seen_field()
     discharged_on = DateField(label="Date of discharge", required=False)
     cto_in_force = forms.BooleanField(label="A community treatment order is in force", required=False)
     plan_needs = text("Aftercare needs")

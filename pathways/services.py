@@ -20,6 +20,7 @@ from casework.access import NotAllowed
 from casework.audit import record_event
 from casework.models import Agency, AgencyKind, Child, User
 from casework.services import InvalidTransition
+from casework.stale import refuse_if_stale
 from pathways import access
 from pathways.models import (
     QUALIFYING_SECTIONS,
@@ -278,16 +279,32 @@ def _require_assessing(case: PathwayCase) -> None:
         raise InvalidTransition("The assessment can be changed only while the case is at full assessment")
 
 
+EVIDENCE_FIELDS = ("preferences", "holistic_assessment", "professional_reports")
+
+
 @transaction.atomic
 def cc_record_evidence(
-    *, actor: User, case: PathwayCase, preferences: str, holistic_assessment: str, professional_reports: str
+    *,
+    actor: User,
+    case: PathwayCase,
+    preferences: str,
+    holistic_assessment: str,
+    professional_reports: str,
+    seen: str | None = None,
 ) -> ContinuingCare:
-    """Three of the four areas of evidence (the fourth is the DST)."""
+    """Three of the four areas of evidence (the fourth is the DST). `seen`: the evidence's
+    fingerprint (casework.stale.fingerprint) as the editor opened it; a later save is not overwritten."""
     _expect_kind(case, CaseKind.CONTINUING_CARE)
     _require(access.can_edit_cases(user=actor), "Your role does not allow recording the assessment")
     _require_assessing(case)
     cc = ContinuingCare.objects.select_for_update().get(pk=case.continuing_care.pk)
-    before = {f: getattr(cc, f) for f in ("preferences", "holistic_assessment", "professional_reports")}
+    refuse_if_stale(
+        record=cc,
+        fields=EVIDENCE_FIELDS,
+        seen=seen,
+        message="Someone else changed the evidence since you opened it. Reload it and try again",
+    )
+    before = {f: getattr(cc, f) for f in EVIDENCE_FIELDS}
     cc.preferences, cc.holistic_assessment, cc.professional_reports = (
         preferences.strip(),
         holistic_assessment.strip(),
@@ -643,13 +660,23 @@ S117_UPDATABLE = (
 
 
 @transaction.atomic
-def s117_update(*, actor: User, case: PathwayCase, fields: Mapping[str, Any]) -> Section117:
-    """The aftercare plan (needs, services, who provides), joint funding reference, discharge and CTO."""
+def s117_update(
+    *, actor: User, case: PathwayCase, fields: Mapping[str, Any], seen: str | None = None
+) -> Section117:
+    """The aftercare plan (needs, services, who provides), joint funding reference, discharge and CTO.
+    `seen`: the plan's fingerprint (casework.stale.fingerprint of S117_UPDATABLE) as the editor
+    opened it; a later save is not overwritten."""
     _expect_kind(case, CaseKind.SECTION_117)
     _require(access.can_edit_cases(user=actor), "Your role does not allow changing the aftercare plan")
     if case.status != Status.AFTERCARE:
         raise InvalidTransition("Aftercare has ended")
     s117 = Section117.objects.select_for_update().get(pk=case.section_117.pk)
+    refuse_if_stale(
+        record=s117,
+        fields=S117_UPDATABLE,
+        seen=seen,
+        message="Someone else changed the aftercare plan since you opened it. Reload it and try again",
+    )
     errors: dict[str, str] = {}
     unknown = set(fields) - set(S117_UPDATABLE)
     if unknown:

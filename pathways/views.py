@@ -16,9 +16,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from casework import stale
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, get_child_for_user
 from casework.audit import record_child_view
 from casework.forms import add_service_errors
+from casework.services import InvalidTransition
 from casework.views import form_page
 from pathways import access, forms, selectors, services
 from pathways.models import CaseKind, PathwayCase, Status
@@ -159,16 +161,32 @@ def _step(
     kinds=None,
     success: str = "Saved",
     intro: list[str] | None = None,
+    saved: Callable | None = None,
 ):
     """A one-form step on a case: fetch (404 if not visible), build the form, call the service,
-    put a ValidationError back on the form with what was typed."""
+    put a ValidationError back on the form with what was typed. Someone else's change first
+    (InvalidTransition) answers 409 with this page, keeping what was typed beside the case as saved;
+    `saved(case) -> (values, refresh)` gives, for a form that edits saved text, the saved value of
+    each field and its hidden fingerprint's new value, so a second save after a StaleEdit goes through."""
     case = access.get_case_for_user(user=request.user, pk=pk)
     if kinds and case.kind not in kinds:
         raise Http404(NOT_FOUND_MESSAGE)
     form = form_factory(case, request.POST or None)
+    conflict = None
     if request.method == "POST" and form.is_valid():
         try:
             call(case, form)
+        except InvalidTransition as exc:
+            now = access.get_case_for_user(user=request.user, pk=pk)
+            values, refresh = saved(now) if saved else ({}, None)
+            conflict = stale.conflict(
+                form=form,
+                message=str(exc),
+                saved=values,
+                refresh=refresh if isinstance(exc, stale.StaleEdit) else None,
+                saved_by=stale.last_saved(now),
+                context=[("Stage", now.get_status_display())],
+            )
         except ValidationError as exc:
             if isinstance(form, forms.DSTForm) and hasattr(exc, "error_dict"):
                 for code, msgs in exc.message_dict.items():
@@ -179,7 +197,7 @@ def _step(
         else:
             messages.success(request, success)
             return redirect(_case_url(case))
-    return form_page(
+    response = form_page(
         request,
         form=form,
         heading=heading,
@@ -187,7 +205,9 @@ def _step(
         back_url=_case_url(case),
         submit_label=submit_label,
         intro=intro or [],
+        stale=conflict,
     )
+    return stale.refused(response) if conflict else response
 
 
 def _plain(form_class):
@@ -219,10 +239,19 @@ def cc_checklist(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def cc_evidence(request, pk):
-    def factory(case, data):
+    def saved(case):
         cc = case.continuing_care
-        initial = {k: getattr(cc, k) for k in ("preferences", "holistic_assessment", "professional_reports")}
-        return forms.EvidenceForm(data, initial=initial)
+        seen = stale.fingerprint(cc, services.EVIDENCE_FIELDS)
+        return {k: getattr(cc, k) for k in services.EVIDENCE_FIELDS}, {"seen": seen}
+
+    def factory(case, data):
+        values, refresh = saved(case)
+        return forms.EvidenceForm(data, initial={**values, **refresh})
+
+    def call(case, f):
+        d = dict(f.cleaned_data)
+        seen = d.pop("seen") or None
+        services.cc_record_evidence(actor=request.user, case=case, **d, seen=seen)
 
     return _step(
         request,
@@ -231,8 +260,9 @@ def cc_evidence(request, pk):
         submit_label="Save the evidence",
         kinds=CC,
         form_factory=factory,
-        call=lambda case, f: services.cc_record_evidence(actor=request.user, case=case, **f.cleaned_data),
+        call=call,
         success="Evidence recorded",
+        saved=saved,
     )
 
 
@@ -371,10 +401,19 @@ def case_close(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def s117_plan(request, pk):
-    def factory(case, data):
+    def saved(case):
         s = case.section_117
-        initial = {k: getattr(s, k) for k in services.S117_UPDATABLE}
-        return forms.S117PlanForm(data, initial=initial)
+        seen = stale.fingerprint(s, services.S117_UPDATABLE)
+        return {k: getattr(s, k) for k in services.S117_UPDATABLE}, {"seen": seen}
+
+    def factory(case, data):
+        values, refresh = saved(case)
+        return forms.S117PlanForm(data, initial={**values, **refresh})
+
+    def call(case, f):
+        fields = dict(f.cleaned_data)
+        seen = fields.pop("seen") or None
+        services.s117_update(actor=request.user, case=case, fields=fields, seen=seen)
 
     return _step(
         request,
@@ -383,8 +422,9 @@ def s117_plan(request, pk):
         submit_label="Save the plan",
         kinds=[CaseKind.SECTION_117],
         form_factory=factory,
-        call=lambda case, f: services.s117_update(actor=request.user, case=case, fields=f.cleaned_data),
+        call=call,
         success="Aftercare plan saved",
+        saved=saved,
     )
 
 

@@ -26,6 +26,7 @@ from casework.access import NotAllowed
 from casework.audit import diff, record_event, snapshot
 from casework.models import Agency, User
 from casework.services import InvalidTransition
+from casework.stale import StaleEdit
 from panels import access
 from panels.models import Action, ActionStatus, ActionUpdate, AgendaItem, Meeting, Panel
 
@@ -196,11 +197,22 @@ def action_change(
     return action
 
 
+def _saved(action: Action) -> dict[str, Any]:
+    """The action as saved now, for a stale editor to compare (the API's 409 body)."""
+    saved = Action.objects.get(pk=action.pk)
+    return {
+        **snapshot(saved, (*ACTION_FIELDS, "status", "completed_on", "actual_impact")),
+        "version": saved.version,
+        "owners": sorted(saved.owners.values_list("pk", flat=True)),
+        "owner_agencies": sorted(saved.owner_agencies.values_list("pk", flat=True)),
+    }
+
+
 def _refuse(action: Action) -> None:
     current = Action.objects.filter(pk=action.pk).values_list("status", flat=True).first()
     if current == ActionStatus.CLOSED:
         raise InvalidTransition("This action has been closed since you opened it: reopen it to change it")
-    raise InvalidTransition(STALE)
+    raise StaleEdit(STALE, current=_saved(action))
 
 
 @transaction.atomic
@@ -269,7 +281,7 @@ def action_reopen(*, actor: User, action: Action, version: int, reason: str) -> 
         current = Action.objects.filter(pk=action.pk).values_list("status", flat=True).first()
         if current == ActionStatus.OPEN:
             raise InvalidTransition("This action is already open")
-        raise InvalidTransition(STALE)
+        raise StaleEdit(STALE, current=_saved(action))
     action.refresh_from_db()
     ActionUpdate.objects.create(action=action, text=f"Reopened: {why}", author=actor, at=timezone.now())
     record_event(

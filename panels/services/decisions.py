@@ -31,6 +31,7 @@ from casework.audit import record_event
 from casework.models import Agency, Role, User
 from casework.notifications import notify
 from casework.services import InvalidTransition
+from casework.stale import StaleEdit
 from panels import access
 from panels.models import (
     AGREED_OUTCOMES,
@@ -322,6 +323,16 @@ def _snapshot(decision: Decision, shares: list[DecisionShare]) -> dict[str, Any]
     }
 
 
+def _saved(decision: Decision) -> dict[str, Any]:
+    """A draft as saved now, for a stale editor to compare (the API's 409 body)."""
+    shares = list(decision.shares.all())
+    return {
+        "decision": decision.pk,
+        "fingerprint": draft_fingerprint(decision),
+        **_snapshot(decision, shares),
+    }
+
+
 def _apply(decision: Decision, values: Mapping[str, Any], share_rows: list[DecisionShare]) -> None:
     for name, value in values.items():
         setattr(decision, name, value)
@@ -366,10 +377,11 @@ def decision_record(
         .first()
     )
     if decision is None and current is not None:
-        raise InvalidTransition(
-            "This item already has a decision: reload the page to see it"
-            if current.is_locked
-            else "This item already has a draft decision: reload the page and change that one"
+        if current.is_locked:
+            raise InvalidTransition("This item already has a decision: reload the page to see it")
+        raise StaleEdit(
+            "This item already has a draft decision: reload the page and change that one",
+            current=_saved(current),
         )
     if decision is not None:
         if current is None or current.pk != decision.pk:
@@ -379,9 +391,10 @@ def decision_record(
                 "This decision has been signed, so it is locked: record a correction instead"
             )
         if seen_fingerprint is not None and seen_fingerprint != draft_fingerprint(current):
-            raise InvalidTransition(
+            raise StaleEdit(
                 "Someone else saved this draft decision after you opened it: reload the page to see "
-                "their version, then make your changes again"
+                "their version, then make your changes again",
+                current=_saved(current),
             )
     _check_item(agenda_item, new=current is None or current.version == 1)
     _check_meeting_can_decide(meeting)

@@ -34,6 +34,7 @@ from casework.access import NotAllowed
 from casework.audit import record_child_view, record_event
 from casework.models import Role, User
 from casework.services import InvalidTransition
+from casework.stale import StaleEdit
 from panels import access
 from panels.models import (
     AgendaItemKind,
@@ -228,9 +229,14 @@ def letter_edit(
     if locked is None or locked.sent_at is not None:
         raise InvalidTransition("This letter has been sent, so it can no longer be changed")
     if fingerprint is not None and fingerprint != letter_fingerprint(locked):
-        raise InvalidTransition(
+        raise StaleEdit(
             "Someone else changed this letter since you opened it. Your changes have not been saved: "
-            "open the letter again to see the latest version"
+            "open the letter again to see the latest version",
+            current={
+                "subject": locked.subject,
+                "body": locked.body,
+                "fingerprint": letter_fingerprint(locked),
+            },
         )
     changes = {}
     if locked.subject != subject:

@@ -31,6 +31,7 @@ from casework.audit import record_event
 from casework.models import User
 from casework.notifications import notify
 from casework.services import InvalidTransition
+from casework.stale import StaleEdit
 from panels import access
 from panels.models import (
     AgendaItem,
@@ -276,6 +277,11 @@ def _check_body(body: str) -> str:
     return body
 
 
+def _saved(minutes: Minutes) -> dict[str, object]:
+    """The minutes as saved now, for a stale editor to compare (the API's 409 body)."""
+    return {"version": minutes.version, "status": minutes.status, "body": minutes.body}
+
+
 @transaction.atomic
 def minutes_draft(*, actor: User, meeting: Meeting, version: int | None = None) -> Minutes:
     """Draft the minutes from the meeting's record. Drafting again (while still a draft) replaces
@@ -300,7 +306,7 @@ def minutes_draft(*, actor: User, meeting: Meeting, version: int | None = None) 
             f"These minutes are {existing.get_status_display().lower()}, so they cannot be drafted again"
         )
     if version is None or version != existing.version:
-        raise InvalidTransition(_STALE)
+        raise StaleEdit(_STALE, current=_saved(existing))
     Minutes.objects.filter(pk=existing.pk).update(
         body=body,
         version=F("version") + 1,
@@ -332,7 +338,7 @@ def minutes_edit(*, actor: User, minutes: Minutes, version: int, body: str) -> M
         if current != MinutesStatus.DRAFT:
             label = MinutesStatus(current).label.lower() if current else "gone"
             raise InvalidTransition(f"These minutes are now {label}, so they can no longer be changed")
-        raise InvalidTransition(_STALE)
+        raise StaleEdit(_STALE, current=_saved(Minutes.objects.get(pk=minutes.pk)))
     minutes.refresh_from_db()
     record_event(
         actor=actor, action="minutes.edited", obj=minutes, changes={"version": [version, minutes.version]}

@@ -37,6 +37,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from casework import stale
 from casework.access import NotAllowed
 from casework.forms import add_service_errors
 from casework.models import Agency, User
@@ -209,7 +210,7 @@ def action_detail(request, pk):
     return _render_detail(request, action, ActionUpdateForm())
 
 
-def _render_detail(request, action: Action, update_form: ActionUpdateForm, status: int = 200):
+def _render_detail(request, action: Action, update_form: ActionUpdateForm, status: int = 200, conflict=None):
     can_update = action.status == ActionStatus.OPEN and access.can_update_action(
         user=request.user, action=action
     )
@@ -221,6 +222,7 @@ def _render_detail(request, action: Action, update_form: ActionUpdateForm, statu
             "panel": action.panel,
             "update_form": update_form if can_update else None,
             "can_administer": access.can_administer(user=request.user, panel=action.panel),
+            "stale": conflict,
         },
         status=status,
     )
@@ -238,6 +240,21 @@ def action_add_update(request, pk):
             services.action_add_update(actor=request.user, action=action, text=form.cleaned_data["text"])
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except InvalidTransition as exc:
+            # Closed while they wrote: updates go on open actions only, so keep their text to copy.
+            detail = selectors.action_detail(user=request.user, pk=action.pk)
+            conflict = stale.conflict(
+                form=form,
+                message=str(exc),
+                saved={},
+                saved_by=stale.last_saved(detail),
+                context=[
+                    ("Status", detail.get_status_display()),
+                    ("Date completed", detail.completed_on),
+                    ("Actual impact", detail.actual_impact),
+                ],
+            )
+            return _render_detail(request, detail, form, status=409, conflict=conflict)
         else:
             messages.success(request, "Update added")
             return redirect(_action_url(action) + "#updates")
@@ -251,10 +268,8 @@ def _open_action(request, pk) -> Action:
     return action
 
 
-@require_http_methods(["GET", "POST"])
-def action_edit(request, pk):
-    action = _open_action(request, pk)
-    initial = {
+def _action_initial(action: Action) -> dict[str, object]:
+    return {
         "version": action.version,
         "action": action.action,
         "desired_outcome": action.desired_outcome,
@@ -264,8 +279,31 @@ def action_edit(request, pk):
         "due_on": action.due_on,
         "meeting": action.meeting_id,
         "agenda_item": action.agenda_item_id,
+        "completed_on": action.completed_on,
+        "actual_impact": action.actual_impact,
     }
-    form = _action_form(request, action.panel, initial=initial, data=request.POST or None)
+
+
+def _action_conflict(request, pk, form, exc: InvalidTransition, *, still: str) -> stale.Conflict:
+    """Someone changed the action while this person had the form open: their typing stays, beside
+    the action as saved now. `still`: the status in which the form can be sent again."""
+    saved = _action(request, pk)
+    retry = isinstance(exc, stale.StaleEdit) and saved.status == still
+    return stale.conflict(
+        form=form,
+        message=str(exc),
+        saved=_action_initial(saved),
+        refresh={"version": saved.version} if retry else None,
+        saved_by=stale.last_saved(saved),
+        context=[("Action", saved.action), ("Status", saved.get_status_display())],
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def action_edit(request, pk):
+    action = _open_action(request, pk)
+    form = _action_form(request, action.panel, initial=_action_initial(action), data=request.POST or None)
+    conflict = None
     if request.method == "POST" and form.is_valid():
         try:
             services.action_change(
@@ -278,17 +316,21 @@ def action_edit(request, pk):
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except InvalidTransition as exc:
+            conflict = _action_conflict(request, pk, form, exc, still=ActionStatus.OPEN)
         else:
             messages.success(request, f"Action {action.number} changed")
             return redirect(_action_url(action))
-    return form_page(
+    response = form_page(
         request,
         form=form,
         heading=f"Change action {action.number}",
         caption=action.panel.name,
         back_url=_action_url(action),
         submit_label="Save changes",
+        stale=conflict,
     )
+    return stale.refused(response) if conflict else response
 
 
 @require_http_methods(["GET", "POST"])
@@ -302,6 +344,7 @@ def action_close(request, pk):
             "actual_impact": action.actual_impact,
         },
     )
+    conflict = None
     if request.method == "POST" and form.is_valid():
         try:
             services.action_close(
@@ -313,10 +356,12 @@ def action_close(request, pk):
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except InvalidTransition as exc:
+            conflict = _action_conflict(request, pk, form, exc, still=ActionStatus.OPEN)
         else:
             messages.success(request, f"Action {action.number} closed")
             return redirect(_action_url(action))
-    return form_page(
+    response = form_page(
         request,
         form=form,
         heading=f"Close action {action.number}",
@@ -324,7 +369,9 @@ def action_close(request, pk):
         inset=action.action,
         back_url=_action_url(action),
         submit_label="Close action",
+        stale=conflict,
     )
+    return stale.refused(response) if conflict else response
 
 
 @require_http_methods(["GET", "POST"])
@@ -333,6 +380,7 @@ def action_reopen(request, pk):
     if action.status != ActionStatus.CLOSED:
         raise InvalidTransition("This action is already open")
     form = ActionReopenForm(request.POST or None, initial={"version": action.version})
+    conflict = None
     if request.method == "POST" and form.is_valid():
         try:
             services.action_reopen(
@@ -343,10 +391,12 @@ def action_reopen(request, pk):
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except InvalidTransition as exc:
+            conflict = _action_conflict(request, pk, form, exc, still=ActionStatus.CLOSED)
         else:
             messages.success(request, f"Action {action.number} reopened")
             return redirect(_action_url(action))
-    return form_page(
+    response = form_page(
         request,
         form=form,
         heading=f"Reopen action {action.number}",
@@ -354,7 +404,9 @@ def action_reopen(request, pk):
         inset=action.action,
         back_url=_action_url(action),
         submit_label="Reopen action",
+        stale=conflict,
     )
+    return stale.refused(response) if conflict else response
 
 
 # --- The tracker ----------------------------------------------------------------------------------

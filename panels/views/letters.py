@@ -17,9 +17,11 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
+from casework import stale
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
 from casework.forms import add_service_errors
 from casework.pdf import open_stored_pdf
+from casework.services import InvalidTransition
 from casework.views import form_page
 from panels import access, services
 from panels.forms.minutes import LetterEditForm, LetterTemplateForm
@@ -106,6 +108,7 @@ def letter_edit(request, pk, letter_pk):
         request.POST or None,
         initial={"subject": letter.subject, "body": letter.body, "fingerprint": letter_fingerprint(letter)},
     )
+    conflict = None
     if request.method == "POST" and form.is_valid():
         try:
             services.letter_edit(
@@ -117,10 +120,22 @@ def letter_edit(request, pk, letter_pk):
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except InvalidTransition as exc:
+            # Saved by someone else, or sent, while this person edited: their text stays beside it.
+            saved = _letter_in(meeting, letter_pk)
+            retry = isinstance(exc, stale.StaleEdit) and saved.sent_at is None
+            conflict = stale.conflict(
+                form=form,
+                message=str(exc),
+                saved={"subject": saved.subject, "body": saved.body},
+                refresh={"fingerprint": letter_fingerprint(saved)} if retry else None,
+                saved_by=stale.last_saved(saved),
+                context=[("Sent", saved.sent_at)] if saved.sent_at else [],
+            )
         else:
             messages.success(request, "Letter saved")
             return redirect(_list_url(meeting))
-    return form_page(
+    response = form_page(
         request,
         form=form,
         heading=f"Letter for referral {letter.decision.referral_id} ({letter.decision.referral.child.initials})",
@@ -128,7 +143,9 @@ def letter_edit(request, pk, letter_pk):
         intro=[f"To {letter.decision.referral.referrer.full_name} (the referrer) and their service manager."],
         back_url=_list_url(meeting),
         submit_label="Save the letter",
+        stale=conflict,
     )
+    return stale.refused(response) if conflict else response
 
 
 @require_http_methods(["GET", "POST"])

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
+from casework import stale
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed
 from casework.forms import add_service_errors
 from casework.pdf import open_stored_pdf
@@ -44,9 +45,7 @@ def _page_url(meeting: Meeting) -> str:
     return reverse("panels:minutes", args=[meeting.pk])
 
 
-def _render_page(
-    request, meeting: Meeting, minutes: Minutes | None, *, form=None, conflict: str = "", status=200
-):
+def _render_page(request, meeting: Meeting, minutes: Minutes | None, *, form=None, conflict=None, status=200):
     administers = access.can_administer(user=request.user, panel=meeting.panel)
     chairs = can_chair(user=request.user, panel=meeting.panel)
     is_draft = minutes is not None and minutes.status == MinutesStatus.DRAFT
@@ -68,7 +67,7 @@ def _render_page(
             "can_approve": chairs and is_draft,
             "can_circulate": administers and minutes is not None and minutes.status == MinutesStatus.APPROVED,
             "form": form if can_edit else None,
-            "conflict": conflict,
+            "stale": conflict,
         },
         status=status,
     )
@@ -95,15 +94,18 @@ def minutes_page(request, pk):
         except ValidationError as exc:
             add_service_errors(form, exc)
         except InvalidTransition as exc:
+            # Keep their text beside the saved one; while still a draft, with its version to save over it.
             minutes.refresh_from_db()
-            if minutes.status != MinutesStatus.DRAFT:
-                raise
-            # Keep their text; offer the saved version alongside, with its version to save over it.
-            data = request.POST.copy()
-            data["version"] = str(minutes.version)
-            return _render_page(
-                request, meeting, minutes, form=MinutesEditForm(data), conflict=str(exc), status=409
+            retry = isinstance(exc, stale.StaleEdit) and minutes.status == MinutesStatus.DRAFT
+            conflict = stale.conflict(
+                form=form,
+                message=str(exc),
+                saved={"body": minutes.body},
+                refresh={"version": minutes.version} if retry else None,
+                saved_by=(minutes.updated_by.full_name, minutes.updated_at),
+                context=[("Status", minutes.get_status_display())],
             )
+            return _render_page(request, meeting, minutes, form=form, conflict=conflict, status=409)
         else:
             messages.success(request, "Minutes saved")
             return redirect(_page_url(meeting))

@@ -18,10 +18,12 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 
+from casework import stale
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
 from casework.audit import current_ip
 from casework.forms import add_service_errors
 from casework.models import Agency, ChildViewLog
+from casework.services import InvalidTransition
 from casework.views import form_page
 from panels import access, selectors, services
 from panels.forms.running import (
@@ -85,8 +87,16 @@ def _log_child_views(request, page: selectors.RunningPage) -> None:
     )
 
 
-def _render_run(request, meeting: Meeting, *, attendance_form=None, bound: dict | None = None):
-    """The chair's page; `bound` maps an item id to its bound forms {"decision": form, "declaration": form}."""
+def _render_run(
+    request,
+    meeting: Meeting,
+    *,
+    attendance_form=None,
+    bound: dict | None = None,
+    conflict: tuple[int, stale.Conflict] | None = None,
+):
+    """The chair's page; `bound` maps an item id to its bound forms {"decision": form, "declaration": form};
+    `conflict`: (item id, a stale edit of that item's draft decision), answered with 409."""
     bound = bound or {}
     page = selectors.running_page(meeting)
     can_run = access.can_run_meeting(user=request.user, meeting=meeting)
@@ -126,7 +136,10 @@ def _render_run(request, meeting: Meeting, *, attendance_form=None, bound: dict 
             or (AttendanceForm(members=page.members, attendance=page.attendance) if can_run else None),
             "today": timezone.localdate(),
             "error_form": error_forms[0] if error_forms else None,
+            "stale_item": conflict[0] if conflict else None,
+            "stale": conflict[1] if conflict else None,
         },
+        status=409 if conflict else 200,
     )
 
 
@@ -251,10 +264,42 @@ def run_decision(request, pk, item_pk):
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except InvalidTransition as exc:
+            return _render_run(
+                request,
+                meeting,
+                bound={item.pk: {"decision": form}},
+                conflict=(item.pk, _conflict(item, form, exc)),
+            )
         else:
             messages.success(request, f"Draft decision saved for item {item.position}")
             return redirect(_run_url(meeting, f"item-{item.pk}"))
     return _render_run(request, meeting, bound={item.pk: {"decision": form}})
+
+
+def _conflict(item: AgendaItem, form: DecisionForm, exc: InvalidTransition) -> stale.Conflict:
+    """Someone else saved (or signed) the item's decision while this person typed a draft: their
+    typing stays, beside the decision as saved; while it is still a draft, the form carries that
+    draft's id and fingerprint so a second save is over it."""
+    current = (
+        Decision.objects.filter(agenda_item=item)
+        .exclude(status=DecisionStatus.SUPERSEDED)
+        .select_related("key_worker")
+        .prefetch_related("shares")
+        .first()
+    )
+    retry = current is not None and current.status == DecisionStatus.DRAFT
+    return stale.conflict(
+        form=form,
+        message=str(exc),
+        saved=DecisionForm._initial(form.options, current) if current is not None else {},
+        refresh={"decision": current.pk, "seen_fingerprint": services.draft_fingerprint(current)}
+        if retry
+        else None,
+        saved_by=stale.last_saved(current) if current is not None else ("", None),
+        context=[("Status", current.get_status_display())] if current is not None else [],
+        anchor=f"item-{item.pk}-stale-edit",
+    )
 
 
 def _decision(meeting: Meeting, decision_pk: object) -> Decision:
