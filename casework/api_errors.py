@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
@@ -27,3 +31,93 @@ def exception_handler(exc, context):
     elif isinstance(exc, NotAllowed):
         return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     return drf_exception_handler(exc, context)
+
+
+# --- The same answers, in the published schema -----------------------------------------------------
+
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's schema, plus the error answers every operation can give.
+
+    The mapping above applies to every API view, so every operation documents its answers: 401
+    without a valid token or session, 403 for a token scoped away from it or a role that may not,
+    404 for an id (or a page number) that does not resolve, 400 for input that is refused and 409
+    for a change the record's state no longer allows. An operation's own declaration of a code,
+    with its examples, wins.
+    """
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        from casework import api  # the shared answer shapes; casework.api is loaded by then
+
+        params = operation.get("parameters", [])
+        writes = self.method not in _SAFE_METHODS
+        wanted = {"403": api._NOT_ALLOWED}
+        if operation.get("security") and {} not in operation["security"]:
+            wanted["401"] = api._NOT_SIGNED_IN
+        if writes or "requestBody" in operation or any(p["in"] == "query" for p in params):
+            wanted["400"] = _INPUT_REFUSED
+        if any(p["in"] == "path" for p in params) or any(p["name"] == "page" for p in params):
+            wanted["404"] = api._NOT_FOUND
+        if writes:
+            wanted["409"] = _CONFLICT
+        if "requestBody" in operation:
+            wanted["415"] = _NOT_JSON
+        responses = operation["responses"]
+        for code, answer in wanted.items():
+            if code not in responses:
+                responses[code] = self._get_response_for_code(answer, code, direction="response")
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
+
+    def map_parsers(self):
+        # The API speaks JSON. The form parsers stay for the few HTML-ish callers, but a form cannot
+        # carry the nested bodies (shares, options) faithfully, so only an upload documents them.
+        media_types = super().map_parsers()
+        return ["application/json"] if "application/json" in media_types else media_types
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if field.read_only and _blank_allowed_by_model(field) and isinstance(schema, dict):
+            # DRF drops allow_blank from read-only model fields, but a blank stored value is still
+            # answered: say so, or the schema promises a choice or an e-mail address that is not there.
+            if "enum" in schema and "" not in schema["enum"]:
+                schema = {**schema, "enum": [*schema["enum"], ""]}
+            elif "format" in schema:
+                schema = {"oneOf": [schema, {"type": "string", "maxLength": 0}], **_docs_of(schema)}
+        return schema
+
+
+def _blank_allowed_by_model(field) -> bool:
+    meta = getattr(getattr(field, "parent", None), "Meta", None)
+    model = getattr(meta, "model", None)
+    if model is None or not isinstance(getattr(field, "source", None), str) or "." in field.source:
+        return False
+    try:
+        return bool(getattr(model._meta.get_field(field.source), "blank", False))
+    except FieldDoesNotExist:
+        return False
+
+
+def _docs_of(schema: dict) -> dict:
+    return {key: schema[key] for key in ("title", "description", "readOnly") if key in schema}
+
+
+_INPUT_REFUSED = OpenApiResponse(
+    response={"type": "object", "additionalProperties": {}},
+    description="The input was not accepted: messages for each field that needs fixing "
+    "(`non_field_errors` for the request as a whole, `detail` for a body that could not be read).",
+)
+_NOT_JSON = OpenApiResponse(
+    inline_serializer("UnsupportedMediaType", fields={"detail": drf_serializers.CharField()}),
+    description="The body was not sent as one of the documented media types.",
+)
+_CONFLICT = OpenApiResponse(
+    inline_serializer("Conflict", fields={"detail": drf_serializers.CharField()}),
+    description="The record's state no longer allows this change (someone else changed it first, or "
+    "it has moved on): `detail` says why.",
+)

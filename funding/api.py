@@ -119,10 +119,11 @@ def packages(request):
             actor=request.user, child=child, pathway=data["pathway"], terms=_terms(request, data)
         )
         return Response(package_data(package, user=request.user), status=201)
+    status = request.query_params.get("status", "")
+    if status and status not in PackageStatus.values:
+        raise DRFValidationError({"status": [f"Choose one of: {', '.join(PackageStatus.values)}"]})
     paginator = PageNumberPagination()
-    page = paginator.paginate_queryset(
-        selectors.package_list(user=request.user, status=request.query_params.get("status", "")), request
-    )
+    page = paginator.paginate_queryset(selectors.package_list(user=request.user, status=status), request)
     return paginator.get_paginated_response([package_data(p, user=request.user) for p in page])
 
 
@@ -279,7 +280,7 @@ def approvals(request):
     parameters=[
         OpenApiParameter(
             "year",
-            OpenApiTypes.INT,
+            {"type": "integer", "minimum": 2000, "maximum": 2100},
             description="The year the financial year starts in, 2000 to 2100 (default: the current one)",
         )
     ],

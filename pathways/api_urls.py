@@ -12,13 +12,13 @@ urlpatterns = [
         name="api-pathway-child-cases",
     ),
     re_path(
-        rf"^children/(?P<child_pk>{ANY_ID})/pathway-cases/(?P<kind>[a-z0-9-]+)/$",
+        rf"^children/(?P<child_pk>{ANY_ID})/pathway-cases/(?P<kind>{ANY_ID})/$",
         api.CaseStartView.as_view(),
         name="api-pathway-case-start",
     ),
     re_path(rf"^pathway-cases/(?P<pk>{ANY_ID})/$", api.CaseView.as_view(), name="api-pathway-case"),
     re_path(
-        rf"^pathway-cases/(?P<pk>{ANY_ID})/(?P<action>[a-z-]+)/$",
+        rf"^pathway-cases/(?P<pk>{ANY_ID})/(?P<action>{ANY_ID})/$",
         api.CaseActionView.as_view(),
         name="api-pathway-case-action",
     ),

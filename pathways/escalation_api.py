@@ -260,7 +260,7 @@ urlpatterns = [
     ),
     re_path(rf"^escalations/(?P<pk>{ANY_ID})/$", EscalationView.as_view(), name="api-escalation"),
     re_path(
-        rf"^escalations/(?P<pk>{ANY_ID})/(?P<action>[a-z-]+)/$",
+        rf"^escalations/(?P<pk>{ANY_ID})/(?P<action>{ANY_ID})/$",
         EscalationActionView.as_view(),
         name="api-escalation-action",
     ),

@@ -46,6 +46,14 @@ class MeetingPackView(APIView):
             raise Http404(NOT_FOUND_MESSAGE)
         return Response(PackSerializer(current).data)
 
+    @extend_schema(
+        summary="Make a new version of the pack if the agenda or papers changed",
+        request=None,
+        responses={
+            200: OpenApiResponse(PackSerializer, description="The version is ready"),
+            202: OpenApiResponse(PackSerializer, description="The version is being built"),
+        },
+    )
     def post(self, request, pk):
         meeting = access.get_meeting_for_user(user=request.user, pk=record_id(pk))
         made = services.pack_request(actor=request.user, meeting=meeting)
