@@ -216,6 +216,30 @@ def test_action_api_409_carries_the_saved_version(action, panel_admin):
     assert body["current"]["version"] == 2 and body["current"]["action"] == "First"
 
 
+# --- Panels: the agenda ----------------------------------------------------------------------------
+
+
+def test_agenda_any_other_business(irap_meeting, panel_admin, panel_chair):
+    url = reverse("panels:agenda_add_other", args=[irap_meeting.pk])
+    a, b = _client(panel_admin), _client(panel_chair)
+    assert hidden_value(a.get(url).content.decode(), "version") == "1"
+    assert hidden_value(b.get(url).content.decode(), "version") == "1"
+    first = a.post(url, {"version": 1, "title": "Budget update", "description": "Quarter 4 figures"})
+    assert first.status_code == 302
+    mine = {"version": 1, "title": "Transitions protocol", "description": "Draft for comment by May"}
+    stale = b.post(url, mine)
+    html = assert_stale_page(
+        stale,
+        typed=["Transitions protocol", "Draft for comment by May"],
+        saved=["Budget update"],
+        saved_by="Adam Clerk",
+    )
+    assert hidden_value(html, "version") == "2"
+    assert b.post(url, page_form_data(stale.context["form"])).status_code == 302
+    titles = list(irap_meeting.agenda_items.values_list("title", flat=True))
+    assert "Budget update" in titles and "Transitions protocol" in titles
+
+
 # --- Panels: decision drafts on the chair's page --------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from casework.audit import record_event
 from casework.models import User
 from casework.notifications import notify
 from casework.services import InvalidTransition
+from casework.stale import StaleEdit
 from panels import access
 from panels.models import (
     CHAIRING_ROLES,
@@ -85,13 +86,18 @@ def _require_open(meeting: Meeting) -> None:
         raise InvalidTransition("This meeting has already taken place, so its agenda cannot be changed")
 
 
+def _version(meeting: Meeting) -> int | None:
+    """The agenda's version as saved now, for a stale editor (the API's 409 body)."""
+    return Meeting.objects.filter(pk=meeting.pk).values_list("version", flat=True).first()
+
+
 def _claim(meeting: Meeting, version: int, **values) -> Meeting:
     """Compare-and-swap on the meeting's version: the agenda the actor saw must still be current."""
     updated = Meeting.objects.filter(pk=meeting.pk, version=version, status=MeetingStatus.SCHEDULED).update(
         version=F("version") + 1, **values
     )
     if updated != 1:
-        raise InvalidTransition(AGENDA_CHANGED)
+        raise StaleEdit(AGENDA_CHANGED, current={"version": _version(meeting)})
     meeting.refresh_from_db(fields=["version", "circulated_at", "circulated_by", "status"])
     if meeting.circulated_at is not None:
         # A change after circulation is a supplement: a new version of the pack follows the commit.
@@ -419,7 +425,7 @@ def meeting_circulate(*, actor: User, meeting: Meeting, version: int) -> Meeting
         pk=meeting.pk, version=version, status=MeetingStatus.SCHEDULED, circulated_at__isnull=True
     ).update(version=F("version") + 1, circulated_at=now, circulated_by=actor)
     if updated != 1:
-        raise InvalidTransition(AGENDA_CHANGED)
+        raise StaleEdit(AGENDA_CHANGED, current={"version": _version(meeting)})
     meeting.refresh_from_db(fields=["version", "circulated_at", "circulated_by"])
 
     seats = list(Membership.objects.current().filter(panel_id=meeting.panel_id).select_related("person"))

@@ -3,7 +3,9 @@ members while their papers grant lasts). Thin: parse input, check access, call a
 
 Meetings come only from panels.access (another partnership's meeting is 404 on every URL, before
 the method is looked at); changing the agenda needs access.can_administer (else NotAllowed, 403);
-a stale version raises InvalidTransition (the 409 page). Buttons are POST forms: no JavaScript.
+a stale version raises InvalidTransition (the 409 page), except on the pages where something was
+typed, which answer 409 themselves with the typing kept beside the agenda as it is now
+(casework.stale). Buttons are POST forms: no JavaScript.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 
+from casework import stale
 from casework.access import NotAllowed, record_id
 from casework.forms import add_service_errors
 from casework.services import InvalidTransition
@@ -51,6 +54,26 @@ def _meeting(request, pk: object, *, administer: bool = False) -> Meeting:
 
 def _item(meeting: Meeting, item_pk: object) -> AgendaItem:
     return access.get_agenda_item_for_meeting(meeting=meeting, pk=item_pk)
+
+
+def _agenda_conflict(request, pk, form, exc: InvalidTransition) -> stale.Conflict:
+    """Someone else changed the agenda while this person filled in a form: what they typed stays,
+    beside the agenda as it is now; while it can still change, with its new version to save over."""
+    now = _meeting(request, pk)
+    retry = isinstance(exc, stale.StaleEdit) and now.status == MeetingStatus.SCHEDULED
+    listing = "\n".join(f"{i.position}. {i.title}" for i in agenda_items(meeting=now)) or "Nothing yet"
+    return stale.conflict(
+        form=form,
+        message=str(exc),
+        saved={},
+        refresh={"version": now.version} if retry else None,
+        saved_by=stale.last_saved(now),
+        context=[("The agenda now", listing)],
+    )
+
+
+def _answer(response, conflict: stale.Conflict | None):
+    return stale.refused(response) if conflict else response
 
 
 def _awaiting_chair(referral) -> bool:
@@ -150,6 +173,7 @@ def agenda_add_referral(request, pk):
         leads=agenda_lead_choices(meeting=meeting),
         initial={"version": meeting.version, "referral": request.GET.get("referral")},
     )
+    conflict = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         referral = get_referral_for_user(user=request.user, pk=data["referral"])
@@ -163,10 +187,12 @@ def agenda_add_referral(request, pk):
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except InvalidTransition as exc:
+            conflict = _agenda_conflict(request, pk, form, exc)
         else:
             messages.success(request, f"{item.title} added{' as a supplement' if item.is_supplement else ''}")
             return redirect(_agenda_url(meeting, "agenda"))
-    return form_page(
+    response = form_page(
         request,
         form=form,
         heading="Add a referral to the agenda",
@@ -182,7 +208,9 @@ def agenda_add_referral(request, pk):
         ],
         back_url=_agenda_url(meeting),
         submit_label="Add to agenda",
+        stale=conflict,
     )
+    return _answer(response, conflict)
 
 
 def agenda_add_other(request, pk):
@@ -190,6 +218,7 @@ def agenda_add_other(request, pk):
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     form = AgendaOtherBusinessForm(request.POST or None, initial={"version": meeting.version})
+    conflict = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -202,17 +231,21 @@ def agenda_add_other(request, pk):
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except InvalidTransition as exc:
+            conflict = _agenda_conflict(request, pk, form, exc)
         else:
             messages.success(request, f"{item.title} added to the agenda")
             return redirect(_agenda_url(meeting, "agenda"))
-    return form_page(
+    response = form_page(
         request,
         form=form,
         heading="Add any other business",
         caption=_caption(meeting),
         back_url=_agenda_url(meeting),
         submit_label="Add to agenda",
+        stale=conflict,
     )
+    return _answer(response, conflict)
 
 
 def agenda_item_move(request, pk, item_pk):
@@ -241,6 +274,7 @@ def agenda_item_withdraw(request, pk, item_pk):
     if item.withdrawn_at is not None:
         raise InvalidTransition("This item has already been withdrawn from the agenda")
     form = AgendaWithdrawForm(request.POST or None, initial={"version": meeting.version})
+    conflict = None
     if request.method == "POST" and form.is_valid():
         try:
             services.agenda_item_withdraw(
@@ -251,10 +285,12 @@ def agenda_item_withdraw(request, pk, item_pk):
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except InvalidTransition as exc:
+            conflict = _agenda_conflict(request, pk, form, exc)
         else:
             messages.success(request, f"{item.title} withdrawn from the agenda")
             return redirect(_agenda_url(meeting, "agenda"))
-    return form_page(
+    response = form_page(
         request,
         form=form,
         heading=f"Withdraw {item.title}",
@@ -262,7 +298,9 @@ def agenda_item_withdraw(request, pk, item_pk):
         back_url=_agenda_url(meeting),
         submit_label="Withdraw item",
         warning=True,
+        stale=conflict,
     )
+    return _answer(response, conflict)
 
 
 def agenda_item_lead(request, pk, item_pk):
@@ -275,6 +313,7 @@ def agenda_item_lead(request, pk, item_pk):
         leads=agenda_lead_choices(meeting=meeting),
         initial={"version": meeting.version, "lead_member": item.lead_member_id},
     )
+    conflict = None
     if request.method == "POST" and form.is_valid():
         try:
             services.agenda_item_set_lead(
@@ -285,17 +324,21 @@ def agenda_item_lead(request, pk, item_pk):
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except InvalidTransition as exc:
+            conflict = _agenda_conflict(request, pk, form, exc)
         else:
             messages.success(request, f"Lead member for {item.title} saved")
             return redirect(_agenda_url(meeting, "agenda"))
-    return form_page(
+    response = form_page(
         request,
         form=form,
         heading=f"Lead member for {item.title}",
         caption=_caption(meeting),
         back_url=_agenda_url(meeting),
         submit_label="Save lead member",
+        stale=conflict,
     )
+    return _answer(response, conflict)
 
 
 def meeting_circulate(request, pk):
