@@ -290,3 +290,16 @@ def test_the_requester_is_told_only_when_the_record_is_shared(outsider, child, t
     services.access_request_grant(actor=team_manager, request=request)
     notice = Notification.objects.get(user=outsider)
     assert notice.url == reverse("children:detail", args=[child.pk])
+
+
+def test_searching_for_a_hidden_nhs_number_looks_like_a_missing_one_and_offers_to_ask(
+    outsider_client, child, missing_nhs_number
+):
+    known = outsider_client.get(reverse("children:list"), {"q": child.nhs_number})
+    unknown = outsider_client.get(reverse("children:list"), {"q": missing_nhs_number})
+    assert b"No children found" in known.content
+    ask_link = f"{ASK}?nhs_number={child.nhs_number}".encode()
+    assert ask_link in known.content
+    assert _without_per_request_values(known.content).replace(
+        child.nhs_number.encode(), b"N"
+    ) == _without_per_request_values(unknown.content).replace(missing_nhs_number.encode(), b"N")
