@@ -238,8 +238,51 @@ def accounts_administered_by(*, user: User | None) -> QuerySet[User]:
     """People and service accounts of the administrator's partnership (platform operators never)."""
     if not is_partnership_administrator(user):
         return User.objects.none()
-    return User.objects.filter(agency__partnership=user.agency.partnership, is_superuser=False)
+    return User.objects.filter(
+        agency__partnership=user.agency.partnership, is_superuser=False, is_staff=False
+    )
 
 
 def can_administer_account(*, actor: User | None, account: User) -> bool:
     return accounts_administered_by(user=actor).filter(pk=account.pk).exists()
+
+
+def teams_administered_by(*, user: User | None) -> QuerySet[Team]:
+    if not is_partnership_administrator(user):
+        return Team.objects.none()
+    return Team.objects.filter(agency__partnership=user.agency.partnership)
+
+
+def _administered(queryset: QuerySet, pk: object):
+    found = queryset.filter(pk=record_id(pk)).first()
+    if found is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return found
+
+
+def get_administered_agency(*, user: User | None, pk: object) -> Agency:
+    """An agency of the administrator's partnership; another partnership's is the same 404 as none."""
+    return _administered(agencies_administered_by(user=user), pk)
+
+
+def get_administered_team(*, user: User | None, pk: object) -> Team:
+    return _administered(teams_administered_by(user=user).select_related("agency"), pk)
+
+
+def get_administered_account(*, user: User | None, pk: object) -> User:
+    """A person or service account of the administrator's partnership, else Http404."""
+    return _administered(accounts_administered_by(user=user).select_related("agency"), pk)
+
+
+def require_partnership_administrator(user: User | None) -> None:
+    """The administration pages are the same 404 as a missing page for anyone else, so they say
+    nothing about who administers what."""
+    if not is_partnership_administrator(user):
+        raise Http404(NOT_FOUND_MESSAGE)
+
+
+def require_not_self(*, actor: User, account: User, doing: str) -> None:
+    """Nobody raises their own privileges: roles, limit, agency, teams and the active flag of an
+    administrator's own account are changed by another administrator."""
+    if actor.pk == account.pk:
+        raise NotAllowed(f"You cannot {doing} for your own account: ask another partnership administrator")

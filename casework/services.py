@@ -613,7 +613,9 @@ def agency_create(
 @transaction.atomic
 def team_create(*, actor: User | None, agency: Agency, name: str) -> Team:
     _require_partnership_admin(actor, partnership=agency.partnership, doing="add a team")
-    team = Team(agency=agency, name=name)
+    team = Team(agency=agency, name=name.strip())
+    if Team.objects.filter(agency=agency, name__iexact=team.name).exists():
+        raise ValidationError({"name": [f"{agency.name} already has a team called {team.name}"]})
     team.full_clean()
     team.save()
     record_event(actor=actor, action="team.created", obj=team, changes={"name": [None, name]})
@@ -632,12 +634,16 @@ def user_create(
     job_title: str = "",
     teams: list[Team] | None = None,
     delegated_limit: Decimal | None = None,
+    is_service_account: bool = False,
 ) -> User:
-    """Add a person. `actor` is None only for the bootstrap loaders (seed_demo, createsuperuser)."""
+    """Add a person, or a service account (which never has a password and never administers).
+    `actor` is None only for the bootstrap loaders (seed_demo, createsuperuser)."""
     _require_partnership_admin(actor, partnership=agency.partnership, doing="add a person")
     bad_roles = set(roles) - set(Role.values)
     if bad_roles:
         raise ValidationError({"roles": [f"Unknown roles: {', '.join(sorted(bad_roles))}"]})
+    if is_service_account and (password or Role.PARTNERSHIP_ADMINISTRATOR in roles):
+        raise ValidationError({"roles": ["A service account has no password and administers nothing"]})
     if delegated_limit is not None and Role.FINANCE_APPROVER not in roles:
         raise ValidationError({"delegated_limit": ["Only finance approvers have a delegated limit"]})
     user = User(
@@ -647,6 +653,7 @@ def user_create(
         roles=list(roles),
         job_title=job_title,
         delegated_limit=delegated_limit,
+        is_service_account=is_service_account,
     )
     if password:
         user.set_password(password)
@@ -662,7 +669,12 @@ def user_create(
         actor=actor,
         action="user.created",
         obj=user,
-        changes={"email": [None, user.email], "agency": [None, agency.pk], "roles": [None, list(roles)]},
+        changes={
+            "email": [None, user.email],
+            "agency": [None, agency.pk],
+            "roles": [None, list(roles)],
+            **({"is_service_account": [None, True]} if is_service_account else {}),
+        },
     )
     return user
 

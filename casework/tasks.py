@@ -38,6 +38,14 @@ def sweep_reminders() -> int:
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_invitation_email(user_id: int) -> None:
+    """E-mail a new person their link to set a password (casework.administration)."""
+    from casework.administration.services import invitation_send
+
+    invitation_send(user_id=user_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def raise_access_request(event_id: int) -> None:
     """After an ask by NHS number: raise the request to the owning agency, if there is a record."""
     from casework.services import access_request_from_ask

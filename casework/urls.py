@@ -26,6 +26,7 @@ urlpatterns = [
     path("panels/", include("panels.urls")),
     path("funding/", include("funding.urls")),
     path("pathways/", include("pathways.urls")),
+    path("administration/", include("casework.administration.urls")),
     path("api/", include("casework.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs.api_docs, name="api-docs"),

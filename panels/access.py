@@ -50,6 +50,24 @@ def can_administer(*, user: User, panel: Panel) -> bool:
     )
 
 
+def can_manage_panel(*, user: User | None, panel: Panel) -> bool:
+    """A panel's terms and settings, membership and closure days: those who administer it
+    (can_administer), and the partnership administrator of its partnership. Only those pages: a
+    partnership administrator gets no agenda, papers, pack, decision, minutes or letter by this."""
+    from casework.access import is_partnership_administrator
+
+    if is_partnership_administrator(user) and user.agency.partnership == panel.partnership:
+        return True
+    return can_administer(user=user, panel=panel)
+
+
+def can_create_panel(*, user: User | None) -> bool:
+    """New panels are set up by a partnership administrator, for their own partnership."""
+    from casework.access import is_partnership_administrator
+
+    return is_partnership_administrator(user)
+
+
 def get_meeting_for_user(*, user: User, pk: object) -> Meeting:
     pk_int = record_id(pk)
     meeting = meetings_visible_to(user=user).select_related("panel").filter(pk=pk_int).first()

@@ -17,6 +17,7 @@ urlpatterns = [
     *actions.urlpatterns,
     *packs.urlpatterns,
     path("", views.panel_list, name="list"),
+    path("new/", views.panel_new, name="new"),
     # Meetings first: "meetings" is not a panel id.
     path("meetings/", views.meeting_list, name="meetings"),
     path("meetings/<str:pk>/", views.meeting_detail, name="meeting"),

@@ -190,3 +190,34 @@ def authorisers_for(*, child: Child) -> QuerySet[EscalationAuthoriser]:
     return EscalationAuthoriser.objects.filter(
         active=True, user__is_active=True, user__agency__in=involved_agencies(child=child)
     ).select_related("user", "user__agency")
+
+
+# --- Escalation authorisers and settings, kept by the partnership administrator -------------------
+# Who holds which grade is data of the partnership: its administrator records it for people of
+# their own partnership, never for themselves, and sets the partnership's EscalationSettings. This
+# opens no child's record and no escalation: those follow the child, as above.
+
+
+def authorisers_administered_by(*, user: User | None) -> QuerySet[EscalationAuthoriser]:
+    from casework.access import accounts_administered_by
+
+    return EscalationAuthoriser.objects.filter(user__in=accounts_administered_by(user=user))
+
+
+def get_administered_authoriser(*, user: User | None, pk: object) -> EscalationAuthoriser:
+    """An authoriser row of a person of the administrator's partnership, else Http404."""
+    found = (
+        authorisers_administered_by(user=user)
+        .select_related("user", "user__agency")
+        .filter(pk=record_id(pk))
+        .first()
+    )
+    if found is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return found
+
+
+def can_administer_escalation(*, user: User | None, partnership: str) -> bool:
+    from casework.access import is_partnership_administrator
+
+    return bool(partnership) and is_partnership_administrator(user) and user.agency.partnership == partnership

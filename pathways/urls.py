@@ -31,3 +31,8 @@ urlpatterns = [
 from pathways import escalation_views  # noqa: E402
 
 urlpatterns += escalation_views.urlpatterns
+
+# The partnership administrator's escalation authorisers and settings.
+from pathways import escalation_admin_views  # noqa: E402
+
+urlpatterns += escalation_admin_views.urlpatterns

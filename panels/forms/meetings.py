@@ -23,6 +23,7 @@ __all__ = [
     "MeetingScheduleForm",
     "MembershipEndForm",
     "MembershipForm",
+    "PanelNewForm",
     "PanelSettingsForm",
     "TimeField",
 ]
@@ -36,6 +37,7 @@ __all__ = [
     "MeetingScheduleForm",
     "MembershipEndForm",
     "MembershipForm",
+    "PanelNewForm",
     "PanelSettingsForm",
     "TimeField",
 ]
@@ -158,6 +160,27 @@ class PanelSettingsForm(forms.Form):
 
     def service_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in SETTINGS_FIELDS}
+
+
+class PanelNewForm(forms.Form):
+    name = forms.CharField(
+        label="Panel name", max_length=200, error_messages={"required": "Enter the panel's name"}
+    )
+    kind = forms.ChoiceField(label="Type of panel", choices=PanelKind.choices, widget=forms.RadioSelect)
+    host_agency = forms.ModelChoiceField(
+        label="Host agency",
+        queryset=Agency.objects.none(),
+        empty_label="Choose an agency",
+        help_text="The agency that runs the panel: its panel administrators run the meetings",
+        error_messages={
+            "required": "Choose the host agency",
+            "invalid_choice": "Choose an agency of your partnership",
+        },
+    )
+
+    def __init__(self, *args, hosts: QuerySet[Agency], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["host_agency"].queryset = hosts
 
 
 class _PersonChoiceField(forms.ModelChoiceField):

@@ -1,8 +1,9 @@
 """Writes for panels: settings, closure days, membership and meetings.
 
-Every change is checked against panels.access.can_administer (None actor only for the demo
-loader), audited, and a meeting change is compare-and-swap on its version so two administrators
-editing at once cannot both win (409).
+Every change is checked against panels.access.can_administer (terms, settings, membership and
+closure days against can_manage_panel, which adds the partnership administrator; None actor only
+for the demo loader), audited, and a meeting change is compare-and-swap on its version so two
+administrators editing at once cannot both win (409).
 """
 
 from __future__ import annotations
@@ -70,8 +71,26 @@ def _require_admin(actor: User | None, panel: Panel) -> None:
         raise NotAllowed("Only the panel's chair or administrators can do this")
 
 
+def _require_manager(actor: User | None, panel: Panel) -> None:
+    """Terms, settings, membership and closure days: also the partnership administrator."""
+    if actor is not None and not access.can_manage_panel(user=actor, panel=panel):
+        raise NotAllowed(
+            "Only the panel's chair, its administrators or the partnership administrator can do this"
+        )
+
+
 @transaction.atomic
 def panel_create(*, actor: User | None, name: str, kind: str, host_agency: Agency, **settings: Any) -> Panel:
+    """A new panel of the host agency's partnership, set up by that partnership's administrator
+    (actor None: the demo loader)."""
+    if actor is not None and not (
+        access.can_create_panel(user=actor) and actor.agency.partnership == host_agency.partnership
+    ):
+        raise NotAllowed("Only a partnership administrator of the host agency's partnership can add a panel")
+    if not host_agency.partnership:
+        raise ValidationError({"host_agency": ["Choose an agency that belongs to a partnership"]})
+    if Panel.objects.filter(name__iexact=name.strip()).exists():
+        raise ValidationError({"name": ["A panel with this name already exists"]})
     panel = Panel(
         name=name, kind=kind, host_agency=host_agency, partnership=host_agency.partnership, **settings
     )
@@ -87,7 +106,7 @@ def panel_update_settings(
     *, actor: User, panel: Panel, fields: Mapping[str, Any], quorum_agencies: list[Agency] | None = None
 ) -> Panel:
     """Change a panel's terms of reference and settings (each deadline is a number of working days)."""
-    _require_admin(actor, panel)
+    _require_manager(actor, panel)
     unknown = set(fields) - set(SETTINGS_FIELDS)
     if unknown:
         raise ValueError(f"Unknown panel settings: {sorted(unknown)}")
@@ -116,7 +135,7 @@ def panel_update_settings(
 
 @transaction.atomic
 def closure_day_add(*, actor: User, panel: Panel, day: dt.date, reason: str = "") -> ClosureDay:
-    _require_admin(actor, panel)
+    _require_manager(actor, panel)
     closure = ClosureDay(panel=panel, day=day, reason=reason.strip())
     closure.full_clean(validate_unique=False, validate_constraints=False)
     if ClosureDay.objects.filter(panel=panel, day=day).exists():
@@ -128,7 +147,7 @@ def closure_day_add(*, actor: User, panel: Panel, day: dt.date, reason: str = ""
 
 @transaction.atomic
 def closure_day_remove(*, actor: User, closure: ClosureDay) -> None:
-    _require_admin(actor, closure.panel)
+    _require_manager(actor, closure.panel)
     record_event(
         actor=actor,
         action="panel.closure_day_removed",
@@ -148,10 +167,20 @@ def membership_add(
     starts_on: dt.date | None = None,
     deputy_for: Membership | None = None,
 ) -> Membership:
-    """Seat a person on the panel for their own agency (which must be in the panel's partnership)."""
-    _require_admin(actor, panel)
+    """Seat a person on the panel for their own agency (which must be in the panel's partnership).
+
+    A seat brings the panel's papers, so a partnership administrator who does not already
+    administer the panel cannot seat themselves: that would be raising their own privileges.
+    """
+    _require_manager(actor, panel)
+    if actor is not None and person.pk == actor.pk and not access.can_administer(user=actor, panel=panel):
+        raise NotAllowed(
+            "You cannot give yourself a seat on a panel: ask the panel's chair or administrators"
+        )
     if person.agency is None or person.agency.partnership != panel.partnership:
         raise ValidationError({"person": ["Choose a person from an agency of the panel's partnership"]})
+    if person.is_service_account:
+        raise ValidationError({"person": ["A service account cannot sit on a panel"]})
     if deputy_for is not None and (deputy_for.panel_id != panel.pk or deputy_for.person_id == person.pk):
         raise ValidationError({"deputy_for": ["Choose another member of this panel"]})
     seat = Membership(
@@ -183,7 +212,7 @@ def membership_add(
 
 @transaction.atomic
 def membership_end(*, actor: User, membership: Membership, ends_on: dt.date | None = None) -> Membership:
-    _require_admin(actor, membership.panel)
+    _require_manager(actor, membership.panel)
     ends_on = ends_on or timezone.localdate()
     if ends_on < membership.starts_on:
         raise ValidationError({"ends_on": ["The end date must be on or after the start date"]})

@@ -16,16 +16,16 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Min, Q
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.http.request import split_domain_port
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from casework.access import NotAllowed, record_id
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
 from casework.forms import add_service_errors
-from casework.models import User
+from casework.models import Agency, User
 from casework.services import InvalidTransition
 from casework.views import form_page
 from panels import access, ics, services
@@ -39,6 +39,7 @@ from panels.forms import (
     MeetingScheduleForm,
     MembershipEndForm,
     MembershipForm,
+    PanelNewForm,
     PanelSettingsForm,
 )
 from panels.models import ClosureDay, Meeting, MeetingStatus, Membership, Panel
@@ -50,10 +51,15 @@ PAGE_SIZE = 25
 PANEL_PAGE_MEETINGS = 12
 
 
-def _panel(request, pk: object, *, administer: bool = False) -> Panel:
+def _panel(request, pk: object, *, administer: bool = False, manage: bool = False) -> Panel:
     panel = access.get_panel_for_user(user=request.user, pk=record_id(pk))
     if administer and not access.can_administer(user=request.user, panel=panel):
         raise NotAllowed("Only the panel's chair or administrators can do this")
+    # Terms, settings, membership and closure days only: the partnership administrator too.
+    if manage and not access.can_manage_panel(user=request.user, panel=panel):
+        raise NotAllowed(
+            "Only the panel's chair, its administrators or the partnership administrator can do this"
+        )
     return panel
 
 
@@ -102,7 +108,11 @@ def panel_list(request):
     page = Paginator(panels.order_by("name"), PAGE_SIZE).get_page(request.GET.get("page"))
     for panel in page:
         panel.cadence_words = describe(panel)
-    return render(request, "panels/panel_list.html", {"page": page})
+    return render(
+        request,
+        "panels/panel_list.html",
+        {"page": page, "can_create": access.can_create_panel(user=request.user)},
+    )
 
 
 def panel_detail(request, pk):
@@ -136,13 +146,42 @@ def panel_detail(request, pk):
             "meetings": meetings,
             "today": today,
             "can_administer": access.can_administer(user=request.user, panel=panel),
+            "can_manage": access.can_manage_panel(user=request.user, panel=panel),
         },
     )
 
 
 @require_http_methods(["GET", "POST"])
+def panel_new(request):
+    """A new panel of the partnership, then its settings page for the terms and cadence."""
+    if not access.can_create_panel(user=request.user):
+        raise Http404(NOT_FOUND_MESSAGE)
+    hosts = Agency.objects.filter(partnership=request.user.agency.partnership).order_by("name")
+    form = PanelNewForm(request.POST or None, hosts=hosts)
+    if request.method == "POST" and form.is_valid():
+        try:
+            panel = services.panel_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{panel.name} added: now set its terms of reference and cadence")
+            return redirect("panels:settings", pk=panel.pk)
+    return form_page(
+        request,
+        form=form,
+        heading="Add a panel",
+        caption=request.user.agency.partnership,
+        intro=[
+            "Next you set its terms of reference, when it meets, its deadlines and its quorum, then its members."
+        ],
+        back_url=reverse("panels:list"),
+        submit_label="Add panel",
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def panel_settings(request, pk):
-    panel = _panel(request, pk, administer=True)
+    panel = _panel(request, pk, manage=True)
     form = PanelSettingsForm(request.POST or None, panel=panel)
     if request.method == "POST" and form.is_valid():
         try:
@@ -162,12 +201,15 @@ def panel_settings(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def member_add(request, pk):
-    panel = _panel(request, pk, administer=True)
+    panel = _panel(request, pk, manage=True)
     people = (
-        User.objects.filter(agency__partnership=panel.partnership, is_active=True)
+        User.objects.filter(agency__partnership=panel.partnership, is_active=True, is_service_account=False)
         .select_related("agency")
         .order_by("full_name", "email")
     )
+    if not access.can_administer(user=request.user, panel=panel):
+        # A partnership administrator seats others, never themselves (services.membership_add).
+        people = people.exclude(pk=request.user.pk)
     seats = (
         Membership.objects.filter(panel=panel, ends_on__isnull=True)
         .select_related("person")
@@ -202,7 +244,7 @@ def member_add(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def member_end(request, pk, membership_pk):
-    panel = _panel(request, pk, administer=True)
+    panel = _panel(request, pk, manage=True)
     seat = get_object_or_404(
         Membership.objects.select_related("person", "panel"), pk=record_id(membership_pk), panel=panel
     )
@@ -231,7 +273,7 @@ def member_end(request, pk, membership_pk):
 
 @require_http_methods(["GET", "POST"])
 def closure_day_add(request, pk):
-    panel = _panel(request, pk, administer=True)
+    panel = _panel(request, pk, manage=True)
     form = ClosureDayForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -262,7 +304,7 @@ def closure_day_add(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def closure_day_remove(request, pk, closure_pk):
-    panel = _panel(request, pk, administer=True)
+    panel = _panel(request, pk, manage=True)
     closure = get_object_or_404(
         ClosureDay.objects.select_related("panel"), pk=record_id(closure_pk), panel=panel
     )

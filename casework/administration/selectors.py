@@ -1,0 +1,84 @@
+"""Reads for the partnership administration pages, each scoped by casework.access (an
+administrator reads only their own partnership) and shaped here (select_related / prefetch)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from casework import access
+from casework.models import Agency, ApiToken, Team, User
+
+
+def agency_list(*, user: User) -> QuerySet[Agency]:
+    """The partnership's agencies with their numbers of teams and active people: one query."""
+    return (
+        access.agencies_administered_by(user=user)
+        .annotate(
+            team_count=Count("teams", distinct=True),
+            people_count=Count(
+                "users",
+                filter=Q(users__is_active=True, users__is_service_account=False),
+                distinct=True,
+            ),
+        )
+        .order_by("name")
+    )
+
+
+def agency_teams(*, agency: Agency) -> QuerySet[Team]:
+    """The agency's teams with how many active people each has (one query)."""
+    return (
+        Team.objects.filter(agency=agency)
+        .annotate(member_count=Count("members", filter=Q(members__is_active=True)))
+        .order_by("name")
+    )
+
+
+STATES = {
+    "active": Q(is_active=True),
+    "closed": Q(is_active=False),
+    "all": Q(),
+}
+
+
+def people_list(*, user: User, agency: Agency | None = None, state: str = "active") -> QuerySet[User]:
+    """The partnership's people (not service accounts), by name: the page, its count and one
+    prefetch of their teams, whatever the number of people."""
+    people = (
+        access.accounts_administered_by(user=user)
+        .filter(STATES.get(state, STATES["active"]), is_service_account=False)
+        .select_related("agency")
+        .prefetch_related(Prefetch("teams", queryset=Team.objects.order_by("name")))
+        .order_by("full_name", "email", "pk")
+    )
+    if agency is not None:
+        people = people.filter(agency=agency)
+    return people
+
+
+def service_accounts(*, user: User) -> QuerySet[User]:
+    return (
+        access.accounts_administered_by(user=user)
+        .filter(is_service_account=True)
+        .select_related("agency")
+        .annotate(live_tokens=Count("api_tokens", filter=Q(api_tokens__revoked_at__isnull=True)))
+        .order_by("full_name", "pk")
+    )
+
+
+def account_teams(*, account: User) -> list[Team]:
+    return list(account.teams.select_related("agency").order_by("name"))
+
+
+def account_tokens(*, account: User) -> QuerySet[ApiToken]:
+    """A service account's tokens: name, scope, expiry and last use (the secret is never stored)."""
+    return ApiToken.objects.filter(user=account).select_related("created_by", "revoked_by")
+
+
+def get_account_token(*, account: User, pk: object) -> ApiToken:
+    from django.http import Http404
+
+    found = ApiToken.objects.filter(user=account, pk=access.record_id(pk)).first()
+    if found is None:
+        raise Http404(access.NOT_FOUND_MESSAGE)
+    return found

@@ -1,0 +1,80 @@
+"""Forms for the partnership administrator's escalation pages: authorisers and settings. They
+only parse what was typed; pathways/escalation_admin.py holds the rules."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import QuerySet
+
+from casework.models import User
+from pathways.escalation_models import EscalationSettings, Seniority
+
+__all__ = ["AuthoriserForm", "EscalationSettingsForm"]
+
+
+class _PersonChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.full_name or obj.email} ({obj.agency.name})"
+
+
+class AuthoriserForm(forms.Form):
+    user = _PersonChoice(
+        label="Person",
+        queryset=User.objects.none(),
+        empty_label="Choose a person",
+        error_messages={
+            "required": "Choose a person",
+            "invalid_choice": "Choose a person of your partnership",
+        },
+    )
+    seniority = forms.ChoiceField(
+        label="Grade",
+        choices=Seniority.choices,
+        widget=forms.RadioSelect,
+        help_text="The grade their organisation's equivalent post counts as",
+    )
+    job_title = forms.CharField(
+        label="Job title",
+        max_length=200,
+        help_text="As their organisation names it, for example “Service Group Manager, FYPC/LDA”",
+        error_messages={"required": "Enter their job title"},
+    )
+
+    def __init__(self, *args, people: QuerySet[User], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = people
+
+
+def _number_widget() -> forms.TextInput:
+    return forms.TextInput(
+        attrs={"inputmode": "numeric", "spellcheck": "false", "class": "govuk-input--width-3"}
+    )
+
+
+class EscalationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = EscalationSettings
+        fields = (
+            "rsg_first_meeting_hours",
+            "rsg_meetings_per_week",
+            "erg_min_days_between_meetings",
+            "erg_report_interval_months",
+            "rsg_min_seniority",
+            "jsp_min_seniority",
+            "erg_min_seniority",
+            "cetr_override_min_seniority",
+        )
+        widgets = {
+            "rsg_first_meeting_hours": _number_widget(),
+            "rsg_meetings_per_week": _number_widget(),
+            "erg_min_days_between_meetings": _number_widget(),
+            "erg_report_interval_months": _number_widget(),
+            "rsg_min_seniority": forms.RadioSelect,
+            "jsp_min_seniority": forms.RadioSelect,
+            "erg_min_seniority": forms.RadioSelect,
+            "cetr_override_min_seniority": forms.RadioSelect,
+        }
+
+    def validate_unique(self):
+        # The service makes the partnership's row; the form only parses the numbers and grades.
+        pass
