@@ -10,6 +10,8 @@ partnership's first administrator; everything else is the partnership's.
 from __future__ import annotations
 
 from django.contrib import admin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casework import services
 from casework.models import Agency, Team, User
@@ -104,3 +106,10 @@ class UserAdmin(admin.ModelAdmin):
 
 
 admin.site.site_header = "Joint complex care casework – platform operator"
+
+
+# Authenticator apps and recovery codes are each person's own secrets (casework/mfa.py): django-otp
+# registers them for the admin, and the operator's admin shows no secret of anyone's.
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)

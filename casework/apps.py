@@ -13,3 +13,5 @@ class CaseworkConfig(AppConfig):
 
         # Tables a migration makes are granted to the application role straight away (ADR 0006).
         post_migrate.connect(regrant_after_migrate, sender=self, dispatch_uid="casework.db_roles.regrant")
+        # Connects the sign-in receiver that starts every sign-in at the code step when it needs one.
+        from casework import mfa  # noqa: F401

@@ -7,6 +7,7 @@ second run changes nothing. NHS numbers come from the 999 range reserved for syn
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 from dataclasses import dataclass
 from decimal import Decimal
@@ -165,6 +166,7 @@ def load_demo(*, out=None) -> dict[str, int]:
             user.save(update_fields=["password"])
             created["people"] += 1
         people[(local, key)] = user
+    created["authenticator apps"] = _load_demo_authenticators(people.values())
 
     from panels.demo import load_panels
 
@@ -267,6 +269,29 @@ def _load_children(
     return made
 
 
+def demo_totp_key(email: str) -> str:
+    """The fixed authenticator secret (hex, as django-otp keeps it) of a demo person whose role needs
+    two-step verification: made from the e-mail, so every demo has the same codes and
+    `manage.py demo_totp <email>` can print them. Demo data only: seed_demo and demo_totp refuse
+    production."""
+    return hashlib.sha256(f"casework-demo-totp:{email.lower()}".encode()).hexdigest()[:40]
+
+
+def _load_demo_authenticators(people) -> int:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from casework.mfa import AUTHENTICATOR_NAME, role_requires_mfa
+
+    made = 0
+    for user in people:
+        if role_requires_mfa(user) and not TOTPDevice.objects.filter(user=user).exists():
+            TOTPDevice.objects.create(
+                user=user, name=AUTHENTICATOR_NAME, key=demo_totp_key(user.email), confirmed=True
+            )
+            made += 1
+    return made
+
+
 def sign_in_lines() -> list[str]:
     lines = []
     for local, name, key, roles, _limit in PEOPLE:
@@ -275,4 +300,17 @@ def sign_in_lines() -> list[str]:
     return lines
 
 
-__all__ = ["DEMO_PASSWORD", "load_demo", "sign_in_lines", "ParentCarer"]
+def two_step_lines() -> list[str]:
+    """For each demo person whose role needs two-step verification: the key to add to an
+    authenticator app (or get today's code with `manage.py demo_totp <email>`)."""
+    from casework.mfa import role_requires_mfa, secret_base32
+
+    lines = []
+    for local, _name, key, roles, _limit in PEOPLE:
+        if role_requires_mfa(User(roles=list(roles))):
+            email = email_for(local, key)
+            lines.append(f"  {email:40} key {secret_base32(demo_totp_key(email))}")
+    return lines
+
+
+__all__ = ["DEMO_PASSWORD", "demo_totp_key", "load_demo", "sign_in_lines", "two_step_lines", "ParentCarer"]

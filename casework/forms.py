@@ -39,7 +39,7 @@ class SignInForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": "Enter a correct email address and password",
-        "inactive": "This account has been closed. Ask your system administrator",
+        "inactive": "This account has been closed. Ask your partnership administrator",
     }
 
     def __init__(self, *args, **kwargs):

@@ -81,6 +81,10 @@ INSTALLED_APPS = [
     "guardian",
     "axes",
     "csp",
+    # Two-step verification (casework/mfa.py): authenticator apps and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "casework",
     "panels",
     "referrals",
@@ -95,6 +99,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Holds a person whose sign-in needs a code at the code step (pages) or treats them as signed
+    # out (API) until they enter it.
+    "casework.mfa.MfaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -250,12 +257,19 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # The sign-in form's field is "username" (it holds the e-mail); axes would otherwise look for "email".
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_RESET_ON_SUCCESS = True
+# The lockout covers the code step of signing in too (casework/mfa.py): a right password alone must
+# not wipe the count of wrong codes, so attempts are forgiven when the whole sign-in succeeds.
+AXES_RESET_ON_SUCCESS = False
+# "Sam.Okafor@..." and "sam.okafor@..." are one person to the lockout.
+AXES_USERNAME_CALLABLE = "casework.mfa.axes_username"
 # Attempts during a lockout do not restart the wait, so nobody can keep a colleague locked out.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0) or None
 AXES_VERBOSE = False
+
+# django-otp: the operator's Django admin never shows an authenticator secret or recovery code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # django-guardian: no anonymous user; object grants use direct foreign-key tables (casework/models.py).
 ANONYMOUS_USER_NAME = None

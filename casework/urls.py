@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from casework import account_views, api_docs, views
+from casework import account_views, api_docs, mfa_views, views
 from casework.forms import SignInForm
 
 urlpatterns = [
@@ -17,6 +17,36 @@ urlpatterns = [
         name="login",
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    # The second step of signing in, and setting a password from an e-mailed link (reset or
+    # invitation): under /sign-in/, so they are open before signing in is finished.
+    path("sign-in/code/", mfa_views.mfa_verify, name="mfa_verify"),
+    path("sign-in/forgotten-password/", account_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "sign-in/forgotten-password/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="registration/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "sign-in/set-password/<uidb64>/<token>/",
+        account_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "sign-in/set-password/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="registration/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
+    path("account/", account_views.account, name="account"),
+    path("account/password/", account_views.PasswordChangeView.as_view(), name="password_change"),
+    path("account/two-step-verification/", mfa_views.mfa_overview, name="mfa_overview"),
+    path("account/two-step-verification/set-up/", mfa_views.mfa_setup, name="mfa_setup"),
+    path(
+        "account/two-step-verification/recovery-codes/",
+        mfa_views.mfa_recovery_codes,
+        name="mfa_recovery_codes",
+    ),
     path("accessibility/", views.accessibility, name="accessibility"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notifications_mark_read, name="notifications_read"),

@@ -9,9 +9,27 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
 from casework.models import AgencyKind, Role
 from tests.factories import AgencyFactory, ChildFactory, TeamFactory, UserFactory
+from tests.mfa_helpers import needs_second_step, verify_session
+
+
+@pytest.fixture(autouse=True)
+def _force_login_finishes_two_step_verification(monkeypatch):
+    """`client.force_login(person)` stands for a finished sign-in, so for a person whose sign-in
+    needs a code (casework/mfa.py) it also marks the session verified, as entering the code does.
+    The code step itself is tested through the forms (tests/casework/test_mfa.py), which use
+    `client.login` or the sign-in page for sessions that have not finished it."""
+    plain_force_login = Client.force_login
+
+    def force_login(self, user, backend=None):
+        plain_force_login(self, user, backend)
+        if needs_second_step(user):
+            verify_session(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from casework.demo import DEMO_PASSWORD, load_demo, sign_in_lines
+from casework.demo import DEMO_PASSWORD, load_demo, sign_in_lines, two_step_lines
 
 
 class Command(BaseCommand):
@@ -19,6 +19,14 @@ class Command(BaseCommand):
         site = options["site_url"].rstrip("/")
         self.stdout.write(f"\nSign in at {site}/sign-in/ with any of these, password " + DEMO_PASSWORD)
         for line in sign_in_lines():
+            self.stdout.write(line)
+        self.stdout.write(
+            "\nPartnership administrators, panel chairs, finance approvers and auditors also enter a "
+            "6-digit code after the password (two-step verification). Print a person's current code with\n"
+            "  .venv/bin/python manage.py demo_totp <email>\n"
+            "or add their key to an authenticator app (time-based, 6 digits, 30 seconds):"
+        )
+        for line in two_step_lines():
             self.stdout.write(line)
         self.stdout.write(
             "\nHampshire IRAP has a meeting today that has been run end to end (papers, attendance, "
