@@ -6,7 +6,10 @@ from rest_framework.routers import DefaultRouter
 from casework import api
 from referrals import api as referrals_api
 
+# No ".json" suffix routes: the API speaks only JSON, and a suffix reached actions that take no
+# `format` argument (a 500).
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("agencies", api.AgencyViewSet, basename="agency")
 router.register("teams", api.TeamViewSet, basename="team")
 router.register("users", api.UserViewSet, basename="user")

@@ -8,6 +8,10 @@ from casework.audit import current_ip
 # Pages anyone may reach without signing in. Everything else needs a signed-in user.
 PUBLIC_PREFIXES = ("/sign-in", "/static/", "/accessibility", "/healthz", "/api/")
 
+# Answers that never carry a person's or a child's data, so a browser or proxy may keep them.
+CACHEABLE_PREFIXES = (settings.STATIC_URL, "/accessibility/", "/healthz")
+NO_STORE = "no-store, private"
+
 
 class AuditContextMiddleware:
     """Makes the client's IP address available to the audit trail for this request."""
@@ -67,3 +71,37 @@ class DomainErrorMiddleware:
         if isinstance(exception, NotAllowed):
             return render(request, "403.html", {"reason": str(exception)}, status=403)
         return None
+
+
+class NoStoreMiddleware:
+    """Every answer to a signed-in person, and every API answer, says `Cache-Control: no-store`.
+
+    Pages, JSON, PDFs, exports and evidence downloads all carry children's data, and a shared
+    office computer or a proxy must not keep a copy. Done here, once, so a new view cannot forget
+    it; a view's own weaker header (public, max-age) is overridden. Static files and the public
+    pages are left cacheable. Must come after AuthenticationMiddleware, which sets request.user.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if _may_be_cached(request):
+            return response
+        directives = [d.strip().lower() for d in response.get("Cache-Control", "").split(",")]
+        if "no-store" not in directives or "private" not in directives:
+            response["Cache-Control"] = NO_STORE
+            # An Expires date would tell an HTTP/1.0 cache the opposite.
+            del response["Expires"]
+        return response
+
+
+def _may_be_cached(request) -> bool:
+    path = request.path
+    if path.startswith("/api/"):
+        return False
+    if path.startswith(CACHEABLE_PREFIXES):
+        return True
+    user = getattr(request, "user", None)
+    return not (user is not None and user.is_authenticated)

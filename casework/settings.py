@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Right after authentication, so it sees request.user and every answer made below it.
+    "casework.middleware.NoStoreMiddleware",
     # Holds a person whose sign-in needs a code at the code step (pages) or treats them as signed
     # out (API) until they enter it.
     "casework.mfa.MfaMiddleware",
@@ -363,6 +365,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "casework.api_errors.AutoSchema",  # documents the shared error answers
     "EXCEPTION_HANDLER": "casework.api_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON with a depth and size limit (a hostile body is a 400, never a RecursionError).
+    "DEFAULT_PARSER_CLASSES": [
+        "casework.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Joint complex care casework API",

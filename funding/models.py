@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from casework.models import Agency, AgencyKind, Child, User
+from casework.money import MAX_DERIVED_ANNUAL, money_validators, within_bounds
 from referrals.models import CostPeriod, Pathway, ShareBasis
 
 __all__ = [
@@ -178,7 +179,7 @@ class PackageVersion(models.Model):
         choices=[(38, "38 weeks"), (52, "52 weeks")], default=52
     )
     cost = models.DecimalField(
-        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01")), *money_validators()]
     )
     cost_period = models.CharField(max_length=20, choices=CostPeriod.choices)
     starts_on = models.DateField()
@@ -200,6 +201,7 @@ class PackageVersion(models.Model):
                 name="packageversion_ends_after_start",
             ),
             models.CheckConstraint(condition=Q(cost__gt=0), name="packageversion_cost_positive"),
+            models.CheckConstraint(condition=within_bounds("cost"), name="packageversion_cost_within_bounds"),
         ]
 
     def __str__(self) -> str:
@@ -229,11 +231,13 @@ class ShareLine(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="funding_shares")
     category = models.CharField(max_length=20, choices=FundingCategory.choices)
     basis = models.CharField(max_length=12, choices=ShareBasis.choices)
-    value = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    value = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0")), *money_validators()]
+    )
     amount = models.DecimalField(
         max_digits=12,
         decimal_places=2,
-        validators=[MinValueValidator(Decimal("0"))],
+        validators=[MinValueValidator(Decimal("0")), *money_validators()],
         help_text="Pounds and pence per period",
     )
     annual_amount = models.DecimalField(
@@ -264,6 +268,12 @@ class ShareLine(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="approved") | Q(decided_by__isnull=False, decided_at__isnull=False),
                 name="shareline_approved_has_approver",
+            ),
+            models.CheckConstraint(condition=within_bounds("value"), name="shareline_value_within_bounds"),
+            models.CheckConstraint(condition=within_bounds("amount"), name="shareline_amount_within_bounds"),
+            models.CheckConstraint(
+                condition=within_bounds("annual_amount", most=MAX_DERIVED_ANNUAL),
+                name="shareline_annual_within_bounds",
             ),
         ]
 

@@ -3,11 +3,10 @@ the queries and answers): funding/access.can_see_approval_detail."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from casework.money import money_input
 from funding import access
 from funding.models import FundingCategory, PackageStatus, PersonalBudget, ProviderKind, ShareStatus
 from referrals.models import CostPeriod, Pathway, ShareBasis
@@ -133,7 +132,7 @@ class EndSerializer(VersionSerializer):
 class ShareInSerializer(serializers.Serializer):
     agency = serializers.IntegerField(min_value=1)
     basis = serializers.ChoiceField(choices=ShareBasis.choices)
-    value = serializers.DecimalField(min_value=Decimal("0"), **MONEY)
+    value = money_input()
 
 
 @extend_schema_serializer(component_name="FundingTerms")
@@ -144,7 +143,8 @@ class TermsSerializer(serializers.Serializer):
     provider_reference = serializers.CharField(required=False, allow_blank=True, max_length=30)
     service_description = serializers.CharField(max_length=5000)
     weeks_per_year = serializers.ChoiceField(choices=[38, 52], default=52)
-    cost = serializers.DecimalField(**MONEY)
+    # The service says "more than £0" together with its other checks (dates, split), so all come at once.
+    cost = money_input(min_value=None)
     cost_period = serializers.ChoiceField(choices=CostPeriod.choices)
     starts_on = serializers.DateField()
     ends_on = serializers.DateField(required=False, allow_null=True)

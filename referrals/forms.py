@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 
 from casework.forms import DateField, add_service_errors
 from casework.models import Agency
+from casework.money import MAX_COST, MAX_COST_TEXT
 from panels.models import Meeting
 from referrals.models import (
     CostPeriod,
@@ -35,7 +36,7 @@ TEXT_LIMIT = 10000  # the model's TextField max_length for the form's sections
 OPTION_TEXT_LIMIT = 5000
 # A number as people type it: "1250", "1,250.50", ".5". Sign, "£" and spaces are dealt with first.
 _NUMBER = re.compile(r"(\d{1,3}(,\d{3})+|\d+)(\.\d*)?|\.\d+")
-MAX_MONEY = Decimal("9999999999.99")  # Option.cost: 12 digits, 2 after the point
+MAX_MONEY = MAX_COST  # casework/money.py says why
 
 
 class Needed:
@@ -301,7 +302,8 @@ def parse_decimal(raw: str, *, what: str, example: str, money: bool) -> Decimal 
     except InvalidOperation:
         raise ValidationError(f"Enter {what} as a number, like {example}") from None
     if value > MAX_MONEY:
-        raise ValidationError(f"{what[0].upper()}{what[1:]} is too large")
+        limit = MAX_COST_TEXT if money else f"{MAX_MONEY:,.0f}"
+        raise ValidationError(f"{what[0].upper()}{what[1:]} must be {limit} or less")
     return value.quantize(Decimal("0.01"))
 
 

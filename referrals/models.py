@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from casework.models import Agency, Child, User
+from casework.money import MAX_COST, MAX_COST_TEXT, money_validators, within_bounds
 from panels.models import Meeting, Panel
 
 
@@ -185,6 +186,21 @@ class CostPeriod(models.TextChoices):
     ONE_OFF = "one_off", "one-off"
 
 
+def check_annual_cost(cost: Decimal | None, period: str, *, field: str) -> None:
+    """No option, decision or package costs more than MAX_COST a year (casework/money.py says why)."""
+    from django.core.exceptions import ValidationError
+
+    from referrals.costs import annual
+
+    if cost is None or not cost.is_finite() or period not in CostPeriod.values or cost > MAX_COST:
+        return  # the field's own validators answer these
+    yearly = annual(cost, period)
+    if yearly is not None and yearly > MAX_COST:
+        raise ValidationError(
+            {field: [f"That comes to £{yearly:,.2f} a year, more than {MAX_COST_TEXT}: check the figure"]}
+        )
+
+
 class Option(models.Model):
     """One option in the options appraisal, with its cost and the proposed split between agencies."""
 
@@ -193,7 +209,7 @@ class Option(models.Model):
     description = models.TextField(max_length=5000, validators=[MaxLengthValidator(5000)])
     provider = models.CharField(max_length=200, blank=True)
     cost = models.DecimalField(
-        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.00")), *money_validators()]
     )
     period = models.CharField(max_length=20, choices=CostPeriod.choices)
     starts_on = models.DateField(null=True, blank=True)
@@ -216,10 +232,15 @@ class Option(models.Model):
                 | Q(ends_on__gte=models.F("starts_on")),
                 name="option_ends_after_start",
             ),
+            models.CheckConstraint(condition=within_bounds("cost"), name="option_cost_within_bounds"),
         ]
 
     def __str__(self) -> str:
         return f"Option {self.position}: {self.description[:40]}"
+
+    def clean(self) -> None:
+        super().clean()
+        check_annual_cost(self.cost, self.period, field="cost")
 
 
 class ShareBasis(models.TextChoices):
@@ -234,12 +255,15 @@ class OptionShare(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     basis = models.CharField(max_length=12, choices=ShareBasis.choices)
     value = models.DecimalField(
-        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.00")), *money_validators()]
     )
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["option", "agency"], name="share_one_per_agency")]
+        constraints = [
+            models.UniqueConstraint(fields=["option", "agency"], name="share_one_per_agency"),
+            models.CheckConstraint(condition=within_bounds("value"), name="optionshare_value_within_bounds"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.agency}: {self.value} ({self.basis})"

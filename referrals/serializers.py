@@ -21,6 +21,7 @@ from rest_framework import serializers
 
 from casework import access as casework_access
 from casework.models import Agency, Child
+from casework.money import money_input
 from casework.serializers import NamedRefSerializer, PersonRefSerializer
 from panels import access as panels_access
 from panels.models import Meeting, Panel
@@ -367,7 +368,10 @@ class ReferralSectionSerializer(serializers.ModelSerializer):
 class ShareWriteSerializer(serializers.Serializer):
     agency = VisibleRecordField(noun="agency", scope=visible_agencies, queryset=Agency.objects.none())
     basis = serializers.ChoiceField(choices=ShareBasis.choices)
-    value = money_field(help_text='A percentage ("50.00") or an amount per the option\'s period ("617.28")')
+    value = money_input(
+        coerce_to_string=True,
+        help_text='A percentage ("50.00") or an amount per the option\'s period ("617.28")',
+    )
 
 
 class OptionWriteSerializer(serializers.Serializer):
@@ -378,7 +382,7 @@ class OptionWriteSerializer(serializers.Serializer):
     provider = serializers.CharField(
         max_length=_max_length(Option, "provider"), required=False, allow_blank=True, default=""
     )
-    cost = money_field(help_text='Pounds and pence per period, as a string: "1234.56"')
+    cost = money_input(coerce_to_string=True, help_text='Pounds and pence per period, as a string: "1234.56"')
     period = serializers.ChoiceField(choices=CostPeriod.choices)
     starts_on = serializers.DateField(required=False, allow_null=True, default=None)
     ends_on = serializers.DateField(required=False, allow_null=True, default=None)

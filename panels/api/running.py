@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
 from casework.models import Agency, User
+from casework.money import money_input
 from panels import access, selectors, services
 from panels.models import (
     AgencyRecommendation,
@@ -156,7 +157,7 @@ class DecisionSerializer(serializers.ModelSerializer):
 class ShareWriteSerializer(serializers.Serializer):
     agency = serializers.IntegerField()
     basis = serializers.ChoiceField(choices=ShareBasis.choices)
-    value = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    value = money_input()
 
 
 class DecisionWriteSerializer(serializers.Serializer):
@@ -166,9 +167,7 @@ class DecisionWriteSerializer(serializers.Serializer):
     conditions = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     lead_agency = serializers.IntegerField(required=False, allow_null=True)
     key_worker = serializers.IntegerField(required=False, allow_null=True)
-    cost = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True
-    )
+    cost = money_input(required=False, allow_null=True)
     cost_period = serializers.ChoiceField(choices=CostPeriod.choices, required=False, allow_blank=True)
     starts_on = serializers.DateField(required=False, allow_null=True)
     ends_on = serializers.DateField(required=False, allow_null=True)

@@ -15,6 +15,7 @@ from django import forms
 
 from casework.forms import DateField
 from casework.models import Agency, User
+from casework.money import money_validators
 from panels.models import (
     AGREED_OUTCOMES,
     AttendanceStatus,
@@ -125,6 +126,7 @@ def _money_field(label: str, *, required: bool = False) -> forms.DecimalField:
         min_value=Decimal("0"),
         max_digits=12,
         decimal_places=2,
+        validators=money_validators(),
         widget=forms.TextInput(
             attrs={"inputmode": "decimal", "spellcheck": "false", "class": "govuk-input--width-10"}
         ),

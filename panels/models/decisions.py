@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from casework.models import Agency
+from casework.money import money_validators, within_bounds
 from panels.models.agenda import AgendaItem
 
 
@@ -80,7 +81,7 @@ class Decision(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0.00"))],
+        validators=[MinValueValidator(Decimal("0.00")), *money_validators()],
     )
     cost_period = models.CharField(max_length=20, blank=True)  # referrals.models.CostPeriod
     starts_on = models.DateField(null=True, blank=True)
@@ -120,10 +121,17 @@ class Decision(models.Model):
                 condition=Q(status="draft") | Q(signed_by__isnull=False, signed_at__isnull=False),
                 name="decision_signed_has_signer",
             ),
+            models.CheckConstraint(condition=within_bounds("cost"), name="decision_cost_within_bounds"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} (version {self.version})"
+
+    def clean(self) -> None:
+        from referrals.models import check_annual_cost  # referrals' models import panels' models
+
+        super().clean()
+        check_annual_cost(self.cost, self.cost_period, field="cost")
 
     @property
     def is_locked(self) -> bool:
@@ -145,12 +153,12 @@ class DecisionShare(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     basis = models.CharField(max_length=12)  # referrals.models.ShareBasis
     value = models.DecimalField(
-        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.00")), *money_validators()]
     )
     amount = models.DecimalField(
         max_digits=12,
         decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.00"))],
+        validators=[MinValueValidator(Decimal("0.00")), *money_validators()],
         help_text="Pounds and pence per period",
     )
 
@@ -158,7 +166,13 @@ class DecisionShare(models.Model):
         ordering = ["id"]
         indexes = [models.Index(fields=["agency", "decision"], name="decisionshare_agency")]
         constraints = [
-            models.UniqueConstraint(fields=["decision", "agency"], name="decisionshare_one_per_agency")
+            models.UniqueConstraint(fields=["decision", "agency"], name="decisionshare_one_per_agency"),
+            models.CheckConstraint(
+                condition=within_bounds("value"), name="decisionshare_value_within_bounds"
+            ),
+            models.CheckConstraint(
+                condition=within_bounds("amount"), name="decisionshare_amount_within_bounds"
+            ),
         ]
 
     def __str__(self) -> str:

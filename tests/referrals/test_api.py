@@ -616,6 +616,9 @@ def test_auditor_cannot_start_a_referral(auditor, child, panel):
 
 # --- Bad input: 400 with field messages, never 500 -----------------------------------------------
 
+NOT_MONEY = 'Enter an amount in pounds and pence as a number, like "1234.56"'
+NOT_PENNIES = 'Enter pounds and pence, with no more than 2 decimal places, like "1234.56"'
+
 
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
@@ -662,15 +665,20 @@ def test_auditor_cannot_start_a_referral(auditor, child, panel):
             "shares",
             "Name each agency once",
         ),
-        ({"cost": "-1.00"}, "cost", "Ensure this value is greater than or equal to 0.00."),
-        ({"cost": "abc"}, "cost", "A valid number is required."),
-        ({"cost": "12.345"}, "cost", "Ensure that there are no more than 2 decimal places."),
-        ({"cost": "NaN"}, "cost", "A valid number is required."),
-        ({"cost": "Infinity"}, "cost", "A valid number is required."),
-        ({"cost": "1e20"}, "cost", "Ensure that there are no more than 12 digits in total."),
+        ({"cost": "-1.00"}, "cost", "Enter an amount of £0.00 or more"),
+        ({"cost": "-0"}, "cost", "Enter an amount of £0.00 or more"),
+        ({"cost": "abc"}, "cost", NOT_MONEY),
+        ({"cost": "£1,000"}, "cost", NOT_MONEY),
+        ({"cost": "12.345"}, "cost", NOT_PENNIES),
+        ({"cost": "1e-7"}, "cost", NOT_PENNIES),
+        ({"cost": "NaN"}, "cost", NOT_MONEY),
+        ({"cost": "Infinity"}, "cost", NOT_MONEY),
+        ({"cost": "1e20"}, "cost", "Enter £10,000,000 or less"),
+        ({"cost": "9999999999.99"}, "cost", "Enter £10,000,000 or less"),
+        ({"cost": "200000000", "period": "weekly"}, "cost", "Enter £10,000,000 or less"),
         ({"cost": None}, "cost", "This field may not be null."),
-        ({"cost": ["1"]}, "cost", "A valid number is required."),
-        ({"cost": ""}, "cost", "A valid number is required."),
+        ({"cost": ["1"]}, "cost", NOT_MONEY),
+        ({"cost": ""}, "cost", NOT_MONEY),
         (
             {"starts_on": "2026-06-01", "ends_on": "2026-05-31"},
             "ends_on",
