@@ -25,10 +25,12 @@ from casework import access, selectors, services
 from casework.audit import record_child_list_view, record_child_view
 from casework.models import Child
 from casework.serializers import (
+    NHS_NUMBER_FORMAT,
     AgencySerializer,
     ChildSerializer,
     ChildSummarySerializer,
     ChildWriteSerializer,
+    StrictCharField,
     TeamSerializer,
     UserSerializer,
 )
@@ -272,8 +274,10 @@ def _held_elsewhere(exc: services.NHSNumberHeldElsewhere) -> Response:
 
 
 class AccessAskSerializer(serializers.Serializer):
-    nhs_number = serializers.CharField(max_length=14, help_text="10 digits, spaces allowed")
-    reason = serializers.CharField(max_length=2000, help_text="Why your agency needs to be involved")
+    nhs_number = StrictCharField(
+        max_length=14, validators=[NHS_NUMBER_FORMAT], help_text="10 digits, spaces allowed"
+    )
+    reason = StrictCharField(max_length=2000, help_text="Why your agency needs to be involved")
 
 
 class AccessAskAnswerSerializer(serializers.Serializer):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -80,8 +82,30 @@ class AutoSchema(SpectacularAutoSchema):
         media_types = super().map_parsers()
         return ["application/json"] if "application/json" in media_types else media_types
 
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        # drf-spectacular documents every PATCH body as partial (nothing required). A view that reads
+        # its PATCH body whole (the whole text and the version you read) says so on its serializer
+        # with `whole_on_patch = True`, and then its required fields are documented as required.
+        if self.method == "PATCH" and getattr(serializer, "whole_on_patch", False):
+            self.method = "PUT"
+            try:
+                return super()._get_request_for_media_type(serializer, direction)
+            finally:
+                self.method = "PATCH"
+        return super()._get_request_for_media_type(serializer, direction)
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        # A body whose view refuses any field it does not take (a referral's sections) says so.
+        if direction == "request" and getattr(serializer, "refuses_unknown_fields", False):
+            schema["additionalProperties"] = False
+        return schema
+
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction == "request" and isinstance(schema, dict) and (money := _money_in(field)):
+            extra = {"nullable": True} if field.allow_null else {}
+            return {**money, **_docs_of(schema), **extra}
         if field.read_only and _blank_allowed_by_model(field) and isinstance(schema, dict):
             # DRF drops allow_blank from read-only model fields, but a blank stored value is still
             # answered: say so, or the schema promises a choice or an e-mail address that is not there.
@@ -90,6 +114,29 @@ class AutoSchema(SpectacularAutoSchema):
             elif "format" in schema:
                 schema = {"oneOf": [schema, {"type": "string", "maxLength": 0}], **_docs_of(schema)}
         return schema
+
+
+def _money_in(field) -> dict | None:
+    """An amount of money a client sends (casework.money.money_input): pounds and pence as a string
+    ("1234.56") or a JSON number (1234.56), within the field's bounds, to the penny. Only the bounds
+    money fields use (a minimum of 0 or 0.01, a ceiling that is a power of ten) are described."""
+    if not isinstance(field, drf_serializers.DecimalField) or field.read_only or field.decimal_places != 2:
+        return None
+    low, high = field.min_value, field.max_value
+    if low is None or high is None or Decimal(low) not in (Decimal("0"), Decimal("0.01")):
+        return None
+    digits = len(str(int(high))) - 1
+    if Decimal(high) != Decimal(10) ** digits or digits < 1:
+        return None
+    below = rf"[1-9]\d{{0,{digits - 1}}}(?:\.\d{{1,2}})?"
+    ceiling = rf"{int(high)}(?:\.0{{1,2}})?"
+    small = r"0?\.(?:0[1-9]|[1-9]\d?)" if low else r"0(?:\.\d{1,2})?"
+    return {
+        "anyOf": [
+            {"type": "string", "format": "decimal", "pattern": rf"^(?:{below}|{small}|{ceiling})$"},
+            {"type": "number", "minimum": float(low), "maximum": float(high), "multipleOf": 0.01},
+        ]
+    }
 
 
 def _blank_allowed_by_model(field) -> bool:

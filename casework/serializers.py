@@ -8,6 +8,9 @@ through access.py, so an id from another agency is "not found", never "not allow
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from casework import access
@@ -25,6 +28,50 @@ from casework.models import (
     Team,
     User,
 )
+
+
+class StrictCharField(serializers.CharField):
+    """Text that must arrive as text. DRF's CharField turns a number into a string ("0" for 0), so a
+    client sending the wrong type would be saved without a word; the schema says string, so say 400."""
+
+    default_error_messages = {"invalid": "Enter text, not a number or another kind of value."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false (or null where allowed) as JSON says them: DRF's BooleanField also takes 0, 1,
+    "yes" and "on", which the schema does not offer."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+# Ten digits, spaces or hyphens between them ("943 476 5919"). The check digit and the issuing
+# ranges are the service's to judge (casework.nhs), with the same words as the pages.
+NHS_NUMBER_FORMAT = RegexValidator(
+    r"^[ -]*(?:[0-9][ -]*){10}$", message="Enter an NHS number with 10 digits, like 943 476 5919"
+)
+
+
+class StrictIdsField(serializers.ManyRelatedField):
+    """Records chosen by a list of ids, which must arrive as a JSON array: DRF's own many-related
+    field also takes an object (its keys), which the schema does not offer."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+def strict_ids(*, queryset, **kwargs) -> StrictIdsField:
+    """Like `PrimaryKeyRelatedField(many=True, ...)`, refusing anything but a list."""
+    return StrictIdsField(child_relation=serializers.PrimaryKeyRelatedField(queryset=queryset), **kwargs)
 
 
 def _max_length(field: str) -> int:
@@ -163,30 +210,27 @@ class ChildWriteSerializer(serializers.Serializer):
     Types, lengths and choices only; the service applies the rules. Unknown keys are ignored.
     """
 
-    given_name = serializers.CharField(max_length=_max_length("given_name"))
-    family_name = serializers.CharField(max_length=_max_length("family_name"))
-    preferred_name = serializers.CharField(
+    given_name = StrictCharField(max_length=_max_length("given_name"))
+    family_name = StrictCharField(max_length=_max_length("family_name"))
+    preferred_name = StrictCharField(
         max_length=_max_length("preferred_name"), required=False, allow_blank=True
     )
     date_of_birth = serializers.DateField()
     # Wider than the model's 10 digits: "943 476 5919" is accepted and normalised by the service.
-    nhs_number = serializers.CharField(
+    nhs_number = StrictCharField(
         max_length=20,
         required=False,
         allow_blank=True,
         allow_null=True,
+        validators=[NHS_NUMBER_FORMAT],
         help_text="10 digits; spaces allowed",
     )
-    case_number = serializers.CharField(
-        max_length=_max_length("case_number"), required=False, allow_blank=True
-    )
+    case_number = StrictCharField(max_length=_max_length("case_number"), required=False, allow_blank=True)
     gender = serializers.ChoiceField(choices=Gender.choices, required=False, allow_blank=True)
     legal_status = serializers.ChoiceField(choices=LegalStatus.choices, required=False)
     has_ehc_plan = serializers.BooleanField(required=False)
     ehc_plan_date = serializers.DateField(required=False, allow_null=True)
-    school_name = serializers.CharField(
-        max_length=_max_length("school_name"), required=False, allow_blank=True
-    )
+    school_name = StrictCharField(max_length=_max_length("school_name"), required=False, allow_blank=True)
     school_type = serializers.ChoiceField(choices=SchoolType.choices, required=False, allow_blank=True)
     learning_disability = serializers.BooleanField(required=False)
     autism = serializers.BooleanField(required=False)
@@ -196,12 +240,10 @@ class ChildWriteSerializer(serializers.Serializer):
         queryset=User.objects.none(), required=False, allow_null=True
     )
     allocated_team = ScopedPrimaryKeyField(queryset=Team.objects.none(), required=False, allow_null=True)
-    iro_name = serializers.CharField(max_length=_max_length("iro_name"), required=False, allow_blank=True)
+    iro_name = StrictCharField(max_length=_max_length("iro_name"), required=False, allow_blank=True)
     iro_email = serializers.EmailField(max_length=_max_length("iro_email"), required=False, allow_blank=True)
     sharing_basis = serializers.ChoiceField(choices=SharingBasis.choices, required=False)
-    sharing_notes = serializers.CharField(
-        max_length=_max_length("sharing_notes"), required=False, allow_blank=True
-    )
+    sharing_notes = StrictCharField(max_length=_max_length("sharing_notes"), required=False, allow_blank=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

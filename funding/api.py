@@ -14,7 +14,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, get_child_for_user
-from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN
+from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, _field_errors
 from funding import access, selectors, services
 from funding.models import PackageStatus, Provider
 from funding.money import SplitLine
@@ -35,10 +35,7 @@ from funding.serializers import (
 )
 
 # How the schema describes the replies (casework/api_errors.py makes them).
-_BAD_REQUEST = OpenApiResponse(
-    response={"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-    description="The input was not accepted: a list of messages for each field that needs fixing.",
-)
+_BAD_REQUEST = _field_errors("Shares not adding up", {"shares": ["The percentages add up to 90%, not 100%"]})
 _CONFLICT = OpenApiResponse(
     _ERROR,
     description="The package moved on since the version you sent, or is not in a state that allows this.",

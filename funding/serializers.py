@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from casework.money import money_input
+from casework.serializers import StrictCharField
 from funding import access
 from funding.models import FundingCategory, PackageStatus, PersonalBudget, ProviderKind, ShareStatus
 from referrals.models import CostPeriod, Pathway, ShareBasis
@@ -109,23 +110,23 @@ class VersionSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="FundingShareQuery")
 class QuerySerializer(VersionSerializer):
-    question = serializers.CharField(max_length=5000)
+    question = StrictCharField(max_length=5000)
 
 
 @extend_schema_serializer(component_name="FundingShareDispute")
 class DisputeSerializer(VersionSerializer):
-    reason = serializers.CharField(max_length=5000)
+    reason = StrictCharField(max_length=5000)
 
 
 @extend_schema_serializer(component_name="FundingShareAnswer")
 class AnswerSerializer(serializers.Serializer):
-    answer = serializers.CharField(max_length=5000)
+    answer = StrictCharField(max_length=5000)
 
 
 @extend_schema_serializer(component_name="FundingPackageEnd")
 class EndSerializer(VersionSerializer):
     ends_on = serializers.DateField()
-    reason = serializers.CharField(max_length=2000)
+    reason = StrictCharField(max_length=2000)
 
 
 @extend_schema_serializer(component_name="FundingShareIn")
@@ -138,10 +139,10 @@ class ShareInSerializer(serializers.Serializer):
 @extend_schema_serializer(component_name="FundingTerms")
 class TermsSerializer(serializers.Serializer):
     provider = serializers.IntegerField(required=False, min_value=1)
-    provider_name = serializers.CharField(required=False, max_length=200)
+    provider_name = StrictCharField(required=False, max_length=200)
     provider_kind = serializers.ChoiceField(choices=ProviderKind.choices, required=False)
-    provider_reference = serializers.CharField(required=False, allow_blank=True, max_length=30)
-    service_description = serializers.CharField(max_length=5000)
+    provider_reference = StrictCharField(required=False, allow_blank=True, max_length=30)
+    service_description = StrictCharField(max_length=5000)
     weeks_per_year = serializers.ChoiceField(choices=[38, 52], default=52)
     # The service says "more than £0" together with its other checks (dates, split), so all come at once.
     cost = money_input(min_value=None)
@@ -170,8 +171,8 @@ class PackageCreateSerializer(TermsSerializer):
 class VarySerializer(TermsSerializer):
     version = serializers.IntegerField(min_value=1)
     effective_from = serializers.DateField()
-    change_reason = serializers.CharField(max_length=2000)
-    backdating_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    change_reason = StrictCharField(max_length=2000)
+    backdating_reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 # --- Response shapes ---------------------------------------------------------------------------------

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from drf_spectacular.drainage import get_override
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework.access import NotAllowed, get_child_for_user
-from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN
+from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, _field_errors
 from casework.audit import record_child_view
 from pathways import access, selectors, services
 from pathways import serializers as s
@@ -74,30 +72,7 @@ ACTIONS = {
 }
 
 
-# --- How the schema describes these views ---------------------------------------------------------
-# The body of a start or a step depends on the kind or action in the path, so each is documented as
-# one of the serializers above, and the description says which goes with which.
-
-
-def _which(table: dict) -> str:
-    return "\n".join(
-        f"* `{name}`: `{get_override(serializer_class, 'component_name')}Request`"
-        for name, (serializer_class, _) in table.items()
-    )
-
-
-def _body(component_name: str, table: dict) -> PolymorphicProxySerializer:
-    return PolymorphicProxySerializer(
-        component_name=component_name,
-        serializers=list(dict.fromkeys(serializer_class for serializer_class, _ in table.values())),
-        resource_type_field_name=None,
-    )
-
-
-_BAD_REQUEST = OpenApiResponse(
-    response={"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-    description="The input was not accepted: a list of messages for each field that needs fixing.",
-)
+_BAD_REQUEST = _field_errors("Missing reason", {"reason": ["This field is required."]})
 _CONFLICT = OpenApiResponse(_ERROR, description="The case is not at a stage where this step can be recorded.")
 _READ_ERRORS = {401: _NOT_SIGNED_IN, 404: _NOT_FOUND}
 _WRITE_ERRORS = {400: _BAD_REQUEST, 401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED, 404: _NOT_FOUND, 409: _CONFLICT}
@@ -123,20 +98,21 @@ class ChildCasesView(APIView):
 
 
 class CaseStartView(APIView):
+    """POST: start a case of one kind. Each kind has its own route (pathways/api_urls.py), so the
+    schema documents each kind's body on its own path."""
+
+    kind = ""  # set per route
+
+    def get_serializer_class(self):
+        return OPENERS[self.kind][0]
+
     @extend_schema(
         summary="Start a pathway case (or submit an IFR)",
-        description="The body depends on the kind:\n\n" + _which(OPENERS),
-        parameters=[
-            OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(OPENERS)),
-        ],
-        request=_body("PathwayCaseStart", OPENERS),
         responses={201: s.PathwayCaseSerializer, **_WRITE_ERRORS},
     )
-    def post(self, request: Request, child_pk: str, kind: str) -> Response:
+    def post(self, request: Request, child_pk: str) -> Response:
         child = get_child_for_user(user=request.user, pk=child_pk)
-        if kind not in OPENERS:
-            raise Http404
-        serializer_class, case_kind = OPENERS[kind]
+        serializer_class, case_kind = OPENERS[self.kind]
         if case_kind == CaseKind.IFR and not access.can_submit_ifr(user=request.user):
             raise NotAllowed(
                 "Only an NHS clinician (a health assessor of an ICB or NHS trust) can submit an IFR"
@@ -159,6 +135,15 @@ class CaseStartView(APIView):
         return _detail(request.user, case.pk, code=status.HTTP_201_CREATED)
 
 
+class UnknownCaseKindView(APIView):
+    """Any other kind: the same JSON 404 as a missing child, after the child's own check."""
+
+    @extend_schema(exclude=True)
+    def post(self, request: Request, child_pk: str, kind: str) -> Response:
+        get_child_for_user(user=request.user, pk=child_pk)
+        raise Http404
+
+
 class CaseView(APIView):
     @extend_schema(summary="A pathway case", responses={200: s.PathwayCaseSerializer, **_READ_ERRORS})
     def get(self, request: Request, pk: str) -> Response:
@@ -168,21 +153,31 @@ class CaseView(APIView):
 
 
 class CaseActionView(APIView):
+    """POST: record one step. Each step has its own route (pathways/api_urls.py), so the schema
+    documents each step's body on its own path."""
+
+    step = ""  # set per route
+
+    def get_serializer_class(self):
+        return ACTIONS[self.step][0]
+
     @extend_schema(
         summary="Record a step on a pathway case",
-        description="The body depends on the action:\n\n" + _which(ACTIONS),
-        parameters=[
-            OpenApiParameter("action", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(ACTIONS)),
-        ],
-        request=_body("PathwayCaseAction", ACTIONS),
         responses={200: s.PathwayCaseSerializer, **_WRITE_ERRORS},
     )
-    def post(self, request: Request, pk: str, action: str) -> Response:
+    def post(self, request: Request, pk: str) -> Response:
         case = access.get_case_for_user(user=request.user, pk=pk)
-        if action not in ACTIONS:
-            raise Http404
-        serializer_class, call = ACTIONS[action]
+        serializer_class, call = ACTIONS[self.step]
         ser = serializer_class(data=request.data)
         ser.is_valid(raise_exception=True)
         call(request.user, case, dict(ser.validated_data))
         return _detail(request.user, case.pk)
+
+
+class UnknownCaseActionView(APIView):
+    """Any other step: the same JSON 404 as a missing case, after the case's own check."""
+
+    @extend_schema(exclude=True)
+    def post(self, request: Request, pk: str, action: str) -> Response:
+        access.get_case_for_user(user=request.user, pk=pk)
+        raise Http404

@@ -5,21 +5,39 @@ from django.urls import re_path
 from casework.api import ANY_ID
 from pathways import api
 
+# One route per kind of case and per step, so each documents its own body; any other name answers
+# the same JSON 404 as a missing record.
 urlpatterns = [
     re_path(
         rf"^children/(?P<child_pk>{ANY_ID})/pathway-cases/$",
         api.ChildCasesView.as_view(),
         name="api-pathway-child-cases",
     ),
+    *(
+        re_path(
+            rf"^children/(?P<child_pk>{ANY_ID})/pathway-cases/{kind}/$",
+            api.CaseStartView.as_view(kind=kind),
+            name=f"api-pathway-case-start-{kind}",
+        )
+        for kind in api.OPENERS
+    ),
     re_path(
         rf"^children/(?P<child_pk>{ANY_ID})/pathway-cases/(?P<kind>{ANY_ID})/$",
-        api.CaseStartView.as_view(),
+        api.UnknownCaseKindView.as_view(),
         name="api-pathway-case-start",
     ),
     re_path(rf"^pathway-cases/(?P<pk>{ANY_ID})/$", api.CaseView.as_view(), name="api-pathway-case"),
+    *(
+        re_path(
+            rf"^pathway-cases/(?P<pk>{ANY_ID})/{step}/$",
+            api.CaseActionView.as_view(step=step),
+            name=f"api-pathway-case-{step}",
+        )
+        for step in api.ACTIONS
+    ),
     re_path(
         rf"^pathway-cases/(?P<pk>{ANY_ID})/(?P<action>{ANY_ID})/$",
-        api.CaseActionView.as_view(),
+        api.UnknownCaseActionView.as_view(),
         name="api-pathway-case-action",
     ),
 ]

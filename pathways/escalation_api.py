@@ -24,6 +24,7 @@ from casework.access import NotAllowed, get_child_for_user
 from casework.api import ANY_ID
 from casework.audit import record_child_view
 from casework.models import Agency, User
+from casework.serializers import StrictCharField
 from panels.models import Panel
 from pathways import access
 from pathways import escalation as services
@@ -39,20 +40,18 @@ def _users():
 
 class _LadderSerializer(serializers.Serializer):
     authorised_by = serializers.PrimaryKeyRelatedField(queryset=_users())
-    reason = serializers.CharField(max_length=5000)
+    reason = StrictCharField(max_length=5000)
     chair = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
     target_panel = serializers.PrimaryKeyRelatedField(
         queryset=Panel.objects.all(), required=False, allow_null=True
     )
     referral = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    cetr_override_reason = serializers.CharField(
-        max_length=5000, required=False, allow_blank=True, default=""
-    )
+    cetr_override_reason = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class OpenSerializer(_LadderSerializer):
     route = serializers.ChoiceField(choices=EscalationRoute.choices)
-    summary = serializers.CharField(max_length=5000)
+    summary = StrictCharField(max_length=5000)
     level = serializers.ChoiceField(choices=[EscalationLevel.RSG, EscalationLevel.JSP])
 
 
@@ -64,24 +63,24 @@ class MeetingSerializer(serializers.Serializer):
     held_at = serializers.DateTimeField()
     chair = serializers.PrimaryKeyRelatedField(queryset=_users())
     agencies = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all(), many=True)
-    attendees = serializers.CharField(max_length=5000)
-    notes = serializers.CharField(max_length=5000)
-    actions = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    attendees = StrictCharField(max_length=5000)
+    notes = StrictCharField(max_length=5000)
+    actions = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class CETRSerializer(serializers.Serializer):
     held_on = serializers.DateField()
-    chaired_by = serializers.CharField(max_length=200)
-    recommendations = serializers.CharField(max_length=5000)
+    chaired_by = StrictCharField(max_length=200)
+    recommendations = StrictCharField(max_length=5000)
 
 
 class ReportSerializer(serializers.Serializer):
     reported_on = serializers.DateField()
-    progress = serializers.CharField(max_length=5000)
+    progress = StrictCharField(max_length=5000)
 
 
 class ResolveSerializer(serializers.Serializer):
-    outcome = serializers.CharField(max_length=5000)
+    outcome = StrictCharField(max_length=5000)
 
 
 def _referral(user, d: dict):

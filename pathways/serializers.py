@@ -8,12 +8,13 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from casework.models import Agency, User
+from casework.serializers import StrictCharField
 from pathways.models import CaseKind, DetentionSection, IFRDecision, Recommendation, Status
 from pathways.services import TRANSITION_STEPS
 
 
 def _text(required: bool = False) -> serializers.CharField:
-    return serializers.CharField(
+    return StrictCharField(
         max_length=5000,
         required=required,
         allow_blank=not required,
@@ -86,7 +87,7 @@ class EvidenceSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="PathwayScore")
 class ScoreSerializer(serializers.Serializer):
-    level = serializers.CharField(max_length=20)
+    level = StrictCharField(max_length=20)
     evidence = _text()
 
 
@@ -139,9 +140,9 @@ class ReasonSerializer(serializers.Serializer):
 class S117PlanSerializer(serializers.Serializer):
     discharged_on = serializers.DateField(required=False, allow_null=True)
     cto_in_force = serializers.BooleanField(required=False)
-    plan_needs = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    plan_services = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    plan_providers = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    plan_needs = StrictCharField(max_length=5000, required=False, allow_blank=True)
+    plan_services = StrictCharField(max_length=5000, required=False, allow_blank=True)
+    plan_providers = StrictCharField(max_length=5000, required=False, allow_blank=True)
     funding_package_ref = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 

@@ -38,13 +38,13 @@ from referrals import evidence as evidence_kinds
 from referrals.evidence import open_stored
 from referrals.models import Evidence, Option, Referral, SignOffStage
 from referrals.serializers import (
+    SECTION_SERIALIZERS,
     WRITABLE_SECTIONS,
     CloseSerializer,
     EvidenceUploadSerializer,
     OptionWriteSerializer,
     ReferralCreateSerializer,
     ReferralListQuerySerializer,
-    ReferralSectionSerializer,
     ReferralSerializer,
     ReferralSummarySerializer,
     ReturnSerializer,
@@ -75,14 +75,6 @@ _ERRORS = {401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED, 404: _NOT_FOUND}
 _WRITE = {400: _FIELD_ERRORS, **_ERRORS, 409: _CONFLICT}
 _DELETED = OpenApiResponse(description="Removed")
 
-_SECTION_LIST = "; ".join(f"`{key}`: {', '.join(fields)}" for key, fields in WRITABLE_SECTIONS.items())
-_SECTION = OpenApiParameter(
-    "section",
-    str,
-    OpenApiParameter.PATH,
-    enum=list(WRITABLE_SECTIONS),
-    description="Which part of the form: the task list's sections, or `details` (pathway, type, urgency).",
-)
 _OPTION_ID = OpenApiParameter("option_id", int, OpenApiParameter.PATH, description="The option's id")
 _EVIDENCE_ID = OpenApiParameter("evidence_id", int, OpenApiParameter.PATH, description="The document's id")
 
@@ -223,34 +215,28 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         referral = services.referral_create(actor=request.user, **data)
         return self._record(referral, status_code=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        summary="Change one section of the form",
-        description="Send only the fields of the section in the URL; any other field is a 400. A draft "
-        "may be incomplete. Changing a signed referral withdraws its signatures and returns it to "
-        f"draft. The sections and their fields: {_SECTION_LIST}.",
-        parameters=[_SECTION],
-        request=ReferralSectionSerializer,
-        responses={
-            200: ReferralSerializer,
-            400: _field_errors(
-                "Not in this section", {"child_voice": ["Not part of section needs: send assessed_needs"]}
-            ),
-            **_ERRORS,
-            409: _CONFLICT,
-        },
+    # One operation per section (added below the class, from WRITABLE_SECTIONS), each documenting
+    # exactly the fields of its section. This route takes any other name, to say which are on offer.
+    @extend_schema(exclude=True)
+    @action(
+        detail=True,
+        methods=["patch"],
+        url_path=rf"sections/(?P<section>(?!(?:{'|'.join(WRITABLE_SECTIONS)})/)[^/]+)",
+        url_name="section-unknown",
     )
-    @action(detail=True, methods=["patch"], url_path=r"sections/(?P<section>[^/]+)", url_name="section")
-    def section(self, request: Request, pk: str, section: str) -> Response:
+    def unknown_section(self, request: Request, pk: str, section: str) -> Response:
+        self._referral(need="edit")
+        raise ValidationError({"section": [f"Choose one of: {', '.join(WRITABLE_SECTIONS)}"]})
+
+    def _change_section(self, request: Request, section: str) -> Response:
         referral = self._referral(need="edit")
-        fields = WRITABLE_SECTIONS.get(section)
-        if fields is None:
-            raise ValidationError({"section": [f"Choose one of: {', '.join(WRITABLE_SECTIONS)}"]})
+        fields = WRITABLE_SECTIONS[section]
         if isinstance(request.data, Mapping):
             unknown = sorted(set(request.data) - set(fields))
             if unknown:
                 message = f"Not part of section {section}: send {', '.join(fields)}"
                 raise ValidationError({name: [message] for name in unknown})
-        serializer = ReferralSectionSerializer(
+        serializer = SECTION_SERIALIZERS[section](
             data=request.data,
             partial=True,
             context={**self.get_serializer_context(), "referral": referral},
@@ -500,5 +486,43 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="close", url_name="close")
     def close(self, request: Request, pk: str) -> Response:
         referral = self._referral()
+        # Told before the body is read, as the service would (referrals.services.referral_close).
+        user = request.user
+        if not (
+            access.can_edit(user=user, referral=referral) or access.can_chair(user=user, panel=referral.panel)
+        ):
+            raise NotAllowed("Only the referring team or the panel chair can close this referral")
         reason = self._parse(CloseSerializer).validated_data["reason"]
         return self._record(services.referral_close(actor=request.user, referral=referral, reason=reason))
+
+
+def _section_operation(section: str):
+    fields = WRITABLE_SECTIONS[section]
+    title = services.SECTION_TITLES.get(section, "The referral's details (pathway, type, urgency)")
+
+    def change_section(self, request: Request, pk: str) -> Response:
+        return self._change_section(request, section)
+
+    # Named before it is decorated: the route finds its method by this name.
+    change_section.__name__ = f"section_{section}"
+    routed = action(
+        detail=True, methods=["patch"], url_path=f"sections/{section}", url_name=f"section-{section}"
+    )(change_section)
+    return extend_schema(
+        summary=f"Change section: {title}",
+        description=f"Send any of: {', '.join(fields)}; any other field is a 400. A draft may be "
+        "incomplete. Changing a signed referral withdraws its signatures and returns it to draft.",
+        request=SECTION_SERIALIZERS[section],
+        responses={
+            200: ReferralSerializer,
+            400: _field_errors(
+                "Not in this section", {"child_voice": ["Not part of section needs: send assessed_needs"]}
+            ),
+            **_ERRORS,
+            409: _CONFLICT,
+        },
+    )(routed)
+
+
+for _section in WRITABLE_SECTIONS:
+    setattr(ReferralViewSet, f"section_{_section}", _section_operation(_section))

@@ -13,16 +13,17 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from django.db import models
 from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from casework import access as casework_access
 from casework.models import Agency, Child
 from casework.money import money_input
-from casework.serializers import NamedRefSerializer, PersonRefSerializer
+from casework.serializers import NamedRefSerializer, PersonRefSerializer, StrictBooleanField, StrictCharField
 from panels import access as panels_access
 from panels.models import Meeting, Panel
 from referrals import access, costs, services
@@ -359,10 +360,34 @@ class ReferralSectionSerializer(serializers.ModelSerializer):
         help_text="Section `details` only: the earlier referral for the same child that this reviews",
     )
 
+    # Text must arrive as text and yes/no as true/false: 0 is refused, not saved as "0" or no.
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.BooleanField: StrictBooleanField,
+    }
+    refuses_unknown_fields = True  # the view answers 400 for a field not in the section
+
     class Meta:
         model = Referral
         fields = [*services.ALL_SECTION_FIELDS, *DETAILS_FIELDS]
         extra_kwargs = {name: {"required": False} for name in fields if name != "review_of"}
+
+
+def _section_serializer(key: str, fields: tuple[str, ...]) -> type[ReferralSectionSerializer]:
+    """One section's fields only, so each section documents (and checks) exactly what it takes."""
+    name = "ReferralSection" + "".join(part.title() for part in key.split("_"))
+    meta = type("Meta", (ReferralSectionSerializer.Meta,), {"fields": list(fields)})
+    attrs = {"Meta": meta, "__doc__": f"The fields of section `{key}`; send any of them."}
+    if "review_of" not in fields:
+        attrs["review_of"] = None  # the declared field belongs to `details` only
+    return extend_schema_serializer(component_name=name)(
+        type(f"{name}Serializer", (ReferralSectionSerializer,), attrs)
+    )
+
+
+SECTION_SERIALIZERS = {key: _section_serializer(key, fields) for key, fields in WRITABLE_SECTIONS.items()}
 
 
 class ShareWriteSerializer(serializers.Serializer):
@@ -378,18 +403,18 @@ class OptionWriteSerializer(serializers.Serializer):
     """An option and its proposed split. The shares must account for the whole cost exactly: either
     percentages adding up to 100, or amounts adding up to the cost."""
 
-    description = serializers.CharField(max_length=_max_length(Option, "description"))
-    provider = serializers.CharField(
+    description = StrictCharField(max_length=_max_length(Option, "description"))
+    provider = StrictCharField(
         max_length=_max_length(Option, "provider"), required=False, allow_blank=True, default=""
     )
     cost = money_input(coerce_to_string=True, help_text='Pounds and pence per period, as a string: "1234.56"')
     period = serializers.ChoiceField(choices=CostPeriod.choices)
     starts_on = serializers.DateField(required=False, allow_null=True, default=None)
     ends_on = serializers.DateField(required=False, allow_null=True, default=None)
-    benefits = serializers.CharField(
+    benefits = StrictCharField(
         max_length=_max_length(Option, "benefits"), required=False, allow_blank=True, default=""
     )
-    risks = serializers.CharField(
+    risks = StrictCharField(
         max_length=_max_length(Option, "risks"), required=False, allow_blank=True, default=""
     )
     shares = ShareWriteSerializer(many=True)
@@ -406,19 +431,19 @@ class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField(
         allow_empty_file=True, help_text="A PDF, Word document, PNG or JPEG; checked by its content"
     )
-    title = serializers.CharField(
+    title = StrictCharField(
         max_length=_max_length(Evidence, "title"), required=False, allow_blank=True, default=""
     )
 
 
 class SignSerializer(serializers.Serializer):
-    comments = serializers.CharField(
+    comments = StrictCharField(
         max_length=_max_length(SignOff, "comments"), required=False, allow_blank=True, default=""
     )
 
 
 class ReturnSerializer(serializers.Serializer):
-    comments = serializers.CharField(
+    comments = StrictCharField(
         max_length=_max_length(SignOff, "comments"),
         required=False,
         allow_blank=True,
@@ -437,28 +462,24 @@ class SubmitSerializer(serializers.Serializer):
 
 
 class WithdrawSerializer(serializers.Serializer):
-    reason = serializers.CharField(
+    reason = StrictCharField(
         max_length=_max_length(StatusChange, "reason"), required=False, allow_blank=True, default=""
     )
 
 
 class CloseSerializer(serializers.Serializer):
-    # Text, not a choice: the service says who may close before it judges the reason, so a role
+    # A choice: the view says who may close before it reads the body (referrals.api), so a role
     # that may not close is told so whatever it sent.
-    reason = serializers.CharField(
-        max_length=_max_length(Referral, "closed_reason"),
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Why the referral is closed: "
-        + "; ".join(f"`{value}` ({label.lower()})" for value, label in services.CloseReason.choices),
+    reason = serializers.ChoiceField(
+        choices=services.CloseReason.choices, help_text="Why the referral is closed"
     )
 
 
 class ReferralListQuerySerializer(serializers.Serializer):
-    """The list's filters. A value that matches nothing on offer is a 400, not an empty list."""
+    """The list's filters. A value that matches nothing on offer is a 400, not an empty list; an
+    empty value (`?status=`, as a plain HTML form sends it) means no filter."""
 
-    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    status = serializers.ChoiceField(choices=Status.choices, required=False, allow_blank=True)
     panel = VisibleRecordField(
         noun="panel",
         scope=visible_panels,
@@ -466,8 +487,8 @@ class ReferralListQuerySerializer(serializers.Serializer):
         required=False,
         help_text="A panel's id: one of your partnership's panels",
     )
-    pathway = serializers.ChoiceField(choices=Pathway.choices, required=False)
-    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    pathway = serializers.ChoiceField(choices=Pathway.choices, required=False, allow_blank=True)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False, allow_blank=True)
     mine = serializers.BooleanField(required=False, default=False, help_text="Only referrals you made")
     awaiting_my_sign_off = serializers.BooleanField(
         required=False, default=False, help_text="Only referrals waiting for a signature you may give"

@@ -145,6 +145,8 @@ UNEXPRESSIBLE_RULES = [
     re.compile(r"There is no \w+ with that id that you can see"),
     re.compile(r"No \w+ with that id"),
     re.compile(r"No member with id .* on this panel"),
+    re.compile(r"No agency with id .* in the panel's partnership"),
+    re.compile(r"There is no referral with this number for you"),
     re.compile(r"Choose a current member of this panel"),
     re.compile(r"The selected file must be .*"),
 ]
@@ -174,10 +176,27 @@ def schema_valid_input_is_accepted(ctx, response, case):
         raise
 
 
-# Not yet clean: after the fixes of issue 12 the run still finds ~32 operations that fail (no server
-# errors): form bodies documented as one shape where the server wants another, DRF's CharField
-# taking numbers, empty enum filters accepted, and funding's own 400 shape. Remove this mark once
-# the run is clean, so it stays that way.
+# Not yet clean (issue 12). Fixed: text and yes/no fields refuse other types, id lists refuse
+# objects, empty list filters mean no filter, every 400 shape is the shared one, the NHS number's
+# format, money as a bounded string or number, one operation per referral section and per pathway
+# kind and step, whole-body PATCHes (letters, minutes) with their required fields. Still failing at
+# the last full run (a schema-valid body refused with a 400 unless noted):
+# - rules relative to today or to the record: a child's date of birth (25 years), an action's
+#   completed_on, a decision's review_date, funding ends_on, Section 117 discharged_on and
+#   review held_on (PATCH /api/children/{id}/, POST /api/actions/{id}/close/, POST
+#   /api/funding/packages/{id}/end/, POST /api/pathway-cases/{id}/aftercare-plan/ and /reviews/);
+# - rules between fields: ehc_plan_date without has_ehc_plan; a decision's fields by outcome
+#   (rationale, lead_agency, shares; POST /api/agenda-items/{id}/decision/, PATCH
+#   /api/decisions/{id}/, POST /api/decisions/{id}/correct/); a review without review_of (PATCH
+#   /api/referrals/{id}/sections/details/); an option's yearly cost over the ceiling;
+# - required in fact but not in the schema: PATCH /api/actions/{id}/ `version`, POST
+#   /api/referrals/{id}/withdraw/ `reason`, funding `shares` (at least one), DST `scores` (at
+#   least one), no NUL characters in text;
+# - the record's state: an empty agenda (POST /api/meetings/{id}/circulate/, pinned as a 400 by
+#   tests/panels/test_agenda_api.py), an incomplete referral (send-for-sign-off), Section 117
+#   end-aftercare already confirmed by one side;
+# - GET /api/panels/{panel_pk}/tracker/?meeting_to= (an empty date filter accepted).
+# Remove this mark once the run is clean, so it stays that way.
 @pytest.mark.xfail(reason="the API contract is not yet clean (issue 12)", strict=False)
 @schema.parametrize()
 @settings(

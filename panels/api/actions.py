@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from casework.access import NotAllowed
 from casework.api import _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, _field_errors
 from casework.models import Agency, User
+from casework.serializers import StrictCharField, strict_ids
 from casework.services import InvalidTransition
 from panels import access, services
 from panels.models import Action, ActionStatus, ActionUpdate, AgendaItem, Meeting, Outcome, Panel
@@ -111,12 +112,10 @@ class ActionWriteSerializer(serializers.Serializer):
     (or another panel's meetings) are refused as if they did not exist."""
 
     version = serializers.IntegerField(min_value=1, required=False)
-    action = serializers.CharField(max_length=5000)
-    desired_outcome = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    owners = serializers.PrimaryKeyRelatedField(many=True, queryset=User.objects.none(), required=False)
-    owner_agencies = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Agency.objects.none(), required=False
-    )
+    action = StrictCharField(max_length=5000)
+    desired_outcome = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
+    owners = strict_ids(queryset=User.objects.none(), required=False)
+    owner_agencies = strict_ids(queryset=Agency.objects.none(), required=False)
     partner_agency = serializers.PrimaryKeyRelatedField(
         queryset=Agency.objects.none(), required=False, allow_null=True, default=None
     )
@@ -147,20 +146,21 @@ class ActionWriteSerializer(serializers.Serializer):
 class ActionCloseSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1)
     completed_on = serializers.DateField(required=False, allow_null=True, default=None)
-    actual_impact = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    actual_impact = StrictCharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
 class ActionReopenSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1)
-    reason = serializers.CharField(max_length=4000)
+    reason = StrictCharField(max_length=4000)
 
 
 class ActionUpdateWriteSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=5000)
+    text = StrictCharField(max_length=5000)
 
 
 class ActionListQuerySerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["open", "overdue", "closed"], required=False)
+    # An empty filter (`?status=`, as a plain HTML form sends it) means no filter, as on the page.
+    status = serializers.ChoiceField(choices=["open", "overdue", "closed"], required=False, allow_blank=True)
     owner_agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.none(), required=False)
 
     def __init__(self, *args, panel: Panel | None = None, **kwargs):
@@ -171,9 +171,12 @@ class ActionListQuerySerializer(serializers.Serializer):
 
 
 class TrackerQuerySerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=[selectors.NO_DECISION, *Outcome.values], required=False)
-    pathway = serializers.ChoiceField(choices=Pathway.values, required=False)
-    status = serializers.ChoiceField(choices=Status.values, required=False)
+    # An empty filter means no filter, as on the page.
+    outcome = serializers.ChoiceField(
+        choices=[selectors.NO_DECISION, *Outcome.values], required=False, allow_blank=True
+    )
+    pathway = serializers.ChoiceField(choices=Pathway.values, required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=Status.values, required=False, allow_blank=True)
     agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.none(), required=False)
     meeting_from = serializers.DateField(required=False)
     meeting_to = serializers.DateField(required=False)

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
+from casework.serializers import StrictCharField
 from panels import access, services
 from panels.models import AgendaItem, Meeting, Membership
 from panels.selectors import agenda_items, papers_window
@@ -68,8 +69,8 @@ class AddReferralSerializer(_Versioned):
 
 
 class AddOtherSerializer(_Versioned):
-    title = serializers.CharField(max_length=300)
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    title = StrictCharField(max_length=300)
+    description = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class MoveSerializer(_Versioned):
@@ -79,7 +80,7 @@ class MoveSerializer(_Versioned):
 # Named apart from referrals' WithdrawSerializer (withdrawing a referral), a different shape.
 @extend_schema_serializer(component_name="AgendaItemWithdraw")
 class WithdrawSerializer(_Versioned):
-    reason = serializers.CharField(max_length=500)
+    reason = StrictCharField(max_length=500)
 
 
 class LeadSerializer(_Versioned):

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from casework.access import NotAllowed
 from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, _field_errors
+from casework.serializers import StrictCharField
 from casework.services import InvalidTransition
 from panels import access, services
 from panels.models import Meeting, Minutes, MinutesStatus
@@ -53,7 +54,9 @@ class MinutesSerializer(serializers.Serializer):
 
 
 class MinutesEditSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=MINUTES_MAX_LENGTH, trim_whitespace=False)
+    whole_on_patch = True  # the whole text and the version read (casework.api_errors.AutoSchema)
+
+    body = StrictCharField(max_length=MINUTES_MAX_LENGTH, trim_whitespace=False)
     version = serializers.IntegerField(min_value=1)
 
 

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
 from casework.models import Agency, User
 from casework.money import money_input
+from casework.serializers import StrictCharField
 from panels import access, selectors, services
 from panels.models import (
     AgencyRecommendation,
@@ -84,7 +85,7 @@ class DeclarationSerializer(serializers.ModelSerializer):
 
 class DeclarationWriteSerializer(serializers.Serializer):
     membership = serializers.IntegerField()
-    interest = serializers.CharField(max_length=2000, allow_blank=True)
+    interest = StrictCharField(max_length=2000, allow_blank=True)
     action = serializers.ChoiceField(choices=DeclarationAction.choices)
 
 
@@ -163,8 +164,8 @@ class ShareWriteSerializer(serializers.Serializer):
 class DecisionWriteSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     option = serializers.IntegerField(required=False, allow_null=True)
-    rationale = serializers.CharField(required=False, allow_blank=True, max_length=10000)
-    conditions = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    rationale = StrictCharField(required=False, allow_blank=True, max_length=10000)
+    conditions = StrictCharField(required=False, allow_blank=True, max_length=5000)
     lead_agency = serializers.IntegerField(required=False, allow_null=True)
     key_worker = serializers.IntegerField(required=False, allow_null=True)
     cost = money_input(required=False, allow_null=True)
@@ -181,7 +182,7 @@ class DecisionWriteSerializer(serializers.Serializer):
 
 class DecisionPatchSerializer(DecisionWriteSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
-    fingerprint = serializers.CharField(
+    fingerprint = StrictCharField(
         required=False,
         max_length=64,
         help_text="The draft's fingerprint as you read it: if someone saved it since, 409",
@@ -189,7 +190,7 @@ class DecisionPatchSerializer(DecisionWriteSerializer):
 
 
 class CorrectionSerializer(DecisionPatchSerializer):
-    correction_reason = serializers.CharField(allow_blank=True, max_length=2000)
+    correction_reason = StrictCharField(allow_blank=True, max_length=2000)
     fingerprint = None  # a correction starts a new version: nothing to compare
 
 
@@ -203,7 +204,7 @@ class RecommendationSerializer(RecommendationSummarySerializer):
 
 class RespondSerializer(serializers.Serializer):
     accept = serializers.BooleanField()
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    reason = StrictCharField(required=False, allow_blank=True, max_length=5000)
 
 
 # --- Fetching through access -------------------------------------------------------------------------

@@ -1065,7 +1065,7 @@ def test_schema_includes_the_referrals_api(social_worker):
     for path in (
         "/api/referrals/:",
         "/api/referrals/{id}/:",
-        "/api/referrals/{id}/sections/{section}/:",
+        "/api/referrals/{id}/sections/needs/:",
         "/api/referrals/{id}/options/{option_id}/recommend/:",
         "/api/referrals/{id}/evidence/{evidence_id}/download/:",
         "/api/referrals/{id}/send-for-sign-off/:",
