@@ -190,7 +190,10 @@ class InvolvementForm(forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].queryset = access.agencies_visible_to(user=user).order_by("partnership", "name")
+        # Only the partnership's agencies (services.involvement_add refuses any other).
+        self.fields["agency"].queryset = (
+            access.agencies_visible_to(user=user).filter(partnership=user.agency.partnership).order_by("name")
+        )
 
 
 class EndInvolvementForm(forms.Form):

@@ -352,6 +352,9 @@ def involvement_add(
 ) -> Involvement:
     """Record that another agency is involved with the child (its users can then see the child)."""
     _require_role(actor, *access.CHILD_EDITORS, doing="add an agency to a child's record")
+    if agency.partnership != child.owning_agency.partnership:
+        # Issue 12: another area's agency is involved only by asking the owners (an access request).
+        raise ValidationError({"agency": ["Choose an agency of this child's partnership"]})
     if Involvement.objects.filter(child=child, agency=agency, ended_on__isnull=True).exists():
         raise ValidationError({"agency": [f"{agency.name} is already involved with this child"]})
     involvement = Involvement(

@@ -185,6 +185,14 @@ def _make_version(
     agencies = Agency.objects.in_bulk([line.agency_id for line in terms.lines])
     if len(agencies) != len({line.agency_id for line in terms.lines}):
         raise ValidationError({"shares": ["Choose an agency for every line"]})
+    # Only the child's partnership pays: another area's agency can neither see the child nor
+    # approve a share (issue 12), and the page offers only the partnership's agencies.
+    partnership = Agency.objects.filter(owned_children__pk=package.child_id).values("partnership")
+    outside = sorted(a.name for a in agencies.values() if a.partnership != partnership[0]["partnership"])
+    if outside:
+        raise ValidationError(
+            {"shares": [f"{', '.join(outside)} is not in this child's partnership: choose an agency of it"]}
+        )
     now = timezone.now()
     shares = []
     for position, (line, amount) in enumerate(zip(terms.lines, amounts, strict=True), start=1):

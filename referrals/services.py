@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -429,6 +430,7 @@ def option_save(
     agencies = [agency.pk for agency, _b, _v in shares]
     if len(set(agencies)) != len(agencies):
         raise ValidationError({"shares": ["Name each agency once"]})
+    _check_split_agencies(referral=locked, option=option, agencies=[agency for agency, _b, _v in shares])
     candidate = [OptionShare(agency=a, basis=b, value=v) for a, b, v in shares]
     problem = split_problem(option, candidate)
     if problem:
@@ -454,6 +456,37 @@ def option_save(
     locked.save(update_fields=["updated_at"])
     _after_content_change(actor=actor, referral=locked, what="the options and costs", before=fingerprint)
     return option
+
+
+def split_agencies(*, referral: Referral, option: Option | None = None) -> QuerySet[Agency]:
+    """The agencies an option's split may name (the page offers these): of the child's partnership,
+    and involved with the child now or hosting the panel; an agency the option already names stays
+    (its involvement may have ended since)."""
+    today = timezone.localdate()
+    involved = Q(involvements__child_id=referral.child_id, involvements__started_on__lte=today) & (
+        Q(involvements__ended_on__isnull=True) | Q(involvements__ended_on__gt=today)
+    )
+    wanted = involved | Q(pk=referral.panel.host_agency_id)
+    if option is not None and option.pk:
+        wanted |= Q(pk__in=OptionShare.objects.filter(option=option).values("agency_id"))
+    partnership = referral.child.owning_agency.partnership
+    return Agency.objects.filter(wanted, partnership=partnership).distinct()
+
+
+def _check_split_agencies(*, referral: Referral, option: Option, agencies: list[Agency]) -> None:
+    """Issue 12: a split never names another partnership's agency, or one not involved with the
+    child (whose people could not see the referral to agree their share)."""
+    allowed = set(split_agencies(referral=referral, option=option).values_list("pk", flat=True))
+    refused = sorted(agency.name for agency in agencies if agency.pk not in allowed)
+    if refused:
+        raise ValidationError(
+            {
+                "shares": [
+                    f"{', '.join(refused)} cannot share this cost: choose agencies involved with the child "
+                    "or the panel's host agency"
+                ]
+            }
+        )
 
 
 @transaction.atomic

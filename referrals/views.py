@@ -18,7 +18,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -150,17 +149,8 @@ def _option_costs(option: Option) -> OptionCosts:
 
 
 def _split_agencies(referral: Referral, option: Option | None) -> list[Agency]:
-    """Rows offered for the split: agencies involved with the child now, the panel's host agency,
-    and any agency the option already names."""
-    today = timezone.localdate()
-    involved = Q(
-        involvements__child_id=referral.child_id,
-        involvements__started_on__lte=today,
-    ) & (Q(involvements__ended_on__isnull=True) | Q(involvements__ended_on__gt=today))
-    wanted = involved | Q(pk=referral.panel.host_agency_id)
-    if option is not None:
-        wanted |= Q(pk__in=[share.agency_id for share in option.shares.all()])
-    return list(Agency.objects.filter(wanted).distinct().order_by("name"))
+    """Rows offered for the split: the agencies the service lets it name (services.split_agencies)."""
+    return list(services.split_agencies(referral=referral, option=option).order_by("name"))
 
 
 # --- Lists ---------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.urls import reverse
 
 from casework.access import NotAllowed
-from casework.models import AuditEvent, LegalStatus, Notification, Role
+from casework.models import AuditEvent, Involvement, LegalStatus, Notification, Role
 from casework.services import InvalidTransition
 from casework.tasks import send_notification_email
 from panels.models import MeetingStatus, Membership
@@ -478,6 +478,8 @@ def _option(referral, actor, shares, cost="300.00", **fields):
 
 def test_a_percentage_split_must_add_up_to_exactly_100(draft, social_worker, hampshire, hiow_icb):
     sen = AgencyFactory(name="Hampshire SEN", kind="sen")
+    # A split names agencies involved with the child (issue 12).
+    Involvement.objects.create(child=draft.child, agency=sen, role="education", added_by=social_worker)
     option = _option(
         draft,
         social_worker,
