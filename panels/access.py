@@ -362,3 +362,81 @@ def get_ready_pack_for_user(*, user: User, meeting_pk: object, version: object):
     if found is None:
         raise Http404(NOT_FOUND_MESSAGE)
     return found
+
+
+# --- A meeting's running records by id (the API's /agenda-items/, /decisions/, /declarations/) -----
+
+
+def _running_record(*, user: User, found, meeting: Meeting | None, referral_id: int | None, run: bool):
+    """A record of how a meeting ran (an item, a declaration, a decision) by its id. Someone who
+    may neither see the meeting's running nor the referral it is about gets the 404 of a missing
+    one, even in the same partnership, so the id says nothing; NotAllowed (403) only for someone
+    who may see the referral but not run or follow the meeting."""
+    from casework.access import NotAllowed
+    from referrals.access import referrals_visible_to
+
+    if found is None or meeting is None or not is_usable(user):
+        raise Http404(NOT_FOUND_MESSAGE)
+    follows = can_view_running(user=user, meeting=meeting)
+    if (
+        not follows
+        and referral_id is not None
+        and not referrals_visible_to(user=user).filter(pk=referral_id).exists()
+    ):
+        raise Http404(NOT_FOUND_MESSAGE)
+    if run and not can_run_meeting(user=user, meeting=meeting):
+        raise NotAllowed("Only the panel's chair, vice-chair or administrators can do this")
+    if not follows:
+        raise NotAllowed("Only the panel's chair, administrators and members with the papers can see this")
+    return found
+
+
+def get_agenda_item_for_user(*, user: User, pk: object, run: bool = False):
+    from panels.models import AgendaItem
+
+    found = (
+        AgendaItem.objects.filter(meeting__in=meetings_visible_to(user=user), pk=record_id(pk))
+        .select_related("meeting__panel", "referral__child")
+        .first()
+    )
+    return _running_record(
+        user=user,
+        found=found,
+        meeting=found and found.meeting,
+        referral_id=found and found.referral_id,
+        run=run,
+    )
+
+
+def get_decision_for_user(*, user: User, pk: object, run: bool = False):
+    from panels.models import Decision
+
+    found = (
+        Decision.objects.filter(agenda_item__meeting__in=meetings_visible_to(user=user), pk=record_id(pk))
+        .select_related("agenda_item__meeting__panel", "agenda_item__referral__child")
+        .first()
+    )
+    return _running_record(
+        user=user,
+        found=found,
+        meeting=found and found.agenda_item.meeting,
+        referral_id=found and found.referral_id,
+        run=run,
+    )
+
+
+def get_declaration_for_user(*, user: User, pk: object, run: bool = False):
+    from panels.models import Declaration
+
+    found = (
+        Declaration.objects.filter(agenda_item__meeting__in=meetings_visible_to(user=user), pk=record_id(pk))
+        .select_related("agenda_item__meeting__panel")
+        .first()
+    )
+    return _running_record(
+        user=user,
+        found=found,
+        meeting=found and found.agenda_item.meeting,
+        referral_id=found and found.agenda_item.referral_id,
+        run=run,
+    )

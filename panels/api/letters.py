@@ -8,7 +8,6 @@ letter is read by whoever may see its referral and by the panel's administrators
 
 from __future__ import annotations
 
-from django.http import Http404
 from django.urls import path, reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -16,11 +15,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
+from casework.access import NotAllowed
 from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, _field_errors
 from casework.serializers import StrictCharField
 from panels import access, services
-from panels.models import Decision, DecisionLetter
+from panels.models import DecisionLetter
 from panels.selectors.minutes import letter_detail, letter_rows
 from panels.services.letters import letter_fingerprint
 
@@ -113,13 +112,7 @@ class DecisionLetterView(APIView):
         responses={201: LetterSerializer, **_ERRORS, 409: _CONFLICT},
     )
     def post(self, request: Request, pk: str) -> Response:
-        decision = (
-            Decision.objects.select_related("agenda_item__meeting__panel")
-            .filter(pk=record_id(pk), agenda_item__meeting__in=access.meetings_visible_to(user=request.user))
-            .first()
-        )
-        if decision is None:
-            raise Http404(NOT_FOUND_MESSAGE)
+        decision = access.get_decision_for_user(user=request.user, pk=pk)
         letter = services.letter_prepare(actor=request.user, decision=decision)
         return Response(LetterSerializer(letter_detail(letter)).data, status=status.HTTP_201_CREATED)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
@@ -20,7 +19,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
+from casework.access import NotAllowed
 from casework.models import Agency, User
 from casework.money import money_input
 from casework.serializers import StrictCharField
@@ -220,29 +219,11 @@ def _meeting(request, pk, *, run: bool = False) -> Meeting:
 
 
 def _item(request, pk, *, run: bool = False) -> AgendaItem:
-    item = (
-        AgendaItem.objects.filter(meeting__in=access.meetings_visible_to(user=request.user), pk=record_id(pk))
-        .select_related("meeting__panel", "referral__child")
-        .first()
-    )
-    if item is None:
-        raise Http404(NOT_FOUND_MESSAGE)
-    _meeting(request, item.meeting_id, run=run)
-    return item
+    return access.get_agenda_item_for_user(user=request.user, pk=pk, run=run)
 
 
 def _decision(request, pk, *, run: bool = False) -> Decision:
-    decision = (
-        Decision.objects.filter(
-            agenda_item__meeting__in=access.meetings_visible_to(user=request.user), pk=record_id(pk)
-        )
-        .select_related("agenda_item__meeting__panel", "agenda_item__referral__child")
-        .first()
-    )
-    if decision is None:
-        raise Http404(NOT_FOUND_MESSAGE)
-    _meeting(request, decision.agenda_item.meeting_id, run=run)
-    return decision
+    return access.get_decision_for_user(user=request.user, pk=pk, run=run)
 
 
 def _decision_out(decision: Decision) -> dict[str, Any]:
@@ -392,16 +373,7 @@ class ItemDeclarationsView(APIView):
 class DeclarationView(APIView):
     @extend_schema(summary="Remove a declaration recorded in error", responses={204: None})
     def delete(self, request, pk):
-        declaration = (
-            Declaration.objects.filter(
-                agenda_item__meeting__in=access.meetings_visible_to(user=request.user), pk=record_id(pk)
-            )
-            .select_related("agenda_item__meeting__panel")
-            .first()
-        )
-        if declaration is None:
-            raise Http404(NOT_FOUND_MESSAGE)
-        _meeting(request, declaration.agenda_item.meeting_id, run=True)
+        declaration = access.get_declaration_for_user(user=request.user, pk=pk, run=True)
         services.declaration_remove(actor=request.user, declaration=declaration)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
