@@ -242,25 +242,35 @@ def get_meeting_minutes_for_user(*, user: User, pk: object) -> Meeting:
     return meeting
 
 
+def letters_visible_to(*, user: User | None):
+    """Decision letters of referrals the user may see (referrals.access), or of panels of their
+    partnership they administer: one SQL query, so an existing letter of someone else's costs the
+    same as a missing one (bench/not_found_timing.py)."""
+    from django.db.models import Q
+
+    from panels.models import DecisionLetter
+    from referrals.access import referrals_visible_to
+
+    if not is_usable(user):
+        return DecisionLetter.objects.none()
+    administered = administered_panels(user=user).filter(partnership=user.agency.partnership)
+    return DecisionLetter.objects.filter(
+        Q(decision__referral__in=referrals_visible_to(user=user))
+        | Q(decision__agenda_item__meeting__panel__in=administered)
+    )
+
+
 def get_letter_for_user(*, user: User, pk: object):
     """A decision letter for someone who may see its referral (referrals.access) or administers
     its panel; Http404 for anyone else, exactly as for a letter that does not exist."""
-    from panels.models import DecisionLetter
-    from referrals import access as referral_access
-
     letter = (
-        DecisionLetter.objects.select_related(
-            "decision__agenda_item__meeting__panel", "decision__referral__child"
-        )
+        letters_visible_to(user=user)
+        .select_related("decision__agenda_item__meeting__panel", "decision__referral__child")
         .filter(pk=record_id(pk))
         .first()
     )
-    if letter is None or not is_usable(user):
+    if letter is None:
         raise Http404(NOT_FOUND_MESSAGE)
-    panel = letter.decision.agenda_item.meeting.panel
-    if panel.partnership == user.agency.partnership and can_administer(user=user, panel=panel):
-        return letter
-    referral_access.get_referral_for_user(user=user, pk=letter.decision.referral_id)  # Http404 if hidden
     return letter
 
 
