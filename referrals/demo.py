@@ -11,7 +11,8 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from casework.models import Agency, Child, User
+from casework import services as casework_services
+from casework.models import Agency, Child, InvolvementRole, User
 from panels.models import Meeting, MeetingStatus, Panel
 from referrals import services
 from referrals.models import Referral
@@ -60,6 +61,12 @@ def _evidence_pdf() -> bytes:
 
 
 def _complete(referral: Referral, actor: User, council: Agency, icb: Agency, pdf: bytes) -> Referral:
+    # A joint package shares the cost with the ICB, and a share may only name an agency involved with
+    # the child (issue 12): the social worker records the ICB's involvement first, as on the child's page.
+    if not referral.child.involvements.filter(agency=icb, ended_on__isnull=True).exists():
+        casework_services.involvement_add(
+            actor=actor, child=referral.child, agency=icb, role=InvolvementRole.HEALTH_COMMISSIONER
+        )
     for section, fields in SECTIONS.items():
         referral = services.referral_update_section(
             actor=actor, referral=referral, section=section, fields=fields
