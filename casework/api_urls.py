@@ -18,9 +18,9 @@ router.register("referrals", referrals_api.ReferralViewSet, basename="referral")
 
 urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
+    path("access-requests/", api.AccessRequestAskView.as_view(), name="api-access-request-ask"),
     *router.urls,
     path("", include("panels.api.urls")),
     path("", include("funding.api_urls")),
-    path("access-requests/", api.AccessRequestAskView.as_view(), name="api-access-request-ask"),
     path("", include("pathways.api_urls")),
 ]

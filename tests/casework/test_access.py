@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from casework import access, services
 from casework.models import Involvement
-from tests.factories import ChildFactory, UserFactory
+from tests.factories import AgencyFactory, ChildFactory, UserFactory
 
 
 def test_involved_agencies_see_the_child(child, social_worker, clinician):
@@ -50,17 +50,17 @@ def test_ended_involvement_stops_access(child, clinician, hiow_icb, social_worke
         access.get_child_for_user(user=clinician, pk=child.pk)
 
 
-def test_involvement_starting_in_the_future_does_not_give_access_yet(
-    child, leicester, outsider, social_worker
-):
+def test_involvement_starting_in_the_future_does_not_give_access_yet(child, hampshire, social_worker):
+    sen = AgencyFactory(name="Hampshire SEN", kind="sen", partnership=hampshire.partnership)
+    sen_officer = UserFactory(agency=sen)
     services.involvement_add(
         actor=social_worker,
         child=child,
-        agency=leicester,
-        role="other",
+        agency=sen,
+        role="education",
         started_on=timezone.localdate() + dt.timedelta(days=3),
     )
-    assert not access.children_visible_to(user=outsider).filter(pk=child.pk).exists()
+    assert not access.children_visible_to(user=sen_officer).filter(pk=child.pk).exists()
 
 
 def test_individual_grant_lets_one_person_see_the_child(child, outsider, team_manager):

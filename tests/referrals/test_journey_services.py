@@ -56,7 +56,11 @@ def complete_referral(referral, actor, hiow_icb, hampshire):
         actor=actor,
         referral=referral,
         fields={"description": "Residential short breaks", "cost": Decimal("1234.56"), "period": "weekly"},
-        shares=[(hampshire, "percentage", Decimal("50")), (hiow_icb, "percentage", Decimal("50"))],
+        # A share names only an agency involved with the child (issue 12): a council-only child's
+        # option is the council's alone.
+        shares=[(hampshire, "percentage", Decimal("50")), (hiow_icb, "percentage", Decimal("50"))]
+        if referral.child.involvements.filter(agency=hiow_icb, ended_on__isnull=True).exists()
+        else [(hampshire, "percentage", Decimal("100"))],
     )
     services.evidence_add(
         actor=actor,
