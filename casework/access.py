@@ -153,16 +153,21 @@ def can_decide_access_requests(*, user: User) -> bool:
 
 
 def agencies_visible_to(*, user: User | None) -> QuerySet[Agency]:
-    """Agencies are a shared directory of partner organisations: any signed-in user may list them."""
+    """The directory of the person's own partnership: its councils, ICB and trusts. Another
+    partnership's organisations are its own business (issue 12: every door scoped to its partnership);
+    an agency with no partnership sees only itself."""
     if not is_usable(user):
         return Agency.objects.none()
-    return Agency.objects.all()
+    if not user.agency.partnership:
+        return Agency.objects.filter(pk=user.agency_id)
+    return Agency.objects.filter(partnership=user.agency.partnership)
 
 
 def teams_visible_to(*, user: User | None) -> QuerySet[Team]:
+    """Teams of the agencies in the person's partnership directory."""
     if not is_usable(user):
         return Team.objects.none()
-    return Team.objects.all()
+    return Team.objects.filter(agency__in=agencies_visible_to(user=user))
 
 
 def users_visible_to(*, user: User | None) -> QuerySet[User]:

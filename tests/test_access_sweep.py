@@ -556,10 +556,9 @@ CHILD_RECORDS = {
     "declaration",
     "pack_version",
 }
-# Agencies and teams are a shared directory of partner organisations, with no child in them
-# (tests/casework/test_api.py::test_agencies_and_teams_are_a_shared_directory): the one kind of
-# record another partnership may read.
-DIRECTORY_RECORDS = {"agency", "team"}
+# Records another partnership may read: none. Even the directory of agencies and teams is the
+# partnership's own (tests/casework/test_api.py::test_agencies_and_teams_are_the_partnership_s_directory).
+DIRECTORY_RECORDS: set[str] = set()
 # The API's other methods (the pages take GET and POST only).
 WRITES = ("post", "put", "patch", "delete")
 # Signing out would end the sweeping person's session for the doors after it.

@@ -425,8 +425,10 @@ def test_not_signed_in_is_a_json_401_or_403_never_a_redirect(url, child):
 # --- Agencies, teams and people --------------------------------------------------------------------
 
 
-def test_agencies_and_teams_are_a_shared_directory(outsider, hampshire, hiow_icb, hampshire_team):
-    client = api_as(outsider)
+def test_agencies_and_teams_are_the_partnership_s_directory(
+    social_worker, outsider, hampshire, hiow_icb, hampshire_team, leicester
+):
+    client = api_as(social_worker)
     agencies = {row["name"]: row for row in client.get("/api/agencies/").json()["results"]}
     assert agencies[hiow_icb.name] == {
         "id": hiow_icb.pk,
@@ -435,9 +437,16 @@ def test_agencies_and_teams_are_a_shared_directory(outsider, hampshire, hiow_icb
         "ods_code": "QRL",
         "partnership": "Hampshire and Isle of Wight",
     }
-    assert client.get(f"/api/agencies/{hampshire.pk}/").status_code == 200
+    assert leicester.name not in agencies
     teams = client.get("/api/teams/").json()["results"]
     assert {"id": hampshire_team.pk, "name": hampshire_team.name, "agency": hampshire.pk} in teams
+
+    # Another partnership sees none of it: 404, as for a missing record.
+    other = api_as(outsider)
+    assert other.get(f"/api/agencies/{hampshire.pk}/").status_code == 404
+    assert other.get(f"/api/teams/{hampshire_team.pk}/").status_code == 404
+    assert hiow_icb.name not in other.get("/api/agencies/").content.decode()
+    assert hampshire_team.name not in other.get("/api/teams/").content.decode()
 
 
 def test_people_are_listed_only_within_my_agency(
