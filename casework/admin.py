@@ -18,8 +18,18 @@ from casework.models import Agency, Team, User
 
 
 def operator_only(request) -> bool:
+    """A platform operator who has finished two-step verification (casework/mfa.py requires it of
+    every superuser, so the admin's own sign-in is followed by the code step)."""
+    from casework.mfa import session_is_verified
+
     user = request.user
-    return bool(user.is_active and user.is_superuser and user.is_staff and user.agency_id is None)
+    return bool(
+        user.is_active
+        and user.is_superuser
+        and user.is_staff
+        and user.agency_id is None
+        and session_is_verified(request)
+    )
 
 
 admin.site.has_permission = operator_only

@@ -25,6 +25,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
@@ -71,7 +72,10 @@ PENDING_ALLOWED = frozenset(
 
 
 def role_requires_mfa(user) -> bool:
-    return bool(set(getattr(user, "roles", None) or ()) & MFA_REQUIRED_ROLES)
+    # Platform operators (the Django admin) always need it too.
+    return bool(getattr(user, "is_superuser", False)) or bool(
+        set(getattr(user, "roles", None) or ()) & MFA_REQUIRED_ROLES
+    )
 
 
 def has_authenticator(user) -> bool:
@@ -376,6 +380,8 @@ def authenticator_reset(*, actor: User, user: User) -> None:
     had = TOTPDevice.objects.filter(user=user).exists()
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    # Sessions verified with the old app end now, not at the idle timeout.
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
     record_event(
         actor=actor, action="user.authenticator_reset", obj=user, changes={"authenticator": [had, False]}
     )

@@ -139,6 +139,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Kept by casework.access.grant_child_view / revoke_child_view, so the visibility rule looks up
     # individual grants only for the few people who hold any.
     holds_child_grants = models.BooleanField(default=False, editable=False)
+    # Raised to end every open session of this person at their next request (an authenticator reset,
+    # say): it is part of the session's check hash, as the password is.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -156,6 +159,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self) -> str:
         return self.full_name
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django's hash of the password, with the epoch once it has been raised (so raising it ends
+        # the person's sessions, and nobody was signed out when the field was added).
+        from django.utils.crypto import salted_hmac
+
+        material = self.password if not self.session_epoch else f"{self.password}:{self.session_epoch}"
+        key_salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        return salted_hmac(key_salt, material, secret=secret, algorithm="sha256").hexdigest()
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email

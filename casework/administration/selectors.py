@@ -82,3 +82,10 @@ def get_account_token(*, account: User, pk: object) -> ApiToken:
     if found is None:
         raise Http404(access.NOT_FOUND_MESSAGE)
     return found
+
+
+def has_authenticator(*, account: User) -> bool:
+    """Whether the person has set up an authenticator app (the reset button is shown only then)."""
+    from casework.mfa import has_authenticator as _has
+
+    return not account.is_service_account and _has(account)

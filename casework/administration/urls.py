@@ -20,6 +20,7 @@ urlpatterns = [
     path("people/<str:pk>/edit/", views.person_edit, name="person_edit"),
     path("people/<str:pk>/move/", views.person_move, name="person_move"),
     path("people/<str:pk>/close/", views.person_deactivate, name="person_deactivate"),
+    path("people/<str:pk>/authenticator/reset/", views.authenticator_reset, name="authenticator_reset"),
     path("people/<str:pk>/reopen/", views.person_reactivate, name="person_reactivate"),
     path("people/<str:pk>/invitation/", views.invitation_resend, name="invitation_resend"),
     path("people/<str:pk>/tokens/new/", views.token_new, name="token_new"),

@@ -252,6 +252,7 @@ def person_detail(request, pk):
         "own": person.pk == user.pk,
         "teams": selectors.account_teams(account=person),
         "invited": not person.is_service_account and not person.has_usable_password(),
+        "has_authenticator": selectors.has_authenticator(account=person),
     }
     if person.is_service_account:
         context["tokens"] = list(selectors.account_tokens(account=person))
@@ -365,6 +366,36 @@ def _set_active(request, pk, *, active: bool):
         back_url=_person_url(person),
         submit_label="Reopen account" if active else "Close account",
         warning=not active,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def authenticator_reset(request, pk):
+    """A lost phone: remove the person's authenticator app and recovery codes and end their
+    sessions; at their next sign-in they set up a new app (casework.mfa.authenticator_reset)."""
+    from casework import mfa
+
+    user = _admin(request)
+    person = access.get_administered_account(user=user, pk=pk)
+    access.require_not_self(actor=user, account=person, doing="reset the authenticator app")
+    name = person.full_name or person.email
+    if request.method == "POST":
+        mfa.authenticator_reset(actor=user, user=person)
+        messages.success(request, f"{name}'s authenticator app removed and their sessions ended")
+        return redirect(_person_url(person))
+    return form_page(
+        request,
+        form=None,
+        heading=f"Reset {name}'s authenticator app?",
+        caption=person.agency.name,
+        intro=[
+            "Do this when they have lost the phone with their authenticator app and have no recovery codes "
+            "left. Their app and recovery codes stop working and they are signed out everywhere.",
+            "At their next sign-in they set up a new app. Make sure it is really them who asked.",
+        ],
+        back_url=_person_url(person),
+        submit_label="Reset authenticator app",
+        warning=True,
     )
 
 

@@ -104,3 +104,12 @@ def test_the_demo_has_no_superuser_and_no_staff(db, settings, tmp_path):
     assert not User.objects.filter(is_superuser=True).exists()
     assert not User.objects.filter(is_staff=True).exists()
     assert User.objects.filter(roles__contains=[Role.PARTNERSHIP_ADMINISTRATOR]).count() == 2
+
+
+def test_the_operator_must_finish_two_step_verification_before_the_admin(client, mounted_admin, operator):
+    response = client.post("/ops-7f3a/login/", {"username": operator.email, "password": PASSWORD})
+    assert response.status_code == 302
+    index = client.get("/ops-7f3a/")
+    # Signed in with a password only: sent to set up an authenticator app, never into the admin.
+    assert index.status_code == 302 and "/ops-7f3a/" not in index["Location"].split("?")[0]
+    assert client.get("/ops-7f3a/casework/user/").status_code == 302
