@@ -596,7 +596,7 @@ def child_revoke_view(*, actor: User, child: Child, user: User) -> None:
     )
 
 
-# --- Organisations and people (system administrators, the demo loader) ---------------------------
+# --- Organisations and people (partnership administrators, the operator, the demo loader) ---------
 
 
 @transaction.atomic
@@ -683,7 +683,7 @@ def user_create(
 
 
 def record_admin_change(*, actor: User, obj: Any, before: Mapping[str, Any]) -> None:
-    """Audit a change a system administrator made to an agency, team or person in the admin."""
+    """Audit a change the platform operator made to an agency, team or person in the Django admin."""
     if before:
         record_event(
             actor=actor,
