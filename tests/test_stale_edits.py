@@ -240,6 +240,43 @@ def test_agenda_any_other_business(irap_meeting, panel_admin, panel_chair):
     assert "Budget update" in titles and "Transitions protocol" in titles
 
 
+# --- Panels: moving and cancelling a meeting ------------------------------------------------------
+
+
+def test_meeting_move(irap_meeting, panel_admin, panel_chair):
+    url = reverse("panels:meeting_move", args=[irap_meeting.pk])
+    a, b = _client(panel_admin), _client(panel_chair)
+    assert hidden_value(a.get(url).content.decode(), "version") == "1"
+    assert hidden_value(b.get(url).content.decode(), "version") == "1"
+    first = a.post(url, {"version": 1, "date": "16/04/2026", "reason": "Room double booked"})
+    assert first.status_code == 302
+    mine = {"version": 1, "date": "23/04/2026", "reason": "Chair on leave that week"}
+    stale = b.post(url, mine)
+    html = assert_stale_page(
+        stale,
+        typed=["23/04/2026", "Chair on leave that week"],
+        saved=["Room double booked"],
+        saved_by="Adam Clerk",
+    )
+    assert hidden_value(html, "version") == "2"
+    assert b.post(url, page_form_data(stale.context["form"])).status_code == 302
+    irap_meeting.refresh_from_db()
+    assert irap_meeting.date == D(2026, 4, 23)
+
+
+def test_a_move_typed_while_the_meeting_was_cancelled_is_kept_to_copy(irap_meeting, panel_admin, panel_chair):
+    move = reverse("panels:meeting_move", args=[irap_meeting.pk])
+    cancel = reverse("panels:meeting_cancel", args=[irap_meeting.pk])
+    b = _client(panel_chair)
+    assert b.get(move).status_code == 200
+    assert _client(panel_admin).post(cancel, {"version": 1, "reason": "Panel paused"}).status_code == 302
+    stale = b.post(move, {"version": 1, "date": "23/04/2026", "reason": "Chair on leave that week"})
+    html = stale.content.decode()
+    assert stale.status_code == 409
+    assert "Chair on leave that week" in html and "Cancelled" in html
+    assert_page_sound(html)
+
+
 # --- Panels: decision drafts on the chair's page --------------------------------------------------
 
 

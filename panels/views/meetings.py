@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from casework import stale
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
 from casework.forms import add_service_errors
 from casework.models import Agency, User
@@ -451,10 +452,32 @@ def _changeable(request, pk) -> Meeting:
     return meeting
 
 
+def _meeting_conflict(form, exc: InvalidTransition, meeting: Meeting) -> stale.Conflict:
+    """Someone moved or cancelled the meeting while this person was changing it: keep what they
+    typed beside the saved meeting, with a fresh version so a second save goes through (if the
+    meeting is still scheduled)."""
+    saved = Meeting.objects.get(pk=meeting.pk)
+    return stale.conflict(
+        form=form,
+        message=str(exc),
+        saved={
+            "date": saved.date,
+            "starts_at": saved.starts_at,
+            "ends_at": saved.ends_at,
+            "reason": saved.change_reason,
+        },
+        refresh={"version": saved.version} if saved.status == MeetingStatus.SCHEDULED else None,
+        saved_by=stale.last_saved(saved),
+        context=[("Status", saved.get_status_display())],
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def meeting_move(request, pk):
-    meeting = _changeable(request, pk)
+    # A POST reaches the service even if the meeting changed meanwhile: its refusal keeps the typing.
+    meeting = _changeable(request, pk) if request.method == "GET" else _meeting(request, pk, administer=True)
     form = MeetingMoveForm(request.POST or None, initial={"version": meeting.version})
+    conflict = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -469,10 +492,12 @@ def meeting_move(request, pk):
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except InvalidTransition as exc:
+            conflict = _meeting_conflict(form, exc, meeting)
         else:
             messages.success(request, f"Meeting moved to {moved.date:%-d %B %Y}")
             return redirect("panels:meeting", pk=moved.pk)
-    return form_page(
+    response = form_page(
         request,
         form=form,
         heading="Move this meeting",
@@ -480,13 +505,16 @@ def meeting_move(request, pk):
         intro=["Referrals submitted to this meeting move with it."],
         back_url=reverse("panels:meeting", args=[meeting.pk]),
         submit_label="Move meeting",
+        stale=conflict,
     )
+    return stale.refused(response) if conflict else response
 
 
 @require_http_methods(["GET", "POST"])
 def meeting_cancel(request, pk):
-    meeting = _changeable(request, pk)
+    meeting = _changeable(request, pk) if request.method == "GET" else _meeting(request, pk, administer=True)
     form = MeetingCancelForm(request.POST or None, initial={"version": meeting.version})
+    conflict = None
     if request.method == "POST" and form.is_valid():
         try:
             services.meeting_cancel(
@@ -497,10 +525,12 @@ def meeting_cancel(request, pk):
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except InvalidTransition as exc:
+            conflict = _meeting_conflict(form, exc, meeting)
         else:
             messages.success(request, "Meeting cancelled")
             return redirect("panels:meeting", pk=meeting.pk)
-    return form_page(
+    response = form_page(
         request,
         form=form,
         heading="Cancel this meeting",
@@ -508,7 +538,9 @@ def meeting_cancel(request, pk):
         back_url=reverse("panels:meeting", args=[meeting.pk]),
         submit_label="Cancel meeting",
         warning=True,
+        stale=conflict,
     )
+    return stale.refused(response) if conflict else response
 
 
 def meeting_calendar(request, pk):
