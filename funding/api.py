@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, get_child_for_user
 from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, _field_errors
+from casework.audit import record_child_view
 from funding import access, selectors, services
 from funding.models import PackageStatus, Provider
 from funding.money import SplitLine
@@ -33,6 +34,7 @@ from funding.serializers import (
     VersionSerializer,
     package_data,
 )
+from funding.views import log_children
 
 # How the schema describes the replies (casework/api_errors.py makes them).
 _BAD_REQUEST = _field_errors("Shares not adding up", {"shares": ["The percentages add up to 90%, not 100%"]})
@@ -76,8 +78,10 @@ def _terms(request, data) -> services.PackageTerms:
     )
 
 
-def _full(request, pk):
+def _full(request, pk, *, log: bool = False):
     package = selectors.package_for_page(user=request.user, pk=pk)
+    if log:  # a read of the child's record (issue 12); the writes' answers are not reads
+        record_child_view(user=request.user, child=package.child, channel="api", path=request.path)
     return Response(package_data(package, user=request.user, full=True))
 
 
@@ -121,6 +125,7 @@ def packages(request):
         raise DRFValidationError({"status": [f"Choose one of: {', '.join(PackageStatus.values)}"]})
     paginator = PageNumberPagination()
     page = paginator.paginate_queryset(selectors.package_list(user=request.user, status=status), request)
+    log_children(request, [p.child_id for p in page], channel="api")
     return paginator.get_paginated_response([package_data(p, user=request.user) for p in page])
 
 
@@ -131,7 +136,7 @@ def packages(request):
 )
 @api_view(["GET"])
 def package_detail(request, pk):
-    return _full(request, pk)
+    return _full(request, pk, log=True)
 
 
 @extend_schema(
@@ -254,6 +259,7 @@ def approvals(request):
     """Shares awaiting me, oldest first."""
     paginator = PageNumberPagination()
     page = paginator.paginate_queryset(selectors.awaiting_for(user=request.user), request)
+    log_children(request, [s.package.child_id for s in page], channel="api")
     return paginator.get_paginated_response(
         [
             {
@@ -297,6 +303,7 @@ def commitments(request):
     if year is not None and not 2000 <= year <= 2100:
         raise DRFValidationError({"year": ["Give a year between 2000 and 2100"]})
     data = selectors.commitments_for(user=request.user, year=year)
+    log_children(request, [line.package.child_id for line in data.lines], channel="api")
     return Response(
         {
             "financial_year": data.label,

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, agencies_visible_to, get_child_for_user, record_id
-from casework.audit import record_child_view
+from casework.audit import filters_text, record_child_list_view, record_child_view
 from casework.forms import add_service_errors
 from casework.views import form_page
 from funding import access, charts, exports, selectors, services
@@ -41,11 +41,27 @@ def _detail_url(package) -> str:
     return reverse("funding:detail", args=[package.pk])
 
 
+def log_children(request, child_ids, *, channel: str = "page") -> None:
+    """The read log (issue 12), for the pages and the API: one row naming the children whose
+    packages the list or export shows, from the rows already loaded, with its filters. A list that
+    shows no child logs nothing: its filters name nobody."""
+    ids = list(child_ids)
+    if ids:
+        record_child_list_view(
+            user=request.user,
+            child_ids=ids,
+            channel=channel,
+            path=request.path,
+            query=filters_text(request.GET),
+        )
+
+
 @require_GET
 def package_list(request):
     status = request.GET.get("status", "")
     packages = selectors.package_list(user=request.user, status=status)
     page = Paginator(packages, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_children(request, [package.child_id for package in page])
     return render(
         request,
         "funding/package_list.html",
@@ -62,6 +78,7 @@ def package_list(request):
 def tray(request):
     shares = selectors.awaiting_for(user=request.user)
     page = Paginator(shares, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_children(request, [share.package.child_id for share in page])
     return render(request, "funding/tray.html", {"page": page})
 
 
@@ -407,6 +424,7 @@ def commitments(request):
     if not access.can_see_commitments(user=request.user):
         raise NotAllowed("Only finance approvers, service managers and auditors can see commitments")
     data = selectors.commitments_for(user=request.user, year=_year(request))
+    log_children(request, [line.package.child_id for line in data.lines])
     return render(
         request,
         "funding/commitments.html",
@@ -428,6 +446,7 @@ def export_csv(request):
     if not access.can_see_commitments(user=request.user):
         raise NotAllowed("Only finance approvers, service managers and auditors can export commitments")
     data = selectors.commitments_for(user=request.user, year=_year(request))
+    log_children(request, [line.package.child_id for line in data.lines], channel="export")
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in exports.rows(data):
@@ -442,6 +461,7 @@ def export_xlsx(request):
     if not access.can_see_commitments(user=request.user):
         raise NotAllowed("Only finance approvers, service managers and auditors can export commitments")
     data = selectors.commitments_for(user=request.user, year=_year(request))
+    log_children(request, [line.package.child_id for line in data.lines], channel="export")
     response = HttpResponse(
         exports.xlsx(data), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )

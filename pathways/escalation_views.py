@@ -119,6 +119,8 @@ def _step(
     409 with this page, keeping what was typed beside what was saved (`saved(escalation)`: the saved
     value of each field), and, while still open, a fresh `seen` so a second save goes through."""
     escalation = access.get_escalation_for_user(user=request.user, pk=pk, need="change")
+    if request.method == "GET":  # the form shows the child and the escalation as saved (issue 12)
+        record_child_view(user=request.user, child=escalation.child, channel="page", path=request.path)
     form = form_factory(escalation, request.POST or None)
     if "seen" in form.fields:
         form.initial["seen"] = services.escalation_seen(escalation)

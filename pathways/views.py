@@ -171,6 +171,8 @@ def _step(
     case = access.get_case_for_user(user=request.user, pk=pk)
     if kinds and case.kind not in kinds:
         raise Http404(NOT_FOUND_MESSAGE)
+    if request.method == "GET":  # the form shows the child and the case as saved (issue 12)
+        record_child_view(user=request.user, child=case.child, channel="page", path=request.path)
     form = form_factory(case, request.POST or None)
     conflict = None
     if request.method == "POST" and form.is_valid():

@@ -34,6 +34,7 @@ from casework.services import InvalidTransition
 from panels import access, services
 from panels.models import Action, ActionStatus, ActionUpdate, AgendaItem, Meeting, Outcome, Panel
 from panels.selectors import actions as selectors
+from panels.views.read_log import log_children
 from referrals.models import Pathway, Status
 
 _ERRORS = {401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED, 404: _NOT_FOUND}
@@ -299,6 +300,7 @@ class PanelActionsView(GenericAPIView):
         )
         actions = selectors.action_log(user=request.user, panel=panel, filters=filters)
         page = self.paginate_queryset(actions)
+        log_children(request, [action.child_pk for action in page], channel="api")  # the read log
         return self.get_paginated_response(ActionSerializer(page, many=True).data)
 
     @extend_schema(
@@ -446,6 +448,7 @@ class PanelTrackerView(GenericAPIView):
         query.is_valid(raise_exception=True)
         referrals = selectors.tracker_referrals(user=request.user, panel=panel, filters=query.filters())
         page = self.paginate_queryset(referrals)
+        log_children(request, [referral.child_id for referral in page], channel="api")  # the read log
         response = self.get_paginated_response(
             TrackerRowSerializer(selectors.tracker_rows(page), many=True).data
         )

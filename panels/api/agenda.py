@@ -23,6 +23,7 @@ from casework.serializers import StrictCharField
 from panels import access, services
 from panels.models import AgendaItem, Meeting, Membership
 from panels.selectors import agenda_items, papers_window
+from panels.views.agenda import log_agenda_read
 
 # --- Serializers ---------------------------------------------------------------------------------
 
@@ -126,6 +127,7 @@ class _AgendaView(APIView):
         items = agenda_items(meeting=meeting)
         if only is not None:
             items = items.filter(pk__in=sorted(only))
+        items = log_agenda_read(self.request, items, channel="api")  # the read log (issue 12)
         data = {
             "meeting": meeting.pk,
             "version": meeting.version,

@@ -17,11 +17,13 @@ from rest_framework.views import APIView
 
 from casework.access import NotAllowed
 from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, _field_errors
+from casework.audit import record_child_view
 from casework.serializers import StrictCharField
 from panels import access, services
 from panels.models import DecisionLetter
 from panels.selectors.minutes import letter_detail, letter_rows
 from panels.services.letters import letter_fingerprint
+from panels.views.letters import log_letter_rows
 
 _CONFLICT = OpenApiResponse(
     _ERROR,
@@ -101,7 +103,8 @@ class MeetingLettersView(APIView):
         if not access.can_administer(user=request.user, panel=meeting.panel):
             raise NotAllowed("Only the panel's chair or administrators can see its decision letters")
         closures = frozenset(meeting.panel.closure_days.values_list("day", flat=True))
-        return Response(LetterRowSerializer(letter_rows(meeting=meeting, closures=closures), many=True).data)
+        rows = log_letter_rows(request, letter_rows(meeting=meeting, closures=closures), channel="api")
+        return Response(LetterRowSerializer(rows, many=True).data)
 
 
 class DecisionLetterView(APIView):
@@ -120,7 +123,11 @@ class DecisionLetterView(APIView):
 class LetterView(APIView):
     @extend_schema(summary="A decision letter", responses={200: LetterSerializer, **_ERRORS})
     def get(self, request: Request, pk: str) -> Response:
-        return Response(LetterSerializer(_letter(request, pk)).data)
+        letter = _letter(request, pk)
+        record_child_view(
+            user=request.user, child=letter.decision.referral.child, channel="api", path=request.path
+        )
+        return Response(LetterSerializer(letter).data)
 
     @extend_schema(
         summary="Edit a letter before it is sent",

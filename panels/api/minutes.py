@@ -24,6 +24,7 @@ from panels import access, services
 from panels.models import Meeting, Minutes, MinutesStatus
 from panels.selectors.minutes import minutes_due, minutes_for_meeting
 from panels.services.minutes import MINUTES_MAX_LENGTH
+from panels.views.minutes import log_minutes_read
 from referrals.access import can_chair
 
 _CONFLICT = OpenApiResponse(
@@ -80,6 +81,8 @@ def _answer(
     minutes.body = minutes.body if writes or minutes.status != MinutesStatus.DRAFT else None
     minutes.due_on, minutes.overdue = due.due_on, due.overdue
     minutes.pdf_url = reverse("panels:minutes_pdf", args=[meeting.pk]) if minutes.pdf_name else None
+    if request.method == "GET":
+        log_minutes_read(request, minutes, channel="api")  # the read log (issue 12)
     return Response(MinutesSerializer(minutes).data, status=code)
 
 

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework.access import NotAllowed
+from casework.audit import record_child_view
 from casework.models import Agency, User
 from casework.money import money_input
 from casework.serializers import StrictCharField
@@ -36,6 +37,7 @@ from panels.models import (
     Membership,
     Outcome,
 )
+from panels.views.read_log import log_children
 from referrals.models import CostPeriod, ShareBasis
 
 # --- Serializers -----------------------------------------------------------------------------------
@@ -475,6 +477,9 @@ class RecommendationListView(APIView):
     def get(self, request):
         pages = _Pages()
         found = pages.paginate_queryset(selectors.my_recommendations(user=request.user), request, view=self)
+        log_children(
+            request, [r.decision.referral.child_id for r in found if r.decision.referral_id], channel="api"
+        )
         return pages.get_paginated_response(RecommendationSummarySerializer(found, many=True).data)
 
 
@@ -482,6 +487,10 @@ class RecommendationView(APIView):
     @extend_schema(summary="One recommendation with its decision", responses={200: RecommendationSerializer})
     def get(self, request, pk):
         found = access.get_recommendation_for_user(user=request.user, pk=pk)
+        if found.decision.referral_id:
+            record_child_view(
+                user=request.user, child=found.decision.referral.child, channel="api", path=request.path
+            )
         return Response(RecommendationSerializer(found).data)
 
 

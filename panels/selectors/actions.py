@@ -20,6 +20,7 @@ from django.db.models import (
     BooleanField,
     Exists,
     ExpressionWrapper,
+    F,
     OuterRef,
     Prefetch,
     Q,
@@ -96,6 +97,8 @@ def _log_shape(actions: QuerySet[Action], today: dt.date) -> QuerySet[Action]:
             is_overdue=_overdue(today),
             latest_update=Subquery(latest.values("text")[:1]),
             latest_update_at=Subquery(latest.values("at")[:1]),
+            # The child whose agenda item raised the action, for the read log (issue 12).
+            child_pk=F("agenda_item__referral__child_id"),
         )
         .prefetch_related(
             Prefetch("owners", queryset=User.objects.only("pk", "full_name", "email").order_by("full_name")),

@@ -6,16 +6,18 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from casework.models import User
 from panels import access
-from panels.models import AgendaItem, Meeting, Membership, PapersGrantReason
+from panels.models import AgendaItem, Meeting, MeetingPack, Membership, PapersGrantReason
 
 __all__ = [
     "PapersWindow",
     "agenda_candidates",
     "agenda_items",
     "agenda_lead_choices",
+    "pack_child_ids",
     "papers_window",
 ]
 
@@ -88,3 +90,19 @@ def papers_window(*, user: User, meeting: Meeting) -> PapersWindow:
         elif until is None or grant.ends_at > until:
             until = grant.ends_at
     return PapersWindow(whole_meeting=whole, until=None if kept else until, items=frozenset(items))
+
+
+def pack_child_ids(pack: MeetingPack) -> list[int]:
+    """The children a version of the pack names: the referral items on the agenda when it was built
+    (added by then, not withdrawn by then), for the read log of its downloads (issue 12). One query."""
+    built = pack.built_at or timezone.now()
+    return list(
+        AgendaItem.objects.filter(
+            Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=built),
+            meeting_id=pack.meeting_id,
+            referral__isnull=False,
+            added_at__lte=built,
+        )
+        .order_by("position", "pk")
+        .values_list("referral__child_id", flat=True)
+    )

@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from panels.models import (
+    AgendaItem,
     AgendaItemKind,
     Decision,
     DecisionLetter,
@@ -48,8 +50,14 @@ def _due(due_on: dt.date, *, done: bool, today: dt.date | None = None) -> DueDat
 
 
 def minutes_for_meeting(meeting: Meeting) -> Minutes | None:
+    """The minutes with `child_ids`: the children of the agenda's referral items, whom the minutes
+    name (by initials), for the read log (issue 12); in the same query."""
+    children = AgendaItem.objects.filter(
+        meeting_id=OuterRef("meeting_id"), withdrawn_at__isnull=True, referral__isnull=False
+    ).values("referral__child_id")
     return (
         Minutes.objects.select_related("drafted_by", "updated_by", "approved_by")
+        .annotate(child_ids=ArraySubquery(children))
         .filter(meeting=meeting)
         .first()
     )

@@ -54,6 +54,7 @@ from panels.forms.actions import (
 )
 from panels.models import Action, ActionStatus, AgendaItem, Meeting, Panel
 from panels.selectors import actions as selectors
+from panels.views.read_log import log_children
 
 PAGE_SIZE = 25
 EXPORT_COLUMNS = (
@@ -127,6 +128,7 @@ def action_list(request, pk):
         )
     actions = selectors.action_log(user=request.user, panel=panel, filters=filters)
     page = Paginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_children(request, [action.child_pk for action in page])  # of the items that raised them
     return render(
         request,
         "panels/actions/log.html",
@@ -440,6 +442,7 @@ def tracker(request, pk):
         return render(request, "panels/actions/tracker.html", context, status=400)
     referrals = selectors.tracker_referrals(user=request.user, panel=panel, filters=filters)
     page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
+    log_children(request, [referral.child_id for referral in page])
     query = request.GET.copy()
     query.pop("page", None)
     context.update(
@@ -502,6 +505,7 @@ def _export(request, pk, file_format: str):
         filters=filters.as_dict(),
         referral_ids=[r.pk for r in referrals],
     )
+    log_children(request, [r.child_id for r in referrals], channel="export")
     lines = list(_export_lines(rows))
     name = f"tracker-{panel.pk}-{timezone.localdate():%Y-%m-%d}.{file_format}"
     if file_format == "csv":

@@ -40,6 +40,7 @@ from panels.selectors import (
     open_actions_for_meeting,
     papers_window,
 )
+from panels.views.read_log import log_children
 
 NOT_ADMIN = "Only the panel's chair or administrators can build the agenda"
 NO_PAPERS = "The papers for this meeting are not available to you"
@@ -79,6 +80,14 @@ def _answer(response, conflict: stale.Conflict | None):
 def _awaiting_chair(referral) -> bool:
     """A late paper submitted to this meeting that the chair has not yet accepted (seeds 002 3.7)."""
     return referral.status == "submitted" and referral.is_late_paper and referral.late_accepted_by_id is None
+
+
+def log_agenda_read(request, items, *, channel: str) -> list[AgendaItem]:
+    """The agenda's items (from agenda_items: referral and child joined), logged as a list of the
+    children they name (issue 12), for the API's answers that carry the agenda."""
+    items = list(items)
+    log_children(request, [item.referral.child_id for item in items if item.referral_id], channel=channel)
+    return items
 
 
 def _agenda_url(meeting: Meeting, anchor: str = "") -> str:
@@ -125,6 +134,10 @@ def agenda(request, pk):
     candidates = list(agenda_candidates(user=request.user, meeting=meeting))
     late = [r for r in candidates if _awaiting_chair(r)]
     ready = [r for r in candidates if not _awaiting_chair(r)]
+    log_children(
+        request,
+        [item.referral.child_id for item in items if item.referral_id] + [r.child_id for r in candidates],
+    )
     return render(
         request,
         "panels/agenda/agenda.html",
@@ -167,6 +180,8 @@ def agenda_add_referral(request, pk):
 
     # Late papers the chair has not accepted cannot go on (referral_place_on_agenda refuses them).
     referrals = [r for r in agenda_candidates(user=request.user, meeting=meeting) if not _awaiting_chair(r)]
+    if request.method != "POST":  # the choices name each referral's child
+        log_children(request, [referral.child_id for referral in referrals])
     form = AgendaAddReferralForm(
         request.POST or None,
         referrals=referrals,
@@ -404,6 +419,11 @@ def papers(request, pk):
     # seeds 003: open actions carry forward to the action-log review item.
     reviews_actions = any(item.kind == AgendaItemKind.ACTION_LOG for item in items)
     open_actions = list(open_actions_for_meeting(meeting, user=request.user)) if reviews_actions else []
+    log_children(
+        request,
+        [item.referral.child_id for item in items if item.referral_id]
+        + [action.child_pk for action in open_actions],
+    )
     return render(
         request,
         "panels/agenda/papers.html",

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from casework import stale
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
+from casework.audit import record_child_view
 from casework.forms import add_service_errors
 from casework.pdf import open_stored_pdf
 from casework.services import InvalidTransition
@@ -28,6 +29,7 @@ from panels.forms.minutes import LetterEditForm, LetterTemplateForm
 from panels.models import Decision, DecisionLetter, Meeting, Panel
 from panels.selectors.minutes import letter_rows
 from panels.services.letters import LETTER_PLACEHOLDERS, letter_fingerprint
+from panels.views.read_log import log_children
 
 
 def _administered_meeting(request, pk) -> Meeting:
@@ -51,6 +53,12 @@ def _letter_in(meeting: Meeting, letter_pk) -> DecisionLetter:
     return letter
 
 
+def _log_child_on_get(request, child) -> None:
+    """A page about one child's decision or letter is a read of the child's record (issue 12)."""
+    if request.method == "GET":
+        record_child_view(user=request.user, child=child, channel="page", path=request.path)
+
+
 def _list_url(meeting: Meeting) -> str:
     return reverse("panels:letters", args=[meeting.pk])
 
@@ -64,11 +72,22 @@ def letter_list(request, pk):
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     closures = frozenset(meeting.panel.closure_days.values_list("day", flat=True))
+    rows = letter_rows(meeting=meeting, closures=closures)
+    log_letter_rows(request, rows, channel="page")
     return render(
         request,
         "panels/letters/list.html",
-        {"meeting": meeting, "panel": meeting.panel, "rows": letter_rows(meeting=meeting, closures=closures)},
+        {"meeting": meeting, "panel": meeting.panel, "rows": rows},
     )
+
+
+def log_letter_rows(request, rows, *, channel: str):
+    """The read log (issue 12): each row names the child of its decision's referral. Gives the rows
+    back, so the API logs what it answers in one call."""
+    log_children(
+        request, [row.decision.referral.child_id for row in rows if row.decision.referral_id], channel=channel
+    )
+    return rows
 
 
 @require_http_methods(["GET", "POST"])
@@ -81,6 +100,7 @@ def letter_prepare(request, pk, decision_pk):
     )
     if decision is None:
         raise Http404(NOT_FOUND_MESSAGE)
+    _log_child_on_get(request, decision.referral.child)
     if request.method == "POST":
         letter = services.letter_prepare(actor=request.user, decision=decision)
         messages.success(request, "Letter prepared from the panel's template: check it before sending")
@@ -104,6 +124,7 @@ def letter_edit(request, pk, letter_pk):
     letter = _letter_in(meeting, letter_pk)
     if letter.sent_at is not None:
         return redirect(_list_url(meeting))
+    _log_child_on_get(request, letter.decision.referral.child)
     form = LetterEditForm(
         request.POST or None,
         initial={"subject": letter.subject, "body": letter.body, "fingerprint": letter_fingerprint(letter)},
@@ -152,6 +173,7 @@ def letter_edit(request, pk, letter_pk):
 def letter_send(request, pk, letter_pk):
     meeting = _administered_meeting(request, pk)
     letter = _letter_in(meeting, letter_pk)
+    _log_child_on_get(request, letter.decision.referral.child)
     if request.method == "POST":
         services.letter_send(actor=request.user, letter=letter)
         messages.success(request, "Letter sent to the referrer and their service manager")

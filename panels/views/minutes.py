@@ -26,6 +26,7 @@ from panels import access, services
 from panels.forms.minutes import MinutesApproveForm, MinutesEditForm
 from panels.models import Meeting, Minutes, MinutesStatus
 from panels.selectors.minutes import minutes_due, minutes_for_meeting
+from panels.views.read_log import log_children
 from referrals.access import can_chair
 
 
@@ -45,11 +46,21 @@ def _page_url(meeting: Meeting) -> str:
     return reverse("panels:minutes", args=[meeting.pk])
 
 
+def log_minutes_read(request, minutes: Minutes | None, *, channel: str) -> None:
+    """The read log (issue 12): the minutes name the children of the agenda's referral items
+    (minutes_for_meeting's child_ids); nothing is logged when the text is not shown."""
+    if minutes is not None and minutes.body is not None:
+        log_children(request, getattr(minutes, "child_ids", None) or [], channel=channel)
+
+
 def _render_page(request, meeting: Meeting, minutes: Minutes | None, *, form=None, conflict=None, status=200):
     administers = access.can_administer(user=request.user, panel=meeting.panel)
     chairs = can_chair(user=request.user, panel=meeting.panel)
     is_draft = minutes is not None and minutes.status == MinutesStatus.DRAFT
     can_edit = administers and is_draft
+    show_body = minutes is not None and (administers or chairs or not is_draft)
+    if show_body and request.method == "GET":
+        log_minutes_read(request, minutes, channel="page")
     if can_edit and form is None:
         form = MinutesEditForm(initial={"body": minutes.body, "version": minutes.version})
     return render(
@@ -61,7 +72,7 @@ def _render_page(request, meeting: Meeting, minutes: Minutes | None, *, form=Non
             "minutes": minutes,
             "due": minutes_due(meeting, minutes),
             # Drafts are for the people who write and approve them; members read them once circulated.
-            "show_body": minutes is not None and (administers or chairs or not is_draft),
+            "show_body": show_body,
             "can_draft": administers and (minutes is None or is_draft),
             "can_edit": can_edit,
             "can_approve": chairs and is_draft,
@@ -197,6 +208,7 @@ def minutes_pdf(request, pk):
         raise Http404(NOT_FOUND_MESSAGE)
     handle = open_stored_pdf(minutes.pdf_name)
     services.minutes_record_download(actor=request.user, minutes=minutes)
+    log_minutes_read(request, minutes, channel="pdf")
     return FileResponse(
         handle,
         as_attachment=True,

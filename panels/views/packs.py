@@ -16,6 +16,8 @@ from casework.access import record_id
 from panels import access, services
 from panels.models import MeetingPack, PackStatus
 from panels.pack import latest_pack
+from panels.selectors import pack_child_ids
+from panels.views.read_log import log_children
 
 
 @require_http_methods(["GET"])
@@ -47,6 +49,8 @@ def pack_pdf_response(request, found: MeetingPack) -> HttpResponse:
     response = HttpResponse(
         services.pack_download(actor=request.user, pack=found), content_type="application/pdf"
     )
+    # The read log (issue 12): one row per download naming every child on the agenda it was built from.
+    log_children(request, pack_child_ids(found), channel="pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="panel-pack-{found.meeting.date:%Y-%m-%d}-v{found.version}.pdf"'
     )

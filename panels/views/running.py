@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from casework import stale
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
-from casework.audit import current_ip
+from casework.audit import current_ip, record_child_view
 from casework.forms import add_service_errors
 from casework.models import Agency, ChildViewLog
 from casework.services import InvalidTransition
@@ -34,6 +34,7 @@ from panels.forms.running import (
     RecommendationResponseForm,
 )
 from panels.models import AgendaItem, AgendaItemKind, Decision, DecisionStatus, Declaration, Meeting
+from panels.views.read_log import log_children
 from referrals.access import can_chair
 
 PAGE_SIZE = 25
@@ -389,6 +390,7 @@ def recommendation_list(request):
     today = timezone.localdate()
     for recommendation in page:
         recommendation.overdue = selectors.is_overdue(recommendation, today)
+    log_children(request, [r.decision.referral.child_id for r in page if r.decision.referral_id])
     return render(request, "panels/running/recommendation_list.html", {"page": page, "today": today})
 
 
@@ -417,6 +419,8 @@ def recommendation_respond(request, pk):
                 messages.success(request, "Your agency's answer has been recorded")
                 return redirect("panels:recommendations")
     decision = recommendation.decision
+    if decision.referral_id:
+        record_child_view(user=request.user, child=decision.referral.child, channel="page", path=request.path)
     return render(
         request,
         "panels/running/recommendation_respond.html",

@@ -319,23 +319,27 @@ def test_list_tray_and_commitments_query_counts(
     # Every page: session, user, ATOMIC_REQUESTS savepoint + release, unread notifications count,
     # the navigation's count of shares awaiting this approver, session save (savepoint, update,
     # release) = 9. Then the list: count, one page of packages
-    # (child, current version, provider, panel joined), one prefetch of the shares = 11.
-    with django_assert_max_num_queries(12):
+    # (child, current version, provider, panel joined), one prefetch of the shares = 11; and on
+    # each list below, the one read-log insert of the children it shows (issue 12).
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("funding:list"))
     assert response.status_code == 200 and response.context["page"].paginator.count == 22
-    # the 9 of every page + count + one page of shares with package, child, provider joined
-    with django_assert_max_num_queries(11):
+    # the 9 of every page + count + one page of shares with package, child, provider joined + the
+    # read-log insert
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("funding:tray"))
     assert response.context["page"].paginator.count == 22
-    # the 9 of every page + packages (child, panel, current version joined), versions, shares
+    # the 9 of every page + packages (child, panel, current version joined), versions, shares (all
+    # awaiting approval: no agreed line, so no read-log insert)
     with django_assert_max_num_queries(12):
         response = client.get(reverse("funding:commitments"))
     assert response.status_code == 200
-    # API: session, user, savepoint pair, count, page, shares prefetch, session save (3)
-    with django_assert_max_num_queries(10):
+    # API: session, user, savepoint pair, count, page, shares prefetch, read-log insert, session
+    # save (3)
+    with django_assert_max_num_queries(11):
         assert client.get("/api/funding/packages/").json()["count"] == 22
-    # API: session, user, savepoint pair, count, page of shares, session save (3)
-    with django_assert_max_num_queries(9):
+    # API: session, user, savepoint pair, count, page of shares, read-log insert, session save (3)
+    with django_assert_max_num_queries(10):
         assert client.get("/api/funding/approvals/").json()["count"] == 22
 
 

@@ -202,9 +202,10 @@ def test_agenda_page_query_count(client, full_agenda, panel_admin, django_assert
     client.force_login(panel_admin)
     # session, user, savepoint, meeting+panel, (can_administer answers from the role: no query),
     # items with referral/child/lead member/person/agency, candidates (scoped, one query), can_chair
-    # (membership), closure days, circulated-by, the header's two counts (referrals, notices),
-    # release, and the session save (savepoint, update, release). No query per item.
-    with django_assert_max_num_queries(15):
+    # (membership), closure days, circulated-by, the one read-log insert (issue 12), the header's
+    # two counts (referrals, notices), release, and the session save (savepoint, update, release).
+    # No query per item.
+    with django_assert_max_num_queries(16):
         response = client.get(reverse("panels:agenda", args=[full_agenda.pk]))
     assert response.status_code == 200
     assert response.content.decode().count("agenda_item_move") == 0  # URLs rendered, names not
@@ -218,10 +219,10 @@ def test_papers_page_query_count(
     services.meeting_circulate(actor=panel_admin, meeting=full_agenda, version=version(full_agenda))
     client.force_login(icb_member)
     # session, user, savepoint, meeting+panel, the user's grants, can_administer (membership),
-    # items with referral/child/lead member/person/agency, closure days, the header's two counts
-    # (referrals, notices), release, and the session save (savepoint, update, release).
-    # No query per item.
-    with django_assert_max_num_queries(14):
+    # items with referral/child/lead member/person/agency, closure days, the one read-log insert
+    # (issue 12), the header's two counts (referrals, notices), release, and the session save
+    # (savepoint, update, release). No query per item.
+    with django_assert_max_num_queries(15):
         response = client.get(reverse("panels:papers", args=[full_agenda.pk]))
     assert response.status_code == 200
     assert response.content.decode().count("Irene Grant") >= 22  # one per item, and the header

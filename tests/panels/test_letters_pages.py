@@ -211,8 +211,8 @@ def test_letters_page_queries(many_letters, panel_admin, django_assert_max_num_q
     client = _client(panel_admin)
     # 1 session, 2 user, 3 meeting with panel, 4-6 can_administer, 7 closure days, 8 decisions with
     # item, referral, child and referrer, 9 their letters, 10 the letters' recipients with people,
-    # savepoints around the request.
-    with django_assert_max_num_queries(13):
+    # 11 the one read-log insert (issue 12), savepoints around the request.
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("panels:letters", args=[many_letters.pk]))
     assert response.status_code == 200
     assert response.content.decode().count("govuk-table__row") == 25  # header + 24 decisions
@@ -221,8 +221,8 @@ def test_letters_page_queries(many_letters, panel_admin, django_assert_max_num_q
 def test_letters_api_queries(many_letters, panel_admin, django_assert_max_num_queries):
     client = _api(panel_admin)
     # The same as the page (session, user, meeting, can_administer, closures, decisions, letters,
-    # recipients), plus the session save.
-    with django_assert_max_num_queries(14):
+    # recipients, the read-log insert), plus the session save.
+    with django_assert_max_num_queries(15):
         response = client.get(f"/api/meetings/{many_letters.pk}/letters/")
     assert response.status_code == 200 and len(response.json()) == 24
 
