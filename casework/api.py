@@ -152,6 +152,15 @@ _WRITE_RESPONSES = {
 }
 
 
+_CHILD_RULES = (
+    " The service also checks what a schema cannot say: the date of birth is today or in the past and "
+    "within the last 25 years; `ehc_plan_date` is today or in the past and only given with "
+    "`has_ehc_plan`; the NHS number is a real one (its check digit matches, it was issued in England or "
+    "Wales, it is not a placeholder like 0000000000); the allocated social worker and team are of the "
+    "registering agency. Each answers 400 with the field's message."
+)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Find children your agency works with",
@@ -168,17 +177,19 @@ _WRITE_RESPONSES = {
         description="Your agency becomes the lead agency. An NHS number of a child you can already see "
         "answers 400. An NHS number of a record you cannot see registers nothing: it answers 400 with "
         "the same words as `POST /api/access-requests/`, and the agency holding it is asked to share "
-        "it (counted against your daily limit of asks).",
+        "it (counted against your daily limit of asks)." + _CHILD_RULES,
         request=ChildWriteSerializer,
         responses={201: ChildSerializer, 400: _FIELD_ERRORS, 401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED},
     ),
     update=extend_schema(
         summary="Change a child's details (the required fields must be sent)",
+        description=_CHILD_RULES.strip(),
         request=ChildWriteSerializer,
         responses={200: ChildSerializer, **_WRITE_RESPONSES},
     ),
     partial_update=extend_schema(
         summary="Change some of a child's details",
+        description="Fields left out are kept." + _CHILD_RULES,
         request=ChildWriteSerializer,
         responses={200: ChildSerializer, **_WRITE_RESPONSES},
     ),
@@ -295,7 +306,9 @@ class AccessRequestAskView(APIView):
         description="The answer is the same whether or not a record with this NHS number exists: 202 "
         "with the same words, byte for byte. If it exists, the agency holding it is asked to decide. "
         "Only a child your agency can already see is named (200, with its id). Each person may ask "
-        "ACCESS_REQUESTS_PER_DAY times in 24 hours (429 after that). Every ask is recorded.",
+        "ACCESS_REQUESTS_PER_DAY times in 24 hours (429 after that). Every ask is recorded. The NHS "
+        "number must be a real one (its check digit matches, it was issued in England or Wales, it is not "
+        "a placeholder like 0000000000): otherwise 400.",
         request=AccessAskSerializer,
         responses={
             200: AccessAskAnswerSerializer,

@@ -76,6 +76,14 @@ class AutoSchema(SpectacularAutoSchema):
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
+    def get_summary(self):
+        # A view serving one documented route per step (pathways) is given each route's own words.
+        return getattr(self.view, "operation_summary", "") or super().get_summary()
+
+    def get_description(self):
+        described = getattr(self.view, "operation_description", None)
+        return described if described is not None else super().get_description()
+
     def map_parsers(self):
         # The API speaks JSON. The form parsers stay for the few HTML-ish callers, but a form cannot
         # carry the nested bodies (shares, options) faithfully, so only an upload documents them.
@@ -99,6 +107,10 @@ class AutoSchema(SpectacularAutoSchema):
         # A body whose view refuses any field it does not take (a referral's sections) says so.
         if direction == "request" and getattr(serializer, "refuses_unknown_fields", False):
             schema["additionalProperties"] = False
+        # A body that needs one of several sets of fields (a provider's id, or its name and kind) says
+        # which: `required_one_of = [("provider",), ("provider_name", "provider_kind")]`.
+        if direction == "request" and (choices := getattr(serializer, "required_one_of", None)):
+            schema["anyOf"] = [{"required": list(names)} for names in choices]
         return schema
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
@@ -106,6 +118,16 @@ class AutoSchema(SpectacularAutoSchema):
         if direction == "request" and isinstance(schema, dict) and (money := _money_in(field)):
             extra = {"nullable": True} if field.allow_null else {}
             return {**money, **_docs_of(schema), **extra}
+        if (
+            direction == "request"
+            and isinstance(schema, dict)
+            and getattr(field, "allow_empty", True) is False
+        ):
+            # DRF refuses an empty list or dictionary here ("This list may not be empty"): say so.
+            if schema.get("type") == "array":
+                schema = {**schema, "minItems": max(1, schema.get("minItems", 0))}
+            elif schema.get("type") == "object":
+                schema = {**schema, "minProperties": max(1, schema.get("minProperties", 0))}
         if field.read_only and _blank_allowed_by_model(field) and isinstance(schema, dict):
             # DRF drops allow_blank from read-only model fields, but a blank stored value is still
             # answered: say so, or the schema promises a choice or an e-mail address that is not there.
@@ -122,7 +144,10 @@ def _money_in(field) -> dict | None:
     money fields use (a minimum of 0 or 0.01, a ceiling that is a power of ten) are described."""
     if not isinstance(field, drf_serializers.DecimalField) or field.read_only or field.decimal_places != 2:
         return None
-    low, high = field.min_value, field.max_value
+    # A lower bound the service checks (with its other rules, so all come at once) is named on the
+    # serializer, for the schema: `documented_min_values = {"cost": Decimal("0.01")}`.
+    low = getattr(field.parent, "documented_min_values", {}).get(field.field_name, field.min_value)
+    high = field.max_value
     if low is None or high is None or Decimal(low) not in (Decimal("0"), Decimal("0.01")):
         return None
     digits = len(str(int(high))) - 1

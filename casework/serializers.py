@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.core.validators import RegexValidator
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from rest_framework import serializers
 
 from casework import access
@@ -29,12 +29,28 @@ from casework.models import (
     User,
 )
 
+# DRF's own check that text has no NUL character (PostgreSQL cannot store one), as a pattern the schema
+# can publish: the same message, and a field's own pattern (an NHS number's) still comes first.
+NO_NUL_CHARACTERS = RegexValidator(
+    r"\A[^\x00]*\Z",
+    message=ProhibitNullCharactersValidator.message,
+    code=ProhibitNullCharactersValidator.code,
+)
+
 
 class StrictCharField(serializers.CharField):
     """Text that must arrive as text. DRF's CharField turns a number into a string ("0" for 0), so a
-    client sending the wrong type would be saved without a word; the schema says string, so say 400."""
+    client sending the wrong type would be saved without a word; the schema says string, so say 400.
+    Its schema has a pattern refusing the NUL character, which the server refuses too."""
 
     default_error_messages = {"invalid": "Enter text, not a number or another kind of value."}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [
+            NO_NUL_CHARACTERS if isinstance(v, ProhibitNullCharactersValidator) else v
+            for v in self.validators
+        ]
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

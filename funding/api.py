@@ -36,6 +36,12 @@ from funding.serializers import (
 )
 from funding.views import log_children
 
+# The rules of a package's terms that a schema cannot say (each a 400 with the field's message).
+_TERMS_RULES = (
+    "`ends_on` and `review_date` are on or after `starts_on`; the cost comes to at most £10,000,000 a "
+    "year; the shares name each agency of the child's partnership once and account for the cost "
+    "exactly: percentages (none over 100) adding up to 100, or amounts adding up to the cost."
+)
 # How the schema describes the replies (casework/api_errors.py makes them).
 _BAD_REQUEST = _field_errors("Shares not adding up", {"shares": ["The percentages add up to 90%, not 100%"]})
 _CONFLICT = OpenApiResponse(
@@ -100,6 +106,7 @@ def _full(request, pk, *, log: bool = False):
     methods=["POST"],
     operation_id="funding_packages_create",
     summary="Record an existing funding arrangement",
+    description=_TERMS_RULES + " Your own agency pays one of the shares.",
     request=PackageCreateSerializer,
     responses={201: FundingPackageSerializer, **_WRITE_ERRORS},
 )
@@ -142,6 +149,8 @@ def package_detail(request, pk):
 @extend_schema(
     operation_id="funding_package_vary",
     summary="Vary a package: new terms from a date",
+    description=_TERMS_RULES + " `effective_from` is after the current version's date and not before "
+    "the package starts; a date in the past needs `backdating_reason`; something must change.",
     request=VarySerializer,
     responses={200: FundingPackageDetailSerializer, **_WRITE_ERRORS},
 )
@@ -165,6 +174,7 @@ def package_vary(request, pk):
 @extend_schema(
     operation_id="funding_package_end",
     summary="End a package",
+    description="`ends_on` is on or after the date the package started.",
     request=EndSerializer,
     responses={200: FundingPackageDetailSerializer, **_WRITE_ERRORS},
 )

@@ -3,6 +3,8 @@ the queries and answers): funding/access.can_see_approval_detail."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
@@ -144,14 +146,18 @@ class TermsSerializer(serializers.Serializer):
     provider_reference = StrictCharField(required=False, allow_blank=True, max_length=30)
     service_description = StrictCharField(max_length=5000)
     weeks_per_year = serializers.ChoiceField(choices=[38, 52], default=52)
-    # The service says "more than £0" together with its other checks (dates, split), so all come at once.
+    # The service says "more than £0" together with its other checks (dates, split), so all come at once;
+    # the schema still says so (casework.api_errors._money_in).
     cost = money_input(min_value=None)
+    documented_min_values = {"cost": Decimal("0.01")}
     cost_period = serializers.ChoiceField(choices=CostPeriod.choices)
     starts_on = serializers.DateField()
     ends_on = serializers.DateField(required=False, allow_null=True)
     review_date = serializers.DateField(required=False, allow_null=True)
     personal_budget = serializers.ChoiceField(choices=PersonalBudget.choices, required=False, default="")
     shares = ShareInSerializer(many=True, allow_empty=False)
+
+    required_one_of = [("provider",), ("provider_name", "provider_kind")]  # for the schema (validate)
 
     def validate(self, attrs):
         if not attrs.get("provider") and not (attrs.get("provider_name") and attrs.get("provider_kind")):

@@ -71,6 +71,82 @@ ACTIONS = {
     "ifr-appeal": (s.ReasonSerializer, lambda a, c, d: services.ifr_request_appeal(actor=a, case=c, **d)),
 }
 
+# Each step's own words in the schema: what it records, and the rules a schema cannot say (dates
+# against today or the case's other dates, what one field needs of another, the case's state), each a
+# 400 with the field's message. The pathways/api_urls.py route of each step passes its pair.
+_NOT_FUTURE = "Dates are today or in the past."
+STEP_DOCS = {
+    "checklist": (
+        "Record the Continuing Care checklist",
+        "`completed_on` is today or in the past, and not before the referral was received.",
+    ),
+    "evidence": ("Record the evidence gathered for the Continuing Care assessment", ""),
+    "dst": (
+        "Score the Decision Support Tool",
+        "`scores` maps a care domain's code to its level and evidence; each level must be one the domain "
+        "allows. Only a health assessor scores it.",
+    ),
+    "recommendation": (
+        "Recommend whether the child has Continuing Care needs",
+        "Every DST care domain is scored first. Recommending against what the DST suggests needs "
+        "`override_reason`.",
+    ),
+    "decision": (
+        "Record the ICB's Continuing Care decision",
+        "`decided_on` is today or in the past, and not before the referral was received; `panel_referral` "
+        "is a referral for this child.",
+    ),
+    "package": ("Record the Continuing Care package", "`started_on` is not before the decision."),
+    "transition": ("Record a step of the transition to adult services", _NOT_FUTURE),
+    "reviews": (
+        "Record a review",
+        "`held_on` is today or in the past, and not before the package started (Continuing Care) or "
+        "aftercare began (Section 117).",
+    ),
+    "close": ("Close the case", ""),
+    "aftercare-plan": (
+        "Change the Section 117 aftercare plan",
+        "`discharged_on` is today or in the past, and not before the date of detention.",
+    ),
+    "end-aftercare": (
+        "Confirm that Section 117 aftercare ends",
+        "Aftercare ends by a joint decision: the responsible ICB and the responsible council each confirm "
+        "once (a side that has already confirmed answers 400 until the other does), and never while a "
+        "community treatment order is in force.",
+    ),
+    "mdt": (
+        "Record a Complex Lives MDT meeting",
+        f"`agencies` are agencies involved with the child. {_NOT_FUTURE}",
+    ),
+    "ifr-decision": (
+        "Record the IFR panel's decision",
+        "Declined, or more information needed, needs `reasons`.",
+    ),
+    "ifr-information": ("Add information to an IFR", ""),
+    "ifr-appeal": ("Ask for an IFR decision to be looked at again", ""),
+}
+KIND_DOCS = {
+    "continuing-care": (
+        "Start a Continuing Care case",
+        "The lead agency is the child's ICB; `case_worker` is of an agency involved with the child. "
+        + _NOT_FUTURE,
+    ),
+    "section-117": (
+        "Start a Section 117 aftercare case",
+        "Detention under section 3, 37, 45A, 47 or 48 (section 2 gives no right to aftercare). "
+        "`discharged_on` is not before `detained_on`; both are today or in the past. The lead agency, "
+        "`case_worker`, and the responsible ICB and council are agencies involved with the child.",
+    ),
+    "complex-lives": (
+        "Start a Complex Lives case",
+        "The lead agency and `case_worker` are of agencies involved with the child.",
+    ),
+    "ifr": (
+        "Submit an Individual Funding Request",
+        "Only an NHS clinician of an agency involved with the child.",
+    ),
+}
+assert set(STEP_DOCS) == set(ACTIONS) and set(KIND_DOCS) == set(OPENERS)
 
 _BAD_REQUEST = _field_errors("Missing reason", {"reason": ["This field is required."]})
 _CONFLICT = OpenApiResponse(_ERROR, description="The case is not at a stage where this step can be recorded.")
@@ -101,15 +177,14 @@ class CaseStartView(APIView):
     """POST: start a case of one kind. Each kind has its own route (pathways/api_urls.py), so the
     schema documents each kind's body on its own path."""
 
-    kind = ""  # set per route
+    kind = ""  # set per route, with its documentation (KIND_DOCS)
+    operation_summary = ""
+    operation_description = ""
 
     def get_serializer_class(self):
         return OPENERS[self.kind][0]
 
-    @extend_schema(
-        summary="Start a pathway case (or submit an IFR)",
-        responses={201: s.PathwayCaseSerializer, **_WRITE_ERRORS},
-    )
+    @extend_schema(responses={201: s.PathwayCaseSerializer, **_WRITE_ERRORS})
     def post(self, request: Request, child_pk: str) -> Response:
         child = get_child_for_user(user=request.user, pk=child_pk)
         serializer_class, case_kind = OPENERS[self.kind]
@@ -156,15 +231,14 @@ class CaseActionView(APIView):
     """POST: record one step. Each step has its own route (pathways/api_urls.py), so the schema
     documents each step's body on its own path."""
 
-    step = ""  # set per route
+    step = ""  # set per route, with its documentation (STEP_DOCS)
+    operation_summary = ""
+    operation_description = ""
 
     def get_serializer_class(self):
         return ACTIONS[self.step][0]
 
-    @extend_schema(
-        summary="Record a step on a pathway case",
-        responses={200: s.PathwayCaseSerializer, **_WRITE_ERRORS},
-    )
+    @extend_schema(responses={200: s.PathwayCaseSerializer, **_WRITE_ERRORS})
     def post(self, request: Request, pk: str) -> Response:
         case = access.get_case_for_user(user=request.user, pk=pk)
         serializer_class, call = ACTIONS[self.step]

@@ -16,7 +16,11 @@ urlpatterns = [
     *(
         re_path(
             rf"^children/(?P<child_pk>{ANY_ID})/pathway-cases/{kind}/$",
-            api.CaseStartView.as_view(kind=kind),
+            api.CaseStartView.as_view(
+                kind=kind,
+                operation_summary=api.KIND_DOCS[kind][0],
+                operation_description=api.KIND_DOCS[kind][1],
+            ),
             name=f"api-pathway-case-start-{kind}",
         )
         for kind in api.OPENERS
@@ -30,7 +34,11 @@ urlpatterns = [
     *(
         re_path(
             rf"^pathway-cases/(?P<pk>{ANY_ID})/{step}/$",
-            api.CaseActionView.as_view(step=step),
+            api.CaseActionView.as_view(
+                step=step,
+                operation_summary=api.STEP_DOCS[step][0],
+                operation_description=api.STEP_DOCS[step][1],
+            ),
             name=f"api-pathway-case-{step}",
         )
         for step in api.ACTIONS

@@ -5,7 +5,10 @@ cannot see is a 404; errors map through casework/api_errors.py (400 field messag
 GET  /api/children/<id>/escalations/              the child's escalations with their clocks
 POST /api/children/<id>/escalations/              open one (RSG, or JSP for a breakdown / DTOC)
 GET  /api/escalations/<id>/                       one escalation: rungs, meetings, CETRs, reports
-POST /api/escalations/<id>/<action>/              escalate | meetings | cetr | reports | resolve
+POST /api/escalations/<id>/<step>/                escalate | meetings | cetr | reports | resolve
+
+Each step has its own route, so the schema documents each step's body on its own path (as the
+pathway steps do, pathways/api_urls.py); any other step answers the same JSON 404 as a missing record.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.urls import re_path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +37,10 @@ from pathways.escalation_models import EscalationLevel, EscalationRoute
 __all__ = ["urlpatterns"]
 
 
+# Request bodies name their own schema components ("Escalation..."), set on every class as a subclass
+# would inherit its parent's: names like MeetingSerializer are used by other apps too.
+
+
 def _users():
     return User.objects.filter(is_active=True)
 
@@ -49,16 +56,19 @@ class _LadderSerializer(serializers.Serializer):
     cetr_override_reason = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
+@extend_schema_serializer(component_name="EscalationOpen")
 class OpenSerializer(_LadderSerializer):
     route = serializers.ChoiceField(choices=EscalationRoute.choices)
     summary = StrictCharField(max_length=5000)
     level = serializers.ChoiceField(choices=[EscalationLevel.RSG, EscalationLevel.JSP])
 
 
+@extend_schema_serializer(component_name="EscalationEscalate")
 class EscalateSerializer(_LadderSerializer):
     to_level = serializers.ChoiceField(choices=[EscalationLevel.JSP, EscalationLevel.ERG])
 
 
+@extend_schema_serializer(component_name="EscalationMeeting")
 class MeetingSerializer(serializers.Serializer):
     held_at = serializers.DateTimeField()
     chair = serializers.PrimaryKeyRelatedField(queryset=_users())
@@ -68,17 +78,20 @@ class MeetingSerializer(serializers.Serializer):
     actions = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
+@extend_schema_serializer(component_name="EscalationCETR")
 class CETRSerializer(serializers.Serializer):
     held_on = serializers.DateField()
     chaired_by = StrictCharField(max_length=200)
     recommendations = StrictCharField(max_length=5000)
 
 
+@extend_schema_serializer(component_name="EscalationReport")
 class ReportSerializer(serializers.Serializer):
     reported_on = serializers.DateField()
     progress = StrictCharField(max_length=5000)
 
 
+@extend_schema_serializer(component_name="EscalationResolve")
 class ResolveSerializer(serializers.Serializer):
     outcome = StrictCharField(max_length=5000)
 
@@ -214,15 +227,53 @@ def _meeting(user, e, d):
     return services.escalation_record_meeting(actor=user, escalation=e, **d)
 
 
+# Each step: its body, the service it calls, and its documentation (the rules the schema cannot say
+# are in the description, so a client can read them).
 ACTIONS = {
-    "escalate": (EscalateSerializer, _escalate),
-    "meetings": (MeetingSerializer, _meeting),
-    "cetr": (CETRSerializer, lambda u, e, d: services.escalation_record_cetr(actor=u, escalation=e, **d)),
+    "escalate": (
+        EscalateSerializer,
+        _escalate,
+        "Escalate to the next rung",
+        "A Rapid Solutions Group goes to a Joint Solutions Panel or an Exceptional Resourcing Group, a Joint "
+        "Solutions Panel to an Exceptional Resourcing Group; a resolved escalation or any other step "
+        "answers 409. `authorised_by` must be an escalation authoriser of an agency involved with the "
+        "child, senior enough for the rung (the partnership's escalation settings). To a Joint Solutions "
+        "Panel: `target_panel` is a Joint Solutions Panel of the child's partnership, `referral` one of "
+        "the child's, and for an autistic child or a child with a learning disability a Care, Education "
+        "and Treatment Review first, or `cetr_override_reason` from someone senior enough to override. To "
+        "an Exceptional Resourcing Group: `chair` is also an authoriser senior enough to chair it.",
+    ),
+    "meetings": (
+        MeetingSerializer,
+        _meeting,
+        "Record a meeting of the group",
+        "For a Rapid Solutions Group or an Exceptional Resourcing Group (409 otherwise, or once "
+        "resolved). `held_at` is now or in the past, and not before the group was set up; an "
+        "Exceptional Resourcing Group meets at most once in the partnership's minimum number of days, "
+        "chaired by an authoriser senior enough to chair it. The chair and `agencies` are of agencies "
+        "involved with the child.",
+    ),
+    "cetr": (
+        CETRSerializer,
+        lambda u, e, d: services.escalation_record_cetr(actor=u, escalation=e, **d),
+        "Record a Care, Education and Treatment Review",
+        "The review must have been held: `held_on` is today or in the past. A resolved escalation "
+        "answers 409.",
+    ),
     "reports": (
         ReportSerializer,
         lambda u, e, d: services.escalation_record_report(actor=u, escalation=e, **d),
+        "Record an Exceptional Resourcing Group's progress report",
+        "Only at an Exceptional Resourcing Group (409 otherwise, or once resolved). `reported_on` is "
+        "today or in the past, and not before the group was established.",
     ),
-    "resolve": (ResolveSerializer, lambda u, e, d: services.escalation_resolve(actor=u, escalation=e, **d)),
+    "resolve": (
+        ResolveSerializer,
+        lambda u, e, d: services.escalation_resolve(actor=u, escalation=e, **d),
+        "Resolve the escalation",
+        "Records the outcome on the escalation and its current rung. An escalation already resolved "
+        "answers 409.",
+    ),
 }
 
 
@@ -232,23 +283,33 @@ class EscalationView(APIView):
         return _detail(request.user, pk, log_path=request.path)
 
 
-class EscalationActionView(APIView):
-    @extend_schema(
-        summary="Record a step on an escalation",
-        description="Bodies: " + ", ".join(f"`{k}`: {v[0].__name__}" for k, v in ACTIONS.items()),
-        parameters=[OpenApiParameter("action", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(ACTIONS))],
-        request=OpenApiTypes.OBJECT,
-        responses={200: OpenApiTypes.OBJECT},
-    )
-    def post(self, request: Request, pk: str, action: str) -> Response:
+class EscalationStepView(APIView):
+    """POST: record one step. Each step has its own route (below), with its own documented body."""
+
+    step = ""  # set per route, with its documentation
+    operation_summary = ""
+    operation_description = ""
+
+    def get_serializer_class(self):
+        return ACTIONS[self.step][0]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request, pk: str) -> Response:
         escalation = access.get_escalation_for_user(user=request.user, pk=pk, need="change")
-        if action not in ACTIONS:
-            raise Http404
-        serializer_class, call = ACTIONS[action]
+        serializer_class, call = ACTIONS[self.step][:2]
         ser = serializer_class(data=request.data)
         ser.is_valid(raise_exception=True)
         call(request.user, escalation, dict(ser.validated_data))
         return _detail(request.user, escalation.pk)
+
+
+class UnknownEscalationStepView(APIView):
+    """Any other step: the same JSON 404 as a missing escalation, after the escalation's own check."""
+
+    @extend_schema(exclude=True)
+    def post(self, request: Request, pk: str, action: str) -> Response:
+        access.get_escalation_for_user(user=request.user, pk=pk, need="change")
+        raise Http404
 
 
 urlpatterns = [
@@ -258,9 +319,17 @@ urlpatterns = [
         name="api-escalation-child",
     ),
     re_path(rf"^escalations/(?P<pk>{ANY_ID})/$", EscalationView.as_view(), name="api-escalation"),
+    *(
+        re_path(
+            rf"^escalations/(?P<pk>{ANY_ID})/{step}/$",
+            EscalationStepView.as_view(step=step, operation_summary=summary, operation_description=described),
+            name=f"api-escalation-{step}",
+        )
+        for step, (_body, _call, summary, described) in ACTIONS.items()
+    ),
     re_path(
         rf"^escalations/(?P<pk>{ANY_ID})/(?P<action>{ANY_ID})/$",
-        EscalationActionView.as_view(),
+        UnknownEscalationStepView.as_view(),
         name="api-escalation-action",
     ),
 ]

@@ -108,7 +108,8 @@ class _AnyAccept(DefaultContentNegotiation):
     create=extend_schema(
         summary="Start a referral",
         description="A draft for a child your agency works with, to a panel of your partnership. "
-        "A child or panel you cannot see answers 400 as if it did not exist.",
+        "A child or panel you cannot see answers 400 as if it did not exist. A review (`request_type` "
+        "review) names in `review_of` an earlier referral of the same child whose funding it reviews.",
         request=ReferralCreateSerializer,
         responses={
             201: ReferralSerializer,
@@ -252,7 +253,9 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Add an option with its cost and proposed split",
         description='Money is a string of pounds and pence (`"1234.56"`). The shares must account '
-        "for the whole cost: percentages adding up to 100, or amounts adding up to the cost.",
+        "for the whole cost: percentages adding up to 100, or amounts adding up to the cost, each agency "
+        "once, and only agencies involved with the child or the panel's host agency. The cost comes to at "
+        "most £10,000,000 a year; `ends_on` is on or after `starts_on`.",
         request=OptionWriteSerializer,
         responses={201: ReferralSerializer, **_WRITE},
         examples=[
@@ -339,7 +342,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Attach a document",
         description="Send `multipart/form-data` with `file` and an optional `title`. The file is checked "
-        "by its content, not its name: a PDF, Word document, PNG or JPEG, within the size limit.",
+        "by its content, not its name: a PDF, Word document, PNG or JPEG that opens, within the size limit.",
         request={"multipart/form-data": EvidenceUploadSerializer},
         responses={
             201: ReferralSerializer,
@@ -496,6 +499,13 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return self._record(services.referral_close(actor=request.user, referral=referral, reason=reason))
 
 
+# A section's rules that a schema cannot say (each a 400 with the field's message).
+_SECTION_RULES = {
+    "details": " A review (`request_type` review) names in `review_of` an earlier referral of the same "
+    "child whose funding it reviews; a new request names none.",
+}
+
+
 def _section_operation(section: str):
     fields = WRITABLE_SECTIONS[section]
     title = services.SECTION_TITLES.get(section, "The referral's details (pathway, type, urgency)")
@@ -511,7 +521,8 @@ def _section_operation(section: str):
     return extend_schema(
         summary=f"Change section: {title}",
         description=f"Send any of: {', '.join(fields)}; any other field is a 400. A draft may be "
-        "incomplete. Changing a signed referral withdraws its signatures and returns it to draft.",
+        "incomplete. Changing a signed referral withdraws its signatures and returns it to draft."
+        + _SECTION_RULES.get(section, ""),
         request=SECTION_SERIALIZERS[section],
         responses={
             200: ReferralSerializer,

@@ -426,9 +426,14 @@ class OptionWriteSerializer(serializers.Serializer):
         return {name: value for name, value in self.validated_data.items() if name != "shares"}
 
 
+@extend_schema_field({"type": "string", "format": "binary", "minLength": 1})
+class _UploadField(serializers.FileField):
+    """A file of at least one byte, as the schema says: an empty part of a form never arrives as a file."""
+
+
 class EvidenceUploadSerializer(serializers.Serializer):
     # Empty files reach the service, which says so in the same words as the page.
-    file = serializers.FileField(
+    file = _UploadField(
         allow_empty_file=True, help_text="A PDF, Word document, PNG or JPEG; checked by its content"
     )
     title = StrictCharField(
@@ -461,9 +466,14 @@ class SubmitSerializer(serializers.Serializer):
     )
 
 
+_WITHDRAW_REASON = "Enter why the referral is withdrawn"  # the service's words (referral_withdraw)
+
+
 class WithdrawSerializer(serializers.Serializer):
     reason = StrictCharField(
-        max_length=_max_length(StatusChange, "reason"), required=False, allow_blank=True, default=""
+        max_length=_max_length(StatusChange, "reason"),
+        help_text="Why it is withdrawn",
+        error_messages={"required": _WITHDRAW_REASON, "blank": _WITHDRAW_REASON},
     )
 
 

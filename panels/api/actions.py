@@ -20,7 +20,7 @@ read. Errors map in casework/api_errors.py: ValidationError → 400 with field m
 from __future__ import annotations
 
 from django.urls import path
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -144,10 +144,30 @@ class ActionWriteSerializer(serializers.Serializer):
         ).select_related("meeting")
 
 
+class ActionChangeSerializer(ActionWriteSerializer):
+    """A change to an open action: the `version` you read, and only the fields that change."""
+
+    # Documented as a whole body (casework.api_errors.AutoSchema) so that `version` shows as required;
+    # every other field is optional, and the view parses the body as partial, so a field left out is kept.
+    whole_on_patch = True
+
+    version = serializers.IntegerField(min_value=1, help_text="The version of the action you read")
+    action = StrictCharField(max_length=5000, required=False)
+
+
 class ActionCloseSerializer(serializers.Serializer):
+    # Both are needed to close (seeds 003), in the service's words, so the schema says so too.
     version = serializers.IntegerField(min_value=1)
-    completed_on = serializers.DateField(required=False, allow_null=True, default=None)
-    actual_impact = StrictCharField(required=False, allow_blank=True, default="", max_length=5000)
+    completed_on = serializers.DateField(
+        error_messages={
+            "required": "Enter the date the action was completed",
+            "null": "Enter the date the action was completed",
+        }
+    )
+    actual_impact = StrictCharField(
+        max_length=5000,
+        error_messages={"required": "Enter the actual impact", "blank": "Enter the actual impact"},
+    )
 
 
 class ActionReopenSerializer(serializers.Serializer):
@@ -171,6 +191,18 @@ class ActionListQuerySerializer(serializers.Serializer):
         self.fields["owner_agency"].queryset = Agency.objects.filter(partnership=panel.partnership)
 
 
+@extend_schema_field(
+    {
+        "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}],
+        "description": "A date (YYYY-MM-DD); empty means no filter.",
+    }
+)
+class _DateFilterField(serializers.DateField):
+    """A date filter that, like every other filter, may be sent empty (`?meeting_to=`, as a plain HTML
+    form sends it) to mean no filter. DRF already reads an empty optional query value as absent; the
+    schema says so."""
+
+
 class TrackerQuerySerializer(serializers.Serializer):
     # An empty filter means no filter, as on the page.
     outcome = serializers.ChoiceField(
@@ -179,8 +211,8 @@ class TrackerQuerySerializer(serializers.Serializer):
     pathway = serializers.ChoiceField(choices=Pathway.values, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=Status.values, required=False, allow_blank=True)
     agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.none(), required=False)
-    meeting_from = serializers.DateField(required=False)
-    meeting_to = serializers.DateField(required=False)
+    meeting_from = _DateFilterField(required=False)
+    meeting_to = _DateFilterField(required=False)
 
     def __init__(self, *args, panel: Panel | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -329,13 +361,13 @@ class ActionView(GenericAPIView):
         summary="Change an open action",
         description="Send `version` as you read it; a change made since answers 409. Fields left out "
         "are kept.",
-        request=ActionWriteSerializer,
+        request=ActionChangeSerializer,
         responses={200: ActionDetailSerializer, **_WRITE},
     )
     def patch(self, request: Request, pk: str) -> Response:
         action = access.get_action_for_user(user=request.user, pk=pk)
         _require_admin(request.user, action.panel)
-        data = _parse(ActionWriteSerializer, request, panel=action.panel, partial=True)
+        data = _parse(ActionChangeSerializer, request, panel=action.panel, partial=True)
         if "version" not in data:
             raise serializers.ValidationError(
                 {"version": ["Send the version of the action you are changing"]}
@@ -359,6 +391,7 @@ class ActionCloseView(GenericAPIView):
 
     @extend_schema(
         summary="Close an action",
+        description="`completed_on` is today or in the past, and not before the action was created.",
         request=ActionCloseSerializer,
         responses={200: ActionDetailSerializer, **_WRITE},
     )

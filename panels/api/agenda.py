@@ -227,7 +227,10 @@ class AgendaItemLead(_AgendaView):
 
 class MeetingCirculate(_AgendaView):
     @extend_schema(
-        request=_Versioned, responses=AgendaSerializer, summary="Fix the agenda and circulate the papers"
+        request=_Versioned,
+        responses=AgendaSerializer,
+        summary="Fix the agenda and circulate the papers",
+        description="An agenda with no item cannot be circulated: 400 (`agenda`).",
     )
     def post(self, request: Request, pk: str) -> Response:
         meeting = self.meeting()

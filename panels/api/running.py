@@ -162,10 +162,17 @@ class ShareWriteSerializer(serializers.Serializer):
     value = money_input()
 
 
+_RATIONALE = "Enter the rationale for the decision"  # the service's words (panels.services.decisions)
+
+
 class DecisionWriteSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     option = serializers.IntegerField(required=False, allow_null=True)
-    rationale = StrictCharField(required=False, allow_blank=True, max_length=10000)
+    rationale = StrictCharField(
+        max_length=10000,
+        help_text="Always needed: the reasons for the decision",
+        error_messages={"required": _RATIONALE, "blank": _RATIONALE},
+    )
     conditions = StrictCharField(required=False, allow_blank=True, max_length=5000)
     lead_agency = serializers.IntegerField(required=False, allow_null=True)
     key_worker = serializers.IntegerField(required=False, allow_null=True)
@@ -183,6 +190,9 @@ class DecisionWriteSerializer(serializers.Serializer):
 
 class DecisionPatchSerializer(DecisionWriteSerializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
+    rationale = StrictCharField(
+        required=False, max_length=10000, help_text="Left out: kept", error_messages={"blank": _RATIONALE}
+    )
     fingerprint = StrictCharField(
         required=False,
         max_length=64,
@@ -380,9 +390,22 @@ class DeclarationView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+# What the schema cannot say about a decision (seeds 002), each a 400 with the field's message.
+_DECISION_RULES = (
+    "Decisions are made on an item that is a referral. `rationale` is always needed. An agreed outcome "
+    "needs the option agreed (agreed as recommended: the recommended one), `lead_agency`, the cost and "
+    "how often it is paid (the option's, if left out), a `review_date` after the meeting, and `shares` "
+    "(the option's, if left out) naming agencies of the panel's partnership once each and accounting for "
+    "the cost exactly: percentages adding up to 100, or amounts adding up to the cost. Agreed with "
+    "conditions needs `conditions`. Any `review_date` is after the meeting; `ends_on` is on or after "
+    "`starts_on`; `lead_agency` and `key_worker` are of the panel's partnership."
+)
+
+
 class ItemDecisionView(APIView):
     @extend_schema(
         summary="Record the decision on an item (a draft)",
+        description=_DECISION_RULES,
         request=DecisionWriteSerializer,
         responses={201: DecisionSerializer},
     )
@@ -404,7 +427,7 @@ class DecisionView(APIView):
 
     @extend_schema(
         summary="Change a draft decision",
-        description="Fields left out keep their value. A signed decision is locked: 409.",
+        description="Fields left out keep their value. A signed decision is locked: 409. " + _DECISION_RULES,
         request=DecisionPatchSerializer,
         responses={200: DecisionSerializer},
     )
@@ -443,7 +466,8 @@ class DecisionSignView(APIView):
 class DecisionCorrectView(APIView):
     @extend_schema(
         summary="Correct a signed decision",
-        description="A new draft version with the reason; fields left out keep the signed version's value.",
+        description="A new draft version with the reason; fields left out keep the signed version's value. "
+        + _DECISION_RULES,
         request=CorrectionSerializer,
         responses={201: DecisionSerializer},
     )
