@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from casework import access as casework_access
 from casework.access import NotAllowed
-from casework.audit import diff, record_event, snapshot
+from casework.audit import diff, record_child_view, record_event, snapshot
 from casework.models import Agency, Child, Role, User
 from casework.notifications import notify
 from casework.services import InvalidTransition
@@ -573,9 +573,10 @@ def evidence_remove(*, actor: User, evidence: Evidence) -> None:
 
 
 def evidence_record_download(*, actor: User, evidence: Evidence) -> None:
-    record_event(
-        actor=actor, action="referral.evidence.downloaded", obj=evidence, child=evidence.referral.child
-    )
+    """A download is audited and, being a read of the child's record, in the view log too (issue 12)."""
+    child = evidence.referral.child
+    record_event(actor=actor, action="referral.evidence.downloaded", obj=evidence, child=child)
+    record_child_view(user=actor, child=child, channel="download", path=f"evidence:{evidence.pk}")
 
 
 @transaction.atomic

@@ -386,3 +386,29 @@ def test_pathway_pages_and_api_log_one_view_of_the_child(cases, child, social_wo
         nothing_logged(_client(outsider), url, status=404)
     for url in apis:
         nothing_logged(_api(outsider), url, status=404)
+
+
+# --- Single reads that were missing (issue 12) ------------------------------------------------------
+
+
+def test_an_action_s_page_a_decision_and_the_declarations_log_their_children(
+    held, actions, irap, panel_admin, child, another_child
+):
+    action = held.items[0].actions.get()
+    listed(_client(panel_admin), reverse("panels:action", args=[action.pk]), [child])
+    listed(_api(panel_admin), reverse("api-decision", args=[held.decisions[0].pk]), [child], channel="api")
+    declarations = reverse("api-meeting-declarations", args=[held.meeting.pk])
+    response = _api(panel_admin).get(declarations)
+    assert response.status_code == 200
+    lists, _views = _since((0, 0))
+    assert any(row.path == declarations and row.channel == "api" for row in lists)
+
+
+def test_an_evidence_download_is_a_read_of_the_child_s_record(submitted_referral, social_worker, child):
+    evidence = submitted_referral.evidence.first()
+    url = reverse("referrals:evidence_download", args=[submitted_referral.pk, evidence.pk])
+    marks = _marks()
+    response = _client(social_worker).get(url)
+    assert response.status_code == 200
+    _lists, views = _since(marks)
+    assert [(v.child_id, v.channel) for v in views] == [(child.pk, "download")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import F
 from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
@@ -355,9 +356,12 @@ class MeetingDeclarationsView(APIView):
     )
     def get(self, request, pk):
         meeting = _meeting(request, pk)
-        found = Declaration.objects.filter(agenda_item__meeting=meeting).order_by(
-            "agenda_item__position", "pk"
+        found = list(
+            Declaration.objects.filter(agenda_item__meeting=meeting)
+            .annotate(child_pk=F("agenda_item__referral__child_id"))
+            .order_by("agenda_item__position", "pk")
         )
+        log_children(request, [declaration.child_pk for declaration in found], channel="api")
         return Response(DeclarationSerializer(found, many=True).data)
 
 
@@ -423,7 +427,10 @@ class ItemDecisionView(APIView):
 class DecisionView(APIView):
     @extend_schema(summary="One decision version", responses={200: DecisionSerializer})
     def get(self, request, pk):
-        return Response(_decision_out(_decision(request, pk)))
+        decision = _decision(request, pk)
+        if decision.referral_id:
+            log_children(request, [decision.referral.child_id], channel="api")
+        return Response(_decision_out(decision))
 
     @extend_schema(
         summary="Change a draft decision",

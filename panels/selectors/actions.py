@@ -132,7 +132,9 @@ def action_detail(*, user: User, pk: object) -> Action:
     today = timezone.localdate()
 
     def shape(actions: QuerySet[Action]) -> QuerySet[Action]:
-        return actions.annotate(is_overdue=_overdue(today)).prefetch_related(
+        return actions.annotate(
+            is_overdue=_overdue(today), child_pk=F("agenda_item__referral__child_id")
+        ).prefetch_related(
             Prefetch("owners", queryset=User.objects.select_related("agency").order_by("full_name")),
             Prefetch("owner_agencies", queryset=Agency.objects.order_by("name")),
             Prefetch("updates", queryset=ActionUpdate.objects.select_related("author").order_by("at", "id")),

@@ -209,6 +209,7 @@ def action_detail(request, pk):
     action = selectors.action_detail(user=request.user, pk=pk)
     if refused := _get_only(request):
         return refused
+    log_children(request, [action.child_pk])  # the child of the item that raised it, if any
     return _render_detail(request, action, ActionUpdateForm())
 
 
