@@ -511,9 +511,11 @@ def share_query(*, actor: User, share: ShareLine, expected_version: int | None, 
         raise InvalidTransition(
             f"This share is {current.get_status_display().lower()}, so it cannot be queried"
         )
-    ShareLine.objects.filter(pk=current.pk, status=current.status).update(
+    changed = ShareLine.objects.filter(pk=current.pk, status=current.status).update(
         status=ShareStatus.QUERIED, query_text=text, query_answer=""
     )
+    if changed != 1:
+        raise InvalidTransition("Someone else acted on this share at the same moment; nothing was saved")
     package = current.package
     _event(package=package, actor=actor, action="queried", agency=current.agency, text=text)
     record_event(
@@ -583,9 +585,19 @@ def share_dispute(
     current = _lock_share(share, share.package, expected_version)
     if current.status == ShareStatus.DISPUTED:
         raise InvalidTransition("Your agency has already disputed this share")
-    ShareLine.objects.filter(pk=current.pk, status=current.status).update(
+    if current.status == ShareStatus.APPROVED:
+        # One winner (issue 13): an approval that landed first stands; changing an agreed share is
+        # a variation of the package, not a dispute that silently undoes the approval.
+        who = current.decided_by.full_name if current.decided_by else "someone"
+        raise InvalidTransition(
+            f"Your agency's share was already approved by {who}, so it can no longer be disputed: "
+            "ask for a variation of the package instead"
+        )
+    changed = ShareLine.objects.filter(pk=current.pk, status=current.status).update(
         status=ShareStatus.DISPUTED, dispute_reason=text, decided_by=None, decided_at=None
     )
+    if changed != 1:
+        raise InvalidTransition("Someone else acted on this share at the same moment; nothing was saved")
     package = current.package
     dispute = FundingDispute(
         package=package, share=current, agency=current.agency, reason=text, raised_by=actor

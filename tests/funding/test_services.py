@@ -291,6 +291,22 @@ def test_a_dispute_with_no_next_meeting_is_recorded_and_says_so(three_way, panel
         services.share_dispute(actor=icb_finance, share=share, expected_version=1, reason="  ")
 
 
+def test_an_approved_share_cannot_then_be_disputed_or_queried(three_way, panel_admin, icb_finance, clock):
+    """One winner (issue 13): approve and dispute of the same share never both succeed. The second
+    finds the first's result under the package lock and answers 409 naming who approved."""
+    package = services.package_create_from_decision(actor=panel_admin, decision=three_way)
+    clock.move_to(at(D(2026, 4, 20)), tick=False)
+    share = shares_of(package)["NHS Hampshire and Isle of Wight ICB"]
+    services.share_approve(actor=icb_finance, share=share, expected_version=1)
+    with pytest.raises(InvalidTransition, match=f"already approved by {icb_finance.full_name}"):
+        services.share_dispute(actor=icb_finance, share=share, expected_version=1, reason="Not health need")
+    with pytest.raises(InvalidTransition):
+        services.share_query(actor=icb_finance, share=share, expected_version=1, question="Why?")
+    share.refresh_from_db()
+    assert share.status == ShareStatus.APPROVED
+    assert not package.events.filter(action="disputed").exists()
+
+
 def test_query_and_answer(three_way, panel_admin, icb_finance, social_worker):
     package = services.package_create_from_decision(actor=panel_admin, decision=three_way)
     share = shares_of(package)["NHS Hampshire and Isle of Wight ICB"]
