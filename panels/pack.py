@@ -299,11 +299,11 @@ def build(pack: MeetingPack) -> MeetingPack:
     for section in sections:
         start = len(writer.pages)
         writer.append(section.reader, import_outline=False)
-        parent = writer.add_outline_item(section.title, start)
+        parent = writer.add_outline_item(title=section.title, page_number=start)
         for child in section.children:
             child_start = len(writer.pages)
             writer.append(child.reader, import_outline=False)
-            writer.add_outline_item(child.title, child_start, parent=parent)
+            writer.add_outline_item(title=child.title, page_number=child_start, parent=parent)
     writer.add_metadata({"/Title": f"Panel pack: {meeting}"})
     merged = io.BytesIO()
     writer.write(merged)

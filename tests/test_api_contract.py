@@ -35,9 +35,10 @@ if os.environ.get("ST_ONLY"):  # local focus while fixing: a regular expression 
 @pytest.fixture
 def api_world(db):
     """The demo world, and a Hampshire person who holds nearly every role, with a full token."""
-    from casework.demo import email_for, load_demo
+    from casework.demo import email_for
+    from tests.demo_clock import load_demo_at_midday
 
-    load_demo()
+    load_demo_at_midday()
     person = User.objects.get(email=email_for("panel.chair", "hants"))
     person.roles = sorted(set(person.roles) | {r for r in Role.values if r != Role.PARTNERSHIP_ADMINISTRATOR})
     person.save(update_fields=["roles"])

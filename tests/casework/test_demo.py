@@ -26,6 +26,7 @@ from panels.models import (
 )
 from pathways.models import CaseKind, MDTMeeting, PathwayCase
 from referrals.models import Referral, Status
+from tests.demo_clock import at_midday_today
 
 IRAP = "Hampshire Integrated Resource Allocation Panel"
 
@@ -60,7 +61,15 @@ def _counts() -> dict[str, int]:
     return counts
 
 
-def test_seed_demo_loads_everything_once(db, private_storage, capsys):
+@pytest.fixture
+def midday():
+    """The full demo (today's meeting included) is loaded at midday; the hour-by-hour rule is
+    tested on its own below."""
+    with at_midday_today():
+        yield
+
+
+def test_seed_demo_loads_everything_once(db, private_storage, capsys, midday):
     call_command("seed_demo")
     out = capsys.readouterr().out
     assert "social.worker@hants.demo.gov.uk" in out and "demo-casework-2026" in out
@@ -79,7 +88,7 @@ def test_seed_demo_loads_everything_once(db, private_storage, capsys):
     assert _counts() == counts
 
 
-def test_demo_meetings_show_every_capability(db, private_storage, client):
+def test_demo_meetings_show_every_capability(db, private_storage, client, midday):
     call_command("seed_demo")
     today = timezone.localdate()
     panel = Panel.objects.get(name=IRAP)
@@ -153,3 +162,18 @@ def test_seed_demo_refuses_production(settings):
     settings.PRODUCTION = True
     with pytest.raises(CommandError, match="production"):
         call_command("seed_demo")
+
+
+@pytest.mark.parametrize(("clock", "held"), [("00:02", True), ("11:00", True), ("23:57", False)])
+def test_todays_meeting_is_in_the_demo_whenever_one_fits_before_midnight(db, private_storage, clock, held):
+    """Loaded a moment before midnight the demo leaves today's meeting out rather than fake the
+    clock; tests that need it load the demo at midday (tests/demo_clock.py)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    at = dt.datetime.fromisoformat(f"2026-12-07 {clock}").replace(tzinfo=ZoneInfo("Europe/London"))
+    with time_machine.travel(at, tick=False):
+        call_command("seed_demo")
+        assert Meeting.objects.filter(panel__name=IRAP, date=at.date()).exists() is held
