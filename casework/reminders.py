@@ -3,8 +3,9 @@
 Deadlines live in PostgreSQL (meetings, decisions, actions ...). A beat job every few minutes runs
 every sweep (casework.tasks.sweep_reminders); a sweep yields `Due` reminders and `send_once` claims a
 `ReminderSent` row per person with INSERT ... ON CONFLICT DO NOTHING in the same transaction as the
-notice, so two sweeps at once, or a worker dying mid-send, never send one twice (the notice's e-mail
-is itself claimed by casework.tasks.send_notification_email). No countdown tasks (see DESIGN.md).
+notice, so two sweeps at once never send one twice; the notice's e-mail is a background job written
+in that same transaction (casework/outbox.py), so a worker dying mid-send or a broker outage never
+loses it. No countdown tasks (see DESIGN.md).
 
 Recipients are worked out at sweep time, so someone who has left, or lost access, gets nothing;
 notices carry a child's initials at most, and a link that goes through sign-in and the access check.

@@ -454,14 +454,17 @@ def access_request_ask(*, actor: User, nhs_number: str, reason: str, via: str = 
         )
         return AccessAsk(AccessAskOutcome.LIMIT_REACHED)
     event = record_event(actor=actor, action=ACCESS_ASKED, obj=actor, changes=asked)
-    transaction.on_commit(lambda: _queue_access_request(event.pk))
+    from casework import outbox
+    from casework.jobs import ACCESS_REQUEST
+
+    # In the background, so the page answers the same whether there is a record or not.
+    outbox.defer(
+        kind=ACCESS_REQUEST,
+        object_id=event.pk,
+        partnership=actor.agency.partnership if actor.agency_id else "",
+        summary="An access request by NHS number",
+    )
     return AccessAsk(AccessAskOutcome.SENT)
-
-
-def _queue_access_request(event_id: int) -> None:
-    from casework.tasks import raise_access_request
-
-    raise_access_request.delay(event_id)
 
 
 def access_request_from_ask(*, event_id: int) -> AccessRequest | None:

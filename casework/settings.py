@@ -95,7 +95,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, but a database blip while saving the session is a 503 (try again), not a 400.
+    "casework.api_problem.SessionMiddleware",
+    # Every /api/ error as problem details (JSON), and a database that is down as a 503, pages too.
+    "casework.api_problem.ProblemDetailsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -201,8 +204,21 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# A late-acknowledged message whose worker died is redelivered after the visibility timeout (kombu's
+# default is an hour). Match it to the longest task (run_job's hard limit, 11 minutes) plus a margin;
+# the outbox relay and its leases (casework/outbox.py) are the guarantee, this only bounds the wait.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 900)}
+# Redis down when a page queues work: give up quickly (the outbox relay queues it later) rather than
+# hold the person's page while kombu retries.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+# Prefetch one at a time: a worker that dies holds (and delays) only the message it was running.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The administrators' "Background work" page calls the relay stale after this long without a run.
+BACKGROUND_STALE_AFTER_SECONDS = env_int("BACKGROUND_STALE_AFTER_SECONDS", 300)
 # PDF work (WeasyPrint) is slow and keeps memory: its own queue, for workers that recycle children.
 CELERY_TASK_ROUTES = {
+    # casework.tasks.run_job is queued per job kind (casework/outbox.py: a handler's queue).
     "panels.tasks.render_minutes_pdf": {"queue": "pdf"},
     "panels.tasks.send_decision_letter": {"queue": "pdf"},
     "panels.tasks.build_meeting_pack": {"queue": "pdf"},
@@ -212,6 +228,13 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD
 # The one static beat schedule (run exactly one `celery beat`), in Europe/London. Deadlines live in
 # PostgreSQL; each entry finds what is due and is safe to run twice.
 CELERY_BEAT_SCHEDULE = {
+    "relay-background-jobs": {
+        "task": "casework.tasks.relay_background_jobs",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+        # Queues again any e-mail, pack or paper still owed (the outbox): broker down when it was
+        # asked for, or a worker that died with it. Its run is the heartbeat administrators see.
+    },
     "sweep-reminders": {
         "task": "casework.tasks.sweep_reminders",
         "schedule": 300.0,

@@ -3,30 +3,37 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mail
-from django.utils import timezone
-
-from casework.models import Notification
+from django.db import DatabaseError
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5, acks_late=True)
-def send_notification_email(notification_id: int) -> None:
-    """E-mail one notice, once: the row is claimed before sending (emailed_at set atomically)."""
-    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
-        emailed_at=timezone.now()
-    )
-    if claimed != 1:
-        return
-    notice = Notification.objects.select_related("user").get(pk=notification_id)
-    link = f"{settings.SITE_URL.rstrip('/')}{notice.url}" if notice.url else settings.SITE_URL
-    body = f"{notice.body}\n\n{link}\n\nSign in to see the details.\n".lstrip()
-    try:
-        send_mail(notice.subject, body, None, [notice.user.email])
-    except Exception:
-        # Give the claim back so a retry can send it.
-        Notification.objects.filter(pk=notification_id).update(emailed_at=None)
-        raise
+@shared_task(
+    bind=True,
+    # The database unreachable (before the claim, or while recording the outcome): try again later.
+    # A claim that was taken stays leased until it expires, and the relay is the backstop.
+    autoretry_for=(DatabaseError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=10,
+    # Idempotent at the job level (a lease decides who runs), so a message lost with its worker is
+    # redelivered rather than dropped.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def run_job(self, job_id: int) -> str:
+    """Run one background job from the outbox (casework/outbox.py)."""
+    from casework.outbox import run_job as run
+
+    return run(job_id=job_id)
+
+
+@shared_task(soft_time_limit=50, time_limit=60, expires=55)
+def relay_background_jobs() -> int:
+    """Every minute (CELERY_BEAT_SCHEDULE): queue again the background work that did not go."""
+    from casework.outbox import relay
+
+    return relay()
 
 
 @shared_task(soft_time_limit=240, time_limit=300)
@@ -35,19 +42,3 @@ def sweep_reminders() -> int:
     from casework.reminders import run_sweeps
 
     return run_sweeps()
-
-
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_invitation_email(user_id: int) -> None:
-    """E-mail a new person their link to set a password (casework.administration)."""
-    from casework.administration.services import invitation_send
-
-    invitation_send(user_id=user_id)
-
-
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def raise_access_request(event_id: int) -> None:
-    """After an ask by NHS number: raise the request to the owning agency, if there is a record."""
-    from casework.services import access_request_from_ask
-
-    access_request_from_ask(event_id=event_id)

@@ -76,7 +76,7 @@ def main() -> int:
             subprocess.run([*manage, "setup_db_roles"], env=env, check=True)
         subprocess.run([*manage, "seed_demo", "--site-url", site], env=owner_env, check=True)
         # No beat in the embedded default: the reminder sweep runs beside the site instead.
-        reminders = subprocess.Popen([*manage, "send_reminders", "--every", "300"], env=app_env)
+        reminders = subprocess.Popen([*manage, "send_reminders", "--every", "60"], env=app_env)
         server = subprocess.Popen([*manage, "runserver", f"{args.host}:{args.port}"], env=app_env)
         return server.wait()
     except KeyboardInterrupt:

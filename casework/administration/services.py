@@ -152,9 +152,15 @@ def invitation_resend(*, actor: User, person: User) -> User:
 
 def _queue_invitation(*, actor: User, person: User) -> None:
     record_event(actor=actor, action="user.invited", obj=person, changes={"email": [None, person.email]})
-    from casework.tasks import send_invitation_email
+    from casework import outbox
+    from casework.jobs import INVITATION_EMAIL
 
-    transaction.on_commit(lambda pk=person.pk: send_invitation_email.delay(pk))
+    outbox.defer(
+        kind=INVITATION_EMAIL,
+        object_id=person.pk,
+        partnership=person.agency.partnership if person.agency_id else "",
+        summary=f"Invitation to {person.email}",
+    )
 
 
 def invitation_link(person: User) -> str:
