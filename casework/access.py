@@ -21,6 +21,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from casework.models import (
     AccessRequest,
     Agency,
+    BackgroundJob,
     Child,
     ChildUserObjectPermission,
     Involvement,
@@ -277,6 +278,17 @@ def get_administered_team(*, user: User | None, pk: object) -> Team:
 def get_administered_account(*, user: User | None, pk: object) -> User:
     """A person or service account of the administrator's partnership, else Http404."""
     return _administered(accounts_administered_by(user=user).select_related("agency"), pk)
+
+
+def background_jobs_administered_by(*, user: User | None) -> QuerySet[BackgroundJob]:
+    """The background work owed for the administrator's partnership (its e-mails, packs, papers)."""
+    if not is_partnership_administrator(user):
+        return BackgroundJob.objects.none()
+    return BackgroundJob.objects.filter(partnership=user.agency.partnership)
+
+
+def get_administered_background_job(*, user: User | None, pk: object) -> BackgroundJob:
+    return _administered(background_jobs_administered_by(user=user), pk)
 
 
 def require_partnership_administrator(user: User | None) -> None:

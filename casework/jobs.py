@@ -26,7 +26,7 @@ def message_id(kind: str, *parts: int) -> str:
     return f"<{kind}.{'.'.join(str(p) for p in parts)}@{host}>"
 
 
-@handler(NOTICE_EMAIL, lease_seconds=60, max_attempts=8)
+@handler(NOTICE_EMAIL, label="E-mail of a notice", lease_seconds=60, max_attempts=8)
 def send_notice_email(notification_id: int, *, job: Lease) -> None:
     """E-mail one notice unless it has been: sent, then recorded (casework/outbox.py says why the
     order is this way round)."""
@@ -45,14 +45,14 @@ def send_notice_email(notification_id: int, *, job: Lease) -> None:
     Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(emailed_at=timezone.now())
 
 
-@handler(INVITATION_EMAIL, lease_seconds=60, max_attempts=8)
+@handler(INVITATION_EMAIL, label="Invitation e-mail", lease_seconds=60, max_attempts=8)
 def send_invitation(user_id: int, *, job: Lease) -> None:
     from casework.administration.services import invitation_send
 
     invitation_send(user_id=user_id)
 
 
-@handler(ACCESS_REQUEST, lease_seconds=60, max_attempts=5)
+@handler(ACCESS_REQUEST, label="Access request", lease_seconds=60, max_attempts=5)
 def raise_access_request(event_id: int, *, job: Lease) -> None:
     """After an ask by NHS number: raise the request to the owning agency, if there is a record
     (once: access_request_create finds a pending request and makes no second)."""

@@ -50,6 +50,7 @@ OPEN = (JobStatus.WAITING, JobStatus.RUNNING)
 @dataclass(frozen=True)
 class Handler:
     kind: str
+    label: str
     run: Callable[..., object]
     lease: dt.timedelta
     max_attempts: int
@@ -65,6 +66,7 @@ _HANDLERS: dict[str, Handler] = {}
 def handler(
     kind: str,
     *,
+    label: str = "",
     lease_seconds: int = 120,
     max_attempts: int = 8,
     queue: str = "default",
@@ -77,6 +79,7 @@ def handler(
     def register(func: Callable) -> Callable:
         _HANDLERS[kind] = Handler(
             kind=kind,
+            label=label or kind,
             run=func,
             lease=dt.timedelta(seconds=lease_seconds),
             max_attempts=max_attempts,
@@ -97,6 +100,12 @@ def handlers() -> dict[str, Handler]:
             if missing.name != module:
                 raise
     return dict(_HANDLERS)
+
+
+def label_for(kind: str) -> str:
+    """What an administrator calls this kind of work ("E-mail", "Panel pack")."""
+    found = handlers().get(kind)
+    return found.label if found else kind
 
 
 def get_handler(kind: str) -> Handler:
@@ -300,7 +309,15 @@ def job_retry(*, actor, job: BackgroundJob) -> BackgroundJob:
     return job
 
 
-def relay_is_alive(*, now: dt.datetime | None = None) -> bool:
+@dataclass(frozen=True)
+class RelayHealth:
+    last_run: dt.datetime | None
+    alive: bool
+
+
+def relay_health(*, now: dt.datetime | None = None) -> RelayHealth:
+    """Whether the relay has run lately. It runs on a worker when beat sends it, so a recent run
+    shows both are up (in the embedded default, `send_reminders` beside the site)."""
     seen = Heartbeat.objects.filter(name="relay").values_list("at", flat=True).first()
     limit = dt.timedelta(seconds=settings.BACKGROUND_STALE_AFTER_SECONDS)
-    return seen is not None and (now or timezone.now()) - seen < limit
+    return RelayHealth(last_run=seen, alive=seen is not None and (now or timezone.now()) - seen < limit)

@@ -89,3 +89,32 @@ def has_authenticator(*, account: User) -> bool:
     from casework.mfa import has_authenticator as _has
 
     return not account.is_service_account and _has(account)
+
+
+# --- Background work ------------------------------------------------------------------------------
+
+JOB_STATES = ("failed", "waiting", "running", "done")
+
+
+def background_summary(*, user: User) -> dict:
+    """How much of the partnership's background work is open or failed, and how long the oldest
+    has waited: one query over the open-and-failed rows (the job_partnership_status index)."""
+    from django.db.models import Min
+
+    from casework.models import JobStatus
+
+    jobs = access.background_jobs_administered_by(user=user)
+    counts = jobs.aggregate(
+        waiting=Count("pk", filter=Q(status=JobStatus.WAITING)),
+        running=Count("pk", filter=Q(status=JobStatus.RUNNING)),
+        failed=Count("pk", filter=Q(status=JobStatus.FAILED)),
+        oldest_open=Min("created_at", filter=Q(status__in=[JobStatus.WAITING, JobStatus.RUNNING])),
+    )
+    return counts
+
+
+def background_jobs(*, user: User, status: str) -> QuerySet:
+    """The partnership's background jobs in one state, newest first (paginated by the page)."""
+    return (
+        access.background_jobs_administered_by(user=user).filter(status=status).order_by("-created_at", "-pk")
+    )

@@ -27,4 +27,6 @@ urlpatterns = [
     path("people/<str:pk>/tokens/<str:token_pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("service-accounts/", views.service_account_list, name="service_accounts"),
     path("service-accounts/new/", views.service_account_new, name="service_account_new"),
+    path("background-work/", views.background_work, name="background_work"),
+    path("background-work/<str:pk>/retry/", views.background_job_retry, name="background_job_retry"),
 ]
