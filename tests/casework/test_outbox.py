@@ -248,3 +248,14 @@ def test_notices_never_emailed_before_the_outbox_are_owed_by_the_migration(db, t
     migration = importlib.import_module("casework.migrations.0010_background_jobs")
     migration.owe_unsent_notices(apps, None)
     assert list(BackgroundJob.objects.values_list("object_id", flat=True)) == [recent.pk]
+
+
+def test_check_background_fails_until_the_relay_has_run_lately(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="relay last ran: never"):
+        call_command("check_background")
+    outbox.relay()
+    call_command("check_background")
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=6)), pytest.raises(CommandError):
+        call_command("check_background")
