@@ -211,7 +211,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBIL
 # Redis down when a page queues work: give up quickly (the outbox relay queues it later) rather than
 # hold the person's page while kombu retries.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
 # Prefetch one at a time: a worker that dies holds (and delays) only the message it was running.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # The administrators' "Background work" page calls the relay stale after this long without a run.
