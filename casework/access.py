@@ -21,6 +21,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from casework.models import (
     AccessRequest,
     Agency,
+    ApiToken,
     BackgroundJob,
     Child,
     ChildUserObjectPermission,
@@ -289,6 +290,12 @@ def background_jobs_administered_by(*, user: User | None) -> QuerySet[Background
 
 def get_administered_background_job(*, user: User | None, pk: object) -> BackgroundJob:
     return _administered(background_jobs_administered_by(user=user), pk)
+
+
+def get_api_token(*, owner: User, pk: object) -> ApiToken:
+    """One of `owner`'s API tokens (the signed-in person's own, or a service account the caller
+    administers, checked first by the caller); anyone else's is the same 404 as none."""
+    return _administered(ApiToken.objects.filter(user=owner), pk)
 
 
 def require_partnership_administrator(user: User | None) -> None:

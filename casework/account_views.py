@@ -6,63 +6,28 @@ A token's secret is shown once, on the page that answers its creation, and never
 
 from __future__ import annotations
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from casework import access, services
 from casework.audit import record_event
 from casework.auth import normalise_email
-from casework.forms import add_service_errors
+from casework.forms import ApiTokenForm, add_service_errors
 from casework.models import ApiToken, User
-
-
-class ApiTokenForm(forms.Form):
-    name = forms.CharField(
-        label="Name",
-        max_length=100,
-        help_text="What it is for, so you recognise it later. For example, “Team spreadsheet refresh”",
-        error_messages={"required": "Enter a name for the token"},
-    )
-    expires_in_days = forms.IntegerField(
-        label="Expires after (days)",
-        min_value=1,
-        error_messages={
-            "required": "Enter how many days the token lasts",
-            "invalid": "Enter a whole number of days",
-            "min_value": "Enter at least 1 day",
-        },
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["expires_in_days"].validators.append(_max_days)
-        self.fields["expires_in_days"].help_text = f"From 1 to {settings.API_TOKEN_MAX_DAYS} days"
-        self.fields["expires_in_days"].widget.attrs.update({"class": "govuk-input govuk-input--width-4"})
-
-
-def _max_days(value: int) -> None:
-    if value > settings.API_TOKEN_MAX_DAYS:
-        raise ValidationError(f"Enter {settings.API_TOKEN_MAX_DAYS} days or fewer")
-
-
-def _own_token(request, pk) -> ApiToken:
-    token = ApiToken.objects.filter(pk=access.record_id(pk), user=request.user).first()
-    if token is None:
-        raise Http404(access.NOT_FOUND_MESSAGE)
-    return token
+from casework.views import form_page
 
 
 def api_token_list(request):
-    tokens = ApiToken.objects.filter(user=request.user).select_related("revoked_by")
+    tokens = list(ApiToken.objects.filter(user=request.user).select_related("revoked_by"))
+    for token in tokens:
+        token.revoke_url = reverse("api_token_revoke", args=[token.pk])
     return render(request, "casework/account/api_tokens.html", {"tokens": tokens})
 
 
@@ -85,12 +50,24 @@ def api_token_new(request):
     return render(request, "casework/account/api_token_new.html", {"form": form})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def api_token_revoke(request, pk):
-    token = _own_token(request, pk)
-    services.api_token_revoke(actor=request.user, token=token)
-    messages.success(request, f"Token “{token.name}” revoked: it no longer works")
-    return redirect("api_tokens")
+    token = access.get_api_token(owner=request.user, pk=pk)
+    if request.method == "POST":
+        services.api_token_revoke(actor=request.user, token=token)
+        messages.success(request, f"Token “{token.name}” revoked: it no longer works")
+        return redirect("api_tokens")
+    return form_page(
+        request,
+        form=None,
+        heading=f"Revoke the token “{token.name}”?",
+        intro=[
+            "A program using it will be refused at once. This cannot be undone: make a new token instead."
+        ],
+        back_url=reverse("api_tokens"),
+        submit_label="Revoke token",
+        warning=True,
+    )
 
 
 # --- The account page, passwords ---------------------------------------------------------------

@@ -7,6 +7,7 @@ put back on the form next to the right field (`add_service_errors`), so nothing 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
@@ -232,3 +233,35 @@ class ChildSearchForm(forms.Form):
         required=False,
         help_text="Name, date of birth (27/03/2015), NHS number or council case number",
     )
+
+
+class ApiTokenForm(forms.Form):
+    """Make an API token: for oneself (Your API tokens) or, with a scope, for a service account
+    (casework.administration.forms.ServiceTokenForm)."""
+
+    name = forms.CharField(
+        label="Name",
+        max_length=100,
+        help_text="What it is for, so you recognise it later. For example, “Team spreadsheet refresh”",
+        error_messages={"required": "Enter a name for the token"},
+    )
+    expires_in_days = forms.IntegerField(
+        label="Expires after (days)",
+        min_value=1,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-4"}),
+        error_messages={
+            "required": "Enter how many days the token lasts",
+            "invalid": "Enter a whole number of days",
+            "min_value": "Enter at least 1 day",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expires_in_days"].help_text = f"From 1 to {settings.API_TOKEN_MAX_DAYS} days"
+
+    def clean_expires_in_days(self):
+        days = self.cleaned_data["expires_in_days"]
+        if days > settings.API_TOKEN_MAX_DAYS:
+            raise ValidationError(f"Enter {settings.API_TOKEN_MAX_DAYS} days or fewer")
+        return days

@@ -8,10 +8,9 @@ partnership, superuser or staff field: those are never set here.
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
+from casework.forms import ApiTokenForm
 from casework.models import Agency, AgencyKind, Role, Team, TokenScope
 
 SERVICE_ACCOUNT_SCOPES = [
@@ -195,23 +194,9 @@ class ServiceAccountForm(forms.Form):
         self.fields["agency"].queryset = agencies
 
 
-class ServiceTokenForm(forms.Form):
-    name = forms.CharField(
-        label="Name",
-        max_length=100,
-        help_text="What it is for, so you recognise it later",
-        error_messages={"required": "Enter a name for the token"},
-    )
-    expires_in_days = forms.IntegerField(
-        label="Expires after (days)",
-        min_value=1,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-4"}),
-        error_messages={
-            "required": "Enter how many days the token lasts",
-            "invalid": "Enter a whole number of days",
-            "min_value": "Enter at least 1 day",
-        },
-    )
+class ServiceTokenForm(ApiTokenForm):
+    """A service account's token: the one token form plus what it may do."""
+
     scope = forms.ChoiceField(
         label="What may it do?", choices=SERVICE_ACCOUNT_SCOPES, widget=forms.RadioSelect
     )
@@ -225,14 +210,8 @@ class ServiceTokenForm(forms.Form):
 
     def __init__(self, *args, operations: list[str], **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["name"].help_text = "What it is for, so you recognise it later"
         self.fields["operations"].choices = [(name, name) for name in operations]
-        self.fields["expires_in_days"].help_text = f"From 1 to {settings.API_TOKEN_MAX_DAYS} days"
-
-    def clean_expires_in_days(self):
-        days = self.cleaned_data["expires_in_days"]
-        if days > settings.API_TOKEN_MAX_DAYS:
-            raise ValidationError(f"Enter {settings.API_TOKEN_MAX_DAYS} days or fewer")
-        return days
 
 
 class PeopleFilterForm(forms.Form):

@@ -75,15 +75,6 @@ def account_tokens(*, account: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=account).select_related("created_by", "revoked_by")
 
 
-def get_account_token(*, account: User, pk: object) -> ApiToken:
-    from django.http import Http404
-
-    found = ApiToken.objects.filter(user=account, pk=access.record_id(pk)).first()
-    if found is None:
-        raise Http404(access.NOT_FOUND_MESSAGE)
-    return found
-
-
 def has_authenticator(*, account: User) -> bool:
     """Whether the person has set up an authenticator app (the reset button is shown only then)."""
     from casework.mfa import has_authenticator as _has

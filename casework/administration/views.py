@@ -256,6 +256,8 @@ def person_detail(request, pk):
     }
     if person.is_service_account:
         context["tokens"] = list(selectors.account_tokens(account=person))
+        for token in context["tokens"]:
+            token.revoke_url = reverse("administration:token_revoke", args=[person.pk, token.pk])
     return render(request, "casework/administration/person_detail.html", context)
 
 
@@ -523,7 +525,7 @@ def token_new(request, pk):
 @require_http_methods(["GET", "POST"])
 def token_revoke(request, pk, token_pk):
     user, account = _service_account(request, pk)
-    token = selectors.get_account_token(account=account, pk=token_pk)
+    token = access.get_api_token(owner=account, pk=token_pk)
     if request.method == "POST":
         core_services.api_token_revoke(actor=user, token=token)
         messages.success(request, f"Token “{token.name}” revoked: it no longer works")

@@ -27,7 +27,18 @@ from casework import access
 from casework import services as core_services
 from casework.administration import services
 from casework.administration.urls import urlpatterns as admin_urlpatterns
-from casework.models import Agency, AgencyKind, ApiToken, AuditEvent, Role, Team, TokenScope, User
+from casework.models import (
+    Agency,
+    AgencyKind,
+    ApiToken,
+    AuditEvent,
+    BackgroundJob,
+    JobStatus,
+    Role,
+    Team,
+    TokenScope,
+    User,
+)
 from casework.services import InvalidTransition
 from tests.factories import AgencyFactory, TeamFactory, UserFactory
 
@@ -593,6 +604,9 @@ def hampshire_objects(hampshire, hampshire_team, social_worker, finance_system):
         "token_new:pk": finance_system.pk,
         "token_revoke:pk": finance_system.pk,
         "token_pk": token.pk,
+        "background_job_retry:pk": BackgroundJob.objects.create(
+            kind="notice.email", object_id=1, partnership=hampshire.partnership, status=JobStatus.FAILED
+        ).pk,
     }
 
 
@@ -611,6 +625,7 @@ def test_another_partnerships_administrator_gets_404_on_every_hampshire_url(
             "person_invite",
             "service_accounts",
             "service_account_new",
+            "background_work",
         )
     }
     for url in urls:

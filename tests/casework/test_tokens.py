@@ -98,6 +98,11 @@ def test_a_revoked_token_stops_working_at_once_and_revoking_twice_is_a_conflict(
     token, secret = services.api_token_create(actor=social_worker, user=social_worker, name="Laptop")
     assert bearer(secret).get("/api/me/").status_code == 200
     client.force_login(social_worker)
+    listed = client.get(reverse("api_tokens")).content.decode()
+    assert reverse("api_token_revoke", args=[token.pk]) in listed
+    # The link asks first; only the confirmation revokes.
+    confirm = client.get(reverse("api_token_revoke", args=[token.pk])).content.decode()
+    assert "Revoke the token" in confirm and bearer(secret).get("/api/me/").status_code == 200
     response = client.post(reverse("api_token_revoke", args=[token.pk]))
     assert response.status_code == 302
     answer = bearer(secret).get("/api/me/")
@@ -162,6 +167,7 @@ def test_nobody_revokes_or_sees_another_person_s_token(client, social_worker, te
     for other in (team_manager, outsider):
         client.force_login(other)
         assert client.post(reverse("api_token_revoke", args=[token.pk])).status_code == 404
+        assert client.get(reverse("api_token_revoke", args=[token.pk])).status_code == 404
         assert "Mine" not in client.get(reverse("api_tokens")).content.decode()
         with pytest.raises(NotAllowed):
             services.api_token_revoke(actor=other, token=token)
