@@ -191,10 +191,8 @@ class InvolvementForm(forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        # Only the partnership's agencies (services.involvement_add refuses any other).
-        self.fields["agency"].queryset = (
-            access.agencies_visible_to(user=user).filter(partnership=user.agency.partnership).order_by("name")
-        )
+        # The partnership's directory (services.involvement_add refuses any other agency).
+        self.fields["agency"].queryset = access.agencies_visible_to(user=user).order_by("name")
 
 
 class EndInvolvementForm(forms.Form):
