@@ -39,6 +39,7 @@ __all__ = [
     "conflict",
     "fingerprint",
     "last_saved",
+    "moment",
     "refuse_if_stale",
     "refused",
 ]
@@ -113,6 +114,17 @@ def last_saved(obj: models.Model, *, actions: Iterable[str] | None = None) -> tu
         return "", None
     who = event.actor.full_name or event.actor.email if event.actor else "the system"
     return who, event.at
+
+
+def moment(at: dt.datetime | None) -> str:
+    """When someone acted, as a refusal tells it ("Priya Shah disputed this share at 10:02"):
+    "at 10:02" today, "on 2 March 2026 at 10:02" another day, in local time."""
+    if at is None:
+        return ""
+    local = timezone.localtime(at)
+    if local.date() == timezone.localdate():
+        return f"at {local:%H:%M}"
+    return f"on {local:%-d %B %Y} at {local:%H:%M}"
 
 
 def conflict(

@@ -30,8 +30,8 @@ from funding.serializers import (
     PaginatedFundingApprovalListSerializer,
     PaginatedFundingPackageListSerializer,
     QuerySerializer,
+    ShareActionSerializer,
     VarySerializer,
-    VersionSerializer,
     package_data,
 )
 from funding.views import log_children
@@ -46,7 +46,8 @@ _TERMS_RULES = (
 _BAD_REQUEST = _field_errors("Shares not adding up", {"shares": ["The percentages add up to 90%, not 100%"]})
 _CONFLICT = OpenApiResponse(
     _ERROR,
-    description="The package moved on since the version you sent, or is not in a state that allows this.",
+    description="The package moved on since the version you sent, someone acted on the share since the "
+    "status you sent (the answer says who did what, and when), or it is not in a state that allows this.",
 )
 _READ_ERRORS = {401: _NOT_SIGNED_IN, 404: _NOT_FOUND}
 _WRITE_ERRORS = {400: _BAD_REQUEST, 401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED, 404: _NOT_FOUND, 409: _CONFLICT}
@@ -202,14 +203,16 @@ def _share(request, pk):
 @extend_schema(
     operation_id="funding_share_approve",
     summary="Approve your agency's share",
-    request=VersionSerializer,
+    request=ShareActionSerializer,
     responses={200: FundingPackageDetailSerializer, **_WRITE_ERRORS},
 )
 @api_view(["POST"])
 def share_approve(request, pk):
     share = _share(request, pk)
-    data = _valid(VersionSerializer, request)
-    services.share_approve(actor=request.user, share=share, expected_version=data["version"])
+    data = _valid(ShareActionSerializer, request)
+    services.share_approve(
+        actor=request.user, share=share, expected_version=data["version"], expected_status=data["status"]
+    )
     return _full(request, share.package_id)
 
 
@@ -224,7 +227,11 @@ def share_query(request, pk):
     share = _share(request, pk)
     data = _valid(QuerySerializer, request)
     services.share_query(
-        actor=request.user, share=share, expected_version=data["version"], question=data["question"]
+        actor=request.user,
+        share=share,
+        expected_version=data["version"],
+        expected_status=data["status"],
+        question=data["question"],
     )
     return _full(request, share.package_id)
 
@@ -240,7 +247,11 @@ def share_dispute(request, pk):
     share = _share(request, pk)
     data = _valid(DisputeSerializer, request)
     services.share_dispute(
-        actor=request.user, share=share, expected_version=data["version"], reason=data["reason"]
+        actor=request.user,
+        share=share,
+        expected_version=data["version"],
+        expected_status=data["status"],
+        reason=data["reason"],
     )
     return _full(request, share.package_id)
 

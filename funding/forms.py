@@ -8,7 +8,7 @@ from django import forms
 
 from casework.forms import DateField
 from casework.money import MAX_COST_TEXT, money_validators
-from funding.models import PersonalBudget, Provider, ProviderKind
+from funding.models import PersonalBudget, Provider, ProviderKind, ShareStatus
 from funding.money import SplitLine
 from referrals.models import CostPeriod, Pathway, ShareBasis
 
@@ -38,17 +38,31 @@ class VersionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
-class ApproveForm(VersionForm):
+class ShareActionForm(VersionForm):
+    """An approver's action on a share, with the share's status as the page showed it: an action
+    on a share someone else queried, disputed or approved since is refused (issue 13)."""
+
+    status = forms.ChoiceField(
+        widget=forms.HiddenInput,
+        choices=ShareStatus.choices,
+        error_messages={
+            "required": "This page did not say what state the share was in: open the share again",
+            "invalid_choice": "This page did not say what state the share was in: open the share again",
+        },
+    )
+
+
+class ApproveForm(ShareActionForm):
     pass
 
 
-class QueryForm(VersionForm):
+class QueryForm(ShareActionForm):
     question = forms.CharField(
         label="Your question for the panel administrator and referrer", widget=forms.Textarea, max_length=5000
     )
 
 
-class DisputeForm(VersionForm):
+class DisputeForm(ShareActionForm):
     reason = forms.CharField(
         label="Why does your agency dispute its share?",
         help_text="This goes on the agenda of the deciding panel's next meeting",

@@ -100,23 +100,32 @@ def package_data(package, *, user, full: bool = False) -> dict:
     return data
 
 
-@extend_schema_serializer(component_name="FundingShareApprove")
 # Request bodies. Each has its own component name (set on every class, as subclasses would inherit
 # their parent's): several class names here are also used by other apps' serializers.
 
 
-@extend_schema_serializer(component_name="FundingShareApprove")
+@extend_schema_serializer(component_name="FundingPackageVersionSeen")
 class VersionSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, help_text="The package version you looked at")
 
 
+@extend_schema_serializer(component_name="FundingShareApprove")
+class ShareActionSerializer(VersionSerializer):
+    # One winner (issue 13): an action on a share someone else queried, disputed or approved since
+    # the client read it answers 409 saying who did what.
+    status = serializers.ChoiceField(
+        choices=ShareStatus.choices,
+        help_text="The share's status as you read it: if someone acted on the share since, 409",
+    )
+
+
 @extend_schema_serializer(component_name="FundingShareQuery")
-class QuerySerializer(VersionSerializer):
+class QuerySerializer(ShareActionSerializer):
     question = StrictCharField(max_length=5000)
 
 
 @extend_schema_serializer(component_name="FundingShareDispute")
-class DisputeSerializer(VersionSerializer):
+class DisputeSerializer(ShareActionSerializer):
     reason = StrictCharField(max_length=5000)
 
 

@@ -24,6 +24,7 @@ from casework.audit import record_event
 from casework.models import Agency, Child, Role, User
 from casework.notifications import notify
 from casework.services import InvalidTransition
+from casework.stale import moment
 from funding import access
 from funding.models import (
     FundingCategory,
@@ -53,6 +54,7 @@ __all__ = [
     "share_answer_query",
     "share_approve",
     "share_dispute",
+    "share_last_act",
     "share_query",
 ]
 
@@ -434,15 +436,62 @@ def _lock_share(share: ShareLine, package: FundingPackage, expected_version: int
     return current
 
 
+# What each share action reads as in a refusal ("Priya Shah disputed this share at 10:02").
+_SHARE_ACTS = {
+    "approved": "approved this share",
+    "queried": "queried this share",
+    "disputed": "disputed this share",
+    "answered": "answered the query on this share",
+}
+
+
+def share_last_act(share: ShareLine) -> str:
+    """Who last acted on this agency's share, what they did and when, from the package's history
+    (one indexed query; an approval carried over from an earlier version names its approver)."""
+    if share.status == ShareStatus.APPROVED and share.decided_by_id:
+        return f"{share.decided_by.full_name} approved this share {moment(share.decided_at)}"
+    event = (
+        PackageEvent.objects.filter(
+            package_id=share.package_id, agency_id=share.agency_id, action__in=_SHARE_ACTS
+        )
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
+    if event is None:
+        return f"This share is now {share.get_status_display().lower()}"
+    return f"{event.actor.full_name} {_SHARE_ACTS[event.action]} {moment(event.at)}"
+
+
+def _refuse_if_moved(current: ShareLine, seen_status: str) -> None:
+    """One winner (issue 13): an action is taken on the share as the person saw it. If its status
+    changed since (someone approved, queried, disputed or answered first), the later action loses
+    with a 409 saying who did what, instead of silently undoing the first."""
+    if current.status != seen_status:
+        raise InvalidTransition(
+            f"{share_last_act(current)}, after you opened it. Nothing was saved: look at the share again"
+        )
+
+
 @transaction.atomic
-def share_approve(*, actor: User, share: ShareLine, expected_version: int | None) -> ShareLine:
+def share_approve(
+    *, actor: User, share: ShareLine, expected_version: int | None, expected_status: str | None = None
+) -> ShareLine:
     """Approve one agency's share, within the approver's delegated limit (a year's worth, or the
-    one-off amount). Above it, the share goes to the next approver up."""
+    one-off amount). Above it, the share goes to the next approver up.
+
+    `expected_status`: the share's status as the approver saw it (the page's hidden field, the API's
+    `status`); left out, the status of `share` as the caller loaded it. A query or dispute that came
+    in since wins: the approval is refused (409) naming who did what."""
     access.require_approver_of(user=actor, share=share)
+    seen = expected_status or share.status
     current = _lock_share(share, share.package, expected_version)
     if current.status == ShareStatus.APPROVED:
         who = current.decided_by.full_name if current.decided_by else "someone"
-        raise InvalidTransition(f"Your agency's share was already approved by {who}")
+        raise InvalidTransition(
+            f"Your agency's share was already approved by {who} {moment(current.decided_at)}".rstrip()
+        )
+    _refuse_if_moved(current, seen)
     limit = actor.delegated_limit
     if limit is None or current.annual_amount > limit:
         up = approver_for(agency_id=current.agency_id, annual_amount=current.annual_amount)
@@ -457,7 +506,7 @@ def share_approve(*, actor: User, share: ShareLine, expected_version: int | None
             }
         )
     now = timezone.now()
-    changed = ShareLine.objects.filter(pk=current.pk, status=current.status).update(
+    changed = ShareLine.objects.filter(pk=current.pk, status=seen).update(
         status=ShareStatus.APPROVED, decided_by=actor, decided_at=now
     )
     if changed != 1:
@@ -502,16 +551,32 @@ def _panel_administrators(package: FundingPackage) -> list[User]:
 
 
 @transaction.atomic
-def share_query(*, actor: User, share: ShareLine, expected_version: int | None, question: str) -> ShareLine:
-    """Ask the panel administrator and the referrer a question before approving."""
+def share_query(
+    *,
+    actor: User,
+    share: ShareLine,
+    expected_version: int | None,
+    question: str,
+    expected_status: str | None = None,
+) -> ShareLine:
+    """Ask the panel administrator and the referrer a question before approving.
+    `expected_status`: as for share_approve."""
     access.require_approver_of(user=actor, share=share)
     text = _require_text(question, "question", "Enter your question")
+    seen = expected_status or share.status
     current = _lock_share(share, share.package, expected_version)
+    if current.status == ShareStatus.APPROVED:
+        who = current.decided_by.full_name if current.decided_by else "someone"
+        raise InvalidTransition(
+            f"Your agency's share was already approved by {who} {moment(current.decided_at)}, so it can "
+            "no longer be queried: ask for a variation of the package instead"
+        )
+    _refuse_if_moved(current, seen)
     if current.status not in (ShareStatus.AWAITING, ShareStatus.QUERIED):
         raise InvalidTransition(
             f"This share is {current.get_status_display().lower()}, so it cannot be queried"
         )
-    changed = ShareLine.objects.filter(pk=current.pk, status=current.status).update(
+    changed = ShareLine.objects.filter(pk=current.pk, status=seen).update(
         status=ShareStatus.QUERIED, query_text=text, query_answer=""
     )
     if changed != 1:
@@ -548,10 +613,13 @@ def share_answer_query(*, actor: User, share: ShareLine, answer: str) -> ShareLi
     text = _require_text(answer, "answer", "Enter your answer")
     current = _lock_share(share, package, None)
     if current.status != ShareStatus.QUERIED:
-        raise InvalidTransition("This share has no open query")
-    ShareLine.objects.filter(pk=current.pk, status=ShareStatus.QUERIED).update(
+        # Someone answered first, or the approver approved or disputed instead: say who.
+        raise InvalidTransition(f"{share_last_act(current)}, so there is no open query to answer")
+    changed = ShareLine.objects.filter(pk=current.pk, status=ShareStatus.QUERIED).update(
         status=ShareStatus.AWAITING, query_answer=text
     )
+    if changed != 1:
+        raise InvalidTransition("Someone else acted on this share at the same moment; nothing was saved")
     _event(package=package, actor=actor, action="answered", agency=current.agency, text=text)
     record_event(
         actor=actor,
@@ -573,27 +641,35 @@ def share_answer_query(*, actor: User, share: ShareLine, answer: str) -> ShareLi
 
 @transaction.atomic
 def share_dispute(
-    *, actor: User, share: ShareLine, expected_version: int | None, reason: str
+    *,
+    actor: User,
+    share: ShareLine,
+    expected_version: int | None,
+    reason: str,
+    expected_status: str | None = None,
 ) -> FundingDispute:
     """Dispute this agency's share. The dispute is recorded and put on the next scheduled meeting of
     the panel that made the decision (seeds 004: disagreement resolution between the council and the
-    NHS), as a supplement if that agenda has been circulated."""
+    NHS), as a supplement if that agenda has been circulated. `expected_status`: as for
+    share_approve."""
     from panels.models import AgendaItem, AgendaItemKind, Meeting, MeetingStatus
 
     access.require_approver_of(user=actor, share=share)
     text = _require_text(reason, "reason", "Give the reason for the dispute")
+    seen = expected_status or share.status
     current = _lock_share(share, share.package, expected_version)
-    if current.status == ShareStatus.DISPUTED:
-        raise InvalidTransition("Your agency has already disputed this share")
     if current.status == ShareStatus.APPROVED:
         # One winner (issue 13): an approval that landed first stands; changing an agreed share is
         # a variation of the package, not a dispute that silently undoes the approval.
         who = current.decided_by.full_name if current.decided_by else "someone"
         raise InvalidTransition(
-            f"Your agency's share was already approved by {who}, so it can no longer be disputed: "
-            "ask for a variation of the package instead"
+            f"Your agency's share was already approved by {who} {moment(current.decided_at)}, so it can "
+            "no longer be disputed: ask for a variation of the package instead"
         )
-    changed = ShareLine.objects.filter(pk=current.pk, status=current.status).update(
+    if current.status == ShareStatus.DISPUTED:
+        raise InvalidTransition(f"Your agency has already disputed this share: {share_last_act(current)}")
+    _refuse_if_moved(current, seen)
+    changed = ShareLine.objects.filter(pk=current.pk, status=seen).update(
         status=ShareStatus.DISPUTED, dispute_reason=text, decided_by=None, decided_at=None
     )
     if changed != 1:

@@ -116,7 +116,9 @@ def _share_action(request, pk, *, form_class, heading, submit_label, run, warnin
     share = access.get_share_for_user(user=request.user, pk=pk)
     access.require_approver_of(user=request.user, share=share)
     package = share.package
-    form = form_class(request.POST or None, initial={"version": package.version_number})
+    form = form_class(
+        request.POST or None, initial={"version": package.version_number, "status": share.status}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             run(share, form.cleaned_data)
@@ -131,7 +133,8 @@ def _share_action(request, pk, *, form_class, heading, submit_label, run, warnin
         heading=heading,
         caption=f"Funding package {package.pk}, version {package.version_number}",
         intro=[
-            f"{share.agency.name} pays £{share.amount:,.2f} {share.version.get_cost_period_display()} (£{share.annual_amount:,.2f} a year)."
+            f"{share.agency.name} pays £{share.amount:,.2f} {share.version.get_cost_period_display()} (£{share.annual_amount:,.2f} a year).",
+            f"The share is {share.get_status_display().lower()}.",
         ],
         back_url=_detail_url(package),
         submit_label=submit_label,
@@ -148,7 +151,7 @@ def share_approve(request, pk):
         heading="Approve your agency's share",
         submit_label="Approve share",
         run=lambda share, data: services.share_approve(
-            actor=request.user, share=share, expected_version=data["version"]
+            actor=request.user, share=share, expected_version=data["version"], expected_status=data["status"]
         ),
     )
 
@@ -162,7 +165,11 @@ def share_query(request, pk):
         heading="Ask a question about this share",
         submit_label="Send question",
         run=lambda share, data: services.share_query(
-            actor=request.user, share=share, expected_version=data["version"], question=data["question"]
+            actor=request.user,
+            share=share,
+            expected_version=data["version"],
+            expected_status=data["status"],
+            question=data["question"],
         ),
     )
 
@@ -177,7 +184,11 @@ def share_dispute(request, pk):
         submit_label="Record dispute",
         warning=True,
         run=lambda share, data: services.share_dispute(
-            actor=request.user, share=share, expected_version=data["version"], reason=data["reason"]
+            actor=request.user,
+            share=share,
+            expected_version=data["version"],
+            expected_status=data["status"],
+            reason=data["reason"],
         ),
     )
 

@@ -114,12 +114,15 @@ def test_approve_through_the_page(client, existing_package, council_finance):
     s = share(existing_package, COUNCIL)
     page = client.get(reverse("funding:detail", args=[existing_package.pk])).content.decode()
     assert "Approve Hampshire County Council Children&#x27;s Services share" in page
-    response = client.post(reverse("funding:approve", args=[s.pk]), {"version": 1})
+    response = client.post(reverse("funding:approve", args=[s.pk]), {"version": 1, "status": "awaiting"})
     assert response.status_code == 302
     s.refresh_from_db()
     assert s.status == ShareStatus.APPROVED
     # Twice: a clear 409, not a 500.
-    assert client.post(reverse("funding:approve", args=[s.pk]), {"version": 1}).status_code == 409
+    assert (
+        client.post(reverse("funding:approve", args=[s.pk]), {"version": 1, "status": "awaiting"}).status_code
+        == 409
+    )
 
 
 def test_a_stale_version_is_409_on_the_page_and_in_the_api(
@@ -137,11 +140,13 @@ def test_a_stale_version_is_409_on_the_page_and_in_the_api(
         ),
     )
     client.force_login(icb_finance)
-    response = client.post(reverse("funding:approve", args=[s.pk]), {"version": 1})
+    response = client.post(reverse("funding:approve", args=[s.pk]), {"version": 1, "status": "awaiting"})
     assert response.status_code == 409
     assert "changed to version 2" in response.content.decode()
     response = client.post(
-        f"/api/funding/shares/{s.pk}/approve/", {"version": 1}, content_type="application/json"
+        f"/api/funding/shares/{s.pk}/approve/",
+        {"version": 1, "status": "awaiting"},
+        content_type="application/json",
     )
     assert response.status_code == 409
     assert "changed to version 2" in response.json()["detail"]
@@ -160,11 +165,13 @@ def test_above_the_limit_is_a_clear_error(
     )
     s = share(package, COUNCIL)
     client.force_login(council_finance)
-    response = client.post(reverse("funding:approve", args=[s.pk]), {"version": 1})
+    response = client.post(reverse("funding:approve", args=[s.pk]), {"version": 1, "status": "awaiting"})
     assert response.status_code == 200
     assert "above your delegated limit" in response.content.decode()
     response = client.post(
-        f"/api/funding/shares/{s.pk}/approve/", {"version": 1}, content_type="application/json"
+        f"/api/funding/shares/{s.pk}/approve/",
+        {"version": 1, "status": "awaiting"},
+        content_type="application/json",
     )
     assert response.status_code == 400
     assert "above your delegated limit" in response.json()["share"][0]
