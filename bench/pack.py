@@ -328,6 +328,23 @@ def quiet() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+@contextmanager
+def queued_nowhere():
+    """pack_request owes the build as a "pack.build" job and queues it after the commit; inside
+    this block that queue is an in-memory broker nobody reads (not the in-process run of the
+    embedded default), so the child process below builds the version, as a worker would."""
+    from casework.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager, app.conf.broker_url = False, "memory://"
+    app._pool, app.amqp._producer_pool = None, None
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = saved
+        app._pool, app.amqp._producer_pool = None, None
+
+
 def child_build(pack_id: int, profile: bool) -> None:
     """Run in the child: warm up the PDF engine, then build_pack(pack_id); print JSON figures."""
     setup_django(os.environ["DATABASE_URL"])
@@ -468,20 +485,19 @@ def main() -> None:
         from panels.services import packs
         from referrals.models import ReferralPaper
 
-        packs._queue = lambda pack_id: None  # built below, in a child process, not by Celery
-
         began = time.perf_counter()
         meeting, admin = make_meeting(args.referrals, args.seed)
         print(f"Data made through the services in {time.perf_counter() - began:.0f} s: {data_size(meeting)}")
-        # Placing on the agenda renders each paper and image page already (referrals.tasks, eager
-        # here): forget them all, so the first pack renders everything itself (the worst case).
+        # Placing on the agenda renders each paper and image page already (the referral.paper job,
+        # in-process here): forget them all, so the first pack renders everything itself (the worst case).
         ReferralPaper.objects.all().delete()
         from casework.pdf import pdf_dir
 
         for stored in pdf_dir(create=True).glob("*.pdf"):
             stored.unlink()
 
-        first = packs.pack_request(actor=admin, meeting=meeting)
+        with queued_nowhere():
+            first = packs.pack_request(actor=admin, meeting=meeting)
         one = run_build(first.pk, args.profile)
         first = MeetingPack.objects.get(pk=first.pk)
         assert one["status"] == "ready", one
@@ -496,7 +512,8 @@ def main() -> None:
             position=args.referrals + 1,
             added_by=admin,
         )
-        second = packs.pack_request(actor=admin, meeting=meeting)
+        with queued_nowhere():
+            second = packs.pack_request(actor=admin, meeting=meeting)
         assert second.version == 2
         two = run_build(second.pk, args.profile)
         second = MeetingPack.objects.get(pk=second.pk)

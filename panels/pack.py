@@ -3,9 +3,11 @@ paper and evidence, and the action log; a bookmark per item; the protective mark
 Y" on every page (DESIGN.md: PDFs; seeds 002, Joint Funding Panel 3.9: papers circulated before the
 meeting; seeds 003: the action log reviewed at each meeting).
 
-Built in a Celery task (panels.tasks.build_meeting_pack), never in a request: each referral's paper
+Built by the "pack.build" background job (panels/jobs.py), never in a request: each referral's paper
 is rendered once per content and reused (referrals/papers.py), the cover and agenda are rendered
-fresh, and the finished PDFs are merged with pypdf. Evidence that cannot be merged (a Word document,
+fresh, and the finished PDFs are merged with pypdf. The job's lease decides who builds a version: the
+build renews it after each item, stops if it was taken over, and a build whose worker died is taken
+over when its lease runs out (casework/outbox.py). Evidence that cannot be merged (a Word document,
 a damaged or password-protected PDF) never breaks the pack: it is listed as not included, with the
 reason, and the panel's administrators are told.
 """
@@ -13,14 +15,13 @@ reason, and the panel's administrators are told.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import io
 import json
 import logging
 from dataclasses import dataclass, field
 
-from django.db.models import Max, Q
+from django.db.models import F, Max
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +29,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
 
 from casework.notifications import notify
+from casework.outbox import Lease
 from casework.pdf import open_stored_pdf, render_pdf, store_pdf
 from casework.pdf_stamp import furniture, stamp
 from panels.models import (
@@ -46,11 +48,22 @@ from referrals.services import content_hash
 
 log = logging.getLogger(__name__)
 
-ABANDONED_AFTER = dt.timedelta(minutes=10)
 IMAGE_TYPES = {"image/png", "image/jpeg"}
 WORD = "Word documents cannot be merged into the pack: open it from the referral"
 DAMAGED = "The file could not be read"
 PROTECTED = "The file is protected by a password"
+STOPPED_EACH_TIME = (
+    "The build stopped before it finished on every attempt (its worker was stopped or ran out of memory)"
+)
+
+
+class LeaseLost(Exception):
+    """The build's job lease ran out and another run took the pack over: stop, writing nothing."""
+
+
+class BuildStopped(Exception):
+    """The build was taken over more times than its job allows (casework/outbox.py counts each
+    take-over as an attempt): the pack is failed rather than tried for ever."""
 
 
 def _items(meeting: Meeting) -> list[AgendaItem]:
@@ -241,12 +254,20 @@ def _cover(meeting: Meeting, pack: MeetingPack, entries: list[dict], attendance:
     )
 
 
-def _progress(pack: MeetingPack, done: int) -> None:
-    MeetingPack.objects.filter(pk=pack.pk).update(items_done=done)
+def _still_ours(job: Lease | None) -> None:
+    """The heartbeat: renew the job's lease, or stop if another run has taken the pack over."""
+    if job is not None and not job.renew():
+        raise LeaseLost(f"Job {job.job_id} attempt {job.attempt} lost its lease")
 
 
-def build(pack: MeetingPack) -> MeetingPack:
-    """Build the pack's PDF and store it. The caller claimed the pack (status building)."""
+def _progress(pack: MeetingPack, done: int, job: Lease | None) -> None:
+    _still_ours(job)
+    MeetingPack.objects.filter(pk=pack.pk, status=PackStatus.BUILDING).update(items_done=done)
+
+
+def build(pack: MeetingPack, *, job: Lease | None = None) -> MeetingPack:
+    """Build the pack's PDF and store it. The caller claimed the pack (status building); `job`, when
+    given, is renewed after each item and before the pack is recorded (LeaseLost if taken over)."""
     meeting = pack.meeting
     items = _items(meeting)
     left_out: list[dict] = []
@@ -279,7 +300,7 @@ def build(pack: MeetingPack) -> MeetingPack:
                 ),
             )
         sections.append(section)
-        _progress(pack, done)
+        _progress(pack, done, job)
 
     attendance = _attendance(meeting)
 
@@ -309,14 +330,16 @@ def build(pack: MeetingPack) -> MeetingPack:
     writer.write(merged)
     page_count = len(writer.pages)
     final = stamp(merged.getvalue(), furniture())
+    _still_ours(job)  # the cover and merge take a while: still the one building it?
     stored = store_pdf(final)
-    MeetingPack.objects.filter(pk=pack.pk).update(
+    MeetingPack.objects.filter(pk=pack.pk, status=PackStatus.BUILDING).update(
         status=PackStatus.READY,
         pdf_name=stored.name,
         pdf_sha256=stored.sha256,
         page_count=page_count,
         left_out=left_out,
         items_done=len(items),
+        error="",
         built_at=timezone.now(),
     )
     pack.refresh_from_db()
@@ -332,24 +355,61 @@ def build(pack: MeetingPack) -> MeetingPack:
     return pack
 
 
-def build_pack(pack_id: int) -> None:
-    """The task's body: claim the queued pack, build it, record a failure."""
-    # A pack left "building" long past the task's time limit was being built by a worker that died:
-    # the redelivered task may take it over.
-    abandoned = Q(status=PackStatus.BUILDING, requested_at__lt=timezone.now() - ABANDONED_AFTER)
-    claimed = (
-        MeetingPack.objects.filter(pk=pack_id)
-        .filter(Q(status=PackStatus.QUEUED) | abandoned)
-        .update(status=PackStatus.BUILDING)
+def build_pack(pack_id: int, *, job: Lease | None = None) -> None:
+    """Claim the pack, build it, record how it ended.
+
+    Run by its "pack.build" job (`job`), whose lease makes this the only build of the version: it
+    takes over a pack left building (the worker died and the lease ran out) or failed (an
+    administrator tried the job again). A failure puts the pack back in the queue with its reason
+    while the job has attempts left (the job tries again after a wait), else fails it. Called
+    directly (tests, the demo), it builds a queued pack only."""
+    found = MeetingPack.objects.filter(pk=pack_id).values_list("status", flat=True).first()
+    if job is None:
+        claimable = {PackStatus.QUEUED}
+    else:
+        claimable = {PackStatus.QUEUED, PackStatus.BUILDING, PackStatus.FAILED}
+    if found not in claimable:
+        return
+    try:
+        _still_ours(job)  # a run that stalled before it got here may have been taken over
+    except LeaseLost:
+        return
+    if job is not None and job.attempt > job.handler.max_attempts:
+        # Only a take-over gets here (a failed attempt is counted and stopped by the outbox):
+        # a pack whose worker dies every time (out of memory) must not be tried for ever.
+        MeetingPack.objects.filter(pk=pack_id, status=found).update(
+            status=PackStatus.FAILED, error=STOPPED_EACH_TIME
+        )
+        raise BuildStopped(STOPPED_EACH_TIME)
+    claimed = MeetingPack.objects.filter(pk=pack_id, status=found).update(
+        status=PackStatus.BUILDING,
+        started_at=timezone.now(),
+        items_done=0,
+        # Taken over from a build that stopped: no error to show; else keep the last attempt's.
+        error="" if found == PackStatus.BUILDING else F("error"),
     )
     if claimed != 1:
         return
     pack = MeetingPack.objects.select_related("meeting__panel").get(pk=pack_id)
     try:
-        build(pack)
+        build(pack, job=job)
+    except LeaseLost:
+        log.warning("Pack %s: the build was taken over by another run; this one stops", pack_id)
     except Exception as error:
-        MeetingPack.objects.filter(pk=pack_id).update(status=PackStatus.FAILED, error=str(error)[:500])
+        if job is None or job.renew():  # still ours to record
+            last = job is None or job.attempt >= job.handler.max_attempts
+            MeetingPack.objects.filter(pk=pack_id, status=PackStatus.BUILDING).update(
+                status=PackStatus.FAILED if last else PackStatus.QUEUED,
+                error=_reason(error),
+            )
         raise
+
+
+def _reason(error: Exception) -> str:
+    """What an administrator reads on the pack's page: a file system error without its path."""
+    if isinstance(error, OSError) and error.strerror:
+        return f"The file store could not be used: {error.strerror}"
+    return (str(error) or type(error).__name__)[:500]
 
 
 def stamped_download(pack: MeetingPack, *, person_name: str) -> bytes:

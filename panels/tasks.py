@@ -28,18 +28,3 @@ def send_decision_letter(letter_id: int) -> int:
     if letter is None:
         return 0
     return letters.letter_send_emails(letter_id=letter_id)
-
-
-@shared_task(
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=3,
-    acks_late=True,
-    reject_on_worker_lost=True,  # the pack is claimed (queued → building) first
-    **PDF_LIMITS,
-)
-def build_meeting_pack(pack_id: int) -> None:
-    """Build one queued version of a meeting's pack (claimed first, so a redelivery does nothing)."""
-    from panels.pack import build_pack
-
-    build_pack(pack_id)

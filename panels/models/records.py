@@ -171,7 +171,9 @@ class PackStatus(models.TextChoices):
 class MeetingPack(models.Model):
     """One version of a meeting's panel pack: cover, attendance list, agenda with page numbers,
     each item's paper and evidence, and the action log, as one PDF. A new version is built when the
-    agenda or a paper changes (the fingerprint); built in the background with visible progress."""
+    agenda or a paper changes (the fingerprint); built in the background with visible progress, by
+    the "pack.build" job (panels/jobs.py), whose lease decides who builds it. `error` is why the
+    last attempt ended (while it is tried again) or why it failed."""
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="packs")
     version = models.PositiveIntegerField()
@@ -189,6 +191,8 @@ class MeetingPack(models.Model):
         "casework.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     requested_at = models.DateTimeField(default=timezone.now)
+    # When the build under way started: a build taken over after its worker stopped starts again.
+    started_at = models.DateTimeField(null=True, blank=True)
     built_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

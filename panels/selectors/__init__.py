@@ -5,4 +5,5 @@ from panels.selectors.actions import *  # noqa: F403
 from panels.selectors.agenda import *  # noqa: F403
 from panels.selectors.meetings import *  # noqa: F403
 from panels.selectors.minutes import *  # noqa: F403
+from panels.selectors.packs import *  # noqa: F403
 from panels.selectors.running import *  # noqa: F403

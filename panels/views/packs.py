@@ -1,5 +1,6 @@
 """The panel pack's page: its state while it is built in the background (the page refreshes itself
-without JavaScript), the download for those with the papers, and "make a new version" for the
+without JavaScript), what happened to it (attempt 2 after the first build stopped, failed after 3
+attempts, from its "pack.build" job), the download for those with the papers, and "make a new version" for the
 chair and administrators. Meetings come only from panels.access; the pack only with the whole
 meeting's papers (access.can_read_whole_papers: a lead member's item grant is not enough), else
 404, as for a meeting of another partnership (issue 7: members lose the pack after the meeting).
@@ -14,24 +15,23 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from casework.access import record_id
 from panels import access, services
-from panels.models import MeetingPack, PackStatus
-from panels.pack import latest_pack
-from panels.selectors import pack_child_ids
+from panels.models import MeetingPack
+from panels.selectors import pack_child_ids, pack_progress
 from panels.views.read_log import log_children
 
 
 @require_http_methods(["GET"])
 def pack(request, pk):
     meeting = access.get_meeting_with_papers_for_user(user=request.user, pk=pk)
-    current = latest_pack(meeting)
-    building = current is not None and current.status in {PackStatus.QUEUED, PackStatus.BUILDING}
+    progress = pack_progress(meeting=meeting)
     return render(
         request,
         "panels/pack/page.html",
         {
             "meeting": meeting,
-            "pack": current,
-            "building": building,
+            "pack": progress.pack if progress else None,
+            "progress": progress,
+            "building": progress is not None and progress.building,
             "can_administer": access.can_administer(user=request.user, panel=meeting.panel),
         },
     )

@@ -11,16 +11,22 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
+from casework import outbox
 from casework.access import NotAllowed
-from casework.models import Notification
+from casework.models import BackgroundJob, JobStatus, Notification
 from casework.pdf import open_stored_pdf
+from casework.tasks import run_job
 from panels import services
+from panels.jobs import PACK_BUILD
 from panels.models import AgendaItem, MeetingPack, PackStatus
-from panels.pack import PROTECTED, WORD, stamped_download
+from panels.pack import PROTECTED, WORD, LeaseLost, build_pack, stamped_download
+from panels.pack import build as build_the_pdf
 from referrals import services as referral_services
 from referrals.models import ReferralPaper
+from tests.celery_broker import broker_unreachable
 from tests.panels.conftest import D
 from tests.referrals.test_evidence import make_doc, make_image, make_pdf
 
@@ -182,25 +188,107 @@ def test_a_supplement_after_circulation_makes_a_new_version(
     assert "Budget update" in [entry.title for entry in read(latest).outline if not isinstance(entry, list)]
 
 
-def test_a_pack_abandoned_by_a_dead_worker_is_taken_over_but_a_live_build_is_not(
-    irap_meeting, make_submitted, panel_admin, clock
-):
-    from panels.pack import build_pack, next_version, pack_fingerprint
+def requested(meeting, actor, django_capture_on_commit_callbacks) -> tuple[MeetingPack, BackgroundJob]:
+    """A version asked for and committed, its job not yet run (no worker has picked it up)."""
+    with django_capture_on_commit_callbacks(execute=False):
+        pack = services.pack_request(actor=actor, meeting=meeting)
+    return pack, BackgroundJob.objects.get(kind=PACK_BUILD, object_id=pack.pk)
 
+
+def test_the_pack_is_owed_as_a_job_of_the_panels_partnership(
+    irap_meeting, make_submitted, panel_admin, django_capture_on_commit_callbacks
+):
     on_agenda(make_submitted(), irap_meeting, panel_admin, 1)
-    pack = MeetingPack.objects.create(
-        meeting=irap_meeting,
-        version=next_version(irap_meeting),
-        fingerprint=pack_fingerprint(irap_meeting),
-        status=PackStatus.BUILDING,
-    )
-    build_pack(pack.pk)  # another worker is building it right now
+    pack, job = requested(irap_meeting, panel_admin, django_capture_on_commit_callbacks)
+    assert (job.status, job.partnership) == (JobStatus.WAITING, "Hampshire and Isle of Wight")
+    assert job.summary == "Pack version 1 for Hampshire IRAP, 9 April 2026"  # no child named
+    # Asked again while it is owed: the same version and the same job.
+    again, _ = requested(irap_meeting, panel_admin, django_capture_on_commit_callbacks)
+    assert again.pk == pack.pk and BackgroundJob.objects.filter(kind=PACK_BUILD).count() == 1
+    assert run_job(job.pk) == "done" and run_job(job.pk) == "skipped"  # a redelivered message
     pack.refresh_from_db()
-    assert pack.status == PackStatus.BUILDING
-    clock.shift(dt.timedelta(minutes=11))
-    build_pack(pack.pk)  # the redelivered task after the first worker died
+    assert pack.status == PackStatus.READY and pack.started_at is not None
+
+
+def test_a_pack_abandoned_by_a_dead_worker_is_rebuilt_once_by_the_relay(
+    irap_meeting, make_submitted, panel_admin, clock, django_capture_on_commit_callbacks
+):
+    on_agenda(make_submitted(), irap_meeting, panel_admin, 1)
+    pack, job = requested(irap_meeting, panel_admin, django_capture_on_commit_callbacks)
+    # A worker claimed the job and started the build, then died (killed, out of memory).
+    dead = outbox.claim(job_id=job.pk)
+    MeetingPack.objects.filter(pk=pack.pk).update(status=PackStatus.BUILDING, started_at=timezone.now())
+
+    build_pack(pack.pk)  # called directly, without the lease: a live build is not taken over
+    clock.shift(dt.timedelta(seconds=89))
+    outbox.relay()  # its lease has not run out: nobody takes it over
+    assert BackgroundJob.objects.values_list("status", "attempts").get(pk=job.pk) == (JobStatus.RUNNING, 1)
+    assert MeetingPack.objects.get(pk=pack.pk).status == PackStatus.BUILDING
+
+    clock.shift(dt.timedelta(seconds=2))  # no heartbeat for longer than the lease
+    outbox.relay()  # the embedded default: the relay runs what it finds here
+    pack.refresh_from_db()
+    job.refresh_from_db()
+    assert pack.status == PackStatus.READY and pack.page_count > 0 and pack.error == ""
+    assert (job.status, job.attempts) == (JobStatus.DONE, 2)
+    built = (pack.built_at, pack.pdf_name)
+    clock.shift(dt.timedelta(minutes=5))
+    assert outbox.relay() == 0 and run_job(job.pk) == "skipped"  # rebuilt once, not again
+    assert MeetingPack.objects.values_list("built_at", "pdf_name").get(pk=pack.pk) == built
+    assert dead.renew() is False  # the dead worker, were it to wake, no longer holds it
+
+
+def test_a_build_that_lost_its_lease_stops_and_writes_nothing(
+    irap_meeting, make_submitted, panel_admin, clock, django_capture_on_commit_callbacks
+):
+    on_agenda(make_submitted(), irap_meeting, panel_admin, 1)
+    on_agenda(make_submitted(), irap_meeting, panel_admin, 2)
+    pack, job = requested(irap_meeting, panel_admin, django_capture_on_commit_callbacks)
+    slow = outbox.claim(job_id=job.pk)
+    MeetingPack.objects.filter(pk=pack.pk).update(status=PackStatus.BUILDING)
+    clock.shift(dt.timedelta(seconds=91))  # the first worker stalled past its lease...
+    taker = outbox.claim(job_id=job.pk)  # ...and the relay gave the job to another
+    assert taker is not None and taker.attempt == 2
+
+    pack.refresh_from_db()
+    with pytest.raises(LeaseLost):  # the stalled build wakes: its first heartbeat stops it
+        build_the_pdf(pack, job=slow)
+    assert MeetingPack.objects.values_list("status", "items_done", "pdf_name").get(pk=pack.pk) == (
+        PackStatus.BUILDING,
+        0,
+        "",
+    )
+    build_pack(pack.pk, job=slow)  # nor does it start another build of the version
+    assert MeetingPack.objects.get(pk=pack.pk).items_done == 0
+
+    build_pack(pack.pk, job=taker)
+    pack.refresh_from_db()
+    assert pack.status == PackStatus.READY and pack.items_done == 2
+
+
+def test_a_pack_asked_for_while_the_broker_is_down_is_built_when_the_relay_runs(
+    irap_meeting, make_submitted, panel_admin, client, clock, django_capture_on_commit_callbacks
+):
+    on_agenda(make_submitted(), irap_meeting, panel_admin, 1)
+    client.force_login(panel_admin)
+    with broker_unreachable(), django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("panels:pack_make", args=[irap_meeting.pk]))
+    assert response.status_code == 302  # the page succeeds: the job row is the guarantee
+    pack = MeetingPack.objects.get(meeting=irap_meeting)
+    job = BackgroundJob.objects.get(kind=PACK_BUILD, object_id=pack.pk)
+    assert (pack.status, job.status, job.attempts) == (PackStatus.QUEUED, JobStatus.WAITING, 0)
+    page = client.get(reverse("panels:pack", args=[irap_meeting.pk])).content.decode()
+    assert "Version 1 is waiting to be made (asked for at 09:30)" in page
+
+    clock.shift(dt.timedelta(seconds=31))
+    with broker_unreachable():
+        assert outbox.relay() == 0  # still down: it stays owed
+    assert MeetingPack.objects.get(pk=pack.pk).status == PackStatus.QUEUED
+
+    assert outbox.relay() >= 1  # the broker is back (the embedded default runs it here)
     pack.refresh_from_db()
     assert pack.status == PackStatus.READY and pack.page_count > 0
+    assert BackgroundJob.objects.get(pk=job.pk).status == JobStatus.DONE
 
 
 def test_the_action_log_review_carries_the_open_actions_into_the_pack_and_papers(

@@ -1,6 +1,7 @@
-"""The panel pack on the real task path: requested in a committed transaction, queued on a Redis
-broker, built by a `celery worker` process listening on the "pdf" queue (CELERY_TASK_ROUTES), and
-read back from storage. A task delivered twice builds the pack once (the claim in build_pack).
+"""The panel pack on the real task path: requested in a committed transaction with its "pack.build"
+job, the job queued on a Redis broker's "pdf" queue by the outbox after the commit, built by a
+`celery worker` process listening there, and read back from storage. A message delivered twice
+builds the pack once (the job's lease: the second is skipped).
 
 The broker and worker fixtures are tests/celery_worker.py (skipped only when no Redis answers).
 """
@@ -13,14 +14,17 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf import PdfReader
 
+from casework.celery import app
+from casework.models import BackgroundJob, JobStatus
 from casework.pdf import open_stored_pdf
+from casework.tasks import run_job
 from panels import services
+from panels.jobs import PACK_BUILD
 from panels.models import AgendaItem, MeetingPack, PackStatus
-from panels.services import packs
-from panels.tasks import build_meeting_pack
 from referrals.evidence import store_upload
 from referrals.models import Evidence, ReferralPaper
-from tests.celery_worker import enqueue, redis_broker_fixture, wait_for, worker_fixture  # noqa: F401
+from tests.celery_broker import broker_at
+from tests.celery_worker import REDIS_URL, redis_broker_fixture, wait_for, worker_fixture  # noqa: F401
 from tests.factories import ChildFactory
 from tests.panels.test_pack import on_agenda
 from tests.referrals.test_evidence import make_image, make_pdf
@@ -48,17 +52,30 @@ def read(pack: MeetingPack) -> PdfReader:
         return PdfReader(io.BytesIO(stored.read()))
 
 
+def redeliver(job: BackgroundJob) -> None:
+    """The same job's message again on the pdf queue, as Redis redelivers one."""
+    with app.connection(REDIS_URL) as broker:
+        run_job.apply_async(args=[job.pk], queue="pdf", connection=broker)
+
+
 def is_ready(pack: MeetingPack) -> bool:
     status = MeetingPack.objects.values_list("status", flat=True).get(pk=pack.pk)
     assert status != PackStatus.FAILED, MeetingPack.objects.get(pk=pack.pk).error
     return status == PackStatus.READY
 
 
+@pytest.fixture
+def publishing(redis_broker):
+    """The test process queues to the test's Redis, as a web process does to production's."""
+    with broker_at(REDIS_URL):
+        yield
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_pack_is_built_by_a_worker_on_the_pdf_queue_and_a_redelivery_does_nothing(
     worker,
     redis_broker,
-    monkeypatch,
+    publishing,
     irap_meeting,
     make_submitted,
     another_child,
@@ -86,19 +103,10 @@ def test_the_pack_is_built_by_a_worker_on_the_pdf_queue_and_a_redelivery_does_no
             image = ("scan.jpg", make_image("JPEG", (640, 480)), "image/jpeg")
         add_evidence(referral, social_worker, *image)
 
-    # pack_request queues after the commit; send that to the test's Redis (an explicit connection:
-    # the app's producer pool may be bound to the broker in the settings).
-    queued: list[int] = []
-
-    def to_redis(pack_id: int) -> None:
-        queued.append(pack_id)
-        enqueue(build_meeting_pack, pack_id)
-
-    monkeypatch.setattr(packs, "_queue", to_redis)
-    pack = services.pack_request(actor=panel_admin, meeting=irap_meeting)  # commits: autocommit
-    assert queued == [pack.pk]
-    assert MeetingPack.objects.get(pk=pack.pk).status == PackStatus.QUEUED
-    enqueue(build_meeting_pack, pack.pk)  # the same task delivered twice
+    # pack_request writes the job with the pack and queues it after the commit (autocommit here).
+    pack = services.pack_request(actor=panel_admin, meeting=irap_meeting)
+    job = BackgroundJob.objects.get(kind=PACK_BUILD, object_id=pack.pk)
+    redeliver(job)  # the same message delivered twice
 
     assert wait_for(lambda: is_ready(pack), BUILD_TIMEOUT, worker=worker), "see TEST_WORKER_LOG"
     pack.refresh_from_db()
@@ -121,10 +129,11 @@ def test_the_pack_is_built_by_a_worker_on_the_pdf_queue_and_a_redelivery_does_no
     assert pack.items_done == pack.items_total == 3 and pack.left_out == []
     assert ReferralPaper.objects.count() == 3
     built = MeetingPack.objects.values("built_at", "pdf_name", "pdf_sha256").get(pk=pack.pk)
+    assert wait_for(lambda: BackgroundJob.objects.get(pk=job.pk).status == JobStatus.DONE, 30, worker=worker)
 
-    # Another copy of v1's task, then the agenda changes and v2 is queued behind it. The solo worker
-    # takes the pdf queue in order, so once v2 is ready the duplicate has certainly been run.
-    enqueue(build_meeting_pack, pack.pk)
+    # Another copy of v1's message, then the agenda changes and v2 is queued behind it. The solo
+    # worker takes the pdf queue in order, so once v2 is ready the duplicate has certainly been run.
+    redeliver(job)
     AgendaItem.objects.create(
         meeting=irap_meeting,
         kind="other_business",
@@ -133,13 +142,14 @@ def test_the_pack_is_built_by_a_worker_on_the_pdf_queue_and_a_redelivery_does_no
         added_by=panel_admin,
     )
     second = services.pack_request(actor=panel_admin, meeting=irap_meeting)
-    assert second.version == 2 and queued == [pack.pk, second.pk]
+    assert second.version == 2
     assert wait_for(lambda: is_ready(second), BUILD_TIMEOUT, worker=worker), "see TEST_WORKER_LOG"
 
-    # The duplicates did nothing: v1 was built once and is as it was.
+    # The duplicates did nothing: v1 was built once and is as it was, by its one attempt.
     assert MeetingPack.objects.values("built_at", "pdf_name", "pdf_sha256").get(pk=pack.pk) == built
     assert MeetingPack.objects.get(pk=pack.pk).status == PackStatus.READY
-    assert redis_broker.llen("pdf") == 0
+    assert BackgroundJob.objects.values_list("status", "attempts").get(pk=job.pk) == (JobStatus.DONE, 1)
+    assert redis_broker.llen("pdf") == 0 and redis_broker.llen("default") == 0
     second.refresh_from_db()
     assert second.page_count > pack.page_count
     assert [e.title for e in read(second).outline if not isinstance(e, list)][-1] == "Any other business"
