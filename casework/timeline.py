@@ -28,7 +28,7 @@ from funding.models import PackageStatus
 from panels.models import Decision, DecisionStatus
 from pathways import escalation_selectors
 from pathways import selectors as pathway_selectors
-from pathways.escalation_models import EscalationStatus
+from pathways.models import EscalationStatus
 from referrals.access import referrals_visible_to
 from referrals.models import Status, StatusChange
 

@@ -24,8 +24,7 @@ from casework.access import (
     record_id,
 )
 from casework.models import NHS_KINDS, Agency, AgencyKind, Child, Involvement, Role, User
-from pathways.escalation_models import Escalation, EscalationAuthoriser
-from pathways.models import PathwayCase, Section117
+from pathways.models import Escalation, EscalationAuthoriser, PathwayCase, Section117
 
 # Who may open pathway cases and record their steps.
 CASE_EDITORS = (*CHILD_EDITORS, Role.PANEL_CHAIR)

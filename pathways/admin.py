@@ -2,8 +2,7 @@
 
 from django.contrib import admin
 
-from pathways.escalation_models import EscalationAuthoriser, EscalationSettings
-from pathways.models import DSTDomain, PathwaySettings
+from pathways.models import DSTDomain, EscalationAuthoriser, EscalationSettings, PathwaySettings
 
 
 @admin.register(PathwaySettings)

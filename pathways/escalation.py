@@ -25,7 +25,8 @@ from casework.services import InvalidTransition
 from casework.stale import fingerprint, refuse_if_stale
 from pathways import access
 from pathways import access as pathway_access
-from pathways.escalation_models import (
+from pathways.escalation_selectors import ALLOWED_STEPS, cetr_needed, settings_for
+from pathways.models import (
     CareEducationTreatmentReview,
     Escalation,
     EscalationAuthoriser,
@@ -38,7 +39,6 @@ from pathways.escalation_models import (
     EscalationStep,
     Seniority,
 )
-from pathways.escalation_selectors import ALLOWED_STEPS, cetr_needed, settings_for
 
 __all__ = [
     "escalation_seen",

@@ -22,7 +22,7 @@ from casework.audit import diff, record_event, snapshot
 from casework.models import User
 from casework.services import InvalidTransition
 from pathways import access
-from pathways.escalation_models import EscalationAuthoriser, EscalationSettings, Seniority
+from pathways.models import EscalationAuthoriser, EscalationSettings, Seniority
 
 __all__ = [
     "SETTINGS_FIELDS",

@@ -7,7 +7,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from casework.models import User
-from pathways.escalation_models import EscalationSettings, Seniority
+from pathways.models import EscalationSettings, Seniority
 
 __all__ = ["AuthoriserForm", "EscalationSettingsForm"]
 

@@ -32,7 +32,7 @@ from panels.models import Panel
 from pathways import access
 from pathways import escalation as services
 from pathways import escalation_selectors as selectors
-from pathways.escalation_models import EscalationLevel, EscalationRoute
+from pathways.models import EscalationLevel, EscalationRoute
 
 __all__ = ["urlpatterns"]
 

@@ -15,8 +15,8 @@ from panels.forms.meetings import TimeField
 from panels.models import Panel
 from pathways import access
 from pathways import access as pathway_access
-from pathways.escalation_models import EscalationLevel, EscalationRoute
 from pathways.forms import text
+from pathways.models import EscalationLevel, EscalationRoute
 
 __all__ = [
     "CETRForm",

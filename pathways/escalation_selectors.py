@@ -21,7 +21,7 @@ from django.utils import timezone
 from casework.models import Agency, Child, User
 from pathways import access
 from pathways import access as pathway_access
-from pathways.escalation_models import (
+from pathways.models import (
     CareEducationTreatmentReview,
     Escalation,
     EscalationLevel,

@@ -30,7 +30,7 @@ from pathways import access as pathway_access
 from pathways import escalation as services
 from pathways import escalation_forms as forms
 from pathways import escalation_selectors as selectors
-from pathways.escalation_models import Escalation, EscalationLevel, EscalationStep
+from pathways.models import Escalation, EscalationLevel, EscalationStep
 
 LEVELS = {"jsp": EscalationLevel.JSP, "erg": EscalationLevel.ERG}
 

@@ -28,17 +28,20 @@ from casework.models import AgencyKind, User
 from casework.reminders import Due, sweep
 from panels.working_days import add_working_days, is_working_day
 from pathways import access
-from pathways.escalation_models import (
+from pathways.escalation_selectors import group_clock
+from pathways.escalation_selectors import settings_for as escalation_settings_for
+from pathways.models import (
+    CaseKind,
     Escalation,
     EscalationLevel,
     EscalationMeeting,
     EscalationSettings,
     EscalationStatus,
     EscalationStep,
+    PathwayCase,
+    PathwaySettings,
+    Status,
 )
-from pathways.escalation_selectors import group_clock
-from pathways.escalation_selectors import settings_for as escalation_settings_for
-from pathways.models import CaseKind, PathwayCase, PathwaySettings, Status
 from pathways.selectors import next_due, settings_for, transition_steps
 
 # How far back a sweep looks for an overdue review (older ones have long been chased by then).

@@ -43,7 +43,7 @@ from panels import services as panel_services
 from panels.models import AgencyRecommendation, ClosureDay, Declaration, MeetingPack
 from pathways import escalation
 from pathways import services as pathway_services
-from pathways.escalation_models import EscalationAuthoriser, EscalationLevel, EscalationRoute, Seniority
+from pathways.models import EscalationAuthoriser, EscalationLevel, EscalationRoute, Seniority
 from tests.factories import (
     ActionFactory,
     AgencyFactory,

@@ -56,7 +56,7 @@ def _open_an_escalation(person: User) -> None:
     person, for a child of an agency they belong to, so the ladder's steps are reached too."""
     from casework.models import Child
     from pathways.escalation import escalation_open
-    from pathways.escalation_models import EscalationAuthoriser, Seniority
+    from pathways.models import EscalationAuthoriser, Seniority
 
     EscalationAuthoriser.objects.update_or_create(
         user=person, defaults={"seniority": Seniority.DIRECTOR, "job_title": "Director", "active": True}

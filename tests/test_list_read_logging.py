@@ -24,7 +24,7 @@ from panels import services as panel_services
 from panels.models import MeetingPack, Minutes
 from pathways import escalation as escalation_services
 from pathways import services as pathway_services
-from pathways.escalation_models import EscalationAuthoriser, EscalationLevel, EscalationRoute, Seniority
+from pathways.models import EscalationAuthoriser, EscalationLevel, EscalationRoute, Seniority
 from tests.factories import ActionFactory
 from tests.funding.conftest import *  # the panels fixtures too (IRAP, its members, the clock)
 from tests.panels.test_minutes_services import held

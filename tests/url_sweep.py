@@ -177,8 +177,7 @@ def _build_world() -> World:
     from panels.services import letters
     from pathways import api as pathways_api
     from pathways import escalation_api
-    from pathways.escalation_models import Escalation, EscalationAuthoriser
-    from pathways.models import PathwayCase
+    from pathways.models import Escalation, EscalationAuthoriser, PathwayCase
     from referrals import services as referral_services
     from referrals.models import Evidence, Referral
 

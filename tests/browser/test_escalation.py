@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from pathways.escalation_models import Escalation, EscalationLevel
+from pathways.models import Escalation, EscalationLevel
 from tests.browser.conftest import assert_accessible
 from tests.pathways.test_escalation_fixtures import *  # noqa: F403 (fixtures)
 

@@ -18,14 +18,14 @@ from casework.models import AgencyKind, AuditEvent, Role
 from casework.services import InvalidTransition
 from pathways import access, escalation
 from pathways import escalation_admin as services
-from pathways.escalation_models import (
+from pathways.escalation_selectors import settings_for
+from pathways.models import (
     EscalationAuthoriser,
     EscalationLevel,
     EscalationRoute,
     EscalationSettings,
     Seniority,
 )
-from pathways.escalation_selectors import settings_for
 from tests.factories import AgencyFactory, UserFactory
 
 HIOW = "Hampshire and Isle of Wight"

@@ -12,7 +12,7 @@ import pytest
 
 from casework.models import Role
 from pathways import escalation
-from pathways.escalation_models import EscalationAuthoriser, EscalationLevel, EscalationRoute, Seniority
+from pathways.models import EscalationAuthoriser, EscalationLevel, EscalationRoute, Seniority
 from tests.factories import PanelFactory, UserFactory
 
 __all__ = ["assistant_director", "director", "erg", "jsp", "rsg", "sgm"]

@@ -11,7 +11,8 @@ from casework.access import NotAllowed
 from casework.models import AuditEvent
 from casework.services import InvalidTransition
 from pathways import escalation as services
-from pathways.escalation_models import (
+from pathways.escalation_selectors import escalation_detail, escalations_for_child, group_clock, settings_for
+from pathways.models import (
     Escalation,
     EscalationLevel,
     EscalationRoute,
@@ -20,7 +21,6 @@ from pathways.escalation_models import (
     EscalationStep,
     Seniority,
 )
-from pathways.escalation_selectors import escalation_detail, escalations_for_child, group_clock, settings_for
 from tests.factories import PanelFactory
 from tests.pathways.conftest import D, at
 from tests.pathways.test_escalation_fixtures import *  # noqa: F403 (fixtures)
@@ -102,7 +102,7 @@ def test_open_needs_a_recorded_authoriser(clock, amelia, social_worker, team_man
 
 
 def test_open_refuses_authoriser_or_chair_from_an_uninvolved_agency(clock, amelia, social_worker, outsider):
-    from pathways.escalation_models import EscalationAuthoriser
+    from pathways.models import EscalationAuthoriser
 
     EscalationAuthoriser.objects.create(user=outsider, seniority="director", job_title="Director")
     with pytest.raises(ValidationError) as exc:

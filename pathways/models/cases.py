@@ -2,8 +2,9 @@
 
 A PathwayCase holds what every pathway shares (child, kind, lead agency, case worker, status and a
 timeline of events); each kind keeps its own details in a one-to-one row. Every write goes through
-services.py; the reference data (Decision Support Tool domains and the levels each allows) and the
-settings (clocks, review intervals, the DST prompt) are rows, loaded by data migration 0002.
+pathways/services/; the reference data (Decision Support Tool domains and the levels each allows)
+and the settings (clocks, review intervals, the DST prompt) are rows, loaded by data migration 0002.
+The escalation ladder's models are in pathways/models/escalations.py, which builds on these.
 """
 
 from __future__ import annotations
@@ -352,6 +353,3 @@ class IndividualFundingRequest(models.Model):
 
     def __str__(self) -> str:
         return f"IFR {self.case_id}"
-
-
-from pathways import escalation_models  # noqa: E402, F401  (the escalation ladder, seeds 002)

@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from casework.models import Agency, Child, User
-from pathways.models import long_text
+from pathways.models.cases import long_text
 
 
 class Seniority(models.TextChoices):

@@ -1,0 +1,41 @@
+"""The pathways app's models: pathway cases (Continuing Care, Section 117, Complex Lives, IFRs) and
+the escalation ladder. The escalation models build on the cases' module, never the other way round."""
+
+from pathways.models.cases import (  # noqa: F401
+    LEVEL_RANK,
+    QUALIFYING_SECTIONS,
+    TEXT,
+    CaseEvent,
+    CaseKind,
+    CaseReview,
+    ComplexLives,
+    ContinuingCare,
+    DetentionSection,
+    DSTDomain,
+    DSTScore,
+    IFRDecision,
+    IndividualFundingRequest,
+    Level,
+    MDTMeeting,
+    PathwayCase,
+    PathwaySettings,
+    Recommendation,
+    Section117,
+    Status,
+    long_text,
+)
+from pathways.models.escalations import (  # noqa: F401
+    SENIORITY_RANK,
+    CareEducationTreatmentReview,
+    Escalation,
+    EscalationAuthoriser,
+    EscalationLevel,
+    EscalationMeeting,
+    EscalationReport,
+    EscalationRoute,
+    EscalationSettings,
+    EscalationStatus,
+    EscalationStep,
+    Seniority,
+    seniority_field,
+)
