@@ -11,10 +11,13 @@ search-and-replace over a fixed set of names: never str.format, whose "{referrer
 of LETTER_PLACEHOLDERS is left exactly as typed.
 
 Sending records the recipients (the referrer, and the service manager who signed the referral off
-or, failing one, the referring agency's service managers), stamps sent_at, and after the commit a
-task renders and stores the PDF and e-mails each recipient once (claimed before sending). The
-e-mail carries the letter's text (the child by initials only) and a link to the PDF through the
-site, never the PDF itself, so the document stays behind the access check.
+or, failing one, the referring agency's service managers), stamps sent_at, and owes a "letter.send"
+job in the same transaction (panels/jobs.py, casework/outbox.py): it renders and stores the PDF and
+e-mails each recipient not yet e-mailed, recording each after its e-mail has gone (the job's lease
+makes it the one sender; a retry after a failure sends only to those left, and each e-mail keeps a
+stable Message-ID so a resend after an ambiguous failure is recognisable). The e-mail carries the
+letter's text (the child by initials only) and a link to the PDF through the site, never the PDF
+itself, so the document stays behind the access check.
 """
 
 from __future__ import annotations
@@ -25,17 +28,20 @@ from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from casework import outbox
 from casework.access import NotAllowed
 from casework.audit import record_child_view, record_event
+from casework.jobs import message_id
 from casework.models import Role, User
 from casework.services import InvalidTransition
 from casework.stale import StaleEdit
 from panels import access
+from panels.jobs import LETTER_SEND
 from panels.models import (
     AgendaItemKind,
     Decision,
@@ -298,19 +304,18 @@ def letter_send(*, actor: User, letter: DecisionLetter) -> DecisionLetter:
             "recipients": [None, sorted(r.person_id for r in recipients)],
         },
     )
-    transaction.on_commit(lambda pk=letter.pk: _queue_send(pk))
+    outbox.defer(
+        kind=LETTER_SEND,
+        object_id=letter.pk,
+        partnership=decision.agenda_item.meeting.panel.partnership,
+        summary=f"Decision letter {letter.pk} e-mails",
+    )
     return letter
 
 
-def _queue_send(letter_id: int) -> None:
-    from panels.tasks import send_decision_letter
-
-    send_decision_letter.delay(letter_id)
-
-
 def letter_store_pdf(*, letter_id: int) -> DecisionLetter | None:
-    """Render and store a sent letter's PDF once (idempotent; for panels.tasks), outside any
-    transaction: the file is written first, then the row claims it."""
+    """Render and store a sent letter's PDF once (idempotent; for its "letter.send" job), outside
+    any transaction: the file is written first, then the row claims it."""
     from casework import pdf
 
     letter = (
@@ -342,32 +347,33 @@ def letter_store_pdf(*, letter_id: int) -> DecisionLetter | None:
     return letter
 
 
-def letter_send_emails(*, letter_id: int) -> int:
-    """E-mail each recipient not yet sent to, once: each row is claimed (sent_at set) before its
-    e-mail goes, and given back if sending fails so a retry can try again. Returns how many went."""
+def letter_send_emails(*, letter_id: int, job: outbox.Lease | None = None) -> int:
+    """E-mail each recipient not yet e-mailed, then record it (sent_at): sent first, so a worker
+    killed mid-send loses nothing (the job runs again when its lease runs out and sends what is not
+    recorded). `job`'s lease makes this the one sender; it is renewed between e-mails, and the
+    sending stops if another run has taken over. An error stops the sending (the job retries the
+    rest). Each e-mail's Message-ID is the same on every attempt. Returns how many went."""
     letter = DecisionLetter.objects.filter(pk=letter_id, sent_at__isnull=False).first()
     if letter is None:
         return 0
     link = f"{settings.SITE_URL.rstrip('/')}{reverse('panels:letter_pdf', args=[letter.pk])}"
+    body = f"{letter.body.rstrip()}\n\nThe letter as a PDF (OFFICIAL-SENSITIVE), after signing in:\n{link}\n"
     sent = 0
-    for recipient_id, email in LetterRecipient.objects.filter(
-        letter_id=letter_id, sent_at__isnull=True
-    ).values_list("pk", "email"):
-        if (
-            LetterRecipient.objects.filter(pk=recipient_id, sent_at__isnull=True).update(
-                sent_at=timezone.now()
-            )
-            != 1
-        ):
-            continue
-        body = (
-            f"{letter.body.rstrip()}\n\nThe letter as a PDF (OFFICIAL-SENSITIVE), after signing in:\n{link}\n"
-        )
-        try:
-            send_mail(letter.subject, body, None, [email])
-        except Exception:
-            LetterRecipient.objects.filter(pk=recipient_id).update(sent_at=None)
-            raise
+    for recipient_id, email in (
+        LetterRecipient.objects.filter(letter_id=letter_id, sent_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "email")
+    ):
+        if job is not None and not job.renew():
+            break  # taken over: the other run sends the rest
+        EmailMessage(
+            letter.subject,
+            body,
+            None,
+            [email],
+            headers={"Message-ID": message_id("letter", letter.pk, recipient_id)},
+        ).send()
+        LetterRecipient.objects.filter(pk=recipient_id, sent_at__isnull=True).update(sent_at=timezone.now())
         sent += 1
     return sent
 

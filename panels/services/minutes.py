@@ -12,7 +12,9 @@ member, and a member's agency need not be involved with every child.
 
 Workflow: draft → approved (by the chair or vice-chair only) → circulated. Edits are allowed only
 while draft and are compare-and-swap on `version`, so two editors cannot overwrite each other
-(InvalidTransition → 409). The PDF is rendered after the commit by panels.tasks.
+(InvalidTransition → 409). Circulating owes a "minutes.pdf" job in the same transaction
+(panels/jobs.py): the PDF is rendered and stored in the background, and never lost to a broker or
+worker that is down (casework/outbox.py).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from django.db.models import F, Prefetch
 from django.urls import reverse
 from django.utils import timezone
 
+from casework import outbox
 from casework.access import NotAllowed
 from casework.audit import record_event
 from casework.models import User
@@ -33,6 +36,7 @@ from casework.notifications import notify
 from casework.services import InvalidTransition
 from casework.stale import StaleEdit
 from panels import access
+from panels.jobs import MINUTES_PDF
 from panels.models import (
     AgendaItem,
     AgendaItemKind,
@@ -372,7 +376,7 @@ def minutes_approve(*, actor: User, minutes: Minutes, version: int) -> Minutes:
 @transaction.atomic
 def minutes_circulate(*, actor: User, minutes: Minutes) -> Minutes:
     """Send approved minutes to the panel's current members (a notice and an e-mail with a link;
-    the minutes themselves stay behind the sign-in). The PDF is rendered after the commit."""
+    the minutes themselves stay behind the sign-in). The PDF is owed as a job, rendered after."""
     meeting = minutes.meeting
     _require_admin(actor, meeting)
     now = timezone.now()
@@ -403,18 +407,17 @@ def minutes_circulate(*, actor: User, minutes: Minutes) -> Minutes:
         obj=minutes,
         changes={"status": ["approved", "circulated"], "recipients": [None, sorted(m.pk for m in members)]},
     )
-    transaction.on_commit(lambda pk=minutes.pk: _queue_pdf(pk))
+    outbox.defer(
+        kind=MINUTES_PDF,
+        object_id=minutes.pk,
+        partnership=meeting.panel.partnership,
+        summary=f"Minutes PDF for {meeting}",
+    )
     return minutes
 
 
-def _queue_pdf(minutes_id: int) -> None:
-    from panels.tasks import render_minutes_pdf
-
-    render_minutes_pdf.delay(minutes_id)
-
-
 def minutes_store_pdf(*, minutes_id: int) -> Minutes | None:
-    """Render and store the approved minutes' PDF once (idempotent; for panels.tasks). Runs
+    """Render and store the approved minutes' PDF once (idempotent; for its "minutes.pdf" job). Runs
     outside any transaction: the render is slow and the file is written before the row claims it."""
     from casework import pdf
 

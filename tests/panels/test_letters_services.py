@@ -1,27 +1,36 @@
 # ruff: noqa: F811 - `held` is a fixture imported from test_minutes_services
 """Decision letters: the panel's template filled safely, edited before sending, sent once to the
-referrer and their service manager (seeds 002 section 4), e-mailed after the commit with a link to
-the PDF (never attached), each recipient claimed before sending so a retry never sends twice."""
+referrer and their service manager (seeds 002 section 4), e-mailed by a "letter.send" job written
+with the send, with a link to the PDF (never attached); each recipient recorded after their e-mail
+has gone, so a retry after a failure sends to each recipient once, with a stable Message-ID."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
-from celery.exceptions import Retry
 from django.core import mail
 from django.core.exceptions import ValidationError
 from pypdf import PdfReader
 
 from casework import pdf
 from casework.access import NotAllowed
-from casework.models import AuditEvent, Role
+from casework.jobs import message_id
+from casework.models import AuditEvent, BackgroundJob, JobStatus, Role
 from casework.services import InvalidTransition
+from casework.tasks import run_job
 from panels import services
+from panels.jobs import LETTER_SEND
 from panels.models import DecisionLetter, LetterRecipient
-from panels.services.letters import LETTER_PLACEHOLDERS, fill_letter_template, letter_fingerprint
-from panels.tasks import send_decision_letter
+from panels.services.letters import (
+    LETTER_PLACEHOLDERS,
+    fill_letter_template,
+    letter_fingerprint,
+    letter_send_emails,
+)
 from tests.factories import UserFactory
+from tests.mail_backends import FailingSends
 from tests.panels.test_minutes_services import held  # noqa: F401 - the held meeting fixture
 
 
@@ -155,8 +164,12 @@ def test_send_records_referrer_and_signing_service_manager_and_emails_after_comm
     assert "OFFICIAL-SENSITIVE" in text and "Page 1 of 1" in text and "Dear Sam Okafor" in text
     assert "Amelia" not in text
 
-    # A retry or redelivery sends nothing more; sending again is refused.
-    assert send_decision_letter(letter.pk) == 0
+    # The job is done; a redelivered message, or the step run again, sends nothing more; sending
+    # again is refused.
+    job = BackgroundJob.objects.get(kind=LETTER_SEND, object_id=letter.pk)
+    assert (job.status, job.attempts, job.partnership) == (JobStatus.DONE, 1, "Hampshire and Isle of Wight")
+    assert job.summary == f"Decision letter {letter.pk} e-mails"
+    assert run_job(job.pk) == "skipped" and letter_send_emails(letter_id=letter.pk) == 0
     assert len(mail.outbox) == 2
     with pytest.raises(InvalidTransition, match="already been sent"):
         services.letter_send(actor=panel_admin, letter=letter)
@@ -189,30 +202,37 @@ def test_all_service_managers_when_none_signed(
     ]
 
 
-def test_a_failed_email_is_given_back_for_the_retry(
-    decision, panel_admin, monkeypatch, django_capture_on_commit_callbacks
+def test_a_send_that_fails_for_one_recipient_is_retried_and_each_is_emailed_once(
+    decision, panel_admin, settings, clock, django_capture_on_commit_callbacks
 ):
-    from panels.services import letters as letters_module
-
     letter = services.letter_prepare(actor=panel_admin, decision=decision)
-    calls = []
-
-    def flaky(subject, body, from_email, to):
-        calls.append(to[0])
-        if len(calls) == 2:
-            raise OSError("SMTP down")
-        mail.outbox.append(to[0])
-
-    monkeypatch.setattr(letters_module, "send_mail", flaky)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    settings.EMAIL_BACKEND = "tests.mail_backends.FailingSends"
+    FailingSends.reset(fail_on={2})  # the mail server drops the second e-mail
+    with django_capture_on_commit_callbacks(execute=True):
         services.letter_send(actor=panel_admin, letter=letter)
-    with pytest.raises((OSError, Retry)):  # eager Celery reports the autoretry it would schedule
-        callbacks[0]()
-    assert LetterRecipient.objects.filter(letter=letter, sent_at__isnull=True).count() == 1
-    assert send_decision_letter.run(letter.pk) == 1
-    assert LetterRecipient.objects.filter(letter=letter, sent_at__isnull=True).count() == 0
-    assert len(set(calls)) == 2 and len(calls) == 3  # the first recipient was never sent twice
-    assert DecisionLetter.objects.get(pk=letter.pk).pdf_name
+    recipients = list(LetterRecipient.objects.filter(letter=letter).order_by("pk"))
+    assert len(recipients) == 2
+
+    job = BackgroundJob.objects.get(kind=LETTER_SEND, object_id=letter.pk)
+    assert (job.status, job.attempts) == (JobStatus.WAITING, 1)  # tried again after a wait
+    assert "SMTPServerDisconnected" in job.last_error
+    assert [m.to for m in mail.outbox] == [[recipients[0].email]]
+    sent = dict(LetterRecipient.objects.filter(letter=letter).values_list("pk", "sent_at"))
+    assert sent[recipients[0].pk] is not None and sent[recipients[1].pk] is None
+    assert run_job(job.pk) == "skipped"  # not before its backoff
+
+    clock.shift(dt.timedelta(seconds=31))
+    assert run_job(job.pk) == "done"
+    assert run_job(job.pk) == "skipped"  # a redelivered message
+    assert FailingSends.attempts == 3  # one refused, then each recipient once
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(r.email for r in recipients)
+    assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [
+        message_id("letter", letter.pk, recipient.pk) for recipient in recipients
+    ]
+    assert mail.outbox[0].extra_headers["Message-ID"].startswith(f"<letter.{letter.pk}.{recipients[0].pk}@")
+    assert not LetterRecipient.objects.filter(letter=letter, sent_at__isnull=True).exists()
+    assert DecisionLetter.objects.get(pk=letter.pk).pdf_name  # stored before the e-mails, once:
+    assert AuditEvent.objects.filter(action="letter.pdf_stored", object_id=str(letter.pk)).count() == 1
 
 
 def test_template_editing_is_for_administrators(held, icb_member, panel_admin):

@@ -19,9 +19,11 @@ from pypdf import PdfReader
 
 from casework import pdf
 from casework.access import NotAllowed
-from casework.models import AgencyKind, AuditEvent, Notification, Role
+from casework.models import AgencyKind, AuditEvent, BackgroundJob, JobStatus, Notification, Role
 from casework.services import InvalidTransition
+from casework.tasks import run_job
 from panels import services
+from panels.jobs import MINUTES_PDF
 from panels.models import (
     AgencyRecommendation,
     ClosureDay,
@@ -272,10 +274,13 @@ def test_rendering_twice_keeps_the_first_pdf(
     with django_capture_on_commit_callbacks(execute=True):
         services.minutes_circulate(actor=panel_admin, minutes=minutes)
     first = Minutes.objects.get(pk=minutes.pk)
-    from panels.tasks import render_minutes_pdf
-
-    render_minutes_pdf(minutes.pk)
-    render_minutes_pdf(10**9)  # gone: returns quietly
+    job = BackgroundJob.objects.get(kind=MINUTES_PDF, object_id=minutes.pk)
+    assert (job.status, job.partnership) == (JobStatus.DONE, "Hampshire and Isle of Wight")
+    assert job.summary == "Minutes PDF for Hampshire IRAP, 9 April 2026"
+    assert run_job(job.pk) == "skipped"  # a redelivered message
+    BackgroundJob.objects.filter(pk=job.pk).update(status=JobStatus.WAITING)  # as if owed again
+    assert run_job(job.pk) == "done"  # runs, and finds the PDF stored
+    services.minutes_store_pdf(minutes_id=10**9)  # gone: returns quietly
     assert Minutes.objects.get(pk=minutes.pk).pdf_sha256 == first.pdf_sha256
     assert len(list(pdf.pdf_dir().iterdir())) == 1
 
