@@ -305,27 +305,47 @@ class Worker:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
+def fault_worker(
+    *,
+    broker_url: str,
+    smtp_port: int,
+    log: Path,
+    pool: str = "solo",
+    concurrency: int = 1,
+    database_port: int | None = None,
+    **env: str,
+) -> Worker:
+    """A Worker (not started yet) on `broker_url`, e-mailing through the SMTP server on `smtp_port`,
+    reaching PostgreSQL directly or through a TcpProxy's `database_port`."""
+    return Worker(
+        env=worker_env(
+            broker_url=broker_url,
+            email_backend="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=str(smtp_port),
+            DATABASE_URL=database_url(port=database_port),
+            **env,
+        ),
+        log=log,
+        pool=pool,
+        concurrency=concurrency,
+    )
+
+
 @pytest.fixture
 def start_worker(tmp_path, private_redis, smtp_sink):
-    """Start a Worker on the private Redis, e-mailing through the SMTP sink; every one is stopped
-    (killed if it will not stop) at the end. Keyword arguments: pool, concurrency, database_port
-    (a TcpProxy's), and environment overrides."""
+    """Start a Worker on the private Redis, e-mailing through the SMTP sink, with a visibility
+    timeout of seconds; every one is killed at the end. Keyword arguments: pool, concurrency,
+    database_port (a TcpProxy's), and environment overrides."""
     made: list[Worker] = []
 
-    def start(*, pool: str = "solo", concurrency: int = 1, database_port: int | None = None, **env) -> Worker:
-        worker = Worker(
-            env=worker_env(
-                broker_url=private_redis.url,
-                email_backend="django.core.mail.backends.smtp.EmailBackend",
-                EMAIL_HOST="127.0.0.1",
-                EMAIL_PORT=str(smtp_sink.port),
-                CELERY_VISIBILITY_TIMEOUT_SECONDS=str(FAULT_VISIBILITY_TIMEOUT_SECONDS),
-                DATABASE_URL=database_url(port=database_port),
-                **env,
-            ),
+    def start(**options) -> Worker:
+        options.setdefault("CELERY_VISIBILITY_TIMEOUT_SECONDS", str(FAULT_VISIBILITY_TIMEOUT_SECONDS))
+        worker = fault_worker(
+            broker_url=private_redis.url,
+            smtp_port=smtp_sink.port,
             log=Path(os.environ.get("TEST_WORKER_LOG") or tmp_path / f"worker{len(made) + 1}.log"),
-            pool=pool,
-            concurrency=concurrency,
+            **options,
         )
         made.append(worker)
         worker.start()
@@ -347,6 +367,7 @@ class SmtpSink:
     def __init__(self) -> None:
         self.port = free_port()
         self.message_ids: list[str] = []
+        self.last_at = 0.0  # time.monotonic() of the last message
         self.on_message: Callable[[str], None] | None = None
         self._lock = threading.Lock()
         self._controller = None
@@ -356,6 +377,7 @@ class SmtpSink:
         message_id = str(message["Message-ID"])
         with self._lock:
             self.message_ids.append(message_id)
+            self.last_at = time.monotonic()
         if self.on_message is not None:
             self.on_message(message_id)
         return "250 Message accepted for delivery"
