@@ -28,6 +28,7 @@ connection, so the test's data must be committed.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import datetime as dt
@@ -362,13 +363,15 @@ def start_worker(tmp_path, private_redis, smtp_sink):
 class SmtpSink:
     """An SMTP server on a free port (aiosmtpd, in its own thread) that keeps every Message-ID it
     accepts, in order. `on_message(message_id)`, if set, runs while the message is in and before
-    the sender hears "250": the window where the sender cannot know whether it was delivered."""
+    the sender hears "250": the window where the sender cannot know whether it was delivered. If it
+    returns a number, the answer waits that many seconds (a mail server that stalls), while other
+    connections are served."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.message_ids: list[str] = []
         self.last_at = 0.0  # time.monotonic() of the last message
-        self.on_message: Callable[[str], None] | None = None
+        self.on_message: Callable[[str], float | None] | None = None
         self._lock = threading.Lock()
         self._controller = None
 
@@ -378,8 +381,9 @@ class SmtpSink:
         with self._lock:
             self.message_ids.append(message_id)
             self.last_at = time.monotonic()
-        if self.on_message is not None:
-            self.on_message(message_id)
+        stall = self.on_message(message_id) if self.on_message is not None else None
+        if stall:
+            await asyncio.sleep(stall)
         return "250 Message accepted for delivery"
 
     def start(self) -> None:
