@@ -22,5 +22,5 @@ urlpatterns = [
     *router.urls,
     path("", include("panels.api.urls")),
     path("", include("funding.api_urls")),
-    path("", include("pathways.api_urls")),
+    path("", include("pathways.api.urls")),
 ]

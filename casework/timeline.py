@@ -6,7 +6,7 @@ user could open one link further on: referrals through referrals.access.referral
 panel decisions through those referrals), packages through funding.access.packages_visible_to,
 pathway cases through pathways.selectors.pathway_timeline_for_child (which applies
 pathways.access; only event titles and statuses are used, never notes, so an IFR's clinical detail
-cannot leak), escalations through pathways.escalation_selectors.escalations_for_child.
+cannot leak), escalations through pathways.selectors.escalations_for_child.
 
 Queries, fixed however many entries there are: status changes with their referral and panel (1),
 signed decisions with their meeting (1), packages with their current version (1), pathway cases
@@ -26,7 +26,7 @@ from casework.models import Child, User
 from funding.access import packages_visible_to
 from funding.models import PackageStatus
 from panels.models import Decision, DecisionStatus
-from pathways import escalation_selectors
+from pathways import selectors as escalation_selectors
 from pathways import selectors as pathway_selectors
 from pathways.models import EscalationStatus
 from referrals.access import referrals_visible_to

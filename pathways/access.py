@@ -18,8 +18,10 @@ from casework.access import (
     CHILD_EDITORS,
     NOT_FOUND_MESSAGE,
     NotAllowed,
+    accounts_administered_by,
     children_visible_to,
     current_involvements,
+    is_partnership_administrator,
     is_usable,
     record_id,
 )
@@ -150,7 +152,7 @@ __all__ = [
 # An escalation follows its child: visible exactly when the child is, so another partnership's
 # escalation is a 404 like a missing one. Recording steps needs a case editor's role; authorising a
 # step needs an active EscalationAuthoriser row of the grade the partnership's EscalationSettings
-# ask for (checked in pathways/escalation.py).
+# ask for (checked in pathways/services/escalations.py).
 
 
 def escalations_visible_to(*, user: User | None) -> QuerySet[Escalation]:
@@ -198,8 +200,6 @@ def authorisers_for(*, child: Child) -> QuerySet[EscalationAuthoriser]:
 
 
 def authorisers_administered_by(*, user: User | None) -> QuerySet[EscalationAuthoriser]:
-    from casework.access import accounts_administered_by
-
     return EscalationAuthoriser.objects.filter(user__in=accounts_administered_by(user=user))
 
 
@@ -217,6 +217,4 @@ def get_administered_authoriser(*, user: User | None, pk: object) -> EscalationA
 
 
 def can_administer_escalation(*, user: User | None, partnership: str) -> bool:
-    from casework.access import is_partnership_administrator
-
     return bool(partnership) and is_partnership_administrator(user) and user.agency.partnership == partnership

@@ -30,7 +30,7 @@ class EscalationSettingsAdmin(admin.ModelAdmin):
 @admin.register(EscalationAuthoriser)
 class EscalationAuthoriserAdmin(admin.ModelAdmin):
     """Who may authorise an escalation, at what grade: seniority is data, kept here by the system
-    administrator (pathways/escalation_models.py)."""
+    administrator (pathways/models/escalations.py)."""
 
     list_display = ("user", "seniority", "job_title", "active")
     list_filter = ("seniority", "active")

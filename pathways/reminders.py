@@ -2,7 +2,7 @@
 Continuing Healthcare, Section 117 reviews, IFR decisions, and the escalation ladder's clocks.
 
 Every date is the one the selectors already compute and show on the child's page
-(`pathways.selectors.next_due`, `transition_steps`; `pathways.escalation_selectors.group_clock`), from
+(`pathways.selectors.next_due`, `transition_steps`, `group_clock`), from
 the partnership's PathwaySettings / EscalationSettings. Reviews and transition steps are reminded
 PathwaySettings.review_reminder_days before (28 by default, as a panel's) and once they have passed. A decision or
 report clock is reminded on its last working day ("due") and from the working day after ("overdue");
@@ -28,8 +28,6 @@ from casework.models import AgencyKind, User
 from casework.reminders import Due, sweep
 from panels.working_days import add_working_days, is_working_day
 from pathways import access
-from pathways.escalation_selectors import group_clock
-from pathways.escalation_selectors import settings_for as escalation_settings_for
 from pathways.models import (
     CaseKind,
     Escalation,
@@ -42,7 +40,7 @@ from pathways.models import (
     PathwaySettings,
     Status,
 )
-from pathways.selectors import next_due, settings_for, transition_steps
+from pathways.selectors import escalation_settings_for, group_clock, next_due, settings_for, transition_steps
 
 # How far back a sweep looks for an overdue review (older ones have long been chased by then).
 LOOK_BACK = dt.timedelta(days=60)

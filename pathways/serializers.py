@@ -1,6 +1,6 @@
 """REST representations of pathway cases. Serializers only parse and present; the rules live in
-services.py and come back as ValidationError (400) or InvalidTransition (409). IFR clinical detail
-is included only for NHS users and panel administrators (access.can_see_ifr_clinical)."""
+pathways/services/ and come back as ValidationError (400) or InvalidTransition (409). IFR clinical
+detail is included only for NHS users and panel administrators (access.can_see_ifr_clinical)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from pathways import views
+from pathways.views import authorisers, escalations
+from pathways.views import cases as views
 
 app_name = "pathways"
 
@@ -25,14 +26,8 @@ urlpatterns = [
     path("cases/<str:pk>/ifr-decision/", views.ifr_decision, name="ifr_decision"),
     path("cases/<str:pk>/ifr-information/", views.ifr_information, name="ifr_information"),
     path("cases/<str:pk>/ifr-appeal/", views.ifr_appeal, name="ifr_appeal"),
+    # The escalation ladder (seeds 002).
+    *escalations.urlpatterns,
+    # The partnership administrator's escalation authorisers and settings.
+    *authorisers.urlpatterns,
 ]
-
-# The escalation ladder (seeds 002): its own module so the two pathways helpers' files do not collide.
-from pathways import escalation_views  # noqa: E402
-
-urlpatterns += escalation_views.urlpatterns
-
-# The partnership administrator's escalation authorisers and settings.
-from pathways import escalation_admin_views  # noqa: E402
-
-urlpatterns += escalation_admin_views.urlpatterns

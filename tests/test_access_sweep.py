@@ -41,7 +41,7 @@ from casework.models import (
 from funding import services as funding_services
 from panels import services as panel_services
 from panels.models import AgencyRecommendation, ClosureDay, Declaration, MeetingPack
-from pathways import escalation
+from pathways import services as escalation
 from pathways import services as pathway_services
 from pathways.models import EscalationAuthoriser, EscalationLevel, EscalationRoute, Seniority
 from tests.factories import (
@@ -109,25 +109,25 @@ RECORD_FOR_KWARG = {
 
 
 def _start_kinds():
-    from pathways.views import START_KINDS
+    from pathways.views.cases import START_KINDS
 
     return list(START_KINDS)
 
 
 def _api_start_kinds():
-    from pathways.api import OPENERS
+    from pathways.api.cases import OPENERS
 
     return list(OPENERS)
 
 
 def _case_actions():
-    from pathways.api import ACTIONS
+    from pathways.api.cases import ACTIONS
 
     return list(ACTIONS)
 
 
 def _escalation_actions():
-    from pathways.escalation_api import ACTIONS
+    from pathways.api.escalations import ACTIONS
 
     return list(ACTIONS)
 

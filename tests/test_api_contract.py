@@ -55,8 +55,8 @@ def _open_an_escalation(person: User) -> None:
     """The demo has no escalation: open one at a Rapid Solutions Group, authorised and chaired by the
     person, for a child of an agency they belong to, so the ladder's steps are reached too."""
     from casework.models import Child
-    from pathways.escalation import escalation_open
     from pathways.models import EscalationAuthoriser, Seniority
+    from pathways.services import escalation_open
 
     EscalationAuthoriser.objects.update_or_create(
         user=person, defaults={"seniority": Seniority.DIRECTOR, "job_title": "Director", "active": True}

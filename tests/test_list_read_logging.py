@@ -22,7 +22,7 @@ from casework.models import ChildListViewLog, ChildViewLog
 from funding import services as funding_services
 from panels import services as panel_services
 from panels.models import MeetingPack, Minutes
-from pathways import escalation as escalation_services
+from pathways import services as escalation_services
 from pathways import services as pathway_services
 from pathways.models import EscalationAuthoriser, EscalationLevel, EscalationRoute, Seniority
 from tests.factories import ActionFactory

@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 
 from panels import services as panel_services
 from panels.models import Decision, DecisionLetter, Minutes
-from pathways import escalation as escalation_services
+from pathways import services as escalation_services
 from pathways.models import EscalationMeeting, EscalationStatus
 from tests.panels.conftest import (  # noqa: F401 - fixtures
     another_child,  # noqa: F401 - a fixture of `held`

@@ -175,8 +175,8 @@ def _build_world() -> World:
         Membership,
     )
     from panels.services import letters
-    from pathways import api as pathways_api
-    from pathways import escalation_api
+    from pathways.api import cases as pathways_api
+    from pathways.api import escalations as escalation_api
     from pathways.models import Escalation, EscalationAuthoriser, PathwayCase
     from referrals import services as referral_services
     from referrals.models import Evidence, Referral

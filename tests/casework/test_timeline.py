@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from casework.timeline import child_timeline
-from pathways import escalation
+from pathways import services as escalation
 from pathways import services as pathway_services
 from tests.funding.conftest import *  # noqa: F403  (panels fixtures, make_decision, provider, terms)
 from tests.funding.conftest import terms

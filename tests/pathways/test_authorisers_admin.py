@@ -16,9 +16,7 @@ from django.urls import reverse
 from casework.access import NotAllowed
 from casework.models import AgencyKind, AuditEvent, Role
 from casework.services import InvalidTransition
-from pathways import access, escalation
-from pathways import escalation_admin as services
-from pathways.escalation_selectors import settings_for
+from pathways import access, services
 from pathways.models import (
     EscalationAuthoriser,
     EscalationLevel,
@@ -26,6 +24,7 @@ from pathways.models import (
     EscalationSettings,
     Seniority,
 )
+from pathways.selectors import escalation_settings_for
 from tests.factories import AgencyFactory, UserFactory
 
 HIOW = "Hampshire and Isle of Wight"
@@ -74,7 +73,7 @@ def test_an_authoriser_added_here_may_authorise_an_escalation(
     assert event.child is None
 
     # The grade is what the escalation ladder checks.
-    opened = escalation.escalation_open(
+    opened = services.escalation_open(
         actor=social_worker,
         child=amelia,
         route=EscalationRoute.EMERGENCY,
@@ -163,7 +162,7 @@ def test_the_partnerships_settings_start_from_the_default_and_are_audited(hants_
     assert response.status_code == 302
     row = EscalationSettings.objects.get(partnership=HIOW)
     assert (row.rsg_first_meeting_hours, row.rsg_meetings_per_week) == (48, 3)
-    assert settings_for(amelia).pk == row.pk
+    assert escalation_settings_for(amelia).pk == row.pk
     event = AuditEvent.objects.get(action="pathways.escalation_settings_changed", object_id=str(row.pk))
     assert event.actor == hants_admin and event.changes == {"rsg_first_meeting_hours": [24, 48]}
     assert EscalationSettings.objects.get(partnership="").rsg_first_meeting_hours == 24  # the default stays

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from pathways import escalation as services
+from pathways import services
 from tests.pathways.conftest import D, at
 from tests.pathways.test_escalation_fixtures import *  # noqa: F403 (fixtures)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from casework.models import Role
-from pathways import escalation
 from pathways.models import EscalationAuthoriser, EscalationLevel, EscalationRoute, Seniority
+from pathways.services import escalation_escalate, escalation_open
 from tests.factories import PanelFactory, UserFactory
 
 __all__ = ["assistant_director", "director", "erg", "jsp", "rsg", "sgm"]
@@ -62,7 +62,7 @@ def jsp(hampshire):
 @pytest.fixture
 def rsg(clock, amelia, social_worker, sgm, clinician):
     """Amelia at A&E: a Rapid Solutions Group set up at 09:30 on Monday 2 March, Nadia chairing."""
-    return escalation.escalation_open(
+    return escalation_open(
         actor=social_worker,
         child=amelia,
         route=EscalationRoute.EMERGENCY,
@@ -76,7 +76,7 @@ def rsg(clock, amelia, social_worker, sgm, clinician):
 
 @pytest.fixture
 def erg(rsg, social_worker, director):
-    return escalation.escalation_escalate(
+    return escalation_escalate(
         actor=social_worker,
         escalation=rsg,
         to_level=EscalationLevel.ERG,

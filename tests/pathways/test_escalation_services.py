@@ -10,8 +10,7 @@ from django.core.exceptions import ValidationError
 from casework.access import NotAllowed
 from casework.models import AuditEvent
 from casework.services import InvalidTransition
-from pathways import escalation as services
-from pathways.escalation_selectors import escalation_detail, escalations_for_child, group_clock, settings_for
+from pathways import services
 from pathways.models import (
     Escalation,
     EscalationLevel,
@@ -21,6 +20,7 @@ from pathways.models import (
     EscalationStep,
     Seniority,
 )
+from pathways.selectors import escalation_detail, escalation_settings_for, escalations_for_child, group_clock
 from tests.factories import PanelFactory
 from tests.pathways.conftest import D, at
 from tests.pathways.test_escalation_fixtures import *  # noqa: F403 (fixtures)
@@ -35,7 +35,7 @@ def clock_of(escalation):
         step=step,
         meetings=list(step.meetings.order_by("held_at")),
         reports=list(step.reports.all()),
-        settings=settings_for(escalation.child),
+        settings=escalation_settings_for(escalation.child),
         is_open=escalation.is_open,
     )
 

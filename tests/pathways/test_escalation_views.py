@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from casework.models import ChildViewLog
-from pathways import escalation as services
+from pathways import services
 from pathways.models import Escalation, EscalationLevel
 from tests.pathways.conftest import D, at
 from tests.pathways.test_escalation_fixtures import *  # noqa: F403 (fixtures)

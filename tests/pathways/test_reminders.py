@@ -12,7 +12,7 @@ import pytest
 
 from casework.models import Notification, ReminderSent
 from casework.reminders import run_sweeps
-from pathways import escalation, services
+from pathways import services
 from pathways.models import PathwaySettings
 from tests.pathways.conftest import D, at
 from tests.pathways.test_escalation_fixtures import *  # noqa: F403
@@ -209,7 +209,7 @@ def test_an_rsg_first_meeting_is_overdue_after_24_hours_then_twice_weekly(
     assert notice.url == f"/pathways/escalations/{rsg.pk}/"
     # Met at 10:00 on Tuesday: the next meeting is due 3 days 12 hours later, 22:00 Friday 6 March.
     clock.move_to(at(D(2026, 3, 3), 10, 30), tick=False)
-    escalation.escalation_record_meeting(
+    services.escalation_record_meeting(
         actor=social_worker,
         escalation=rsg,
         held_at=at(D(2026, 3, 3), 10, 0),
@@ -254,7 +254,7 @@ def test_an_erg_report_is_due_then_overdue_after_easter_and_the_rsg_is_no_longer
 
 def test_a_report_moves_the_erg_clock_on(erg, director, social_worker, clock):
     clock.move_to(at(D(2026, 4, 1)), tick=False)
-    escalation.escalation_record_report(
+    services.escalation_record_report(
         actor=social_worker, escalation=erg, reported_on=D(2026, 4, 1), progress="Placement found"
     )
     run_sweeps(today=D(2026, 4, 7))
@@ -264,7 +264,7 @@ def test_a_report_moves_the_erg_clock_on(erg, director, social_worker, clock):
 
 
 def test_a_resolved_escalation_is_not_chased(rsg, social_worker, clinician, clock):
-    escalation.escalation_resolve(actor=social_worker, escalation=rsg, outcome="Went home")
+    services.escalation_resolve(actor=social_worker, escalation=rsg, outcome="Went home")
     clock.move_to(at(D(2026, 3, 4)), tick=False)
     run_sweeps(today=D(2026, 3, 4))
     assert kinds(clinician) == []

@@ -1,5 +1,5 @@
 """Forms for the partnership administrator's escalation pages: authorisers and settings. They
-only parse what was typed; pathways/escalation_admin.py holds the rules."""
+only parse what was typed; pathways/services/authorisers.py holds the rules."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from casework.audit import record_child_view
 from pathways import access, selectors, services
 from pathways import serializers as s
 from pathways.models import CaseKind
+from referrals import access as referral_access
 
 OPENERS = {
     "continuing-care": (s.ContinuingCareOpenSerializer, CaseKind.CONTINUING_CARE),
@@ -28,8 +29,6 @@ OPENERS = {
 
 
 def _decision(actor, case, d):
-    from referrals import access as referral_access
-
     number = d.pop("panel_referral")
     referral = None
     if number:
@@ -73,7 +72,7 @@ ACTIONS = {
 
 # Each step's own words in the schema: what it records, and the rules a schema cannot say (dates
 # against today or the case's other dates, what one field needs of another, the case's state), each a
-# 400 with the field's message. The pathways/api_urls.py route of each step passes its pair.
+# 400 with the field's message. The pathways/api/urls.py route of each step passes its pair.
 _NOT_FUTURE = "Dates are today or in the past."
 STEP_DOCS = {
     "checklist": (
@@ -174,7 +173,7 @@ class ChildCasesView(APIView):
 
 
 class CaseStartView(APIView):
-    """POST: start a case of one kind. Each kind has its own route (pathways/api_urls.py), so the
+    """POST: start a case of one kind. Each kind has its own route (pathways/api/urls.py), so the
     schema documents each kind's body on its own path."""
 
     kind = ""  # set per route, with its documentation (KIND_DOCS)
@@ -228,7 +227,7 @@ class CaseView(APIView):
 
 
 class CaseActionView(APIView):
-    """POST: record one step. Each step has its own route (pathways/api_urls.py), so the schema
+    """POST: record one step. Each step has its own route (pathways/api/urls.py), so the schema
     documents each step's body on its own path."""
 
     step = ""  # set per route, with its documentation (STEP_DOCS)

@@ -1,5 +1,5 @@
 """Pages of the escalation ladder (seeds 002), under /pathways/. Thin: parse, check access, call a
-service in pathways/escalation.py, render. Included by pathways/urls.py (names `pathways:escalation*`).
+service of pathways/services/, render. Included by pathways/urls.py (names `pathways:escalation*`).
 
 Escalations come only through pathways/access.py (another partnership's is a 404);
 InvalidTransition → 409 page and NotAllowed → 403 page come from DomainErrorMiddleware. Every page
@@ -25,11 +25,8 @@ from casework.forms import add_service_errors
 from casework.models import User
 from casework.services import InvalidTransition
 from casework.views import form_page
-from pathways import access
-from pathways import access as pathway_access
-from pathways import escalation as services
-from pathways import escalation_forms as forms
-from pathways import escalation_selectors as selectors
+from pathways import access, selectors, services
+from pathways.forms import escalations as forms
 from pathways.models import Escalation, EscalationLevel, EscalationStep
 
 LEVELS = {"jsp": EscalationLevel.JSP, "erg": EscalationLevel.ERG}
@@ -242,7 +239,7 @@ def escalation_meeting(request, pk):
                 pk__in=access.authorisers_for(child=child).values("user_id")
             ).select_related("agency")
         else:
-            chairs = pathway_access.workers_for(child=child)
+            chairs = access.workers_for(child=child)
         return forms.MeetingForm(data, child=child, chairs=chairs)
 
     def call(escalation, f):

@@ -1,5 +1,5 @@
 """The escalation ladder's REST API (seeds 002): the same operations as the pages, through the same
-services and access checks. Mounted under /api/ by pathways/api_urls.py. An escalation the caller
+services and access checks. Mounted under /api/ by pathways/api/urls.py. An escalation the caller
 cannot see is a 404; errors map through casework/api_errors.py (400 field messages, 403, 404, 409).
 
 GET  /api/children/<id>/escalations/              the child's escalations with their clocks
@@ -8,7 +8,7 @@ GET  /api/escalations/<id>/                       one escalation: rungs, meeting
 POST /api/escalations/<id>/<step>/                escalate | meetings | cetr | reports | resolve
 
 Each step has its own route, so the schema documents each step's body on its own path (as the
-pathway steps do, pathways/api_urls.py); any other step answers the same JSON 404 as a missing record.
+pathway steps do, pathways/api/urls.py); any other step answers the same JSON 404 as a missing record.
 """
 
 from __future__ import annotations
@@ -29,10 +29,9 @@ from casework.audit import record_child_view
 from casework.models import Agency, User
 from casework.serializers import StrictCharField
 from panels.models import Panel
-from pathways import access
-from pathways import escalation as services
-from pathways import escalation_selectors as selectors
+from pathways import access, selectors, services
 from pathways.models import EscalationLevel, EscalationRoute
+from referrals import access as referral_access
 
 __all__ = ["urlpatterns"]
 
@@ -98,8 +97,6 @@ class ResolveSerializer(serializers.Serializer):
 
 def _referral(user, d: dict):
     """The referral by number, only if the caller may see it (else a 400, never a hint it exists)."""
-    from referrals import access as referral_access
-
     number = d.pop("referral", None)
     if not number:
         return None

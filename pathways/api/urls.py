@@ -3,7 +3,8 @@
 from django.urls import re_path
 
 from casework.api import ANY_ID
-from pathways import api
+from pathways.api import cases as api
+from pathways.api import escalations
 
 # One route per kind of case and per step, so each documents its own body; any other name answers
 # the same JSON 404 as a missing record.
@@ -48,9 +49,6 @@ urlpatterns = [
         api.UnknownCaseActionView.as_view(),
         name="api-pathway-case-action",
     ),
+    # The escalation ladder (seeds 002).
+    *escalations.urlpatterns,
 ]
-
-# The escalation ladder (seeds 002): its own module so the two pathways helpers' files do not collide.
-from pathways import escalation_api  # noqa: E402
-
-urlpatterns += escalation_api.urlpatterns

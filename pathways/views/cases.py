@@ -24,6 +24,7 @@ from casework.services import InvalidTransition
 from casework.views import form_page
 from pathways import access, forms, selectors, services
 from pathways.models import CaseKind, PathwayCase, Status
+from referrals import access as referral_access
 
 START_KINDS = {
     "continuing-care": CaseKind.CONTINUING_CARE,
@@ -317,8 +318,6 @@ def cc_recommend(request, pk):
 @require_http_methods(["GET", "POST"])
 def cc_decision(request, pk):
     def call(case, f):
-        from referrals import access as referral_access
-
         d = dict(f.cleaned_data)
         number = d.pop("panel_referral")
         referral = None

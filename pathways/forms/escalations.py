@@ -1,5 +1,6 @@
-"""HTML forms for the escalation ladder. They only parse what was typed; pathways/escalation.py
-holds the rules and its ValidationErrors go back next to the field (casework.forms.add_service_errors).
+"""HTML forms for the escalation ladder. They only parse what was typed; the services in
+pathways/services/escalations.py and escalation_groups.py hold the rules, and their ValidationErrors
+go back next to the field (casework.forms.add_service_errors).
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from casework.models import Agency, Child, User
 from panels.forms.meetings import TimeField
 from panels.models import Panel
 from pathways import access
-from pathways import access as pathway_access
-from pathways.forms import text
+from pathways.forms.cases import text
 from pathways.models import EscalationLevel, EscalationRoute
 
 __all__ = [
@@ -30,7 +30,7 @@ __all__ = [
 
 
 def jsp_panels_for(child: Child):
-    partnerships = pathway_access.involved_agencies(child=child).values("partnership")
+    partnerships = access.involved_agencies(child=child).values("partnership")
     return Panel.objects.filter(kind="jsp", partnership__in=partnerships).order_by("name")
 
 
@@ -57,7 +57,7 @@ class _LadderForm(forms.Form):
         self.fields["authorised_by"].queryset = authorisers
         _people(self.fields["authorised_by"])
         if "chair" in self.fields:
-            chairs = authorisers if level == EscalationLevel.ERG else pathway_access.workers_for(child=child)
+            chairs = authorisers if level == EscalationLevel.ERG else access.workers_for(child=child)
             self.fields["chair"].queryset = chairs
             _people(self.fields["chair"])
         if "target_panel" in self.fields:
@@ -168,7 +168,7 @@ class MeetingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["chair"].queryset = chairs
         _people(self.fields["chair"])
-        self.fields["agencies"].queryset = pathway_access.involved_agencies(child=child).order_by("name")
+        self.fields["agencies"].queryset = access.involved_agencies(child=child).order_by("name")
 
     def when(self) -> dt.datetime | None:
         day, time = self.cleaned_data.get("held_at"), self.cleaned_data.get("held_time")

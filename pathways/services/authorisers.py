@@ -2,7 +2,7 @@
 who may authorise at which grade (EscalationAuthoriser) and the partnership's clocks and grades
 (EscalationSettings). Kept by the partnership administrator in the service's pages.
 
-Beside pathways/escalation.py, which records escalations themselves. Each service is keyword-only,
+Beside pathways/services/escalations.py, which records escalations themselves. Each service is keyword-only,
 atomic, checks that the actor administers the person's (or the settings') partnership, validates
 with full_clean() and writes an audit event. An administrator never records their own grade: that
 would be raising their own privileges.
@@ -29,6 +29,7 @@ __all__ = [
     "escalation_authoriser_add",
     "escalation_authoriser_end",
     "escalation_settings_update",
+    "settings_of",
 ]
 
 SETTINGS_FIELDS = (

@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from casework.models import Agency, Child, User
 from pathways import access
-from pathways import access as pathway_access
 from pathways.models import (
     CareEducationTreatmentReview,
     Escalation,
@@ -31,14 +30,15 @@ from pathways.models import (
 )
 
 __all__ = [
+    "ALLOWED_STEPS",
     "EscalationDetail",
     "EscalationSummary",
     "GroupClock",
     "cetr_needed",
     "escalation_detail",
+    "escalation_settings_for",
     "escalations_for_child",
     "group_clock",
-    "settings_for",
 ]
 
 
@@ -46,7 +46,9 @@ def _all_settings() -> dict[str, EscalationSettings]:
     return {row.partnership: row for row in EscalationSettings.objects.all()}
 
 
-def settings_for(child: Child, *, rows: dict[str, EscalationSettings] | None = None) -> EscalationSettings:
+def escalation_settings_for(
+    child: Child, *, rows: dict[str, EscalationSettings] | None = None
+) -> EscalationSettings:
     """The settings of the partnership of the child's owning agency, else the default row, else the
     model defaults (the seeds' numbers)."""
     rows = rows if rows is not None else _all_settings()
@@ -144,7 +146,7 @@ def escalations_for_child(*, user: User, child: Child) -> list[EscalationSummary
     )
     if not escalations:
         return []
-    settings = settings_for(child, rows=_all_settings())
+    settings = escalation_settings_for(child, rows=_all_settings())
     now = timezone.now()
     out = []
     for escalation in escalations:
@@ -212,7 +214,7 @@ def _shaped(qs: QuerySet[Escalation]) -> QuerySet[Escalation]:
 
 def escalation_detail(*, user: User, pk: object, need: str = "view") -> EscalationDetail:
     escalation = access.get_escalation_for_user(user=user, pk=pk, need=need, shape=_shaped)
-    settings = settings_for(escalation.child)
+    settings = escalation_settings_for(escalation.child)
     steps = list(escalation.steps.all())
     current = next((s for s in steps if s.level == escalation.level), None)
     clock = (
@@ -226,7 +228,7 @@ def escalation_detail(*, user: User, pk: object, need: str = "view") -> Escalati
         if current
         else GroupClock()
     )
-    involved = list(pathway_access.involved_agencies(child=escalation.child).order_by("name"))
+    involved = list(access.involved_agencies(child=escalation.child).order_by("name"))
     missing: list[Agency] = []
     if current is not None and current.meetings.all():
         last = list(current.meetings.all())[-1]

@@ -10,8 +10,7 @@ InvalidTransition, 409) and writes an audit event against the child.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,35 +19,32 @@ from django.utils import timezone
 
 from casework.access import NotAllowed
 from casework.audit import record_event
-from casework.models import Agency, Child, User
+from casework.models import Child, User
 from casework.services import InvalidTransition
 from casework.stale import fingerprint, refuse_if_stale
 from pathways import access
-from pathways import access as pathway_access
-from pathways.escalation_selectors import ALLOWED_STEPS, cetr_needed, settings_for
 from pathways.models import (
-    CareEducationTreatmentReview,
     Escalation,
     EscalationAuthoriser,
     EscalationLevel,
-    EscalationMeeting,
-    EscalationReport,
     EscalationRoute,
     EscalationSettings,
     EscalationStatus,
     EscalationStep,
     Seniority,
 )
+from pathways.selectors.escalations import ALLOWED_STEPS, cetr_needed, escalation_settings_for
+from referrals.models import Referral
 
 __all__ = [
-    "escalation_seen",
+    "OPENING_LEVELS",
+    "SEEN_FIELDS",
     "escalation_escalate",
     "escalation_open",
-    "escalation_record_cetr",
-    "escalation_record_meeting",
-    "escalation_record_report",
     "escalation_resolve",
+    "escalation_seen",
 ]
+
 
 # The rungs an escalation may start on: an RSG (A&E, place of safety), or straight to a JSP
 # (seeds 002 s3 and s4: placement breakdown and delayed transfers go to the JSP).
@@ -98,7 +94,7 @@ def _audit(
 
 
 def _involved_ids(child: Child) -> set[int]:
-    return set(pathway_access.involved_agencies(child=child).values_list("pk", flat=True))
+    return set(access.involved_agencies(child=child).values_list("pk", flat=True))
 
 
 def _authoriser(
@@ -226,7 +222,7 @@ def _cetr_reason(child: Child) -> str:
 
 
 def _partnerships(child: Child) -> set[str]:
-    return set(pathway_access.involved_agencies(child=child).values_list("partnership", flat=True))
+    return set(access.involved_agencies(child=child).values_list("partnership", flat=True))
 
 
 def _add_step(
@@ -244,8 +240,6 @@ def _add_step(
 ) -> EscalationStep:
     if level == EscalationLevel.JSP and referral is None:
         # Link the child's latest referral to that panel, if there is one.
-        from referrals.models import Referral
-
         referral = (
             Referral.objects.filter(child_id=escalation.child_id, panel=target_panel).order_by("-id").first()
         )
@@ -308,7 +302,7 @@ def escalation_open(
         errors["level"] = "Choose a Rapid Solutions Group or a Joint Solutions Panel"
     if _blank(reason):
         errors["reason"] = "Give the reason for escalating"
-    settings = settings_for(child)
+    settings = escalation_settings_for(child)
     escalation = Escalation(
         child=child, route=route, level=level, summary=(summary or "").strip(), opened_by=actor
     )
@@ -380,7 +374,7 @@ def escalation_escalate(
     row, overridden = _step_checks(
         escalation=escalation,
         level=to_level,
-        settings=settings_for(escalation.child),
+        settings=escalation_settings_for(escalation.child),
         authorised_by=authorised_by,
         chair=chair,
         target_panel=target_panel,
@@ -418,176 +412,6 @@ def escalation_escalate(
         changes={"from": old, **_step_audit(step)},
     )
     return escalation
-
-
-def _open_group(escalation: Escalation, what: str) -> EscalationStep:
-    if not escalation.is_open:
-        raise InvalidTransition("This escalation is resolved")
-    if escalation.level not in (EscalationLevel.RSG, EscalationLevel.ERG):
-        raise InvalidTransition(
-            f"{what} are recorded for a Rapid Solutions Group or an Exceptional Resourcing Group; "
-            "the Joint Solutions Panel meets as a panel"
-        )
-    return EscalationStep.objects.select_for_update().get(escalation=escalation, level=escalation.level)
-
-
-@transaction.atomic
-def escalation_record_meeting(
-    *,
-    actor: User,
-    escalation: Escalation,
-    held_at: dt.datetime | None,
-    chair: User | None,
-    agencies: Iterable[Agency],
-    attendees: str,
-    notes: str,
-    actions: str = "",
-    seen: str | None = None,
-) -> EscalationMeeting:
-    """A meeting of the current RSG or ERG: when, who chaired, which agencies (seeds 002: "should
-    include representatives from all the partner organisations"), notes and actions. An ERG meets
-    "not more frequent than once per week" (erg_min_days_between_meetings); an ERG's chair is a
-    Director (erg_min_seniority). `seen`: escalation_seen() as the page was opened, so a meeting
-    someone else recorded meanwhile (perhaps this one) is shown before a second copy is saved."""
-    _require(access.can_record_escalation(user=actor), "Your role does not allow recording meetings")
-    _refuse_if_stale(escalation, seen)
-    step = _open_group(escalation, "Meetings")
-    child = escalation.child
-    settings = settings_for(child)
-    agencies = list(agencies)
-    errors: dict[str, str] = {}
-    now = timezone.now()
-    if held_at is None:
-        errors["held_at"] = "Enter the date and time of the meeting"
-    elif held_at > now:
-        errors["held_at"] = "The meeting must have been held: the date and time must be now or in the past"
-    elif held_at < step.authorised_at - dt.timedelta(minutes=1):
-        started = timezone.localtime(step.authorised_at)
-        errors["held_at"] = f"The meeting cannot be before the group was set up ({started:%-d %B %Y %H:%M})"
-    if step.level == EscalationLevel.ERG:
-        _authoriser(
-            user=chair,
-            grade=settings.erg_min_seniority,
-            child=child,
-            what="chairing an Exceptional Resourcing Group",
-            errors=errors,
-            field="chair",
-        )
-        if held_at is not None and "held_at" not in errors:
-            gap = settings.erg_min_days_between_meetings
-            day = timezone.localdate(held_at)
-            for other in step.meetings.all():
-                other_day = timezone.localdate(other.held_at)
-                if abs((day - other_day).days) < gap:
-                    errors["held_at"] = (
-                        f"An Exceptional Resourcing Group meets at most once every {gap} days: it met on "
-                        f"{other_day:%-d %B %Y}, so the next meeting can be on or after "
-                        f"{other_day + dt.timedelta(days=gap):%-d %B %Y}"
-                    )
-                    break
-    else:
-        _check_chair(chair=chair, child=child, errors=errors)
-    involved = _involved_ids(child)
-    if not agencies:
-        errors["agencies"] = "Choose the agencies represented"
-    elif any(a.pk not in involved for a in agencies):
-        errors["agencies"] = f"Choose agencies involved with {child.given_name}"
-    if _blank(attendees):
-        errors["attendees"] = "List who attended"
-    if _blank(notes):
-        errors["notes"] = "Record the notes of the meeting"
-    _raise(errors)
-    meeting = EscalationMeeting(
-        step=step,
-        held_at=held_at,
-        chair=chair,
-        attendees=attendees.strip(),
-        notes=notes.strip(),
-        actions=(actions or "").strip(),
-        recorded_by=actor,
-    )
-    meeting.full_clean()
-    meeting.save()
-    meeting.agencies.set(agencies)
-    Escalation.objects.filter(pk=escalation.pk).update(updated_at=now)
-    _audit(
-        actor=actor,
-        action="escalation_meeting",
-        escalation=escalation,
-        changes={
-            "level": step.level,
-            "held_at": held_at.isoformat(),
-            "chair": chair.pk,
-            "agencies": sorted(a.pk for a in agencies),
-        },
-    )
-    return meeting
-
-
-@transaction.atomic
-def escalation_record_cetr(
-    *, actor: User, escalation: Escalation, held_on: dt.date | None, chaired_by: str, recommendations: str
-) -> CareEducationTreatmentReview:
-    """A Care, Education and Treatment Review held for the child (seeds 002 s3: nationally mandated
-    and independently chaired)."""
-    _require(access.can_record_escalation(user=actor), "Your role does not allow recording a CETR")
-    if not escalation.is_open:
-        raise InvalidTransition("This escalation is resolved")
-    errors: dict[str, str] = {}
-    if held_on is None:
-        errors["held_on"] = "Enter the date the review was held"
-    elif held_on > timezone.localdate():
-        errors["held_on"] = "The review must have been held: the date must be today or in the past"
-    if _blank(chaired_by):
-        errors["chaired_by"] = "Enter the name of the independent chair"
-    if _blank(recommendations):
-        errors["recommendations"] = "Record the review's recommendations"
-    _raise(errors)
-    cetr = CareEducationTreatmentReview(
-        escalation=escalation,
-        held_on=held_on,
-        chaired_by=chaired_by.strip(),
-        recommendations=recommendations.strip(),
-        recorded_by=actor,
-    )
-    cetr.full_clean()
-    cetr.save()
-    _audit(actor=actor, action="escalation_cetr", escalation=escalation, changes={"held_on": str(held_on)})
-    return cetr
-
-
-@transaction.atomic
-def escalation_record_report(
-    *, actor: User, escalation: Escalation, reported_on: dt.date | None, progress: str
-) -> EscalationReport:
-    """An Exceptional Resourcing Group's progress report to the partner organisations and the CYP
-    Collaborative (seeds 002 s7: "monthly until resolved")."""
-    _require(access.can_record_escalation(user=actor), "Your role does not allow recording reports")
-    step = _open_group(escalation, "Reports")
-    if step.level != EscalationLevel.ERG:
-        raise InvalidTransition("Reports to the partnership are made by an Exceptional Resourcing Group")
-    errors: dict[str, str] = {}
-    if reported_on is None:
-        errors["reported_on"] = "Enter the date of the report"
-    elif reported_on > timezone.localdate():
-        errors["reported_on"] = "The date must be today or in the past"
-    elif reported_on < timezone.localdate(step.authorised_at):
-        errors["reported_on"] = "The report cannot be before the group was established"
-    if _blank(progress):
-        errors["progress"] = "Describe the progress reported"
-    _raise(errors)
-    report = EscalationReport(
-        step=step, reported_on=reported_on, progress=progress.strip(), recorded_by=actor
-    )
-    report.full_clean()
-    report.save()
-    _audit(
-        actor=actor,
-        action="escalation_report",
-        escalation=escalation,
-        changes={"reported_on": str(reported_on)},
-    )
-    return report
 
 
 @transaction.atomic

@@ -19,9 +19,8 @@ from django.views.decorators.http import require_http_methods
 from casework import access as core_access
 from casework.forms import add_service_errors
 from casework.views import form_page
-from pathways import access
-from pathways import escalation_admin as services
-from pathways.escalation_admin_forms import AuthoriserForm, EscalationSettingsForm
+from pathways import access, services
+from pathways.forms import AuthoriserForm, EscalationSettingsForm
 
 
 def _admin(request):

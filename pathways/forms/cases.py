@@ -1,5 +1,6 @@
-"""HTML forms for pathway cases. They only parse what was typed; services.py holds the rules, and
-its ValidationErrors go back next to the field (casework.forms.add_service_errors)."""
+"""HTML forms for pathway cases. They only parse what was typed; pathways/services/ holds the rules,
+and its ValidationErrors go back next to the field (casework.forms.add_service_errors). `text` and
+`yes_no` are the escalation forms' fields too."""
 
 from __future__ import annotations
 
@@ -10,6 +11,31 @@ from casework.models import Agency, User
 from pathways import access
 from pathways.models import DetentionSection, DSTDomain, IFRDecision, Recommendation
 from pathways.services import TRANSITION_STEPS
+
+__all__ = [
+    "ChecklistForm",
+    "CloseForm",
+    "ComplexLivesOpenForm",
+    "ContinuingCareOpenForm",
+    "DSTForm",
+    "DecisionForm",
+    "EvidenceForm",
+    "IFRAppealForm",
+    "IFRDecisionForm",
+    "IFRForm",
+    "IFRInformationForm",
+    "MDTForm",
+    "OpenCaseForm",
+    "PackageForm",
+    "RecommendForm",
+    "ReviewForm",
+    "S117EndForm",
+    "S117PlanForm",
+    "Section117OpenForm",
+    "TransitionForm",
+    "text",
+    "yes_no",
+]
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
