@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework import access as casework_access
+from casework import outbox
 from casework.access import NotAllowed
 from casework.audit import diff, record_child_view, record_event, snapshot
 from casework.models import Agency, Child, Role, User
@@ -32,6 +33,7 @@ from panels.access import panels_visible_to
 from panels.models import Meeting, MeetingStatus, Panel
 from panels.selectors import meeting_deadlines
 from referrals import access
+from referrals.jobs import REFERRAL_PAPER
 from referrals.models import (
     EDITABLE_STATUSES,
     Evidence,
@@ -869,15 +871,15 @@ def referral_place_on_agenda(*, actor: User, referral: Referral, meeting: Meetin
         reason=f"On the agenda for {meeting}",
         meeting=meeting,
     )
-    # Its content is final for the panel now: render its paper once, in the background.
-    transaction.on_commit(lambda: _queue_paper(referral.pk))
+    # Its content is final for the panel now: render its paper once, in the background (owed in
+    # this transaction, so a broker that is down delays it but never loses it).
+    outbox.defer(
+        kind=REFERRAL_PAPER,
+        object_id=referral.pk,
+        partnership=referral.child.owning_agency.partnership,
+        summary=f"Paper for referral {referral.pk} on the agenda of {meeting}",
+    )
     return referral
-
-
-def _queue_paper(referral_id: int) -> None:
-    from referrals.tasks import render_referral_paper
-
-    render_referral_paper.delay(referral_id)
 
 
 @transaction.atomic

@@ -1457,6 +1457,25 @@ def test_a_notice_is_emailed_once(team_manager, awaiting_tm):
     assert mail.outbox[0].extra_headers["Message-ID"].startswith(f"<notice.{notice.pk}@")
 
 
+def test_placing_on_the_agenda_owes_the_paper_as_a_job_rendered_once(
+    submitted, panel_chair, meeting, django_capture_on_commit_callbacks
+):
+    from referrals.models import ReferralPaper
+
+    with django_capture_on_commit_callbacks(execute=False):  # no worker has picked it up yet
+        services.referral_place_on_agenda(actor=panel_chair, referral=submitted, meeting=meeting)
+    job = BackgroundJob.objects.get(kind="referral.paper", object_id=submitted.pk)
+    assert job.partnership == submitted.child.owning_agency.partnership == "Hampshire and Isle of Wight"
+    assert job.summary == f"Paper for referral {submitted.pk} on the agenda of Hampshire IRAP, 9 April 2026"
+    assert not ReferralPaper.objects.filter(referral=submitted).exists()
+    assert run_job(job.pk) == "done"
+    assert run_job(job.pk) == "skipped"  # a redelivered message
+    paper = ReferralPaper.objects.get(referral=submitted)
+    BackgroundJob.objects.filter(pk=job.pk).update(status="waiting")  # as if owed again
+    assert run_job(job.pk) == "done"  # finds the paper for this content stored: renders nothing
+    assert list(ReferralPaper.objects.filter(referral=submitted)) == [paper]
+
+
 # --- Concurrency -------------------------------------------------------------------------------
 
 
