@@ -17,6 +17,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -63,6 +64,55 @@ _NOT_FOUND = OpenApiResponse(
 )
 _NOT_ALLOWED = OpenApiResponse(
     _ERROR, description="You can see this record, but your role does not allow this change."
+)
+
+
+class PreconditionRequired(APIException):
+    """A save over a record others edit too came without what the client read (a draft's
+    fingerprint or version): 428, naming the field to send, instead of overwriting whatever is
+    saved now (issue 13: every race has one winner). DRF's own handler answers it."""
+
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_code = "precondition_required"
+
+    def __init__(self, field: str, what: str):
+        super().__init__(
+            {
+                "detail": f"Send `{field}`, {what}, so that a save made since by someone else is not "
+                "overwritten. Nothing was saved.",
+                "required": [field],
+            }
+        )
+
+
+def require_precondition(data: object, field: str, what: str) -> None:
+    """Raise PreconditionRequired when a JSON object body lacks `field` (or sends it empty). Any
+    other body is left to the serializer's 400."""
+    if isinstance(data, dict) and data.get(field) in (None, ""):
+        raise PreconditionRequired(field, what)
+
+
+_PRECONDITION_REQUIRED = OpenApiResponse(
+    inline_serializer(
+        "PreconditionRequired",
+        fields={
+            "detail": serializers.CharField(),
+            "required": serializers.ListField(child=serializers.CharField(), help_text="The field to send"),
+        },
+    ),
+    description="The body did not say which version of the record you read (the field named in "
+    "`required`): nothing was saved. Read the record, then send the field with your change.",
+    examples=[
+        OpenApiExample(
+            "No fingerprint",
+            value={
+                "detail": "Send `fingerprint`, the draft's fingerprint as you read it, so that a save "
+                "made since by someone else is not overwritten. Nothing was saved.",
+                "required": ["fingerprint"],
+            },
+            response_only=True,
+        )
+    ],
 )
 
 

@@ -33,6 +33,7 @@ from casework.models import AuditEvent
 from casework.services import InvalidTransition
 
 __all__ = [
+    "NOT_SEEN",
     "Conflict",
     "Difference",
     "StaleEdit",
@@ -41,11 +42,18 @@ __all__ = [
     "last_saved",
     "moment",
     "refuse_if_stale",
+    "who_saved",
     "refused",
 ]
 
 ANCHOR = "stale-edit"
 NOT_GIVEN = "Not given"
+# A form posted without the hidden version or fingerprint of what the person opened (an old page,
+# a hand-made post): refused as a form error, never saved over whatever is there now (issue 13).
+NOT_SEEN = (
+    "This page did not say which version you opened, so nothing was saved: open the page again "
+    "and make your changes there"
+)
 
 
 class StaleEdit(InvalidTransition):
@@ -125,6 +133,13 @@ def moment(at: dt.datetime | None) -> str:
     if local.date() == timezone.localdate():
         return f"at {local:%H:%M}"
     return f"on {local:%-d %B %Y} at {local:%H:%M}"
+
+
+def who_saved(obj: models.Model, *, actions: Iterable[str] | None = None) -> str:
+    """Who saved `obj` last, and when ("Adam Clerk saved it at 10:02"), from the audit trail
+    (last_saved), for a stale edit's refusal to say who won; empty when the trail has nothing."""
+    who, when = last_saved(obj, actions=actions)
+    return f"{who} saved it {moment(when)}".rstrip() if who else ""
 
 
 def conflict(

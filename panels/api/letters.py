@@ -16,7 +16,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework.access import NotAllowed
-from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, _field_errors
+from casework.api import (
+    _ERROR,
+    _NOT_ALLOWED,
+    _NOT_FOUND,
+    _NOT_SIGNED_IN,
+    _PRECONDITION_REQUIRED,
+    _field_errors,
+    require_precondition,
+)
 from casework.audit import record_child_view
 from casework.serializers import StrictCharField
 from panels import access, services
@@ -83,7 +91,7 @@ class LetterEditSerializer(serializers.Serializer):
     subject = StrictCharField(max_length=300)
     body = StrictCharField(max_length=20000, trim_whitespace=False)
     fingerprint = StrictCharField(
-        max_length=64, required=False, help_text="From the letter you read: a stale one is a 409"
+        max_length=64, help_text="From the letter you read: a stale one is a 409; left out, 428"
     )
 
 
@@ -131,18 +139,22 @@ class LetterView(APIView):
 
     @extend_schema(
         summary="Edit a letter before it is sent",
+        description="Send the whole letter and the `fingerprint` of the letter you read (428 without it, "
+        "409 if someone changed the letter since, naming who).",
         request=LetterEditSerializer,
         responses={
             200: LetterSerializer,
             400: _field_errors("Empty", {"body": ["This field may not be blank."]}),
             **_ERRORS,
             409: _CONFLICT,
+            428: _PRECONDITION_REQUIRED,
         },
     )
     def patch(self, request: Request, pk: str) -> Response:
         letter = _letter(request, pk)
         if not access.can_administer(user=request.user, panel=letter.decision.agenda_item.meeting.panel):
             raise NotAllowed("Only the panel's chair or administrators can change a decision letter")
+        require_precondition(request.data, "fingerprint", "the fingerprint of the letter as you read it")
         serializer = LetterEditSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.letter_edit(actor=request.user, letter=letter, **serializer.validated_data)

@@ -66,7 +66,11 @@ class VersionSerializer(serializers.Serializer):
 
 
 class DraftSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1, required=False, help_text="Needed to draft again")
+    version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="Needed to draft again: the version you read (left out or stale: 409)",
+    )
 
 
 def _answer(
@@ -143,7 +147,8 @@ class MinutesDraftView(APIView):
     @extend_schema(
         summary="Draft the minutes from the meeting's record",
         description="From attendance, declarations and decisions; children by initials and referral number "
-        "only. Drafting again (201 the first time, 200 after) replaces the text and needs the version.",
+        "only. Drafting again (201 the first time, 200 after) replaces the text and needs the version "
+        "you read: without it, or with an older one, 409 and nothing is replaced.",
         request=DraftSerializer,
         responses={201: MinutesSerializer, 200: MinutesSerializer, **_ERRORS, 409: _CONFLICT},
     )

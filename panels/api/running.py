@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework.access import NotAllowed
+from casework.api import _PRECONDITION_REQUIRED, require_precondition
 from casework.audit import record_child_view
 from casework.models import Agency, User
 from casework.money import money_input
@@ -190,14 +191,18 @@ class DecisionWriteSerializer(serializers.Serializer):
 
 
 class DecisionPatchSerializer(DecisionWriteSerializer):
+    # Every field but the fingerprint is optional (left out: kept); documented as a whole body so
+    # the schema shows the fingerprint as required (casework.api_errors.AutoSchema).
+    whole_on_patch = True
+
     outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
     rationale = StrictCharField(
         required=False, max_length=10000, help_text="Left out: kept", error_messages={"blank": _RATIONALE}
     )
     fingerprint = StrictCharField(
-        required=False,
         max_length=64,
-        help_text="The draft's fingerprint as you read it: if someone saved it since, 409",
+        help_text="The draft's fingerprint as you read it: if someone saved it since, 409; "
+        "left out, 428 and nothing is saved",
     )
 
 
@@ -434,13 +439,19 @@ class DecisionView(APIView):
 
     @extend_schema(
         summary="Change a draft decision",
-        description="Fields left out keep their value. A signed decision is locked: 409. " + _DECISION_RULES,
+        description="Send the draft's `fingerprint` as you read it (428 without it, 409 if someone saved "
+        "the draft since, naming who). Fields left out keep their value. A signed decision is locked: "
+        "409. " + _DECISION_RULES,
         request=DecisionPatchSerializer,
-        responses={200: DecisionSerializer},
+        responses={200: DecisionSerializer, 428: _PRECONDITION_REQUIRED},
     )
     def patch(self, request, pk):
         decision = _decision(request, pk, run=True)
         body = DecisionPatchSerializer(data=request.data)
+        if decision.is_locked:  # a signed decision answers its own 409, whatever was sent
+            body.fields["fingerprint"].required = False
+        else:
+            require_precondition(request.data, "fingerprint", "the draft's fingerprint as you read it")
         body.is_valid(raise_exception=True)
         item = decision.agenda_item
         values, shares = _decision_values(item, body.validated_data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
+from casework.stale import NOT_SEEN
 from panels.services.minutes import MINUTES_MAX_LENGTH
 
 __all__ = ["LetterEditForm", "LetterTemplateForm", "MinutesApproveForm", "MinutesEditForm"]
@@ -24,7 +25,9 @@ class MinutesEditForm(forms.Form):
         },
         help_text="Refer to children only by their initials and referral number",
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, min_value=1, error_messages={"required": NOT_SEEN, "invalid": NOT_SEEN}
+    )
 
 
 class MinutesApproveForm(forms.Form):
@@ -51,7 +54,9 @@ class LetterEditForm(forms.Form):
         },
         help_text="Refer to the child only by their initials",
     )
-    fingerprint = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    fingerprint = forms.CharField(
+        widget=forms.HiddenInput, max_length=64, error_messages={"required": NOT_SEEN}
+    )
 
 
 class LetterTemplateForm(forms.Form):

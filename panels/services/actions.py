@@ -26,7 +26,7 @@ from casework.access import NotAllowed
 from casework.audit import diff, record_event, snapshot
 from casework.models import Agency, User
 from casework.services import InvalidTransition
-from casework.stale import StaleEdit
+from casework.stale import StaleEdit, who_saved
 from panels import access
 from panels.models import Action, ActionStatus, ActionUpdate, AgendaItem, Meeting, Panel
 
@@ -208,11 +208,25 @@ def _saved(action: Action) -> dict[str, Any]:
     }
 
 
+_SAVES = ("action.created", "action.changed", "action.closed", "action.reopened")
+
+
+def _stale(action: Action) -> StaleEdit:
+    """The loser of two changes to one action, told who won and when (issue 13)."""
+    who = who_saved(action, actions=_SAVES)
+    message = STALE.replace(" since you opened it:", f" since you opened it ({who}):") if who else STALE
+    return StaleEdit(message, current=_saved(action))
+
+
 def _refuse(action: Action) -> None:
     current = Action.objects.filter(pk=action.pk).values_list("status", flat=True).first()
     if current == ActionStatus.CLOSED:
-        raise InvalidTransition("This action has been closed since you opened it: reopen it to change it")
-    raise StaleEdit(STALE, current=_saved(action))
+        who = who_saved(action, actions=["action.closed"])
+        raise InvalidTransition(
+            f"This action has been closed since you opened it{f' ({who})' if who else ''}: "
+            "reopen it to change it"
+        )
+    raise _stale(action)
 
 
 @transaction.atomic
@@ -281,7 +295,7 @@ def action_reopen(*, actor: User, action: Action, version: int, reason: str) -> 
         current = Action.objects.filter(pk=action.pk).values_list("status", flat=True).first()
         if current == ActionStatus.OPEN:
             raise InvalidTransition("This action is already open")
-        raise StaleEdit(STALE, current=_saved(action))
+        raise _stale(action)
     action.refresh_from_db()
     ActionUpdate.objects.create(action=action, text=f"Reopened: {why}", author=actor, at=timezone.now())
     record_event(

@@ -31,7 +31,7 @@ from casework.audit import record_event
 from casework.models import Agency, Role, User
 from casework.notifications import notify
 from casework.services import InvalidTransition
-from casework.stale import StaleEdit
+from casework.stale import StaleEdit, who_saved
 from panels import access
 from panels.models import (
     AGREED_OUTCOMES,
@@ -346,6 +346,13 @@ def _apply(decision: Decision, values: Mapping[str, Any], share_rows: list[Decis
     DecisionShare.objects.bulk_create(share_rows)
 
 
+def _who_saved_draft(decision: Decision) -> str:
+    """Who won the race to save this draft, for the loser's 409 ("Adam Clerk saved it at 10:02")."""
+    return who_saved(decision, actions=["decision.recorded", "decision.edited"]) or (
+        f"{decision.recorded_by.full_name} saved it"
+    )
+
+
 # --- Recording, signing, correcting --------------------------------------------------------------
 
 
@@ -380,7 +387,8 @@ def decision_record(
         if current.is_locked:
             raise InvalidTransition("This item already has a decision: reload the page to see it")
         raise StaleEdit(
-            "This item already has a draft decision: reload the page and change that one",
+            f"This item already has a draft decision: {_who_saved_draft(current)}. Reload the page "
+            "and change that one",
             current=_saved(current),
         )
     if decision is not None:
@@ -392,8 +400,8 @@ def decision_record(
             )
         if seen_fingerprint is not None and seen_fingerprint != draft_fingerprint(current):
             raise StaleEdit(
-                "Someone else saved this draft decision after you opened it: reload the page to see "
-                "their version, then make your changes again",
+                f"Someone else saved this draft decision after you opened it: {_who_saved_draft(current)}. "
+                "Reload the page to see their version, then make your changes again",
                 current=_saved(current),
             )
     _check_item(agenda_item, new=current is None or current.version == 1)

@@ -39,7 +39,7 @@ from casework.audit import record_child_view, record_event
 from casework.jobs import message_id
 from casework.models import Role, User
 from casework.services import InvalidTransition
-from casework.stale import StaleEdit
+from casework.stale import StaleEdit, who_saved
 from panels import access
 from panels.jobs import LETTER_SEND
 from panels.models import (
@@ -235,9 +235,10 @@ def letter_edit(
     if locked is None or locked.sent_at is not None:
         raise InvalidTransition("This letter has been sent, so it can no longer be changed")
     if fingerprint is not None and fingerprint != letter_fingerprint(locked):
+        saved = who_saved(locked, actions=["letter.prepared", "letter.edited"])
         raise StaleEdit(
-            "Someone else changed this letter since you opened it. Your changes have not been saved: "
-            "open the letter again to see the latest version",
+            f"Someone else changed this letter since you opened it{f' ({saved})' if saved else ''}. "
+            "Your changes have not been saved: open the letter again to see the latest version",
             current={
                 "subject": locked.subject,
                 "body": locked.body,

@@ -34,7 +34,7 @@ from casework.audit import record_event
 from casework.models import User
 from casework.notifications import notify
 from casework.services import InvalidTransition
-from casework.stale import StaleEdit
+from casework.stale import StaleEdit, moment
 from panels import access
 from panels.jobs import MINUTES_PDF
 from panels.models import (
@@ -68,10 +68,24 @@ __all__ = [
 ]
 
 MINUTES_MAX_LENGTH = 100_000
-_STALE = (
-    "Someone else changed these minutes since you opened them. Your changes have not been saved: "
-    "open the minutes again to see the latest version, then make your changes again"
-)
+
+
+def _stale(minutes: Minutes, *, sent_version: int | None = None) -> StaleEdit:
+    """The loser of two saves of the same minutes: who saved them, and when (issue 13)."""
+    who = ""
+    if minutes.updated_by_id:
+        who = f" ({minutes.updated_by.full_name} saved them {moment(minutes.updated_at)})"
+    if sent_version is None:
+        message = (
+            f"These minutes are already drafted, version {minutes.version}{who}. Nothing was replaced: "
+            "send the version you read to draft them again"
+        )
+    else:
+        message = (
+            f"Someone else changed these minutes since you opened them{who}. Your changes have not been "
+            "saved: open the minutes again to see the latest version, then make your changes again"
+        )
+    return StaleEdit(message, current=_saved(minutes))
 
 
 def _require_admin(actor: User, meeting: Meeting) -> None:
@@ -310,7 +324,7 @@ def minutes_draft(*, actor: User, meeting: Meeting, version: int | None = None) 
             f"These minutes are {existing.get_status_display().lower()}, so they cannot be drafted again"
         )
     if version is None or version != existing.version:
-        raise StaleEdit(_STALE, current=_saved(existing))
+        raise _stale(existing, sent_version=version)
     Minutes.objects.filter(pk=existing.pk).update(
         body=body,
         version=F("version") + 1,
@@ -342,7 +356,7 @@ def minutes_edit(*, actor: User, minutes: Minutes, version: int, body: str) -> M
         if current != MinutesStatus.DRAFT:
             label = MinutesStatus(current).label.lower() if current else "gone"
             raise InvalidTransition(f"These minutes are now {label}, so they can no longer be changed")
-        raise StaleEdit(_STALE, current=_saved(Minutes.objects.get(pk=minutes.pk)))
+        raise _stale(Minutes.objects.select_related("updated_by").get(pk=minutes.pk), sent_version=version)
     minutes.refresh_from_db()
     record_event(
         actor=actor, action="minutes.edited", obj=minutes, changes={"version": [version, minutes.version]}

@@ -306,13 +306,16 @@ def _action_conflict(request, pk, form, exc: InvalidTransition, *, still: str) -
 def action_edit(request, pk):
     action = _open_action(request, pk)
     form = _action_form(request, action.panel, initial=_action_initial(action), data=request.POST or None)
+    # A change says which version it was made over (issue 13): without it, a form error, not a save.
+    form.fields["version"].required = True
+    form.fields["version"].error_messages.update(required=stale.NOT_SEEN, invalid=stale.NOT_SEEN)
     conflict = None
     if request.method == "POST" and form.is_valid():
         try:
             services.action_change(
                 actor=request.user,
                 action=action,
-                version=form.cleaned_data["version"] or 0,
+                version=form.cleaned_data["version"],
                 fields=form.service_fields(),
                 owners=form.cleaned_data["owners"],
                 owner_agencies=form.cleaned_data["owner_agencies"],

@@ -253,6 +253,10 @@ def run_decision(request, pk, item_pk):
             draft = Decision.objects.filter(agenda_item=item, pk=form.cleaned_data["decision"]).first()
             if draft is None:
                 raise Http404(NOT_FOUND_MESSAGE)
+        if draft is not None and not draft.is_locked and not form.cleaned_data.get("seen_fingerprint"):
+            # An edit of a draft says which draft it was made over (issue 13): never saved blind.
+            form.add_error(None, stale.NOT_SEEN)
+            return _render_run(request, meeting, bound={item.pk: {"decision": form}})
         fields, shares = form.service_fields()
         try:
             services.decision_record(

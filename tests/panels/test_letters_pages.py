@@ -247,7 +247,7 @@ def test_api_prepare_edit_send_recipients(
     assert admin.post(f"/api/decisions/{decision.pk}/letter/").status_code == 409
 
     url = f"/api/letters/{letter['id']}/"
-    bad = admin.patch(url, {"subject": "", "body": ""}, format="json")
+    bad = admin.patch(url, {"subject": "", "body": "", "fingerprint": letter["fingerprint"]}, format="json")
     assert bad.status_code == 400 and set(bad.json()) == {"subject", "body"}
     edited = admin.patch(
         url, {"subject": "New", "body": "Dear Sam", "fingerprint": letter["fingerprint"]}, format="json"

@@ -172,8 +172,10 @@ def test_draft_refused_to_a_member(held, icb_member):
 
 def test_redraft_needs_the_current_version(held, panel_admin):
     minutes = services.minutes_draft(actor=panel_admin, meeting=held.meeting)
-    with pytest.raises(InvalidTransition, match="Someone else changed"):
+    with pytest.raises(InvalidTransition, match=r"already drafted, version 1 \(Adam Clerk saved them"):
         services.minutes_draft(actor=panel_admin, meeting=held.meeting)
+    with pytest.raises(InvalidTransition, match="Someone else changed"):
+        services.minutes_draft(actor=panel_admin, meeting=held.meeting, version=minutes.version + 1)
     again = services.minutes_draft(actor=panel_admin, meeting=held.meeting, version=minutes.version)
     assert again.version == 2
 

@@ -182,7 +182,12 @@ def test_record_sign_and_correct_a_decision(quorate, item, panel_admin, panel_ch
     # Editing the draft keeps the same decision.
     response = admin.post(
         reverse("panels:run_decision", args=[quorate.pk, item.pk]),
-        _decision_post(item, decision=decision.pk, rationale="Meets her needs; reviewed."),
+        _decision_post(
+            item,
+            decision=decision.pk,
+            seen_fingerprint=services.draft_fingerprint(decision),
+            rationale="Meets her needs; reviewed.",
+        ),
     )
     assert response.status_code == 302
     assert Decision.objects.get().rationale == "Meets her needs; reviewed."
