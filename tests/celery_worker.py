@@ -247,6 +247,8 @@ class Worker:
         with self.log.open("a") as log:
             log.write(f"\n--- start {self.starts} ---\n")
         self._log_from = self.log.stat().st_size
+        if self.starts == 1:
+            self._first_log_from = self._log_from
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "casework", "worker", "--pool", self.pool]
             + ["--concurrency", str(self.concurrency), "-Q", QUEUES, "--loglevel", "INFO"]
@@ -301,6 +303,12 @@ class Worker:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.kill()
+
+    def log_text(self) -> str:
+        """This worker's log since its first start (the log file may be shared: TEST_WORKER_LOG)."""
+        with self.log.open(errors="replace") as log:
+            log.seek(self._first_log_from)
+            return log.read()
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
