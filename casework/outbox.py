@@ -273,16 +273,24 @@ def due_jobs(*, now: dt.datetime | None = None) -> list[tuple[int, str]]:
     )
 
 
-def relay() -> int:
+def relay(*, budget: dt.timedelta = dt.timedelta(seconds=40)) -> int:
     """Queue again the work that did not go (beat every minute). Returns how many were queued.
-    In the embedded default the jobs run here, in this process."""
+    Batch after batch until nothing is due or the budget (inside the task's limit) is spent, so a
+    backlog after an outage drains in one run; stops at the first failure to queue (the broker is
+    still down: the next run tries again). In the embedded default the jobs run here, in-process."""
     Heartbeat.objects.update_or_create(name="relay", defaults={"at": timezone.now()})
-    queued = 0
-    for job_id, kind in due_jobs():
-        if getattr(_celery_conf(), "task_always_eager", False):
-            run_job(job_id=job_id)
-            queued += 1
-        elif enqueue(job_id=job_id, kind=kind):
+    eager = getattr(_celery_conf(), "task_always_eager", False)
+    queued, seen, started = 0, set(), timezone.now()
+    while timezone.now() - started < budget:
+        batch = [(job_id, kind) for job_id, kind in due_jobs() if job_id not in seen]
+        if not batch:
+            break
+        for job_id, kind in batch:
+            seen.add(job_id)
+            if eager:
+                run_job(job_id=job_id)
+            elif not enqueue(job_id=job_id, kind=kind):
+                return queued
             queued += 1
     return queued
 

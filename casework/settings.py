@@ -367,6 +367,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# A mail server that stalls must not hold a worker for ever (Django's default): give up well inside
+# the e-mail job's lease (60 s, casework/jobs.py), so the retry is this run's, not a second runner's.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT_SECONDS", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Joint casework <no-reply@casework.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

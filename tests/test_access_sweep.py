@@ -34,7 +34,9 @@ from casework import services as casework_services
 from casework.models import (
     AccessRequest,
     AgencyKind,
+    BackgroundJob,
     Involvement,
+    JobStatus,
     ParentCarer,
     Role,
 )
@@ -83,6 +85,7 @@ RECORD_FOR_COLLECTION = {
     "api-tokens": "token",
     "people": "user",
     "escalation-authorisers": "authoriser",
+    "background-work": "background_job",
 }
 
 # Every other converter, by its name.
@@ -494,6 +497,13 @@ def world(
         authoriser=authoriser.pk,
         service_account=service_account.pk,
         service_token=service_token.pk,
+        background_job=BackgroundJob.objects.create(
+            kind="notice.email",
+            object_id=0,
+            partnership=hampshire.partnership,
+            status=JobStatus.FAILED,
+            summary="Hampshire's e-mail",
+        ).pk,
     )
     # What must never reach anyone outside: the children's names, NHS and case numbers.
     secrets = []

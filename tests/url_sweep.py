@@ -135,6 +135,7 @@ FILL: dict[tuple[str, str], Callable[[World], str]] = {
     ("escalation-authorisers", "pk"): _pk("escalation_authoriser"),
     ("people", "pk"): _pk("user"),
     ("tokens", "token_pk"): _pk("api_token"),
+    ("background-work", "pk"): _pk("background_job"),
     ("set-password", "uidb64"): lambda world: urlsafe_base64_encode(force_bytes(world["user"].pk)),
     ("set-password", "token"): lambda world: default_token_generator.make_token(world["user"]),
 }
@@ -161,7 +162,16 @@ def fill(route: Route, world: World, *, missing: bool = False) -> str:
 def _build_world() -> World:
     from casework import services as casework_services
     from casework.demo import email_for, load_demo
-    from casework.models import AccessRequest, Agency, Child, ParentCarer, Team, User
+    from casework.models import (
+        AccessRequest,
+        Agency,
+        BackgroundJob,
+        Child,
+        JobStatus,
+        ParentCarer,
+        Team,
+        User,
+    )
     from funding.models import FundingPackage, ShareLine
     from panels.models import (
         Action,
@@ -249,6 +259,9 @@ def _build_world() -> World:
             reason="Working with the family",
         ),
         "api_token": casework_services.api_token_create(actor=worker, user=worker, name="Sweep")[0],
+        "background_job": BackgroundJob.objects.create(
+            kind="notice.email", object_id=0, partnership=HIOW, status=JobStatus.FAILED, summary="Sweep"
+        ),
         "escalation_authoriser": EscalationAuthoriser.objects.filter(user__agency=worker.agency).first()
         or EscalationAuthoriser.objects.create(
             user=people["service_manager"],

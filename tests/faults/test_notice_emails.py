@@ -188,12 +188,6 @@ def test_redis_down_send_for_sign_off_succeeds_and_the_relay_e_mails_the_notices
     assert smtp_sink.count() == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="casework/settings.py sets no EMAIL_TIMEOUT (Django's default: wait for ever), so a mail "
-    "server that stalls holds the worker, and once the lease runs out a second run sends too. "
-    "Proposed: EMAIL_TIMEOUT = env_int('EMAIL_TIMEOUT_SECONDS', 10), well under the e-mail lease (60 s)",
-)
 def test_a_mail_server_that_stalls_holds_up_one_notice_not_the_worker(
     private_redis, smtp_sink, start_worker, hampshire
 ):
