@@ -8,6 +8,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
@@ -16,10 +17,21 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed
+from casework.api_problem import JSON_CONTENT_TYPE, PROBLEM_CONTENT_TYPE, problem_from, wants_problem
 from casework.services import InvalidTransition
 
 
 def exception_handler(exc, context):
+    """Domain errors as HTTP answers; as problem details for a client that asks for them
+    (casework/api_problem.py)."""
+    response = _answer(exc, context)
+    if response is not None and wants_problem(context["request"]):
+        response.data = problem_from(response.status_code, response.data)
+        response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def _answer(exc, context):
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = DRFValidationError(detail=detail)
@@ -46,8 +58,11 @@ class AutoSchema(SpectacularAutoSchema):
     The mapping above applies to every API view, so every operation documents its answers: 401
     without a valid token or session, 403 for a token scoped away from it or a role that may not,
     404 for an id (or a page number) that does not resolve, 400 for input that is refused and 409
-    for a change the record's state no longer allows. An operation's own declaration of a code,
-    with its examples, wins.
+    for a change the record's state no longer allows; and, for any of them, 500 for a fault and 503
+    (with Retry-After) while the database cannot be reached. An operation's own declaration of a
+    code, with its examples, wins. Every error answer is documented in both its shapes: the
+    declared body as `application/json`, and problem details (RFC 9457, the declared body with the
+    problem members added) as `application/problem+json`, for a client that asks for them.
     """
 
     def get_operation(self, *args, **kwargs):
@@ -73,8 +88,84 @@ class AutoSchema(SpectacularAutoSchema):
         for code, answer in wanted.items():
             if code not in responses:
                 responses[code] = self._get_response_for_code(answer, code, direction="response")
+        # The same two answers for every operation, written once in components/responses.
+        for code, name, description, headers in _SHARED:
+            if code not in responses:
+                responses[code] = self._shared_response(name, description, headers)
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
+        response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        if str(status_code)[0] not in "45":
+            return response
+        # Every error comes in two shapes (casework/api_problem.py): the declared one, as
+        # application/json, and, for a client that asks, the same with the problem details members
+        # added, as application/problem+json.
+        code = int(status_code)
+        declared = list(response.get("content", {}).values())
+        plain = declared[0] if declared else {"schema": _DETAIL_SCHEMA}
+        problem = {**plain, "schema": self._as_problem_schema(plain["schema"])}
+        if "examples" in plain:
+            problem["examples"] = {
+                name: {**example, "value": problem_from(code, example["value"])}
+                if "value" in example
+                else example
+                for name, example in plain["examples"].items()
+            }
+        response["content"] = {JSON_CONTENT_TYPE: plain, PROBLEM_CONTENT_TYPE: problem}
+        if code == 400:
+            response["description"] = f"{response.get('description', '')} {_IN_ERRORS}".strip()
+        return response
+
+    def _shared_response(self, name: str, description: str, headers: dict) -> dict:
+        content = {
+            JSON_CONTENT_TYPE: {"schema": _DETAIL_SCHEMA},
+            PROBLEM_CONTENT_TYPE: {"schema": self._problem_ref()},
+        }
+        schema = {"description": description, "content": content, **({"headers": headers} if headers else {})}
+        component = ResolvedComponent(name=name, type=ResolvedComponent.RESPONSE, object=name, schema=schema)
+        self.registry.register_on_missing(component)
+        return component.ref
+
+    def _problem_ref(self) -> dict:
+        component = ResolvedComponent(
+            name="Problem", type=ResolvedComponent.SCHEMA, object="Problem", schema=_PROBLEM_SCHEMA
+        )
+        self.registry.register_on_missing(component)
+        return component.ref
+
+    def _as_problem_schema(self, schema: dict) -> dict:
+        ref = self._problem_ref()
+        if schema in (ref, _DETAIL_SCHEMA):
+            return ref
+        messages = schema.get("additionalProperties")
+        if schema.get("type") == "object" and messages is not None and not schema.get("properties"):
+            # Field -> messages (a 400, or an operation's own refusal): the messages stay at the top
+            # level, and are all in `errors` too. One component for the usual shape.
+            refused = {
+                "type": "object",
+                "description": "Problem details for input that was not accepted: each field's "
+                "messages, at the top level and in `errors`.",
+                "properties": {
+                    **_PROBLEM_SCHEMA["properties"],
+                    "errors": {
+                        "type": "object",
+                        "additionalProperties": messages,
+                        "description": "Every field's messages (`non_field_errors` for the request as a whole).",
+                    },
+                },
+                "required": _PROBLEM_SCHEMA["required"],
+                "additionalProperties": messages,
+            }
+            if messages != _FIELD_MESSAGES:
+                return refused
+            component = ResolvedComponent(
+                name="InputRefused", type=ResolvedComponent.SCHEMA, object="InputRefused", schema=refused
+            )
+            self.registry.register_on_missing(component)
+            return component.ref
+        return {"allOf": [ref, schema]}
 
     def get_summary(self):
         # A view serving one documented route per step (pathways) is given each route's own words.
@@ -179,6 +270,9 @@ def _docs_of(schema: dict) -> dict:
     return {key: schema[key] for key in ("title", "description", "readOnly") if key in schema}
 
 
+# A field's messages, as the operations declare them (casework.api._field_errors): a list of them,
+# a nested body's (a list or object of the same), or one.
+_FIELD_MESSAGES = {"anyOf": [{"type": "array"}, {"type": "object"}, {"type": "string"}]}
 _INPUT_REFUSED = OpenApiResponse(
     response={"type": "object", "additionalProperties": {}},
     description="The input was not accepted: messages for each field that needs fixing "
@@ -193,3 +287,42 @@ _CONFLICT = OpenApiResponse(
     description="The record's state no longer allows this change (someone else changed it first, or "
     "it has moved on): `detail` says why.",
 )
+
+_DETAIL_SCHEMA = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+_PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "Problem details (RFC 9457): every error answer, to a request that says "
+    "`Accept: application/problem+json` (without it, the same answer is `application/json` with the "
+    "other members only). Other members (a 400's field messages and `errors`, a stale edit's "
+    "`current`) are as each operation documents.",
+    "properties": {
+        "type": {
+            "type": "string",
+            "description": "Always `about:blank`: the status code says what kind of problem it is.",
+        },
+        "title": {"type": "string", "description": "The status code's name, such as `Not Found`."},
+        "status": {"type": "integer", "description": "The HTTP status code of this answer."},
+        "detail": {"type": "string", "description": "What went wrong, in plain English."},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+_IN_ERRORS = (
+    "As problem details (`Accept: application/problem+json`), the messages are also all in `errors` "
+    "(a field called `title` or `status` is only there)."
+)
+_SERVER_ERROR = (
+    "Something went wrong in the service (it is logged there). Nothing about the fault is in the "
+    "answer. If you were changing something, check whether it was saved before trying again."
+)
+_UNAVAILABLE = (
+    "The service cannot reach its database for the moment: try again after the `Retry-After` "
+    "seconds. If you were changing something, check whether it was saved first."
+)
+_RETRY_AFTER = {
+    "schema": {"type": "integer", "minimum": 1},
+    "description": "Seconds to wait before trying again.",
+}
+_SHARED = [
+    ("500", "ServerError", _SERVER_ERROR, {}),
+    ("503", "Unavailable", _UNAVAILABLE, {"Retry-After": _RETRY_AFTER}),
+]
