@@ -428,7 +428,9 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Sign the referral",
         description="The team manager signs first, then a service manager or panel member; nobody signs "
-        "a referral they wrote. A signature covers the exact content: a later change withdraws it.",
+        "a referral they wrote. A signature covers the exact content: a later change withdraws it. "
+        "Someone who signed or returned it first wins: the other gets 409 saying who did what (also "
+        "for the same person's second request), never 403.",
         request=SignSerializer,
         responses={200: ReferralSerializer, **_WRITE},
     )
@@ -436,8 +438,15 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def sign(self, request: Request, pk: str) -> Response:
         referral = self._referral()
         self._require_signer(referral)
-        comments = self._parse(SignSerializer).validated_data["comments"]
-        return self._record(services.referral_sign(actor=request.user, referral=referral, comments=comments))
+        data = self._parse(SignSerializer).validated_data
+        return self._record(
+            services.referral_sign(
+                actor=request.user,
+                referral=referral,
+                comments=data["comments"],
+                expected_status=data.get("status"),
+            )
+        )
 
     @extend_schema(
         summary="Return the referral to the referrer",
@@ -449,9 +458,14 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def return_to_referrer(self, request: Request, pk: str) -> Response:
         referral = self._referral()
         self._require_signer(referral)
-        comments = self._parse(ReturnSerializer).validated_data["comments"]
+        data = self._parse(ReturnSerializer).validated_data
         return self._record(
-            services.referral_return(actor=request.user, referral=referral, comments=comments)
+            services.referral_return(
+                actor=request.user,
+                referral=referral,
+                comments=data["comments"],
+                expected_status=data.get("status"),
+            )
         )
 
     @extend_schema(

@@ -441,13 +441,26 @@ class EvidenceUploadSerializer(serializers.Serializer):
     )
 
 
+def _seen_status() -> serializers.ChoiceField:
+    # One winner (issue 13): a signature or return that crossed with someone else's is a 409 saying
+    # who did what. Without it, the referral's status when the request arrives is taken.
+    return serializers.ChoiceField(
+        choices=Status.choices,
+        required=False,
+        help_text="The referral's status as you read it: if someone signed, returned or withdrew it "
+        "since, 409 naming who",
+    )
+
+
 class SignSerializer(serializers.Serializer):
     comments = StrictCharField(
         max_length=_max_length(SignOff, "comments"), required=False, allow_blank=True, default=""
     )
+    status = _seen_status()
 
 
 class ReturnSerializer(serializers.Serializer):
+    status = _seen_status()
     comments = StrictCharField(
         max_length=_max_length(SignOff, "comments"),
         required=False,

@@ -29,6 +29,7 @@ from casework.audit import diff, record_child_view, record_event, snapshot
 from casework.models import Agency, Child, Role, User
 from casework.notifications import notify
 from casework.services import InvalidTransition
+from casework.stale import moment
 from panels.access import panels_visible_to
 from panels.models import Meeting, MeetingStatus, Panel
 from panels.selectors import meeting_deadlines
@@ -603,20 +604,118 @@ def referral_send_for_sign_off(*, actor: User, referral: Referral) -> Referral:
     return referral
 
 
-@transaction.atomic
-def referral_sign(*, actor: User, referral: Referral, comments: str = "") -> Referral:
-    """The team manager, then the service manager (or a panel member), signs the exact content."""
-    stage = _stage_for(referral)
-    if not access.can_sign(user=actor, referral=referral, stage=stage):
-        raise NotAllowed(
-            "You cannot sign this referral: it needs a "
-            + ("team manager" if stage == SignOffStage.TEAM_MANAGER else "service manager or panel member")
-            + " of the referring agency who did not write it"
+# What each move of a referral reads as when it is why someone else's action lost (issue 13).
+_MOVES = {
+    Status.DRAFT: "took this referral back to draft",
+    Status.AWAITING_TEAM_MANAGER: "sent this referral for sign-off",
+    Status.AWAITING_SERVICE_MANAGER: "signed this referral as team manager",
+    Status.READY_TO_SUBMIT: "gave this referral its second signature",
+    Status.SUBMITTED: "submitted this referral",
+    Status.ON_AGENDA: "put this referral on an agenda",
+    Status.DECIDED: "recorded the panel's decision on this referral",
+    Status.RETURNED: "returned this referral to the referrer",
+    Status.DEFERRED: "recorded this referral as deferred",
+    Status.WITHDRAWN: "withdrew this referral",
+    Status.CLOSED: "closed this referral",
+}
+
+
+_STAGE_OF = {
+    Status.AWAITING_TEAM_MANAGER: SignOffStage.TEAM_MANAGER,
+    Status.AWAITING_SERVICE_MANAGER: SignOffStage.SERVICE_MANAGER,
+}
+
+
+def _last_change(referral: Referral) -> StatusChange | None:
+    return (
+        StatusChange.objects.filter(referral_id=referral.pk)
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
+
+
+def referral_last_move(referral: Referral, *, actor: User | None = None) -> str:
+    """Who last moved the referral, what they did and when: "Tara Bell signed this referral as team
+    manager at 10:02" ("You ..." when it was `actor`). One indexed query (statuschange_referral_at)."""
+    change = _last_change(referral)
+    if change is None:
+        return f"This referral is {referral.get_status_display().lower()}"
+    who = "You" if actor is not None and change.actor_id == actor.pk else change.actor.full_name
+    what = _MOVES.get(change.new_status, "changed this referral")
+    return f"{who} {what} {moment(change.at)}"
+
+
+def _signing_refusal(stage: str) -> str:
+    return (
+        "You cannot sign this referral: it needs a "
+        + ("team manager" if stage == SignOffStage.TEAM_MANAGER else "service manager or panel member")
+        + " of the referring agency who did not write it"
+    )
+
+
+def signer_stage(
+    *, actor: User, referral: Referral, expected_status: str | None = None, returning: bool = False
+) -> str:
+    """The signature `actor` is about to give or refuse, or why not. The referral must still be in
+    the status the signer saw (`expected_status`; left out, the status of `referral` as the caller
+    loaded it): if someone signed, returned or withdrew it since, or it is not waiting for a
+    signature, InvalidTransition (409) says who did what and when. Only a signer who could not have
+    acted on it a moment ago either gets NotAllowed (403): a double submit, or a colleague who got
+    there first, is a conflict, never a refusal of the person's role (issue 13). `returning`: the
+    signer returns it instead of signing (the first signer may return it at the second stage)."""
+    seen = expected_status or referral.status
+    if referral.status != seen:
+        raise InvalidTransition(
+            f"{referral_last_move(referral, actor=actor)}, after you opened it: nothing was saved"
         )
-    if stage == SignOffStage.SERVICE_MANAGER and any(
-        s.signer_id == actor.pk for s in current_signatures(referral)
+    stage = _STAGE_OF.get(referral.status)
+    if stage is None:
+        raise InvalidTransition(
+            f"{referral_last_move(referral, actor=actor)}: it is no longer waiting for a signature"
+        )
+    change = _last_change(referral)
+    if not access.can_sign(user=actor, referral=referral, stage=stage):
+        before = _STAGE_OF.get(change.old_status) if change else None
+        if before and before != stage and access.can_sign(user=actor, referral=referral, stage=before):
+            raise InvalidTransition(
+                f"{referral_last_move(referral, actor=actor)}: it now waits for a "
+                f"{SignOffStage(stage).label.lower()}, so there is nothing for you to sign"
+            )
+        raise NotAllowed(_signing_refusal(stage))
+    if (
+        not returning
+        and stage == SignOffStage.SERVICE_MANAGER
+        and any(s.signer_id == actor.pk for s in current_signatures(referral))
     ):
-        raise NotAllowed("The second signature must come from someone other than the first signer")
+        # A rule about the person, whatever the timing (a page never offers it; a double submit
+        # from the page carries the status it saw and is a 409 above).
+        raise NotAllowed(
+            f"{referral_last_move(referral, actor=actor)}: the second signature must come from someone "
+            "other than the first signer"
+        )
+    return stage
+
+
+def _lock_for_signing(
+    *, actor: User, referral: Referral, expected_status: str | None, returning: bool = False
+) -> tuple[Referral, str]:
+    """The referral row, locked, and the stage being signed (signer_stage on the locked row)."""
+    seen = expected_status or referral.status
+    locked = Referral.objects.select_for_update().filter(pk=referral.pk).first()
+    if locked is None:
+        raise InvalidTransition("This referral no longer exists")
+    return locked, signer_stage(actor=actor, referral=locked, expected_status=seen, returning=returning)
+
+
+@transaction.atomic
+def referral_sign(
+    *, actor: User, referral: Referral, comments: str = "", expected_status: str | None = None
+) -> Referral:
+    """The team manager, then the service manager (or a panel member), signs the exact content.
+    `expected_status`: the status the signer saw (signer_stage); two signers, or a signer and one
+    returning it, acting at once have one winner and the other gets a 409 naming who did what."""
+    referral, stage = _lock_for_signing(actor=actor, referral=referral, expected_status=expected_status)
     problems = completeness(referral)
     if problems:
         raise ValidationError(problems)
@@ -653,22 +752,15 @@ def referral_sign(*, actor: User, referral: Referral, comments: str = "") -> Ref
     return referral
 
 
-def _stage_for(referral: Referral) -> str:
-    if referral.status == Status.AWAITING_TEAM_MANAGER:
-        return SignOffStage.TEAM_MANAGER
-    if referral.status == Status.AWAITING_SERVICE_MANAGER:
-        return SignOffStage.SERVICE_MANAGER
-    raise InvalidTransition(
-        f"This referral is {referral.get_status_display().lower()}: it is not waiting for a signature"
-    )
-
-
 @transaction.atomic
-def referral_return(*, actor: User, referral: Referral, comments: str) -> Referral:
-    """A signer sends the referral back to the referrer with comments."""
-    stage = _stage_for(referral)
-    if not access.can_sign(user=actor, referral=referral, stage=stage):
-        raise NotAllowed("You cannot sign or return this referral")
+def referral_return(
+    *, actor: User, referral: Referral, comments: str, expected_status: str | None = None
+) -> Referral:
+    """A signer sends the referral back to the referrer with comments. `expected_status`: as for
+    referral_sign."""
+    referral, stage = _lock_for_signing(
+        actor=actor, referral=referral, expected_status=expected_status, returning=True
+    )
     if not comments.strip():
         raise ValidationError({"comments": ["Enter what needs to change before you can sign"]})
     allowed = {

@@ -78,7 +78,8 @@ def _check_unchanged(request, referral: Referral) -> None:
     seen = request.POST.get("status")
     if seen and seen != referral.status:
         raise InvalidTransition(
-            f"This referral is now {referral.get_status_display().lower()}, so this can no longer be done"
+            f"{services.referral_last_move(referral, actor=request.user)}, after you opened it: it is now "
+            f"{referral.get_status_display().lower()}, so this can no longer be done"
         )
 
 
@@ -727,28 +728,26 @@ def referral_send(request, pk):
 def referral_sign(request, pk):
     """Sign, or return with comments, as the team manager or the service manager."""
     referral = access.get_referral_for_user(user=request.user, pk=pk)
-    if request.method == "POST":
-        _check_unchanged(request, referral)
-    stage = _signing_stage(referral)
-    if stage is None:
-        raise InvalidTransition(
-            f"This referral is {referral.get_status_display().lower()}: it is not waiting for a signature"
-        )
-    if not access.can_sign(user=request.user, referral=referral, stage=stage):
-        raise NotAllowed(
-            "You cannot sign this referral: it needs a "
-            + ("team manager" if stage == SignOffStage.TEAM_MANAGER else "service manager or panel member")
-            + " of the referring agency who did not write it"
-        )
+    # The status the page showed: a signature or return that crossed with someone else's (or a
+    # double submit) is a 409 saying who did what, never a 403 about the person's role (issue 13).
+    seen = (request.POST.get("status") or None) if request.method == "POST" else None
+    returning = request.POST.get("decision") == "return"
+    stage = services.signer_stage(
+        actor=request.user, referral=referral, expected_status=seen, returning=returning
+    )
     form = SignOffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         comments = form.cleaned_data["comments"]
         try:
-            if request.POST.get("decision") == "return":
-                services.referral_return(actor=request.user, referral=referral, comments=comments)
+            if returning:
+                services.referral_return(
+                    actor=request.user, referral=referral, comments=comments, expected_status=seen
+                )
                 done = "Returned to the referrer with your comments"
             else:
-                services.referral_sign(actor=request.user, referral=referral, comments=comments)
+                services.referral_sign(
+                    actor=request.user, referral=referral, comments=comments, expected_status=seen
+                )
                 done = "Signed"
         except ValidationError as exc:
             add_service_errors(form, exc)

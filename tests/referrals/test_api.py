@@ -407,9 +407,8 @@ def test_closing_an_undecided_referral_is_a_conflict(social_worker, draft):
 def test_signing_twice_is_a_conflict(service_manager, ready):
     response = api_as(service_manager).post(url(ready, "sign/"), {}, format="json")
     assert response.status_code == 409
-    assert response.json() == {
-        "detail": "This referral is ready to submit: it is not waiting for a signature"
-    }
+    assert response.json()["detail"].startswith("You gave this referral its second signature at ")
+    assert response.json()["detail"].endswith(": it is no longer waiting for a signature")
     assert SignOff.objects.filter(referral=ready).count() == 2
 
 

@@ -797,11 +797,22 @@ def test_the_first_signature_covers_the_exact_content(service_manager, team_mana
 
 
 @pytest.mark.parametrize(
-    "persona", ["social_worker", "team_manager", "second_team_manager", "auditor", "outsider"]
+    "persona,refusal",
+    [
+        ("social_worker", NotAllowed),
+        # A team manager could sign a moment ago: the one who did, or a colleague who came second,
+        # is told who signed (409), not that their role may not (issue 13).
+        ("team_manager", InvalidTransition),
+        ("second_team_manager", InvalidTransition),
+        ("auditor", NotAllowed),
+        ("outsider", NotAllowed),
+    ],
 )
-def test_only_a_service_manager_or_panel_member_signs_second(request, persona, awaiting_sm):
-    with pytest.raises(NotAllowed):
+def test_only_a_service_manager_or_panel_member_signs_second(request, persona, refusal, awaiting_sm):
+    with pytest.raises(refusal) as raised:
         services.referral_sign(actor=request.getfixturevalue(persona), referral=awaiting_sm)
+    if refusal is InvalidTransition:
+        assert "signed this referral as team manager" in str(raised.value)
     awaiting_sm.refresh_from_db()
     assert awaiting_sm.status == Status.AWAITING_SERVICE_MANAGER
 
