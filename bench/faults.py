@@ -109,7 +109,7 @@ def overdue_circulations(agency, panels: int) -> None:
     reminder per meeting."""
     from django.utils import timezone
 
-    from panels.working_days import add_working_days, is_working_day
+    from casework.working_days import add_working_days, is_working_day
     from tests.factories import MeetingFactory, PanelFactory
 
     today = timezone.localdate()

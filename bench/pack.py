@@ -130,8 +130,8 @@ def make_meeting(count: int, seed: int):
     from django.utils import timezone
 
     from casework.models import AgencyKind, Role
+    from casework.working_days import add_working_days
     from panels.models import AgendaItem, Membership
-    from panels.working_days import add_working_days
     from referrals import services
     from tests.factories import (
         AgencyFactory,

@@ -15,12 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework.reminders import Due, sweep
+from casework.working_days import add_working_days, working_days_between
 from funding import access
 from funding.models import FundingPackage, PackageStatus, ShareLine
 from funding.selectors import AWAITING_STATUSES
 from funding.services import approver_for
 from panels.models import Panel
-from panels.working_days import add_working_days, working_days_between
 
 # How far back a sweep looks for an overdue review (older ones have long been chased by then).
 LOOK_BACK = dt.timedelta(days=60)

@@ -11,8 +11,8 @@ import calendar
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
+from casework.working_days import is_working_day
 from panels.models import CadenceRule, Panel
-from panels.working_days import is_working_day
 
 
 def nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date | None:

@@ -355,8 +355,8 @@ def _action_log(panel: Panel, meeting: Meeting, items: list, made: dict[str, int
 def _prepare_next_meeting(panel: Panel, children: list, today_meeting: Meeting | None) -> None:
     """The next meeting: referrals submitted on time, one late paper awaiting the chair, the agenda
     built but not yet circulated, and apologies sent ahead."""
+    from casework.working_days import add_working_days
     from panels.selectors import meeting_deadlines
-    from panels.working_days import add_working_days
     from referrals import services as referral_services
     from referrals.demo import ready_referral
 

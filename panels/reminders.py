@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from casework.models import Role, User
 from casework.reminders import Due, sweep
+from casework.working_days import add_working_days
 from panels.models import (
     CHAIRING_ROLES,
     Action,
@@ -37,7 +38,6 @@ from panels.models import (
     RecommendationStatus,
 )
 from panels.selectors import meeting_deadlines
-from panels.working_days import add_working_days
 from referrals.access import referrals_visible_to
 
 # How far back a sweep looks for overdue work (older work has long been chased by then).

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from casework.models import AgencyKind, User
 from casework.reminders import Due, sweep
-from panels.working_days import add_working_days, is_working_day
+from casework.working_days import add_working_days, is_working_day
 from pathways import access
 from pathways.models import (
     CaseKind,

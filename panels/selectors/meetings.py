@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from casework.working_days import add_working_days
 from panels.models import Meeting, MeetingStatus, Panel
-from panels.working_days import add_working_days
 
 __all__ = ["MeetingDeadlines", "meeting_deadlines", "upcoming_meetings"]
 

@@ -32,6 +32,7 @@ from casework.models import Agency, Role, User
 from casework.notifications import notify
 from casework.services import InvalidTransition
 from casework.stale import StaleEdit, who_saved
+from casework.working_days import add_working_days
 from panels import access
 from panels.models import (
     AGREED_OUTCOMES,
@@ -48,7 +49,6 @@ from panels.models import (
 )
 from panels.selectors.running import agencies_present, quorum
 from panels.services.running import require_open, require_runner
-from panels.working_days import add_working_days
 from referrals import costs
 from referrals import services as referral_services
 from referrals.access import can_chair
@@ -474,7 +474,7 @@ def _recommend_to_absent_agencies(*, decision: Decision, meeting: Meeting) -> li
     """seeds 002: "no decision will be made that impacts on an agency that is not present". An
     agency given a share (more than £0) or the lead role with no member present gets a
     recommendation to answer within the panel's `absent_agency_response_working_days` working days
-    of signing (closure days excluded, panels.working_days)."""
+    of signing (closure days excluded, casework.working_days)."""
     present = agencies_present(meeting)
     impacted: dict[int, Agency] = {
         share.agency_id: share.agency

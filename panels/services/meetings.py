@@ -21,10 +21,10 @@ from casework.access import NotAllowed
 from casework.audit import diff, record_event, snapshot
 from casework.models import Agency, User
 from casework.services import InvalidTransition
+from casework.working_days import is_working_day
 from panels import access
 from panels.cadence import describe, meeting_dates
 from panels.models import ClosureDay, Meeting, MeetingStatus, Membership, Panel, PapersGrant
-from panels.working_days import is_working_day
 
 __all__ = [
     "SETTINGS_FIELDS",

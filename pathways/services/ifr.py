@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from casework.models import Child, User
-from panels.working_days import add_working_days
+from casework.working_days import add_working_days
 from pathways import access
 from pathways.models import CaseKind, IFRDecision, IndividualFundingRequest, PathwayCase, Status
 from pathways.selectors import settings_for

@@ -27,8 +27,8 @@ from casework.jobs import NOTICE_EMAIL, message_id
 from casework.models import BackgroundJob, JobStatus, Notification, ReminderSent, Role
 from casework.notifications import notify
 from casework.tasks import sweep_reminders
+from casework.working_days import add_working_days, is_working_day
 from panels.models import Membership
-from panels.working_days import add_working_days, is_working_day
 from referrals import services as referral_services
 from referrals.models import Referral, Status
 from tests.celery_worker import relay_until_done, wait_for

@@ -130,7 +130,7 @@ def test_deadlines_cost_one_query_for_closures(panel, django_assert_num_queries)
 
 
 def test_deadlines_are_working_days_for_every_meeting_in_2026(panel):
-    from panels.working_days import is_working_day
+    from casework.working_days import is_working_day
 
     day = D(2026, 1, 1)
     while day.year == 2026:

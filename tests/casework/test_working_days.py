@@ -15,7 +15,7 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from panels.working_days import add_working_days, is_working_day, working_days_between
+from casework.working_days import add_working_days, is_working_day, working_days_between
 
 D = dt.date
 
