@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fault fixtures are imported from tests.celery_worker
 """The panel pack on the real task path: requested in a committed transaction with its "pack.build"
 job, the job queued on a Redis broker's "pdf" queue by the outbox after the commit, built by a
 `celery worker` process listening there, and read back from storage. A message delivered twice
@@ -12,19 +13,29 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from pypdf import PdfReader
 
-from casework.celery import app
 from casework.models import BackgroundJob, JobStatus
 from casework.pdf import open_stored_pdf
 from casework.tasks import run_job
+from config.celery import app
 from panels import services
 from panels.jobs import PACK_BUILD
 from panels.models import AgendaItem, MeetingPack, PackStatus
 from referrals.evidence import store_upload
 from referrals.models import Evidence, ReferralPaper
 from tests.celery_broker import broker_at
-from tests.celery_worker import REDIS_URL, redis_broker_fixture, wait_for, worker_fixture  # noqa: F401
+from tests.celery_worker import (  # noqa: F401 - fixtures
+    REDIS_URL,
+    private_redis,
+    redis_broker_fixture,
+    relay_until_done,
+    smtp_sink,
+    start_worker,
+    wait_for,
+    worker_fixture,
+)
 from tests.factories import ChildFactory
 from tests.panels.test_pack import on_agenda
 from tests.referrals.test_evidence import make_image, make_pdf
@@ -50,6 +61,14 @@ def add_evidence(referral, by, name: str, data: bytes, content_type: str) -> Non
 def read(pack: MeetingPack) -> PdfReader:
     with open_stored_pdf(pack.pdf_name) as stored:
         return PdfReader(io.BytesIO(stored.read()))
+
+
+def back_to_real_time(clock) -> None:
+    """Stop the panels' test clock, so the test's times and the worker's are the one real clock
+    (leases and waits compare across both). time-machine's fixture stops it again at teardown: it
+    is told it has stopped already."""
+    clock.stop()
+    clock.traveller = clock.traveller_obj = None
 
 
 def redeliver(job: BackgroundJob) -> None:
@@ -154,3 +173,56 @@ def test_the_pack_is_built_by_a_worker_on_the_pdf_queue_and_a_redelivery_does_no
     assert second.page_count > pack.page_count
     assert [e.title for e in read(second).outline if not isinstance(e, list)][-1] == "Any other business"
     assert ReferralPaper.objects.count() == 3  # the papers were reused, not rendered again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pack_whose_worker_is_killed_mid_build_is_rebuilt_once(
+    private_redis,
+    smtp_sink,
+    start_worker,
+    clock,
+    irap_meeting,
+    make_submitted,
+    another_child,
+    social_worker,
+    panel_admin,
+):
+    """Redis is down while the referrals go on the agenda (their papers stay owed, the pages
+    succeed), so the pack renders the papers itself; the worker is killed -9 once the build is
+    under way. The relay (run as beat would, the dead lease's minute moved on) gives the build to
+    the next worker, which takes the pack over: built once more, by attempt 2, and only once."""
+    private_redis.stop()
+    for position, child in enumerate([None, another_child, None], start=1):
+        referral = make_submitted() if child is None else make_submitted(child=child)
+        on_agenda(referral, irap_meeting, panel_admin, position)
+        add_evidence(referral, social_worker, "report.pdf", make_pdf(pages=2), "application/pdf")
+    assert BackgroundJob.objects.filter(kind="referral.paper", status=JobStatus.WAITING).count() == 3
+    private_redis.start()
+    back_to_real_time(clock)
+
+    worker = start_worker()
+    pack = services.pack_request(actor=panel_admin, meeting=irap_meeting)
+    job = BackgroundJob.objects.get(kind=PACK_BUILD, object_id=pack.pk)
+
+    def under_way() -> bool:
+        row = MeetingPack.objects.values("status", "items_done").get(pk=pack.pk)
+        assert row["status"] != PackStatus.READY, "built before the kill: make the pack slower"
+        return row["status"] == PackStatus.BUILDING and row["items_done"] >= 1
+
+    assert wait_for(under_way, BUILD_TIMEOUT, worker=worker), worker.log_tail()
+    worker.kill()
+    killed_at = timezone.now()
+    assert BackgroundJob.objects.values_list("status", "attempts").get(pk=job.pk) == (JobStatus.RUNNING, 1)
+
+    worker.start()
+    relay_until_done(
+        broker=private_redis.client(), leases_taken_before=killed_at, worker=worker, timeout=BUILD_TIMEOUT
+    )
+
+    pack.refresh_from_db()
+    assert (pack.status, pack.error, pack.items_done) == (PackStatus.READY, "", 3)
+    assert pack.started_at > killed_at  # the build that finished began after the kill
+    assert BackgroundJob.objects.values_list("status", "attempts").get(pk=job.pk) == (JobStatus.DONE, 2)
+    assert ReferralPaper.objects.count() == 3  # each paper once, whoever rendered it
+    assert not BackgroundJob.objects.exclude(status=JobStatus.DONE).exists()
+    assert [e.title for e in read(pack).outline if not isinstance(e, list)][0] == "Cover, members and agenda"
