@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from casework.models import BackgroundJob, JobStatus
 from casework.pdf import open_stored_pdf
 from casework.tasks import run_job
-from config.celery import app
+from casework.celery import app
 from panels import services
 from panels.jobs import PACK_BUILD
 from panels.models import AgendaItem, MeetingPack, PackStatus
