@@ -51,10 +51,10 @@ RUN SECRET_KEY=build-time-placeholder-not-a-secret \
     ALLOWED_HOSTS=localhost \
     DATABASE_URL=postgres://build@localhost:5432/build \
     python manage.py collectstatic --no-input \
-    && python -m compileall -q casework
+    && python -m compileall -q config casework referrals panels funding pathways
 
 USER casework
 EXPOSE 8000
 
 # Worker count: gunicorn reads WEB_CONCURRENCY (default 1); docker-compose.yml sets it.
-CMD ["gunicorn", "casework.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]

@@ -51,10 +51,10 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
 
 worker: $(VENV)/.runtime
-	$(VENV)/bin/celery -A casework worker -l info -Q default,pdf
+	$(VENV)/bin/celery -A config worker -l info -Q default,pdf
 
 beat: $(VENV)/.runtime
-	$(VENV)/bin/celery -A casework beat -l info
+	$(VENV)/bin/celery -A config beat -l info
 
 bench: $(VENV)/.dev
 	$(PY) bench/children.py

@@ -37,7 +37,7 @@ def refuse_unless_bench(name: str | None) -> None:
 def setup_django(url: str) -> None:
     """Point Django at the bench database and set it up; checks the name Django actually uses."""
     os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casework.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     import django

@@ -333,7 +333,7 @@ def queued_nowhere():
     """pack_request owes the build as a "pack.build" job and queues it after the commit; inside
     this block that queue is an in-memory broker nobody reads (not the in-process run of the
     embedded default), so the child process below builds the version, as a worker would."""
-    from casework.celery import app
+    from config.celery import app
 
     saved = app.conf.task_always_eager, app.conf.broker_url
     app.conf.task_always_eager, app.conf.broker_url = False, "memory://"

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
 from faker import Faker
 
 from casework import services
@@ -119,9 +118,20 @@ def email_for(local: str, agency_key: str) -> str:
     return f"{local}@{EMAIL_DOMAINS[agency_key]}"
 
 
-@transaction.atomic
-def load_demo(*, out=None) -> dict[str, int]:
-    created = {"agencies": 0, "teams": 0, "people": 0, "children": 0, "panels": 0, "meetings": 0}
+@dataclass
+class PeopleDemo:
+    """What load_people made or found: the agencies, teams and people the other apps' demos use."""
+
+    agencies: dict[str, Agency]
+    teams: dict[str, list[Team]]
+    people: dict[tuple[str, str], User]
+    created: dict[str, int]
+
+
+def load_people() -> PeopleDemo:
+    """The two partnerships' agencies, teams and people (one of each role), idempotently. The whole
+    demo is loaded by config/demo.py, which runs each app's part in order."""
+    created = {"agencies": 0, "teams": 0, "people": 0}
     agencies: dict[str, Agency] = {}
     for spec in AGENCIES:
         agency = Agency.objects.filter(name=spec.name).first()
@@ -167,37 +177,22 @@ def load_demo(*, out=None) -> dict[str, int]:
             created["people"] += 1
         people[(local, key)] = user
     created["authenticator apps"] = _load_demo_authenticators(people.values())
+    return PeopleDemo(agencies=agencies, teams=teams, people=people, created=created)
 
-    from panels.demo import load_panels
 
-    panels_made = load_panels(start=REFERENCE_DAY)
-    created["panels"] = panels_made["panels"]
-    created["meetings"] = panels_made["meetings"]
-
+def load_children(made: PeopleDemo) -> int:
+    """Synthetic children in each partnership, allocated to its council's social worker."""
+    count = 0
     for council, sen, icb in (("hants", "hants-sen", "hiow-icb"), ("leics", "leics-sen", "llr-icb")):
-        created["children"] += _load_children(
-            council=agencies[council],
-            sen=agencies[sen],
-            icb=agencies[icb],
-            social_worker=people[("social.worker", council)],
-            team=teams[council][0],
+        count += _load_children(
+            council=made.agencies[council],
+            sen=made.agencies[sen],
+            icb=made.agencies[icb],
+            social_worker=made.people[("social.worker", council)],
+            team=made.teams[council][0],
             seed=council,
         )
-    from referrals.demo import load_referrals
-
-    created["referrals"] = load_referrals()
-
-    # A meeting held today and the next one, run through the panel services (panels/demo.py), the
-    # funding package's first approval (funding/demo.py), and a case on each pathway.
-    from funding.demo import load_funding
-    from panels.demo import load_meetings
-    from pathways.demo import load_pathways
-
-    for what, n in load_meetings().items():
-        created[what] = created.get(what, 0) + n
-    created["approvals"] = load_funding()
-    created["pathway cases"] = load_pathways()
-    return created
+    return count
 
 
 def _load_children(
@@ -313,4 +308,12 @@ def two_step_lines() -> list[str]:
     return lines
 
 
-__all__ = ["DEMO_PASSWORD", "demo_totp_key", "load_demo", "sign_in_lines", "two_step_lines", "ParentCarer"]
+__all__ = [
+    "DEMO_PASSWORD",
+    "demo_totp_key",
+    "load_children",
+    "load_people",
+    "sign_in_lines",
+    "two_step_lines",
+    "ParentCarer",
+]

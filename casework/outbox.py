@@ -252,9 +252,9 @@ def _record_failure(*, lease: Lease, error: Exception) -> str:
 
 
 def _celery_conf():
-    from casework.celery import app
+    from celery import current_app  # the project's app (config/celery.py), without importing it
 
-    return app.conf
+    return current_app.conf
 
 
 # --- The relay ----------------------------------------------------------------------------------

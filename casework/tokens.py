@@ -95,9 +95,12 @@ def _note_use(token: ApiToken) -> None:
 @functools.cache
 def api_operation_names() -> frozenset[str]:
     """Every named API operation (the URL names under /api/), for a token limited to some of them."""
+    from importlib import import_module
+
+    from django.conf import settings
     from django.urls import URLPattern, URLResolver
 
-    from casework import api_urls
+    api_urls = import_module(settings.API_URLCONF)  # the project's (config/api_urls.py), by name
 
     names: set[str] = set()
 

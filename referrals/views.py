@@ -5,7 +5,7 @@ Thin, like casework/views.py: parse input, check access, call a service, render.
 fetched only through referrals/access.py, first, so anyone who may not see one gets a 404 for every
 URL, GET or POST (POST-only and GET-only pages check the method after access). InvalidTransition (someone else changed
 it first, a double-submitted form) becomes the 409 page and NotAllowed the 403 page in
-casework.middleware.DomainErrorMiddleware. State-changing forms carry the status the page showed
+config.middleware.DomainErrorMiddleware. State-changing forms carry the status the page showed
 ("status"): a form posted against a referral that has moved on is a 409, never a second action.
 """
 

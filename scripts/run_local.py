@@ -42,9 +42,9 @@ def main() -> int:
     args = parser.parse_args()
 
     env = dict(os.environ)
-    env.setdefault("DJANGO_SETTINGS_MODULE", "casework.settings")
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     if not env.get("DATABASE_URL"):
-        from casework.embedded_db import embedded_database_url
+        from config.embedded_db import embedded_database_url
 
         data_dir = Path(env.get("EMBEDDED_PG_DIR") or ROOT / ".data" / "postgres")
         owner_url = embedded_database_url(data_dir)  # stopped by its exit hook

@@ -52,7 +52,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from casework.celery import app
+from config.celery import app
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -88,7 +88,7 @@ def database_url(*, port: int | None = None) -> str:
 @pytest.fixture(name="worker")
 def worker_fixture(redis_broker):
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "casework", "worker", "--pool", "solo", "-Q", QUEUES],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", QUEUES],
         cwd=ROOT,
         env=worker_env(broker_url=REDIS_URL, email_backend="django.core.mail.backends.locmem.EmailBackend"),
         stdout=subprocess.DEVNULL,
@@ -250,7 +250,7 @@ class Worker:
         if self.starts == 1:
             self._first_log_from = self._log_from
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "casework", "worker", "--pool", self.pool]
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", self.pool]
             + ["--concurrency", str(self.concurrency), "-Q", QUEUES, "--loglevel", "INFO"]
             + ["--without-gossip", "--without-mingle", "-n", f"{self.name}{self.starts}@%h"],
             cwd=ROOT,

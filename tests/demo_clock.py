@@ -24,7 +24,7 @@ def at_midday_today() -> Iterator[None]:
 
 
 def load_demo_at_midday() -> None:
-    from casework.demo import load_demo
+    from config.demo import load_demo
 
     with at_midday_today():
         load_demo()

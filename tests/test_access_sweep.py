@@ -792,9 +792,9 @@ urlpatterns: list = []  # the project's URLs with the operator's admin mounted, 
 
 @pytest.fixture
 def mounted_admin():
-    """The URL conf as it is with DJANGO_ADMIN_PATH set (casework/urls.py mounts it the same way)."""
+    """The URL conf as it is with DJANGO_ADMIN_PATH set (config/urls.py mounts it the same way)."""
     global urlpatterns
-    from casework.urls import urlpatterns as project
+    from config.urls import urlpatterns as project
 
     urlpatterns = [*project, path(f"{ADMIN_PATH}/", admin.site.urls)]
     clear_url_caches()

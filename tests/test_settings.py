@@ -33,7 +33,7 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/tmp"),
         "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "casework.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     return subprocess.run(
         [sys.executable, *args],
@@ -99,7 +99,7 @@ def test_a_bad_value_stops_startup_with_a_clear_message(name, value, message):
 
 
 def test_every_variable_settings_reads_is_documented():
-    source = (ROOT / "casework" / "settings.py").read_text()
+    source = (ROOT / "config" / "settings.py").read_text()
     read = set(
         re.findall(r"""(?:env_\w+|os\.environ\.get|os\.getenv)\(\s*["']([A-Z][A-Z0-9_]*)["']""", source)
     )

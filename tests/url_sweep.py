@@ -21,7 +21,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from casework.middleware import CACHEABLE_PREFIXES
+from config.middleware import CACHEABLE_PREFIXES
 from tests.demo_clock import at_midday_today
 
 HIOW = "Hampshire and Isle of Wight"
@@ -161,7 +161,7 @@ def fill(route: Route, world: World, *, missing: bool = False) -> str:
 
 def _build_world() -> World:
     from casework import services as casework_services
-    from casework.demo import email_for, load_demo
+    from casework.demo import email_for
     from casework.models import (
         AccessRequest,
         Agency,
@@ -172,6 +172,7 @@ def _build_world() -> World:
         Team,
         User,
     )
+    from config.demo import load_demo
     from funding.models import FundingPackage, ShareLine
     from panels.models import (
         Action,

@@ -1,4 +1,4 @@
-"""The partnership administrator's pages, under /administration/ (casework/urls.py)."""
+"""The partnership administrator's pages, under /administration/ (config/urls.py)."""
 
 from django.urls import path
 

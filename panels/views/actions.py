@@ -5,7 +5,7 @@ call a service or selector, render.
 Panels come from panels.access.get_panel_for_user and actions from get_action_for_user, so another
 partnership's panel or an action the person may not see is a 404 on every URL, whatever the method.
 Administrator-only pages raise NotAllowed (403 page); a stale or no longer allowed change raises
-InvalidTransition (409 page), both mapped in casework.middleware.DomainErrorMiddleware.
+InvalidTransition (409 page), both mapped in config.middleware.DomainErrorMiddleware.
 
 Tracker exports (the same filtered rows as the page, every row, not one page) have these columns,
 in this order, one line per agency paying a share of the current decision (a referral without an

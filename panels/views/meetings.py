@@ -4,7 +4,7 @@ service, render.
 Panels and meetings are fetched only through panels/access.py (another partnership's panel is a
 404 on every URL); admin actions need access.can_administer (else NotAllowed, the 403 page); a
 stale meeting version raises InvalidTransition (the 409 page). Both are mapped in
-casework.middleware.DomainErrorMiddleware.
+config.middleware.DomainErrorMiddleware.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The pathways REST API, mounted under /api/ by casework/api_urls.py."""
+"""The pathways REST API, mounted under /api/ by config/api_urls.py."""
 
 from django.urls import re_path
 

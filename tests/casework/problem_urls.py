@@ -11,8 +11,8 @@ from django.http import JsonResponse
 from django.urls import path
 from django.views.decorators.http import require_GET
 
-from casework.urls import handler404
-from casework.urls import urlpatterns as project_urlpatterns
+from config.urls import handler404
+from config.urls import urlpatterns as project_urlpatterns
 
 __all__ = ["handler404", "unreachable_database", "urlpatterns"]
 

@@ -12,9 +12,9 @@ import time
 import pytest
 from django.utils import timezone
 
-from casework.celery import app
 from casework.models import Notification, ReminderSent
 from casework.working_days import add_working_days, is_working_day
+from config.celery import app
 from panels.models import Membership
 from tests.celery_worker import REDIS_URL, redis_broker_fixture, wait_for, worker_fixture  # noqa: F401
 from tests.factories import MeetingFactory, PanelFactory

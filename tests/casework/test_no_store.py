@@ -1,7 +1,7 @@
 """Nothing that carries a child's data may be kept by a browser or a proxy (issue 12): every answer
 to a signed-in person and every API answer says `Cache-Control: no-store`.
 
-The sweep is generated from the URL conf (tests/url_sweep.py): every pattern of casework.urls,
+The sweep is generated from the URL conf (tests/url_sweep.py): every pattern of config.urls,
 pages and API, through every include, is filled with the ids of real records and requested by
 signed-in people, and again with ids that match nothing (a 404 must not be stored either). A
 pattern the sweep does not know how to fill fails, so a new URL cannot escape it.
@@ -125,7 +125,7 @@ def test_a_weaker_header_from_a_view_is_overridden(rf):
 
     from django.http import HttpResponse
 
-    from casework.middleware import NoStoreMiddleware
+    from config.middleware import NoStoreMiddleware
 
     def view(request):
         response = HttpResponse("child data")

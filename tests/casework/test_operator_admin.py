@@ -18,7 +18,7 @@ urlpatterns = []  # filled below: the project's URLs with the admin at a secret 
 
 
 def _operator_urls():
-    from casework.urls import urlpatterns as project
+    from config.urls import urlpatterns as project
 
     return [*project, path("ops-7f3a/", admin.site.urls)]
 
@@ -97,7 +97,7 @@ def test_operator_adds_an_agency_through_the_service_with_an_audit_event(client,
 
 
 def test_the_demo_has_no_superuser_and_no_staff(db, settings, tmp_path):
-    from casework.demo import load_demo
+    from config.demo import load_demo
 
     settings.PRIVATE_STORAGE_ROOT = tmp_path
     load_demo()

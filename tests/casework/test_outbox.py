@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework import outbox
-from casework.celery import app
 from casework.models import AuditEvent, BackgroundJob, Heartbeat, JobStatus, Notification, Role
 from casework.notifications import notify
+from config.celery import app
 from tests.casework.flaky_mail import fail_next
 from tests.factories import UserFactory
 

@@ -16,10 +16,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from pypdf import PdfReader
 
-from casework.celery import app
 from casework.models import BackgroundJob, JobStatus
 from casework.pdf import open_stored_pdf
 from casework.tasks import run_job
+from config.celery import app
 from panels import services
 from panels.jobs import PACK_BUILD
 from panels.models import AgendaItem, MeetingPack, PackStatus

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from casework.demo import DEMO_PASSWORD, load_demo, sign_in_lines, two_step_lines
+from casework.demo import DEMO_PASSWORD, sign_in_lines, two_step_lines
+from config.demo import load_demo
 
 
 class Command(BaseCommand):

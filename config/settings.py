@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "referrals",
     "funding",
     "pathways",
+    # The project package itself, for its management commands (seed_demo); it has no models.
+    "config",
 ]
 
 MIDDLEWARE = [
@@ -103,22 +105,24 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Right after authentication, so it sees request.user and every answer made below it.
-    "casework.middleware.NoStoreMiddleware",
+    "config.middleware.NoStoreMiddleware",
     # Holds a person whose sign-in needs a code at the code step (pages) or treats them as signed
     # out (API) until they enter it.
     "casework.mfa.MfaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "casework.middleware.AuditContextMiddleware",
-    "casework.middleware.LoginRequiredMiddleware",
-    "casework.middleware.DomainErrorMiddleware",
+    "config.middleware.AuditContextMiddleware",
+    "config.middleware.LoginRequiredMiddleware",
+    "config.middleware.DomainErrorMiddleware",
     # django-axes must be last.
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "casework.urls"
-WSGI_APPLICATION = "casework.wsgi.application"
+ROOT_URLCONF = "config.urls"
+# The API's own URL conf (under /api/), read by name where tokens list the operations they may name.
+API_URLCONF = "config.api_urls"
+WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "casework.User"
 
 TEMPLATES = [
@@ -154,7 +158,7 @@ def _local_server_answers(host: str = "127.0.0.1", port: int = 5432) -> bool:
 
 
 def _embedded_database_url() -> str:
-    from casework.embedded_db import embedded_database_url
+    from config.embedded_db import embedded_database_url
 
     return embedded_database_url(Path(env_str("EMBEDDED_PG_DIR") or BASE_DIR / ".data" / "postgres"))
 

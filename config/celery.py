@@ -1,4 +1,4 @@
-"""The Celery application. Settings come from casework/settings.py (CELERY_* names).
+"""The Celery application. Settings come from config/settings.py (CELERY_* names).
 
 With no broker configured (the embedded default) tasks run in-process after the commit.
 """
@@ -9,7 +9,7 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casework.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("casework")
 app.config_from_object("django.conf:settings", namespace="CELERY")

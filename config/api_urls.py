@@ -1,4 +1,4 @@
-"""The REST API under /api/. The schema and its documentation page are routed in casework/urls.py."""
+"""The REST API under /api/. The schema and its documentation page are routed in config/urls.py."""
 
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter

@@ -6,8 +6,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from casework import account_views, api_docs, mfa_views, views
+from casework import account_views, mfa_views, views
 from casework.forms import SignInForm
+from config import api_docs
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -57,7 +58,7 @@ urlpatterns = [
     path("funding/", include("funding.urls")),
     path("pathways/", include("pathways.urls")),
     path("administration/", include("casework.administration.urls")),
-    path("api/", include("casework.api_urls")),
+    path("api/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs.api_docs, name="api-docs"),
     path("account/api-tokens/", account_views.api_token_list, name="api_tokens"),
