@@ -25,7 +25,7 @@ from casework.api import _PRECONDITION_REQUIRED, require_precondition
 from casework.audit import record_child_view
 from casework.models import Agency, User
 from casework.money import money_input
-from casework.serializers import StrictCharField
+from casework.serializers import StrictBooleanField, StrictCharField
 from panels import access, selectors, services
 from panels.models import (
     AgencyRecommendation,
@@ -80,10 +80,42 @@ class AttendanceWriteSerializer(serializers.Serializer):
 
 
 class DeclarationSerializer(serializers.ModelSerializer):
+    corrected_by = serializers.SerializerMethodField(
+        help_text="The entry that corrects this one, if any: then this one no longer stands"
+    )
+
     class Meta:
         model = Declaration
-        fields = ["id", "agenda_item", "membership", "interest", "action", "recorded_by", "recorded_at"]
+        fields = [
+            "id",
+            "agenda_item",
+            "membership",
+            "interest",
+            "action",
+            "recorded_by",
+            "recorded_at",
+            "corrects",
+            "withdrawn",
+            "reason",
+            "corrected_by",
+        ]
         read_only_fields = fields
+
+    def get_corrected_by(self, declaration: Declaration) -> int | None:
+        if hasattr(declaration, "corrected_by_pk"):  # annotated by the list
+            return declaration.corrected_by_pk
+        return Declaration.objects.filter(corrects=declaration).values_list("pk", flat=True).first()
+
+
+class DeclarationCorrectionSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=2000, help_text="Why the declaration is corrected")
+    withdraw = StrictBooleanField(
+        required=False, default=False, help_text="The declaration was recorded in error: withdraw it"
+    )
+    interest = StrictCharField(max_length=2000, required=False, help_text="Left out: kept")
+    action = serializers.ChoiceField(
+        choices=DeclarationAction.choices, required=False, help_text="Left out: kept"
+    )
 
 
 class DeclarationWriteSerializer(serializers.Serializer):
@@ -357,13 +389,16 @@ class AttendanceView(APIView):
 
 class MeetingDeclarationsView(APIView):
     @extend_schema(
-        summary="Declarations of interest at a meeting", responses={200: DeclarationSerializer(many=True)}
+        summary="Declarations of interest at a meeting",
+        description="Every entry, corrections included (nothing is lost): an entry stands while no other "
+        "corrects it (`corrected_by` is null) and it does not withdraw one (`withdrawn` is false).",
+        responses={200: DeclarationSerializer(many=True)},
     )
     def get(self, request, pk):
         meeting = _meeting(request, pk)
         found = list(
             Declaration.objects.filter(agenda_item__meeting=meeting)
-            .annotate(child_pk=F("agenda_item__referral__child_id"))
+            .annotate(child_pk=F("agenda_item__referral__child_id"), corrected_by_pk=F("correction__id"))
             .order_by("agenda_item__position", "pk")
         )
         log_children(request, [declaration.child_pk for declaration in found], channel="api")
@@ -392,11 +427,41 @@ class ItemDeclarationsView(APIView):
 
 
 class DeclarationView(APIView):
-    @extend_schema(summary="Remove a declaration recorded in error", responses={204: None})
+    @extend_schema(
+        summary="Remove a declaration recorded in error",
+        description="Only before the item's decision is signed; after that, declarations are append-only "
+        "(409 saying who signed and when): correct it instead.",
+        responses={204: None},
+    )
     def delete(self, request, pk):
         declaration = access.get_declaration_for_user(user=request.user, pk=pk, run=True)
         services.declaration_remove(actor=request.user, declaration=declaration)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DeclarationCorrectView(APIView):
+    @extend_schema(
+        summary="Correct a declaration (a new entry; the one it corrects is kept)",
+        description="The new entry names the one it corrects, with the corrected interest and action "
+        "(left out: kept) or `withdraw`, and the reason. An entry is corrected once: correcting one "
+        "already corrected (or two corrections at once) is a 409 naming who corrected it.",
+        request=DeclarationCorrectionSerializer,
+        responses={201: DeclarationSerializer},
+    )
+    def post(self, request, pk):
+        declaration = access.get_declaration_for_user(user=request.user, pk=pk, run=True)
+        body = DeclarationCorrectionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        correction = services.declaration_correct(
+            actor=request.user,
+            declaration=declaration,
+            reason=data["reason"],
+            interest=data.get("interest"),
+            action=data.get("action"),
+            withdraw=data["withdraw"],
+        )
+        return Response(DeclarationSerializer(correction).data, status=status.HTTP_201_CREATED)
 
 
 # What the schema cannot say about a decision (seeds 002), each a 400 with the field's message.
@@ -575,6 +640,7 @@ urlpatterns = [
     ),
     path("agenda-items/<str:pk>/declarations/", ItemDeclarationsView.as_view(), name="api-item-declarations"),
     path("declarations/<str:pk>/", DeclarationView.as_view(), name="api-declaration"),
+    path("declarations/<str:pk>/correct/", DeclarationCorrectView.as_view(), name="api-declaration-correct"),
     path("agenda-items/<str:pk>/decision/", ItemDecisionView.as_view(), name="api-item-decision"),
     path("decisions/<str:pk>/", DecisionView.as_view(), name="api-decision"),
     path("decisions/<str:pk>/sign/", DecisionSignView.as_view(), name="api-decision-sign"),

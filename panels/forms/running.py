@@ -31,6 +31,7 @@ __all__ = [
     "AttendanceForm",
     "CorrectionForm",
     "DecisionForm",
+    "DeclarationCorrectionForm",
     "DeclarationForm",
     "RecommendationResponseForm",
 ]
@@ -136,6 +137,35 @@ def _money_field(label: str, *, required: bool = False) -> forms.DecimalField:
             "max_digits": f"{label} is too large",
             "max_decimal_places": f"{label} must be to the penny, like 1234.56",
             "max_whole_digits": f"{label} is too large",
+        },
+    )
+
+
+class DeclarationCorrectionForm(forms.Form):
+    """A correction to a declaration: a new entry, the old one kept (issue 13)."""
+
+    withdraw = forms.BooleanField(
+        label="The declaration was recorded in error: withdraw it",
+        required=False,
+        help_text="Leave unticked to correct the interest or the action taken",
+    )
+    interest = forms.CharField(
+        label="Interest declared",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": "The interest must be 2000 characters or fewer"},
+    )
+    action = forms.ChoiceField(
+        label="Action taken", choices=DeclarationAction.choices, widget=forms.RadioSelect, required=False
+    )
+    reason = forms.CharField(
+        label="Why is it being corrected?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={
+            "required": "Enter why the declaration is being corrected",
+            "max_length": "The reason must be 2000 characters or fewer",
         },
     )
 

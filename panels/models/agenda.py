@@ -7,6 +7,8 @@ from each organisation), seeds 003 (the action log reviewed at every meeting).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
@@ -148,8 +150,22 @@ class DeclarationAction(models.TextChoices):
     LEFT_THE_ROOM = "left_the_room", "Left the meeting for this item"
 
 
+class DeclarationQuerySet(models.QuerySet):
+    def current(self) -> DeclarationQuerySet:
+        """What each member has declared now: the latest entry of each chain of corrections, unless
+        that entry withdraws the declaration."""
+        return self.filter(correction__isnull=True, withdrawn=False)
+
+
 class Declaration(models.Model):
-    """A declaration of interest by a member on one agenda item (seeds 003 agenda: declarations)."""
+    """A declaration of interest by a member on one agenda item (seeds 003 agenda: declarations).
+
+    Append-only once the item's decision is signed (issue 13): a declaration is then never deleted
+    or edited; a correction is a new row that names the row it corrects (`corrects`), with its own
+    interest and action, or `withdrawn` (the declaration was recorded in error), and the reason.
+    The row it corrects stays, so the record of what was declared is never lost. A member's
+    declarations on an item are one chain: the first row (corrects nothing) is unique per member and
+    item, and each row is corrected at most once."""
 
     agenda_item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="declarations")
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="declarations")
@@ -157,14 +173,46 @@ class Declaration(models.Model):
     action = models.CharField(max_length=30, choices=DeclarationAction.choices)
     recorded_by = models.ForeignKey("casework.User", on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+    corrects = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="correction",
+        help_text="The earlier entry this one corrects; that entry is kept",
+    )
+    withdrawn = models.BooleanField(
+        default=False, help_text="This entry withdraws the declaration it corrects (recorded in error)"
+    )
+    reason = models.TextField(
+        blank=True, max_length=2000, validators=[MaxLengthValidator(2000)], help_text="Why it was corrected"
+    )
+
+    objects = DeclarationQuerySet.as_manager()
 
     class Meta:
         ordering = ["agenda_item", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["agenda_item", "membership"], name="declaration_once_per_member_item"
+                fields=["agenda_item", "membership"],
+                condition=Q(corrects__isnull=True),
+                name="declaration_once_per_member_item",
+            ),
+            models.CheckConstraint(
+                condition=Q(corrects__isnull=True, withdrawn=False, reason="")
+                | (Q(corrects__isnull=False) & ~Q(reason="")),
+                name="declaration_correction_has_reason",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.membership.person}: {self.interest[:40]}"
+
+    @staticmethod
+    def current_in(rows: Iterable[Declaration]) -> list[Declaration]:
+        """Of one item's entries (as prefetched, all of them), what stands now: the latest entry of
+        each member's chain, unless it withdraws the declaration. The same rule as `current()`,
+        without another query."""
+        rows = list(rows)
+        corrected = {row.corrects_id for row in rows if row.corrects_id}
+        return [row for row in rows if row.pk not in corrected and not row.withdrawn]

@@ -166,11 +166,24 @@ def _option_view(option: Option) -> OptionView:
 class ItemView:
     item: AgendaItem
     options: list[OptionView] = field(default_factory=list)
-    declarations: list[Declaration] = field(default_factory=list)
+    declarations: list[Declaration] = field(default_factory=list)  # what stands now
+    # Every entry ever recorded (corrected and withdrawn ones too), oldest first.
+    declaration_history: list[Declaration] = field(default_factory=list)
     decision: Decision | None = None
     signed_versions: int = 0
     form: object = None
     declaration_form: object = None
+
+    @property
+    def declarations_append_only(self) -> bool:
+        """Once the item's decision is signed (its current version, or one it corrects), declarations
+        are corrected, never removed (issue 13)."""
+        d = self.decision
+        return d is not None and (d.signed_at is not None or d.supersedes_id is not None)
+
+    @property
+    def has_corrections(self) -> bool:
+        return len(self.declaration_history) > len(self.declarations)
 
 
 @dataclass
@@ -212,7 +225,9 @@ def running_page(meeting: Meeting) -> RunningPage:
             ),
             Prefetch(
                 "declarations",
-                queryset=Declaration.objects.select_related("membership__person", "membership__agency"),
+                queryset=Declaration.objects.select_related(
+                    "membership__person", "membership__agency", "recorded_by"
+                ),
             ),
             Prefetch(
                 "decisions",
@@ -224,7 +239,8 @@ def running_page(meeting: Meeting) -> RunningPage:
     )
     views = []
     for item in items:
-        view = ItemView(item=item, declarations=list(item.declarations.all()))
+        entries = list(item.declarations.all())
+        view = ItemView(item=item, declarations=Declaration.current_in(entries), declaration_history=entries)
         if item.kind == AgendaItemKind.REFERRAL and item.referral is not None:
             view.options = [_option_view(o) for o in item.referral.options.all()]
         view.decision = item.current_decisions[0] if item.current_decisions else None

@@ -44,6 +44,7 @@ from panels.models import (
     AttendanceStatus,
     Decision,
     DecisionStatus,
+    Declaration,
     Meeting,
     MeetingStatus,
     Membership,
@@ -264,7 +265,7 @@ def minutes_build_text(meeting: Meeting) -> str:
         lines.append(_item_heading(item))
         if item.is_supplement:
             lines.append("(Supplementary item, added after the agenda was circulated)")
-        declarations = list(item.declarations.all())
+        declarations = Declaration.current_in(item.declarations.all())
         if declarations:
             lines.append("Declarations of interest:")
             lines.extend(

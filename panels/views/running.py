@@ -30,6 +30,7 @@ from panels.forms.running import (
     AttendanceForm,
     CorrectionForm,
     DecisionForm,
+    DeclarationCorrectionForm,
     DeclarationForm,
     RecommendationResponseForm,
 )
@@ -214,20 +215,70 @@ def run_declaration(request, pk, item_pk):
     return _render_run(request, meeting, bound={item.pk: {"declaration": form}})
 
 
-def run_declaration_remove(request, pk, declaration_pk):
-    meeting = _meeting(request, pk, run=True)
+def _declaration(meeting: Meeting, declaration_pk: object) -> Declaration:
     declaration = (
-        Declaration.objects.select_related("agenda_item__meeting__panel")
+        Declaration.objects.select_related("agenda_item__meeting__panel", "membership__person")
         .filter(agenda_item__meeting=meeting, pk=record_id(declaration_pk))
         .first()
     )
     if declaration is None:
         raise Http404(NOT_FOUND_MESSAGE)
+    return declaration
+
+
+def run_declaration_remove(request, pk, declaration_pk):
+    """Before the item's decision is signed only: after it, the service's 409 says who signed and
+    when, and the page offers a correction instead (declarations are append-only, issue 13)."""
+    meeting = _meeting(request, pk, run=True)
+    declaration = _declaration(meeting, declaration_pk)
     if refused := _methods(request, POST):
         return refused
     services.declaration_remove(actor=request.user, declaration=declaration)
     messages.success(request, "Declaration removed")
     return redirect(_run_url(meeting, f"item-{declaration.agenda_item_id}"))
+
+
+def run_declaration_correct(request, pk, declaration_pk):
+    """Correct a declaration with a new entry that names it; the entry it corrects is kept."""
+    meeting = _meeting(request, pk, run=True)
+    declaration = _declaration(meeting, declaration_pk)
+    if refused := _methods(request, GET_POST):
+        return refused
+    form = DeclarationCorrectionForm(
+        request.POST if request.method == "POST" else None,
+        initial={"interest": declaration.interest, "action": declaration.action},
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.declaration_correct(
+                actor=request.user,
+                declaration=declaration,
+                reason=data["reason"],
+                interest=data["interest"] or None,
+                action=data["action"] or None,
+                withdraw=data["withdraw"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, "Declaration withdrawn" if data["withdraw"] else "Declaration corrected"
+            )
+            return redirect(_run_url(meeting, f"item-{declaration.agenda_item_id}"))
+    member = declaration.membership.person.full_name
+    return form_page(
+        request,
+        form=form,
+        heading=f"Correct {member}'s declaration",
+        caption=f"{meeting.panel.name}, item {declaration.agenda_item.position}",
+        intro=[
+            f"Recorded: {declaration.interest} ({declaration.get_action_display().lower()}).",
+            "The entry as recorded is kept in the meeting's record; your correction is added after it.",
+        ],
+        back_url=_run_url(meeting, f"item-{declaration.agenda_item_id}"),
+        submit_label="Save correction",
+    )
 
 
 def _decision_form(request, meeting: Meeting, item: AgendaItem, form_class=DecisionForm, **kwargs):
@@ -457,6 +508,11 @@ urlpatterns = [
         "meetings/<str:pk>/run/declarations/<str:declaration_pk>/remove/",
         run_declaration_remove,
         name="run_declaration_remove",
+    ),
+    path(
+        "meetings/<str:pk>/run/declarations/<str:declaration_pk>/correct/",
+        run_declaration_correct,
+        name="run_declaration_correct",
     ),
     path("meetings/<str:pk>/run/items/<str:item_pk>/decision/", run_decision, name="run_decision"),
     path(
