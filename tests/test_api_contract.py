@@ -36,9 +36,9 @@ if os.environ.get("ST_ONLY"):  # local focus while fixing: a regular expression 
 def api_world(db):
     """The demo world, and a Hampshire person who holds nearly every role, with a full token."""
     from casework.demo import email_for
-    from tests.demo_clock import load_demo_at_midday
+    from tests.demo_clock import load_demo_for_sweeps
 
-    load_demo_at_midday()
+    load_demo_for_sweeps()
     person = User.objects.get(email=email_for("panel.chair", "hants"))
     person.roles = sorted(set(person.roles) | {r for r in Role.values if r != Role.PARTNERSHIP_ADMINISTRATOR})
     person.save(update_fields=["roles"])

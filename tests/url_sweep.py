@@ -22,7 +22,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from config.middleware import CACHEABLE_PREFIXES
-from tests.demo_clock import at_midday_today
+from tests.demo_clock import while_a_meeting_fits
 
 HIOW = "Hampshire and Isle of Wight"
 NOWHERE = "999999"
@@ -287,11 +287,11 @@ def _built(pack):
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[World]:
-    """The demo data, loaded once for the module (at midday, so today's meeting is in it at any
+    """The demo data, loaded once for the module (so today's meeting is in it at any
     hour) and rolled back after it (stored files go to a temporary folder)."""
     files = override_settings(PRIVATE_STORAGE_ROOT=tmp_path_factory.mktemp("private"))
     with files, django_db_blocker.unblock(), transaction.atomic():
-        with at_midday_today():
+        with while_a_meeting_fits():
             built = _build_world()
         yield built
         transaction.set_rollback(True)
