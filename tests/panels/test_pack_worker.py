@@ -4,7 +4,8 @@ job, the job queued on a Redis broker's "pdf" queue by the outbox after the comm
 `celery worker` process listening there, and read back from storage. A message delivered twice
 builds the pack once (the job's lease: the second is skipped).
 
-The broker and worker fixtures are tests/celery_worker.py (skipped only when no Redis answers).
+The broker and the worker are tests/celery_worker.py's fault kit: a Redis of the test's own (no
+other test run can take its messages) and a `celery worker` the test can kill.
 """
 
 from __future__ import annotations
@@ -19,22 +20,17 @@ from pypdf import PdfReader
 from casework.models import BackgroundJob, JobStatus
 from casework.pdf import open_stored_pdf
 from casework.tasks import run_job
-from config.celery import app
 from panels import services
 from panels.jobs import PACK_BUILD
 from panels.models import AgendaItem, MeetingPack, PackStatus
 from referrals.evidence import store_upload
 from referrals.models import Evidence, ReferralPaper
-from tests.celery_broker import broker_at
 from tests.celery_worker import (  # noqa: F401 - fixtures
-    REDIS_URL,
     private_redis,
-    redis_broker_fixture,
     relay_until_done,
     smtp_sink,
     start_worker,
     wait_for,
-    worker_fixture,
 )
 from tests.factories import ChildFactory
 from tests.panels.test_pack import on_agenda
@@ -73,8 +69,7 @@ def back_to_real_time(clock) -> None:
 
 def redeliver(job: BackgroundJob) -> None:
     """The same job's message again on the pdf queue, as Redis redelivers one."""
-    with app.connection(REDIS_URL) as broker:
-        run_job.apply_async(args=[job.pk], queue="pdf", connection=broker)
+    run_job.apply_async(args=[job.pk], queue="pdf")
 
 
 def is_ready(pack: MeetingPack) -> bool:
@@ -83,18 +78,11 @@ def is_ready(pack: MeetingPack) -> bool:
     return status == PackStatus.READY
 
 
-@pytest.fixture
-def publishing(redis_broker):
-    """The test process queues to the test's Redis, as a web process does to production's."""
-    with broker_at(REDIS_URL):
-        yield
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_pack_is_built_by_a_worker_on_the_pdf_queue_and_a_redelivery_does_nothing(
-    worker,
-    redis_broker,
-    publishing,
+    private_redis,
+    smtp_sink,
+    start_worker,
     irap_meeting,
     make_submitted,
     another_child,
@@ -122,12 +110,13 @@ def test_the_pack_is_built_by_a_worker_on_the_pdf_queue_and_a_redelivery_does_no
             image = ("scan.jpg", make_image("JPEG", (640, 480)), "image/jpeg")
         add_evidence(referral, social_worker, *image)
 
+    worker = start_worker()
     # pack_request writes the job with the pack and queues it after the commit (autocommit here).
     pack = services.pack_request(actor=panel_admin, meeting=irap_meeting)
     job = BackgroundJob.objects.get(kind=PACK_BUILD, object_id=pack.pk)
     redeliver(job)  # the same message delivered twice
 
-    assert wait_for(lambda: is_ready(pack), BUILD_TIMEOUT, worker=worker), "see TEST_WORKER_LOG"
+    assert wait_for(lambda: is_ready(pack), BUILD_TIMEOUT, worker=worker), worker.log_tail()
     pack.refresh_from_db()
     reader = read(pack)
     assert len(reader.pages) == pack.page_count
@@ -162,13 +151,13 @@ def test_the_pack_is_built_by_a_worker_on_the_pdf_queue_and_a_redelivery_does_no
     )
     second = services.pack_request(actor=panel_admin, meeting=irap_meeting)
     assert second.version == 2
-    assert wait_for(lambda: is_ready(second), BUILD_TIMEOUT, worker=worker), "see TEST_WORKER_LOG"
+    assert wait_for(lambda: is_ready(second), BUILD_TIMEOUT, worker=worker), worker.log_tail()
 
     # The duplicates did nothing: v1 was built once and is as it was, by its one attempt.
     assert MeetingPack.objects.values("built_at", "pdf_name", "pdf_sha256").get(pk=pack.pk) == built
     assert MeetingPack.objects.get(pk=pack.pk).status == PackStatus.READY
     assert BackgroundJob.objects.values_list("status", "attempts").get(pk=job.pk) == (JobStatus.DONE, 1)
-    assert redis_broker.llen("pdf") == 0 and redis_broker.llen("default") == 0
+    assert private_redis.client().llen("pdf") == 0 and private_redis.client().llen("default") == 0
     second.refresh_from_db()
     assert second.page_count > pack.page_count
     assert [e.title for e in read(second).outline if not isinstance(e, list)][-1] == "Any other business"
