@@ -1,7 +1,9 @@
+# ruff: noqa: F811 - the worker fixtures are imported from tests.celery_worker
 """The task path for real: a Redis broker and a Celery worker process, not eager mode.
 
-The broker and worker fixtures are tests/celery_worker.py (Redis database 15 on 127.0.0.1, or
-TEST_REDIS_URL; skipped only when no Redis answers there).
+The broker and the worker are tests/celery_worker.py's kit: a Redis of the test's own (no other
+test run on the machine can take its messages) and a `celery worker` process e-mailing to an SMTP
+sink.
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ from django.utils import timezone
 
 from casework.models import Notification, ReminderSent
 from casework.working_days import add_working_days, is_working_day
-from config.celery import app
 from panels.models import Membership
-from tests.celery_worker import REDIS_URL, redis_broker_fixture, wait_for, worker_fixture  # noqa: F401
+from tests.celery_worker import private_redis, smtp_sink, start_worker, wait_for  # noqa: F401
 from tests.factories import MeetingFactory, PanelFactory
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_reminder_sweep_runs_on_a_real_worker(worker, redis_broker, hampshire, panel_chair):
+def test_the_reminder_sweep_runs_on_a_real_worker(
+    private_redis, smtp_sink, start_worker, hampshire, panel_chair
+):
     """Beat's task, queued twice on Redis and run by a worker process: the overdue-circulation
     reminder reaches the chair once."""
     panel = PanelFactory(name="Hampshire IRAP", kind="irap", host_agency=hampshire)
@@ -35,11 +38,11 @@ def test_the_reminder_sweep_runs_on_a_real_worker(worker, redis_broker, hampshir
 
     from casework.tasks import sweep_reminders
 
-    # An explicit connection: the app's own producer pool may already be bound to another broker.
-    with app.connection(REDIS_URL) as broker:
-        sweep_reminders.apply_async(connection=broker)
-        sweep_reminders.apply_async(connection=broker)
-    assert wait_for(lambda: redis_broker.llen("default") == 0 and Notification.objects.exists()), (
+    start_worker()
+    sweep_reminders.apply_async()
+    sweep_reminders.apply_async()
+    broker = private_redis.client()
+    assert wait_for(lambda: broker.llen("default") == 0 and Notification.objects.exists()), (
         "see TEST_WORKER_LOG"
     )
     time.sleep(1)  # the second sweep's transaction
@@ -47,3 +50,4 @@ def test_the_reminder_sweep_runs_on_a_real_worker(worker, redis_broker, hampshir
     notice = Notification.objects.get(user=panel_chair)
     assert "circulated" in notice.subject
     assert wait_for(lambda: Notification.objects.filter(pk=notice.pk, emailed_at__isnull=False).exists())
+    assert smtp_sink.count() == 1
