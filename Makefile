@@ -15,6 +15,7 @@ test: $(VENV)/.dev static/govuk/.built system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	TESTING=1 $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest
 
 $(VENV)/bin/python:
