@@ -298,18 +298,20 @@ class Parts:
 def instrument() -> Parts:
     from pypdf import PdfWriter
 
+    from casework import pdf_images
     from panels import pack
 
     parts = Parts()
 
     def render_label(*, template: str, **_kwargs) -> str:
         return {
-            "panels/pack/image.html": "evidence images (WeasyPrint)",
+            "pdf/image.html": "evidence images (WeasyPrint)",
             "panels/pack/cover.html": "cover and agenda (WeasyPrint, twice)",
         }.get(template, "other items (WeasyPrint)")
 
     parts.wrap(pack, "paper_for", "referral papers (render or reuse)")
     parts.wrap(pack, "render_pdf", render_label)
+    parts.wrap(pdf_images, "render_pdf", render_label)
     parts.wrap(pack, "_readable_pdf", "evidence PDFs (pypdf read + rewrite)")
     parts.wrap(pack, "open_stored", "reading stored files")
     parts.wrap(pack, "open_stored_pdf", "reading stored files")

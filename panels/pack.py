@@ -14,7 +14,6 @@ reason, and the panel's administrators are told.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import json
@@ -22,7 +21,6 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db.models import F, Max
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader, PdfWriter
@@ -31,6 +29,7 @@ from pypdf.errors import PdfReadError
 from casework.notifications import notify
 from casework.outbox import Lease
 from casework.pdf import open_stored_pdf, render_pdf, store_pdf
+from casework.pdf_images import IMAGE_TYPES, image_page
 from casework.pdf_stamp import furniture, stamp
 from panels.models import (
     Action,
@@ -48,7 +47,6 @@ from referrals.services import content_hash
 
 log = logging.getLogger(__name__)
 
-IMAGE_TYPES = {"image/png", "image/jpeg"}
 WORD = "Word documents cannot be merged into the pack: open it from the referral"
 DAMAGED = "The file could not be read"
 PROTECTED = "The file is protected by a password"
@@ -171,7 +169,7 @@ def _evidence_parts(item: AgendaItem, left_out: list[dict]) -> list[Part]:
             with open_stored(document) as stored:
                 pdf, reason = _readable_pdf(stored.read())
         elif document.content_type in IMAGE_TYPES:
-            pdf, reason = image_page(document, name=name), ""
+            pdf, reason = _image_page(document, name=name), ""
         else:
             pdf, reason = None, WORD
         if pdf is None:
@@ -181,42 +179,15 @@ def _evidence_parts(item: AgendaItem, left_out: list[dict]) -> list[Part]:
     return parts
 
 
-def _as_jpeg(png: bytes) -> bytes:
-    from PIL import Image
+def _image_page(document, *, name: str) -> bytes:
+    """An image of evidence on an A4 page, rendered once for each image and title and reused by
+    every later pack (casework/pdf_images.py; the referral.paper job renders it ahead)."""
 
-    with Image.open(io.BytesIO(png)) as image:
-        image.load()
-        if image.mode in ("RGBA", "LA", "P"):
-            flat = Image.new("RGB", image.size, "white")
-            flat.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
-            image = flat
-        out = io.BytesIO()
-        image.convert("RGB").save(out, "JPEG", quality=90)
-        return out.getvalue()
-
-
-def image_page(document, *, name: str, data: bytes | None = None) -> bytes:
-    """An image of evidence placed on an A4 page: rendered once for each image and title, stored
-    privately and reused by every later pack (rendering a PNG page costs about a second)."""
-    stored_name = hashlib.sha256(f"image-page:{document.sha256}:{name}".encode()).hexdigest()[:32] + ".pdf"
-    try:
-        with open_stored_pdf(stored_name) as stored:
+    def read() -> bytes:
+        with open_stored(document) as stored:
             return stored.read()
-    except Http404:
-        pass
-    if data is None:
-        with open_stored(document) as original:
-            data = original.read()
-    content_type = document.content_type
-    if content_type == "image/png":
-        # WeasyPrint re-compresses a PNG (about a second a page); a JPEG it passes straight through.
-        data, content_type = _as_jpeg(data), "image/jpeg"
-    uri = f"data:{content_type};base64,{base64.b64encode(data).decode()}"
-    pdf = render_pdf(
-        template="panels/pack/image.html", context={"name": name, "image": uri, "bare": True}, title=name
-    )
-    store_pdf(pdf, name=stored_name)
-    return pdf
+
+    return image_page(sha256=document.sha256, content_type=document.content_type, name=name, read=read)
 
 
 def _attendance(meeting: Meeting) -> list[dict]:

@@ -8,6 +8,7 @@ content, and an image's pack page once per image and title.
 from __future__ import annotations
 
 from casework.outbox import Lease, handler
+from casework.pdf_images import IMAGE_TYPES, image_page
 
 REFERRAL_PAPER = "referral.paper"
 
@@ -15,7 +16,8 @@ REFERRAL_PAPER = "referral.paper"
 @handler(REFERRAL_PAPER, lease_seconds=180, max_attempts=5, queue="pdf")
 def render_referral_paper(referral_id: int, *, job: Lease) -> None:
     """Render and store the referral's paper for its current content, if not stored already, and
-    its images' pack pages, so the pack itself only merges (panels/pack.py)."""
+    its images' pages (casework/pdf_images.py), so the pack itself only merges (panels/pack.py)."""
+    from referrals.evidence import open_stored
     from referrals.models import Referral
     from referrals.papers import paper_for
 
@@ -27,11 +29,17 @@ def render_referral_paper(referral_id: int, *, job: Lease) -> None:
     if referral is None:
         return
     paper_for(referral)
-    # The pack's image pages live with the pack (panels, above this app): imported when run, as
-    # the task that did this before imported it.
-    from panels.pack import IMAGE_TYPES, image_page
-
     for document in referral.evidence.filter(removed_at__isnull=True, content_type__in=IMAGE_TYPES):
         if not job.renew():
             return  # taken over: the other run renders the rest
-        image_page(document, name=document.title or document.original_name)
+
+        def read(document=document) -> bytes:
+            with open_stored(document) as stored:
+                return stored.read()
+
+        image_page(
+            sha256=document.sha256,
+            content_type=document.content_type,
+            name=document.title or document.original_name,
+            read=read,
+        )
