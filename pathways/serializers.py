@@ -10,7 +10,16 @@ from rest_framework import serializers
 from casework.models import Agency, User
 from casework.serializers import StrictCharField
 from pathways.models import CaseKind, DetentionSection, IFRDecision, Recommendation, Status
-from pathways.services import TRANSITION_STEPS
+from pathways.services import TRANSITION_STEPS, dst_fingerprint, evidence_fingerprint, plan_fingerprint
+
+
+def _fingerprint(what: str) -> serializers.CharField:
+    """What the client read, sent back with its edit (issue 13: every race has one winner)."""
+    return StrictCharField(
+        max_length=64,
+        help_text=f"`{what}` of the case as you read it: if someone saved it since, 409 naming who; "
+        "left out, 428 and nothing is saved",
+    )
 
 
 def _text(required: bool = False) -> serializers.CharField:
@@ -80,6 +89,7 @@ class ChecklistSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="PathwayEvidence")
 class EvidenceSerializer(serializers.Serializer):
+    fingerprint = _fingerprint("continuing_care.evidence_fingerprint")
     preferences = _text(required=True)
     holistic_assessment = _text(required=True)
     professional_reports = _text(required=True)
@@ -93,6 +103,7 @@ class ScoreSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="PathwayDST")
 class DSTSerializer(serializers.Serializer):
+    fingerprint = _fingerprint("continuing_care.dst_fingerprint")
     scores = serializers.DictField(child=ScoreSerializer(), allow_empty=False)
 
 
@@ -138,6 +149,7 @@ class ReasonSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="PathwayS117Plan")
 class S117PlanSerializer(serializers.Serializer):
+    fingerprint = _fingerprint("section_117.plan_fingerprint")
     discharged_on = serializers.DateField(required=False, allow_null=True)
     cto_in_force = serializers.BooleanField(required=False)
     plan_needs = StrictCharField(max_length=5000, required=False, allow_blank=True)
@@ -223,6 +235,8 @@ def case_data(summary) -> dict:
             "funding_package_ref": cc.funding_package_ref,
             "phb_offered": cc.phb_offered,
             "phb_outcome": cc.phb_outcome,
+            "evidence_fingerprint": evidence_fingerprint(cc),
+            "dst_fingerprint": dst_fingerprint(cc),
         }
     elif case.kind == "section_117":
         s = case.section_117
@@ -240,6 +254,7 @@ def case_data(summary) -> dict:
             "funding_package_ref": s.funding_package_ref,
             "icb_confirmed_end": bool(s.icb_end_by_id),
             "council_confirmed_end": bool(s.council_end_by_id),
+            "plan_fingerprint": plan_fingerprint(s),
         }
     elif case.kind == "complex_lives":
         data["complex_lives"] = {"unmet_need": case.complex_lives.unmet_need}
@@ -308,6 +323,8 @@ class PathwayContinuingCareDetailSerializer(serializers.Serializer):
     funding_package_ref = serializers.IntegerField(allow_null=True)
     phb_offered = serializers.BooleanField(allow_null=True, help_text="Personal health budget offered")
     phb_outcome = serializers.CharField(allow_blank=True)
+    evidence_fingerprint = serializers.CharField(help_text="Send back as `fingerprint` with an evidence edit")
+    dst_fingerprint = serializers.CharField(help_text="Send back as `fingerprint` with a DST edit")
 
 
 class PathwaySection117DetailSerializer(serializers.Serializer):
@@ -324,6 +341,9 @@ class PathwaySection117DetailSerializer(serializers.Serializer):
     funding_package_ref = serializers.IntegerField(allow_null=True)
     icb_confirmed_end = serializers.BooleanField()
     council_confirmed_end = serializers.BooleanField()
+    plan_fingerprint = serializers.CharField(
+        help_text="Send back as `fingerprint` with an aftercare plan edit"
+    )
 
 
 class PathwayComplexLivesDetailSerializer(serializers.Serializer):

@@ -13,7 +13,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework.access import NotAllowed, get_child_for_user
-from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, _field_errors
+from casework.api import (
+    _ERROR,
+    _NOT_ALLOWED,
+    _NOT_FOUND,
+    _NOT_SIGNED_IN,
+    _PRECONDITION_REQUIRED,
+    _field_errors,
+    require_precondition,
+)
 from casework.audit import record_child_view
 from pathways import access, selectors, services
 from pathways import serializers as s
@@ -48,8 +56,14 @@ def _mdt(actor, case, d):
 
 ACTIONS = {
     "checklist": (s.ChecklistSerializer, lambda a, c, d: services.cc_record_checklist(actor=a, case=c, **d)),
-    "evidence": (s.EvidenceSerializer, lambda a, c, d: services.cc_record_evidence(actor=a, case=c, **d)),
-    "dst": (s.DSTSerializer, lambda a, c, d: services.cc_save_dst(actor=a, case=c, scores=d["scores"])),
+    "evidence": (
+        s.EvidenceSerializer,
+        lambda a, c, d: services.cc_record_evidence(actor=a, case=c, seen=d.pop("fingerprint"), **d),
+    ),
+    "dst": (
+        s.DSTSerializer,
+        lambda a, c, d: services.cc_save_dst(actor=a, case=c, scores=d["scores"], seen=d["fingerprint"]),
+    ),
     "recommendation": (s.RecommendSerializer, lambda a, c, d: services.cc_recommend(actor=a, case=c, **d)),
     "decision": (s.DecisionSerializer, _decision),
     "package": (s.PackageSerializer, lambda a, c, d: services.cc_record_package(actor=a, case=c, **d)),
@@ -59,7 +73,10 @@ ACTIONS = {
     ),
     "reviews": (s.ReviewSerializer, lambda a, c, d: services.review_record(actor=a, case=c, **d)),
     "close": (s.ReasonSerializer, lambda a, c, d: services.case_close(actor=a, case=c, **d)),
-    "aftercare-plan": (s.S117PlanSerializer, lambda a, c, d: services.s117_update(actor=a, case=c, fields=d)),
+    "aftercare-plan": (
+        s.S117PlanSerializer,
+        lambda a, c, d: services.s117_update(actor=a, case=c, seen=d.pop("fingerprint"), fields=d),
+    ),
     "end-aftercare": (s.ReasonSerializer, lambda a, c, d: services.s117_confirm_end(actor=a, case=c, **d)),
     "mdt": (s.MDTSerializer, _mdt),
     "ifr-decision": (s.IFRDecisionSerializer, lambda a, c, d: services.ifr_decide(actor=a, case=c, **d)),
@@ -68,6 +85,14 @@ ACTIONS = {
         lambda a, c, d: services.ifr_add_information(actor=a, case=c, **d),
     ),
     "ifr-appeal": (s.ReasonSerializer, lambda a, c, d: services.ifr_request_appeal(actor=a, case=c, **d)),
+}
+
+# The steps that edit what was saved before (and so can be edited by two people at once): the body
+# carries the `fingerprint` the case's detail gave (428 without it, 409 naming who saved since).
+EDITS = {
+    "evidence": "the case's `continuing_care.evidence_fingerprint` as you read it",
+    "dst": "the case's `continuing_care.dst_fingerprint` as you read it",
+    "aftercare-plan": "the case's `section_117.plan_fingerprint` as you read it",
 }
 
 # Each step's own words in the schema: what it records, and the rules a schema cannot say (dates
@@ -145,7 +170,18 @@ KIND_DOCS = {
         "Only an NHS clinician of an agency involved with the child.",
     ),
 }
-assert set(STEP_DOCS) == set(ACTIONS) and set(KIND_DOCS) == set(OPENERS)
+_EDIT_DOC = (
+    " Send `fingerprint`, {what}: without it 428 and nothing is saved; if someone saved it since, 409 "
+    "naming who and when."
+)
+STEP_DOCS.update(
+    {
+        step: (summary, (rules + _EDIT_DOC.format(what=EDITS[step])).strip())
+        for step, (summary, rules) in STEP_DOCS.items()
+        if step in EDITS
+    }
+)
+assert set(STEP_DOCS) == set(ACTIONS) and set(KIND_DOCS) == set(OPENERS) and set(EDITS) <= set(ACTIONS)
 
 _BAD_REQUEST = _field_errors("Missing reason", {"reason": ["This field is required."]})
 _CONFLICT = OpenApiResponse(_ERROR, description="The case is not at a stage where this step can be recorded.")
@@ -241,10 +277,20 @@ class CaseActionView(APIView):
     def post(self, request: Request, pk: str) -> Response:
         case = access.get_case_for_user(user=request.user, pk=pk)
         serializer_class, call = ACTIONS[self.step]
+        if self.step in EDITS:
+            require_precondition(request.data, "fingerprint", EDITS[self.step])
         ser = serializer_class(data=request.data)
         ser.is_valid(raise_exception=True)
         call(request.user, case, dict(ser.validated_data))
         return _detail(request.user, case.pk)
+
+
+class CaseEditView(CaseActionView):
+    """POST: an edit of what was saved before (EDITS): the body's `fingerprint` is required."""
+
+    @extend_schema(responses={200: s.PathwayCaseSerializer, **_WRITE_ERRORS, 428: _PRECONDITION_REQUIRED})
+    def post(self, request: Request, pk: str) -> Response:
+        return super().post(request, pk)
 
 
 class UnknownCaseActionView(APIView):

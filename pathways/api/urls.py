@@ -35,7 +35,7 @@ urlpatterns = [
     *(
         re_path(
             rf"^pathway-cases/(?P<pk>{ANY_ID})/{step}/$",
-            api.CaseActionView.as_view(
+            (api.CaseEditView if step in api.EDITS else api.CaseActionView).as_view(
                 step=step,
                 operation_summary=api.STEP_DOCS[step][0],
                 operation_description=api.STEP_DOCS[step][1],

@@ -8,6 +8,7 @@ from django import forms
 
 from casework.forms import DateField
 from casework.models import Agency, User
+from casework.stale import NOT_SEEN
 from pathways import access
 from pathways.models import DetentionSection, DSTDomain, IFRDecision, Recommendation
 from pathways.services import TRANSITION_STEPS
@@ -122,8 +123,11 @@ class ChecklistForm(forms.Form):
 
 
 def _seen_field() -> forms.CharField:
-    # The saved text's fingerprint when the page was opened: a save over a later one is refused (409).
-    return forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    # The saved text's fingerprint when the page was opened: a save over a later one is refused (409);
+    # a post without it (an old page, a hand-made post) is a form error and nothing is saved.
+    return forms.CharField(
+        widget=forms.HiddenInput, max_length=64, error_messages={"required": NOT_SEEN, "max_length": NOT_SEEN}
+    )
 
 
 class EvidenceForm(forms.Form):
@@ -136,6 +140,8 @@ class EvidenceForm(forms.Form):
 class DSTForm(forms.Form):
     """One level and evidence box per care domain. Levels offered are the domain's allowed ones;
     the service refuses anything else (a hand-edited request)."""
+
+    seen = _seen_field()
 
     def __init__(self, *args, scores: dict, **kwargs):
         super().__init__(*args, **kwargs)

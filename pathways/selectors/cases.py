@@ -210,6 +210,8 @@ def _shaped(qs: QuerySet[PathwayCase]) -> QuerySet[PathwayCase]:
     ).prefetch_related(
         Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
         "reviews",
+        # The DST's fingerprint (services.dst_fingerprint), shown to API clients to send back.
+        Prefetch("continuing_care__scores", queryset=DSTScore.objects.select_related("domain")),
     )
 
 
@@ -222,7 +224,8 @@ def pathway_timeline_for_child(*, user: User, child: Child) -> list[CaseSummary]
     """The child's pathway cases with events, key dates and what is due next.
 
     Queries: cases with their details and people (1), events with actors (1), reviews (1), the
-    settings rows (1), plus the user's agency once for the IFR clinical-detail rule.
+    settings rows (1), Continuing Care's DST scores with their domains (1), plus the user's agency
+    once for the IFR clinical-detail rule.
     """
     cases = list(cases_for_child(user=user, child=child))
     if not cases:

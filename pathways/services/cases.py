@@ -21,6 +21,7 @@ from casework.access import NotAllowed
 from casework.audit import record_event
 from casework.models import Agency, Child, User
 from casework.services import InvalidTransition
+from casework.stale import StaleEdit, refuse_if_stale, who_saved
 from pathways import access
 from pathways.models import CaseEvent, CaseKind, CaseReview, PathwayCase, Status
 
@@ -92,11 +93,44 @@ def _transition(
         )
     now = timezone.now()
     if PathwayCase.objects.filter(pk=case.pk, status=old).update(status=to, updated_at=now) != 1:
-        raise InvalidTransition("Someone else changed this case first. Reload it and try again")
+        winner = who_saved(case, actions=["pathways.case_status"])
+        raise InvalidTransition(
+            f"Someone else changed this case first{': ' + winner if winner else ''}. Reload it and try again"
+        )
     case.status, case.updated_at = to, now
     _event(case=case, actor=actor, what=what, note=note, on_date=on_date, from_status=old, to_status=to)
     _audit(actor=actor, action="case_status", case=case, changes={"status": [old, to], "what": what})
     return case
+
+
+def _refuse_stale(
+    *,
+    case: PathwayCase,
+    record: Any,
+    fields: Iterable[str],
+    seen: str | None,
+    what: str,
+    action: str,
+) -> None:
+    """For a service, with `record` locked: refuse an edit made from what was saved before someone
+    else's save (casework.stale.refuse_if_stale), naming who saved it and when, from the case's audit
+    trail (`action`: the service's audit action). `what`: "the evidence", "the aftercare plan"."""
+    message = f"Someone else changed {what} since you opened it"
+    try:
+        refuse_if_stale(record=record, fields=list(fields), seen=seen, message=message)
+    except StaleEdit as exc:
+        raise _stale(case=case, what=what, action=action, current=exc.current) from None
+
+
+def _stale(*, case: PathwayCase, what: str, action: str, current: Mapping[str, Any]) -> StaleEdit:
+    """The loser's StaleEdit: "Someone else changed the evidence since you opened it: Priya Shah
+    saved it at 14:05. Reload it and try again"."""
+    winner = who_saved(case, actions=[f"pathways.{action}"])
+    return StaleEdit(
+        f"Someone else changed {what} since you opened it{': ' + winner if winner else ''}. "
+        "Reload it and try again",
+        current=current,
+    )
 
 
 def _expect_kind(case: PathwayCase, kind: str) -> None:

@@ -5,6 +5,8 @@ Healthcare (National Framework for Children and Young People's Continuing Care, 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Mapping
 
 from django.db import transaction
@@ -12,7 +14,7 @@ from django.utils import timezone
 
 from casework.models import Agency, AgencyKind, Child, User
 from casework.services import InvalidTransition
-from casework.stale import refuse_if_stale
+from casework.stale import fingerprint
 from pathways import access
 from pathways.models import (
     CaseKind,
@@ -33,7 +35,9 @@ from pathways.services.cases import (
     _not_future,
     _open,
     _raise,
+    _refuse_stale,
     _require,
+    _stale,
     _transition,
 )
 
@@ -48,6 +52,8 @@ __all__ = [
     "cc_record_transition_step",
     "cc_recommend",
     "cc_save_dst",
+    "dst_fingerprint",
+    "evidence_fingerprint",
 ]
 
 
@@ -152,17 +158,15 @@ def cc_record_evidence(
     professional_reports: str,
     seen: str | None = None,
 ) -> ContinuingCare:
-    """Three of the four areas of evidence (the fourth is the DST). `seen`: the evidence's
-    fingerprint (casework.stale.fingerprint) as the editor opened it; a later save is not overwritten."""
+    """Three of the four areas of evidence (the fourth is the DST). `seen`: evidence_fingerprint()
+    as the editor opened it (the page and the API require it); a later save is not overwritten
+    (StaleEdit naming who saved it)."""
     _expect_kind(case, CaseKind.CONTINUING_CARE)
     _require(access.can_edit_cases(user=actor), "Your role does not allow recording the assessment")
     _require_assessing(case)
     cc = ContinuingCare.objects.select_for_update().get(pk=case.continuing_care.pk)
-    refuse_if_stale(
-        record=cc,
-        fields=EVIDENCE_FIELDS,
-        seen=seen,
-        message="Someone else changed the evidence since you opened it. Reload it and try again",
+    _refuse_stale(
+        case=case, record=cc, fields=EVIDENCE_FIELDS, seen=seen, what="the evidence", action="cc_evidence"
     )
     before = {f: getattr(cc, f) for f in EVIDENCE_FIELDS}
     cc.preferences, cc.holistic_assessment, cc.professional_reports = (
@@ -179,16 +183,45 @@ def cc_record_evidence(
     return cc
 
 
+def evidence_fingerprint(cc: ContinuingCare) -> str:
+    """The three areas of evidence as an editor saw them, sent back with their edit (`seen`)."""
+    return fingerprint(cc, EVIDENCE_FIELDS)
+
+
+def _dst_saved(cc: ContinuingCare) -> dict[str, dict[str, str]]:
+    """The saved scores by domain code: from the scores prefetched with their domains (a case list,
+    pathways.selectors), else one query."""
+    if "scores" in getattr(cc, "_prefetched_objects_cache", {}):
+        rows = [(s.domain.code, s.level, s.evidence) for s in cc.scores.all()]
+    else:
+        rows = DSTScore.objects.filter(continuing_care=cc).values_list("domain__code", "level", "evidence")
+    return {code: {"level": level, "evidence": evidence} for code, level, evidence in rows}
+
+
+def dst_fingerprint(cc: ContinuingCare) -> str:
+    """The DST's scores as an editor saw them (at most one query), sent back with their edit (`seen`): the
+    same short hash as casework.stale.fingerprint, over every scored domain."""
+    payload = json.dumps(_dst_saved(cc), sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
 @transaction.atomic
-def cc_save_dst(*, actor: User, case: PathwayCase, scores: Mapping[str, Mapping[str, str]]) -> list[DSTScore]:
+def cc_save_dst(
+    *, actor: User, case: PathwayCase, scores: Mapping[str, Mapping[str, str]], seen: str | None = None
+) -> list[DSTScore]:
     """Score care domains of the DST: {domain code: {"level": ..., "evidence": ...}}.
 
     A level the domain does not allow (reference data, migration 0002) is refused for that domain.
-    Only the health assessor scores the DST.
+    Only the health assessor scores the DST. `seen`: dst_fingerprint() as the editor opened it (the
+    page and the API require it); scores saved since are not overwritten (StaleEdit naming who).
     """
     _expect_kind(case, CaseKind.CONTINUING_CARE)
     _require(access.can_assess(user=actor), "Only a health assessor records the Decision Support Tool")
     _require_assessing(case)
+    locked = ContinuingCare.objects.select_for_update().get(pk=case.continuing_care.pk)
+    if seen and seen != dst_fingerprint(locked):
+        current = {"scores": _dst_saved(locked), "fingerprint": dst_fingerprint(locked)}
+        raise _stale(case=case, what="the Decision Support Tool", action="cc_dst", current=current)
     domains = {d.code: d for d in DSTDomain.objects.all()}
     errors: dict[str, str] = {}
     if not scores:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from casework.models import Agency, AgencyKind, Child, User
 from casework.services import InvalidTransition
-from casework.stale import refuse_if_stale
+from casework.stale import fingerprint
 from pathways import access
 from pathways.models import QUALIFYING_SECTIONS, CaseKind, DetentionSection, PathwayCase, Section117, Status
 from pathways.services.cases import (
@@ -22,6 +22,7 @@ from pathways.services.cases import (
     _not_future,
     _open,
     _raise,
+    _refuse_stale,
     _require,
     _transition,
 )
@@ -29,6 +30,7 @@ from pathways.services.cases import (
 __all__ = [
     "S117_UPDATABLE",
     "S2_REFUSAL",
+    "plan_fingerprint",
     "s117_confirm_end",
     "s117_open",
     "s117_update",
@@ -117,23 +119,30 @@ S117_UPDATABLE = (
 )
 
 
+def plan_fingerprint(s117: Section117) -> str:
+    """The aftercare plan as an editor saw it, sent back with their edit (`seen`)."""
+    return fingerprint(s117, S117_UPDATABLE)
+
+
 @transaction.atomic
 def s117_update(
     *, actor: User, case: PathwayCase, fields: Mapping[str, Any], seen: str | None = None
 ) -> Section117:
     """The aftercare plan (needs, services, who provides), joint funding reference, discharge and CTO.
-    `seen`: the plan's fingerprint (casework.stale.fingerprint of S117_UPDATABLE) as the editor
-    opened it; a later save is not overwritten."""
+    `seen`: plan_fingerprint() as the editor opened it (the page and the API require it); a later
+    save is not overwritten (StaleEdit naming who saved it)."""
     _expect_kind(case, CaseKind.SECTION_117)
     _require(access.can_edit_cases(user=actor), "Your role does not allow changing the aftercare plan")
     if case.status != Status.AFTERCARE:
         raise InvalidTransition("Aftercare has ended")
     s117 = Section117.objects.select_for_update().get(pk=case.section_117.pk)
-    refuse_if_stale(
+    _refuse_stale(
+        case=case,
         record=s117,
         fields=S117_UPDATABLE,
         seen=seen,
-        message="Someone else changed the aftercare plan since you opened it. Reload it and try again",
+        what="the aftercare plan",
+        action="s117_update",
     )
     errors: dict[str, str] = {}
     unknown = set(fields) - set(S117_UPDATABLE)

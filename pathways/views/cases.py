@@ -244,7 +244,7 @@ def cc_checklist(request, pk):
 def cc_evidence(request, pk):
     def saved(case):
         cc = case.continuing_care
-        seen = stale.fingerprint(cc, services.EVIDENCE_FIELDS)
+        seen = services.evidence_fingerprint(cc)
         return {k: getattr(cc, k) for k in services.EVIDENCE_FIELDS}, {"seen": seen}
 
     def factory(case, data):
@@ -253,7 +253,7 @@ def cc_evidence(request, pk):
 
     def call(case, f):
         d = dict(f.cleaned_data)
-        seen = d.pop("seen") or None
+        seen = d.pop("seen")
         services.cc_record_evidence(actor=request.user, case=case, **d, seen=seen)
 
     return _step(
@@ -271,8 +271,24 @@ def cc_evidence(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def cc_dst(request, pk):
+    def saved(case):
+        cc = case.continuing_care
+        values = {}
+        for score in cc.scores.select_related("domain"):
+            values[f"{score.domain.code}-level"] = score.level
+            values[f"{score.domain.code}-evidence"] = score.evidence
+        return values, {"seen": services.dst_fingerprint(cc)}
+
     def factory(case, data):
-        return forms.DSTForm(data, scores={s.domain_id: s for s in case.continuing_care.scores.all()})
+        cc = case.continuing_care
+        return forms.DSTForm(
+            data,
+            scores={s.domain_id: s for s in cc.scores.all()},
+            initial={"seen": services.dst_fingerprint(cc)},
+        )
+
+    def call(case, f):
+        services.cc_save_dst(actor=request.user, case=case, scores=f.scores(), seen=f.cleaned_data["seen"])
 
     return _step(
         request,
@@ -281,8 +297,9 @@ def cc_dst(request, pk):
         submit_label="Save the scores",
         kinds=CC,
         form_factory=factory,
-        call=lambda case, f: services.cc_save_dst(actor=request.user, case=case, scores=f.scores()),
+        call=call,
         success="Decision Support Tool saved",
+        saved=saved,
         intro=[
             "Score each care domain at the level that best describes the child's needs, with the evidence."
         ],
@@ -404,7 +421,7 @@ def case_close(request, pk):
 def s117_plan(request, pk):
     def saved(case):
         s = case.section_117
-        seen = stale.fingerprint(s, services.S117_UPDATABLE)
+        seen = services.plan_fingerprint(s)
         return {k: getattr(s, k) for k in services.S117_UPDATABLE}, {"seen": seen}
 
     def factory(case, data):
@@ -413,7 +430,7 @@ def s117_plan(request, pk):
 
     def call(case, f):
         fields = dict(f.cleaned_data)
-        seen = fields.pop("seen") or None
+        seen = fields.pop("seen")
         services.s117_update(actor=request.user, case=case, fields=fields, seen=seen)
 
     return _step(

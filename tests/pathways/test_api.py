@@ -69,17 +69,28 @@ def test_cc_through_the_api(social_worker, clinician, amelia, hiow_icb):
         == 409
     )
     n = api(clinician)
+    cc = n.get(f"/api/pathway-cases/{pk}/").json()["continuing_care"]
     bad = n.post(
-        f"/api/pathway-cases/{pk}/dst/", {"scores": {"communication": {"level": "priority"}}}, format="json"
+        f"/api/pathway-cases/{pk}/dst/",
+        {"scores": {"communication": {"level": "priority"}}, "fingerprint": cc["dst_fingerprint"]},
+        format="json",
     )
     assert bad.status_code == 400 and "communication" in bad.json()
-    assert (
-        n.post(f"/api/pathway-cases/{pk}/dst/", {"scores": all_scores("low")}, format="json").status_code
-        == 200
+    saved = n.post(
+        f"/api/pathway-cases/{pk}/dst/",
+        {"scores": all_scores("low"), "fingerprint": cc["dst_fingerprint"]},
+        format="json",
     )
+    assert saved.status_code == 200
+    assert saved.json()["continuing_care"]["dst_fingerprint"] != cc["dst_fingerprint"]
     n.post(
         f"/api/pathway-cases/{pk}/evidence/",
-        {"preferences": "a", "holistic_assessment": "b", "professional_reports": "c"},
+        {
+            "preferences": "a",
+            "holistic_assessment": "b",
+            "professional_reports": "c",
+            "fingerprint": cc["evidence_fingerprint"],
+        },
         format="json",
     )
     r = n.post(

@@ -129,7 +129,8 @@ def test_s117_section_2_error_next_to_the_field_keeps_typing(
 def test_dst_level_not_allowed_is_a_form_error(client, clinician, cc_assessing):
     client.force_login(clinician)
     page = client.post(
-        reverse("pathways:cc_dst", args=[cc_assessing.pk]), {"communication-level": "priority"}
+        reverse("pathways:cc_dst", args=[cc_assessing.pk]),
+        {"communication-level": "priority", "seen": services.dst_fingerprint(cc_assessing.continuing_care)},
     )
     # The radio offers only allowed levels, so the form itself refuses a hand-made value.
     assert page.status_code == 200
@@ -165,11 +166,18 @@ def test_continuing_care_pages_journey(client, social_worker, clinician, amelia,
         {"completed_on": "20/02/2026", "full_assessment_needed": "yes"},
     )
     client.force_login(clinician)
-    client.post(
+    cc = case.continuing_care
+    saved = client.post(
         reverse("pathways:cc_evidence", args=[case.pk]),
-        {"preferences": "Home", "holistic_assessment": "Mum", "professional_reports": "Letters"},
+        {
+            "preferences": "Home",
+            "holistic_assessment": "Mum",
+            "professional_reports": "Letters",
+            "seen": services.evidence_fingerprint(cc),
+        },
     )
-    data = {}
+    assert saved.status_code == 302
+    data = {"seen": services.dst_fingerprint(cc)}
     for code, entry in all_scores("moderate").items():
         data[f"{code}-level"], data[f"{code}-evidence"] = entry["level"], entry["evidence"]
     assert client.post(reverse("pathways:cc_dst", args=[case.pk]), data).status_code == 302
