@@ -149,9 +149,10 @@ def free_port() -> int:
 
 
 def _forget_broker_connections() -> None:
-    # The app keeps a connection pool and a producer pool bound to the broker it first used.
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # The app keeps a connection pool and a producer pool bound to the broker it first used:
+    # forgotten, not closed. kombu's registry hands the same pool back for the same broker later
+    # (in-process runs acquire producers too), and a closed one answers "Acquire on closed pool" to
+    # a later test in the session.
     app._pool = None
     with contextlib.suppress(KeyError):
         app.__dict__["amqp"]._producer_pool = None
