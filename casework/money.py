@@ -1,4 +1,20 @@
-"""Bounds on every amount of money a person or a system can give the service (issue 12).
+"""Money has one home (DESIGN.md, issue 14): the bounds on every amount, the period vocabulary,
+splits with one deterministic penny rule, weekly and annual equivalents, and financial-year
+commitments. Every page, paper, letter, export and API field uses these functions; no app computes
+money on its own.
+
+The rules, pinned by tests/casework/test_money.py:
+- Everything is Decimal, to the penny, rounded half up.
+- Splits: every part but the last is rounded half up and the last takes the remainder, so the parts
+  always add up to the total exactly (a split of £100.00 three ways is £33.33, £33.33, £33.34).
+- Weekly and annual equivalents use 52 weeks a year (a four-weekly cost is 13 times a year, monthly
+  12); a weekly cost for a term-time placement counts the placement's weeks (38).
+- Financial years run 1 April to 31 March. A commitment in any period is what a provider invoices:
+  a 52-week weekly price costs weekly x days / 7, a four-weekly price four-weekly x days / 28; a
+  monthly, annual or term-time (38-week) price is its year's worth x days / the year's days (365 or
+  366). A one-off cost falls wholly in the year it starts.
+
+Bounds (issue 12).
 
 One ceiling, £10,000,000, for any cost, share or amount, in whatever period it is paid, and the
 same ceiling for a year's worth of an option, decision or package. Why that figure: no care package
@@ -12,10 +28,14 @@ serializer, the model and a database constraint.
 
 from __future__ import annotations
 
-from decimal import Decimal
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
+from django.db import models
 from django.utils.deconstruct import deconstructible
 from rest_framework import serializers
 
@@ -76,3 +96,221 @@ def within_bounds(field: str, *, most: Decimal = MAX_COST):
     from django.db.models import Q
 
     return Q(**{f"{field}__gte": 0, f"{field}__lte": most})
+
+
+# --- The vocabulary -------------------------------------------------------------------------------
+
+
+class CostPeriod(models.TextChoices):
+    WEEKLY = "weekly", "a week"
+    FOUR_WEEKLY = "four_weekly", "every 4 weeks"
+    MONTHLY = "monthly", "a month"
+    ANNUAL = "annual", "a year"
+    ONE_OFF = "one_off", "one-off"
+
+
+class ShareBasis(models.TextChoices):
+    PERCENTAGE = "percentage", "Percentage"
+    AMOUNT = "amount", "Fixed amount"
+
+
+PENNY = Decimal("0.01")
+ZERO = Decimal("0.00")
+HUNDRED = Decimal("100")
+WEEKS_A_YEAR = 52
+PER_YEAR = {
+    CostPeriod.WEEKLY: Decimal(52),
+    CostPeriod.FOUR_WEEKLY: Decimal(13),
+    CostPeriod.MONTHLY: Decimal(12),
+    CostPeriod.ANNUAL: Decimal(1),
+}
+
+
+def pennies(amount: Decimal) -> Decimal:
+    """`amount` rounded half up to the penny."""
+    return amount.quantize(PENNY, ROUND_HALF_UP)
+
+
+def parse_money(value: object) -> Decimal | None:
+    """A typed amount like "£1,234.50" as Decimal, or None when it is not one."""
+    text = str(value).strip().replace(",", "").removeprefix("£").strip()
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+# --- Weekly and annual equivalents ----------------------------------------------------------------
+
+
+def annual(cost: Decimal, period: str, weeks_per_year: int = WEEKS_A_YEAR) -> Decimal | None:
+    """The cost a year, or None for a one-off cost. A weekly cost counts the placement's weeks."""
+    if period == CostPeriod.ONE_OFF:
+        return None
+    if period == CostPeriod.WEEKLY:
+        return pennies(cost * weeks_per_year)
+    return pennies(cost * PER_YEAR[period])
+
+
+def weekly(cost: Decimal, period: str, weeks_per_year: int = WEEKS_A_YEAR) -> Decimal | None:
+    """The cost per (placement) week, or None for a one-off cost."""
+    if period == CostPeriod.ONE_OFF:
+        return None
+    if period == CostPeriod.WEEKLY:
+        return pennies(cost)
+    return pennies(annual(cost, period, weeks_per_year) / weeks_per_year)
+
+
+def year_worth(cost: Decimal, period: str, weeks_per_year: int = WEEKS_A_YEAR) -> Decimal:
+    """What a year of the cost comes to for a limit (an approver's delegated limit, the ceiling): the
+    annual cost, or a one-off cost's own amount."""
+    yearly = annual(cost, period, weeks_per_year)
+    return pennies(cost) if yearly is None else yearly
+
+
+# --- Splits ---------------------------------------------------------------------------------------
+
+
+def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """Split `total` in proportion to `weights`, to the penny: every part but the last is rounded
+    half up and the last takes the remainder, so the parts always add up to `total` exactly."""
+    if not weights:
+        return []
+    whole = sum(weights, Decimal("0"))
+    if whole == 0:
+        return [ZERO] * (len(weights) - 1) + [total]
+    parts = [pennies(total * w / whole) for w in weights[:-1]]
+    parts.append(total - sum(parts, Decimal("0")))
+    return parts
+
+
+@dataclass(frozen=True)
+class SplitLine:
+    agency_id: int
+    basis: str
+    value: Decimal
+
+
+def split_problems(cost: Decimal | None, lines: list[SplitLine]) -> list[str]:
+    """Why the split does not account for the whole cost exactly (empty when it does)."""
+    if not lines:
+        return ["Say which agencies pay what share"]
+    problems = []
+    agencies = [line.agency_id for line in lines]
+    if len(set(agencies)) != len(agencies):
+        problems.append("Give each agency one line only")
+    if any(line.value is None or line.value < 0 for line in lines):
+        return [*problems, "No agency's share can be less than zero"]
+    bases = {line.basis for line in lines}
+    if not bases <= set(ShareBasis.values):
+        return [*problems, "Choose percentage or fixed amount for every line"]
+    if len(bases) > 1:
+        return [*problems, "Use either percentages or amounts for every agency, not both"]
+    total = sum((line.value for line in lines), Decimal("0"))
+    if bases == {ShareBasis.PERCENTAGE}:
+        if any(line.value > HUNDRED for line in lines):
+            problems.append("No percentage can be more than 100%")
+        elif total != HUNDRED:
+            problems.append(f"The percentages add up to {total.normalize():f}%, not 100%")
+    elif cost is not None and total != cost:
+        problems.append(f"The amounts add up to £{total:,.2f}, not the cost of £{cost:,.2f}")
+    return problems
+
+
+def split_amounts(cost: Decimal, lines: list[SplitLine]) -> list[Decimal]:
+    """Each line's amount per period, to the penny, adding up to `cost` exactly. The remainder of
+    rounding goes to the last line (the order lines were given in), so the result is deterministic."""
+    if lines and lines[0].basis == ShareBasis.AMOUNT:
+        return [line.value.quantize(PENNY) for line in lines]
+    return allocate(cost, [line.value for line in lines])
+
+
+@dataclass(frozen=True)
+class AgencyCostLine:
+    agency_name: str
+    per_period: Decimal
+    weekly: Decimal | None
+    annual: Decimal | None
+
+
+def cost_lines(
+    *, cost: Decimal, period: str, shares: Sequence[tuple[str, Decimal]], weeks_per_year: int = WEEKS_A_YEAR
+) -> list[AgencyCostLine]:
+    """A cost per agency (name, weight), with weekly and annual side by side (seeds 001: "costs are
+    not clearly presented"). Each column is split from the cost's own total, so every column adds up."""
+    weights = [weight for _, weight in shares]
+    total_weekly, total_annual = weekly(cost, period, weeks_per_year), annual(cost, period, weeks_per_year)
+    weeklies = allocate(total_weekly, weights) if total_weekly is not None else [None] * len(shares)
+    annuals = allocate(total_annual, weights) if total_annual is not None else [None] * len(shares)
+    return [
+        AgencyCostLine(agency_name=name, per_period=p, weekly=w, annual=a)
+        for (name, _), p, w, a in zip(shares, allocate(cost, weights), weeklies, annuals, strict=True)
+    ]
+
+
+# --- Financial years ------------------------------------------------------------------------------
+
+
+def financial_year_of(day: dt.date) -> int:
+    """The financial year a day falls in, named by the calendar year it starts (2026 = 2026-27)."""
+    return day.year if day >= dt.date(day.year, 4, 1) else day.year - 1
+
+
+def financial_year_bounds(year: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
+
+
+def financial_year_label(year: int) -> str:
+    return f"{year}-{(year + 1) % 100:02d}"
+
+
+def days_in_financial_year(year: int) -> int:
+    """365, or 366 when the year includes 29 February."""
+    start, end = financial_year_bounds(year)
+    return (end - start).days + 1
+
+
+def overlap_days(start: dt.date, end: dt.date | None, lo: dt.date, hi: dt.date) -> int:
+    """Days from `start` to `end` (inclusive, None = open) that fall between lo and hi inclusive."""
+    first = max(start, lo)
+    last = hi if end is None else min(end, hi)
+    return max(0, (last - first).days + 1)
+
+
+def amount_for_days(*, cost: Decimal, period: str, weeks_per_year: int, days: int, year_days: int) -> Decimal:
+    """What `days` days of a recurring cost come to, as a provider invoices: a 52-week weekly price
+    is weekly x days / 7, a four-weekly price four-weekly x days / 28; a monthly, annual or
+    term-time price is its year's worth x days / the year's days (`year_days`, 365 or 366)."""
+    if period == CostPeriod.WEEKLY and weeks_per_year == WEEKS_A_YEAR:
+        return pennies(cost * days / 7)
+    if period == CostPeriod.FOUR_WEEKLY:
+        return pennies(cost * days / 28)
+    return pennies(annual(cost, period, weeks_per_year) * days / year_days)
+
+
+def amount_in_financial_year(
+    *,
+    cost: Decimal,
+    period: str,
+    weeks_per_year: int,
+    starts_on: dt.date,
+    ends_on: dt.date | None,
+    year: int,
+) -> Decimal:
+    """What a cost running from starts_on to ends_on (inclusive) comes to in one financial year
+    (amount_for_days over the days it runs in that year). A one-off cost falls wholly in the year
+    of its start."""
+    lo, hi = financial_year_bounds(year)
+    if period == CostPeriod.ONE_OFF:
+        return cost.quantize(PENNY) if lo <= starts_on <= hi else ZERO
+    days = overlap_days(starts_on, ends_on, lo, hi)
+    if days == 0:
+        return ZERO
+    return amount_for_days(
+        cost=cost,
+        period=period,
+        weeks_per_year=weeks_per_year,
+        days=days,
+        year_days=days_in_financial_year(year),
+    )

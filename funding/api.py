@@ -16,9 +16,9 @@ from rest_framework.response import Response
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, get_child_for_user
 from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, _field_errors
 from casework.audit import record_child_view
+from casework.money import SplitLine
 from funding import access, selectors, services
 from funding.models import PackageStatus, Provider
-from funding.money import SplitLine
 from funding.serializers import (
     AnswerSerializer,
     DisputeSerializer,

@@ -7,9 +7,8 @@ from decimal import Decimal
 from django import forms
 
 from casework.forms import DateField
-from casework.money import MAX_COST_TEXT, money_validators
+from casework.money import MAX_COST_TEXT, SplitLine, money_validators
 from funding.models import PersonalBudget, Provider, ProviderKind, ShareStatus
-from funding.money import SplitLine
 from referrals.models import CostPeriod, Pathway, ShareBasis
 
 SHARE_ROWS = 4

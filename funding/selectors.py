@@ -11,6 +11,16 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from casework.models import User
+from casework.money import (
+    ZERO,
+    allocate,
+    amount_in_financial_year,
+    financial_year_bounds,
+    financial_year_label,
+    financial_year_of,
+    weekly,
+    year_worth,
+)
 from funding import access
 from funding.models import (
     FundingDispute,
@@ -21,16 +31,6 @@ from funding.models import (
     ShareLine,
     ShareStatus,
 )
-from funding.money import (
-    ZERO,
-    amount_in_financial_year,
-    annual_cost,
-    financial_year_bounds,
-    financial_year_label,
-    financial_year_of,
-    weekly_cost,
-)
-from referrals.costs import allocate
 
 __all__ = [
     "AWAITING_STATUSES",
@@ -205,8 +205,8 @@ def matrix(*, user: User, package: FundingPackage, today: dt.date | None = None)
     current = next(v for v in versions if v.pk == package.current_version_id)
     shares = list(current.shares.all())
     weights = [s.amount for s in shares]
-    total_weekly = weekly_cost(current.cost, current.cost_period, current.weeks_per_year)
-    total_annual = annual_cost(current.cost, current.cost_period, current.weeks_per_year)
+    total_weekly = weekly(current.cost, current.cost_period, current.weeks_per_year)
+    total_annual = year_worth(current.cost, current.cost_period, current.weeks_per_year)
     weeklies = allocate(total_weekly, weights) if total_weekly is not None else [None] * len(shares)
     annuals = allocate(total_annual, weights)
     years = _years_for(package, versions, today)
@@ -374,7 +374,7 @@ def commitments_for(*, user: User, year: int | None = None, today: dt.date | Non
             provider=current.provider.name,
             pathway=package.get_pathway_display(),
             panel=package.panel.name if package.panel_id else "Existing arrangement",
-            weekly=weekly_cost(share.amount, current.cost_period, current.weeks_per_year),
+            weekly=weekly(share.amount, current.cost_period, current.weeks_per_year),
             annual=share.annual_amount,
             year_amount=amount,
             to_date=to_date,

@@ -22,6 +22,7 @@ from django.utils import timezone
 from casework.access import NotAllowed, children_visible_to
 from casework.audit import record_event
 from casework.models import Agency, Child, Role, User
+from casework.money import MAX_COST, SplitLine, split_amounts, split_problems, year_worth
 from casework.notifications import notify
 from casework.services import InvalidTransition
 from casework.stale import moment
@@ -39,7 +40,6 @@ from funding.models import (
     ShareLine,
     ShareStatus,
 )
-from funding.money import MAX_ANNUAL, SplitLine, annual_cost, split_amounts, split_problems
 from referrals.models import CostPeriod, Pathway
 
 __all__ = [
@@ -110,11 +110,8 @@ def _validate_terms(terms: PackageTerms) -> list[Decimal]:
         errors["cost"] = ["Enter a cost more than £0"]
     elif cost != cost.quantize(Decimal("0.01")):
         errors["cost"] = ["Enter the cost in pounds and pence, like 1250.00"]
-    elif (
-        "cost_period" not in errors
-        and annual_cost(cost, terms.cost_period, terms.weeks_per_year) > MAX_ANNUAL
-    ):
-        errors["cost"] = [f"That is more than £{MAX_ANNUAL:,.0f} a year: check the figure"]
+    elif "cost_period" not in errors and year_worth(cost, terms.cost_period, terms.weeks_per_year) > MAX_COST:
+        errors["cost"] = [f"That is more than £{MAX_COST:,.0f} a year: check the figure"]
     if terms.ends_on and terms.starts_on and terms.ends_on < terms.starts_on:
         errors["ends_on"] = ["The end date must be on or after the start date"]
     if terms.review_date and terms.starts_on and terms.review_date < terms.starts_on:
@@ -198,7 +195,7 @@ def _make_version(
     now = timezone.now()
     shares = []
     for position, (line, amount) in enumerate(zip(terms.lines, amounts, strict=True), start=1):
-        yearly = annual_cost(amount, terms.cost_period, terms.weeks_per_year)
+        yearly = year_worth(amount, terms.cost_period, terms.weeks_per_year)
         share = ShareLine(
             version=version,
             package=package,

@@ -15,7 +15,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from casework.models import Agency, Child, User
-from casework.money import MAX_COST, MAX_COST_TEXT, money_validators, within_bounds
+from casework.money import (  # CostPeriod and ShareBasis are the money vocabulary, kept importable here
+    MAX_COST,
+    MAX_COST_TEXT,
+    AgencyCostLine,
+    CostPeriod,
+    ShareBasis,
+    annual,
+    cost_lines,
+    money_validators,
+    within_bounds,
+)
 from panels.models import Meeting, Panel
 
 
@@ -178,19 +188,9 @@ class Referral(models.Model):
         return self.status in EDITABLE_STATUSES
 
 
-class CostPeriod(models.TextChoices):
-    WEEKLY = "weekly", "a week"
-    FOUR_WEEKLY = "four_weekly", "every 4 weeks"
-    MONTHLY = "monthly", "a month"
-    ANNUAL = "annual", "a year"
-    ONE_OFF = "one_off", "one-off"
-
-
 def check_annual_cost(cost: Decimal | None, period: str, *, field: str) -> None:
     """No option, decision or package costs more than MAX_COST a year (casework/money.py says why)."""
     from django.core.exceptions import ValidationError
-
-    from referrals.costs import annual
 
     if cost is None or not cost.is_finite() or period not in CostPeriod.values or cost > MAX_COST:
         return  # the field's own validators answer these
@@ -242,10 +242,11 @@ class Option(models.Model):
         super().clean()
         check_annual_cost(self.cost, self.period, field="cost")
 
-
-class ShareBasis(models.TextChoices):
-    PERCENTAGE = "percentage", "Percentage"
-    AMOUNT = "amount", "Fixed amount"
+    def cost_lines(self) -> list[AgencyCostLine]:
+        """The cost per agency, weekly and annual side by side (casework.money.cost_lines). Needs
+        shares (with agency) prefetched to cost no queries."""
+        shares = [(share.agency.name, share.value) for share in self.shares.all()]
+        return cost_lines(cost=self.cost, period=self.period, shares=shares)
 
 
 class OptionShare(models.Model):

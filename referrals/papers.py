@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from pypdf import PdfReader
 
+from casework.money import annual, weekly
 from casework.pdf import discard_pdf, render_pdf, store_pdf
-from referrals.costs import annual, option_cost_lines, weekly
 from referrals.models import Referral, ReferralPaper
 from referrals.services import SECTIONS, content_hash, current_signatures
 
@@ -56,7 +56,7 @@ def paper_context(referral: Referral) -> dict:
         "options": [
             {
                 "option": option,
-                "lines": option_cost_lines(option),
+                "lines": option.cost_lines(),
                 "weekly": weekly(option.cost, option.period),
                 "annual": annual(option.cost, option.period),
             }

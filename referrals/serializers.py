@@ -21,12 +21,13 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from casework import access as casework_access
+from casework import money
 from casework.models import Agency, Child
 from casework.money import money_input
 from casework.serializers import NamedRefSerializer, PersonRefSerializer, StrictBooleanField, StrictCharField
 from panels import access as panels_access
 from panels.models import Meeting, Panel
-from referrals import access, costs, services
+from referrals import access, services
 from referrals.models import (
     CostPeriod,
     Evidence,
@@ -204,18 +205,18 @@ class OptionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(money_field(read_only=True, allow_null=True))
     def get_weekly_cost(self, option: Option) -> str | None:
-        value = costs.weekly(option.cost, option.period)
+        value = money.weekly(option.cost, option.period)
         return None if value is None else f"{value:.2f}"
 
     @extend_schema_field(money_field(read_only=True, allow_null=True))
     def get_annual_cost(self, option: Option) -> str | None:
-        value = costs.annual(option.cost, option.period)
+        value = money.annual(option.cost, option.period)
         return None if value is None else f"{value:.2f}"
 
     @extend_schema_field(ShareCostSerializer(many=True))
     def get_shares(self, option: Option) -> list[dict[str, Any]]:
         shares = list(option.shares.all())
-        lines = costs.option_cost_lines(option)
+        lines = option.cost_lines()
         rows = [
             {
                 "agency": share.agency,

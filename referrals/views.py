@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from casework import access as casework_access
+from casework import money
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
 from casework.audit import filters_text, record_child_list_view, record_child_view
 from casework.forms import add_service_errors
@@ -32,7 +33,7 @@ from casework.models import Agency, Role
 from casework.services import InvalidTransition
 from panels import access as panels_access
 from panels.selectors import meeting_deadlines, upcoming_meetings
-from referrals import access, costs, selectors, services
+from referrals import access, selectors, services
 from referrals.evidence import open_stored
 from referrals.forms import (
     PERIOD_LABELS,
@@ -130,7 +131,7 @@ class OptionCosts:
     """An option with its cost per agency: per period, weekly and annual side by side."""
 
     option: Option
-    rows: list[tuple[OptionShare, costs.AgencyCostLine]]
+    rows: list[tuple[OptionShare, money.AgencyCostLine]]
     weekly: Decimal | None
     annual: Decimal | None
     period_label: str
@@ -141,9 +142,9 @@ def _option_costs(option: Option) -> OptionCosts:
     shares = list(option.shares.all())
     return OptionCosts(
         option=option,
-        rows=list(zip(shares, costs.option_cost_lines(option), strict=True)),
-        weekly=costs.weekly(option.cost, option.period),
-        annual=costs.annual(option.cost, option.period),
+        rows=list(zip(shares, option.cost_lines(), strict=True)),
+        weekly=money.weekly(option.cost, option.period),
+        annual=money.annual(option.cost, option.period),
         period_label=CostPeriod(option.period).label,
         problem=services.split_problem(option, shares),
     )

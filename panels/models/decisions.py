@@ -147,7 +147,7 @@ class Decision(models.Model):
 
 class DecisionShare(models.Model):
     """Where the costs fall: one agency's part of the agreed cost, per period. Amounts across a
-    decision's shares add up to its cost exactly (referrals.costs.allocate)."""
+    decision's shares add up to its cost exactly (casework.money.allocate)."""
 
     decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="shares")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")

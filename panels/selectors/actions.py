@@ -29,6 +29,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from casework import money
 from casework.models import Agency, User
 from panels import access
 from panels.models import (
@@ -44,7 +45,6 @@ from panels.models import (
     Outcome,
     Panel,
 )
-from referrals import costs
 from referrals.access import referrals_visible_to
 from referrals.models import CostPeriod, Pathway, Referral, Status, Urgency
 
@@ -248,19 +248,19 @@ class AgencyTotal:
 
 def budget_lines(shares: Iterable[tuple[int, str, Decimal]], period: str) -> list[BudgetLine]:
     """Each agency's share with its weekly and annual equivalents. The weekly and annual columns are
-    split from the decision's own totals (referrals.costs.allocate), so each column adds up exactly
+    split from the decision's own totals (casework.money.allocate), so each column adds up exactly
     to the decision's total, to the penny, as on the referral's options page."""
     shares = list(shares)
     if not shares:
         return []
     amounts = [amount for _, _, amount in shares]
     total = sum(amounts, ZERO)
-    recurring = period in costs.PER_YEAR
+    recurring = period in money.PER_YEAR
     weeklies: list[Decimal | None] = [None] * len(shares)
     annuals: list[Decimal | None] = [None] * len(shares)
     if recurring:
-        weeklies = list(costs.allocate(costs.weekly(total, period), amounts))
-        annuals = list(costs.allocate(costs.annual(total, period), amounts))
+        weeklies = list(money.allocate(money.weekly(total, period), amounts))
+        annuals = list(money.allocate(money.annual(total, period), amounts))
     return [
         BudgetLine(agency_id=a_id, agency_name=name, per_period=amount, period=period, weekly=w, annual=y)
         for (a_id, name, amount), w, y in zip(shares, weeklies, annuals, strict=True)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from casework import money
 from casework.models import Agency, User
 from panels.models import (
     AgencyRecommendation,
@@ -30,7 +31,6 @@ from panels.models import (
     Membership,
     RecommendationStatus,
 )
-from referrals import costs
 from referrals.models import CostPeriod, Option
 
 __all__ = [
@@ -155,9 +155,9 @@ def _option_view(option: Option) -> OptionView:
     shares = list(option.shares.all())
     return OptionView(
         option=option,
-        rows=list(zip(shares, costs.option_cost_lines(option), strict=True)),
-        weekly=costs.weekly(option.cost, option.period),
-        annual=costs.annual(option.cost, option.period),
+        rows=list(zip(shares, option.cost_lines(), strict=True)),
+        weekly=money.weekly(option.cost, option.period),
+        annual=money.annual(option.cost, option.period),
         period_label=CostPeriod(option.period).label,
     )
 

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from casework import money
 from casework.access import NotAllowed
 from casework.audit import record_event
 from casework.models import Agency, Role, User
@@ -49,7 +50,6 @@ from panels.models import (
 )
 from panels.selectors.running import agencies_present, quorum
 from panels.services.running import require_open, require_runner
-from referrals import costs
 from referrals import services as referral_services
 from referrals.access import can_chair
 from referrals.models import CostPeriod, Option, Referral, ShareBasis, Status
@@ -130,7 +130,7 @@ def _money(value: Any, field: str, errors: dict[str, list[str]]) -> Decimal | No
     except (InvalidOperation, ValueError):
         errors[field] = ["Enter an amount in pounds and pence, like 1234.56"]
         return None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(costs.PENNY) or amount >= 10**10:
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(money.PENNY) or amount >= 10**10:
         errors[field] = ["Enter an amount of £0.00 or more, to the penny"]
         return None
     return amount
@@ -140,7 +140,7 @@ def _split(
     cost: Decimal, shares: list[Share], partnership: str, errors: dict[str, list[str]]
 ) -> list[DecisionShare]:
     """Where the costs fall: percentages or amounts per agency that account for the cost exactly
-    (the amounts per period come from referrals.costs.allocate, so they add up to the penny)."""
+    (the amounts per period come from casework.money.allocate, so they add up to the penny)."""
     if not shares:
         errors["shares"] = ["Say which agencies pay what share of the cost"]
         return []
@@ -167,7 +167,7 @@ def _split(
         if total != Decimal("100"):
             errors["shares"] = [f"The percentages add up to {total.normalize():f}%, not 100%"]
             return []
-        amounts = costs.allocate(cost, values)
+        amounts = money.allocate(cost, values)
     else:
         if total != cost:
             errors["shares"] = [f"The amounts add up to £{total:,.2f}, not the agreed cost of £{cost:,.2f}"]

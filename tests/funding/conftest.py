@@ -11,9 +11,9 @@ import pytest
 from django.utils import timezone
 
 from casework.models import AgencyKind, Involvement, Role
+from casework.money import SplitLine
 from funding import services
 from funding.models import Provider, ProviderKind
-from funding.money import SplitLine
 from panels.models import Decision, DecisionShare
 from tests.factories import AgencyFactory, UserFactory, agenda_item_for
 from tests.panels.conftest import *  # noqa: F403  (the shared panel fixtures)

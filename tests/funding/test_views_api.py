@@ -365,20 +365,21 @@ def test_commitments_and_exports(client, clock, existing_package, council_financ
     client.force_login(council_finance)
     response = client.get(reverse("funding:commitments") + "?year=2026")
     c = response.context["c"]
-    # £500 a week for the council, 52 weeks, the whole of 2026-27.
-    assert c.total == Decimal("26000.00")
-    assert c.to_date == (Decimal("26000") * 31 / 365).quantize(Decimal("0.01"))
-    assert c.by_pathway == [("Joint package or placement", Decimal("26000.00"))]
+    # £500 a week for the council, a 52-week price, the whole of 2026-27: invoiced by the day,
+    # 500 x 365 / 7 (casework.money); to date, 1 April to 1 May: 500 x 31 / 7.
+    assert c.total == Decimal("26071.43")
+    assert c.to_date == Decimal("2214.29")
+    assert c.by_pathway == [("Joint package or placement", Decimal("26071.43"))]
     assert "<svg" in response.content.decode() and "<table" in response.content.decode()
     rows = list(
         csv.reader(io.StringIO(client.get(reverse("funding:export_csv") + "?year=2026").content.decode()))
     )
     assert rows[0] == COLUMNS
-    assert rows[1][0] == "2026-27" and rows[1][COLUMNS.index("year_amount")] == "26000.00"
+    assert rows[1][0] == "2026-27" and rows[1][COLUMNS.index("year_amount")] == "26071.43"
     book = load_workbook(io.BytesIO(client.get(reverse("funding:export_xlsx") + "?year=2026").content))
     assert [cell.value for cell in book.active[1]] == COLUMNS
     api = client.get("/api/funding/commitments/?year=2026").json()
-    assert api["total"] == "26000.00"
+    assert api["total"] == "26071.43"
     assert client.get("/api/funding/commitments/?year=abc").status_code == 400
 
 

@@ -1,0 +1,255 @@
+"""The one money module (casework/money.py): split arithmetic (property tests), weekly and annual
+equivalents, and financial-year commitments as a provider invoices, on the awkward cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from casework.money import (
+    SplitLine,
+    allocate,
+    amount_in_financial_year,
+    annual,
+    cost_lines,
+    days_in_financial_year,
+    financial_year_label,
+    financial_year_of,
+    split_amounts,
+    split_problems,
+    weekly,
+    year_worth,
+)
+
+D = dt.date
+pennies = st.integers(min_value=1, max_value=10**9).map(lambda n: Decimal(n) / 100)
+
+
+@st.composite
+def percentage_splits(draw):
+    """2-6 percentages (to 2 dp) that add up to exactly 100."""
+    n = draw(st.integers(min_value=1, max_value=6))
+    cuts = sorted(draw(st.lists(st.integers(min_value=0, max_value=10000), min_size=n - 1, max_size=n - 1)))
+    bounds = [0, *cuts, 10000]
+    return [Decimal(bounds[i + 1] - bounds[i]) / 100 for i in range(n)]
+
+
+@settings(deadline=None)
+@given(cost=pennies, percents=percentage_splits())
+def test_percentage_split_accounts_for_the_whole_cost_to_the_penny(cost, percents):
+    lines = [SplitLine(agency_id=i, basis="percentage", value=p) for i, p in enumerate(percents)]
+    assert split_problems(cost, lines) == []
+    parts = split_amounts(cost, lines)
+    assert sum(parts) == cost
+    for part, pct in zip(parts[:-1], percents[:-1], strict=True):
+        assert part == part.quantize(Decimal("0.01"))
+        assert abs(part - cost * pct / 100) <= Decimal("0.005")
+    # The remainder is placed on the last line, deterministically: the same input gives the same split.
+    assert split_amounts(cost, lines) == parts
+    assert abs(parts[-1] - cost * percents[-1] / 100) <= Decimal("0.01") * len(parts)
+
+
+@given(amounts=st.lists(pennies, min_size=1, max_size=5))
+def test_amount_split_must_add_up_exactly(amounts):
+    cost = sum(amounts)
+    lines = [SplitLine(agency_id=i, basis="amount", value=a) for i, a in enumerate(amounts)]
+    assert split_problems(cost, lines) == []
+    assert split_amounts(cost, lines) == amounts
+    assert split_problems(cost + Decimal("0.01"), lines) != []
+
+
+@given(
+    cost=pennies,
+    period=st.sampled_from(["weekly", "four_weekly", "monthly", "annual"]),
+    weeks=st.sampled_from([38, 52]),
+)
+def test_annual_and_weekly_are_pennies(cost, period, weeks):
+    yearly = year_worth(cost, period, weeks)
+    assert yearly == yearly.quantize(Decimal("0.01"))
+    assert weekly(cost, period, weeks) == weekly(cost, period, weeks).quantize(Decimal("0.01"))
+
+
+def test_split_problems_in_plain_english():
+    line = SplitLine
+    assert split_problems(Decimal("100"), []) == ["Say which agencies pay what share"]
+    assert split_problems(
+        Decimal("100"), [line(1, "percentage", Decimal("60")), line(2, "percentage", Decimal("30"))]
+    ) == ["The percentages add up to 90%, not 100%"]
+    assert (
+        "not both"
+        in split_problems(
+            Decimal("100"), [line(1, "percentage", Decimal("50")), line(2, "amount", Decimal("50"))]
+        )[0]
+    )
+    assert "less than zero" in split_problems(Decimal("100"), [line(1, "amount", Decimal("-1"))])[0]
+    assert split_problems(
+        Decimal("100"), [line(1, "amount", Decimal("60")), line(1, "amount", Decimal("40"))]
+    ) == ["Give each agency one line only"]
+    assert (
+        "£90.00, not the cost of £100.00"
+        in split_problems(Decimal("100"), [line(1, "amount", Decimal("90"))])[0]
+    )
+
+
+def test_weekly_cost_of_a_38_week_placement_counts_38_weeks():
+    assert year_worth(Decimal("1000"), "weekly", 38) == Decimal("38000.00")
+    assert year_worth(Decimal("1000"), "weekly", 52) == Decimal("52000.00")
+    assert year_worth(Decimal("1000"), "four_weekly") == Decimal("13000.00")
+    assert year_worth(Decimal("500"), "one_off") == Decimal("500.00")
+    assert weekly(Decimal("500"), "one_off") is None
+
+
+def test_financial_years_run_april_to_march():
+    assert financial_year_of(D(2026, 3, 31)) == 2025
+    assert financial_year_of(D(2026, 4, 1)) == 2026
+    assert financial_year_label(2026) == "2026-27"
+    assert financial_year_label(2099) == "2099-00"
+    assert days_in_financial_year(2026) == 365
+    assert days_in_financial_year(2027) == 366  # includes 29 February 2028
+    assert days_in_financial_year(2023) == 366  # includes 29 February 2024
+
+
+def test_a_52_week_price_is_invoiced_by_the_day_and_other_prices_pro_rated_by_the_year():
+    price = Decimal("1000.00")
+    whole = amount_in_financial_year(
+        cost=price, period="weekly", weeks_per_year=52, starts_on=D(2026, 1, 1), ends_on=None, year=2026
+    )
+    # 365 days of a 52-week price: weekly x 365 / 7, a day more than 52 weeks.
+    assert whole == Decimal("52142.86")
+    # 1 October 2026 to 31 March 2027: 182 days, exactly 26 weeks.
+    half = amount_in_financial_year(
+        cost=price, period="weekly", weeks_per_year=52, starts_on=D(2026, 10, 1), ends_on=None, year=2026
+    )
+    assert half == Decimal("26000.00")
+    # Leap year 2027-28: 1 March to 31 March 2028 is 31 days.
+    leap = amount_in_financial_year(
+        cost=price, period="weekly", weeks_per_year=52, starts_on=D(2028, 3, 1), ends_on=None, year=2027
+    )
+    assert leap == Decimal("4428.57")  # 1000 x 31 / 7
+    # Ending on 30 April 2026: 30 days of the year.
+    short = amount_in_financial_year(
+        cost=Decimal("36500.00"),
+        period="annual",
+        weeks_per_year=52,
+        starts_on=D(2026, 4, 1),
+        ends_on=D(2026, 4, 30),
+        year=2026,
+    )
+    assert short == Decimal("3000.00")
+    assert amount_in_financial_year(
+        cost=price, period="weekly", weeks_per_year=52, starts_on=D(2027, 4, 1), ends_on=None, year=2026
+    ) == Decimal("0.00")
+
+
+def test_one_off_costs_fall_in_the_year_they_start():
+    kwargs = {"cost": Decimal("750.00"), "period": "one_off", "weeks_per_year": 52, "ends_on": None}
+    assert amount_in_financial_year(starts_on=D(2027, 3, 31), year=2026, **kwargs) == Decimal("750.00")
+    assert amount_in_financial_year(starts_on=D(2027, 4, 1), year=2026, **kwargs) == Decimal("0.00")
+
+
+@settings(deadline=None)
+@given(
+    start=st.dates(min_value=D(2020, 1, 1), max_value=D(2035, 12, 31)),
+    length=st.integers(min_value=0, max_value=3000),
+    cost=pennies,
+)
+def test_years_add_up_to_the_days_run(start, length, cost):
+    """Across every financial year, the pro-rated amounts come to the daily rate times the days run
+    (within a penny a year of rounding)."""
+    end = start + dt.timedelta(days=length)
+    years = range(financial_year_of(start), financial_year_of(end) + 1)
+    total = sum(
+        amount_in_financial_year(
+            cost=cost, period="annual", weeks_per_year=52, starts_on=start, ends_on=end, year=y
+        )
+        for y in years
+    )
+    exact = sum(
+        cost
+        * sum(1 for i in range(length + 1) if financial_year_of(start + dt.timedelta(days=i)) == y)
+        / days_in_financial_year(y)
+        for y in years
+    )
+    assert abs(total - exact) <= Decimal("0.005") * len(years) + Decimal("0.0000001")
+
+
+# --- The awkward cases, pinned (DESIGN.md: one deterministic penny rule; a 52-week weekly price
+# costs weekly x days / 7 in any period) ------------------------------------------------------------
+
+
+def _fy(cost: str, period: str, start: dt.date, end: dt.date | None, year: int, weeks: int = 52) -> Decimal:
+    return amount_in_financial_year(
+        cost=Decimal(cost), period=period, weeks_per_year=weeks, starts_on=start, ends_on=end, year=year
+    )
+
+
+def test_a_52_week_price_over_a_leap_year_counts_the_extra_day():
+    # 2027-28 holds 29 February 2028: 366 days, 52 weeks and 2 days.
+    assert days_in_financial_year(2027) == 366
+    assert _fy("700.00", "weekly", D(2027, 4, 1), None, 2027) == Decimal("36600.00")
+    assert _fy("700.00", "weekly", D(2026, 4, 1), None, 2026) == Decimal("36500.00")
+    # Its weekly and annual equivalents stay 52 weeks, leap year or not.
+    assert (weekly(Decimal("700.00"), "weekly"), annual(Decimal("700.00"), "weekly")) == (
+        Decimal("700.00"),
+        Decimal("36400.00"),
+    )
+    # A term-time (38-week) price is spread over the year's days: a whole year is 38 weeks.
+    assert _fy("700.00", "weekly", D(2027, 4, 1), None, 2027, weeks=38) == Decimal("26600.00")
+    # A monthly price: a whole year is 12 months, leap year or not.
+    assert _fy("1000.00", "monthly", D(2027, 4, 1), None, 2027) == Decimal("12000.00")
+
+
+def test_a_period_starting_mid_week_is_charged_by_the_day():
+    # Wednesday 7 October 2026 to Sunday 11 October 2026: 5 days of a £700 week, £100 a day.
+    assert D(2026, 10, 7).strftime("%A") == "Wednesday"
+    assert _fy("700.00", "weekly", D(2026, 10, 7), D(2026, 10, 11), 2026) == Decimal("500.00")
+    # A four-weekly price is invoiced by the day too: 5 days of £2,800 every 4 weeks.
+    assert _fy("2800.00", "four_weekly", D(2026, 10, 7), D(2026, 10, 11), 2026) == Decimal("500.00")
+    # Rounded half up to the penny: 1 day of £100.01 a week is £14.287...
+    assert _fy("100.01", "weekly", D(2026, 10, 7), D(2026, 10, 7), 2026) == Decimal("14.29")
+
+
+def test_a_hundred_pounds_split_three_ways_puts_the_odd_penny_on_the_last_line():
+    third = Decimal(100) / 3
+    assert allocate(Decimal("100.00"), [third, third, third]) == [
+        Decimal("33.33"),
+        Decimal("33.33"),
+        Decimal("33.34"),
+    ]
+    assert allocate(Decimal("100.00"), [Decimal(1)] * 3) == [
+        Decimal("33.33"),
+        Decimal("33.33"),
+        Decimal("33.34"),
+    ]
+    lines = [SplitLine(agency_id=i, basis="percentage", value=Decimal("33.33")) for i in range(2)]
+    lines.append(SplitLine(agency_id=2, basis="percentage", value=Decimal("33.34")))
+    assert split_amounts(Decimal("100.00"), lines) == [Decimal("33.33"), Decimal("33.33"), Decimal("33.34")]
+    # Every column of a cost shown per agency adds up to its own total.
+    rows = cost_lines(
+        cost=Decimal("100.00"), period="weekly", shares=[("A", third), ("B", third), ("C", third)]
+    )
+    assert [r.per_period for r in rows] == [Decimal("33.33"), Decimal("33.33"), Decimal("33.34")]
+    assert [r.annual for r in rows] == [Decimal("1733.33"), Decimal("1733.33"), Decimal("1733.34")]
+    assert sum(r.weekly for r in rows) == Decimal("100.00")
+
+
+def test_the_financial_year_turns_between_31_march_and_1_april():
+    assert (financial_year_of(D(2027, 3, 31)), financial_year_of(D(2027, 4, 1))) == (2026, 2027)
+    # A week from Monday 29 March 2027 to Sunday 4 April 2027: 3 days in 2026-27, 4 in 2027-28.
+    start, end = D(2027, 3, 29), D(2027, 4, 4)
+    before = _fy("700.00", "weekly", start, end, 2026)
+    after = _fy("700.00", "weekly", start, end, 2027)
+    assert (before, after) == (Decimal("300.00"), Decimal("400.00"))
+    assert before + after == Decimal("700.00")
+    # A one-off cost falls wholly in the year it starts.
+    assert _fy("750.00", "one_off", D(2027, 3, 31), None, 2026) == Decimal("750.00")
+    assert _fy("750.00", "one_off", D(2027, 4, 1), None, 2026) == Decimal("0.00")
+    assert _fy("750.00", "one_off", D(2027, 4, 1), None, 2027) == Decimal("750.00")
+
+
+def test_a_one_off_cost_has_no_weekly_or_annual_equivalent_but_counts_whole_against_a_limit():
+    assert (weekly(Decimal("500"), "one_off"), annual(Decimal("500"), "one_off")) == (None, None)
+    assert year_worth(Decimal("500"), "one_off") == Decimal("500.00")
