@@ -50,6 +50,16 @@ def can_administer(*, user: User, panel: Panel) -> bool:
     )
 
 
+def can_chair(*, user: User | None, panel: Panel) -> bool:
+    """The panel's own chair or vice-chair, seated on it today (Membership): signs decisions,
+    approves minutes, deals with late papers and closes referrals with their referring team."""
+    from panels.models import CHAIRING_ROLES, Membership
+
+    if not (is_usable(user) and user.agency_id):
+        return False
+    return Membership.objects.current().filter(panel=panel, person=user, role__in=CHAIRING_ROLES).exists()
+
+
 def can_manage_panel(*, user: User | None, panel: Panel) -> bool:
     """A panel's terms and settings, membership and closure days: those who administer it
     (can_administer), and the partnership administrator of its partnership. Only those pages: a
@@ -81,9 +91,7 @@ def get_meeting_for_user(*, user: User, pk: object) -> Meeting:
 
 def can_run_meeting(*, user: User, meeting: Meeting) -> bool:
     """Attendance, declarations and draft decisions are recorded by the panel's chair or
-    vice-chair (referrals.access.can_chair) and its administrators (can_administer)."""
-    from referrals.access import can_chair
-
+    vice-chair (can_chair) and its administrators (can_administer)."""
     return can_chair(user=user, panel=meeting.panel) or can_administer(user=user, panel=meeting.panel)
 
 

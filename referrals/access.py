@@ -118,15 +118,6 @@ def can_sign(*, user: User, referral: Referral, stage: str) -> bool:
     )
 
 
-def can_chair(*, user: User, panel) -> bool:
-    """The panel's own chair or vice-chair, seated on it today (panels.models.Membership)."""
-    from panels.models import CHAIRING_ROLES, Membership
-
-    if not (user.is_active and user.agency_id):
-        return False
-    return Membership.objects.current().filter(panel=panel, person=user, role__in=CHAIRING_ROLES).exists()
-
-
 def signing_stage(referral: Referral) -> str | None:
     """Which signature the referral is waiting for, if any."""
     return {"awaiting_team_manager": "team_manager", "awaiting_service_manager": "service_manager"}.get(

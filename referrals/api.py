@@ -504,11 +504,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def close(self, request: Request, pk: str) -> Response:
         referral = self._referral()
         # Told before the body is read, as the service would (referrals.services.referral_close).
-        user = request.user
-        if not (
-            access.can_edit(user=user, referral=referral) or access.can_chair(user=user, panel=referral.panel)
-        ):
-            raise NotAllowed("Only the referring team or the panel chair can close this referral")
+        services.require_closer(actor=request.user, referral=referral)
         reason = self._parse(CloseSerializer).validated_data["reason"]
         return self._record(services.referral_close(actor=request.user, referral=referral, reason=reason))
 

@@ -30,7 +30,7 @@ from casework.models import Agency, Child, Role, User
 from casework.notifications import notify
 from casework.services import InvalidTransition
 from casework.stale import moment
-from panels.access import panels_visible_to
+from panels.access import can_chair, panels_visible_to
 from panels.models import Meeting, MeetingStatus, Panel
 from panels.selectors import meeting_deadlines
 from referrals import access
@@ -854,7 +854,7 @@ def _panel_chairs(panel: Panel) -> list[User]:
 
 
 def _require_chair(actor: User, referral: Referral) -> None:
-    if not access.can_chair(user=actor, panel=referral.panel):
+    if not can_chair(user=actor, panel=referral.panel):
         raise NotAllowed("Only the panel's chair can do this")
 
 
@@ -917,14 +917,19 @@ def referral_withdraw(*, actor: User, referral: Referral, reason: str) -> Referr
     )
 
 
+def require_closer(*, actor: User, referral: Referral) -> None:
+    """NotAllowed unless the actor is the referring team or the panel's chair (panels.access.can_chair:
+    the chair's rights are the panel's), for referral_close and for the API to say so before it
+    reads the body."""
+    if not (access.can_edit(user=actor, referral=referral) or can_chair(user=actor, panel=referral.panel)):
+        raise NotAllowed("Only the referring team or the panel chair can close this referral")
+
+
 @transaction.atomic
 def referral_close(*, actor: User, referral: Referral, reason: str) -> Referral:
     """seeds 002, Joint Funding Panel 3.12: a referral accepted by the panel is closed only once the
     child has accessed suitable provision or no longer needs the panel."""
-    if not (
-        access.can_edit(user=actor, referral=referral) or access.can_chair(user=actor, panel=referral.panel)
-    ):
-        raise NotAllowed("Only the referring team or the panel chair can close this referral")
+    require_closer(actor=actor, referral=referral)
     if reason not in {CloseReason.PROVISION_ACCESSED, CloseReason.NO_LONGER_NEEDED}:
         raise ValidationError({"reason": ["Choose why the referral is being closed"]})
     return _transition(

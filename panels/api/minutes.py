@@ -25,7 +25,6 @@ from panels.models import Meeting, Minutes, MinutesStatus
 from panels.selectors.minutes import minutes_due, minutes_for_meeting
 from panels.services.minutes import MINUTES_MAX_LENGTH
 from panels.views.minutes import log_minutes_read
-from referrals.access import can_chair
 
 _CONFLICT = OpenApiResponse(
     _ERROR,
@@ -79,7 +78,7 @@ def _answer(
     user = request.user
     minutes.meeting = meeting
     due = minutes_due(meeting, minutes)
-    writes = access.can_administer(user=user, panel=meeting.panel) or can_chair(
+    writes = access.can_administer(user=user, panel=meeting.panel) or access.can_chair(
         user=user, panel=meeting.panel
     )
     minutes.body = minutes.body if writes or minutes.status != MinutesStatus.DRAFT else None
@@ -177,7 +176,7 @@ class MinutesApproveView(APIView):
     )
     def post(self, request: Request, pk: str) -> Response:
         meeting = access.get_meeting_minutes_for_user(user=request.user, pk=pk)
-        if not can_chair(user=request.user, panel=meeting.panel):
+        if not access.can_chair(user=request.user, panel=meeting.panel):
             raise NotAllowed("Only the panel's chair or vice-chair can approve the minutes")
         data = _parse(request, VersionSerializer)
         minutes = services.minutes_approve(

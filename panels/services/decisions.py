@@ -7,7 +7,7 @@ be made that impacts on an agency that is not present" — the absent agency ans
 recommendation within 3 working days, the panel's `absent_agency_response_working_days`).
 
 Who: the panel's chair, vice-chair and administrators record and correct drafts
-(panels.access.can_run_meeting); only the chair or vice-chair signs (referrals.access.can_chair).
+(panels.access.can_run_meeting); only the chair or vice-chair signs (panels.access.can_chair).
 A signed version is locked: it is never edited (InvalidTransition → 409); a correction is a new
 version with a reason, which must be signed again, and the old one becomes superseded.
 """
@@ -51,7 +51,6 @@ from panels.models import (
 from panels.selectors.running import agencies_present, quorum
 from panels.services.running import require_open, require_runner
 from referrals import services as referral_services
-from referrals.access import can_chair
 from referrals.models import CostPeriod, Option, Referral, ShareBasis, Status
 
 __all__ = [
@@ -513,7 +512,7 @@ def decision_sign(*, actor: User, decision: Decision) -> Decision:
         pk=decision.agenda_item_id
     )
     meeting = agenda_item.meeting
-    if not can_chair(user=actor, panel=meeting.panel):
+    if not access.can_chair(user=actor, panel=meeting.panel):
         raise NotAllowed("Only the panel's chair or vice-chair can sign a decision")
     _check_item(agenda_item, new=False)
     _check_meeting_can_decide(meeting)

@@ -51,7 +51,6 @@ from panels.models import (
     Minutes,
     MinutesStatus,
 )
-from referrals.access import can_chair
 from referrals.models import CostPeriod
 
 __all__ = [
@@ -368,7 +367,7 @@ def minutes_edit(*, actor: User, minutes: Minutes, version: int, body: str) -> M
 @transaction.atomic
 def minutes_approve(*, actor: User, minutes: Minutes, version: int) -> Minutes:
     """The chair (or vice-chair) approves the text they read: the version they saw."""
-    if not can_chair(user=actor, panel=minutes.meeting.panel):
+    if not access.can_chair(user=actor, panel=minutes.meeting.panel):
         raise NotAllowed("Only the panel's chair or vice-chair can approve the minutes")
     now = timezone.now()
     updated = Minutes.objects.filter(pk=minutes.pk, version=version, status=MinutesStatus.DRAFT).update(

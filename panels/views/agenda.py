@@ -127,7 +127,6 @@ def agenda(request, pk):
     meeting = _meeting(request, pk, administer=True)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    from referrals.access import can_chair
 
     items = list(agenda_items(meeting=meeting, include_withdrawn=True))
     live = [item for item in items if item.withdrawn_at is None]
@@ -149,7 +148,7 @@ def agenda(request, pk):
             "ready": ready,
             "late": late,
             "is_open": _is_open(meeting),
-            "is_chair": can_chair(user=request.user, panel=meeting.panel),
+            "is_chair": access.can_chair(user=request.user, panel=meeting.panel),
             "circulated_by": meeting.circulated_by if meeting.circulated_by_id else None,
             **_circulation(meeting, meeting_deadlines(meeting)),
         },

@@ -27,7 +27,6 @@ from panels.forms.minutes import MinutesApproveForm, MinutesEditForm
 from panels.models import Meeting, Minutes, MinutesStatus
 from panels.selectors.minutes import minutes_due, minutes_for_meeting
 from panels.views.read_log import log_children
-from referrals.access import can_chair
 
 
 def _meeting(request, pk) -> Meeting:
@@ -55,7 +54,7 @@ def log_minutes_read(request, minutes: Minutes | None, *, channel: str) -> None:
 
 def _render_page(request, meeting: Meeting, minutes: Minutes | None, *, form=None, conflict=None, status=200):
     administers = access.can_administer(user=request.user, panel=meeting.panel)
-    chairs = can_chair(user=request.user, panel=meeting.panel)
+    chairs = access.can_chair(user=request.user, panel=meeting.panel)
     is_draft = minutes is not None and minutes.status == MinutesStatus.DRAFT
     can_edit = administers and is_draft
     show_body = minutes is not None and (administers or chairs or not is_draft)
@@ -155,7 +154,7 @@ def minutes_draft(request, pk):
 @require_http_methods(["GET", "POST"])
 def minutes_approve(request, pk):
     meeting = _meeting(request, pk)
-    if not can_chair(user=request.user, panel=meeting.panel):
+    if not access.can_chair(user=request.user, panel=meeting.panel):
         raise NotAllowed("Only the panel's chair or vice-chair can approve the minutes")
     minutes = _minutes(meeting)
     form = MinutesApproveForm(request.POST or None, initial={"version": minutes.version})

@@ -36,7 +36,6 @@ from panels.forms.running import (
 )
 from panels.models import AgendaItem, AgendaItemKind, Decision, DecisionStatus, Declaration, Meeting
 from panels.views.read_log import log_children
-from referrals.access import can_chair
 
 PAGE_SIZE = 25
 
@@ -102,7 +101,7 @@ def _render_run(
     bound = bound or {}
     page = selectors.running_page(meeting)
     can_run = access.can_run_meeting(user=request.user, meeting=meeting)
-    can_sign = can_chair(user=request.user, panel=meeting.panel)
+    can_sign = access.can_chair(user=request.user, panel=meeting.panel)
     agencies = _partnership_agencies(meeting) if can_run else []
     for view in page.items:
         item_forms = bound.get(view.item.pk, {})

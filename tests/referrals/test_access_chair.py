@@ -6,8 +6,8 @@ import datetime as dt
 
 from django.utils import timezone
 
+from panels.access import can_chair
 from panels.models import Membership
-from referrals.access import can_chair
 from tests.factories import PanelFactory, UserFactory
 
 
