@@ -15,7 +15,7 @@ from casework.models import Agency, Child, User
 from panels.forms.meetings import TimeField
 from panels.models import Panel
 from pathways import access
-from pathways.forms.cases import text
+from pathways.forms.cases import _seen_field, text
 from pathways.models import EscalationLevel, EscalationRoute
 
 __all__ = [
@@ -120,9 +120,8 @@ class OpenForm(_LadderForm):
         self._setup(child, None)
 
 
-def _seen_field() -> forms.CharField:
-    # The escalation as the page was opened (escalation_seen): a save over a later change is refused.
-    return forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+# `seen`: the escalation as the page was opened (escalation_seen): a save over a later change is
+# refused (409), and a post without it is a form error (nothing saved).
 
 
 class EscalateForm(_LadderForm):

@@ -103,6 +103,7 @@ def test_rsg_meeting_then_jsp_then_409(client, social_worker, rsg, sgm, jsp, cli
     ok = client.post(
         url,
         {
+            "seen": services.escalation_seen(rsg),
             "held_at": "02/03/2026",
             "held_time": "14:00",
             "chair": clinician.pk,
@@ -117,14 +118,16 @@ def test_rsg_meeting_then_jsp_then_409(client, social_worker, rsg, sgm, jsp, cli
     assert "Next meeting due by 6 March 2026, 02:00" in html
     assert "No beds locally" in html and "NHS Hampshire and Isle of Wight ICB" in html  # missing agency
     esc_url = reverse("pathways:escalation_escalate", args=[rsg.pk, "jsp"])
-    r = client.post(esc_url, {"authorised_by": sgm.pk, "reason": "Exhausted", "target_panel": jsp.pk})
+    rsg.refresh_from_db()
+    seen = services.escalation_seen(rsg)
+    r = client.post(
+        esc_url, {"seen": seen, "authorised_by": sgm.pk, "reason": "Exhausted", "target_panel": jsp.pk}
+    )
     assert r.status_code == 302
     rsg.refresh_from_db()
     assert rsg.level == EscalationLevel.JSP
-    assert (
-        client.post(esc_url, {"authorised_by": sgm.pk, "reason": "Again", "target_panel": jsp.pk}).status_code
-        == 409
-    )
+    again = {"seen": seen, "authorised_by": sgm.pk, "reason": "Again", "target_panel": jsp.pk}
+    assert client.post(esc_url, again).status_code == 409
     assert client.post(url, {}).status_code == 200  # the form shows; posting a valid one would be 409
 
 
@@ -134,7 +137,12 @@ def test_cetr_block_shown_next_to_the_field(client, social_worker, rsg, sgm, jsp
     client.force_login(social_worker)
     page = client.post(
         reverse("pathways:escalation_escalate", args=[rsg.pk, "jsp"]),
-        {"authorised_by": sgm.pk, "reason": "Exhausted", "target_panel": jsp.pk},
+        {
+            "seen": services.escalation_seen(rsg),
+            "authorised_by": sgm.pk,
+            "reason": "Exhausted",
+            "target_panel": jsp.pk,
+        },
     )
     html = page.content.decode()
     assert page.status_code == 200 and "record the Care, Education and Treatment Review first" in html
@@ -142,12 +150,13 @@ def test_cetr_block_shown_next_to_the_field(client, social_worker, rsg, sgm, jsp
 
 
 def test_resolved_escalation_409(client, social_worker, rsg):
+    seen = services.escalation_seen(rsg)
     services.escalation_resolve(actor=social_worker, escalation=rsg, outcome="Home")
     client.force_login(social_worker)
-    assert (
-        client.post(reverse("pathways:escalation_resolve", args=[rsg.pk]), {"outcome": "x"}).status_code
-        == 409
-    )
+    url = reverse("pathways:escalation_resolve", args=[rsg.pk])
+    assert client.post(url, {"seen": seen, "outcome": "x"}).status_code == 409
+    without = client.post(url, {"outcome": "x"})  # no `seen`: a form error, nothing saved
+    assert without.status_code == 200 and "did not say which version you opened" in without.content.decode()
 
 
 def test_list_query_count_pinned(
