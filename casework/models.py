@@ -646,6 +646,8 @@ class BackgroundJob(models.Model):
                 fields=["not_before"], condition=Q(status__in=["waiting", "running"]), name="job_open_due"
             ),
             models.Index(fields=["partnership", "status", "-created_at"], name="job_partnership_status"),
+            # A record's latest job in any state (the pack page: what happened to this version).
+            models.Index(fields=["kind", "object_id"], name="job_kind_object"),
         ]
 
     def __str__(self) -> str:

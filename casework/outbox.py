@@ -202,6 +202,16 @@ def claim(*, job_id: int) -> Lease | None:
         return None
     found = get_handler(job["kind"])
     now = timezone.now()
+    # A run whose lease expired died without finishing (killed, out of memory): taken over, unless
+    # that was its last attempt, when the job is failed rather than tried for ever.
+    BackgroundJob.objects.filter(
+        pk=job_id, status=JobStatus.RUNNING, lease_expires_at__lt=now, attempts__gte=found.max_attempts
+    ).update(
+        status=JobStatus.FAILED,
+        finished_at=now,
+        lease_expires_at=None,
+        last_error=f"Stopped without finishing {found.max_attempts} times (the worker was lost)",
+    )
     claimable = Q(status=JobStatus.WAITING, not_before__lte=now) | Q(
         status=JobStatus.RUNNING, lease_expires_at__lt=now
     )

@@ -226,13 +226,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # The administrators' "Background work" page calls the relay stale after this long without a run.
 BACKGROUND_STALE_AFTER_SECONDS = env_int("BACKGROUND_STALE_AFTER_SECONDS", 300)
 # PDF work (WeasyPrint) is slow and keeps memory: its own queue, for workers that recycle children.
-CELERY_TASK_ROUTES = {
-    # casework.tasks.run_job is queued per job kind (casework/outbox.py: a handler's queue).
-    "panels.tasks.render_minutes_pdf": {"queue": "pdf"},
-    "panels.tasks.send_decision_letter": {"queue": "pdf"},
-    "panels.tasks.build_meeting_pack": {"queue": "pdf"},
-    "referrals.tasks.render_referral_paper": {"queue": "pdf"},
-}
+# No static routes: casework.tasks.run_job is queued per job kind (the handler's queue, "pdf" for
+# WeasyPrint work; casework/outbox.py).
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD_KB", 400_000)
 # The one static beat schedule (run exactly one `celery beat`), in Europe/London. Deadlines live in
 # PostgreSQL; each entry finds what is due and is safe to run twice.

@@ -259,3 +259,19 @@ def test_check_background_fails_until_the_relay_has_run_lately(db):
     call_command("check_background")
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=6)), pytest.raises(CommandError):
         call_command("check_background")
+
+
+def test_a_job_whose_worker_dies_every_time_fails_after_its_last_attempt(db, team_manager, flaky_mail):
+    with transaction.atomic():
+        [notice] = notify(users=[team_manager], subject="Papers due")
+    job = _job(notice)
+    limit = outbox.get_handler("notice.email").max_attempts
+    start = timezone.now()
+    for attempt in range(limit):
+        with time_machine.travel(start + dt.timedelta(minutes=5 * attempt)):
+            assert outbox.claim(job_id=job.pk) is not None  # taken, then the worker is killed
+    with time_machine.travel(start + dt.timedelta(minutes=5 * limit)):
+        assert outbox.claim(job_id=job.pk) is None
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (JobStatus.FAILED, limit)
+    assert "Stopped without finishing" in job.last_error and mail.outbox == []
