@@ -21,7 +21,7 @@ from casework.access import NotAllowed
 from casework.audit import record_event
 from casework.models import Child, User
 from casework.services import InvalidTransition
-from casework.stale import fingerprint, refuse_if_stale
+from casework.stale import StaleEdit, fingerprint, refuse_if_stale, who_saved
 from pathways import access
 from pathways.models import (
     Escalation,
@@ -63,8 +63,17 @@ def escalation_seen(escalation: Escalation) -> str:
 
 
 def _refuse_if_stale(escalation: Escalation, seen: str | None) -> None:
+    """Refuse a save made from the escalation as it was before someone else's, naming who saved it
+    and when (its audit trail): "...since you opened it: Priya Shah saved it at 14:05. Reload..."."""
     locked = Escalation.objects.select_for_update().get(pk=escalation.pk)
-    refuse_if_stale(record=locked, fields=SEEN_FIELDS, seen=seen, message=STALE)
+    try:
+        refuse_if_stale(record=locked, fields=SEEN_FIELDS, seen=seen, message=STALE)
+    except StaleEdit as exc:
+        winner = who_saved(locked)
+        if not winner:
+            raise
+        head, tail = STALE.split(". ", 1)
+        raise StaleEdit(f"{head}: {winner}. {tail}", current=exc.current) from None
 
 
 def _require(allowed: bool, message: str) -> None:

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - `sgm` is a fixture imported from test_escalation_fixtures
 """One winner when two people edit the same pathway record at once (issue 13): Continuing Care's
 evidence and Decision Support Tool, the Section 117 aftercare plan, and a step that moves the case on
 (the checklist). Each editor opened the same version; exactly one save lands and the other is refused
@@ -27,6 +28,7 @@ from pathways import services
 from pathways.models import ContinuingCare, DSTScore, PathwayCase, Section117, Status
 from tests.factories import UserFactory
 from tests.pathways.conftest import D, all_scores
+from tests.pathways.test_escalation_fixtures import sgm  # noqa: F401 - the authoriser fixture
 
 ROUNDS = 20
 RACE = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -303,3 +305,39 @@ def test_a_stale_dst_page_is_a_409_keeping_what_was_typed(cc_assessing, clinicia
         DSTScore.objects.get(continuing_care__case=cc_assessing, domain__code="breathing").evidence
         == "Nadia's"
     )
+
+
+@RACE
+def test_two_people_resolving_one_escalation_at_once_have_one_winner(
+    clock, amelia, social_worker, team_manager, sgm, clinician
+):
+    """The escalation's `seen` (escalation_seen) picks one; the other is told who resolved it."""
+    from pathways.models import Escalation, EscalationLevel, EscalationRoute
+
+    people = [social_worker, team_manager]
+    for round_ in range(ROUNDS):
+        escalation = services.escalation_open(
+            actor=social_worker,
+            child=amelia,
+            route=EscalationRoute.EMERGENCY,
+            summary=f"Round {round_}: in A&E, no safe placement",
+            level=EscalationLevel.RSG,
+            authorised_by=sgm,
+            reason="No placement can be found through usual routes",
+            chair=clinician,
+        )
+
+        def resolve(actor, outcome, pk=escalation.pk):
+            def move():
+                opened = Escalation.objects.select_related("child").get(pk=pk)
+                seen = services.escalation_seen(opened)
+                return lambda: services.escalation_resolve(
+                    actor=actor, escalation=opened, outcome=outcome, seen=seen
+                )
+
+            return move
+
+        texts = [f"Round {round_}: {p.full_name}'s outcome" for p in people]
+        results = race(*(resolve(p, t) for p, t in zip(people, texts, strict=True)))
+        won = one_winner(results, [p.full_name for p in people])
+        assert Escalation.objects.get(pk=escalation.pk).outcome == texts[won]
