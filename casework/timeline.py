@@ -12,7 +12,7 @@ so an IFR's clinical detail cannot leak).
 
 Queries, fixed however many entries there are: status changes with their referral and panel (1),
 signed decisions with their meeting (1), packages with their current version (1), pathway cases
-(1), their events (1), reviews (1), pathway settings (1), escalations (1), their steps (1), the
+(1), their events (1), reviews (1), DST scores (1), pathway settings (1), escalations (1), their steps (1), the
 steps' meetings (1), reports (1), escalation settings (1).
 """
 
