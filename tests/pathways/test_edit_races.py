@@ -31,7 +31,26 @@ from tests.pathways.conftest import D, all_scores
 from tests.pathways.test_escalation_fixtures import sgm  # noqa: F401 - the authoriser fixture
 
 ROUNDS = 20
-RACE = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+RACE = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def care_domains(request):
+    """The DST's care domains are reference data a migration loads; a transactional test that ran
+    earlier in the session empties every table, so they are put back here (idempotent)."""
+    if "django_db" not in request.keywords:
+        return
+    request.getfixturevalue("transactional_db" if _transactional(request) else "db")
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("pathways.migrations.0002_dst_domains_and_default_settings").load(apps, None)
+
+
+def _transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction"))
 
 
 @pytest.fixture
