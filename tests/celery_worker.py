@@ -53,6 +53,7 @@ from django.db import connection
 from django.utils import timezone
 
 from config.celery import app
+from tests.celery_broker import broker_at
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -148,28 +149,13 @@ def free_port() -> int:
 # --- The test process's own Celery app ---------------------------------------------------------
 
 
-def _forget_broker_connections() -> None:
-    # The app keeps a connection pool and a producer pool bound to the broker it first used:
-    # forgotten, not closed. kombu's registry hands the same pool back for the same broker later
-    # (in-process runs acquire producers too), and a closed one answers "Acquire on closed pool" to
-    # a later test in the session.
-    app._pool = None
-    with contextlib.suppress(KeyError):
-        app.__dict__["amqp"]._producer_pool = None
-
-
 @contextlib.contextmanager
 def publishing_to(url: str) -> Iterator[None]:
     """The test process queues to `url` as production does (not eagerly): `transaction.on_commit`
-    queueing, the outbox's `enqueue` and the relay all reach that broker, or fail to."""
-    saved = app.conf.broker_url, app.conf.task_always_eager
-    app.conf.broker_url, app.conf.task_always_eager = url, False
-    _forget_broker_connections()
-    try:
+    queueing, the outbox's `enqueue` and the relay all reach that broker, or fail to. The app's
+    pools are forgotten on the way in and out, never closed (tests/celery_broker.py says why)."""
+    with broker_at(url):
         yield
-    finally:
-        app.conf.broker_url, app.conf.task_always_eager = saved
-        _forget_broker_connections()
 
 
 # --- A Redis of the test's own ------------------------------------------------------------------

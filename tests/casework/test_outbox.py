@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from contextlib import contextmanager
 
 import pytest
 import time_machine
@@ -18,8 +17,8 @@ from django.utils import timezone
 from casework import outbox
 from casework.models import AuditEvent, BackgroundJob, Heartbeat, JobStatus, Notification, Role
 from casework.notifications import notify
-from config.celery import app
 from tests.casework.flaky_mail import fail_next
+from tests.celery_broker import broker_at
 from tests.factories import UserFactory
 
 
@@ -59,19 +58,6 @@ def _notify(person, django_capture_on_commit_callbacks) -> Notification:
     with django_capture_on_commit_callbacks(execute=True):
         [notice] = notify(users=[person], subject="Papers due for IRAP", url="/panels/")
     return notice
-
-
-@contextmanager
-def broker_at(url: str):
-    """The test process's Celery app sending to `url` (not eager), as production does."""
-    saved = app.conf.task_always_eager, app.conf.broker_url
-    app.conf.task_always_eager, app.conf.broker_url = False, url
-    app._pool = None
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager, app.conf.broker_url = saved
-        app._pool = None
 
 
 def test_work_is_written_with_the_change_or_not_at_all(db, team_manager):

@@ -83,28 +83,6 @@ def later_meeting(panel):
 
 
 @pytest.fixture
-def second_team_manager(hampshire, hampshire_team):
-    user = UserFactory(
-        email="tom.second@hants.example.gov.uk",
-        full_name="Tom Second",
-        agency=hampshire,
-        roles=[Role.TEAM_MANAGER],
-    )
-    user.teams.add(hampshire_team)
-    return user
-
-
-@pytest.fixture
-def panel_member(hampshire):
-    return UserFactory(
-        email="paula.member@hants.example.gov.uk",
-        full_name="Paula Member",
-        agency=hampshire,
-        roles=[Role.PANEL_MEMBER],
-    )
-
-
-@pytest.fixture
 def leicester_chair(leicester):
     return UserFactory(
         email="lena.chair@leicester.example.gov.uk",

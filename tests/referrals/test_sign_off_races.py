@@ -18,11 +18,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from casework.access import NotAllowed
-from casework.models import Role
 from casework.services import InvalidTransition
 from referrals import services
 from referrals.models import Referral, SignOff, SignOffDecision, Status, StatusChange
-from tests.factories import PanelFactory, UserFactory
+from tests.factories import PanelFactory
 from tests.referrals.test_journey_services import complete_referral
 
 ROUNDS = 20
@@ -37,28 +36,6 @@ def private_storage(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def half_past_nine(time_machine):
     time_machine.move_to(dt.datetime(2026, 3, 2, 9, 30, tzinfo=LONDON), tick=False)
-
-
-@pytest.fixture
-def second_team_manager(hampshire, hampshire_team):
-    user = UserFactory(
-        email="tom.second@hants.example.gov.uk",
-        full_name="Tom Second",
-        agency=hampshire,
-        roles=[Role.TEAM_MANAGER],
-    )
-    user.teams.add(hampshire_team)
-    return user
-
-
-@pytest.fixture
-def panel_member(hampshire):
-    return UserFactory(
-        email="paula.member@hants.example.gov.uk",
-        full_name="Paula Member",
-        agency=hampshire,
-        roles=[Role.PANEL_MEMBER],
-    )
 
 
 @pytest.fixture
