@@ -131,7 +131,7 @@ def defer_many(*, kind: str, items: list[tuple[int, str, str]]) -> None:
     if not items:
         return
     now = timezone.now()
-    made = BackgroundJob.objects.bulk_create(
+    BackgroundJob.objects.bulk_create(
         [
             BackgroundJob(
                 kind=kind,
@@ -145,7 +145,7 @@ def defer_many(*, kind: str, items: list[tuple[int, str, str]]) -> None:
         ],
         ignore_conflicts=True,  # already open: the open job will do it
     )
-    del made  # ids are not returned with ignore_conflicts; queue by (kind, object_id)
+    # ignore_conflicts returns no ids: the jobs are found again by (kind, object_id) to queue.
     ids = [object_id for object_id, _, _ in items]
     transaction.on_commit(lambda: _queue_open(kind=kind, object_ids=ids))
 
@@ -165,7 +165,7 @@ def enqueue(*, job_id: int, kind: str, countdown: int = 0) -> bool:
     try:
         run_job.apply_async(args=[job_id], queue=get_handler(kind).queue, countdown=countdown or None)
     except Exception:
-        if getattr(run_job.app.conf, "task_always_eager", False):
+        if getattr(_celery_conf(), "task_always_eager", False):
             raise  # in-process: run_job records its own failures, so this is a bug to see
         log.warning("Could not queue background job %s (%s); the relay will", job_id, kind, exc_info=True)
         return False
