@@ -21,7 +21,7 @@ from casework.audit import record_event
 from casework.auth import normalise_email
 from casework.forms import ApiTokenForm, add_service_errors
 from casework.models import ApiToken, User
-from casework.views import form_page
+from casework.web import form_page
 
 
 def api_token_list(request):

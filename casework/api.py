@@ -9,20 +9,26 @@ one), every write goes through services.py, and domain errors become HTTP answer
 from __future__ import annotations
 
 from drf_spectacular.utils import (
-    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework import access, selectors, services
+from casework.api_kit import (
+    ANY_ID,
+    ERROR,
+    FIELD_ERRORS,
+    NOT_ALLOWED,
+    NOT_FOUND,
+    NOT_SIGNED_IN,
+    field_errors,
+)
 from casework.audit import record_child_list_view, record_child_view
 from casework.models import Child
 from casework.serializers import (
@@ -36,100 +42,15 @@ from casework.serializers import (
     UserSerializer,
 )
 
-# --- Shapes of the error answers, for the schema -------------------------------------------------
-
-_ERROR = inline_serializer("Error", fields={"detail": serializers.CharField()})
-
-
-def _field_errors(example_name: str, example: dict[str, list[str]]) -> OpenApiResponse:
-    return OpenApiResponse(
-        # A field's messages, or a nested body's (a list or object of the same), or `detail` alone
-        # for a body that could not be read at all.
-        response={
-            "type": "object",
-            "additionalProperties": {"anyOf": [{"type": "array"}, {"type": "object"}, {"type": "string"}]},
-        },
-        description="The input was not accepted: a list of messages for each field that needs fixing "
-        "(`non_field_errors` for the request as a whole, `detail` for a body that could not be read).",
-        examples=[OpenApiExample(example_name, value=example, response_only=True)],
-    )
-
-
-_FIELD_ERRORS = _field_errors(
-    "Invalid NHS number", {"nhs_number": ["Enter a valid NHS number: the check digit does not match"]}
-)
-_NOT_SIGNED_IN = OpenApiResponse(_ERROR, description="Not signed in (no session and no valid token).")
-_NOT_FOUND = OpenApiResponse(
-    _ERROR, description="No such record, or a record your agency cannot see: both answer the same."
-)
-_NOT_ALLOWED = OpenApiResponse(
-    _ERROR, description="You can see this record, but your role does not allow this change."
-)
-
-
-class PreconditionRequired(APIException):
-    """A save over a record others edit too came without what the client read (a draft's
-    fingerprint or version): 428, naming the field to send, instead of overwriting whatever is
-    saved now (issue 13: every race has one winner). DRF's own handler answers it."""
-
-    status_code = status.HTTP_428_PRECONDITION_REQUIRED
-    default_code = "precondition_required"
-
-    def __init__(self, field: str, what: str):
-        super().__init__(
-            {
-                "detail": f"Send `{field}`, {what}, so that a save made since by someone else is not "
-                "overwritten. Nothing was saved.",
-                "required": [field],
-            }
-        )
-
-
-def require_precondition(data: object, field: str, what: str) -> None:
-    """Raise PreconditionRequired when a JSON object body lacks `field` (or sends it empty). Any
-    other body is left to the serializer's 400."""
-    if isinstance(data, dict) and data.get(field) in (None, ""):
-        raise PreconditionRequired(field, what)
-
-
-_PRECONDITION_REQUIRED = OpenApiResponse(
-    inline_serializer(
-        "PreconditionRequired",
-        fields={
-            "detail": serializers.CharField(),
-            "required": serializers.ListField(child=serializers.CharField(), help_text="The field to send"),
-        },
-    ),
-    description="The body did not say which version of the record you read (the field named in "
-    "`required`): nothing was saved. Read the record, then send the field with your change.",
-    examples=[
-        OpenApiExample(
-            "No fingerprint",
-            value={
-                "detail": "Send `fingerprint`, the draft's fingerprint as you read it, so that a save "
-                "made since by someone else is not overwritten. Nothing was saved.",
-                "required": ["fingerprint"],
-            },
-            response_only=True,
-        )
-    ],
-)
-
-
-# Any text up to the next slash reaches the view, so an odd id ("1.5", "abc", "%00") answers the
-# same JSON 404 as a missing record rather than falling through to the HTML not-found page.
-ANY_ID = "[^/]+"
-
-
 # --- Organisations and people --------------------------------------------------------------------
 
 
 @extend_schema_view(
     list=extend_schema(
-        summary="List partner agencies", responses={200: AgencySerializer, 401: _NOT_SIGNED_IN}
+        summary="List partner agencies", responses={200: AgencySerializer, 401: NOT_SIGNED_IN}
     ),
     retrieve=extend_schema(
-        summary="One agency", responses={200: AgencySerializer, 401: _NOT_SIGNED_IN, 404: _NOT_FOUND}
+        summary="One agency", responses={200: AgencySerializer, 401: NOT_SIGNED_IN, 404: NOT_FOUND}
     ),
 )
 class AgencyViewSet(viewsets.ReadOnlyModelViewSet):
@@ -143,9 +64,9 @@ class AgencyViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List teams", responses={200: TeamSerializer, 401: _NOT_SIGNED_IN}),
+    list=extend_schema(summary="List teams", responses={200: TeamSerializer, 401: NOT_SIGNED_IN}),
     retrieve=extend_schema(
-        summary="One team", responses={200: TeamSerializer, 401: _NOT_SIGNED_IN, 404: _NOT_FOUND}
+        summary="One team", responses={200: TeamSerializer, 401: NOT_SIGNED_IN, 404: NOT_FOUND}
     ),
 )
 class TeamViewSet(viewsets.ReadOnlyModelViewSet):
@@ -158,11 +79,11 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="List people in your agency", responses={200: UserSerializer, 401: _NOT_SIGNED_IN}
+        summary="List people in your agency", responses={200: UserSerializer, 401: NOT_SIGNED_IN}
     ),
     retrieve=extend_schema(
         summary="One person in your agency",
-        responses={200: UserSerializer, 401: _NOT_SIGNED_IN, 404: _NOT_FOUND},
+        responses={200: UserSerializer, 401: NOT_SIGNED_IN, 404: NOT_FOUND},
     ),
 )
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
@@ -176,7 +97,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class MeView(APIView):
-    @extend_schema(summary="Who you are signed in as", responses={200: UserSerializer, 401: _NOT_SIGNED_IN})
+    @extend_schema(summary="Who you are signed in as", responses={200: UserSerializer, 401: NOT_SIGNED_IN})
     def get(self, request: Request) -> Response:
         return Response(UserSerializer(request.user).data)
 
@@ -195,10 +116,10 @@ _SEARCH = OpenApiParameter(
     "(31/12/2015 or 2015-12-31), a council case number, or the start of names.",
 )
 _WRITE_RESPONSES = {
-    400: _FIELD_ERRORS,
-    401: _NOT_SIGNED_IN,
-    403: _NOT_ALLOWED,
-    404: _NOT_FOUND,
+    400: FIELD_ERRORS,
+    401: NOT_SIGNED_IN,
+    403: NOT_ALLOWED,
+    404: NOT_FOUND,
 }
 
 
@@ -215,12 +136,12 @@ _CHILD_RULES = (
     list=extend_schema(
         summary="Find children your agency works with",
         parameters=[_SEARCH],
-        responses={200: ChildSummarySerializer, 400: _FIELD_ERRORS, 401: _NOT_SIGNED_IN},
+        responses={200: ChildSummarySerializer, 400: FIELD_ERRORS, 401: NOT_SIGNED_IN},
     ),
     retrieve=extend_schema(
         summary="A child's record",
         description="Every read is recorded in the child's access log.",
-        responses={200: ChildSerializer, 401: _NOT_SIGNED_IN, 404: _NOT_FOUND},
+        responses={200: ChildSerializer, 401: NOT_SIGNED_IN, 404: NOT_FOUND},
     ),
     create=extend_schema(
         summary="Register a child",
@@ -229,7 +150,7 @@ _CHILD_RULES = (
         "the same words as `POST /api/access-requests/`, and the agency holding it is asked to share "
         "it (counted against your daily limit of asks)." + _CHILD_RULES,
         request=ChildWriteSerializer,
-        responses={201: ChildSerializer, 400: _FIELD_ERRORS, 401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED},
+        responses={201: ChildSerializer, 400: FIELD_ERRORS, 401: NOT_SIGNED_IN, 403: NOT_ALLOWED},
     ),
     update=extend_schema(
         summary="Change a child's details (the required fields must be sent)",
@@ -363,10 +284,10 @@ class AccessRequestAskView(APIView):
         responses={
             200: AccessAskAnswerSerializer,
             202: AccessAskAnswerSerializer,
-            400: _field_errors("Missing reason", {"reason": ["This field is required."]}),
-            401: _NOT_SIGNED_IN,
-            403: _NOT_ALLOWED,
-            429: OpenApiResponse(_ERROR, description="Too many asks in the last 24 hours."),
+            400: field_errors("Missing reason", {"reason": ["This field is required."]}),
+            401: NOT_SIGNED_IN,
+            403: NOT_ALLOWED,
+            429: OpenApiResponse(ERROR, description="Too many asks in the last 24 hours."),
         },
     )
     def post(self, request: Request) -> Response:

@@ -16,6 +16,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from casework import api_kit
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed
 from casework.api_problem import JSON_CONTENT_TYPE, PROBLEM_CONTENT_TYPE, problem_from, wants_problem
 from casework.services import InvalidTransition
@@ -69,17 +70,15 @@ class AutoSchema(SpectacularAutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
-        from casework import api  # the shared answer shapes; casework.api is loaded by then
-
         params = operation.get("parameters", [])
         writes = self.method not in _SAFE_METHODS
-        wanted = {"403": api._NOT_ALLOWED}
+        wanted = {"403": api_kit.NOT_ALLOWED}
         if operation.get("security") and {} not in operation["security"]:
-            wanted["401"] = api._NOT_SIGNED_IN
+            wanted["401"] = api_kit.NOT_SIGNED_IN
         if writes or "requestBody" in operation or any(p["in"] == "query" for p in params):
             wanted["400"] = _INPUT_REFUSED
         if any(p["in"] == "path" for p in params) or any(p["name"] == "page" for p in params):
-            wanted["404"] = api._NOT_FOUND
+            wanted["404"] = api_kit.NOT_FOUND
         if writes:
             wanted["409"] = _CONFLICT
         if "requestBody" in operation:
@@ -270,7 +269,7 @@ def _docs_of(schema: dict) -> dict:
     return {key: schema[key] for key in ("title", "description", "readOnly") if key in schema}
 
 
-# A field's messages, as the operations declare them (casework.api._field_errors): a list of them,
+# A field's messages, as the operations declare them (casework.api_kit.field_errors): a list of them,
 # a nested body's (a list or object of the same), or one.
 _FIELD_MESSAGES = {"anyOf": [{"type": "array"}, {"type": "object"}, {"type": "string"}]}
 _INPUT_REFUSED = OpenApiResponse(

@@ -75,6 +75,22 @@ class DateField(forms.DateField):
     default_error_messages = {"invalid": "Enter a real date, like 27/03/2015"}
 
 
+class TimeField(forms.TimeField):
+    """A time typed as HH:MM (24-hour clock) in a text box."""
+
+    widget = forms.TimeInput(
+        format="%H:%M",
+        # No inputmode="numeric": phone number pads have no colon.
+        attrs={"class": "govuk-input--width-5", "spellcheck": "false", "autocomplete": "off"},
+    )
+    default_error_messages = {"invalid": "Enter a time on the 24-hour clock, like 14:00"}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", ["%H:%M", "%H.%M"])
+        kwargs.setdefault("help_text", "24-hour clock, for example 14:00")
+        super().__init__(**kwargs)
+
+
 def _blank(label: str = "Not recorded") -> list[tuple[str, str]]:
     return [("", label)]
 

@@ -29,6 +29,7 @@ from casework.forms import (
 )
 from casework.models import AccessRequestStatus, Involvement, ParentCarer
 from casework.timeline import child_timeline
+from casework.web import form_page, form_step
 from referrals import selectors as referral_selectors
 
 PAGE_SIZE = 25
@@ -46,12 +47,6 @@ class CountedPaginator(Paginator):
     @property
     def count(self) -> int:
         return self._total
-
-
-def form_page(request, *, form, heading: str, back_url: str, submit_label: str, **extra):
-    """The shared one-column form or confirmation page (templates/casework/form_page.html)."""
-    context = {"form": form, "heading": heading, "back_url": back_url, "submit_label": submit_label, **extra}
-    return render(request, "casework/form_page.html", context)
 
 
 def home(request):
@@ -164,14 +159,15 @@ def child_edit(request, pk):
     form = ChildForm(
         request.POST or None, initial=initial, user=request.user, owning_agency_id=child.owning_agency_id
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.child_update(actor=request.user, child=child, fields=form.service_fields())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Changes saved")
-            return redirect("children:detail", pk=child.pk)
+    done = form_step(
+        request,
+        form,
+        lambda _data: services.child_update(actor=request.user, child=child, fields=form.service_fields()),
+        message="Changes saved",
+        then=reverse("children:detail", args=[child.pk]),
+    )
+    if done:
+        return done
     return render(request, "casework/child_form.html", {"form": form, "child": child})
 
 
@@ -179,14 +175,15 @@ def child_edit(request, pk):
 def parent_carer_add(request, pk):
     child = access.get_child_for_user(user=request.user, pk=pk, need="change")
     form = ParentCarerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.parent_carer_add(actor=request.user, child=child, fields=form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Parent or carer added")
-            return redirect(reverse("children:detail", args=[child.pk]) + "#parents-carers")
+    done = form_step(
+        request,
+        form,
+        lambda data: services.parent_carer_add(actor=request.user, child=child, fields=data),
+        message="Parent or carer added",
+        then=reverse("children:detail", args=[child.pk]) + "#parents-carers",
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -211,14 +208,15 @@ def parent_carer_edit(request, pk, person_pk):
     child, person = _parent_carer(request, pk, person_pk)
     initial = {name: getattr(person, name) for name in services.PARENT_CARER_FIELDS}
     form = ParentCarerForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.parent_carer_update(actor=request.user, person=person, fields=form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Parent or carer updated")
-            return redirect(reverse("children:detail", args=[child.pk]) + "#parents-carers")
+    done = form_step(
+        request,
+        form,
+        lambda data: services.parent_carer_update(actor=request.user, person=person, fields=data),
+        message="Parent or carer updated",
+        then=reverse("children:detail", args=[child.pk]) + "#parents-carers",
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,

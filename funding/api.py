@@ -14,7 +14,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, get_child_for_user
-from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, _field_errors
+from casework.api_kit import ERROR, NOT_ALLOWED, NOT_FOUND, NOT_SIGNED_IN, field_errors
 from casework.audit import record_child_view
 from casework.money import SplitLine
 from funding import access, selectors, services
@@ -43,14 +43,14 @@ _TERMS_RULES = (
     "exactly: percentages (none over 100) adding up to 100, or amounts adding up to the cost."
 )
 # How the schema describes the replies (casework/api_errors.py makes them).
-_BAD_REQUEST = _field_errors("Shares not adding up", {"shares": ["The percentages add up to 90%, not 100%"]})
+_BAD_REQUEST = field_errors("Shares not adding up", {"shares": ["The percentages add up to 90%, not 100%"]})
 _CONFLICT = OpenApiResponse(
-    _ERROR,
+    ERROR,
     description="The package moved on since the version you sent, someone acted on the share since the "
     "status you sent (the answer says who did what, and when), or it is not in a state that allows this.",
 )
-_READ_ERRORS = {401: _NOT_SIGNED_IN, 404: _NOT_FOUND}
-_WRITE_ERRORS = {400: _BAD_REQUEST, 401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED, 404: _NOT_FOUND, 409: _CONFLICT}
+_READ_ERRORS = {401: NOT_SIGNED_IN, 404: NOT_FOUND}
+_WRITE_ERRORS = {400: _BAD_REQUEST, 401: NOT_SIGNED_IN, 403: NOT_ALLOWED, 404: NOT_FOUND, 409: _CONFLICT}
 
 
 def _valid(serializer_class, request):
@@ -273,7 +273,7 @@ def share_answer(request, pk):
 @extend_schema(
     operation_id="funding_approvals_list",
     summary="Shares awaiting your approval, oldest first",
-    responses={200: PaginatedFundingApprovalListSerializer, 401: _NOT_SIGNED_IN},
+    responses={200: PaginatedFundingApprovalListSerializer, 401: NOT_SIGNED_IN},
 )
 @api_view(["GET"])
 def approvals(request):

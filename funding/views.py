@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, agencies_visible_to, get_child_for_user, record_id
 from casework.audit import filters_text, record_child_list_view, record_child_view
 from casework.forms import add_service_errors
-from casework.views import form_page
+from casework.web import form_page
 from funding import access, charts, exports, selectors, services
 from funding.forms import (
     AnswerForm,

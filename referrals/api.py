@@ -31,7 +31,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
-from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, ANY_ID, _field_errors
+from casework.api_kit import ANY_ID, ERROR, NOT_ALLOWED, NOT_FOUND, NOT_SIGNED_IN, field_errors
 from casework.audit import filters_text, record_child_list_view, record_child_view
 from referrals import access, selectors, services
 from referrals import evidence as evidence_kinds
@@ -55,10 +55,8 @@ from referrals.serializers import (
 
 # --- Shapes of the answers, for the schema --------------------------------------------------------
 
-_FIELD_ERRORS = _field_errors(
-    "Split does not add up", {"shares": ["The percentages add up to 90%, not 100%"]}
-)
-_INCOMPLETE = _field_errors(
+FIELD_ERRORS = field_errors("Split does not add up", {"shares": ["The percentages add up to 90%, not 100%"]})
+_INCOMPLETE = field_errors(
     "Sections missing",
     {
         "needs": ["Complete section 1. Assessed needs"],
@@ -67,12 +65,12 @@ _INCOMPLETE = _field_errors(
     },
 )
 _CONFLICT = OpenApiResponse(
-    _ERROR,
+    ERROR,
     description="The referral's status does not allow this now (for example it has already been "
     "signed, or someone else moved it on first).",
 )
-_ERRORS = {401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED, 404: _NOT_FOUND}
-_WRITE = {400: _FIELD_ERRORS, **_ERRORS, 409: _CONFLICT}
+_ERRORS = {401: NOT_SIGNED_IN, 403: NOT_ALLOWED, 404: NOT_FOUND}
+_WRITE = {400: FIELD_ERRORS, **_ERRORS, 409: _CONFLICT}
 _DELETED = OpenApiResponse(description="Removed")
 
 _OPTION_ID = OpenApiParameter("option_id", int, OpenApiParameter.PATH, description="The option's id")
@@ -94,8 +92,8 @@ class _AnyAccept(DefaultContentNegotiation):
         parameters=[ReferralListQuerySerializer],
         responses={
             200: ReferralSummarySerializer,
-            400: _field_errors("Unknown status", {"status": ['"lost" is not a valid choice.']}),
-            401: _NOT_SIGNED_IN,
+            400: field_errors("Unknown status", {"status": ['"lost" is not a valid choice.']}),
+            401: NOT_SIGNED_IN,
         },
     ),
     retrieve=extend_schema(
@@ -113,11 +111,11 @@ class _AnyAccept(DefaultContentNegotiation):
         request=ReferralCreateSerializer,
         responses={
             201: ReferralSerializer,
-            400: _field_errors(
+            400: field_errors(
                 "Child not found", {"child": ["No child with id 42 was found among those you can see"]}
             ),
-            401: _NOT_SIGNED_IN,
-            403: _NOT_ALLOWED,
+            401: NOT_SIGNED_IN,
+            403: NOT_ALLOWED,
         },
     ),
 )
@@ -346,7 +344,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         request={"multipart/form-data": EvidenceUploadSerializer},
         responses={
             201: ReferralSerializer,
-            400: _field_errors("Empty file", {"file": ["The selected file is empty"]}),
+            400: field_errors("Empty file", {"file": ["The selected file is empty"]}),
             **_ERRORS,
             409: _CONFLICT,
         },
@@ -392,8 +390,8 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 )
                 for kind in evidence_kinds.KINDS
             },
-            401: _NOT_SIGNED_IN,
-            404: _NOT_FOUND,
+            401: NOT_SIGNED_IN,
+            404: NOT_FOUND,
         },
     )
     @action(
@@ -536,7 +534,7 @@ def _section_operation(section: str):
         request=SECTION_SERIALIZERS[section],
         responses={
             200: ReferralSerializer,
-            400: _field_errors(
+            400: field_errors(
                 "Not in this section", {"child_voice": ["Not part of section needs: send assessed_needs"]}
             ),
             **_ERRORS,

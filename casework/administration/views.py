@@ -24,7 +24,7 @@ from casework import services as core_services
 from casework.administration import forms, selectors, services
 from casework.forms import add_service_errors
 from casework.models import User
-from casework.views import form_page
+from casework.web import form_page
 
 PAGE_SIZE = 25
 

@@ -27,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from casework.access import NotAllowed
-from casework.api import _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, _field_errors
+from casework.api_kit import NOT_ALLOWED, NOT_FOUND, NOT_SIGNED_IN, field_errors
 from casework.models import Agency, User
 from casework.serializers import StrictCharField, strict_ids
 from casework.services import InvalidTransition
@@ -37,11 +37,11 @@ from panels.selectors import actions as selectors
 from panels.views.read_log import log_children
 from referrals.models import Pathway, Status
 
-_ERRORS = {401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED, 404: _NOT_FOUND}
+_ERRORS = {401: NOT_SIGNED_IN, 403: NOT_ALLOWED, 404: NOT_FOUND}
 _WRITE = {
-    400: _field_errors("Missing impact", {"actual_impact": ["Enter the actual impact"]}),
+    400: field_errors("Missing impact", {"actual_impact": ["Enter the actual impact"]}),
     **_ERRORS,
-    409: _field_errors("Stale", {"detail": ["Someone else changed this action since you opened it"]}),
+    409: field_errors("Stale", {"detail": ["Someone else changed this action since you opened it"]}),
 }
 
 

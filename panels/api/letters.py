@@ -16,13 +16,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework.access import NotAllowed
-from casework.api import (
-    _ERROR,
-    _NOT_ALLOWED,
-    _NOT_FOUND,
-    _NOT_SIGNED_IN,
-    _PRECONDITION_REQUIRED,
-    _field_errors,
+from casework.api_kit import (
+    ERROR,
+    NOT_ALLOWED,
+    NOT_FOUND,
+    NOT_SIGNED_IN,
+    PRECONDITION_REQUIRED,
+    field_errors,
     require_precondition,
 )
 from casework.audit import record_child_view
@@ -34,11 +34,11 @@ from panels.services.letters import letter_fingerprint
 from panels.views.letters import log_letter_rows
 
 _CONFLICT = OpenApiResponse(
-    _ERROR,
+    ERROR,
     description="The letter was already prepared or sent, the decision is not signed, or someone else "
     "changed the letter since the fingerprint you sent.",
 )
-_ERRORS = {401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED, 404: _NOT_FOUND}
+_ERRORS = {401: NOT_SIGNED_IN, 403: NOT_ALLOWED, 404: NOT_FOUND}
 
 
 class RecipientSerializer(serializers.Serializer):
@@ -144,10 +144,10 @@ class LetterView(APIView):
         request=LetterEditSerializer,
         responses={
             200: LetterSerializer,
-            400: _field_errors("Empty", {"body": ["This field may not be blank."]}),
+            400: field_errors("Empty", {"body": ["This field may not be blank."]}),
             **_ERRORS,
             409: _CONFLICT,
-            428: _PRECONDITION_REQUIRED,
+            428: PRECONDITION_REQUIRED,
         },
     )
     def patch(self, request: Request, pk: str) -> Response:

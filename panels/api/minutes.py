@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework.access import NotAllowed
-from casework.api import _ERROR, _NOT_ALLOWED, _NOT_FOUND, _NOT_SIGNED_IN, _field_errors
+from casework.api_kit import ERROR, NOT_ALLOWED, NOT_FOUND, NOT_SIGNED_IN, field_errors
 from casework.serializers import StrictCharField
 from casework.services import InvalidTransition
 from panels import access, services
@@ -27,11 +27,11 @@ from panels.services.minutes import MINUTES_MAX_LENGTH
 from panels.views.minutes import log_minutes_read
 
 _CONFLICT = OpenApiResponse(
-    _ERROR,
+    ERROR,
     description="Someone changed the minutes since the version you sent, or their status no longer "
     "allows this (approved minutes cannot be edited; only approved minutes can be circulated).",
 )
-_ERRORS = {401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED, 404: _NOT_FOUND}
+_ERRORS = {401: NOT_SIGNED_IN, 403: NOT_ALLOWED, 404: NOT_FOUND}
 
 
 class MinutesSerializer(serializers.Serializer):
@@ -127,7 +127,7 @@ class MinutesView(APIView):
         request=MinutesEditSerializer,
         responses={
             200: MinutesSerializer,
-            400: _field_errors("Empty", {"body": ["Enter the minutes"]}),
+            400: field_errors("Empty", {"body": ["Enter the minutes"]}),
             **_ERRORS,
             409: _CONFLICT,
         },
@@ -169,7 +169,7 @@ class MinutesApproveView(APIView):
         request=VersionSerializer,
         responses={
             200: MinutesSerializer,
-            400: _field_errors("No version", {"version": ["This field is required."]}),
+            400: field_errors("No version", {"version": ["This field is required."]}),
             **_ERRORS,
             409: _CONFLICT,
         },

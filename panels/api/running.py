@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework.access import NotAllowed
-from casework.api import _PRECONDITION_REQUIRED, require_precondition
+from casework.api_kit import PRECONDITION_REQUIRED, require_precondition
 from casework.audit import record_child_view
 from casework.models import Agency, User
 from casework.money import money_input
@@ -508,7 +508,7 @@ class DecisionView(APIView):
         "the draft since, naming who). Fields left out keep their value. A signed decision is locked: "
         "409. " + _DECISION_RULES,
         request=DecisionPatchSerializer,
-        responses={200: DecisionSerializer, 428: _PRECONDITION_REQUIRED},
+        responses={200: DecisionSerializer, 428: PRECONDITION_REQUIRED},
     )
     def patch(self, request, pk):
         decision = _decision(request, pk, run=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import QuerySet
 
-from casework.forms import DateField
+from casework.forms import DateField, TimeField
 from casework.models import Agency, User
 from panels.models import WEEKDAYS, WEEKS_OF_MONTH, CadenceRule, MemberRole, Membership, Panel, PanelKind
 from panels.services import SETTINGS_FIELDS
@@ -60,22 +60,6 @@ def _number(*, label: str, min_value: int, max_value: int, help_text: str = "") 
             "max_value": f"{label} must be {max_value} or fewer",
         },
     )
-
-
-class TimeField(forms.TimeField):
-    """A time typed as HH:MM (24-hour clock) in a text box."""
-
-    widget = forms.TimeInput(
-        format="%H:%M",
-        # No inputmode="numeric": phone number pads have no colon.
-        attrs={"class": "govuk-input--width-5", "spellcheck": "false", "autocomplete": "off"},
-    )
-    default_error_messages = {"invalid": "Enter a time on the 24-hour clock, like 14:00"}
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("input_formats", ["%H:%M", "%H.%M"])
-        kwargs.setdefault("help_text", "24-hour clock, for example 14:00")
-        super().__init__(**kwargs)
 
 
 def _working_days(what: str) -> forms.IntegerField:

@@ -42,7 +42,7 @@ from casework.access import NotAllowed
 from casework.forms import add_service_errors
 from casework.models import Agency, User
 from casework.services import InvalidTransition
-from casework.views import form_page
+from casework.web import form_page
 from panels import access, services
 from panels.forms.actions import (
     ActionCloseForm,

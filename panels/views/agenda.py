@@ -21,7 +21,7 @@ from casework import stale
 from casework.access import NotAllowed, record_id
 from casework.forms import add_service_errors
 from casework.services import InvalidTransition
-from casework.views import form_page
+from casework.web import form_page
 from panels import access, services
 from panels.forms.agenda import (
     AgendaAddReferralForm,

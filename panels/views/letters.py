@@ -23,7 +23,7 @@ from casework.audit import record_child_view
 from casework.forms import add_service_errors
 from casework.pdf import open_stored_pdf
 from casework.services import InvalidTransition
-from casework.views import form_page
+from casework.web import form_page
 from panels import access, services
 from panels.forms.minutes import LetterEditForm, LetterTemplateForm
 from panels.models import Decision, DecisionLetter, Meeting, Panel

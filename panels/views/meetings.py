@@ -28,7 +28,7 @@ from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
 from casework.forms import add_service_errors
 from casework.models import Agency, User
 from casework.services import InvalidTransition
-from casework.views import form_page
+from casework.web import form_page
 from panels import access, ics, services
 from panels.cadence import describe
 from panels.forms import (

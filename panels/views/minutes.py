@@ -21,7 +21,7 @@ from casework.access import NOT_FOUND_MESSAGE, NotAllowed
 from casework.forms import add_service_errors
 from casework.pdf import open_stored_pdf
 from casework.services import InvalidTransition
-from casework.views import form_page
+from casework.web import form_page
 from panels import access, services
 from panels.forms.minutes import MinutesApproveForm, MinutesEditForm
 from panels.models import Meeting, Minutes, MinutesStatus

@@ -24,7 +24,7 @@ from casework.audit import current_ip, record_child_view
 from casework.forms import add_service_errors
 from casework.models import Agency, ChildViewLog
 from casework.services import InvalidTransition
-from casework.views import form_page
+from casework.web import form_page
 from panels import access, selectors, services
 from panels.forms.running import (
     AttendanceForm,

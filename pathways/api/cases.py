@@ -13,13 +13,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework.access import NotAllowed, get_child_for_user
-from casework.api import (
-    _ERROR,
-    _NOT_ALLOWED,
-    _NOT_FOUND,
-    _NOT_SIGNED_IN,
-    _PRECONDITION_REQUIRED,
-    _field_errors,
+from casework.api_kit import (
+    ERROR,
+    NOT_ALLOWED,
+    NOT_FOUND,
+    NOT_SIGNED_IN,
+    PRECONDITION_REQUIRED,
+    field_errors,
     require_precondition,
 )
 from casework.audit import record_child_view
@@ -183,10 +183,10 @@ STEP_DOCS.update(
 )
 assert set(STEP_DOCS) == set(ACTIONS) and set(KIND_DOCS) == set(OPENERS) and set(EDITS) <= set(ACTIONS)
 
-_BAD_REQUEST = _field_errors("Missing reason", {"reason": ["This field is required."]})
-_CONFLICT = OpenApiResponse(_ERROR, description="The case is not at a stage where this step can be recorded.")
-_READ_ERRORS = {401: _NOT_SIGNED_IN, 404: _NOT_FOUND}
-_WRITE_ERRORS = {400: _BAD_REQUEST, 401: _NOT_SIGNED_IN, 403: _NOT_ALLOWED, 404: _NOT_FOUND, 409: _CONFLICT}
+_BAD_REQUEST = field_errors("Missing reason", {"reason": ["This field is required."]})
+_CONFLICT = OpenApiResponse(ERROR, description="The case is not at a stage where this step can be recorded.")
+_READ_ERRORS = {401: NOT_SIGNED_IN, 404: NOT_FOUND}
+_WRITE_ERRORS = {400: _BAD_REQUEST, 401: NOT_SIGNED_IN, 403: NOT_ALLOWED, 404: NOT_FOUND, 409: _CONFLICT}
 
 
 def _detail(user, pk, *, code=status.HTTP_200_OK) -> Response:
@@ -288,7 +288,7 @@ class CaseActionView(APIView):
 class CaseEditView(CaseActionView):
     """POST: an edit of what was saved before (EDITS): the body's `fingerprint` is required."""
 
-    @extend_schema(responses={200: s.PathwayCaseSerializer, **_WRITE_ERRORS, 428: _PRECONDITION_REQUIRED})
+    @extend_schema(responses={200: s.PathwayCaseSerializer, **_WRITE_ERRORS, 428: PRECONDITION_REQUIRED})
     def post(self, request: Request, pk: str) -> Response:
         return super().post(request, pk)
 

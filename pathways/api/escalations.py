@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework.access import NotAllowed, get_child_for_user
-from casework.api import ANY_ID
+from casework.api_kit import ANY_ID
 from casework.audit import record_child_view
 from casework.models import Agency, User
 from casework.serializers import StrictCharField

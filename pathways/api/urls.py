@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from casework.api import ANY_ID
+from casework.api_kit import ANY_ID
 from pathways.api import cases as api
 from pathways.api import escalations
 

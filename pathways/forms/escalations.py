@@ -10,9 +10,8 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from casework.forms import DateField
+from casework.forms import DateField, TimeField
 from casework.models import Agency, Child, User
-from panels.forms.meetings import TimeField
 from panels.models import Panel
 from pathways import access
 from pathways.forms.cases import _seen_field, text

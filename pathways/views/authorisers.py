@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from casework import access as core_access
 from casework.forms import add_service_errors
-from casework.views import form_page
+from casework.web import form_page
 from pathways import access, services
 from pathways.forms import AuthoriserForm, EscalationSettingsForm
 

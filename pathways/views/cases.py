@@ -21,7 +21,7 @@ from casework.access import NOT_FOUND_MESSAGE, NotAllowed, get_child_for_user
 from casework.audit import record_child_view
 from casework.forms import add_service_errors
 from casework.services import InvalidTransition
-from casework.views import form_page
+from casework.web import form_page
 from pathways import access, forms, selectors, services
 from pathways.models import CaseKind, PathwayCase, Status
 from referrals import access as referral_access

@@ -24,7 +24,7 @@ from casework.audit import record_child_view
 from casework.forms import add_service_errors
 from casework.models import User
 from casework.services import InvalidTransition
-from casework.views import form_page
+from casework.web import form_page
 from pathways import access, selectors, services
 from pathways.forms import escalations as forms
 from pathways.models import Escalation, EscalationLevel, EscalationStep
