@@ -6,12 +6,50 @@ and its meeting dates (not its papers; the referrals and papers rules live in re
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.db.models import QuerySet
 from django.http import Http404
 
-from casework.access import NOT_FOUND_MESSAGE, is_usable, record_id
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed, is_usable, record_id
 from casework.models import User
 from panels.models import Meeting, Panel
+
+# What a page or endpoint needs of a panel or meeting it fetches by id (healthchecks'
+# _get_rw_check_for_user, Zulip's access_stream_by_id(require_...)): "view" is seeing it at all
+# (else 404); "follow" its running (can_view_running), "run" running it (can_run_meeting),
+# "administer" its agenda, papers, letters and meetings (can_administer), "chair" what only the chair
+# signs (can_chair), "manage" its terms and membership (can_manage_panel). A need the person lacks
+# is NotAllowed (403) with REFUSALS[need], or the `refusal` the caller names its task with.
+Need = Literal["view", "follow", "run", "administer", "chair", "manage"]
+REFUSALS: dict[str, str] = {
+    "follow": "Only the panel's chair, administrators and members with the papers can see this",
+    "run": "Only the panel's chair, vice-chair or administrators can do this",
+    "administer": "Only the panel's chair or administrators can do this",
+    "chair": "Only the panel's chair or vice-chair can do this",
+    "manage": "Only the panel's chair, its administrators or the partnership administrator can do this",
+}
+
+
+def require(
+    *, user: User, panel: Panel, need: Need, meeting: Meeting | None = None, refusal: str | None = None
+) -> None:
+    """NotAllowed (403) unless `user` has `need` on the panel (or its meeting, for follow and run)."""
+    if need == "view":
+        return
+    if need == "administer":
+        allowed = can_administer(user=user, panel=panel)
+    elif need == "chair":
+        allowed = can_chair(user=user, panel=panel)
+    elif need == "manage":
+        allowed = can_manage_panel(user=user, panel=panel)
+    elif need in ("run", "follow") and meeting is not None:
+        runs = need == "run"
+        allowed = (can_run_meeting if runs else can_view_running)(user=user, meeting=meeting)
+    else:
+        raise ValueError(f"No such need of a panel: {need!r}")
+    if not allowed:
+        raise NotAllowed(refusal or REFUSALS[need])
 
 
 def panels_visible_to(*, user: User | None) -> QuerySet[Panel]:
@@ -24,11 +62,15 @@ def meetings_visible_to(*, user: User | None) -> QuerySet[Meeting]:
     return Meeting.objects.filter(panel__in=panels_visible_to(user=user))
 
 
-def get_panel_for_user(*, user: User, pk: object) -> Panel:
+def get_panel_for_user(
+    *, user: User, pk: object, need: Need = "view", refusal: str | None = None
+) -> Panel:
+    """The panel if the user may see it (else Http404), and has `need` of it (else NotAllowed)."""
     pk_int = record_id(pk)
     panel = panels_visible_to(user=user).filter(pk=pk_int).first()
     if panel is None:
         raise Http404(NOT_FOUND_MESSAGE)
+    require(user=user, panel=panel, need=need, refusal=refusal)
     return panel
 
 
@@ -78,11 +120,16 @@ def can_create_panel(*, user: User | None) -> bool:
     return is_partnership_administrator(user)
 
 
-def get_meeting_for_user(*, user: User, pk: object) -> Meeting:
+def get_meeting_for_user(
+    *, user: User, pk: object, need: Need = "view", refusal: str | None = None
+) -> Meeting:
+    """The meeting (with its panel) if the user may see it (else Http404), and has `need` of it
+    (else NotAllowed)."""
     pk_int = record_id(pk)
     meeting = meetings_visible_to(user=user).select_related("panel").filter(pk=pk_int).first()
     if meeting is None:
         raise Http404(NOT_FOUND_MESSAGE)
+    require(user=user, panel=meeting.panel, meeting=meeting, need=need, refusal=refusal)
     return meeting
 
 
@@ -199,9 +246,17 @@ def actions_visible_to(*, user: User | None):
     return Action.objects.filter(who, panel__partnership=user.agency.partnership, panel__is_active=True)
 
 
-def get_action_for_user(*, user: User, pk: object, shape=None):
+def get_action_for_user(
+    *,
+    user: User,
+    pk: object,
+    shape=None,
+    need: Literal["view", "administer"] = "view",
+    refusal: str | None = None,
+):
     """The action with this id if the person may see it, else Http404 (missing and forbidden look
-    the same). `shape` may add select_related / prefetch_related; it must not widen the filter."""
+    the same); with need="administer", NotAllowed unless they administer its panel. `shape` may add
+    select_related / prefetch_related; it must not widen the filter."""
     visible = actions_visible_to(user=user).select_related(
         "panel", "meeting", "agenda_item", "partner_agency"
     )
@@ -210,6 +265,7 @@ def get_action_for_user(*, user: User, pk: object, shape=None):
     action = visible.filter(pk=record_id(pk)).first()
     if action is None:
         raise Http404(NOT_FOUND_MESSAGE)
+    require(user=user, panel=action.panel, need=need, refusal=refusal)
     return action
 
 
@@ -237,16 +293,22 @@ def can_read_minutes(*, user: User, meeting: Meeting) -> bool:
     return Membership.objects.current(on=meeting.date).filter(panel=meeting.panel, person=user).exists()
 
 
-def get_meeting_minutes_for_user(*, user: User, pk: object) -> Meeting:
+def get_meeting_minutes_for_user(
+    *,
+    user: User,
+    pk: object,
+    need: Literal["view", "administer", "chair"] = "view",
+    refusal: str | None = None,
+) -> Meeting:
     """The meeting whose minutes the user may read: Http404 if they cannot see the panel at all,
-    NotAllowed if they can see it but were not on it that day."""
-    from casework.access import NotAllowed
-
+    NotAllowed if they can see it but were not on it that day, or lack `need` (write: "administer",
+    approve: "chair")."""
     meeting = get_meeting_for_user(user=user, pk=pk)
     if not can_read_minutes(user=user, meeting=meeting):
         raise NotAllowed(
             "Only the panel's members on the day of the meeting, its chair and administrators can read its minutes"
         )
+    require(user=user, panel=meeting.panel, need=need, refusal=refusal)
     return meeting
 
 
@@ -268,9 +330,16 @@ def letters_visible_to(*, user: User | None):
     )
 
 
-def get_letter_for_user(*, user: User, pk: object):
+def get_letter_for_user(
+    *,
+    user: User,
+    pk: object,
+    need: Literal["view", "administer"] = "view",
+    refusal: str | None = None,
+):
     """A decision letter for someone who may see its referral (referrals.access) or administers
-    its panel; Http404 for anyone else, exactly as for a letter that does not exist."""
+    its panel; Http404 for anyone else, exactly as for a letter that does not exist. With
+    need="administer" (changing it), NotAllowed unless they administer its panel."""
     letter = (
         letters_visible_to(user=user)
         .select_related("decision__agenda_item__meeting__panel", "decision__referral__child")
@@ -279,6 +348,7 @@ def get_letter_for_user(*, user: User, pk: object):
     )
     if letter is None:
         raise Http404(NOT_FOUND_MESSAGE)
+    require(user=user, panel=letter.decision.agenda_item.meeting.panel, need=need, refusal=refusal)
     return letter
 
 
@@ -390,7 +460,6 @@ def _running_record(*, user: User, found, meeting: Meeting | None, referral_id: 
     may neither see the meeting's running nor the referral it is about gets the 404 of a missing
     one, even in the same partnership, so the id says nothing; NotAllowed (403) only for someone
     who may see the referral but not run or follow the meeting."""
-    from casework.access import NotAllowed
     from referrals.access import referrals_visible_to
 
     if found is None or meeting is None or not is_usable(user):
@@ -403,9 +472,9 @@ def _running_record(*, user: User, found, meeting: Meeting | None, referral_id: 
     ):
         raise Http404(NOT_FOUND_MESSAGE)
     if run and not can_run_meeting(user=user, meeting=meeting):
-        raise NotAllowed("Only the panel's chair, vice-chair or administrators can do this")
+        raise NotAllowed(REFUSALS["run"])
     if not follows:
-        raise NotAllowed("Only the panel's chair, administrators and members with the papers can see this")
+        raise NotAllowed(REFUSALS["follow"])
     return found
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "agenda_item_move",
     "agenda_item_set_lead",
     "agenda_item_withdraw",
+    "late_paper_awaiting_chair",
     "meeting_circulate",
     "meeting_end_of_day",
     "papers_grant_new_member",
@@ -61,6 +62,24 @@ AGENDA_CHANGED = (
     "Someone else changed this agenda since you opened it: reload the page to see it as it is now"
 )
 ACTION_LOG_TITLE = "Action log review"
+
+
+# --- Late papers (seeds 002 3.7: later papers only with the chair's agreement) ---------------------
+
+# The same rule as a filter, for referrals already known to be submitted to the meeting.
+AWAITING_CHAIR = {"is_late_paper": True, "late_accepted_by__isnull": True}
+
+
+def late_paper_awaiting_chair(*, referral) -> bool:
+    """A late paper submitted to this meeting that the chair has not yet accepted: it waits for the
+    chair and cannot go on the agenda (referrals.services.referral_place_on_agenda refuses it)."""
+    from referrals.models import Status
+
+    return (
+        referral.status == Status.SUBMITTED
+        and referral.is_late_paper
+        and referral.late_accepted_by_id is None
+    )
 
 
 # --- Helpers ---------------------------------------------------------------------------------------
@@ -260,7 +279,7 @@ def agenda_build(*, actor: User, meeting: Meeting, version: int) -> list[AgendaI
         )
     ready = (
         Referral.objects.filter(meeting=meeting, panel_id=meeting.panel_id, status=Status.SUBMITTED)
-        .exclude(is_late_paper=True, late_accepted_by__isnull=True)
+        .exclude(**AWAITING_CHAIR)
         .select_related("child")
         .order_by("submitted_at", "pk")
     )

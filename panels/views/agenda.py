@@ -18,10 +18,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from casework import stale
-from casework.access import NotAllowed, record_id
+from casework.access import NotAllowed
 from casework.forms import add_service_errors
 from casework.services import InvalidTransition
-from casework.web import form_page
+from casework.web import form_page, form_step
 from panels import access, services
 from panels.forms.agenda import (
     AgendaAddReferralForm,
@@ -46,13 +46,6 @@ NOT_ADMIN = "Only the panel's chair or administrators can build the agenda"
 NO_PAPERS = "The papers for this meeting are not available to you"
 
 
-def _meeting(request, pk: object, *, administer: bool = False) -> Meeting:
-    meeting = access.get_meeting_for_user(user=request.user, pk=record_id(pk))
-    if administer and not access.can_administer(user=request.user, panel=meeting.panel):
-        raise NotAllowed(NOT_ADMIN)
-    return meeting
-
-
 def _item(meeting: Meeting, item_pk: object) -> AgendaItem:
     return access.get_agenda_item_for_meeting(meeting=meeting, pk=item_pk)
 
@@ -60,7 +53,7 @@ def _item(meeting: Meeting, item_pk: object) -> AgendaItem:
 def _agenda_conflict(request, pk, form, exc: InvalidTransition) -> stale.Conflict:
     """Someone else changed the agenda while this person filled in a form: what they typed stays,
     beside the agenda as it is now; while it can still change, with its new version to save over."""
-    now = _meeting(request, pk)
+    now = access.get_meeting_for_user(user=request.user, pk=pk)
     retry = isinstance(exc, stale.StaleEdit) and now.status == MeetingStatus.SCHEDULED
     listing = "\n".join(f"{i.position}. {i.title}" for i in agenda_items(meeting=now)) or "Nothing yet"
     return stale.conflict(
@@ -75,11 +68,6 @@ def _agenda_conflict(request, pk, form, exc: InvalidTransition) -> stale.Conflic
 
 def _answer(response, conflict: stale.Conflict | None):
     return stale.refused(response) if conflict else response
-
-
-def _awaiting_chair(referral) -> bool:
-    """A late paper submitted to this meeting that the chair has not yet accepted (seeds 002 3.7)."""
-    return referral.status == "submitted" and referral.is_late_paper and referral.late_accepted_by_id is None
 
 
 def log_agenda_read(request, items, *, channel: str) -> list[AgendaItem]:
@@ -124,15 +112,15 @@ def agenda(request, pk):
     days, circulated-by user, the items with referral, child and lead member, the candidates
     (scoped by referrals.access) with their children, can_chair (membership), the lead choices.
     """
-    meeting = _meeting(request, pk, administer=True)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
 
     items = list(agenda_items(meeting=meeting, include_withdrawn=True))
     live = [item for item in items if item.withdrawn_at is None]
     candidates = list(agenda_candidates(user=request.user, meeting=meeting))
-    late = [r for r in candidates if _awaiting_chair(r)]
-    ready = [r for r in candidates if not _awaiting_chair(r)]
+    late = [r for r in candidates if services.late_paper_awaiting_chair(referral=r)]
+    ready = [r for r in candidates if not services.late_paper_awaiting_chair(referral=r)]
     log_children(
         request,
         [item.referral.child_id for item in items if item.referral_id] + [r.child_id for r in candidates],
@@ -156,7 +144,7 @@ def agenda(request, pk):
 
 
 def agenda_build(request, pk):
-    meeting = _meeting(request, pk, administer=True)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     form = AgendaVersionForm(request.POST)
@@ -172,13 +160,17 @@ def agenda_build(request, pk):
 
 
 def agenda_add_referral(request, pk):
-    meeting = _meeting(request, pk, administer=True)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     from referrals.access import get_referral_for_user
 
     # Late papers the chair has not accepted cannot go on (referral_place_on_agenda refuses them).
-    referrals = [r for r in agenda_candidates(user=request.user, meeting=meeting) if not _awaiting_chair(r)]
+    referrals = [
+        r
+        for r in agenda_candidates(user=request.user, meeting=meeting)
+        if not services.late_paper_awaiting_chair(referral=r)
+    ]
     if request.method != "POST":  # the choices name each referral's child
         log_children(request, [referral.child_id for referral in referrals])
     form = AgendaAddReferralForm(
@@ -228,7 +220,7 @@ def agenda_add_referral(request, pk):
 
 
 def agenda_add_other(request, pk):
-    meeting = _meeting(request, pk, administer=True)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     form = AgendaOtherBusinessForm(request.POST or None, initial={"version": meeting.version})
@@ -263,7 +255,7 @@ def agenda_add_other(request, pk):
 
 
 def agenda_item_move(request, pk, item_pk):
-    meeting = _meeting(request, pk, administer=True)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
     item = _item(meeting, item_pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -281,7 +273,7 @@ def agenda_item_move(request, pk, item_pk):
 
 
 def agenda_item_withdraw(request, pk, item_pk):
-    meeting = _meeting(request, pk, administer=True)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
     item = _item(meeting, item_pk)
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
@@ -318,7 +310,7 @@ def agenda_item_withdraw(request, pk, item_pk):
 
 
 def agenda_item_lead(request, pk, item_pk):
-    meeting = _meeting(request, pk, administer=True)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
     item = _item(meeting, item_pk)
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
@@ -357,22 +349,21 @@ def agenda_item_lead(request, pk, item_pk):
 
 def meeting_circulate(request, pk):
     """Confirm, then fix the agenda and circulate the papers to the members."""
-    meeting = _meeting(request, pk, administer=True)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     if meeting.circulated_at is not None:
         raise InvalidTransition("The papers for this meeting have already been circulated")
     form = AgendaVersionForm(request.POST or None, initial={"version": meeting.version})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.meeting_circulate(
-                actor=request.user, meeting=meeting, version=form.cleaned_data["version"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Papers circulated to the panel's members")
-            return redirect("panels:papers", pk=meeting.pk)
+    done = form_step(
+        request,
+        form,
+        lambda data: services.meeting_circulate(actor=request.user, meeting=meeting, version=data["version"]),
+        message="Papers circulated to the panel's members",
+        then=reverse("panels:papers", args=[meeting.pk]),
+    )
+    if done:
+        return done
     deadlines = meeting_deadlines(meeting)
     count = agenda_items(meeting=meeting).count()
     today = timezone.localdate()
@@ -405,7 +396,7 @@ def papers(request, pk):
     Queries: session and user, the meeting with its panel, the user's active grants, can_administer
     (membership), closure days, the items with referral, child and lead member.
     """
-    meeting = _meeting(request, pk)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     window = papers_window(user=request.user, meeting=meeting)
