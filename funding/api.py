@@ -14,7 +14,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, get_child_for_user
-from casework.api_kit import ERROR, NOT_ALLOWED, NOT_FOUND, NOT_SIGNED_IN, field_errors
+from casework.api_kit import ERROR, ERRORS, NOT_SIGNED_IN, READ_ERRORS, field_errors, parsed
 from casework.audit import record_child_view
 from casework.money import SplitLine
 from funding import access, selectors, services
@@ -49,14 +49,7 @@ _CONFLICT = OpenApiResponse(
     description="The package moved on since the version you sent, someone acted on the share since the "
     "status you sent (the answer says who did what, and when), or it is not in a state that allows this.",
 )
-_READ_ERRORS = {401: NOT_SIGNED_IN, 404: NOT_FOUND}
-_WRITE_ERRORS = {400: _BAD_REQUEST, 401: NOT_SIGNED_IN, 403: NOT_ALLOWED, 404: NOT_FOUND, 409: _CONFLICT}
-
-
-def _valid(serializer_class, request):
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+_WRITE_ERRORS = {400: _BAD_REQUEST, **ERRORS, 409: _CONFLICT}
 
 
 def _terms(request, data) -> services.PackageTerms:
@@ -101,7 +94,7 @@ def _full(request, pk, *, log: bool = False):
             "status", OpenApiTypes.STR, enum=PackageStatus.values, description="Only packages in this state"
         )
     ],
-    responses={200: PaginatedFundingPackageListSerializer, **_READ_ERRORS},
+    responses={200: PaginatedFundingPackageListSerializer, **READ_ERRORS},
 )
 @extend_schema(
     methods=["POST"],
@@ -119,7 +112,7 @@ def packages(request):
             raise NotAllowed(
                 "Only panel administrators, finance approvers and service managers can record packages"
             )
-        data = _valid(PackageCreateSerializer, request)
+        data = parsed(PackageCreateSerializer, request.data)
         try:
             child = get_child_for_user(user=request.user, pk=data["child"])
         except Http404:
@@ -140,7 +133,7 @@ def packages(request):
 @extend_schema(
     operation_id="funding_package_retrieve",
     summary="A funding package with all its versions and disputes",
-    responses={200: FundingPackageDetailSerializer, **_READ_ERRORS},
+    responses={200: FundingPackageDetailSerializer, **READ_ERRORS},
 )
 @api_view(["GET"])
 def package_detail(request, pk):
@@ -159,7 +152,7 @@ def package_detail(request, pk):
 def package_vary(request, pk):
     package = access.get_package_for_user(user=request.user, pk=pk)
     access.require_manager(user=request.user)
-    data = _valid(VarySerializer, request)
+    data = parsed(VarySerializer, request.data)
     services.package_vary(
         actor=request.user,
         package=package,
@@ -183,7 +176,7 @@ def package_vary(request, pk):
 def package_end(request, pk):
     package = access.get_package_for_user(user=request.user, pk=pk)
     access.require_manager(user=request.user)
-    data = _valid(EndSerializer, request)
+    data = parsed(EndSerializer, request.data)
     services.package_end(
         actor=request.user,
         package=package,
@@ -209,7 +202,7 @@ def _share(request, pk):
 @api_view(["POST"])
 def share_approve(request, pk):
     share = _share(request, pk)
-    data = _valid(ShareActionSerializer, request)
+    data = parsed(ShareActionSerializer, request.data)
     services.share_approve(
         actor=request.user, share=share, expected_version=data["version"], expected_status=data["status"]
     )
@@ -225,7 +218,7 @@ def share_approve(request, pk):
 @api_view(["POST"])
 def share_query(request, pk):
     share = _share(request, pk)
-    data = _valid(QuerySerializer, request)
+    data = parsed(QuerySerializer, request.data)
     services.share_query(
         actor=request.user,
         share=share,
@@ -245,7 +238,7 @@ def share_query(request, pk):
 @api_view(["POST"])
 def share_dispute(request, pk):
     share = _share(request, pk)
-    data = _valid(DisputeSerializer, request)
+    data = parsed(DisputeSerializer, request.data)
     services.share_dispute(
         actor=request.user,
         share=share,
@@ -265,7 +258,7 @@ def share_dispute(request, pk):
 @api_view(["POST"])
 def share_answer(request, pk):
     share = access.get_share_for_user(user=request.user, pk=pk)
-    data = _valid(AnswerSerializer, request)
+    data = parsed(AnswerSerializer, request.data)
     services.share_answer_query(actor=request.user, share=share, answer=data["answer"])
     return _full(request, share.package_id)
 
@@ -308,7 +301,7 @@ def approvals(request):
             description="The year the financial year starts in, 2000 to 2100 (default: the current one)",
         )
     ],
-    responses={200: FundingCommitmentsSerializer, 400: _BAD_REQUEST, **_READ_ERRORS},
+    responses={200: FundingCommitmentsSerializer, 400: _BAD_REQUEST, **READ_ERRORS},
 )
 @api_view(["GET"])
 def commitments(request):

@@ -8,18 +8,16 @@ from __future__ import annotations
 import csv
 import io
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, agencies_visible_to, get_child_for_user, record_id
 from casework.audit import filters_text, record_child_list_view, record_child_view
-from casework.forms import add_service_errors
-from casework.web import form_page
+from casework.web import form_page, form_step
 from funding import access, charts, exports, selectors, services
 from funding.forms import (
     AnswerForm,
@@ -119,14 +117,11 @@ def _share_action(request, pk, *, form_class, heading, submit_label, run, warnin
     form = form_class(
         request.POST or None, initial={"version": package.version_number, "status": share.status}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            run(share, form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"{heading}: done")
-            return redirect(_detail_url(package))
+    done = form_step(
+        request, form, lambda data: run(share, data), message=f"{heading}: done", then=_detail_url(package)
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -197,14 +192,15 @@ def share_dispute(request, pk):
 def share_answer(request, pk):
     share = access.get_share_for_user(user=request.user, pk=pk)
     form = AnswerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.share_answer_query(actor=request.user, share=share, answer=form.cleaned_data["answer"])
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Answer sent")
-            return redirect(_detail_url(share.package))
+    done = form_step(
+        request,
+        form,
+        lambda data: services.share_answer_query(actor=request.user, share=share, answer=data["answer"]),
+        message="Answer sent",
+        then=_detail_url(share.package),
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -225,20 +221,21 @@ def _package_for_change(request, pk):
 def package_end(request, pk):
     package = _package_for_change(request, pk)
     form = EndForm(request.POST or None, initial={"version": package.version_number})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.package_end(
-                actor=request.user,
-                package=package,
-                expected_version=form.cleaned_data["version"],
-                ends_on=form.cleaned_data["ends_on"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Package ended")
-            return redirect(_detail_url(package))
+    done = form_step(
+        request,
+        form,
+        lambda data: services.package_end(
+            actor=request.user,
+            package=package,
+            expected_version=data["version"],
+            ends_on=data["ends_on"],
+            reason=data["reason"],
+        ),
+        message="Package ended",
+        then=_detail_url(package),
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -253,19 +250,20 @@ def package_end(request, pk):
 def package_cetr(request, pk):
     package = _package_for_change(request, pk)
     form = CetrForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.package_record_cetr(
-                actor=request.user,
-                package=package,
-                completed_on=form.cleaned_data["completed_on"],
-                multi_agency_agreed=form.cleaned_data["multi_agency_agreed"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Care, Education and Treatment Review recorded")
-            return redirect(_detail_url(package))
+    done = form_step(
+        request,
+        form,
+        lambda data: services.package_record_cetr(
+            actor=request.user,
+            package=package,
+            completed_on=data["completed_on"],
+            multi_agency_agreed=data["multi_agency_agreed"],
+        ),
+        message="Care, Education and Treatment Review recorded",
+        then=_detail_url(package),
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -327,24 +325,21 @@ def package_new(request):
     form = NewPackageForm(
         request.POST or None, agencies=agencies, initial={"agency_1": request.user.agency_id}
     )
-    if request.method == "POST" and form.is_valid():
+
+    def record(data):
         try:
-            child = get_child_for_user(user=request.user, pk=form.cleaned_data["child"])
+            child = get_child_for_user(user=request.user, pk=data["child"])
         except Http404:
-            form.add_error("child", "There is no child with that record number that you can see")
-        else:
-            try:
-                package = services.package_create_existing(
-                    actor=request.user,
-                    child=child,
-                    pathway=form.cleaned_data["pathway"],
-                    terms=_terms_from(request, form),
-                )
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, "Package recorded")
-                return redirect(_detail_url(package))
+            raise ValidationError(
+                {"child": ["There is no child with that record number that you can see"]}
+            ) from None
+        return services.package_create_existing(
+            actor=request.user, child=child, pathway=data["pathway"], terms=_terms_from(request, form)
+        )
+
+    done = form_step(request, form, record, message="Package recorded", then=_detail_url)
+    if done:
+        return done
     return _terms_page(
         request,
         form,
@@ -377,22 +372,23 @@ def package_vary(request, pk):
     for i, share in enumerate(shares, start=1):
         initial.update({f"agency_{i}": share.agency_id, f"basis_{i}": share.basis, f"value_{i}": share.value})
     form = VaryForm(request.POST or None, agencies=agencies, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.package_vary(
-                actor=request.user,
-                package=package,
-                expected_version=form.cleaned_data["version"],
-                effective_from=form.cleaned_data["effective_from"],
-                terms=_terms_from(request, form),
-                change_reason=form.cleaned_data["change_reason"],
-                backdating_reason=form.cleaned_data.get("backdating_reason", ""),
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "New version saved")
-            return redirect(_detail_url(package))
+    done = form_step(
+        request,
+        form,
+        lambda data: services.package_vary(
+            actor=request.user,
+            package=package,
+            expected_version=data["version"],
+            effective_from=data["effective_from"],
+            terms=_terms_from(request, form),
+            change_reason=data["change_reason"],
+            backdating_reason=data.get("backdating_reason", ""),
+        ),
+        message="New version saved",
+        then=_detail_url(package),
+    )
+    if done:
+        return done
     return _terms_page(
         request,
         form,
