@@ -70,6 +70,9 @@ EDITABLE_STATUSES = {
     Status.READY_TO_SUBMIT,
     Status.RETURNED,
 }
+# The editable states in sign-off: a change to the content there withdraws the signatures and takes
+# the referral back to draft (services.transitions._after_content_change); pages warn of it.
+SIGN_OFF_STATUSES = {Status.AWAITING_TEAM_MANAGER, Status.AWAITING_SERVICE_MANAGER, Status.READY_TO_SUBMIT}
 
 
 class SchoolType(models.TextChoices):
@@ -186,6 +189,11 @@ class Referral(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in EDITABLE_STATUSES
+
+    @property
+    def is_in_sign_off(self) -> bool:
+        """A change now would withdraw its signatures and take it back to draft."""
+        return self.status in SIGN_OFF_STATUSES
 
 
 def check_annual_cost(cost: Decimal | None, period: str, *, field: str) -> None:
