@@ -5,6 +5,7 @@ and its ValidationErrors go back next to the field (casework.forms.add_service_e
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from casework.forms import DateField
 from casework.models import Agency, User
@@ -173,8 +174,12 @@ class DSTForm(forms.Form):
             if self.cleaned_data.get(f"{d.code}-level")
         }
 
-    def add_service_error(self, code: str, message: str) -> None:
-        self.add_error(f"{code}-level" if f"{code}-level" in self.fields else None, message)
+    def service_errors(self, error: ValidationError) -> ValidationError:
+        """The DST service's errors, keyed by care domain code, keyed by this form's level fields
+        instead (casework.forms.add_service_errors puts any other key above the form)."""
+        if not hasattr(error, "error_dict"):
+            return error
+        return ValidationError({f"{code}-level": messages for code, messages in error.message_dict.items()})
 
 
 class RecommendForm(forms.Form):

@@ -9,7 +9,6 @@ another partnership is the same 404 too. Nothing here shows a child or an escala
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -17,8 +16,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
 from casework import access as core_access
-from casework.forms import add_service_errors
-from casework.web import form_page
+from casework.web import form_page, form_step
 from pathways import access, services
 from pathways.forms import AuthoriserForm, EscalationSettingsForm
 
@@ -61,16 +59,15 @@ def authoriser_add(request):
         .order_by("full_name", "email")
     )
     form = AuthoriserForm(request.POST or None, people=people)
-    if request.method == "POST" and form.is_valid():
-        try:
-            row = services.escalation_authoriser_add(actor=user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request, f"{row.user.full_name} may now authorise as {row.get_seniority_display()}"
-            )
-            return redirect("pathways:authorisers")
+    done = form_step(
+        request,
+        form,
+        lambda data: services.escalation_authoriser_add(actor=user, **data),
+        message=lambda row: f"{row.user.full_name} may now authorise as {row.get_seniority_display()}",
+        then=reverse("pathways:authorisers"),
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -116,15 +113,19 @@ def escalation_settings(request):
     partnership = user.agency.partnership
     current = services.settings_of(partnership=partnership)
     form = EscalationSettingsForm(request.POST or None, instance=current)
-    if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in services.SETTINGS_FIELDS}
-        try:
-            services.escalation_settings_update(actor=user, partnership=partnership, fields=fields)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Escalation settings saved")
-            return redirect("pathways:authorisers")
+    done = form_step(
+        request,
+        form,
+        lambda data: services.escalation_settings_update(
+            actor=user,
+            partnership=partnership,
+            fields={name: data[name] for name in services.SETTINGS_FIELDS},
+        ),
+        message="Escalation settings saved",
+        then=reverse("pathways:authorisers"),
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,

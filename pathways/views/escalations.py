@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -21,13 +19,13 @@ from django.views.decorators.http import require_http_methods
 from casework import stale
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, get_child_for_user
 from casework.audit import record_child_view
-from casework.forms import add_service_errors
 from casework.models import User
 from casework.services import InvalidTransition
-from casework.web import form_page
+from casework.web import form_page, form_step
 from pathways import access, selectors, services
 from pathways.forms import escalations as forms
 from pathways.models import Escalation, EscalationLevel, EscalationStep
+from pathways.views.steps import step_page
 
 LEVELS = {"jsp": EscalationLevel.JSP, "erg": EscalationLevel.ERG}
 
@@ -60,14 +58,15 @@ def escalation_open(request, child_pk):
     child = get_child_for_user(user=request.user, pk=child_pk)
     _require_recorder(request.user)
     form = forms.OpenForm(request.POST or None, child=child)
-    if request.method == "POST" and form.is_valid():
-        try:
-            escalation = services.escalation_open(actor=request.user, child=child, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Escalation recorded")
-            return redirect(_url(escalation))
+    done = form_step(
+        request,
+        form,
+        lambda data: services.escalation_open(actor=request.user, child=child, **data),
+        message="Escalation recorded",
+        then=_url,
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -121,41 +120,35 @@ def _step(
     form = form_factory(escalation, request.POST or None)
     if "seen" in form.fields:
         form.initial["seen"] = services.escalation_seen(escalation)
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            call(escalation, form)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except InvalidTransition as exc:
-            now = access.get_escalation_for_user(user=request.user, pk=pk, need="change")
-            retry = isinstance(exc, stale.StaleEdit) and now.is_open and "seen" in form.fields
-            conflict = stale.conflict(
-                form=form,
-                message=str(exc),
-                saved=saved(now) if saved else {},
-                refresh={"seen": services.escalation_seen(now)} if retry else None,
-                saved_by=stale.last_saved(now),
-                context=[
-                    ("Level", now.get_level_display()),
-                    ("Status", now.get_status_display()),
-                    *([("Outcome", now.outcome)] if now.outcome else []),
-                ],
-            )
-        else:
-            messages.success(request, success)
-            return redirect(_url(escalation))
-    response = form_page(
+
+    def conflict(error: InvalidTransition) -> stale.Conflict:
+        now = access.get_escalation_for_user(user=request.user, pk=pk, need="change")
+        retry = isinstance(error, stale.StaleEdit) and now.is_open and "seen" in form.fields
+        return stale.conflict(
+            form=form,
+            message=str(error),
+            saved=saved(now) if saved else {},
+            refresh={"seen": services.escalation_seen(now)} if retry else None,
+            saved_by=stale.last_saved(now),
+            context=[
+                ("Level", now.get_level_display()),
+                ("Status", now.get_status_display()),
+                *([("Outcome", now.outcome)] if now.outcome else []),
+            ],
+        )
+
+    return step_page(
         request,
-        form=form,
+        form,
+        lambda _data: call(escalation, form),
+        then=_url(escalation),
+        message=success,
+        conflict=conflict,
         heading=heading,
         caption=f"{escalation.get_level_display()}: {escalation.child.full_name}",
-        back_url=_url(escalation),
         submit_label=submit_label,
         intro=intro or [],
-        stale=conflict,
     )
-    return stale.refused(response) if conflict else response
 
 
 def _current_step(escalation: Escalation) -> EscalationStep | None:
