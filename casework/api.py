@@ -28,6 +28,7 @@ from casework.api_kit import (
     NOT_FOUND,
     NOT_SIGNED_IN,
     field_errors,
+    parsed,
 )
 from casework.audit import record_child_list_view, record_child_view
 from casework.models import Child
@@ -186,11 +187,8 @@ class ChildViewSet(
 
     def get_queryset(self):
         if self.action == "list":
-            query = ChildQuerySerializer(data=self.request.query_params)
-            query.is_valid(raise_exception=True)
-            children, _search = selectors.child_search(
-                user=self.request.user, query=query.validated_data.get("q", "")
-            )
+            query = parsed(ChildQuerySerializer, self.request.query_params)
+            children, _search = selectors.child_search(user=self.request.user, query=query.get("q", ""))
             return children
         return access.children_visible_to(user=self.request.user)
 
@@ -224,10 +222,9 @@ class ChildViewSet(
         # Say "not allowed" before judging the input: the answer should not depend on the body.
         if not access.can_edit_children(user=request.user):
             raise access.NotAllowed("Your role does not allow you to register a child")
-        serializer = ChildWriteSerializer(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
+        fields = parsed(ChildWriteSerializer, request.data, context=self.get_serializer_context())
         try:
-            child = services.child_register(actor=request.user, fields=serializer.validated_data)
+            child = services.child_register(actor=request.user, fields=fields)
         except services.NHSNumberHeldElsewhere as exc:
             return _held_elsewhere(exc)
         return self._record(child, status_code=status.HTTP_201_CREATED)
@@ -235,12 +232,14 @@ class ChildViewSet(
     def update(self, request: Request, *args, **kwargs) -> Response:
         # Access first (404 for a child the caller cannot see, 403 for a read-only role), then input.
         child = self.get_object()
-        serializer = ChildWriteSerializer(
-            data=request.data, partial=kwargs.get("partial", False), context=self.get_serializer_context()
+        fields = parsed(
+            ChildWriteSerializer,
+            request.data,
+            partial=kwargs.get("partial", False),
+            context=self.get_serializer_context(),
         )
-        serializer.is_valid(raise_exception=True)
         try:
-            child = services.child_update(actor=request.user, child=child, fields=serializer.validated_data)
+            child = services.child_update(actor=request.user, child=child, fields=fields)
         except services.NHSNumberHeldElsewhere as exc:
             return _held_elsewhere(exc)
         return self._record(child)
@@ -293,9 +292,7 @@ class AccessRequestAskView(APIView):
     def post(self, request: Request) -> Response:
         if not access.can_edit_children(user=request.user):
             raise access.NotAllowed("Your role does not allow requesting access to a child's record")
-        serializer = AccessAskSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        ask = services.access_request_ask(actor=request.user, **serializer.validated_data)
+        ask = services.access_request_ask(actor=request.user, **parsed(AccessAskSerializer, request.data))
         if ask.outcome == services.AccessAskOutcome.LIMIT_REACHED:
             return Response({"detail": ask.message}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         if ask.outcome == services.AccessAskOutcome.ALREADY_VISIBLE:

@@ -253,20 +253,21 @@ def parent_carer_remove(request, pk, person_pk):
 def involvement_add(request, pk):
     child = access.get_child_for_user(user=request.user, pk=pk, need="change")
     form = InvolvementForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            involvement = services.involvement_add(
-                actor=request.user,
-                child=child,
-                agency=form.cleaned_data["agency"],
-                role=form.cleaned_data["role"],
-                started_on=form.cleaned_data["started_on"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{involvement.agency.name} is now involved")
-            return redirect(reverse("children:detail", args=[child.pk]) + "#agencies")
+    done = form_step(
+        request,
+        form,
+        lambda data: services.involvement_add(
+            actor=request.user,
+            child=child,
+            agency=data["agency"],
+            role=data["role"],
+            started_on=data["started_on"],
+        ),
+        message=lambda involvement: f"{involvement.agency.name} is now involved",
+        then=reverse("children:detail", args=[child.pk]) + "#agencies",
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -288,18 +289,24 @@ def involvement_end(request, pk, involvement_pk):
     except ValueError:
         raise Http404(access.NOT_FOUND_MESSAGE) from None
     form = EndInvolvementForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.involvement_end(
-                actor=request.user, involvement=involvement, ended_on=form.cleaned_data["ended_on"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{involvement.agency.name}'s involvement has ended")
-            if not access.children_visible_to(user=request.user).filter(pk=child.pk).exists():
-                return redirect("children:list")
-            return redirect(reverse("children:detail", args=[child.pk]) + "#agencies")
+
+    def after_ending(_result: object) -> str:
+        # Ending their own agency's involvement can take the record out of this person's sight.
+        if not access.children_visible_to(user=request.user).filter(pk=child.pk).exists():
+            return reverse("children:list")
+        return reverse("children:detail", args=[child.pk]) + "#agencies"
+
+    done = form_step(
+        request,
+        form,
+        lambda data: services.involvement_end(
+            actor=request.user, involvement=involvement, ended_on=data["ended_on"]
+        ),
+        message=f"{involvement.agency.name}'s involvement has ended",
+        then=after_ending,
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -361,22 +368,21 @@ def access_request_list(request):
 @require_http_methods(["GET", "POST"])
 def access_request_decide(request, request_pk):
     found = access.get_access_request_for_decision(user=request.user, pk=request_pk)
-    form = AccessDecisionForm(request.POST or None)
-    if found.status != AccessRequestStatus.PENDING:
-        form = None
-    elif request.method == "POST" and form.is_valid():
-        decide = (
-            services.access_request_grant
-            if form.cleaned_data["decision"] == "grant"
-            else services.access_request_decline
+    form = AccessDecisionForm(request.POST or None) if found.status == AccessRequestStatus.PENDING else None
+    if form is not None:
+        done = form_step(
+            request,
+            form,
+            lambda data: (
+                services.access_request_grant
+                if data["decision"] == "grant"
+                else services.access_request_decline
+            )(actor=request.user, request=found, note=data["note"]),
+            message="Decision recorded",
+            then=reverse("children:access_requests"),
         )
-        try:
-            decide(actor=request.user, request=found, note=form.cleaned_data["note"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Decision recorded")
-            return redirect("children:access_requests")
+        if done:
+            return done
     return render(request, "casework/access_request_decide.html", {"form": form, "access_request": found})
 
 

@@ -9,6 +9,8 @@ DomainErrorMiddleware.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -24,7 +26,7 @@ from casework import services as core_services
 from casework.administration import forms, selectors, services
 from casework.forms import add_service_errors
 from casework.models import User
-from casework.web import form_page
+from casework.web import form_page, form_step
 
 PAGE_SIZE = 25
 
@@ -71,20 +73,21 @@ def agency_list(request):
 def agency_new(request):
     user = _admin(request)
     form = forms.AgencyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            agency = core_services.agency_create(
-                actor=user,
-                name=form.cleaned_data["name"].strip(),
-                kind=form.cleaned_data["kind"],
-                ods_code=form.cleaned_data["ods_code"],
-                partnership=user.agency.partnership,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{agency.name} added to {agency.partnership}")
-            return redirect("administration:agency", pk=agency.pk)
+    done = form_step(
+        request,
+        form,
+        lambda data: core_services.agency_create(
+            actor=user,
+            name=data["name"].strip(),
+            kind=data["kind"],
+            ods_code=data["ods_code"],
+            partnership=user.agency.partnership,
+        ),
+        message=lambda agency: f"{agency.name} added to {agency.partnership}",
+        then=lambda agency: reverse("administration:agency", args=[agency.pk]),
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -115,14 +118,15 @@ def agency_edit(request, pk):
     form = forms.AgencyForm(
         request.POST or None, initial={"name": agency.name, "kind": agency.kind, "ods_code": agency.ods_code}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.agency_update(actor=user, agency=agency, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Agency details saved")
-            return redirect("administration:agency", pk=agency.pk)
+    done = form_step(
+        request,
+        form,
+        lambda data: services.agency_update(actor=user, agency=agency, **data),
+        message="Agency details saved",
+        then=reverse("administration:agency", args=[agency.pk]),
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -138,14 +142,15 @@ def team_new(request, pk):
     user = _admin(request)
     agency = access.get_administered_agency(user=user, pk=pk)
     form = forms.TeamForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            team = core_services.team_create(actor=user, agency=agency, name=form.cleaned_data["name"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{team.name} added")
-            return redirect(reverse("administration:agency", args=[agency.pk]) + "#teams")
+    done = form_step(
+        request,
+        form,
+        lambda data: core_services.team_create(actor=user, agency=agency, name=data["name"]),
+        message=lambda team: f"{team.name} added",
+        then=reverse("administration:agency", args=[agency.pk]) + "#teams",
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -162,14 +167,15 @@ def team_rename(request, pk):
     team = access.get_administered_team(user=user, pk=pk)
     form = forms.TeamForm(request.POST or None, initial={"name": team.name})
     back = reverse("administration:agency", args=[team.agency_id]) + "#teams"
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.team_rename(actor=user, team=team, name=form.cleaned_data["name"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Team renamed")
-            return redirect(back)
+    done = form_step(
+        request,
+        form,
+        lambda data: services.team_rename(actor=user, team=team, name=data["name"]),
+        message="Team renamed",
+        then=back,
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -209,24 +215,24 @@ def person_invite(request):
         agencies=access.agencies_administered_by(user=user).order_by("name"),
         teams=access.teams_administered_by(user=user),
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            person = services.person_invite(
-                actor=user,
-                email=data["email"],
-                full_name=data["full_name"],
-                agency=data["agency"],
-                roles=data["roles"],
-                job_title=data["job_title"],
-                teams=list(data["teams"]),
-                delegated_limit=data["delegated_limit"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Invitation sent to {person.email}")
-            return redirect(_person_url(person))
+    done = form_step(
+        request,
+        form,
+        lambda data: services.person_invite(
+            actor=user,
+            email=data["email"],
+            full_name=data["full_name"],
+            agency=data["agency"],
+            roles=data["roles"],
+            job_title=data["job_title"],
+            teams=list(data["teams"]),
+            delegated_limit=data["delegated_limit"],
+        ),
+        message=lambda person: f"Invitation sent to {person.email}",
+        then=_person_url,
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -275,22 +281,22 @@ def person_edit(request, pk):
     form = forms.PersonForm(
         request.POST or None, initial=initial, own=own, service_account=person.is_service_account
     )
-    if request.method == "POST" and form.is_valid():
-        data = {**initial, **form.cleaned_data}
-        try:
-            services.person_update(
-                actor=user,
-                person=person,
-                full_name=data["full_name"],
-                job_title=data["job_title"],
-                roles=list(data["roles"]),
-                delegated_limit=data["delegated_limit"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Changes saved")
-            return redirect(_person_url(person))
+
+    def update(cleaned: dict[str, Any]) -> User:
+        # Fields the form leaves out (a person's own roles and limit) keep what they were.
+        data = {**initial, **cleaned}
+        return services.person_update(
+            actor=user,
+            person=person,
+            full_name=data["full_name"],
+            job_title=data["job_title"],
+            roles=list(data["roles"]),
+            delegated_limit=data["delegated_limit"],
+        )
+
+    done = form_step(request, form, update, message="Changes saved", then=_person_url(person))
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -318,19 +324,17 @@ def person_move(request, pk):
         agencies=access.agencies_administered_by(user=user).order_by("name"),
         teams=access.teams_administered_by(user=user),
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.person_move(
-                actor=user,
-                person=person,
-                agency=form.cleaned_data["agency"],
-                teams=list(form.cleaned_data["teams"]),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Agency and teams saved")
-            return redirect(_person_url(person))
+    done = form_step(
+        request,
+        form,
+        lambda data: services.person_move(
+            actor=user, person=person, agency=data["agency"], teams=list(data["teams"])
+        ),
+        message="Agency and teams saved",
+        then=_person_url(person),
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -450,14 +454,15 @@ def service_account_new(request):
     form = forms.ServiceAccountForm(
         request.POST or None, agencies=access.agencies_administered_by(user=user).order_by("name")
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            account = services.service_account_create(actor=user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Service account {account.full_name} added")
-            return redirect(_person_url(account))
+    done = form_step(
+        request,
+        form,
+        lambda data: services.service_account_create(actor=user, **data),
+        message=lambda account: f"Service account {account.full_name} added",
+        then=_person_url,
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
