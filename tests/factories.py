@@ -274,3 +274,217 @@ def tracker_referral_for(
                 amount=Decimal(str(amount)),
             )
     return referral
+
+
+# --- One factory per workflow state (data-hub's OrderPaidFactory) ---------------------------------
+# Each state is reached through the services the pages use, one step after another, so a referral
+# made here carries the status history, signatures, notices and audit events a real one would.
+# Each factory's extra people (signers, the meeting) default to new people of the referring
+# agency; pass the personas to use them instead. Each level takes its own arguments and hands the
+# rest to the state before it.
+
+
+def _involved_icb(child):
+    """The ICB involved with `child` (the option's health half), or None: a council-only option."""
+    return next(
+        (
+            involvement.agency
+            for involvement in child.involvements.select_related("agency")
+            if involvement.agency.kind == AgencyKind.ICB and involvement.ended_on is None
+        ),
+        None,
+    )
+
+
+class DraftReferralFactory(factory.django.DjangoModelFactory):
+    """A draft referral started by `referrer` (referrals.services.referral_create)."""
+
+    class Meta:
+        model = "referrals.Referral"
+        skip_postgeneration_save = True
+
+    child = factory.SubFactory(ChildFactory)
+    referrer = factory.SubFactory(UserFactory, agency=factory.SelfAttribute("..child.owning_agency"))
+    panel = factory.SubFactory(
+        PanelFactory, kind="irap", host_agency=factory.SelfAttribute("..child.owning_agency")
+    )
+    pathway = "joint_package"
+    urgency = "routine"
+
+    @classmethod
+    def _create(cls, model_class, *, child, referrer, panel, **fields):
+        from referrals import services
+
+        return services.referral_create(actor=referrer, child=child, panel=panel, **fields)
+
+
+class CompleteReferralFactory(DraftReferralFactory):
+    """A draft with every section written, one option (split 50/50 between `council` and `icb`, or
+    the council's alone when no ICB is involved) and one document: ready to send for sign-off."""
+
+    council = factory.SelfAttribute("child.owning_agency")
+    icb = factory.LazyAttribute(lambda o: _involved_icb(o.child))
+
+    @classmethod
+    def _create(cls, model_class, *, council, icb, **kwargs):
+        from tests.referrals.test_journey_services import complete_referral
+
+        referral = super()._create(model_class, **kwargs)
+        complete_referral(referral, referral.referrer, icb, council)
+        referral.refresh_from_db()
+        return referral
+
+
+class AwaitingTeamManagerReferralFactory(CompleteReferralFactory):
+    """Sent for sign-off by its referrer (referral_send_for_sign_off)."""
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        from referrals import services
+
+        referral = super()._create(model_class, **kwargs)
+        return services.referral_send_for_sign_off(actor=referral.referrer, referral=referral)
+
+
+class AwaitingServiceManagerReferralFactory(AwaitingTeamManagerReferralFactory):
+    """Signed by `team_manager` (referral_sign, the first signature)."""
+
+    team_manager = factory.SubFactory(
+        UserFactory, agency=factory.SelfAttribute("..child.owning_agency"), roles=[Role.TEAM_MANAGER]
+    )
+
+    @classmethod
+    def _create(cls, model_class, *, team_manager, **kwargs):
+        from referrals import services
+
+        referral = super()._create(model_class, **kwargs)
+        return services.referral_sign(actor=team_manager, referral=referral)
+
+
+class SignedOffReferralFactory(AwaitingServiceManagerReferralFactory):
+    """Signed by `service_manager` too: ready to submit (referral_sign, the second signature)."""
+
+    service_manager = factory.SubFactory(
+        UserFactory, agency=factory.SelfAttribute("..child.owning_agency"), roles=[Role.SERVICE_MANAGER]
+    )
+
+    @classmethod
+    def _create(cls, model_class, *, service_manager, **kwargs):
+        from referrals import services
+
+        referral = super()._create(model_class, **kwargs)
+        return services.referral_sign(actor=service_manager, referral=referral)
+
+
+class SubmittedReferralFactory(SignedOffReferralFactory):
+    """Submitted by its referrer to `meeting`, a meeting of its panel (referral_submit)."""
+
+    meeting = factory.SubFactory(MeetingFactory, panel=factory.SelfAttribute("..panel"))
+
+    @classmethod
+    def _create(cls, model_class, *, meeting, **kwargs):
+        from referrals import services
+
+        referral = super()._create(model_class, **kwargs)
+        return services.referral_submit(actor=referral.referrer, referral=referral, meeting=meeting)
+
+
+class OnAgendaReferralFactory(SubmittedReferralFactory):
+    """Put on its meeting's agenda by `panel_admin`, an administrator of the panel, through the
+    agenda service (panels.services.agenda_item_add_referral): the referral is "on agenda" and
+    `referral.agenda_items` names it."""
+
+    panel_admin = factory.SubFactory(
+        UserFactory,
+        agency=factory.SelfAttribute("..child.owning_agency"),
+        roles=[Role.PANEL_ADMINISTRATOR],
+    )
+
+    @classmethod
+    def _create(cls, model_class, *, panel_admin, **kwargs):
+        from panels import services as panel_services
+
+        referral = super()._create(model_class, **kwargs)
+        meeting = referral.meeting
+        panel_services.agenda_item_add_referral(
+            actor=panel_admin, meeting=meeting, referral=referral, version=meeting.version
+        )
+        referral.refresh_from_db()
+        return referral
+
+
+class SignedDecisionFactory(factory.Factory):
+    """The panel's decision on `agenda_item`, recorded by `recorded_by` and signed by `chair`
+    through the decision services (decision_record, decision_sign): the referral moves on, absent
+    agencies get their recommendations and an agreed split becomes a funding package, as at a real
+    meeting. The meeting must be able to decide: quorate and on or after its day (move the clock
+    and record attendance first). `fields` and `shares` are decision_record's."""
+
+    class Meta:
+        model = dict  # built by the services; never instantiated
+
+    agenda_item = None
+    recorded_by = None
+    chair = None
+    fields = factory.LazyFunction(
+        lambda: {
+            "outcome": "agreed_as_recommended",
+            "rationale": "Meets her needs.",
+            "review_date": dt.date(2026, 10, 8),
+        }
+    )
+    shares = None
+
+    @classmethod
+    def _create(cls, model_class, *, agenda_item, recorded_by, chair, fields, shares):
+        from panels import services as panel_services
+
+        values = {"lead_agency": agenda_item.referral.child.owning_agency, **fields}
+        draft = panel_services.decision_record(
+            actor=recorded_by, agenda_item=agenda_item, fields=values, shares=shares
+        )
+        return panel_services.decision_sign(actor=chair, decision=draft)
+
+    @classmethod
+    def _build(cls, model_class, **kwargs):
+        raise TypeError(
+            "A signed decision is made by the services: use SignedDecisionFactory(), not .build()"
+        )
+
+
+class AgreedPackageFactory(factory.Factory):
+    """The funding package of a signed `decision` with every agency's share approved through
+    funding.services.share_approve, each by `approvers[agency]` (a finance approver of that agency
+    with a high enough limit; one is made where none is given): the package is "agreed"."""
+
+    class Meta:
+        model = dict  # built by the services; never instantiated
+
+    decision = None
+    approvers = factory.LazyFunction(dict)
+
+    @classmethod
+    def _create(cls, model_class, *, decision, approvers):
+        from funding import services as funding_services
+        from funding.models import FundingPackage
+
+        package = FundingPackage.objects.filter(decision=decision).first()
+        if package is None:
+            package = funding_services.package_create_from_decision(
+                actor=decision.signed_by, decision=decision
+            )
+        for share in package.current_version.shares.select_related("agency").exclude(status="approved"):
+            approver = approvers.get(share.agency) or UserFactory(
+                agency=share.agency,
+                roles=[Role.FINANCE_APPROVER],
+                delegated_limit=share.annual_amount,
+            )
+            funding_services.share_approve(
+                actor=approver, share=share, expected_version=package.version_number
+            )
+        package.refresh_from_db()
+        return package
+
+    @classmethod
+    def _build(cls, model_class, **kwargs):
+        raise TypeError("An agreed package is made by the services: use AgreedPackageFactory(), not .build()")

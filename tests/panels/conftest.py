@@ -15,9 +15,7 @@ import pytest
 
 from casework.models import Role
 from panels.models import Membership
-from referrals import services as referral_services
-from tests.factories import ChildFactory, MeetingFactory, PanelFactory, UserFactory
-from tests.referrals.test_journey_services import complete_referral
+from tests.factories import ChildFactory, MeetingFactory, PanelFactory, SubmittedReferralFactory, UserFactory
 
 D = dt.date
 LONDON = ZoneInfo("Europe/London")
@@ -127,14 +125,17 @@ def submit_referral(
     *, child, meeting, social_worker, team_manager, service_manager, hampshire, hiow_icb, urgency="routine"
 ):
     """A referral written, signed by both managers and submitted to `meeting` (status submitted)."""
-    referral = referral_services.referral_create(
-        actor=social_worker, child=child, panel=meeting.panel, pathway="joint_package", urgency=urgency
+    return SubmittedReferralFactory(
+        child=child,
+        referrer=social_worker,
+        panel=meeting.panel,
+        meeting=meeting,
+        urgency=urgency,
+        council=hampshire,
+        icb=hiow_icb,
+        team_manager=team_manager,
+        service_manager=service_manager,
     )
-    referral = complete_referral(referral, social_worker, hiow_icb, hampshire)
-    referral = referral_services.referral_send_for_sign_off(actor=social_worker, referral=referral)
-    referral = referral_services.referral_sign(actor=team_manager, referral=referral)
-    referral = referral_services.referral_sign(actor=service_manager, referral=referral)
-    return referral_services.referral_submit(actor=social_worker, referral=referral, meeting=meeting)
 
 
 @pytest.fixture
