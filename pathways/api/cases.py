@@ -15,11 +15,11 @@ from rest_framework.views import APIView
 from casework.access import NotAllowed, get_child_for_user
 from casework.api_kit import (
     ERROR,
-    NOT_ALLOWED,
-    NOT_FOUND,
-    NOT_SIGNED_IN,
+    ERRORS,
     PRECONDITION_REQUIRED,
+    READ_ERRORS,
     field_errors,
+    parsed,
     require_precondition,
 )
 from casework.audit import record_child_view
@@ -185,8 +185,7 @@ assert set(STEP_DOCS) == set(ACTIONS) and set(KIND_DOCS) == set(OPENERS) and set
 
 _BAD_REQUEST = field_errors("Missing reason", {"reason": ["This field is required."]})
 _CONFLICT = OpenApiResponse(ERROR, description="The case is not at a stage where this step can be recorded.")
-_READ_ERRORS = {401: NOT_SIGNED_IN, 404: NOT_FOUND}
-_WRITE_ERRORS = {400: _BAD_REQUEST, 401: NOT_SIGNED_IN, 403: NOT_ALLOWED, 404: NOT_FOUND, 409: _CONFLICT}
+_WRITE_ERRORS = {400: _BAD_REQUEST, **ERRORS, 409: _CONFLICT}
 
 
 def _detail(user, pk, *, code=status.HTTP_200_OK) -> Response:
@@ -199,7 +198,7 @@ class ChildCasesView(APIView):
     a child has a handful). POST /<kind>/: start a case."""
 
     @extend_schema(
-        summary="A child's pathway cases", responses={200: s.PathwayCaseListSerializer, **_READ_ERRORS}
+        summary="A child's pathway cases", responses={200: s.PathwayCaseListSerializer, **READ_ERRORS}
     )
     def get(self, request: Request, child_pk: str) -> Response:
         child = get_child_for_user(user=request.user, pk=child_pk)
@@ -229,9 +228,7 @@ class CaseStartView(APIView):
             )
         if case_kind != CaseKind.IFR and not access.can_edit_cases(user=request.user):
             raise NotAllowed("Your role does not allow opening pathway cases")
-        ser = serializer_class(data=request.data)
-        ser.is_valid(raise_exception=True)
-        d = dict(ser.validated_data)
+        d = dict(parsed(serializer_class, request.data))
         people = {"actor": request.user, "child": child}
         if case_kind == CaseKind.CONTINUING_CARE:
             case = services.cc_open(**people, **d)
@@ -255,7 +252,7 @@ class UnknownCaseKindView(APIView):
 
 
 class CaseView(APIView):
-    @extend_schema(summary="A pathway case", responses={200: s.PathwayCaseSerializer, **_READ_ERRORS})
+    @extend_schema(summary="A pathway case", responses={200: s.PathwayCaseSerializer, **READ_ERRORS})
     def get(self, request: Request, pk: str) -> Response:
         summary = selectors.case_detail(user=request.user, pk=pk)
         record_child_view(user=request.user, child=summary.case.child, channel="api", path=request.path)
@@ -279,9 +276,7 @@ class CaseActionView(APIView):
         serializer_class, call = ACTIONS[self.step]
         if self.step in EDITS:
             require_precondition(request.data, "fingerprint", EDITS[self.step])
-        ser = serializer_class(data=request.data)
-        ser.is_valid(raise_exception=True)
-        call(request.user, case, dict(ser.validated_data))
+        call(request.user, case, dict(parsed(serializer_class, request.data)))
         return _detail(request.user, case.pk)
 
 

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework.access import NotAllowed, get_child_for_user
-from casework.api_kit import ANY_ID
+from casework.api_kit import ANY_ID, parsed
 from casework.audit import record_child_view
 from casework.models import Agency, User
 from casework.serializers import StrictCharField
@@ -207,9 +207,7 @@ class ChildEscalationsView(APIView):
         child = get_child_for_user(user=request.user, pk=child_pk)
         if not access.can_record_escalation(user=request.user):
             raise NotAllowed("Your role does not allow recording escalations")
-        ser = OpenSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        d = dict(ser.validated_data)
+        d = dict(parsed(OpenSerializer, request.data))
         referral = _referral(request.user, d)
         escalation = services.escalation_open(actor=request.user, child=child, referral=referral, **d)
         return _detail(request.user, escalation.pk, code=status.HTTP_201_CREATED)
@@ -294,9 +292,7 @@ class EscalationStepView(APIView):
     def post(self, request: Request, pk: str) -> Response:
         escalation = access.get_escalation_for_user(user=request.user, pk=pk, need="change")
         serializer_class, call = ACTIONS[self.step][:2]
-        ser = serializer_class(data=request.data)
-        ser.is_valid(raise_exception=True)
-        call(request.user, escalation, dict(ser.validated_data))
+        call(request.user, escalation, dict(parsed(serializer_class, request.data)))
         return _detail(request.user, escalation.pk)
 
 

@@ -11,6 +11,7 @@ InvalidTransition, 409) and writes an audit event against the child.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -234,54 +235,79 @@ def _partnerships(child: Child) -> set[str]:
     return set(access.involved_agencies(child=child).values_list("partnership", flat=True))
 
 
-def _add_step(
-    *,
-    actor: User,
-    escalation: Escalation,
-    level: str,
-    row: EscalationAuthoriser,
-    reason: str,
-    chair: User | None,
-    target_panel,
-    referral,
-    overridden: bool,
-    cetr_override_reason: str,
-) -> EscalationStep:
-    if level == EscalationLevel.JSP and referral is None:
-        # Link the child's latest referral to that panel, if there is one.
-        referral = (
-            Referral.objects.filter(child_id=escalation.child_id, panel=target_panel).order_by("-id").first()
+@dataclass
+class _Rung:
+    """A rung as asked for, to open an escalation on or to escalate to: checked with the other
+    fields before anything is written (`check`), then recorded as the escalation's new step with
+    its audit event (`record`)."""
+
+    level: str
+    authorised_by: User | None
+    reason: str
+    chair: User | None
+    target_panel: Any
+    referral: Any
+    cetr_override_reason: str
+    row: EscalationAuthoriser | None = None
+    overridden: bool = False
+
+    def check(self, *, escalation: Escalation, settings: EscalationSettings, errors: dict[str, str]) -> None:
+        self.row, self.overridden = _step_checks(
+            escalation=escalation,
+            level=self.level,
+            settings=settings,
+            authorised_by=self.authorised_by,
+            chair=self.chair,
+            target_panel=self.target_panel,
+            referral=self.referral,
+            cetr_override_reason=self.cetr_override_reason,
+            errors=errors,
         )
-    step = EscalationStep(
-        escalation=escalation,
-        level=level,
-        authorised_by=row.user,
-        authoriser_seniority=row.seniority,
-        authoriser_title=row.job_title,
-        reason=reason.strip(),
-        recorded_by=actor,
-        chair=chair if level != EscalationLevel.JSP else None,
-        target_panel=target_panel if level == EscalationLevel.JSP else None,
-        referral=referral if level == EscalationLevel.JSP else None,
-        cetr_overridden=overridden,
-        cetr_override_reason=cetr_override_reason.strip() if overridden else "",
-    )
-    step.full_clean()
-    step.save()
-    return step
 
-
-def _step_audit(step: EscalationStep) -> dict[str, Any]:
-    return {
-        "level": step.level,
-        "authorised_by": step.authorised_by_id,
-        "seniority": step.authoriser_seniority,
-        "reason": step.reason,
-        "chair": step.chair_id,
-        "target_panel": step.target_panel_id,
-        "referral": step.referral_id,
-        "cetr_overridden": step.cetr_overridden,
-    }
+    def record(
+        self, *, actor: User, escalation: Escalation, action: str, changes: dict[str, Any]
+    ) -> EscalationStep:
+        level, referral = self.level, self.referral
+        if level == EscalationLevel.JSP and referral is None:
+            # Link the child's latest referral to that panel, if there is one.
+            referral = (
+                Referral.objects.filter(child_id=escalation.child_id, panel=self.target_panel)
+                .order_by("-id")
+                .first()
+            )
+        step = EscalationStep(
+            escalation=escalation,
+            level=level,
+            authorised_by=self.row.user,
+            authoriser_seniority=self.row.seniority,
+            authoriser_title=self.row.job_title,
+            reason=self.reason.strip(),
+            recorded_by=actor,
+            chair=self.chair if level != EscalationLevel.JSP else None,
+            target_panel=self.target_panel if level == EscalationLevel.JSP else None,
+            referral=referral if level == EscalationLevel.JSP else None,
+            cetr_overridden=self.overridden,
+            cetr_override_reason=self.cetr_override_reason.strip() if self.overridden else "",
+        )
+        step.full_clean()
+        step.save()
+        _audit(
+            actor=actor,
+            action=action,
+            escalation=escalation,
+            changes={
+                **changes,
+                "level": step.level,
+                "authorised_by": step.authorised_by_id,
+                "seniority": step.authoriser_seniority,
+                "reason": step.reason,
+                "chair": step.chair_id,
+                "target_panel": step.target_panel_id,
+                "referral": step.referral_id,
+                "cetr_overridden": step.cetr_overridden,
+            },
+        )
+        return step
 
 
 @transaction.atomic
@@ -315,40 +341,13 @@ def escalation_open(
     escalation = Escalation(
         child=child, route=route, level=level, summary=(summary or "").strip(), opened_by=actor
     )
-    row, overridden = (None, False)
+    rung = _Rung(level, authorised_by, reason, chair, target_panel, referral, cetr_override_reason)
     if level in OPENING_LEVELS:
-        row, overridden = _step_checks(
-            escalation=escalation,
-            level=level,
-            settings=settings,
-            authorised_by=authorised_by,
-            chair=chair,
-            target_panel=target_panel,
-            referral=referral,
-            cetr_override_reason=cetr_override_reason,
-            errors=errors,
-        )
+        rung.check(escalation=escalation, settings=settings, errors=errors)
     _raise(errors)
     escalation.full_clean()
     escalation.save()
-    step = _add_step(
-        actor=actor,
-        escalation=escalation,
-        level=level,
-        row=row,
-        reason=reason,
-        chair=chair,
-        target_panel=target_panel,
-        referral=referral,
-        overridden=overridden,
-        cetr_override_reason=cetr_override_reason,
-    )
-    _audit(
-        actor=actor,
-        action="escalation_open",
-        escalation=escalation,
-        changes={"route": route, **_step_audit(step)},
-    )
+    rung.record(actor=actor, escalation=escalation, action="escalation_open", changes={"route": route})
     return escalation
 
 
@@ -380,17 +379,8 @@ def escalation_escalate(
     errors: dict[str, str] = {}
     if _blank(reason):
         errors["reason"] = "Give the reason for escalating"
-    row, overridden = _step_checks(
-        escalation=escalation,
-        level=to_level,
-        settings=escalation_settings_for(escalation.child),
-        authorised_by=authorised_by,
-        chair=chair,
-        target_panel=target_panel,
-        referral=referral,
-        cetr_override_reason=cetr_override_reason,
-        errors=errors,
-    )
+    rung = _Rung(to_level, authorised_by, reason, chair, target_panel, referral, cetr_override_reason)
+    rung.check(escalation=escalation, settings=escalation_settings_for(escalation.child), errors=errors)
     _raise(errors)
     now = timezone.now()
     moved = Escalation.objects.filter(pk=escalation.pk, level=old, status=EscalationStatus.OPEN).update(
@@ -402,24 +392,7 @@ def escalation_escalate(
         outcome=f"Escalated to the {EscalationLevel(to_level).label}: {reason.strip()}", ended_at=now
     )
     escalation.level, escalation.updated_at = to_level, now
-    step = _add_step(
-        actor=actor,
-        escalation=escalation,
-        level=to_level,
-        row=row,
-        reason=reason,
-        chair=chair,
-        target_panel=target_panel,
-        referral=referral,
-        overridden=overridden,
-        cetr_override_reason=cetr_override_reason,
-    )
-    _audit(
-        actor=actor,
-        action="escalation_escalate",
-        escalation=escalation,
-        changes={"from": old, **_step_audit(step)},
-    )
+    rung.record(actor=actor, escalation=escalation, action="escalation_escalate", changes={"from": old})
     return escalation
 
 
