@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect
 from django.urls import reverse
 
 from casework import money
@@ -115,13 +114,13 @@ def _split_agencies(referral: Referral, option: Option | None) -> list[Agency]:
     return list(services.split_agencies(referral=referral, option=option).order_by("name"))
 
 
-def _saved(request, referral: Referral, before_status: str, *, message: str, next_url: str):
-    """After a content change: say so, and say when it withdrew the signatures (back to draft)."""
+def _saved(request, referral: Referral, before_status: str, message: str) -> str:
+    """What a content change says (form_step's message): `message`, after a note first when the
+    change withdrew the signatures (`referral` as saved is back to draft)."""
     if before_status != Status.DRAFT and referral.status == Status.DRAFT:
         messages.info(
             request,
             "Signatures withdrawn: the referral changed after it was signed, so it is back to draft "
             "and needs sending for sign-off again",
         )
-    messages.success(request, message)
-    return redirect(next_url)
+    return message

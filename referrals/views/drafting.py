@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from casework import access as casework_access
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed
-from casework.forms import add_service_errors
+from casework.web import form_step
 from referrals import access, selectors, services
 from referrals.forms import (
     ReferralDetailsForm,
@@ -45,25 +43,28 @@ def referral_start(request, child_pk):
         panels=panels_access.panels_visible_to(user=request.user),
         earlier_referrals=earlier,
     )
-    if request.method == "POST" and form.is_valid():
+
+    def start(_cleaned):
         data = form.service_fields()
-        try:
-            referral = services.referral_create(
-                actor=request.user,
-                child=child,
-                panel=data["panel"],
-                pathway=data["pathway"],
-                request_type=data["request_type"],
-                urgency=data["urgency"],
-                review_of=data["review_of"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request, "Draft referral started: complete each section, then send it for sign-off"
-            )
-            return redirect("referrals:tasks", pk=referral.pk)
+        return services.referral_create(
+            actor=request.user,
+            child=child,
+            panel=data["panel"],
+            pathway=data["pathway"],
+            request_type=data["request_type"],
+            urgency=data["urgency"],
+            review_of=data["review_of"],
+        )
+
+    done = form_step(
+        request,
+        form,
+        start,
+        message="Draft referral started: complete each section, then send it for sign-off",
+        then=lambda referral: reverse("referrals:tasks", args=[referral.pk]),
+    )
+    if done:
+        return done
     return render(
         request,
         "referrals/start.html",
@@ -146,17 +147,19 @@ def referral_section(request, pk, section):
         looked_after=referral.child.is_looked_after,
         initial={name: getattr(referral, name) for name in fields},
     )
-    if request.method == "POST" and form.is_valid():
-        before = referral.status
-        try:
-            referral = services.referral_update_section(
-                actor=request.user, referral=referral, section=section, fields=form.cleaned_data
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            message, next_url = _section_next(request, referral)
-            return _saved(request, referral, before, message=message, next_url=next_url)
+    before = referral.status
+    message, next_url = _section_next(request, referral)
+    done = form_step(
+        request,
+        form,
+        lambda data: services.referral_update_section(
+            actor=request.user, referral=referral, section=section, fields=data
+        ),
+        message=lambda saved: _saved(request, saved, before, message),
+        then=next_url,
+    )
+    if done:
+        return done
     return render(
         request,
         "referrals/section.html",
@@ -189,15 +192,17 @@ def referral_details(request, pk):
             "urgency": referral.urgency,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        before = referral.status
-        try:
-            referral = services.referral_update_section(
-                actor=request.user, referral=referral, section="details", fields=form.service_fields()
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            message, next_url = _section_next(request, referral)
-            return _saved(request, referral, before, message=message, next_url=next_url)
+    before = referral.status
+    message, next_url = _section_next(request, referral)
+    done = form_step(
+        request,
+        form,
+        lambda _data: services.referral_update_section(
+            actor=request.user, referral=referral, section="details", fields=form.service_fields()
+        ),
+        message=lambda saved: _saved(request, saved, before, message),
+        then=next_url,
+    )
+    if done:
+        return done
     return render(request, "referrals/details.html", {"referral": referral, "form": form})

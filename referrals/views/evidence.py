@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from casework.forms import add_service_errors
+from casework.web import form_step
 from referrals import access, services
 from referrals.evidence import open_stored
 from referrals.forms import (
@@ -28,22 +27,24 @@ def evidence_list(request, pk):
     _require_editable(referral)
     max_mb = settings.EVIDENCE_MAX_UPLOAD_MB
     form = EvidenceForm(request.POST or None, request.FILES or None, max_mb=max_mb)
-    if request.method == "POST" and form.is_valid():
-        before = referral.status
-        try:
-            evidence = services.evidence_add(
-                actor=request.user,
-                referral=referral,
-                upload=form.cleaned_data["file"],
-                title=form.cleaned_data["title"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            referral.refresh_from_db(fields=["status"])
-            return _saved(
-                request, referral, before, message=f"{evidence.original_name} uploaded", next_url=request.path
-            )
+    before = referral.status
+
+    def upload(data):
+        evidence = services.evidence_add(
+            actor=request.user, referral=referral, upload=data["file"], title=data["title"]
+        )
+        referral.refresh_from_db(fields=["status"])
+        return evidence
+
+    done = form_step(
+        request,
+        form,
+        upload,
+        message=lambda evidence: _saved(request, referral, before, f"{evidence.original_name} uploaded"),
+        then=request.path,
+    )
+    if done:
+        return done
     return render(
         request,
         "referrals/evidence.html",

@@ -45,6 +45,8 @@ def option_edit(request, pk, option_pk=None):
     _require_editable(referral)
     agencies = _split_agencies(referral, option)
     form = OptionForm(request.POST or None, agencies=agencies, option=option)
+    # Not web.form_step: the split's problems ("shares") go next to the basis question
+    # (OptionForm.add_service_errors), which the shared mapping cannot know.
     if request.method == "POST" and form.is_valid():
         before = referral.status
         try:
@@ -59,13 +61,9 @@ def option_edit(request, pk, option_pk=None):
             form.add_service_errors(exc)
         else:
             referral.refresh_from_db(fields=["status"])
-            return _saved(
-                request,
-                referral,
-                before,
-                message=f"Option {saved.position} saved" if option else f"Option {saved.position} added",
-                next_url=reverse("referrals:options", args=[referral.pk]),
-            )
+            message = f"Option {saved.position} saved" if option else f"Option {saved.position} added"
+            messages.success(request, _saved(request, referral, before, message))
+            return redirect(reverse("referrals:options", args=[referral.pk]))
     return render(
         request,
         "referrals/option_form.html",

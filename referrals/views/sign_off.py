@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from casework.forms import add_service_errors
+from casework.web import form_step
 from referrals import access, services
 from referrals.forms import (
     SignOffForm,
@@ -58,24 +59,18 @@ def referral_sign(request, pk):
         actor=request.user, referral=referral, expected_status=seen, returning=returning
     )
     form = SignOffForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        comments = form.cleaned_data["comments"]
-        try:
-            if returning:
-                services.referral_return(
-                    actor=request.user, referral=referral, comments=comments, expected_status=seen
-                )
-                done = "Returned to the referrer with your comments"
-            else:
-                services.referral_sign(
-                    actor=request.user, referral=referral, comments=comments, expected_status=seen
-                )
-                done = "Signed"
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, done)
-            return redirect("referrals:detail", pk=referral.pk)
+    act = services.referral_return if returning else services.referral_sign
+    done = form_step(
+        request,
+        form,
+        lambda data: act(
+            actor=request.user, referral=referral, comments=data["comments"], expected_status=seen
+        ),
+        message="Returned to the referrer with your comments" if returning else "Signed",
+        then=reverse("referrals:detail", args=[referral.pk]),
+    )
+    if done:
+        return done
     return render(
         request,
         "referrals/sign.html",

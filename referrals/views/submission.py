@@ -4,14 +4,14 @@ withdrawing and closing a referral."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from casework.access import NotAllowed
-from casework.forms import add_service_errors
 from casework.services import InvalidTransition
+from casework.web import form_step
 from referrals import access, services
 from referrals.forms import (
     CloseForm,
@@ -48,6 +48,15 @@ def _meeting_form(request, referral: Referral, *, label: str, exclude: int | Non
     return form, bool(deadlines)
 
 
+def _submitted(referral: Referral) -> str:
+    if referral.is_late_paper:
+        return (
+            "Submitted as a late paper: the chair will decide whether to take it at this meeting or "
+            "move it to another"
+        )
+    return f"Submitted to {referral.meeting}"
+
+
 @require_http_methods(["GET", "POST"])
 def referral_submit(request, pk):
     referral = access.get_referral_for_user(user=request.user, pk=pk, need="edit")
@@ -59,23 +68,15 @@ def referral_submit(request, pk):
             "managers can be submitted"
         )
     form, has_meetings = _meeting_form(request, referral, label="Which meeting is it for?")
-    if request.method == "POST" and form.is_valid():
-        try:
-            referral = services.referral_submit(
-                actor=request.user, referral=referral, meeting=form.cleaned_data["meeting"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            if referral.is_late_paper:
-                messages.success(
-                    request,
-                    "Submitted as a late paper: the chair will decide whether to take it at this "
-                    "meeting or move it to another",
-                )
-            else:
-                messages.success(request, f"Submitted to {referral.meeting}")
-            return redirect("referrals:detail", pk=referral.pk)
+    done = form_step(
+        request,
+        form,
+        lambda data: services.referral_submit(actor=request.user, referral=referral, meeting=data["meeting"]),
+        message=_submitted,
+        then=reverse("referrals:detail", args=[referral.pk]),
+    )
+    if done:
+        return done
     return render(
         request,
         "referrals/meeting_form.html",
@@ -112,16 +113,17 @@ def referral_move(request, pk):
     form, has_meetings = _meeting_form(
         request, referral, label="Which meeting should it move to?", exclude=referral.meeting_id
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            referral = services.referral_move_to_meeting(
-                actor=request.user, referral=referral, meeting=form.cleaned_data["meeting"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Moved to {referral.meeting}")
-            return redirect("referrals:detail", pk=referral.pk)
+    done = form_step(
+        request,
+        form,
+        lambda data: services.referral_move_to_meeting(
+            actor=request.user, referral=referral, meeting=data["meeting"]
+        ),
+        message=lambda moved: f"Moved to {moved.meeting}",
+        then=reverse("referrals:detail", args=[referral.pk]),
+    )
+    if done:
+        return done
     return render(
         request,
         "referrals/meeting_form.html",
@@ -141,16 +143,15 @@ def referral_withdraw(request, pk):
     if request.method == "POST":
         _check_unchanged(request, referral)
     form = WithdrawForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.referral_withdraw(
-                actor=request.user, referral=referral, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Referral withdrawn")
-            return redirect("referrals:detail", pk=referral.pk)
+    done = form_step(
+        request,
+        form,
+        lambda data: services.referral_withdraw(actor=request.user, referral=referral, reason=data["reason"]),
+        message="Referral withdrawn",
+        then=reverse("referrals:detail", args=[referral.pk]),
+    )
+    if done:
+        return done
     return render(
         request,
         "referrals/action_form.html",
@@ -171,14 +172,15 @@ def referral_close(request, pk):
     if request.method == "POST":
         _check_unchanged(request, referral)
     form = CloseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.referral_close(actor=request.user, referral=referral, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Referral closed")
-            return redirect("referrals:detail", pk=referral.pk)
+    done = form_step(
+        request,
+        form,
+        lambda data: services.referral_close(actor=request.user, referral=referral, reason=data["reason"]),
+        message="Referral closed",
+        then=reverse("referrals:detail", args=[referral.pk]),
+    )
+    if done:
+        return done
     return render(
         request,
         "referrals/action_form.html",
