@@ -68,6 +68,42 @@ def share_last_act(share: ShareLine) -> str:
     return f"{event.actor.full_name} {_SHARE_ACTS[event.action]} {moment(event.at)}"
 
 
+def _lock_unapproved(
+    share: ShareLine, expected_version: int | None, expected_status: str | None, *, doing: str = ""
+) -> tuple[ShareLine, str]:
+    """The share, locked as it is now, and its status as the approver saw it (`expected_status`, or
+    as the caller loaded it). One winner (issue 13): an approval that landed first stands, so a
+    later approval, query or dispute is refused; changing an agreed share is a variation of the
+    package, not a query or dispute that silently undoes the approval."""
+    seen = expected_status or share.status
+    current = _lock_share(share, share.package, expected_version)
+    if current.status == ShareStatus.APPROVED:
+        who = current.decided_by.full_name if current.decided_by else "someone"
+        already = f"Your agency's share was already approved by {who} {moment(current.decided_at)}"
+        if doing:
+            raise InvalidTransition(
+                f"{already}, so it can no longer be {doing}: ask for a variation of the package instead"
+            )
+        raise InvalidTransition(already.rstrip())
+    return current, seen
+
+
+def _swap(current: ShareLine, seen: str, **fields) -> None:
+    """Compare-and-swap: the share moves only from the status it was seen in (one winner)."""
+    if ShareLine.objects.filter(pk=current.pk, status=seen).update(**fields) != 1:
+        raise InvalidTransition("Someone else acted on this share at the same moment; nothing was saved")
+
+
+def _recorded(
+    *, actor: User, package: FundingPackage, share: ShareLine, action: str, text: str, changes: dict
+) -> None:
+    """A share action ("approved", "queried", ...) in the package's history and the audit trail."""
+    _event(package=package, actor=actor, action=action, agency=share.agency, text=text)
+    record_event(
+        actor=actor, action=f"funding.share.{action}", obj=share, child=package.child, changes=changes
+    )
+
+
 def _refuse_if_moved(current: ShareLine, seen_status: str) -> None:
     """One winner (issue 13): an action is taken on the share as the person saw it. If its status
     changed since (someone approved, queried, disputed or answered first), the later action loses
@@ -89,13 +125,7 @@ def share_approve(
     `status`); left out, the status of `share` as the caller loaded it. A query or dispute that came
     in since wins: the approval is refused (409) naming who did what."""
     access.require_approver_of(user=actor, share=share)
-    seen = expected_status or share.status
-    current = _lock_share(share, share.package, expected_version)
-    if current.status == ShareStatus.APPROVED:
-        who = current.decided_by.full_name if current.decided_by else "someone"
-        raise InvalidTransition(
-            f"Your agency's share was already approved by {who} {moment(current.decided_at)}".rstrip()
-        )
+    current, seen = _lock_unapproved(share, expected_version, expected_status)
     _refuse_if_moved(current, seen)
     limit = actor.delegated_limit
     if limit is None or current.annual_amount > limit:
@@ -111,18 +141,14 @@ def share_approve(
             }
         )
     now = timezone.now()
-    changed = ShareLine.objects.filter(pk=current.pk, status=seen).update(
-        status=ShareStatus.APPROVED, decided_by=actor, decided_at=now
-    )
-    if changed != 1:
-        raise InvalidTransition("Someone else acted on this share at the same moment; nothing was saved")
+    _swap(current, seen, status=ShareStatus.APPROVED, decided_by=actor, decided_at=now)
     package = current.package
-    _event(package=package, actor=actor, action="approved", agency=current.agency, text="Share approved")
-    record_event(
+    _recorded(
         actor=actor,
-        action="funding.share.approved",
-        obj=current,
-        child=package.child,
+        package=package,
+        share=current,
+        action="approved",
+        text="Share approved",
         changes={
             "status": [current.status, ShareStatus.APPROVED],
             "annual_amount": [None, str(current.annual_amount)],
@@ -159,31 +185,20 @@ def share_query(
     `expected_status`: as for share_approve."""
     access.require_approver_of(user=actor, share=share)
     text = _require_text(question, "question", "Enter your question")
-    seen = expected_status or share.status
-    current = _lock_share(share, share.package, expected_version)
-    if current.status == ShareStatus.APPROVED:
-        who = current.decided_by.full_name if current.decided_by else "someone"
-        raise InvalidTransition(
-            f"Your agency's share was already approved by {who} {moment(current.decided_at)}, so it can "
-            "no longer be queried: ask for a variation of the package instead"
-        )
+    current, seen = _lock_unapproved(share, expected_version, expected_status, doing="queried")
     _refuse_if_moved(current, seen)
     if current.status not in (ShareStatus.AWAITING, ShareStatus.QUERIED):
         raise InvalidTransition(
             f"This share is {current.get_status_display().lower()}, so it cannot be queried"
         )
-    changed = ShareLine.objects.filter(pk=current.pk, status=seen).update(
-        status=ShareStatus.QUERIED, query_text=text, query_answer=""
-    )
-    if changed != 1:
-        raise InvalidTransition("Someone else acted on this share at the same moment; nothing was saved")
+    _swap(current, seen, status=ShareStatus.QUERIED, query_text=text, query_answer="")
     package = current.package
-    _event(package=package, actor=actor, action="queried", agency=current.agency, text=text)
-    record_event(
+    _recorded(
         actor=actor,
-        action="funding.share.queried",
-        obj=current,
-        child=package.child,
+        package=package,
+        share=current,
+        action="queried",
+        text=text,
         changes={"question": [None, text]},
     )
     people = _panel_administrators(package)
@@ -211,17 +226,13 @@ def share_answer_query(*, actor: User, share: ShareLine, answer: str) -> ShareLi
     if current.status != ShareStatus.QUERIED:
         # Someone answered first, or the approver approved or disputed instead: say who.
         raise InvalidTransition(f"{share_last_act(current)}, so there is no open query to answer")
-    changed = ShareLine.objects.filter(pk=current.pk, status=ShareStatus.QUERIED).update(
-        status=ShareStatus.AWAITING, query_answer=text
-    )
-    if changed != 1:
-        raise InvalidTransition("Someone else acted on this share at the same moment; nothing was saved")
-    _event(package=package, actor=actor, action="answered", agency=current.agency, text=text)
-    record_event(
+    _swap(current, ShareStatus.QUERIED, status=ShareStatus.AWAITING, query_answer=text)
+    _recorded(
         actor=actor,
-        action="funding.share.answered",
-        obj=current,
-        child=package.child,
+        package=package,
+        share=current,
+        action="answered",
+        text=text,
         changes={"answer": [None, text]},
     )
     if current.routed_to_id:
@@ -252,24 +263,11 @@ def share_dispute(
 
     access.require_approver_of(user=actor, share=share)
     text = _require_text(reason, "reason", "Give the reason for the dispute")
-    seen = expected_status or share.status
-    current = _lock_share(share, share.package, expected_version)
-    if current.status == ShareStatus.APPROVED:
-        # One winner (issue 13): an approval that landed first stands; changing an agreed share is
-        # a variation of the package, not a dispute that silently undoes the approval.
-        who = current.decided_by.full_name if current.decided_by else "someone"
-        raise InvalidTransition(
-            f"Your agency's share was already approved by {who} {moment(current.decided_at)}, so it can "
-            "no longer be disputed: ask for a variation of the package instead"
-        )
+    current, seen = _lock_unapproved(share, expected_version, expected_status, doing="disputed")
     if current.status == ShareStatus.DISPUTED:
         raise InvalidTransition(f"Your agency has already disputed this share: {share_last_act(current)}")
     _refuse_if_moved(current, seen)
-    changed = ShareLine.objects.filter(pk=current.pk, status=seen).update(
-        status=ShareStatus.DISPUTED, dispute_reason=text, decided_by=None, decided_at=None
-    )
-    if changed != 1:
-        raise InvalidTransition("Someone else acted on this share at the same moment; nothing was saved")
+    _swap(current, seen, status=ShareStatus.DISPUTED, dispute_reason=text, decided_by=None, decided_at=None)
     package = current.package
     dispute = FundingDispute(
         package=package, share=current, agency=current.agency, reason=text, raised_by=actor
@@ -302,12 +300,12 @@ def share_dispute(
         )
     dispute.save()
     where = f"listed for {meeting}" if meeting else dispute.not_listed_reason
-    _event(package=package, actor=actor, action="disputed", agency=current.agency, text=f"{text} ({where})")
-    record_event(
+    _recorded(
         actor=actor,
-        action="funding.share.disputed",
-        obj=current,
-        child=package.child,
+        package=package,
+        share=current,
+        action="disputed",
+        text=f"{text} ({where})",
         changes={"reason": [None, text], "agenda_item": [None, dispute.agenda_item_id]},
     )
     _refresh_status(package=package, actor=actor)
