@@ -16,6 +16,7 @@ test: $(VENV)/.dev static/govuk/.built system-deps
 	$(VENV)/bin/ruff format --check .
 	TESTING=1 $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/lint-imports
+	TESTING=1 $(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
 $(VENV)/bin/python:

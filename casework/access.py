@@ -12,11 +12,15 @@ and forbidden look the same (Http404), so another agency's records cannot be dis
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeGuard
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 from casework.models import (
     AccessRequest,
@@ -63,9 +67,24 @@ class NotAllowed(Exception):
     """The user can see the record but their role does not let them do this."""
 
 
-def is_usable(user: User | None) -> bool:
+def is_usable(user: User | AnonymousUser | None) -> TypeGuard[User]:
     """Signed in, active and in an agency: anyone else sees nothing (fail closed)."""
     return bool(user is not None and user.is_authenticated and user.is_active and user.agency_id)
+
+
+def agency_id_of(user: User) -> int:
+    """The agency of a person is_usable() let through (it checked they have one). Anyone else is
+    the same 404 as a missing record, failing closed, though no caller reaches here with them."""
+    if user.agency_id is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return user.agency_id
+
+
+def agency_of(user: User) -> Agency:
+    """The same as agency_id_of, for the agency itself (one query unless already read)."""
+    if user.agency is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return user.agency
 
 
 def current_involvements(*, agency_id: int) -> QuerySet[Involvement]:
@@ -75,7 +94,7 @@ def current_involvements(*, agency_id: int) -> QuerySet[Involvement]:
     )
 
 
-def children_visible_to(*, user: User | None) -> QuerySet[Child]:
+def children_visible_to(*, user: User | AnonymousUser | None) -> QuerySet[Child]:
     """Every child the user may see: their agency is involved now, or they hold a grant.
 
     One EXISTS over the involvements is a semi-join PostgreSQL estimates well; OR-ing a second
@@ -85,7 +104,7 @@ def children_visible_to(*, user: User | None) -> QuerySet[Child]:
     """
     if not is_usable(user):
         return Child.objects.none()
-    involved = Exists(current_involvements(agency_id=user.agency_id).filter(child_id=OuterRef("pk")))
+    involved = Exists(current_involvements(agency_id=agency_id_of(user)).filter(child_id=OuterRef("pk")))
     granted = granted_child_ids(user=user)
     return Child.objects.filter(involved | Q(pk__in=granted) if granted else involved)
 
@@ -110,7 +129,7 @@ def visible_child_ids(*, user: User | None) -> QuerySet:
     if not is_usable(user):
         return Involvement.objects.none().values("child_id")
     # distinct: an open involvement and one ending in the future may both be current.
-    ids = current_involvements(agency_id=user.agency_id).order_by().values("child_id").distinct()
+    ids = current_involvements(agency_id=agency_id_of(user)).order_by().values("child_id").distinct()
     granted = granted_child_ids(user=user)
     if granted:
         ids = ids.union(Child.objects.filter(pk__in=granted).order_by().values("pk"))
@@ -142,41 +161,42 @@ def get_child_for_user(
     return child
 
 
-def can_edit_children(*, user: User) -> bool:
+def can_edit_children(*, user: User | AnonymousUser | None) -> bool:
     return is_usable(user) and user.has_role(*CHILD_EDITORS)
 
 
-def can_read_history(*, user: User) -> bool:
+def can_read_history(*, user: User | AnonymousUser | None) -> bool:
     return is_usable(user) and user.has_role(*HISTORY_READERS)
 
 
-def can_decide_access_requests(*, user: User) -> bool:
+def can_decide_access_requests(*, user: User | AnonymousUser | None) -> bool:
     return is_usable(user) and user.has_role(*ACCESS_REQUEST_DECIDERS)
 
 
-def agencies_visible_to(*, user: User | None) -> QuerySet[Agency]:
+def agencies_visible_to(*, user: User | AnonymousUser | None) -> QuerySet[Agency]:
     """The directory of the person's own partnership: its councils, ICB and trusts. Another
     partnership's organisations are its own business (issue 12: every door scoped to its partnership);
     an agency with no partnership sees only itself."""
     if not is_usable(user):
         return Agency.objects.none()
-    if not user.agency.partnership:
-        return Agency.objects.filter(pk=user.agency_id)
-    return Agency.objects.filter(partnership=user.agency.partnership)
+    partnership = agency_of(user).partnership
+    if not partnership:
+        return Agency.objects.filter(pk=agency_id_of(user))
+    return Agency.objects.filter(partnership=partnership)
 
 
-def teams_visible_to(*, user: User | None) -> QuerySet[Team]:
+def teams_visible_to(*, user: User | AnonymousUser | None) -> QuerySet[Team]:
     """Teams of the agencies in the person's partnership directory."""
     if not is_usable(user):
         return Team.objects.none()
     return Team.objects.filter(agency__in=agencies_visible_to(user=user))
 
 
-def users_visible_to(*, user: User | None) -> QuerySet[User]:
+def users_visible_to(*, user: User | AnonymousUser | None) -> QuerySet[User]:
     """People of the user's own agency. Other agencies' staff are reached through panels."""
     if not is_usable(user):
         return User.objects.none()
-    return User.objects.filter(agency_id=user.agency_id, is_active=True)
+    return User.objects.filter(agency_id=agency_id_of(user), is_active=True)
 
 
 def access_requests_for_decision(*, user: User) -> QuerySet[AccessRequest]:
@@ -226,19 +246,19 @@ def is_platform_operator(user: User | None) -> bool:
     )
 
 
-def is_partnership_administrator(user: User | None) -> bool:
+def is_partnership_administrator(user: User | None) -> TypeGuard[User]:
     return (
         is_usable(user)
         and not user.is_service_account
         and user.has_role(Role.PARTNERSHIP_ADMINISTRATOR)
-        and bool(user.agency.partnership)
+        and bool(agency_of(user).partnership)
     )
 
 
 def agencies_administered_by(*, user: User | None) -> QuerySet[Agency]:
     if not is_partnership_administrator(user):
         return Agency.objects.none()
-    return Agency.objects.filter(partnership=user.agency.partnership)
+    return Agency.objects.filter(partnership=agency_of(user).partnership)
 
 
 def accounts_administered_by(*, user: User | None) -> QuerySet[User]:
@@ -246,7 +266,7 @@ def accounts_administered_by(*, user: User | None) -> QuerySet[User]:
     if not is_partnership_administrator(user):
         return User.objects.none()
     return User.objects.filter(
-        agency__partnership=user.agency.partnership, is_superuser=False, is_staff=False
+        agency__partnership=agency_of(user).partnership, is_superuser=False, is_staff=False
     )
 
 
@@ -257,7 +277,7 @@ def can_administer_account(*, actor: User | None, account: User) -> bool:
 def teams_administered_by(*, user: User | None) -> QuerySet[Team]:
     if not is_partnership_administrator(user):
         return Team.objects.none()
-    return Team.objects.filter(agency__partnership=user.agency.partnership)
+    return Team.objects.filter(agency__partnership=agency_of(user).partnership)
 
 
 def _administered(queryset: QuerySet, pk: object):
@@ -285,7 +305,7 @@ def background_jobs_administered_by(*, user: User | None) -> QuerySet[Background
     """The background work owed for the administrator's partnership (its e-mails, packs, papers)."""
     if not is_partnership_administrator(user):
         return BackgroundJob.objects.none()
-    return BackgroundJob.objects.filter(partnership=user.agency.partnership)
+    return BackgroundJob.objects.filter(partnership=agency_of(user).partnership)
 
 
 def get_administered_background_job(*, user: User | None, pk: object) -> BackgroundJob:

@@ -6,6 +6,9 @@ A token's secret is shown once, on the page that answers its creation, and never
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import forms as auth_forms
@@ -102,7 +105,11 @@ def _password_hint() -> str:
 class _NewPasswordFields:
     """GOV.UK labels, hint and messages for the two new-password boxes of Django's forms."""
 
-    def _govuk_fields(self):
+    # Mixed into Django's password forms, which have these.
+    fields: dict[str, forms.Field]
+    error_messages: dict[str, Any]
+
+    def _govuk_fields(self) -> None:
         self.fields["new_password1"].label = "New password"
         self.fields["new_password1"].help_text = _password_hint()
         self.fields["new_password2"].label = "Confirm new password"
@@ -165,7 +172,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        record_event(actor=self.request.user, action="user.password_changed", obj=self.request.user)
+        # form.user is the signed-in person (the view requires one).
+        record_event(actor=form.user, action="user.password_changed", obj=form.user)
         messages.success(self.request, "Your password has been changed")
         return response
 

@@ -27,6 +27,7 @@ from casework.api_kit import (
     NOT_ALLOWED,
     NOT_FOUND,
     NOT_SIGNED_IN,
+    caller,
     field_errors,
     parsed,
 )
@@ -100,7 +101,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 class MeView(APIView):
     @extend_schema(summary="Who you are signed in as", responses={200: UserSerializer, 401: NOT_SIGNED_IN})
     def get(self, request: Request) -> Response:
-        return Response(UserSerializer(request.user).data)
+        return Response(UserSerializer(caller(request)).data)
 
 
 # --- Children ------------------------------------------------------------------------------------
@@ -188,24 +189,25 @@ class ChildViewSet(
     def get_queryset(self):
         if self.action == "list":
             query = parsed(ChildQuerySerializer, self.request.query_params)
-            children, _search = selectors.child_search(user=self.request.user, query=query.get("q", ""))
+            children, _search = selectors.child_search(user=caller(self.request), query=query.get("q", ""))
             return children
         return access.children_visible_to(user=self.request.user)
 
     def get_object(self) -> Child:
         need = "change" if self.action in {"update", "partial_update"} else "view"
-        return access.get_child_for_user(user=self.request.user, pk=self.kwargs.get("pk"), need=need)
+        return access.get_child_for_user(user=caller(self.request), pk=self.kwargs.get("pk"), need=need)
 
     def _record(self, child: Child, *, status_code: int = status.HTTP_200_OK) -> Response:
-        detail = selectors.child_detail(user=self.request.user, pk=child.pk)
+        detail = selectors.child_detail(user=caller(self.request), pk=child.pk)
         return Response(
             ChildSerializer(detail, context=self.get_serializer_context()).data, status=status_code
         )
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
+        # Every list is paginated (DEFAULT_PAGINATION_CLASS), so there is always a page.
+        page = self.paginate_queryset(self.get_queryset()) or []
         record_child_list_view(
-            user=request.user,
+            user=caller(request),
             child_ids=[child.pk for child in page],
             channel="api",
             path=request.path,
@@ -214,8 +216,9 @@ class ChildViewSet(
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        child = selectors.child_detail(user=request.user, pk=kwargs.get("pk"))
-        record_child_view(user=request.user, child=child, channel="api", path=request.path)
+        user = caller(request)
+        child = selectors.child_detail(user=user, pk=kwargs.get("pk"))
+        record_child_view(user=user, child=child, channel="api", path=request.path)
         return Response(ChildSerializer(child, context=self.get_serializer_context()).data)
 
     def create(self, request: Request, *args, **kwargs) -> Response:
@@ -224,7 +227,7 @@ class ChildViewSet(
             raise access.NotAllowed("Your role does not allow you to register a child")
         fields = parsed(ChildWriteSerializer, request.data, context=self.get_serializer_context())
         try:
-            child = services.child_register(actor=request.user, fields=fields)
+            child = services.child_register(actor=caller(request), fields=fields)
         except services.NHSNumberHeldElsewhere as exc:
             return _held_elsewhere(exc)
         return self._record(child, status_code=status.HTTP_201_CREATED)
@@ -239,7 +242,7 @@ class ChildViewSet(
             context=self.get_serializer_context(),
         )
         try:
-            child = services.child_update(actor=request.user, child=child, fields=fields)
+            child = services.child_update(actor=caller(request), child=child, fields=fields)
         except services.NHSNumberHeldElsewhere as exc:
             return _held_elsewhere(exc)
         return self._record(child)
@@ -290,11 +293,12 @@ class AccessRequestAskView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        if not access.can_edit_children(user=request.user):
+        user = caller(request)
+        if not access.can_edit_children(user=user):
             raise access.NotAllowed("Your role does not allow requesting access to a child's record")
-        ask = services.access_request_ask(actor=request.user, **parsed(AccessAskSerializer, request.data))
+        ask = services.access_request_ask(actor=user, **parsed(AccessAskSerializer, request.data))
         if ask.outcome == services.AccessAskOutcome.LIMIT_REACHED:
             return Response({"detail": ask.message}, status=status.HTTP_429_TOO_MANY_REQUESTS)
-        if ask.outcome == services.AccessAskOutcome.ALREADY_VISIBLE:
+        if ask.outcome == services.AccessAskOutcome.ALREADY_VISIBLE and ask.child is not None:
             return Response({"detail": ask.message, "child": ask.child.pk}, status=status.HTTP_200_OK)
         return Response({"detail": ask.message, "child": None}, status=status.HTTP_202_ACCEPTED)

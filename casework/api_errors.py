@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -40,8 +41,9 @@ def _answer(exc, context):
         return Response({"detail": NOT_FOUND_MESSAGE}, status=status.HTTP_404_NOT_FOUND)
     elif isinstance(exc, InvalidTransition):
         body = {"detail": str(exc)}
-        if getattr(exc, "current", None):  # a stale edit (casework.stale.StaleEdit): the saved version
-            body["current"] = exc.current
+        current = getattr(exc, "current", None)
+        if current:  # a stale edit (casework.stale.StaleEdit): the saved version
+            body["current"] = current
         return Response(body, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, NotAllowed):
         return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
@@ -170,7 +172,9 @@ class AutoSchema(SpectacularAutoSchema):
         # A view serving one documented route per step (pathways) is given each route's own words.
         return getattr(self.view, "operation_summary", "") or super().get_summary()
 
-    def get_description(self):
+    # drf-spectacular's AutoSchema takes no arguments here; the DRF stubs describe DRF's own
+    # get_description(path, method), which spectacular replaces.
+    def get_description(self):  # type: ignore[override]
         described = getattr(self.view, "operation_description", None)
         return described if described is not None else super().get_description()
 
@@ -288,7 +292,7 @@ _CONFLICT = OpenApiResponse(
 )
 
 _DETAIL_SCHEMA = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
-_PROBLEM_SCHEMA = {
+_PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "Problem details (RFC 9457): every error answer, to a request that says "
     "`Accept: application/problem+json` (without it, the same answer is `application/json` with the "

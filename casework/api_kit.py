@@ -7,11 +7,15 @@ Public on purpose: apps import these names rather than casework/api.py's interna
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, NotAuthenticated
+from rest_framework.request import Request
+
+if TYPE_CHECKING:
+    from casework.models import User
 
 # --- Shapes of the error answers, for the schema -------------------------------------------------
 
@@ -101,6 +105,18 @@ ANY_ID = "[^/]+"
 # writer may also hold a role that does not allow the change.
 READ_ERRORS = {401: NOT_SIGNED_IN, 404: NOT_FOUND}
 ERRORS = {401: NOT_SIGNED_IN, 403: NOT_ALLOWED, 404: NOT_FOUND}
+
+
+def caller(request: Request) -> User:
+    """The person or service account making the request. Every route requires one (IsAuthenticated
+    is the default permission), so a view never meets an anonymous caller; a route that lifted the
+    rule would answer 401 here rather than act for nobody."""
+    from casework.models import User
+
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user
 
 
 def parsed(

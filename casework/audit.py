@@ -38,6 +38,8 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     out = {}
     for name in fields:
         field = obj._meta.get_field(name)
+        if not isinstance(field, models.Field):  # a relation's reverse side has no value of its own
+            raise TypeError(f"{name} is not a field of {obj._meta.label}")
         value = getattr(obj, field.attname)
         out[name] = _jsonable(value)
     return out

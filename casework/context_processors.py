@@ -17,7 +17,7 @@ class Notices:
 
 
 def service(request):
-    context = {
+    context: dict[str, object] = {
         "service_name": settings.SERVICE_NAME,
         "protective_marking": settings.PROTECTIVE_MARKING,
     }

@@ -222,6 +222,9 @@ def _load_children(
         involve_icb, involve_sen = rng.random() < 0.6, has_ehcp
         if Child.objects.filter(nhs_number=nhs).exists():
             continue  # loaded on an earlier run; the draws above keep the sequence stable
+        ehc_plan_date = born + dt.timedelta(days=365 * 5) if has_ehcp else None
+        if ehc_plan_date and ehc_plan_date > REFERENCE_DAY:
+            ehc_plan_date = REFERENCE_DAY
         fields = {
             "given_name": given,
             "family_name": family,
@@ -231,7 +234,7 @@ def _load_children(
             "gender": gender,
             "legal_status": legal_status,
             "has_ehc_plan": has_ehcp,
-            "ehc_plan_date": born + dt.timedelta(days=365 * 5) if has_ehcp else None,
+            "ehc_plan_date": ehc_plan_date,
             "school_name": school,
             "school_type": school_type,
             "learning_disability": flags[0],
@@ -242,8 +245,6 @@ def _load_children(
             "allocated_team": team,
             "iro_name": fake.name() if legal_status in ("care_order_s31", "accommodated_s20") else "",
         }
-        if fields["ehc_plan_date"] and fields["ehc_plan_date"] > REFERENCE_DAY:
-            fields["ehc_plan_date"] = REFERENCE_DAY
         child = services.child_register(actor=social_worker, fields=fields)
         services.parent_carer_add(
             actor=social_worker,

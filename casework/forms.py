@@ -56,6 +56,15 @@ class SignInForm(AuthenticationForm):
         super().confirm_login_allowed(user)
 
 
+def model_choices(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """The form's own copy of a model choice field (single or multiple), to narrow its queryset to
+    what this person may choose."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} is not a model choice field")
+    return field
+
+
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
     """Show a service's ValidationError on the form: on the named field when the form has it."""
     if hasattr(error, "error_dict"):
@@ -174,11 +183,13 @@ class ChildForm(forms.Form):
 
     def __init__(self, *args, user: User, owning_agency_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        agency_id = owning_agency_id or user.agency_id
-        self.fields["allocated_social_worker"].queryset = User.objects.filter(
+        agency_id = owning_agency_id or access.agency_id_of(user)
+        model_choices(self, "allocated_social_worker").queryset = User.objects.filter(
             agency_id=agency_id, is_active=True, roles__overlap=[Role.SOCIAL_WORKER, Role.TEAM_MANAGER]
         ).order_by("full_name")
-        self.fields["allocated_team"].queryset = Team.objects.filter(agency_id=agency_id).order_by("name")
+        model_choices(self, "allocated_team").queryset = Team.objects.filter(agency_id=agency_id).order_by(
+            "name"
+        )
 
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)
@@ -208,7 +219,7 @@ class InvolvementForm(forms.Form):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         # The partnership's directory (services.involvement_add refuses any other agency).
-        self.fields["agency"].queryset = access.agencies_visible_to(user=user).order_by("name")
+        model_choices(self, "agency").queryset = access.agencies_visible_to(user=user).order_by("name")
 
 
 class EndInvolvementForm(forms.Form):

@@ -145,6 +145,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
+    # casework.access.granted_child_ids' cache of the grants, for one request.
+    _granted_child_ids: list[int]
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -206,6 +208,8 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # Set by the pages that list tokens: where the token's revoke button posts.
+    revoke_url: str
 
     class Meta:
         ordering = ["-created_at", "-id"]

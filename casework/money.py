@@ -118,7 +118,7 @@ PENNY = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal("100")
 WEEKS_A_YEAR = 52
-PER_YEAR = {
+PER_YEAR: dict[str, Decimal] = {
     CostPeriod.WEEKLY: Decimal(52),
     CostPeriod.FOUR_WEEKLY: Decimal(13),
     CostPeriod.MONTHLY: Decimal(12),
@@ -148,6 +148,11 @@ def annual(cost: Decimal, period: str, weeks_per_year: int = WEEKS_A_YEAR) -> De
     """The cost a year, or None for a one-off cost. A weekly cost counts the placement's weeks."""
     if period == CostPeriod.ONE_OFF:
         return None
+    return _recurring_annual(cost, period, weeks_per_year)
+
+
+def _recurring_annual(cost: Decimal, period: str, weeks_per_year: int) -> Decimal:
+    """annual() of a cost that recurs (any period but one-off)."""
     if period == CostPeriod.WEEKLY:
         return pennies(cost * weeks_per_year)
     return pennies(cost * PER_YEAR[period])
@@ -159,7 +164,7 @@ def weekly(cost: Decimal, period: str, weeks_per_year: int = WEEKS_A_YEAR) -> De
         return None
     if period == CostPeriod.WEEKLY:
         return pennies(cost)
-    return pennies(annual(cost, period, weeks_per_year) / weeks_per_year)
+    return pennies(_recurring_annual(cost, period, weeks_per_year) / weeks_per_year)
 
 
 def year_worth(cost: Decimal, period: str, weeks_per_year: int = WEEKS_A_YEAR) -> Decimal:
@@ -241,8 +246,9 @@ def cost_lines(
     not clearly presented"). Each column is split from the cost's own total, so every column adds up."""
     weights = [weight for _, weight in shares]
     total_weekly, total_annual = weekly(cost, period, weeks_per_year), annual(cost, period, weeks_per_year)
-    weeklies = allocate(total_weekly, weights) if total_weekly is not None else [None] * len(shares)
-    annuals = allocate(total_annual, weights) if total_annual is not None else [None] * len(shares)
+    none: list[Decimal | None] = [None] * len(shares)
+    weeklies = allocate(total_weekly, weights) if total_weekly is not None else none
+    annuals = allocate(total_annual, weights) if total_annual is not None else none
     return [
         AgencyCostLine(agency_name=name, per_period=p, weekly=w, annual=a)
         for (name, _), p, w, a in zip(shares, allocate(cost, weights), weeklies, annuals, strict=True)
@@ -286,7 +292,7 @@ def amount_for_days(*, cost: Decimal, period: str, weeks_per_year: int, days: in
         return pennies(cost * days / 7)
     if period == CostPeriod.FOUR_WEEKLY:
         return pennies(cost * days / 28)
-    return pennies(annual(cost, period, weeks_per_year) * days / year_days)
+    return pennies(_recurring_annual(cost, period, weeks_per_year) * days / year_days)
 
 
 def amount_in_financial_year(

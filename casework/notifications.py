@@ -17,7 +17,7 @@ def notify(*, users: Iterable[User], subject: str, body: str = "", url: str = ""
     notices = Notification.objects.bulk_create(
         [Notification(user=user, subject=subject[:200], body=body, url=url) for user in people]
     )
-    partnerships = dict(
+    partnerships: dict[int | None, str] = dict(
         Agency.objects.filter(pk__in={u.agency_id for u in people if u.agency_id}).values_list(
             "pk", "partnership"
         )

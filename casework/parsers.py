@@ -14,7 +14,7 @@ import math
 import re
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser, get_encoding
+from rest_framework.parsers import JSONParser, get_encoding  # type: ignore[attr-defined]  # DRF 3.18's; the stubs predate it
 from rest_framework.utils import json
 
 # The deepest body the API takes is an object of lists of objects (a decision's split lines);

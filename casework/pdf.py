@@ -61,7 +61,7 @@ def pdf_dir(*, create: bool = False) -> Path:
     resolved = folder.resolve()
     finders = [e[1] if isinstance(e, tuple | list) else e for e in settings.STATICFILES_DIRS]
     for served in [settings.STATIC_ROOT, settings.MEDIA_ROOT, *finders]:
-        if served and resolved.is_relative_to(Path(served).resolve()):
+        if served and resolved.is_relative_to(Path(str(served)).resolve()):
             raise ImproperlyConfigured(f"PRIVATE_STORAGE_ROOT must not be inside a served folder ({served})")
     if create and not folder.is_dir():
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -26,8 +26,9 @@ TEMPLATE = "pdf/image.html"
 def _as_jpeg(png: bytes) -> bytes:
     from PIL import Image
 
-    with Image.open(io.BytesIO(png)) as image:
-        image.load()
+    with Image.open(io.BytesIO(png)) as opened:
+        opened.load()
+        image: Image.Image = opened
         if image.mode in ("RGBA", "LA", "P"):
             flat = Image.new("RGB", image.size, "white")
             flat.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))

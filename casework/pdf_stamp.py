@@ -80,7 +80,8 @@ def _overlay(lines: list[Line], width: float, height: float) -> PageObject:
     )
     content = DecodedStreamObject()
     content.set_data(_operations(lines, width, height))
-    page.replace_contents(content)
+    # Any stream object is accepted at run time; pypdf's annotation names only the encoded kinds.
+    page.replace_contents(content)  # type: ignore[arg-type]
     return page
 
 

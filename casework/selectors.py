@@ -188,7 +188,7 @@ class ChildReads:
     page: one query to count the groups, one for a page of them with the people's names."""
 
     def __init__(self, *, child: Child):
-        self.params = {"child": child.pk, "tz": settings.TIME_ZONE}
+        self.params: dict[str, int | str] = {"child": child.pk, "tz": settings.TIME_ZONE}
 
     def __len__(self) -> int:
         with connection.cursor() as cursor:

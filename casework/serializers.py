@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
+from django.db import models
 from rest_framework import serializers
 
 from casework import access
@@ -92,7 +93,10 @@ def strict_ids(*, queryset, **kwargs) -> StrictIdsField:
 
 def _max_length(field: str) -> int:
     """Input lengths mirror the model, so an over-long value is a 400 here, never a database error."""
-    return Child._meta.get_field(field).max_length
+    column = Child._meta.get_field(field)
+    if not isinstance(column, models.Field) or column.max_length is None:
+        raise TypeError(f"Child.{field} has no maximum length")
+    return column.max_length
 
 
 class AgencySerializer(serializers.ModelSerializer):
@@ -112,7 +116,10 @@ class TeamSerializer(serializers.ModelSerializer):
 class UserSerializer(serializers.ModelSerializer):
     """A person in the caller's own agency. `teams` is prefetched by the view (no N+1)."""
 
-    teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    # many=True makes a ManyRelatedField at run time; the stubs type the call as its child.
+    teams: serializers.PrimaryKeyRelatedField[Team] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
     roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), read_only=True)
     delegated_limit = serializers.DecimalField(
         max_digits=12, decimal_places=2, coerce_to_string=True, allow_null=True, read_only=True
@@ -267,7 +274,9 @@ class ChildWriteSerializer(serializers.Serializer):
         user = getattr(request, "user", None)
         # Only people and teams of the caller's agency can be chosen; the service checks the
         # child's owning agency on top of this.
-        self.fields["allocated_social_worker"].queryset = access.users_visible_to(user=user)
-        self.fields["allocated_team"].queryset = access.teams_visible_to(user=user).filter(
-            agency_id=getattr(user, "agency_id", None)
-        )
+        social_worker, team = self.fields["allocated_social_worker"], self.fields["allocated_team"]
+        assert isinstance(social_worker, serializers.RelatedField)  # the model's foreign keys
+        assert isinstance(team, serializers.RelatedField)
+        social_worker.queryset = access.users_visible_to(user=user)
+        teams = access.teams_visible_to(user=user)  # none for anyone not signed in
+        team.queryset = teams.filter(agency_id=access.agency_id_of(user)) if access.is_usable(user) else teams

@@ -142,7 +142,7 @@ def _require_partnership_admin(actor: User | None, *, partnership: str, doing: s
     platform operator (Django admin), or a loader (actor None: seed_demo, bootstrap commands)."""
     if actor is None or access.is_platform_operator(actor):
         return
-    if not access.is_partnership_administrator(actor) or actor.agency.partnership != partnership:
+    if not access.is_partnership_administrator(actor) or access.agency_of(actor).partnership != partnership:
         raise access.NotAllowed(
             f"Only a partnership administrator of {partnership or 'this partnership'} may {doing}"
         )
@@ -167,11 +167,12 @@ def _check_child_rules(child: Child, *, today: dt.date) -> None:
         )
     if child.ehc_plan_date and child.ehc_plan_date > today:
         errors.setdefault("ehc_plan_date", []).append("EHC plan date must be today or in the past")
-    if child.allocated_social_worker_id and child.allocated_social_worker.agency_id != child.owning_agency_id:
+    worker, team = child.allocated_social_worker, child.allocated_team  # read only when set
+    if worker is not None and worker.agency_id != child.owning_agency_id:
         errors.setdefault("allocated_social_worker", []).append(
             "Choose a social worker from the registering agency"
         )
-    if child.allocated_team_id and child.allocated_team.agency_id != child.owning_agency_id:
+    if team is not None and team.agency_id != child.owning_agency_id:
         errors.setdefault("allocated_team", []).append("Choose a team from the registering agency")
     if errors:
         raise ValidationError(errors)
@@ -180,7 +181,8 @@ def _check_child_rules(child: Child, *, today: dt.date) -> None:
 def _check_nhs_number_free(*, actor: User, nhs_number: str | None, exclude_pk: int | None = None) -> None:
     if not nhs_number:
         return
-    existing = Child.objects.filter(nhs_number=nhs_number).exclude(pk=exclude_pk).first()
+    same = Child.objects.filter(nhs_number=nhs_number)
+    existing = (same.exclude(pk=exclude_pk) if exclude_pk is not None else same).first()
     if existing is None:
         return
     if access.children_visible_to(user=actor).filter(pk=existing.pk).exists():
@@ -238,11 +240,13 @@ def _child_register(*, actor: User, fields: Mapping[str, Any]) -> Child:
         with transaction.atomic():
             child.save()
     except IntegrityError:
+        if not child.nhs_number:  # some other constraint: not a race for the NHS number
+            raise
         # Another registration of the same NHS number won the race: answer as if it had been first.
         raise _HiddenDuplicate(child.nhs_number) from None
     Involvement.objects.create(
         child=child,
-        agency=actor.agency,
+        agency=access.agency_of(actor),
         role=InvolvementRole.LEAD,
         started_on=timezone.localdate(),
         added_by=actor,
@@ -292,6 +296,8 @@ def _child_update(*, actor: User, child: Child, fields: Mapping[str, Any]) -> Ch
         with transaction.atomic():
             locked.save()
     except IntegrityError:
+        if not locked.nhs_number:  # some other constraint: not a race for the NHS number
+            raise
         raise _HiddenDuplicate(locked.nhs_number) from None
     record_event(actor=actor, action="child.updated", obj=locked, child=locked, changes=changes)
     return locked
@@ -461,7 +467,7 @@ def access_request_ask(*, actor: User, nhs_number: str, reason: str, via: str = 
     outbox.defer(
         kind=ACCESS_REQUEST,
         object_id=event.pk,
-        partnership=actor.agency.partnership if actor.agency_id else "",
+        partnership=actor.agency.partnership if actor.agency else "",
         summary="An access request by NHS number",
     )
     return AccessAsk(AccessAskOutcome.SENT)
@@ -513,7 +519,7 @@ def access_request_create(*, actor: User, nhs_number: str, reason: str) -> Acces
             is_active=True,
             roles__overlap=list(access.ACCESS_REQUEST_DECIDERS),
         ),
-        subject=f"{actor.agency.name} asks to see the record of {child.initials}",
+        subject=f"{access.agency_of(actor).name} asks to see the record of {child.initials}",
         body=f"{actor.full_name} asked for their agency to be involved with a child your agency registered.",
         url=reverse("children:access_request_decide", args=[request.pk]),
     )

@@ -25,7 +25,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.utils import timezone
 
 from casework.audit import snapshot
@@ -86,10 +86,17 @@ class Conflict:
     context: list[tuple[str, str]] = field(default_factory=list)
 
 
+def _column(obj: models.Model, name: str) -> models.Field:
+    field = obj._meta.get_field(name)
+    if not isinstance(field, models.Field):  # a relation's reverse side has no value of its own
+        raise TypeError(f"{name} is not a field of {obj._meta.label}")
+    return field
+
+
 def fingerprint(obj: models.Model, fields: Iterable[str]) -> str:
     """What an editor saw of `fields` on `obj`, as a short hash, for records with no version
     column: sent back with the edit, a different one means someone else saved in between."""
-    values = {name: getattr(obj, obj._meta.get_field(name).attname) for name in fields}
+    values = {name: getattr(obj, _column(obj, name).attname) for name in fields}
     payload = json.dumps(values, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
@@ -161,8 +168,9 @@ def conflict(
     such as a status or a meeting recorded since. `saved_by`: from last_saved().
     """
     can_retry = refresh is not None
-    if can_retry:
-        data = form.data.copy()
+    if refresh is not None:
+        # A posted form's data is a QueryDict (its copy is mutable); a test's may be a plain dict.
+        data = form.data.copy() if isinstance(form.data, QueryDict) else dict(form.data)
         for name, value in refresh.items():
             data[form.add_prefix(name)] = "" if value is None else str(value)
         form.data = data
@@ -228,7 +236,8 @@ def _text(field: forms.Field, raw: Any) -> str:
 
 def _choice_labels(field: forms.ChoiceField) -> dict[str, str]:
     labels = {}
-    for key, label in field.choices:
+    # Django keeps a field's choices as a list of pairs; the stubs give the setter's wider input types.
+    for key, label in field.choices:  # type: ignore[misc, union-attr]
         if isinstance(label, list | tuple):  # an option group
             labels.update({str(k): str(v) for k, v in label})
         else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -129,11 +129,14 @@ def child_detail(request, pk):
     record_child_view(user=request.user, child=child, channel="page", path=request.path)
     show_history = access.can_read_history(user=request.user)
     changes = selectors.child_history(child=child) if show_history else []
-    reads = (
-        Paginator(selectors.ChildReads(child=child), READS_PAGE_SIZE).get_page(request.GET.get("reads"))
-        if show_history
-        else None
-    )
+    reads: Page[selectors.ReadsOnADay] | None = None
+    if show_history:
+        # Paginator needs only len() and slices of a page; the stubs ask for a whole sequence.
+        paginator: Paginator[selectors.ReadsOnADay] = Paginator(
+            selectors.ChildReads(child=child),  # type: ignore[arg-type]
+            READS_PAGE_SIZE,
+        )
+        reads = paginator.get_page(request.GET.get("reads"))
     return render(
         request,
         "casework/child_detail.html",

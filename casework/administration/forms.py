@@ -7,10 +7,12 @@ partnership, superuser or staff field: those are never set here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.db.models import QuerySet
 
-from casework.forms import ApiTokenForm
+from casework.forms import ApiTokenForm, model_choices
 from casework.models import Agency, AgencyKind, Role, Team, TokenScope
 
 SERVICE_ACCOUNT_SCOPES = [
@@ -123,14 +125,17 @@ class InviteForm(forms.Form):
 
     def __init__(self, *args, agencies: QuerySet[Agency], teams: QuerySet[Team], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].queryset = agencies
-        self.fields["teams"].queryset = teams.select_related("agency").order_by("agency__name", "name")
+        model_choices(self, "agency").queryset = agencies
+        model_choices(self, "teams").queryset = teams.select_related("agency").order_by(
+            "agency__name", "name"
+        )
 
     def clean(self):
-        return _teams_of_agency(self, super().clean())
+        super().clean()
+        return _teams_of_agency(self, self.cleaned_data)
 
 
-def _teams_of_agency(form: forms.Form, data: dict) -> dict:
+def _teams_of_agency(form: forms.Form, data: dict[str, Any]) -> dict[str, Any]:
     agency, teams = data.get("agency"), data.get("teams") or []
     if agency is not None and any(team.agency_id != agency.pk for team in teams):
         form.add_error("teams", f"Choose teams of {agency.name}")
@@ -164,14 +169,17 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args, agencies: QuerySet[Agency], teams: QuerySet[Team], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].queryset = agencies
+        model_choices(self, "agency").queryset = agencies
         self.fields[
             "agency"
         ].help_text = "Another agency of your partnership, or the same one to change teams"
-        self.fields["teams"].queryset = teams.select_related("agency").order_by("agency__name", "name")
+        model_choices(self, "teams").queryset = teams.select_related("agency").order_by(
+            "agency__name", "name"
+        )
 
     def clean(self):
-        return _teams_of_agency(self, super().clean())
+        super().clean()
+        return _teams_of_agency(self, self.cleaned_data)
 
 
 class ServiceAccountForm(forms.Form):
@@ -191,7 +199,7 @@ class ServiceAccountForm(forms.Form):
 
     def __init__(self, *args, agencies: QuerySet[Agency], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].queryset = agencies
+        model_choices(self, "agency").queryset = agencies
 
 
 class ServiceTokenForm(ApiTokenForm):
@@ -211,7 +219,9 @@ class ServiceTokenForm(ApiTokenForm):
     def __init__(self, *args, operations: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["name"].help_text = "What it is for, so you recognise it later"
-        self.fields["operations"].choices = [(name, name) for name in operations]
+        operation_field = self.fields["operations"]
+        assert isinstance(operation_field, forms.MultipleChoiceField)  # declared above
+        operation_field.choices = [(name, name) for name in operations]
 
 
 class PeopleFilterForm(forms.Form):
@@ -226,4 +236,4 @@ class PeopleFilterForm(forms.Form):
 
     def __init__(self, *args, agencies: QuerySet[Agency], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].queryset = agencies
+        model_choices(self, "agency").queryset = agencies

@@ -36,7 +36,7 @@ PERSON_FIELDS = ("full_name", "job_title", "roles", "delegated_limit")
 
 def _require_administers(actor: User | None, account: User, *, doing: str) -> None:
     """The actor administers the account's partnership (the same rule as the create services)."""
-    if account.is_superuser or account.is_staff or account.agency_id is None:
+    if account.is_superuser or account.is_staff or account.agency is None:
         raise access.NotAllowed("Platform operators are not administered here")
     _require_partnership_admin(actor, partnership=account.agency.partnership, doing=doing)
 
@@ -158,7 +158,7 @@ def _queue_invitation(*, actor: User, person: User) -> None:
     outbox.defer(
         kind=INVITATION_EMAIL,
         object_id=person.pk,
-        partnership=person.agency.partnership if person.agency_id else "",
+        partnership=person.agency.partnership if person.agency else "",
         summary=f"Invitation to {person.email}",
     )
 
@@ -262,12 +262,12 @@ def person_move(*, actor: User | None, person: User, agency: Agency, teams: list
     _require_administers(actor, person, doing="move a person")
     if actor is not None:
         access.require_not_self(actor=actor, account=person, doing="change the agency or teams")
-    if agency.partnership != person.agency.partnership:
+    if agency.partnership != access.agency_of(person).partnership:
         raise access.NotAllowed("People move only between agencies of their own partnership")
     if any(team.agency_id != agency.pk for team in teams):
         raise ValidationError({"teams": [f"Choose teams of {agency.name}"]})
     locked = User.objects.select_for_update(of=("self",)).select_related("agency").get(pk=person.pk)
-    old_agency = locked.agency
+    old_agency = access.agency_of(locked)
     old_teams = sorted(locked.teams.values_list("pk", flat=True))
     new_teams = sorted(team.pk for team in teams)
     changes: dict[str, list] = {}

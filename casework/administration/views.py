@@ -52,7 +52,9 @@ def index(request):
     user = _admin(request)
     if refused := _read_only(request):
         return refused
-    return render(request, "casework/administration/index.html", {"partnership": user.agency.partnership})
+    return render(
+        request, "casework/administration/index.html", {"partnership": access.agency_of(user).partnership}
+    )
 
 
 # --- Agencies and teams ---------------------------------------------------------------------------
@@ -65,7 +67,10 @@ def agency_list(request):
     return render(
         request,
         "casework/administration/agency_list.html",
-        {"agencies": list(selectors.agency_list(user=user)), "partnership": user.agency.partnership},
+        {
+            "agencies": list(selectors.agency_list(user=user)),
+            "partnership": access.agency_of(user).partnership,
+        },
     )
 
 
@@ -81,7 +86,7 @@ def agency_new(request):
             name=data["name"].strip(),
             kind=data["kind"],
             ods_code=data["ods_code"],
-            partnership=user.agency.partnership,
+            partnership=access.agency_of(user).partnership,
         ),
         message=lambda agency: f"{agency.name} added to {agency.partnership}",
         then=lambda agency: reverse("administration:agency", args=[agency.pk]),
@@ -92,8 +97,10 @@ def agency_new(request):
         request,
         form=form,
         heading="Add an agency",
-        caption=user.agency.partnership,
-        intro=[f"The agency joins {user.agency.partnership}. An agency's partnership never changes."],
+        caption=access.agency_of(user).partnership,
+        intro=[
+            f"The agency joins {access.agency_of(user).partnership}. An agency's partnership never changes."
+        ],
         back_url=reverse("administration:agencies"),
         submit_label="Add agency",
     )
@@ -203,7 +210,7 @@ def people_list(request):
     return render(
         request,
         "casework/administration/people_list.html",
-        {"page": page, "form": form, "partnership": user.agency.partnership},
+        {"page": page, "form": form, "partnership": access.agency_of(user).partnership},
     )
 
 
@@ -237,7 +244,7 @@ def person_invite(request):
         request,
         form=form,
         heading="Invite a person",
-        caption=user.agency.partnership,
+        caption=access.agency_of(user).partnership,
         intro=[
             "We e-mail them a link to set their password. Until they do, they cannot sign in.",
             "A role gives what that job needs and nothing more. No role shows a child's record by itself: "
@@ -253,7 +260,7 @@ def person_detail(request, pk):
     person = access.get_administered_account(user=user, pk=pk)
     if refused := _read_only(request):
         return refused
-    context = {
+    context: dict[str, object] = {
         "person": person,
         "own": person.pk == user.pk,
         "teams": selectors.account_teams(account=person),
@@ -261,9 +268,10 @@ def person_detail(request, pk):
         "has_authenticator": selectors.has_authenticator(account=person),
     }
     if person.is_service_account:
-        context["tokens"] = list(selectors.account_tokens(account=person))
-        for token in context["tokens"]:
+        tokens = list(selectors.account_tokens(account=person))
+        for token in tokens:
             token.revoke_url = reverse("administration:token_revoke", args=[person.pk, token.pk])
+        context["tokens"] = tokens
     return render(request, "casework/administration/person_detail.html", context)
 
 
@@ -301,7 +309,7 @@ def person_edit(request, pk):
         request,
         form=form,
         heading=f"Change {person.full_name or person.email}'s details",
-        caption=person.agency.name,
+        caption=access.agency_of(person).name,
         inset="Your own roles and delegated limit are changed by another partnership administrator."
         if own
         else "",
@@ -339,7 +347,7 @@ def person_move(request, pk):
         request,
         form=form,
         heading=f"Change {person.full_name or person.email}'s agency or teams",
-        caption=person.agency.name,
+        caption=access.agency_of(person).name,
         intro=[
             "People move between teams and agencies of your partnership only. They see the children of their new agency."
         ],
@@ -362,7 +370,7 @@ def _set_active(request, pk, *, active: bool):
         request,
         form=None,
         heading=f"{'Reopen' if active else 'Close'} {name}'s account?",
-        caption=person.agency.name,
+        caption=access.agency_of(person).name,
         intro=[
             "They will be able to sign in again with their password, and their API tokens work again."
             if active
@@ -393,7 +401,7 @@ def authenticator_reset(request, pk):
         request,
         form=None,
         heading=f"Reset {name}'s authenticator app?",
-        caption=person.agency.name,
+        caption=access.agency_of(person).name,
         intro=[
             "Do this when they have lost the phone with their authenticator app and have no recovery codes "
             "left. Their app and recovery codes stop working and they are signed out everywhere.",
@@ -427,7 +435,7 @@ def invitation_resend(request, pk):
         request,
         form=None,
         heading=f"Send {person.full_name or person.email} a new invitation?",
-        caption=person.agency.name,
+        caption=access.agency_of(person).name,
         intro=[f"We e-mail {person.email} a new link to set their password."],
         back_url=_person_url(person),
         submit_label="Send invitation",
@@ -444,7 +452,10 @@ def service_account_list(request):
     return render(
         request,
         "casework/administration/service_account_list.html",
-        {"accounts": list(selectors.service_accounts(user=user)), "partnership": user.agency.partnership},
+        {
+            "accounts": list(selectors.service_accounts(user=user)),
+            "partnership": access.agency_of(user).partnership,
+        },
     )
 
 
@@ -467,7 +478,7 @@ def service_account_new(request):
         request,
         form=form,
         heading="Add a service account",
-        caption=user.agency.partnership,
+        caption=access.agency_of(user).partnership,
         intro=[
             "A service account lets another system use the API for one agency. It never signs in to "
             "these pages and has no password: it uses tokens you make for it, read only or limited to "
@@ -572,7 +583,7 @@ def background_work(request):
         request,
         "casework/administration/background_work.html",
         {
-            "partnership": user.agency.partnership,
+            "partnership": access.agency_of(user).partnership,
             "summary": selectors.background_summary(user=user),
             "relay": outbox.relay_health(),
             "status": status,

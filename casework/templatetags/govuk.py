@@ -58,7 +58,7 @@ def govuk_describedby(field: BoundField, *, include_info: bool = False) -> str:
 def govuk_hint(field: BoundField) -> str:
     """The field's help text or, for fields that always need one (dates), a default hint."""
     if field.help_text:
-        return field.help_text
+        return str(field.help_text)
     if field.widget_type == "date":
         return "For example, 27/03/2025"
     return ""
@@ -111,7 +111,7 @@ def govuk_control(field: BoundField) -> SafeString:
     if field.field.localize:
         widget.is_localized = True
 
-    attrs: dict[str, object] = {}
+    attrs: dict[str, str | bool] = {}
     classes = _control_classes(field, widget)
     if classes:
         attrs["class"] = classes
