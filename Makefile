@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes (pytest-xdist): one per core by default; TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint format assets system-deps worker beat bench clean
 
@@ -17,7 +19,7 @@ test: $(VENV)/.dev static/govuk/.built system-deps
 	TESTING=1 $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/lint-imports
 	TESTING=1 $(VENV)/bin/mypy
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)

@@ -24,7 +24,7 @@ from tests.factories import UserFactory
 from tests.funding.conftest import terms
 
 COUNCIL = "Hampshire County Council Children's Services"
-ROUNDS = 20
+ROUNDS = 8
 
 
 @pytest.fixture

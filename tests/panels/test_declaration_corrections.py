@@ -29,7 +29,7 @@ from tests.factories import agenda_item_for
 from tests.panels.conftest import seat
 from tests.panels.test_minutes_services import held  # noqa: F401 - the held meeting fixture
 
-ROUNDS = 20
+ROUNDS = 8
 
 
 def _client(user) -> Client:

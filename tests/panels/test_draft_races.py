@@ -25,7 +25,7 @@ from tests.factories import agenda_item_for, attendance_for
 from tests.panels.conftest import MEETING_DAY, at
 from tests.panels.test_minutes_services import held  # noqa: F401 - the held meeting fixture
 
-ROUNDS = 20
+ROUNDS = 8
 
 
 def _client(user) -> Client:

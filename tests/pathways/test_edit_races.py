@@ -30,7 +30,7 @@ from tests.factories import UserFactory
 from tests.pathways.conftest import D, all_scores
 from tests.pathways.test_escalation_fixtures import sgm  # noqa: F401 - the authoriser fixture
 
-ROUNDS = 20
+ROUNDS = 8
 RACE = pytest.mark.django_db(transaction=True)
 
 

@@ -24,13 +24,8 @@ from referrals.models import Referral, SignOff, SignOffDecision, Status, StatusC
 from tests.factories import PanelFactory
 from tests.referrals.test_journey_services import complete_referral
 
-ROUNDS = 20
+ROUNDS = 8
 LONDON = ZoneInfo("Europe/London")
-
-
-@pytest.fixture(autouse=True)
-def private_storage(settings, tmp_path):
-    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
 
 
 @pytest.fixture(autouse=True)
