@@ -3,9 +3,11 @@
 
 from panels.services.actions import *  # noqa: F403
 from panels.services.agenda import *  # noqa: F403
+from panels.services.decision_rules import *  # noqa: F403
 from panels.services.decisions import *  # noqa: F403
 from panels.services.letters import *  # noqa: F403
 from panels.services.meetings import *  # noqa: F403
 from panels.services.minutes import *  # noqa: F403
 from panels.services.packs import *  # noqa: F403
+from panels.services.recommendations import *  # noqa: F403
 from panels.services.running import *  # noqa: F403

@@ -1,0 +1,172 @@
+"""Writes for the absent-agency rule: recommendations made when a decision is signed, the absent
+agency's answer, and the administrators' reminder.
+
+Sources: seeds 002 (Joint Funding Panel: "no decision will be made that impacts on an agency that
+is not present" — the absent agency answers a recommendation within 3 working days, the panel's
+`absent_agency_response_working_days`).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from casework.access import NotAllowed
+from casework.audit import record_event
+from casework.models import Agency, Role, User
+from casework.notifications import notify
+from casework.services import InvalidTransition
+from casework.working_days import add_working_days
+from panels import access
+from panels.models import (
+    AgencyRecommendation,
+    Decision,
+    DecisionStatus,
+    Meeting,
+    Membership,
+    RecommendationStatus,
+)
+from panels.selectors.running import agencies_present
+
+__all__ = ["recommendation_chase", "recommendation_respond"]
+
+
+def _recommendation_recipients(agency: Agency, panel_id: int) -> list[User]:
+    """The absent agency's managers, finance approvers and panel members (seeds 002)."""
+    by_role = User.objects.filter(
+        agency=agency,
+        is_active=True,
+        roles__overlap=[Role.SERVICE_MANAGER, Role.FINANCE_APPROVER, Role.PANEL_MEMBER, Role.PANEL_CHAIR],
+    )
+    seated = User.objects.filter(
+        is_active=True,
+        pk__in=Membership.objects.current().filter(panel_id=panel_id, agency=agency).values("person_id"),
+    )
+    return list({u.pk: u for u in [*by_role, *seated]}.values())
+
+
+def _notify_recommendation(recommendation: AgencyRecommendation, *, chase: bool = False) -> None:
+    decision = recommendation.decision
+    meeting = decision.agenda_item.meeting
+    initials = decision.referral.child.initials if decision.referral_id else ""
+    subject = (
+        f"Reminder: {meeting.panel.name} awaits your agency's answer on a recommendation for {initials}"
+        if chase
+        else f"{meeting.panel.name} made a recommendation for {initials} that your agency must answer"
+    )
+    notify(
+        users=_recommendation_recipients(recommendation.agency, meeting.panel_id),
+        subject=subject,
+        body=(
+            f"{recommendation.agency.name} was not present at the meeting on {meeting.date:%-d %B %Y}. "
+            f"The panel's decision gives your agency a part in it, so it stays a recommendation until "
+            f"your agency accepts or declines it, by {recommendation.due_on:%-d %B %Y}."
+        ),
+        url=reverse("panels:recommendation_respond", args=[recommendation.pk]),
+    )
+
+
+def recommend_to_absent_agencies(*, decision: Decision, meeting: Meeting) -> list[AgencyRecommendation]:
+    """seeds 002: "no decision will be made that impacts on an agency that is not present". An
+    agency given a share (more than £0) or the lead role with no member present gets a
+    recommendation to answer within the panel's `absent_agency_response_working_days` working days
+    of signing (closure days excluded, casework.working_days)."""
+    present = agencies_present(meeting)
+    impacted: dict[int, Agency] = {
+        share.agency_id: share.agency
+        for share in decision.shares.select_related("agency")
+        if share.amount > 0
+    }
+    if decision.lead_agency_id:
+        impacted[decision.lead_agency_id] = decision.lead_agency
+    absent = [agency for pk, agency in sorted(impacted.items()) if pk not in present]
+    if not absent:
+        return []
+    panel = meeting.panel
+    closures = frozenset(panel.closure_days.values_list("day", flat=True))
+    due = add_working_days(timezone.localdate(), panel.absent_agency_response_working_days, closures)
+    made = []
+    for agency in absent:
+        recommendation = AgencyRecommendation.objects.create(decision=decision, agency=agency, due_on=due)
+        record_event(
+            actor=None,
+            action="decision.recommendation_made",
+            obj=recommendation,
+            child=decision.referral.child if decision.referral_id else None,
+            changes={"agency": [None, agency.pk], "due_on": [None, str(due)]},
+        )
+        _notify_recommendation(recommendation)
+        made.append(recommendation)
+    return made
+
+
+# --- Absent agencies' answers ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def recommendation_respond(
+    *, actor: User, recommendation: AgencyRecommendation, accept: bool, reason: str = ""
+) -> AgencyRecommendation:
+    """The absent agency accepts the panel's recommendation, or declines it with a reason, by one
+    of its service managers, finance approvers or panel members (seeds 002)."""
+    if not access.can_respond_to_recommendation(user=actor, recommendation=recommendation):
+        raise NotAllowed("Only a manager, finance approver or panel member of that agency can answer this")
+    reason = (reason or "").strip()
+    if not accept and not reason:
+        raise ValidationError({"reason": ["Enter the reason your agency declines the recommendation"]})
+    if len(reason) > 5000:
+        raise ValidationError({"reason": ["The reason must be 5000 characters or fewer"]})
+    if Decision.objects.filter(pk=recommendation.decision_id, status=DecisionStatus.SUPERSEDED).exists():
+        raise InvalidTransition("The panel has corrected this decision since: answer the corrected one")
+    status = RecommendationStatus.ACCEPTED if accept else RecommendationStatus.DECLINED
+    now = timezone.now()
+    updated = AgencyRecommendation.objects.filter(
+        pk=recommendation.pk, status=RecommendationStatus.AWAITING
+    ).update(status=status, response_reason=reason, responded_by=actor, responded_at=now)
+    if updated != 1:
+        raise InvalidTransition("This recommendation has already been answered")
+    recommendation.refresh_from_db()
+    decision = recommendation.decision
+    record_event(
+        actor=actor,
+        action=f"decision.recommendation_{status}",
+        obj=recommendation,
+        child=decision.referral.child if decision.referral_id else None,
+        changes={
+            "status": [RecommendationStatus.AWAITING, status],
+            **({"reason": [None, reason]} if reason else {}),
+        },
+    )
+    if decision.signed_by_id:
+        notify(
+            users=[decision.signed_by],
+            subject=f"{recommendation.agency.name} {status} the panel's recommendation",
+            body=reason,
+            url=reverse("panels:recommendation_respond", args=[recommendation.pk]),
+        )
+    return recommendation
+
+
+@transaction.atomic
+def recommendation_chase(*, actor: User, recommendation: AgencyRecommendation) -> AgencyRecommendation:
+    """The panel's administrators chase an absent agency that has not answered: notified again."""
+    panel = recommendation.decision.agenda_item.meeting.panel
+    if not access.can_administer(user=actor, panel=panel):
+        raise NotAllowed("Only the panel's chair or administrators can chase a recommendation")
+    now = timezone.now()
+    updated = AgencyRecommendation.objects.filter(
+        pk=recommendation.pk, status=RecommendationStatus.AWAITING
+    ).update(last_chased_at=now)
+    if updated != 1:
+        raise InvalidTransition("This recommendation has already been answered")
+    recommendation.refresh_from_db()
+    _notify_recommendation(recommendation, chase=True)
+    record_event(
+        actor=actor,
+        action="decision.recommendation_chased",
+        obj=recommendation,
+        changes={"last_chased_at": [None, now.isoformat()]},
+    )
+    return recommendation
