@@ -62,9 +62,7 @@ def meetings_visible_to(*, user: User | None) -> QuerySet[Meeting]:
     return Meeting.objects.filter(panel__in=panels_visible_to(user=user))
 
 
-def get_panel_for_user(
-    *, user: User, pk: object, need: Need = "view", refusal: str | None = None
-) -> Panel:
+def get_panel_for_user(*, user: User, pk: object, need: Need = "view", refusal: str | None = None) -> Panel:
     """The panel if the user may see it (else Http404), and has `need` of it (else NotAllowed)."""
     pk_int = record_id(pk)
     panel = panels_visible_to(user=user).filter(pk=pk_int).first()
@@ -72,6 +70,28 @@ def get_panel_for_user(
         raise Http404(NOT_FOUND_MESSAGE)
     require(user=user, panel=panel, need=need, refusal=refusal)
     return panel
+
+
+def get_seat_for_panel(*, panel: Panel, pk: object):
+    """A seat (membership) on this panel, with its person (the caller fetched the panel through
+    this module, with its own check); Http404 for any other id."""
+    from django.shortcuts import get_object_or_404
+
+    from panels.models import Membership
+
+    return get_object_or_404(
+        Membership.objects.select_related("person", "panel"), pk=record_id(pk), panel=panel
+    )
+
+
+def get_closure_day_for_panel(*, panel: Panel, pk: object):
+    """One of this panel's closure days (the caller fetched the panel through this module); Http404
+    for any other id."""
+    from django.shortcuts import get_object_or_404
+
+    from panels.models import ClosureDay
+
+    return get_object_or_404(ClosureDay.objects.select_related("panel"), pk=record_id(pk), panel=panel)
 
 
 def can_administer(*, user: User, panel: Panel) -> bool:
@@ -415,6 +435,56 @@ def get_agenda_item_for_meeting(*, meeting: Meeting, pk: object):
     return item
 
 
+def get_declaration_for_meeting(*, meeting: Meeting, pk: object):
+    """A declaration made at this meeting (the caller fetched the meeting through this module, with
+    its own check), with its member; Http404 for an id that is not one of the meeting's."""
+    from panels.models import Declaration
+
+    found = (
+        Declaration.objects.select_related("agenda_item__meeting__panel", "membership__person")
+        .filter(agenda_item__meeting=meeting, pk=record_id(pk))
+        .first()
+    )
+    if found is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return found
+
+
+def get_decision_for_meeting(*, meeting: Meeting, pk: object):
+    """A decision (any version) made at this meeting, with its item, child and option (the caller
+    fetched the meeting through this module); Http404 for an id that is not one of the meeting's."""
+    from panels.models import Decision
+
+    found = (
+        Decision.objects.select_related(
+            "agenda_item__meeting__panel", "agenda_item__referral__child", "referral__child", "option"
+        )
+        .filter(agenda_item__meeting=meeting, pk=record_id(pk))
+        .first()
+    )
+    if found is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return found
+
+
+def get_letter_for_meeting(*, meeting: Meeting, pk: object):
+    """A decision letter of this meeting (the caller fetched the meeting through this module, with
+    its own check), with its decision's child and referrer; Http404 for any other id."""
+    from panels.models import DecisionLetter
+
+    letter = (
+        DecisionLetter.objects.select_related(
+            "decision__agenda_item", "decision__referral__child", "decision__referral__referrer"
+        )
+        .filter(pk=record_id(pk), decision__agenda_item__meeting=meeting)
+        .first()
+    )
+    if letter is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    letter.decision.agenda_item.meeting = meeting
+    return letter
+
+
 def can_read_whole_papers(*, user: User | None, meeting: Meeting) -> bool:
     """The whole meeting's papers, as the panel pack carries them: the panel's administrators and
     holders of a live meeting-wide grant (members until the end of the meeting day, the chair's
@@ -455,7 +525,9 @@ def get_ready_pack_for_user(*, user: User, meeting_pk: object, version: object):
 # --- A meeting's running records by id (the API's /agenda-items/, /decisions/, /declarations/) -----
 
 
-def _running_record(*, user: User, found, meeting: Meeting | None, referral_id: int | None, run: bool):
+def _running_record(
+    *, user: User, found, meeting: Meeting | None, referral_id: int | None, need: Literal["follow", "run"]
+):
     """A record of how a meeting ran (an item, a declaration, a decision) by its id. Someone who
     may neither see the meeting's running nor the referral it is about gets the 404 of a missing
     one, even in the same partnership, so the id says nothing; NotAllowed (403) only for someone
@@ -471,14 +543,14 @@ def _running_record(*, user: User, found, meeting: Meeting | None, referral_id: 
         and not referrals_visible_to(user=user).filter(pk=referral_id).exists()
     ):
         raise Http404(NOT_FOUND_MESSAGE)
-    if run and not can_run_meeting(user=user, meeting=meeting):
+    if need == "run" and not can_run_meeting(user=user, meeting=meeting):
         raise NotAllowed(REFUSALS["run"])
     if not follows:
         raise NotAllowed(REFUSALS["follow"])
     return found
 
 
-def get_agenda_item_for_user(*, user: User, pk: object, run: bool = False):
+def get_agenda_item_for_user(*, user: User, pk: object, need: Literal["follow", "run"] = "follow"):
     from panels.models import AgendaItem
 
     found = (
@@ -491,11 +563,11 @@ def get_agenda_item_for_user(*, user: User, pk: object, run: bool = False):
         found=found,
         meeting=found and found.meeting,
         referral_id=found and found.referral_id,
-        run=run,
+        need=need,
     )
 
 
-def get_decision_for_user(*, user: User, pk: object, run: bool = False):
+def get_decision_for_user(*, user: User, pk: object, need: Literal["follow", "run"] = "follow"):
     from panels.models import Decision
 
     found = (
@@ -508,11 +580,11 @@ def get_decision_for_user(*, user: User, pk: object, run: bool = False):
         found=found,
         meeting=found and found.agenda_item.meeting,
         referral_id=found and found.referral_id,
-        run=run,
+        need=need,
     )
 
 
-def get_declaration_for_user(*, user: User, pk: object, run: bool = False):
+def get_declaration_for_user(*, user: User, pk: object, need: Literal["follow", "run"] = "follow"):
     from panels.models import Declaration
 
     found = (
@@ -525,5 +597,5 @@ def get_declaration_for_user(*, user: User, pk: object, run: bool = False):
         found=found,
         meeting=found and found.agenda_item.meeting,
         referral_id=found and found.agenda_item.referral_id,
-        run=run,
+        need=need,
     )

@@ -27,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from casework.access import NotAllowed
-from casework.api_kit import NOT_ALLOWED, NOT_FOUND, NOT_SIGNED_IN, field_errors
+from casework.api_kit import ERRORS, field_errors, parsed
 from casework.models import Agency, User
 from casework.serializers import StrictCharField, strict_ids
 from casework.services import InvalidTransition
@@ -37,10 +37,9 @@ from panels.selectors import actions as selectors
 from panels.views.read_log import log_children
 from referrals.models import Pathway, Status
 
-_ERRORS = {401: NOT_SIGNED_IN, 403: NOT_ALLOWED, 404: NOT_FOUND}
 _WRITE = {
     400: field_errors("Missing impact", {"actual_impact": ["Enter the actual impact"]}),
-    **_ERRORS,
+    **ERRORS,
     409: field_errors("Stale", {"detail": ["Someone else changed this action since you opened it"]}),
 }
 
@@ -132,16 +131,12 @@ class ActionWriteSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         if panel is None:  # the schema generator's instance
             return
-        agencies = Agency.objects.filter(partnership=panel.partnership)
-        self.fields["owners"].child_relation.queryset = User.objects.filter(
-            agency__partnership=panel.partnership, is_active=True
-        ).select_related("agency")
+        agencies = selectors.panel_agencies(panel=panel)
+        self.fields["owners"].child_relation.queryset = selectors.panel_people(panel=panel)
         self.fields["owner_agencies"].child_relation.queryset = agencies
         self.fields["partner_agency"].queryset = agencies
-        self.fields["meeting"].queryset = Meeting.objects.filter(panel=panel)
-        self.fields["agenda_item"].queryset = AgendaItem.objects.filter(
-            meeting__panel=panel, withdrawn_at__isnull=True
-        ).select_related("meeting")
+        self.fields["meeting"].queryset = selectors.action_meeting_choices(panel=panel)
+        self.fields["agenda_item"].queryset = selectors.action_item_choices(panel=panel)
 
 
 class ActionChangeSerializer(ActionWriteSerializer):
@@ -188,7 +183,7 @@ class ActionListQuerySerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         if panel is None:  # the schema generator's instance
             return
-        self.fields["owner_agency"].queryset = Agency.objects.filter(partnership=panel.partnership)
+        self.fields["owner_agency"].queryset = selectors.panel_agencies(panel=panel)
 
 
 @extend_schema_field(
@@ -218,7 +213,7 @@ class TrackerQuerySerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         if panel is None:  # the schema generator's instance
             return
-        self.fields["agency"].queryset = Agency.objects.filter(partnership=panel.partnership)
+        self.fields["agency"].queryset = selectors.panel_agencies(panel=panel)
 
     def validate(self, attrs):
         start, end = attrs.get("meeting_from"), attrs.get("meeting_to")
@@ -228,8 +223,9 @@ class TrackerQuerySerializer(serializers.Serializer):
             )
         return attrs
 
-    def filters(self) -> selectors.TrackerFilters:
-        data = self.validated_data
+    @staticmethod
+    def filters(data: dict) -> selectors.TrackerFilters:
+        """The selector's filters from the parsed query."""
         return selectors.TrackerFilters(
             outcome=data.get("outcome", ""),
             pathway=data.get("pathway", ""),
@@ -297,17 +293,6 @@ class AgencyTotalSerializer(serializers.Serializer):
 # --- Views ---------------------------------------------------------------------------------------
 
 
-def _parse(serializer_class, request: Request, **kwargs):
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-def _require_admin(user: User, panel: Panel) -> None:
-    if not access.can_administer(user=user, panel=panel):
-        raise NotAllowed("Only the panel's chair or administrators can do this")
-
-
 def _detail(request: Request, action: Action, *, status_code: int = status.HTTP_200_OK) -> Response:
     found = selectors.action_detail(user=request.user, pk=action.pk)
     return Response(ActionDetailSerializer(found).data, status=status_code)
@@ -320,15 +305,14 @@ class PanelActionsView(GenericAPIView):
     @extend_schema(
         summary="A panel's action log",
         parameters=[ActionListQuerySerializer],
-        responses={200: ActionSerializer(many=True), **_ERRORS},
+        responses={200: ActionSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, panel_pk: str) -> Response:
         panel = access.get_panel_for_user(user=request.user, pk=panel_pk)
-        query = ActionListQuerySerializer(data=request.query_params, panel=panel)
-        query.is_valid(raise_exception=True)
-        agency = query.validated_data.get("owner_agency")
+        query = parsed(ActionListQuerySerializer, request.query_params, panel=panel)
+        agency = query.get("owner_agency")
         filters = selectors.ActionFilters(
-            status=query.validated_data.get("status", ""), owner_agency=agency.pk if agency else None
+            status=query.get("status", ""), owner_agency=agency.pk if agency else None
         )
         actions = selectors.action_log(user=request.user, panel=panel, filters=filters)
         page = self.paginate_queryset(actions)
@@ -341,9 +325,8 @@ class PanelActionsView(GenericAPIView):
         responses={201: ActionDetailSerializer, **_WRITE},
     )
     def post(self, request: Request, panel_pk: str) -> Response:
-        panel = access.get_panel_for_user(user=request.user, pk=panel_pk)
-        _require_admin(request.user, panel)
-        data = _parse(ActionWriteSerializer, request, panel=panel)
+        panel = access.get_panel_for_user(user=request.user, pk=panel_pk, need="administer")
+        data = parsed(ActionWriteSerializer, request.data, panel=panel)
         data.pop("version", None)
         action = services.action_create(actor=request.user, panel=panel, **data)
         return _detail(request, action, status_code=status.HTTP_201_CREATED)
@@ -353,7 +336,7 @@ class ActionView(GenericAPIView):
     serializer_class = ActionDetailSerializer
     queryset = Action.objects.none()
 
-    @extend_schema(summary="One action with its updates", responses={200: ActionDetailSerializer, **_ERRORS})
+    @extend_schema(summary="One action with its updates", responses={200: ActionDetailSerializer, **ERRORS})
     def get(self, request: Request, pk: str) -> Response:
         return Response(ActionDetailSerializer(selectors.action_detail(user=request.user, pk=pk)).data)
 
@@ -365,9 +348,8 @@ class ActionView(GenericAPIView):
         responses={200: ActionDetailSerializer, **_WRITE},
     )
     def patch(self, request: Request, pk: str) -> Response:
-        action = access.get_action_for_user(user=request.user, pk=pk)
-        _require_admin(request.user, action.panel)
-        data = _parse(ActionChangeSerializer, request, panel=action.panel, partial=True)
+        action = access.get_action_for_user(user=request.user, pk=pk, need="administer")
+        data = parsed(ActionChangeSerializer, request.data, panel=action.panel, partial=True)
         if "version" not in data:
             raise serializers.ValidationError(
                 {"version": ["Send the version of the action you are changing"]}
@@ -396,9 +378,8 @@ class ActionCloseView(GenericAPIView):
         responses={200: ActionDetailSerializer, **_WRITE},
     )
     def post(self, request: Request, pk: str) -> Response:
-        action = access.get_action_for_user(user=request.user, pk=pk)
-        _require_admin(request.user, action.panel)
-        data = _parse(ActionCloseSerializer, request)
+        action = access.get_action_for_user(user=request.user, pk=pk, need="administer")
+        data = parsed(ActionCloseSerializer, request.data)
         services.action_close(actor=request.user, action=action, **data)
         return _detail(request, action)
 
@@ -413,9 +394,8 @@ class ActionReopenView(GenericAPIView):
         responses={200: ActionDetailSerializer, **_WRITE},
     )
     def post(self, request: Request, pk: str) -> Response:
-        action = access.get_action_for_user(user=request.user, pk=pk)
-        _require_admin(request.user, action.panel)
-        data = _parse(ActionReopenSerializer, request)
+        action = access.get_action_for_user(user=request.user, pk=pk, need="administer")
+        data = parsed(ActionReopenSerializer, request.data)
         services.action_reopen(actor=request.user, action=action, **data)
         return _detail(request, action)
 
@@ -426,11 +406,11 @@ class ActionUpdatesView(GenericAPIView):
 
     @extend_schema(
         summary="An action's updates, oldest first",
-        responses={200: ActionUpdateSerializer(many=True), **_ERRORS},
+        responses={200: ActionUpdateSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, pk: str) -> Response:
         action = access.get_action_for_user(user=request.user, pk=pk)
-        updates = ActionUpdate.objects.filter(action=action).select_related("author").order_by("at", "id")
+        updates = selectors.action_updates(action=action)
         page = self.paginate_queryset(updates)
         return self.get_paginated_response(ActionUpdateSerializer(page, many=True).data)
 
@@ -445,7 +425,7 @@ class ActionUpdatesView(GenericAPIView):
             raise NotAllowed("Only the action's owners and the panel's administrators can add updates")
         if action.status != ActionStatus.OPEN:
             raise InvalidTransition("This action is closed: reopen it to add an update")
-        text = _parse(ActionUpdateWriteSerializer, request)["text"]
+        text = parsed(ActionUpdateWriteSerializer, request.data)["text"]
         update = services.action_add_update(actor=request.user, action=action, text=text)
         return Response(ActionUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
 
@@ -472,14 +452,14 @@ class PanelTrackerView(GenericAPIView):
                     "totals": AgencyTotalSerializer(many=True),
                 },
             ),
-            **_ERRORS,
+            **ERRORS,
         },
     )
     def get(self, request: Request, panel_pk: str) -> Response:
         panel = access.get_panel_for_user(user=request.user, pk=panel_pk)
-        query = TrackerQuerySerializer(data=request.query_params, panel=panel)
-        query.is_valid(raise_exception=True)
-        referrals = selectors.tracker_referrals(user=request.user, panel=panel, filters=query.filters())
+        query = parsed(TrackerQuerySerializer, request.query_params, panel=panel)
+        filters = TrackerQuerySerializer.filters(query)
+        referrals = selectors.tracker_referrals(user=request.user, panel=panel, filters=filters)
         page = self.paginate_queryset(referrals)
         log_children(request, [referral.child_id for referral in page], channel="api")  # the read log
         response = self.get_paginated_response(

@@ -10,7 +10,6 @@ ValidationError → 400 with field messages, mapped in casework/api_errors.py.
 
 from __future__ import annotations
 
-from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
@@ -18,11 +17,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
+from casework.access import NotAllowed
+from casework.api_kit import parsed
 from casework.serializers import StrictCharField
 from panels import access, services
 from panels.models import AgendaItem, Meeting, Membership
-from panels.selectors import agenda_items, papers_window
+from panels.selectors import agenda_items, panel_seat, papers_window
 from panels.views.agenda import log_agenda_read
 
 # --- Serializers ---------------------------------------------------------------------------------
@@ -91,33 +91,14 @@ class LeadSerializer(_Versioned):
 # --- Views ---------------------------------------------------------------------------------------
 
 
+NOT_ADMIN = "Only the panel's chair or administrators can change the agenda"
+
+
 class _AgendaView(APIView):
-    def meeting(self, *, administer: bool = True) -> Meeting:
-        meeting = access.get_meeting_for_user(user=self.request.user, pk=self.kwargs.get("pk"))
-        if administer and not access.can_administer(user=self.request.user, panel=meeting.panel):
-            raise NotAllowed("Only the panel's chair or administrators can change the agenda")
-        return meeting
-
-    def item(self, meeting: Meeting) -> AgendaItem:
-        item = (
-            AgendaItem.objects.select_related("referral__child", "lead_member")
-            .filter(meeting=meeting, pk=record_id(self.kwargs.get("item_pk")))
-            .first()
-        )
-        if item is None:
-            raise Http404(NOT_FOUND_MESSAGE)
-        item.meeting = meeting
-        return item
-
-    def parse(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
     def lead(self, meeting: Meeting, pk: int | None) -> Membership | None:
         if pk is None:
             return None
-        seat = Membership.objects.filter(pk=pk, panel_id=meeting.panel_id).first()
+        seat = panel_seat(panel=meeting.panel, pk=pk)
         if seat is None:
             raise serializers.ValidationError({"lead_member": ["Choose a current member of this panel"]})
         return seat
@@ -142,7 +123,7 @@ class AgendaList(_AgendaView):
     def get(self, request: Request, pk: str) -> Response:
         """Queries: the meeting with its panel, the caller's active grants, can_administer
         (membership), the meeting's version, the items with referral, child and lead member."""
-        meeting = self.meeting(administer=False)
+        meeting = access.get_meeting_for_user(user=request.user, pk=pk)
         window = papers_window(user=request.user, meeting=meeting)
         if window.whole_meeting:
             return self.agenda(meeting)
@@ -158,8 +139,8 @@ class AgendaAddReferral(_AgendaView):
     def post(self, request: Request, pk: str) -> Response:
         from referrals.access import get_referral_for_user
 
-        meeting = self.meeting()
-        data = self.parse(AddReferralSerializer)
+        meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
+        data = parsed(AddReferralSerializer, request.data)
         referral = get_referral_for_user(user=request.user, pk=data["referral"])
         services.agenda_item_add_referral(
             actor=request.user,
@@ -174,8 +155,8 @@ class AgendaAddReferral(_AgendaView):
 class AgendaAddOther(_AgendaView):
     @extend_schema(request=AddOtherSerializer, responses={201: AgendaSerializer})
     def post(self, request: Request, pk: str) -> Response:
-        meeting = self.meeting()
-        data = self.parse(AddOtherSerializer)
+        meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
+        data = parsed(AddOtherSerializer, request.data)
         services.agenda_item_add_other(
             actor=request.user,
             meeting=meeting,
@@ -189,9 +170,9 @@ class AgendaAddOther(_AgendaView):
 class AgendaItemMove(_AgendaView):
     @extend_schema(request=MoveSerializer, responses=AgendaSerializer)
     def post(self, request: Request, pk: str, item_pk: str) -> Response:
-        meeting = self.meeting()
-        item = self.item(meeting)
-        data = self.parse(MoveSerializer)
+        meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
+        item = access.get_agenda_item_for_meeting(meeting=meeting, pk=item_pk)
+        data = parsed(MoveSerializer, request.data)
         services.agenda_item_move(
             actor=request.user, item=item, version=data["version"], direction=data["direction"]
         )
@@ -201,9 +182,9 @@ class AgendaItemMove(_AgendaView):
 class AgendaItemWithdraw(_AgendaView):
     @extend_schema(request=WithdrawSerializer, responses=AgendaSerializer)
     def post(self, request: Request, pk: str, item_pk: str) -> Response:
-        meeting = self.meeting()
-        item = self.item(meeting)
-        data = self.parse(WithdrawSerializer)
+        meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
+        item = access.get_agenda_item_for_meeting(meeting=meeting, pk=item_pk)
+        data = parsed(WithdrawSerializer, request.data)
         services.agenda_item_withdraw(
             actor=request.user, item=item, version=data["version"], reason=data["reason"]
         )
@@ -213,9 +194,9 @@ class AgendaItemWithdraw(_AgendaView):
 class AgendaItemLead(_AgendaView):
     @extend_schema(request=LeadSerializer, responses=AgendaSerializer)
     def post(self, request: Request, pk: str, item_pk: str) -> Response:
-        meeting = self.meeting()
-        item = self.item(meeting)
-        data = self.parse(LeadSerializer)
+        meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
+        item = access.get_agenda_item_for_meeting(meeting=meeting, pk=item_pk)
+        data = parsed(LeadSerializer, request.data)
         services.agenda_item_set_lead(
             actor=request.user,
             item=item,
@@ -233,8 +214,8 @@ class MeetingCirculate(_AgendaView):
         description="An agenda with no item cannot be circulated: 400 (`agenda`).",
     )
     def post(self, request: Request, pk: str) -> Response:
-        meeting = self.meeting()
-        data = self.parse(_Versioned)
+        meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
+        data = parsed(_Versioned, request.data)
         services.meeting_circulate(actor=request.user, meeting=meeting, version=data["version"])
         return self.agenda(meeting)
 

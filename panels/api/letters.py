@@ -15,14 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casework.access import NotAllowed
 from casework.api_kit import (
     ERROR,
-    NOT_ALLOWED,
-    NOT_FOUND,
-    NOT_SIGNED_IN,
+    ERRORS,
     PRECONDITION_REQUIRED,
     field_errors,
+    parsed,
     require_precondition,
 )
 from casework.audit import record_child_view
@@ -38,7 +36,6 @@ _CONFLICT = OpenApiResponse(
     description="The letter was already prepared or sent, the decision is not signed, or someone else "
     "changed the letter since the fingerprint you sent.",
 )
-_ERRORS = {401: NOT_SIGNED_IN, 403: NOT_ALLOWED, 404: NOT_FOUND}
 
 
 class RecipientSerializer(serializers.Serializer):
@@ -104,14 +101,16 @@ class MeetingLettersView(APIView):
         summary="A meeting's decision letters",
         description="One row per signed decision on a referral: the due date (N working days after the "
         "meeting, the panel's setting), and the letter with its recipients once prepared.",
-        responses={200: LetterRowSerializer(many=True), **_ERRORS},
+        responses={200: LetterRowSerializer(many=True), **ERRORS},
     )
     def get(self, request: Request, pk: str) -> Response:
-        meeting = access.get_meeting_for_user(user=request.user, pk=pk)
-        if not access.can_administer(user=request.user, panel=meeting.panel):
-            raise NotAllowed("Only the panel's chair or administrators can see its decision letters")
-        closures = frozenset(meeting.panel.closure_days.values_list("day", flat=True))
-        rows = log_letter_rows(request, letter_rows(meeting=meeting, closures=closures), channel="api")
+        meeting = access.get_meeting_for_user(
+            user=request.user,
+            pk=pk,
+            need="administer",
+            refusal="Only the panel's chair or administrators can see its decision letters",
+        )
+        rows = log_letter_rows(request, letter_rows(meeting=meeting), channel="api")
         return Response(LetterRowSerializer(rows, many=True).data)
 
 
@@ -120,7 +119,7 @@ class DecisionLetterView(APIView):
         summary="Prepare the letter for a signed decision",
         description="Filled from the panel's template; edit it before sending.",
         request=None,
-        responses={201: LetterSerializer, **_ERRORS, 409: _CONFLICT},
+        responses={201: LetterSerializer, **ERRORS, 409: _CONFLICT},
     )
     def post(self, request: Request, pk: str) -> Response:
         decision = access.get_decision_for_user(user=request.user, pk=pk)
@@ -129,7 +128,7 @@ class DecisionLetterView(APIView):
 
 
 class LetterView(APIView):
-    @extend_schema(summary="A decision letter", responses={200: LetterSerializer, **_ERRORS})
+    @extend_schema(summary="A decision letter", responses={200: LetterSerializer, **ERRORS})
     def get(self, request: Request, pk: str) -> Response:
         letter = _letter(request, pk)
         record_child_view(
@@ -145,19 +144,22 @@ class LetterView(APIView):
         responses={
             200: LetterSerializer,
             400: field_errors("Empty", {"body": ["This field may not be blank."]}),
-            **_ERRORS,
+            **ERRORS,
             409: _CONFLICT,
             428: PRECONDITION_REQUIRED,
         },
     )
     def patch(self, request: Request, pk: str) -> Response:
-        letter = _letter(request, pk)
-        if not access.can_administer(user=request.user, panel=letter.decision.agenda_item.meeting.panel):
-            raise NotAllowed("Only the panel's chair or administrators can change a decision letter")
+        found = access.get_letter_for_user(
+            user=request.user,
+            pk=pk,
+            need="administer",
+            refusal="Only the panel's chair or administrators can change a decision letter",
+        )
+        letter = letter_detail(found)
         require_precondition(request.data, "fingerprint", "the fingerprint of the letter as you read it")
-        serializer = LetterEditSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.letter_edit(actor=request.user, letter=letter, **serializer.validated_data)
+        data = parsed(LetterEditSerializer, request.data)
+        services.letter_edit(actor=request.user, letter=letter, **data)
         return Response(LetterSerializer(letter_detail(letter)).data)
 
 
@@ -167,7 +169,7 @@ class LetterSendView(APIView):
         description="Records the recipients and stamps the letter sent; the PDF and the e-mails (a link to "
         "the PDF, never an attachment) follow the commit, each recipient once.",
         request=None,
-        responses={200: LetterSerializer, **_ERRORS, 409: _CONFLICT},
+        responses={200: LetterSerializer, **ERRORS, 409: _CONFLICT},
     )
     def post(self, request: Request, pk: str) -> Response:
         letter = _letter(request, pk)
@@ -177,7 +179,7 @@ class LetterSendView(APIView):
 
 class LetterRecipientsView(APIView):
     @extend_schema(
-        summary="Who received a letter and when", responses={200: RecipientSerializer(many=True), **_ERRORS}
+        summary="Who received a letter and when", responses={200: RecipientSerializer(many=True), **ERRORS}
     )
     def get(self, request: Request, pk: str) -> Response:
         return Response(RecipientSerializer(_letter(request, pk).recipients.all(), many=True).data)

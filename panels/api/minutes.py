@@ -16,8 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casework.access import NotAllowed
-from casework.api_kit import ERROR, NOT_ALLOWED, NOT_FOUND, NOT_SIGNED_IN, field_errors
+from casework.api_kit import ERROR, ERRORS, field_errors, parsed
 from casework.serializers import StrictCharField
 from casework.services import InvalidTransition
 from panels import access, services
@@ -31,7 +30,6 @@ _CONFLICT = OpenApiResponse(
     description="Someone changed the minutes since the version you sent, or their status no longer "
     "allows this (approved minutes cannot be edited; only approved minutes can be circulated).",
 )
-_ERRORS = {401: NOT_SIGNED_IN, 403: NOT_ALLOWED, 404: NOT_FOUND}
 
 
 class MinutesSerializer(serializers.Serializer):
@@ -89,12 +87,6 @@ def _answer(
     return Response(MinutesSerializer(minutes).data, status=code)
 
 
-def _parse(request: Request, serializer_class) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 def _existing(meeting: Meeting) -> Minutes:
     minutes = minutes_for_meeting(meeting)
     if minutes is None:
@@ -103,19 +95,13 @@ def _existing(meeting: Meeting) -> Minutes:
     return minutes
 
 
-def _require_admin(request: Request, meeting: Meeting) -> None:
-    # Told before the body is read, so the answer does not depend on what was sent.
-    if not access.can_administer(user=request.user, panel=meeting.panel):
-        raise NotAllowed("Only the panel's chair or administrators can do this")
-
-
 class MinutesView(APIView):
     @extend_schema(
         summary="A meeting's minutes",
         description="Status, version, text (drafts only for those who write or approve them), due date "
         "(N working days after the meeting, the panel's setting) and the PDF's link once circulated. "
         "409 when none have been drafted yet.",
-        responses={200: MinutesSerializer, **_ERRORS, 409: _CONFLICT},
+        responses={200: MinutesSerializer, **ERRORS, 409: _CONFLICT},
     )
     def get(self, request: Request, pk: str) -> Response:
         meeting = access.get_meeting_minutes_for_user(user=request.user, pk=pk)
@@ -128,14 +114,13 @@ class MinutesView(APIView):
         responses={
             200: MinutesSerializer,
             400: field_errors("Empty", {"body": ["Enter the minutes"]}),
-            **_ERRORS,
+            **ERRORS,
             409: _CONFLICT,
         },
     )
     def patch(self, request: Request, pk: str) -> Response:
-        meeting = access.get_meeting_minutes_for_user(user=request.user, pk=pk)
-        _require_admin(request, meeting)
-        data = _parse(request, MinutesEditSerializer)
+        meeting = access.get_meeting_minutes_for_user(user=request.user, pk=pk, need="administer")
+        data = parsed(MinutesEditSerializer, request.data)
         minutes = services.minutes_edit(
             actor=request.user, minutes=_existing(meeting), version=data["version"], body=data["body"]
         )
@@ -149,12 +134,11 @@ class MinutesDraftView(APIView):
         "only. Drafting again (201 the first time, 200 after) replaces the text and needs the version "
         "you read: without it, or with an older one, 409 and nothing is replaced.",
         request=DraftSerializer,
-        responses={201: MinutesSerializer, 200: MinutesSerializer, **_ERRORS, 409: _CONFLICT},
+        responses={201: MinutesSerializer, 200: MinutesSerializer, **ERRORS, 409: _CONFLICT},
     )
     def post(self, request: Request, pk: str) -> Response:
-        meeting = access.get_meeting_minutes_for_user(user=request.user, pk=pk)
-        _require_admin(request, meeting)
-        data = _parse(request, DraftSerializer)
+        meeting = access.get_meeting_minutes_for_user(user=request.user, pk=pk, need="administer")
+        data = parsed(DraftSerializer, request.data)
         existed = minutes_for_meeting(meeting) is not None
         minutes = services.minutes_draft(actor=request.user, meeting=meeting, version=data.get("version"))
         return _answer(
@@ -170,15 +154,18 @@ class MinutesApproveView(APIView):
         responses={
             200: MinutesSerializer,
             400: field_errors("No version", {"version": ["This field is required."]}),
-            **_ERRORS,
+            **ERRORS,
             409: _CONFLICT,
         },
     )
     def post(self, request: Request, pk: str) -> Response:
-        meeting = access.get_meeting_minutes_for_user(user=request.user, pk=pk)
-        if not access.can_chair(user=request.user, panel=meeting.panel):
-            raise NotAllowed("Only the panel's chair or vice-chair can approve the minutes")
-        data = _parse(request, VersionSerializer)
+        meeting = access.get_meeting_minutes_for_user(
+            user=request.user,
+            pk=pk,
+            need="chair",
+            refusal="Only the panel's chair or vice-chair can approve the minutes",
+        )
+        data = parsed(VersionSerializer, request.data)
         minutes = services.minutes_approve(
             actor=request.user, minutes=_existing(meeting), version=data["version"]
         )
@@ -191,11 +178,10 @@ class MinutesCirculateView(APIView):
         description="Each current member gets a notice and an e-mail with a link; the PDF is rendered "
         "after the commit.",
         request=None,
-        responses={200: MinutesSerializer, **_ERRORS, 409: _CONFLICT},
+        responses={200: MinutesSerializer, **ERRORS, 409: _CONFLICT},
     )
     def post(self, request: Request, pk: str) -> Response:
-        meeting = access.get_meeting_minutes_for_user(user=request.user, pk=pk)
-        _require_admin(request, meeting)
+        meeting = access.get_meeting_minutes_for_user(user=request.user, pk=pk, need="administer")
         minutes = services.minutes_circulate(actor=request.user, minutes=_existing(meeting))
         return _answer(request, meeting, minutes)
 

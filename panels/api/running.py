@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F
 from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
@@ -20,10 +19,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casework.access import NotAllowed
-from casework.api_kit import PRECONDITION_REQUIRED, require_precondition
+from casework.api_kit import PRECONDITION_REQUIRED, parsed, require_precondition
 from casework.audit import record_child_view
-from casework.models import Agency, User
 from casework.money import money_input
 from casework.serializers import StrictBooleanField, StrictCharField
 from panels import access, selectors, services
@@ -104,7 +101,7 @@ class DeclarationSerializer(serializers.ModelSerializer):
     def get_corrected_by(self, declaration: Declaration) -> int | None:
         if hasattr(declaration, "corrected_by_pk"):  # annotated by the list
             return declaration.corrected_by_pk
-        return Declaration.objects.filter(corrects=declaration).values_list("pk", flat=True).first()
+        return selectors.declaration_corrected_by(declaration=declaration)
 
 
 class DeclarationCorrectionSerializer(serializers.Serializer):
@@ -259,32 +256,14 @@ class RespondSerializer(serializers.Serializer):
 # --- Fetching through access -------------------------------------------------------------------------
 
 
-def _meeting(request, pk, *, run: bool = False) -> Meeting:
-    meeting = access.get_meeting_for_user(user=request.user, pk=pk)
-    if run and not access.can_run_meeting(user=request.user, meeting=meeting):
-        raise NotAllowed("Only the panel's chair, vice-chair or administrators can do this")
-    if not access.can_view_running(user=request.user, meeting=meeting):
-        raise NotAllowed("Only the panel's chair, administrators and members with the papers can see this")
-    return meeting
-
-
-def _item(request, pk, *, run: bool = False) -> AgendaItem:
-    return access.get_agenda_item_for_user(user=request.user, pk=pk, run=run)
-
-
-def _decision(request, pk, *, run: bool = False) -> Decision:
-    return access.get_decision_for_user(user=request.user, pk=pk, run=run)
-
-
 def _decision_out(decision: Decision) -> dict[str, Any]:
-    fresh = Decision.objects.prefetch_related("shares", "recommendations").get(pk=decision.pk)
-    return DecisionSerializer(fresh).data
+    return DecisionSerializer(selectors.decision_answer(decision=decision)).data
 
 
 def _seat(meeting: Meeting, pk: int | None, field: str) -> Membership | None:
     if pk is None:
         return None
-    found = Membership.objects.filter(panel_id=meeting.panel_id, pk=pk).select_related("person").first()
+    found = selectors.panel_seat(panel=meeting.panel, pk=pk)
     if found is None:
         raise ValidationError({field: [f"No member with id {pk} on this panel"]})
     return found
@@ -297,11 +276,15 @@ def _decision_values(item: AgendaItem, data: dict[str, Any]) -> tuple[dict[str, 
     if "option" in data:
         option = None
         if data["option"] is not None:
-            option = item.referral.options.filter(pk=data["option"]).first() if item.referral_id else None
+            option = (
+                selectors.referral_option(referral=item.referral, pk=data["option"])
+                if item.referral_id
+                else None
+            )
             if option is None:
                 raise ValidationError({"option": ["Choose one of this referral's options"]})
         values["option"] = option
-    agencies = {a.pk: a for a in Agency.objects.filter(partnership=partnership)}
+    agencies = selectors.partnership_agencies(partnership=partnership)
     if "lead_agency" in data:
         if data["lead_agency"] is not None and data["lead_agency"] not in agencies:
             raise ValidationError({"lead_agency": ["Choose an agency of the panel's partnership"]})
@@ -309,11 +292,7 @@ def _decision_values(item: AgendaItem, data: dict[str, Any]) -> tuple[dict[str, 
     if "key_worker" in data:
         worker = None
         if data["key_worker"] is not None:
-            worker = (
-                User.objects.filter(pk=data["key_worker"], is_active=True, agency__partnership=partnership)
-                .select_related("agency")
-                .first()
-            )
+            worker = selectors.partnership_key_worker(partnership=partnership, pk=data["key_worker"])
             if worker is None:
                 raise ValidationError(
                     {"key_worker": ["Choose a key worker from an agency of the panel's partnership"]}
@@ -337,7 +316,7 @@ def _decision_values(item: AgendaItem, data: dict[str, Any]) -> tuple[dict[str, 
 class QuorumView(APIView):
     @extend_schema(summary="A meeting's quorum, live from its attendance", responses={200: QuorumSerializer})
     def get(self, request, pk):
-        meeting = _meeting(request, pk)
+        meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="follow")
         result = selectors.quorum(meeting)
         return Response(
             QuorumSerializer(
@@ -362,10 +341,8 @@ class QuorumView(APIView):
 class AttendanceView(APIView):
     @extend_schema(summary="A meeting's attendance", responses={200: AttendanceSerializer(many=True)})
     def get(self, request, pk):
-        meeting = _meeting(request, pk)
-        return Response(
-            AttendanceSerializer(Attendance.objects.filter(meeting=meeting).order_by("pk"), many=True).data
-        )
+        meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="follow")
+        return Response(AttendanceSerializer(selectors.meeting_attendance(meeting=meeting), many=True).data)
 
     @extend_schema(
         summary="Record a member's attendance",
@@ -373,10 +350,8 @@ class AttendanceView(APIView):
         responses={200: AttendanceSerializer},
     )
     def post(self, request, pk):
-        meeting = _meeting(request, pk, run=True)
-        body = AttendanceWriteSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="run")
+        data = parsed(AttendanceWriteSerializer, request.data)
         row = services.attendance_record(
             actor=request.user,
             meeting=meeting,
@@ -395,12 +370,8 @@ class MeetingDeclarationsView(APIView):
         responses={200: DeclarationSerializer(many=True)},
     )
     def get(self, request, pk):
-        meeting = _meeting(request, pk)
-        found = list(
-            Declaration.objects.filter(agenda_item__meeting=meeting)
-            .annotate(child_pk=F("agenda_item__referral__child_id"), corrected_by_pk=F("correction__id"))
-            .order_by("agenda_item__position", "pk")
-        )
+        meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="follow")
+        found = selectors.meeting_declarations(meeting=meeting)
         log_children(request, [declaration.child_pk for declaration in found], channel="api")
         return Response(DeclarationSerializer(found, many=True).data)
 
@@ -412,10 +383,8 @@ class ItemDeclarationsView(APIView):
         responses={201: DeclarationSerializer},
     )
     def post(self, request, pk):
-        item = _item(request, pk, run=True)
-        body = DeclarationWriteSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        item = access.get_agenda_item_for_user(user=request.user, pk=pk, need="run")
+        data = parsed(DeclarationWriteSerializer, request.data)
         declaration = services.declaration_record(
             actor=request.user,
             agenda_item=item,
@@ -434,7 +403,7 @@ class DeclarationView(APIView):
         responses={204: None},
     )
     def delete(self, request, pk):
-        declaration = access.get_declaration_for_user(user=request.user, pk=pk, run=True)
+        declaration = access.get_declaration_for_user(user=request.user, pk=pk, need="run")
         services.declaration_remove(actor=request.user, declaration=declaration)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -449,10 +418,8 @@ class DeclarationCorrectView(APIView):
         responses={201: DeclarationSerializer},
     )
     def post(self, request, pk):
-        declaration = access.get_declaration_for_user(user=request.user, pk=pk, run=True)
-        body = DeclarationCorrectionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        declaration = access.get_declaration_for_user(user=request.user, pk=pk, need="run")
+        data = parsed(DeclarationCorrectionSerializer, request.data)
         correction = services.declaration_correct(
             actor=request.user,
             declaration=declaration,
@@ -484,10 +451,9 @@ class ItemDecisionView(APIView):
         responses={201: DecisionSerializer},
     )
     def post(self, request, pk):
-        item = _item(request, pk, run=True)
-        body = DecisionWriteSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        values, shares = _decision_values(item, body.validated_data)
+        item = access.get_agenda_item_for_user(user=request.user, pk=pk, need="run")
+        data = parsed(DecisionWriteSerializer, request.data)
+        values, shares = _decision_values(item, data)
         decision = services.decision_record(
             actor=request.user, agenda_item=item, fields=values, shares=shares
         )
@@ -497,7 +463,7 @@ class ItemDecisionView(APIView):
 class DecisionView(APIView):
     @extend_schema(summary="One decision version", responses={200: DecisionSerializer})
     def get(self, request, pk):
-        decision = _decision(request, pk)
+        decision = access.get_decision_for_user(user=request.user, pk=pk)
         if decision.referral_id:
             log_children(request, [decision.referral.child_id], channel="api")
         return Response(_decision_out(decision))
@@ -511,25 +477,26 @@ class DecisionView(APIView):
         responses={200: DecisionSerializer, 428: PRECONDITION_REQUIRED},
     )
     def patch(self, request, pk):
-        decision = _decision(request, pk, run=True)
+        decision = access.get_decision_for_user(user=request.user, pk=pk, need="run")
         body = DecisionPatchSerializer(data=request.data)
         if decision.is_locked:  # a signed decision answers its own 409, whatever was sent
             body.fields["fingerprint"].required = False
         else:
             require_precondition(request.data, "fingerprint", "the draft's fingerprint as you read it")
         body.is_valid(raise_exception=True)
+        data = body.validated_data
         item = decision.agenda_item
-        values, shares = _decision_values(item, body.validated_data)
+        values, shares = _decision_values(item, data)
         merged = {name: getattr(decision, name) for name in services.DECISION_FIELDS} | values
-        if shares is None and merged["option"] == decision.option and decision.shares.exists():
-            shares = [(s.agency, s.basis, s.value) for s in decision.shares.select_related("agency")]
+        if shares is None and merged["option"] == decision.option:
+            shares = selectors.decision_shares(decision=decision) or None
         updated = services.decision_record(
             actor=request.user,
             agenda_item=item,
             fields=merged,
             shares=shares,
             decision=decision,
-            seen_fingerprint=body.validated_data.get("fingerprint"),
+            seen_fingerprint=data.get("fingerprint"),
         )
         return Response(_decision_out(updated))
 
@@ -541,7 +508,7 @@ class DecisionSignView(APIView):
         responses={200: DecisionSerializer},
     )
     def post(self, request, pk):
-        decision = _decision(request, pk)
+        decision = access.get_decision_for_user(user=request.user, pk=pk)
         signed = services.decision_sign(actor=request.user, decision=decision)
         return Response(_decision_out(signed))
 
@@ -555,14 +522,13 @@ class DecisionCorrectView(APIView):
         responses={201: DecisionSerializer},
     )
     def post(self, request, pk):
-        decision = _decision(request, pk, run=True)
-        body = CorrectionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        values, shares = _decision_values(decision.agenda_item, body.validated_data)
+        decision = access.get_decision_for_user(user=request.user, pk=pk, need="run")
+        data = parsed(CorrectionSerializer, request.data)
+        values, shares = _decision_values(decision.agenda_item, data)
         new = services.decision_correct(
             actor=request.user,
             decision=decision,
-            reason=body.validated_data["correction_reason"],
+            reason=data["correction_reason"],
             fields=values,
             shares=shares,
         )
@@ -609,13 +575,12 @@ class RecommendationRespondView(APIView):
     )
     def post(self, request, pk):
         found = access.get_recommendation_for_user(user=request.user, pk=pk)
-        body = RespondSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        data = parsed(RespondSerializer, request.data)
         answered = services.recommendation_respond(
             actor=request.user,
             recommendation=found,
-            accept=body.validated_data["accept"],
-            reason=body.validated_data.get("reason", ""),
+            accept=data["accept"],
+            reason=data.get("reason", ""),
         )
         return Response(RecommendationSerializer(answered).data)
 

@@ -56,8 +56,13 @@ __all__ = [
     "TrackerRow",
     "action_detail",
     "action_is_overdue",
+    "action_item_choices",
     "action_log",
+    "action_meeting_choices",
+    "action_updates",
     "open_actions_for_meeting",
+    "panel_agencies",
+    "panel_people",
     "tracker_referrals",
     "tracker_rows",
     "tracker_totals",
@@ -67,6 +72,52 @@ ZERO = Decimal("0.00")
 
 
 # --- The action log -------------------------------------------------------------------------------
+
+
+def panel_agencies(*, panel: Panel) -> QuerySet[Agency]:
+    """The agencies of the panel's partnership by name: an action's owners and partner, and the
+    log's and tracker's filters, choose from them."""
+    return Agency.objects.filter(partnership=panel.partnership).order_by("name")
+
+
+def panel_people(*, panel: Panel) -> QuerySet[User]:
+    """The active people of the panel's partnership with their agency, by name: who may own an action."""
+    return (
+        User.objects.filter(agency__partnership=panel.partnership, is_active=True)
+        .select_related("agency")
+        .order_by("full_name", "email")
+    )
+
+
+def action_meeting_choices(*, panel: Panel, today: dt.date | None = None) -> QuerySet[Meeting]:
+    """The panel's meetings an action may be raised at, newest first: all of them, or with `today`,
+    the last eighteen months and the next six (the page's choices)."""
+    meetings = Meeting.objects.filter(panel=panel)
+    if today is not None:
+        meetings = meetings.filter(
+            date__gte=today - dt.timedelta(days=550), date__lte=today + dt.timedelta(days=190)
+        )
+    return meetings.order_by("-date")
+
+
+def action_item_choices(*, panel: Panel, meetings: QuerySet[Meeting] | None = None) -> QuerySet[AgendaItem]:
+    """Items still on the agenda of the panel's meetings (or of `meetings`) an action may come from,
+    each with its meeting."""
+    items = (
+        AgendaItem.objects.filter(meeting__panel=panel)
+        if meetings is None
+        else AgendaItem.objects.filter(meeting__in=meetings)
+    )
+    return (
+        items.filter(withdrawn_at__isnull=True)
+        .select_related("meeting")
+        .order_by("-meeting__date", "position", "pk")
+    )
+
+
+def action_updates(*, action: Action) -> QuerySet[ActionUpdate]:
+    """An action's updates, oldest first, each with its author."""
+    return ActionUpdate.objects.filter(action=action).select_related("author").order_by("at", "id")
 
 
 @dataclass(frozen=True)

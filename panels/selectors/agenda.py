@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from casework.models import User
 from panels import access
-from panels.models import AgendaItem, Meeting, MeetingPack, Membership, PapersGrantReason
+from panels.models import AgendaItem, Meeting, MeetingPack, Membership, Panel, PapersGrantReason
 
 __all__ = [
     "PapersWindow",
@@ -18,6 +18,7 @@ __all__ = [
     "agenda_items",
     "agenda_lead_choices",
     "pack_child_ids",
+    "panel_seat",
     "papers_window",
 ]
 
@@ -60,6 +61,11 @@ def agenda_lead_choices(*, meeting: Meeting) -> QuerySet[Membership]:
         .select_related("person", "agency")
         .order_by("person__full_name", "pk")
     )
+
+
+def panel_seat(*, panel: Panel, pk: int) -> Membership | None:
+    """A seat on this panel by its id (current or past) with its person, or None."""
+    return Membership.objects.filter(pk=pk, panel_id=panel.pk).select_related("person").first()
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,92 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from casework.models import Agency, User
 from casework.working_days import add_working_days
-from panels.models import Meeting, MeetingStatus, Panel
+from panels import access
+from panels.models import ClosureDay, Meeting, MeetingStatus, Membership, Panel
 
-__all__ = ["MeetingDeadlines", "meeting_deadlines", "upcoming_meetings"]
+__all__ = [
+    "MeetingDeadlines",
+    "closures_by_panel",
+    "host_agency_choices",
+    "meeting_as_saved",
+    "meeting_deadlines",
+    "open_seats",
+    "panel_closure_days",
+    "panel_seats",
+    "seatable_people",
+    "upcoming_meetings",
+    "upcoming_meetings_for",
+]
+
+
+def panel_seats(*, panel: Panel) -> QuerySet[Membership]:
+    """Every seat on the panel, current ones first, with person, agency and whom a deputy sits for."""
+    return (
+        Membership.objects.filter(panel=panel)
+        .select_related("person", "agency", "deputy_for__person")
+        .order_by(F("ends_on").desc(nulls_first=True), "role", "person__full_name", "pk")
+    )
+
+
+def open_seats(*, panel: Panel) -> QuerySet[Membership]:
+    """The seats on the panel with no end date, with their person, by name."""
+    return (
+        Membership.objects.filter(panel=panel, ends_on__isnull=True)
+        .select_related("person")
+        .order_by("person__full_name")
+    )
+
+
+def seatable_people(*, panel: Panel) -> QuerySet[User]:
+    """People who may be given a seat: active people (not service accounts) of the partnership."""
+    return (
+        User.objects.filter(agency__partnership=panel.partnership, is_active=True, is_service_account=False)
+        .select_related("agency")
+        .order_by("full_name", "email")
+    )
+
+
+def host_agency_choices(*, user: User) -> QuerySet[Agency]:
+    """The agencies of the person's partnership, by name, that may host a new panel."""
+    return Agency.objects.filter(partnership=user.agency.partnership).order_by("name")
+
+
+def panel_closure_days(*, panel: Panel) -> list[ClosureDay]:
+    return list(panel.closure_days.all())
+
+
+def closures_by_panel(*, panel_ids: set[int]) -> dict[int, frozenset[dt.date]]:
+    """The closure days of each of these panels (one query; none for no panels)."""
+    days: dict[int, set[dt.date]] = defaultdict(set)
+    if panel_ids:
+        for panel_id, day in ClosureDay.objects.filter(panel_id__in=panel_ids).values_list("panel_id", "day"):
+            days[panel_id].add(day)
+    return {panel_id: frozenset(days[panel_id]) for panel_id in panel_ids}
+
+
+def upcoming_meetings_for(*, user: User, panel: Panel | None = None) -> QuerySet[Meeting]:
+    """Meetings from today of the panels this person can see (or of one of them), soonest first,
+    each with its panel (scoped by panels.access)."""
+    meetings = (
+        access.meetings_visible_to(user=user)
+        .filter(date__gte=timezone.localdate())
+        .select_related("panel")
+        .order_by("date", "starts_at", "pk")
+    )
+    return meetings if panel is None else meetings.filter(panel=panel)
+
+
+def meeting_as_saved(*, meeting: Meeting) -> Meeting:
+    """The meeting as it is in the database now (someone may have changed it since it was read)."""
+    return Meeting.objects.get(pk=meeting.pk)
 
 
 @dataclass(frozen=True)

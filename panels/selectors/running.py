@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 
 from casework import money
@@ -42,10 +42,20 @@ __all__ = [
     "RunningPage",
     "agencies_present",
     "current_decision",
+    "decision_answer",
+    "decision_being_edited",
+    "decision_of_item",
+    "decision_shares",
+    "declaration_corrected_by",
     "is_overdue",
+    "meeting_attendance",
+    "meeting_declarations",
     "meeting_members",
     "my_recommendations",
+    "partnership_agencies",
+    "partnership_key_worker",
     "quorum",
+    "referral_option",
     "running_page",
 ]
 
@@ -125,6 +135,73 @@ def meeting_members(meeting: Meeting) -> QuerySet[Membership]:
         .filter(panel_id=meeting.panel_id)
         .select_related("person", "agency", "deputy_for__person")
         .order_by("agency__name", "role", "person__full_name", "pk")
+    )
+
+
+def meeting_attendance(*, meeting: Meeting) -> QuerySet[Attendance]:
+    """The meeting's attendance rows in the order they were first recorded: one query."""
+    return Attendance.objects.filter(meeting=meeting).order_by("pk")
+
+
+def meeting_declarations(*, meeting: Meeting) -> list[Declaration]:
+    """Every declaration of the meeting, corrections included, in agenda order, each with the child
+    of its item (`child_pk`, for the read log) and the entry that corrects it (`corrected_by_pk`):
+    one query."""
+    return list(
+        Declaration.objects.filter(agenda_item__meeting=meeting)
+        .annotate(child_pk=F("agenda_item__referral__child_id"), corrected_by_pk=F("correction__id"))
+        .order_by("agenda_item__position", "pk")
+    )
+
+
+def declaration_corrected_by(*, declaration: Declaration) -> int | None:
+    """The id of the entry that corrects this declaration, if any (one query)."""
+    return Declaration.objects.filter(corrects=declaration).values_list("pk", flat=True).first()
+
+
+def decision_answer(*, decision: Decision) -> Decision:
+    """The decision as the API answers it, with its shares and recommendations: three queries."""
+    return Decision.objects.prefetch_related("shares", "recommendations").get(pk=decision.pk)
+
+
+def decision_shares(*, decision: Decision) -> list[tuple[Agency, str, Decimal]]:
+    """The decision's funding split as (agency, basis, value) rows, for a new version to keep."""
+    return [(s.agency, s.basis, s.value) for s in decision.shares.select_related("agency")]
+
+
+def partnership_agencies(*, partnership) -> dict[int, Agency]:
+    """The agencies of a partnership by id (one query): lead agencies and shares choose from them."""
+    return {agency.pk: agency for agency in Agency.objects.filter(partnership=partnership)}
+
+
+def partnership_key_worker(*, partnership, pk: int) -> User | None:
+    """An active person of the partnership who may be a decision's key worker, with their agency."""
+    return (
+        User.objects.filter(pk=pk, is_active=True, agency__partnership=partnership)
+        .select_related("agency")
+        .first()
+    )
+
+
+def referral_option(*, referral, pk: int) -> Option | None:
+    """One of the referral's options by id, or None."""
+    return referral.options.filter(pk=pk).first()
+
+
+def decision_of_item(*, agenda_item: AgendaItem, pk: int) -> Decision | None:
+    """One of the item's decision versions by id, or None."""
+    return Decision.objects.filter(agenda_item=agenda_item, pk=pk).first()
+
+
+def decision_being_edited(*, agenda_item: AgendaItem) -> Decision | None:
+    """The item's decision that is not superseded, with its key worker and shares, to set beside
+    what someone typed over it (casework.stale)."""
+    return (
+        Decision.objects.filter(agenda_item=agenda_item)
+        .exclude(status=DecisionStatus.SUPERSEDED)
+        .select_related("key_worker")
+        .prefetch_related("shares")
+        .first()
     )
 
 

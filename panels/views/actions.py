@@ -24,7 +24,6 @@ The CSV is UTF-8 with a byte-order mark (so Excel reads the £ and accents right
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from decimal import Decimal
 
@@ -40,9 +39,8 @@ from django.views.decorators.http import require_http_methods
 from casework import stale
 from casework.access import NotAllowed
 from casework.forms import add_service_errors
-from casework.models import Agency, User
 from casework.services import InvalidTransition
-from casework.web import form_page
+from casework.web import form_page, form_step
 from panels import access, services
 from panels.forms.actions import (
     ActionCloseForm,
@@ -52,7 +50,7 @@ from panels.forms.actions import (
     ActionUpdateForm,
     TrackerFilterForm,
 )
-from panels.models import Action, ActionStatus, AgendaItem, Meeting, Panel
+from panels.models import Action, ActionStatus, Panel
 from panels.selectors import actions as selectors
 from panels.views.read_log import log_children
 
@@ -79,20 +77,6 @@ DATE_COLUMNS = frozenset({"Meeting date", "Review date"})
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _panel(request, pk: object, *, administer: bool = False) -> Panel:
-    panel = access.get_panel_for_user(user=request.user, pk=pk)
-    if administer and not access.can_administer(user=request.user, panel=panel):
-        raise NotAllowed("Only the panel's chair or administrators can do this")
-    return panel
-
-
-def _action(request, pk: object, *, administer: bool = False) -> Action:
-    action = access.get_action_for_user(user=request.user, pk=pk)
-    if administer and not access.can_administer(user=request.user, panel=action.panel):
-        raise NotAllowed("Only the panel's chair or administrators can do this")
-    return action
-
-
 def _get_only(request) -> HttpResponseNotAllowed | None:
     """Checked after access, so an outsider's POST is the same 404 as their GET."""
     if request.method in ("GET", "HEAD"):
@@ -108,18 +92,14 @@ def _action_url(action: Action) -> str:
     return reverse("panels:action", args=[action.pk])
 
 
-def _partnership_agencies(panel: Panel):
-    return Agency.objects.filter(partnership=panel.partnership).order_by("name")
-
-
 # --- The action log -------------------------------------------------------------------------------
 
 
 def action_list(request, pk):
-    panel = _panel(request, pk)
+    panel = access.get_panel_for_user(user=request.user, pk=pk)
     if refused := _get_only(request):
         return refused
-    form = ActionFilterForm(request.GET or None, agencies=_partnership_agencies(panel))
+    form = ActionFilterForm(request.GET or None, agencies=selectors.panel_agencies(panel=panel))
     filters = selectors.ActionFilters()
     if form.is_bound and form.is_valid():
         agency = form.cleaned_data["owner_agency"]
@@ -143,27 +123,14 @@ def action_list(request, pk):
 
 
 def _action_form(request, panel: Panel, *, initial: dict, data=None) -> ActionForm:
-    today = timezone.localdate()
-    meetings = Meeting.objects.filter(
-        panel=panel, date__gte=today - dt.timedelta(days=550), date__lte=today + dt.timedelta(days=190)
-    ).order_by("-date")
-    items = (
-        AgendaItem.objects.filter(meeting__in=meetings, withdrawn_at__isnull=True)
-        .select_related("meeting")
-        .order_by("-meeting__date", "position", "pk")
-    )
-    people = (
-        User.objects.filter(agency__partnership=panel.partnership, is_active=True)
-        .select_related("agency")
-        .order_by("full_name", "email")
-    )
+    meetings = selectors.action_meeting_choices(panel=panel, today=timezone.localdate())
     return ActionForm(
         data,
         initial=initial,
-        people=people,
-        agencies=_partnership_agencies(panel),
+        people=selectors.panel_people(panel=panel),
+        agencies=selectors.panel_agencies(panel=panel),
         meetings=meetings,
-        items=items,
+        items=selectors.action_item_choices(panel=panel, meetings=meetings),
     )
 
 
@@ -173,25 +140,26 @@ def _record_id_or_none(value: str | None) -> int | None:
 
 @require_http_methods(["GET", "POST"])
 def action_new(request, pk):
-    panel = _panel(request, pk, administer=True)
+    panel = access.get_panel_for_user(user=request.user, pk=pk, need="administer")
     initial = {"meeting": _record_id_or_none(request.GET.get("meeting"))}
     if item := _record_id_or_none(request.GET.get("item")):
         initial["agenda_item"] = item
     form = _action_form(request, panel, initial=initial, data=request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            action = services.action_create(
-                actor=request.user,
-                panel=panel,
-                owners=form.cleaned_data["owners"],
-                owner_agencies=form.cleaned_data["owner_agencies"],
-                **form.service_fields(),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Action {action.number} added to the log")
-            return redirect(_action_url(action))
+    done = form_step(
+        request,
+        form,
+        lambda data: services.action_create(
+            actor=request.user,
+            panel=panel,
+            owners=data["owners"],
+            owner_agencies=data["owner_agencies"],
+            **form.service_fields(),
+        ),
+        message=lambda action: f"Action {action.number} added to the log",
+        then=_action_url,
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -232,7 +200,7 @@ def _render_detail(request, action: Action, update_form: ActionUpdateForm, statu
 
 
 def action_add_update(request, pk):
-    action = _action(request, pk)
+    action = access.get_action_for_user(user=request.user, pk=pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if not access.can_update_action(user=request.user, action=action):
@@ -265,7 +233,7 @@ def action_add_update(request, pk):
 
 
 def _open_action(request, pk) -> Action:
-    action = _action(request, pk, administer=True)
+    action = access.get_action_for_user(user=request.user, pk=pk, need="administer")
     if action.status != ActionStatus.OPEN:
         raise InvalidTransition("This action is closed: reopen it to change it")
     return action
@@ -290,7 +258,7 @@ def _action_initial(action: Action) -> dict[str, object]:
 def _action_conflict(request, pk, form, exc: InvalidTransition, *, still: str) -> stale.Conflict:
     """Someone changed the action while this person had the form open: their typing stays, beside
     the action as saved now. `still`: the status in which the form can be sent again."""
-    saved = _action(request, pk)
+    saved = access.get_action_for_user(user=request.user, pk=pk)
     retry = isinstance(exc, stale.StaleEdit) and saved.status == still
     return stale.conflict(
         form=form,
@@ -382,7 +350,7 @@ def action_close(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def action_reopen(request, pk):
-    action = _action(request, pk, administer=True)
+    action = access.get_action_for_user(user=request.user, pk=pk, need="administer")
     if action.status != ActionStatus.CLOSED:
         raise InvalidTransition("This action is already open")
     form = ActionReopenForm(request.POST or None, initial={"version": action.version})
@@ -419,8 +387,8 @@ def action_reopen(request, pk):
 
 
 def _tracker_query(request, pk) -> tuple[Panel, TrackerFilterForm, selectors.TrackerFilters | None]:
-    panel = _panel(request, pk)
-    form = TrackerFilterForm(request.GET or None, agencies=_partnership_agencies(panel))
+    panel = access.get_panel_for_user(user=request.user, pk=pk)
+    form = TrackerFilterForm(request.GET or None, agencies=selectors.panel_agencies(panel=panel))
     if not form.is_bound:
         return panel, form, selectors.TrackerFilters()
     if not form.is_valid():

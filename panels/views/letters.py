@@ -18,39 +18,20 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
 from casework import stale
-from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
+from casework.access import NOT_FOUND_MESSAGE
 from casework.audit import record_child_view
 from casework.forms import add_service_errors
 from casework.pdf import open_stored_pdf
 from casework.services import InvalidTransition
-from casework.web import form_page
+from casework.web import form_page, form_step
 from panels import access, services
 from panels.forms.minutes import LetterEditForm, LetterTemplateForm
-from panels.models import Decision, DecisionLetter, Meeting, Panel
+from panels.models import Meeting, Panel
 from panels.selectors.minutes import letter_rows
 from panels.services.letters import LETTER_PLACEHOLDERS, letter_fingerprint
 from panels.views.read_log import log_children
 
-
-def _administered_meeting(request, pk) -> Meeting:
-    meeting = access.get_meeting_for_user(user=request.user, pk=pk)
-    if not access.can_administer(user=request.user, panel=meeting.panel):
-        raise NotAllowed("Only the panel's chair or administrators can prepare and send decision letters")
-    return meeting
-
-
-def _letter_in(meeting: Meeting, letter_pk) -> DecisionLetter:
-    letter = (
-        DecisionLetter.objects.select_related(
-            "decision__agenda_item", "decision__referral__child", "decision__referral__referrer"
-        )
-        .filter(pk=record_id(letter_pk), decision__agenda_item__meeting=meeting)
-        .first()
-    )
-    if letter is None:
-        raise Http404(NOT_FOUND_MESSAGE)
-    letter.decision.agenda_item.meeting = meeting
-    return letter
+NOT_ADMIN = "Only the panel's chair or administrators can prepare and send decision letters"
 
 
 def _log_child_on_get(request, child) -> None:
@@ -68,11 +49,11 @@ def _caption(meeting: Meeting) -> str:
 
 
 def letter_list(request, pk):
-    meeting = _administered_meeting(request, pk)  # before the method: an outsider's POST is a 404
+    # Before the method: an outsider's POST is a 404.
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    closures = frozenset(meeting.panel.closure_days.values_list("day", flat=True))
-    rows = letter_rows(meeting=meeting, closures=closures)
+    rows = letter_rows(meeting=meeting)
     log_letter_rows(request, rows, channel="page")
     return render(
         request,
@@ -92,14 +73,8 @@ def log_letter_rows(request, rows, *, channel: str):
 
 @require_http_methods(["GET", "POST"])
 def letter_prepare(request, pk, decision_pk):
-    meeting = _administered_meeting(request, pk)
-    decision = (
-        Decision.objects.select_related("referral__child", "agenda_item")
-        .filter(pk=record_id(decision_pk), agenda_item__meeting=meeting)
-        .first()
-    )
-    if decision is None:
-        raise Http404(NOT_FOUND_MESSAGE)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
+    decision = access.get_decision_for_meeting(meeting=meeting, pk=decision_pk)
     _log_child_on_get(request, decision.referral.child)
     if request.method == "POST":
         letter = services.letter_prepare(actor=request.user, decision=decision)
@@ -120,8 +95,8 @@ def letter_prepare(request, pk, decision_pk):
 
 @require_http_methods(["GET", "POST"])
 def letter_edit(request, pk, letter_pk):
-    meeting = _administered_meeting(request, pk)
-    letter = _letter_in(meeting, letter_pk)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
+    letter = access.get_letter_for_meeting(meeting=meeting, pk=letter_pk)
     if letter.sent_at is not None:
         return redirect(_list_url(meeting))
     _log_child_on_get(request, letter.decision.referral.child)
@@ -143,7 +118,7 @@ def letter_edit(request, pk, letter_pk):
             add_service_errors(form, exc)
         except InvalidTransition as exc:
             # Saved by someone else, or sent, while this person edited: their text stays beside it.
-            saved = _letter_in(meeting, letter_pk)
+            saved = access.get_letter_for_meeting(meeting=meeting, pk=letter_pk)
             retry = isinstance(exc, stale.StaleEdit) and saved.sent_at is None
             conflict = stale.conflict(
                 form=form,
@@ -171,8 +146,8 @@ def letter_edit(request, pk, letter_pk):
 
 @require_http_methods(["GET", "POST"])
 def letter_send(request, pk, letter_pk):
-    meeting = _administered_meeting(request, pk)
-    letter = _letter_in(meeting, letter_pk)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
+    letter = access.get_letter_for_meeting(meeting=meeting, pk=letter_pk)
     _log_child_on_get(request, letter.decision.referral.child)
     if request.method == "POST":
         services.letter_send(actor=request.user, letter=letter)
@@ -211,20 +186,24 @@ def letter_pdf(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def letter_template(request, pk):
-    panel: Panel = access.get_panel_for_user(user=request.user, pk=pk)
-    if not access.can_administer(user=request.user, panel=panel):
-        raise NotAllowed("Only the panel's chair or administrators can change the letter template")
+    panel: Panel = access.get_panel_for_user(
+        user=request.user,
+        pk=pk,
+        need="administer",
+        refusal="Only the panel's chair or administrators can change the letter template",
+    )
     form = LetterTemplateForm(request.POST or None, initial={"template": panel.decision_letter_template})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.panel_update_letter_template(
-                actor=request.user, panel=panel, template=form.cleaned_data["template"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Letter template saved")
-            return redirect("panels:detail", pk=panel.pk)
+    done = form_step(
+        request,
+        form,
+        lambda data: services.panel_update_letter_template(
+            actor=request.user, panel=panel, template=data["template"]
+        ),
+        message="Letter template saved",
+        then=reverse("panels:detail", args=[panel.pk]),
+    )
+    if done:
+        return done
     return render(
         request,
         "panels/letters/template.html",

@@ -10,25 +10,23 @@ config.middleware.DomainErrorMiddleware.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F, Min, Q
+from django.db.models import Min, Q
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.http.request import split_domain_port
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from casework import stale
-from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
+from casework.access import NOT_FOUND_MESSAGE
 from casework.forms import add_service_errors
-from casework.models import Agency, User
 from casework.services import InvalidTransition
-from casework.web import form_page
+from casework.web import form_page, form_step
 from panels import access, ics, services
 from panels.cadence import describe
 from panels.forms import (
@@ -43,32 +41,24 @@ from panels.forms import (
     PanelNewForm,
     PanelSettingsForm,
 )
-from panels.models import ClosureDay, Meeting, MeetingStatus, Membership, Panel
-from panels.selectors import meeting_deadlines, upcoming_meetings
+from panels.models import Meeting, MeetingStatus, Panel
+from panels.selectors import (
+    closures_by_panel,
+    host_agency_choices,
+    meeting_as_saved,
+    meeting_deadlines,
+    open_seats,
+    panel_closure_days,
+    panel_seats,
+    seatable_people,
+    upcoming_meetings,
+    upcoming_meetings_for,
+)
 from referrals import selectors as referral_selectors
 
 PAGE_SIZE = 25
 # The panel page shows the next year of a monthly panel; the meetings list has the rest.
 PANEL_PAGE_MEETINGS = 12
-
-
-def _panel(request, pk: object, *, administer: bool = False, manage: bool = False) -> Panel:
-    panel = access.get_panel_for_user(user=request.user, pk=record_id(pk))
-    if administer and not access.can_administer(user=request.user, panel=panel):
-        raise NotAllowed("Only the panel's chair or administrators can do this")
-    # Terms, settings, membership and closure days only: the partnership administrator too.
-    if manage and not access.can_manage_panel(user=request.user, panel=panel):
-        raise NotAllowed(
-            "Only the panel's chair, its administrators or the partnership administrator can do this"
-        )
-    return panel
-
-
-def _meeting(request, pk: object, *, administer: bool = False) -> Meeting:
-    meeting = access.get_meeting_for_user(user=request.user, pk=record_id(pk))
-    if administer and not access.can_administer(user=request.user, panel=meeting.panel):
-        raise NotAllowed("Only the panel's chair or administrators can do this")
-    return meeting
 
 
 def _not_allowed(request) -> HttpResponseNotAllowed | None:
@@ -77,10 +67,6 @@ def _not_allowed(request) -> HttpResponseNotAllowed | None:
     if request.method in ("GET", "HEAD"):
         return None
     return HttpResponseNotAllowed(["GET", "HEAD"])
-
-
-def _closures(panel: Panel) -> list[ClosureDay]:
-    return list(panel.closure_days.all())
 
 
 def _panel_url(panel: Panel, anchor: str = "") -> str:
@@ -117,21 +103,17 @@ def panel_list(request):
 
 
 def panel_detail(request, pk):
-    panel = _panel(request, pk)
+    panel = access.get_panel_for_user(user=request.user, pk=pk)
     if refused := _not_allowed(request):
         return refused
     today = timezone.localdate()
-    closures = _closures(panel)
+    closures = panel_closure_days(panel=panel)
     closed = frozenset(c.day for c in closures)
     meetings = list(upcoming_meetings(panel=panel, today=today)[:PANEL_PAGE_MEETINGS])
     for meeting in meetings:
         meeting.panel = panel  # already loaded: no query per meeting
         meeting.deadlines = meeting_deadlines(meeting, closures=closed)
-    members = (
-        Membership.objects.filter(panel=panel)
-        .select_related("person", "agency", "deputy_for__person")
-        .order_by(F("ends_on").desc(nulls_first=True), "role", "person__full_name", "pk")
-    )
+    members = panel_seats(panel=panel)
     return render(
         request,
         "panels/panel_detail.html",
@@ -157,16 +139,17 @@ def panel_new(request):
     """A new panel of the partnership, then its settings page for the terms and cadence."""
     if not access.can_create_panel(user=request.user):
         raise Http404(NOT_FOUND_MESSAGE)
-    hosts = Agency.objects.filter(partnership=request.user.agency.partnership).order_by("name")
+    hosts = host_agency_choices(user=request.user)
     form = PanelNewForm(request.POST or None, hosts=hosts)
-    if request.method == "POST" and form.is_valid():
-        try:
-            panel = services.panel_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{panel.name} added: now set its terms of reference and cadence")
-            return redirect("panels:settings", pk=panel.pk)
+    done = form_step(
+        request,
+        form,
+        lambda data: services.panel_create(actor=request.user, **data),
+        message=lambda panel: f"{panel.name} added: now set its terms of reference and cadence",
+        then=lambda panel: reverse("panels:settings", args=[panel.pk]),
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -182,56 +165,50 @@ def panel_new(request):
 
 @require_http_methods(["GET", "POST"])
 def panel_settings(request, pk):
-    panel = _panel(request, pk, manage=True)
+    panel = access.get_panel_for_user(user=request.user, pk=pk, need="manage")
     form = PanelSettingsForm(request.POST or None, panel=panel)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.panel_update_settings(
-                actor=request.user,
-                panel=panel,
-                fields=form.service_fields(),
-                quorum_agencies=list(form.cleaned_data["quorum_agencies"]),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Panel settings saved")
-            return redirect("panels:detail", pk=panel.pk)
+    done = form_step(
+        request,
+        form,
+        lambda data: services.panel_update_settings(
+            actor=request.user,
+            panel=panel,
+            fields=form.service_fields(),
+            quorum_agencies=list(data["quorum_agencies"]),
+        ),
+        message="Panel settings saved",
+        then=reverse("panels:detail", args=[panel.pk]),
+    )
+    if done:
+        return done
     return render(request, "panels/settings_form.html", {"panel": panel, "form": form})
 
 
 @require_http_methods(["GET", "POST"])
 def member_add(request, pk):
-    panel = _panel(request, pk, manage=True)
-    people = (
-        User.objects.filter(agency__partnership=panel.partnership, is_active=True, is_service_account=False)
-        .select_related("agency")
-        .order_by("full_name", "email")
-    )
+    panel = access.get_panel_for_user(user=request.user, pk=pk, need="manage")
+    people = seatable_people(panel=panel)
     if not access.can_administer(user=request.user, panel=panel):
         # A partnership administrator seats others, never themselves (services.membership_add).
         people = people.exclude(pk=request.user.pk)
-    seats = (
-        Membership.objects.filter(panel=panel, ends_on__isnull=True)
-        .select_related("person")
-        .order_by("person__full_name")
-    )
+    seats = open_seats(panel=panel)
     form = MembershipForm(request.POST or None, people=people, seats=seats)
-    if request.method == "POST" and form.is_valid():
-        try:
-            seat = services.membership_add(
-                actor=request.user,
-                panel=panel,
-                person=form.cleaned_data["person"],
-                role=form.cleaned_data["role"],
-                starts_on=form.cleaned_data["starts_on"],
-                deputy_for=form.cleaned_data["deputy_for"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{seat.person.full_name or seat.person.email} added to the panel")
-            return redirect(_panel_url(panel, "members"))
+    done = form_step(
+        request,
+        form,
+        lambda data: services.membership_add(
+            actor=request.user,
+            panel=panel,
+            person=data["person"],
+            role=data["role"],
+            starts_on=data["starts_on"],
+            deputy_for=data["deputy_for"],
+        ),
+        message=lambda seat: f"{seat.person.full_name or seat.person.email} added to the panel",
+        then=_panel_url(panel, "members"),
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -245,22 +222,21 @@ def member_add(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def member_end(request, pk, membership_pk):
-    panel = _panel(request, pk, manage=True)
-    seat = get_object_or_404(
-        Membership.objects.select_related("person", "panel"), pk=record_id(membership_pk), panel=panel
-    )
+    panel = access.get_panel_for_user(user=request.user, pk=pk, need="manage")
+    seat = access.get_seat_for_panel(panel=panel, pk=membership_pk)
     if seat.ends_on is not None:
         raise InvalidTransition("This membership has already ended")
     form = MembershipEndForm(request.POST or None)
     name = seat.person.full_name or seat.person.email
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.membership_end(actor=request.user, membership=seat, ends_on=form.cleaned_data["ends_on"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{name}'s membership has ended")
-            return redirect(_panel_url(panel, "members"))
+    done = form_step(
+        request,
+        form,
+        lambda data: services.membership_end(actor=request.user, membership=seat, ends_on=data["ends_on"]),
+        message=f"{name}'s membership has ended",
+        then=_panel_url(panel, "members"),
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -274,21 +250,19 @@ def member_end(request, pk, membership_pk):
 
 @require_http_methods(["GET", "POST"])
 def closure_day_add(request, pk):
-    panel = _panel(request, pk, manage=True)
+    panel = access.get_panel_for_user(user=request.user, pk=pk, need="manage")
     form = ClosureDayForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            closure = services.closure_day_add(
-                actor=request.user,
-                panel=panel,
-                day=form.cleaned_data["day"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{closure.day:%-d %B %Y} added as a closure day")
-            return redirect(_panel_url(panel, "closure-days"))
+    done = form_step(
+        request,
+        form,
+        lambda data: services.closure_day_add(
+            actor=request.user, panel=panel, day=data["day"], reason=data["reason"]
+        ),
+        message=lambda closure: f"{closure.day:%-d %B %Y} added as a closure day",
+        then=_panel_url(panel, "closure-days"),
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -305,10 +279,8 @@ def closure_day_add(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def closure_day_remove(request, pk, closure_pk):
-    panel = _panel(request, pk, manage=True)
-    closure = get_object_or_404(
-        ClosureDay.objects.select_related("panel"), pk=record_id(closure_pk), panel=panel
-    )
+    panel = access.get_panel_for_user(user=request.user, pk=pk, need="manage")
+    closure = access.get_closure_day_for_panel(panel=panel, pk=closure_pk)
     if request.method == "POST":
         services.closure_day_remove(actor=request.user, closure=closure)
         messages.success(request, f"{closure.day:%-d %B %Y} is no longer a closure day")
@@ -325,26 +297,24 @@ def closure_day_remove(request, pk, closure_pk):
     )
 
 
+def _scheduled(made: list) -> str:
+    count = len(made)
+    return f"{count} meeting{'s' if count != 1 else ''} scheduled" if count else "No new meetings to schedule"
+
+
 @require_http_methods(["GET", "POST"])
 def meetings_generate(request, pk):
-    panel = _panel(request, pk, administer=True)
+    panel = access.get_panel_for_user(user=request.user, pk=pk, need="administer")
     form = GenerateMeetingsForm(request.POST or None, initial={"until": _a_year_after(timezone.localdate())})
-    if request.method == "POST" and form.is_valid():
-        try:
-            made = services.meetings_generate(
-                actor=request.user, panel=panel, until=form.cleaned_data["until"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            count = len(made)
-            messages.success(
-                request,
-                f"{count} meeting{'s' if count != 1 else ''} scheduled"
-                if count
-                else "No new meetings to schedule",
-            )
-            return redirect(_panel_url(panel, "meetings"))
+    done = form_step(
+        request,
+        form,
+        lambda data: services.meetings_generate(actor=request.user, panel=panel, until=data["until"]),
+        message=_scheduled,
+        then=_panel_url(panel, "meetings"),
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -358,24 +328,24 @@ def meetings_generate(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def meeting_schedule(request, pk):
-    panel = _panel(request, pk, administer=True)
+    panel = access.get_panel_for_user(user=request.user, pk=pk, need="administer")
     form = MeetingScheduleForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            meeting = services.meeting_schedule(
-                actor=request.user,
-                panel=panel,
-                date=data["date"],
-                starts_at=data["starts_at"],
-                ends_at=data["ends_at"],
-                location=data["location"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Meeting scheduled for {meeting.date:%-d %B %Y}")
-            return redirect("panels:meeting", pk=meeting.pk)
+    done = form_step(
+        request,
+        form,
+        lambda data: services.meeting_schedule(
+            actor=request.user,
+            panel=panel,
+            date=data["date"],
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+            location=data["location"],
+        ),
+        message=lambda meeting: f"Meeting scheduled for {meeting.date:%-d %B %Y}",
+        then=lambda meeting: reverse("panels:meeting", args=[meeting.pk]),
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -395,28 +365,17 @@ def meeting_list(request):
     """Upcoming meetings of the panels this person can see, soonest first."""
     panels = access.panels_visible_to(user=request.user).order_by("name")
     form = MeetingFilterForm(request.GET or None, panels=panels)
-    meetings = (
-        access.meetings_visible_to(user=request.user)
-        .filter(date__gte=timezone.localdate())
-        .select_related("panel")
-        .order_by("date", "starts_at", "pk")
-    )
     chosen = form.cleaned_data["panel"] if form.is_bound and form.is_valid() else None
-    if chosen is not None:
-        meetings = meetings.filter(panel=chosen)
+    meetings = upcoming_meetings_for(user=request.user, panel=chosen)
     page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
-    closures: dict[int, set[dt.date]] = defaultdict(set)
-    panel_ids = {meeting.panel_id for meeting in page}
-    if panel_ids:
-        for panel_id, day in ClosureDay.objects.filter(panel_id__in=panel_ids).values_list("panel_id", "day"):
-            closures[panel_id].add(day)
+    closures = closures_by_panel(panel_ids={meeting.panel_id for meeting in page})
     for meeting in page:
-        meeting.deadlines = meeting_deadlines(meeting, closures=frozenset(closures[meeting.panel_id]))
+        meeting.deadlines = meeting_deadlines(meeting, closures=closures[meeting.panel_id])
     return render(request, "panels/meeting_list.html", {"page": page, "form": form, "chosen": chosen})
 
 
 def meeting_detail(request, pk):
-    meeting = _meeting(request, pk)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk)
     if refused := _not_allowed(request):
         return refused
     closures = frozenset(meeting.panel.closure_days.values_list("day", flat=True))
@@ -444,7 +403,7 @@ def meeting_detail(request, pk):
 
 
 def _changeable(request, pk) -> Meeting:
-    meeting = _meeting(request, pk, administer=True)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer")
     if meeting.status != MeetingStatus.SCHEDULED:
         raise InvalidTransition(
             f"This meeting is {meeting.get_status_display().lower()}, so it cannot be changed"
@@ -456,7 +415,7 @@ def _meeting_conflict(form, exc: InvalidTransition, meeting: Meeting) -> stale.C
     """Someone moved or cancelled the meeting while this person was changing it: keep what they
     typed beside the saved meeting, with a fresh version so a second save goes through (if the
     meeting is still scheduled)."""
-    saved = Meeting.objects.get(pk=meeting.pk)
+    saved = meeting_as_saved(meeting=meeting)
     return stale.conflict(
         form=form,
         message=str(exc),
@@ -475,7 +434,11 @@ def _meeting_conflict(form, exc: InvalidTransition, meeting: Meeting) -> stale.C
 @require_http_methods(["GET", "POST"])
 def meeting_move(request, pk):
     # A POST reaches the service even if the meeting changed meanwhile: its refusal keeps the typing.
-    meeting = _changeable(request, pk) if request.method == "GET" else _meeting(request, pk, administer=True)
+    meeting = (
+        _changeable(request, pk)
+        if request.method == "GET"
+        else access.get_meeting_for_user(user=request.user, pk=pk, need="administer")
+    )
     form = MeetingMoveForm(request.POST or None, initial={"version": meeting.version})
     conflict = None
     if request.method == "POST" and form.is_valid():
@@ -512,7 +475,11 @@ def meeting_move(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def meeting_cancel(request, pk):
-    meeting = _changeable(request, pk) if request.method == "GET" else _meeting(request, pk, administer=True)
+    meeting = (
+        _changeable(request, pk)
+        if request.method == "GET"
+        else access.get_meeting_for_user(user=request.user, pk=pk, need="administer")
+    )
     form = MeetingCancelForm(request.POST or None, initial={"version": meeting.version})
     conflict = None
     if request.method == "POST" and form.is_valid():
@@ -544,7 +511,7 @@ def meeting_cancel(request, pk):
 
 
 def meeting_calendar(request, pk):
-    meeting = _meeting(request, pk)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk)
     if refused := _not_allowed(request):
         return refused
     body = ics.meeting_ics(

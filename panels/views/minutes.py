@@ -17,7 +17,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
 from casework import stale
-from casework.access import NOT_FOUND_MESSAGE, NotAllowed
+from casework.access import NOT_FOUND_MESSAGE
 from casework.forms import add_service_errors
 from casework.pdf import open_stored_pdf
 from casework.services import InvalidTransition
@@ -27,10 +27,6 @@ from panels.forms.minutes import MinutesApproveForm, MinutesEditForm
 from panels.models import Meeting, Minutes, MinutesStatus
 from panels.selectors.minutes import minutes_due, minutes_for_meeting
 from panels.views.read_log import log_children
-
-
-def _meeting(request, pk) -> Meeting:
-    return access.get_meeting_minutes_for_user(user=request.user, pk=pk)
 
 
 def _minutes(meeting: Meeting) -> Minutes:
@@ -85,12 +81,15 @@ def _render_page(request, meeting: Meeting, minutes: Minutes | None, *, form=Non
 
 @require_http_methods(["GET", "POST"])
 def minutes_page(request, pk):
-    meeting = _meeting(request, pk)
+    meeting = access.get_meeting_minutes_for_user(
+        user=request.user,
+        pk=pk,
+        need="view" if request.method == "GET" else "administer",
+        refusal="Only the panel's chair or administrators can change the minutes",
+    )
     minutes = minutes_for_meeting(meeting)
     if request.method == "GET":
         return _render_page(request, meeting, minutes)
-    if not access.can_administer(user=request.user, panel=meeting.panel):
-        raise NotAllowed("Only the panel's chair or administrators can change the minutes")
     minutes = _minutes(meeting)
     form = MinutesEditForm(request.POST)
     if form.is_valid():
@@ -124,9 +123,12 @@ def minutes_page(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def minutes_draft(request, pk):
-    meeting = _meeting(request, pk)
-    if not access.can_administer(user=request.user, panel=meeting.panel):
-        raise NotAllowed("Only the panel's chair or administrators can draft the minutes")
+    meeting = access.get_meeting_minutes_for_user(
+        user=request.user,
+        pk=pk,
+        need="administer",
+        refusal="Only the panel's chair or administrators can draft the minutes",
+    )
     minutes = minutes_for_meeting(meeting)
     form = MinutesApproveForm(request.POST or None, initial={"version": minutes.version if minutes else 1})
     if request.method == "POST" and form.is_valid():
@@ -153,9 +155,12 @@ def minutes_draft(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def minutes_approve(request, pk):
-    meeting = _meeting(request, pk)
-    if not access.can_chair(user=request.user, panel=meeting.panel):
-        raise NotAllowed("Only the panel's chair or vice-chair can approve the minutes")
+    meeting = access.get_meeting_minutes_for_user(
+        user=request.user,
+        pk=pk,
+        need="chair",
+        refusal="Only the panel's chair or vice-chair can approve the minutes",
+    )
     minutes = _minutes(meeting)
     form = MinutesApproveForm(request.POST or None, initial={"version": minutes.version})
     if request.method == "POST" and form.is_valid():
@@ -176,9 +181,12 @@ def minutes_approve(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def minutes_circulate(request, pk):
-    meeting = _meeting(request, pk)
-    if not access.can_administer(user=request.user, panel=meeting.panel):
-        raise NotAllowed("Only the panel's chair or administrators can circulate the minutes")
+    meeting = access.get_meeting_minutes_for_user(
+        user=request.user,
+        pk=pk,
+        need="administer",
+        refusal="Only the panel's chair or administrators can circulate the minutes",
+    )
     minutes = _minutes(meeting)
     if request.method == "POST":
         services.minutes_circulate(actor=request.user, minutes=minutes)
@@ -199,7 +207,8 @@ def minutes_circulate(request, pk):
 
 
 def minutes_pdf(request, pk):
-    meeting = _meeting(request, pk)  # before the method: an outsider's POST is the same 404
+    # Before the method: an outsider's POST is the same 404.
+    meeting = access.get_meeting_minutes_for_user(user=request.user, pk=pk)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     minutes = minutes_for_meeting(meeting)

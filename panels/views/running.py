@@ -19,7 +19,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from casework import stale
-from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed
 from casework.audit import current_ip, record_child_view
 from casework.forms import add_service_errors
 from casework.models import Agency, ChildViewLog
@@ -34,7 +34,7 @@ from panels.forms.running import (
     DeclarationForm,
     RecommendationResponseForm,
 )
-from panels.models import AgendaItem, AgendaItemKind, Decision, DecisionStatus, Declaration, Meeting
+from panels.models import AgendaItem, AgendaItemKind, DecisionStatus, Meeting
 from panels.views.read_log import log_children
 
 PAGE_SIZE = 25
@@ -50,15 +50,6 @@ POST = ("POST",)
 GET_POST = ("GET", "HEAD", "POST")
 
 
-def _meeting(request, pk: object, *, run: bool = False) -> Meeting:
-    meeting = access.get_meeting_for_user(user=request.user, pk=record_id(pk))
-    if run and not access.can_run_meeting(user=request.user, meeting=meeting):
-        raise NotAllowed("Only the panel's chair, vice-chair or administrators can do this")
-    if not run and not access.can_view_running(user=request.user, meeting=meeting):
-        raise NotAllowed("Only the panel's chair, administrators and members with the papers can see this")
-    return meeting
-
-
 def _item(meeting: Meeting, item_pk: object) -> AgendaItem:
     return access.get_agenda_item_for_meeting(meeting=meeting, pk=item_pk)
 
@@ -68,7 +59,7 @@ def _run_url(meeting: Meeting, anchor: str = "") -> str:
 
 
 def _partnership_agencies(meeting: Meeting) -> list[Agency]:
-    return list(Agency.objects.filter(partnership=meeting.panel.partnership).order_by("name"))
+    return list(selectors.panel_agencies(panel=meeting.panel))
 
 
 def _log_child_views(request, page: selectors.RunningPage) -> None:
@@ -145,18 +136,18 @@ def _render_run(
 
 
 def run_meeting(request, pk):
-    meeting = _meeting(request, pk)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="follow")
     if refused := _methods(request, GET):
         return refused
     return _render_run(request, meeting)
 
 
 def run_attendance(request, pk):
-    meeting = _meeting(request, pk, run=True)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="run")
     if refused := _methods(request, POST):
         return refused
     members = list(selectors.meeting_members(meeting))
-    attendance = {row.membership_id: row for row in meeting.attendance.all()}
+    attendance = {row.membership_id: row for row in selectors.meeting_attendance(meeting=meeting)}
     form = AttendanceForm(request.POST, members=members, attendance=attendance)
     if form.is_valid():
         seats = {m.pk: m for m in members}
@@ -187,7 +178,7 @@ def run_attendance(request, pk):
 
 
 def run_declaration(request, pk, item_pk):
-    meeting = _meeting(request, pk, run=True)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="run")
     item = _item(meeting, item_pk)
     if refused := _methods(request, POST):
         return refused
@@ -214,22 +205,11 @@ def run_declaration(request, pk, item_pk):
     return _render_run(request, meeting, bound={item.pk: {"declaration": form}})
 
 
-def _declaration(meeting: Meeting, declaration_pk: object) -> Declaration:
-    declaration = (
-        Declaration.objects.select_related("agenda_item__meeting__panel", "membership__person")
-        .filter(agenda_item__meeting=meeting, pk=record_id(declaration_pk))
-        .first()
-    )
-    if declaration is None:
-        raise Http404(NOT_FOUND_MESSAGE)
-    return declaration
-
-
 def run_declaration_remove(request, pk, declaration_pk):
     """Before the item's decision is signed only: after it, the service's 409 says who signed and
     when, and the page offers a correction instead (declarations are append-only, issue 13)."""
-    meeting = _meeting(request, pk, run=True)
-    declaration = _declaration(meeting, declaration_pk)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="run")
+    declaration = access.get_declaration_for_meeting(meeting=meeting, pk=declaration_pk)
     if refused := _methods(request, POST):
         return refused
     services.declaration_remove(actor=request.user, declaration=declaration)
@@ -239,8 +219,8 @@ def run_declaration_remove(request, pk, declaration_pk):
 
 def run_declaration_correct(request, pk, declaration_pk):
     """Correct a declaration with a new entry that names it; the entry it corrects is kept."""
-    meeting = _meeting(request, pk, run=True)
-    declaration = _declaration(meeting, declaration_pk)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="run")
+    declaration = access.get_declaration_for_meeting(meeting=meeting, pk=declaration_pk)
     if refused := _methods(request, GET_POST):
         return refused
     form = DeclarationCorrectionForm(
@@ -292,7 +272,7 @@ def _decision_form(request, meeting: Meeting, item: AgendaItem, form_class=Decis
 
 def run_decision(request, pk, item_pk):
     """Record the item's decision as a draft, or save changes to its draft."""
-    meeting = _meeting(request, pk, run=True)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="run")
     item = _item(meeting, item_pk)
     if refused := _methods(request, POST):
         return refused
@@ -300,7 +280,7 @@ def run_decision(request, pk, item_pk):
     if form.is_valid():
         draft = None
         if form.cleaned_data.get("decision"):
-            draft = Decision.objects.filter(agenda_item=item, pk=form.cleaned_data["decision"]).first()
+            draft = selectors.decision_of_item(agenda_item=item, pk=form.cleaned_data["decision"])
             if draft is None:
                 raise Http404(NOT_FOUND_MESSAGE)
         if draft is not None and not draft.is_locked and not form.cleaned_data.get("seen_fingerprint"):
@@ -336,13 +316,7 @@ def _conflict(item: AgendaItem, form: DecisionForm, exc: InvalidTransition) -> s
     """Someone else saved (or signed) the item's decision while this person typed a draft: their
     typing stays, beside the decision as saved; while it is still a draft, the form carries that
     draft's id and fingerprint so a second save is over it."""
-    current = (
-        Decision.objects.filter(agenda_item=item)
-        .exclude(status=DecisionStatus.SUPERSEDED)
-        .select_related("key_worker")
-        .prefetch_related("shares")
-        .first()
-    )
+    current = selectors.decision_being_edited(agenda_item=item)
     retry = current is not None and current.status == DecisionStatus.DRAFT
     return stale.conflict(
         form=form,
@@ -357,22 +331,9 @@ def _conflict(item: AgendaItem, form: DecisionForm, exc: InvalidTransition) -> s
     )
 
 
-def _decision(meeting: Meeting, decision_pk: object) -> Decision:
-    decision = (
-        Decision.objects.select_related(
-            "agenda_item__meeting__panel", "agenda_item__referral__child", "option"
-        )
-        .filter(agenda_item__meeting=meeting, pk=record_id(decision_pk))
-        .first()
-    )
-    if decision is None:
-        raise Http404(NOT_FOUND_MESSAGE)
-    return decision
-
-
 def run_decision_sign(request, pk, decision_pk):
-    meeting = _meeting(request, pk)
-    decision = _decision(meeting, decision_pk)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="follow")
+    decision = access.get_decision_for_meeting(meeting=meeting, pk=decision_pk)
     if refused := _methods(request, POST):
         return refused
     try:
@@ -395,8 +356,8 @@ def run_decision_sign(request, pk, decision_pk):
 
 
 def run_decision_correct(request, pk, decision_pk):
-    meeting = _meeting(request, pk, run=True)
-    decision = _decision(meeting, decision_pk)
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="run")
+    decision = access.get_decision_for_meeting(meeting=meeting, pk=decision_pk)
     if refused := _methods(request, GET_POST):
         return refused
     if decision.status != DecisionStatus.SIGNED:
