@@ -18,7 +18,7 @@ test: $(VENV)/.dev static/govuk/.built system-deps
 	$(VENV)/bin/ruff format --check .
 	TESTING=1 $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/lint-imports
-	TESTING=1 $(VENV)/bin/mypy
+	DATABASE_URL=postgres://localhost/typecheck $(VENV)/bin/mypy
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal
 
 $(VENV)/bin/python:
