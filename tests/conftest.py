@@ -154,6 +154,36 @@ def clinician(hiow_icb):
 
 
 @pytest.fixture
+def hants_admin(hampshire):
+    """Alex Admin, the Hampshire and Isle of Wight partnership administrator."""
+    return UserFactory(
+        email="admin@hants.example.gov.uk",
+        full_name="Alex Admin",
+        agency=hampshire,
+        roles=[Role.PARTNERSHIP_ADMINISTRATOR],
+    )
+
+
+@pytest.fixture
+def leics_admin(leicester):
+    """Kim Admin, the Leicester, Leicestershire and Rutland partnership administrator."""
+    return UserFactory(
+        email="admin@leics.example.gov.uk",
+        full_name="Kim Admin",
+        agency=leicester,
+        roles=[Role.PARTNERSHIP_ADMINISTRATOR],
+    )
+
+
+@pytest.fixture
+def sam(social_worker):
+    """Sam Okafor, signed in to the pages."""
+    client = Client()
+    client.force_login(social_worker)
+    return client
+
+
+@pytest.fixture
 def outsider(leicester):
     """Olive Stranger, a Leicester social worker: must never see a Hampshire child."""
     return UserFactory(

@@ -15,7 +15,6 @@ import datetime as dt
 import re
 from html.parser import HTMLParser
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -25,20 +24,23 @@ from panels.models import Decision, DecisionLetter, Minutes
 from pathways import services as escalation_services
 from pathways.models import EscalationMeeting, EscalationStatus
 from tests.panels.conftest import (  # noqa: F401 - fixtures
+    action,
     another_child,  # noqa: F401 - a fixture of `held`
     clock,
     council_member,
     icb_member,
     irap,
     irap_meeting,
+    item,
     make_submitted,
+    meeting_day,
     panel_admin,
     private_storage,
     second_icb_member,
     submitted_referral,
 )
 from tests.panels.test_minutes_services import held  # noqa: F401 - a held meeting with signed decisions
-from tests.panels.test_running_views import _decision_post, item, meeting_day, quorate  # noqa: F401
+from tests.panels.test_running_views import _decision_post, quorate  # noqa: F401
 from tests.pathways.conftest import amelia, cc_assessing, cc_case, s117_case, s117_fields  # noqa: F401
 from tests.pathways.test_escalation_fixtures import rsg, sgm  # noqa: F401
 
@@ -118,19 +120,6 @@ def assert_stale_page(response, *, typed: list[str], saved: list[str], saved_by:
 
 
 # --- Panels: actions ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def action(irap, panel_admin, council_member, hampshire):
-    return panel_services.action_create(
-        actor=panel_admin,
-        panel=irap,
-        action="Children and young people attend the board",
-        desired_outcome="The voice of the child is heard",
-        owners=[council_member],
-        owner_agencies=[hampshire],
-        due_on=D(2026, 3, 20),
-    )
 
 
 def test_action_edit(action, panel_admin, panel_chair, council_member, hampshire):

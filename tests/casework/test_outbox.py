@@ -15,11 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework import outbox
-from casework.models import AuditEvent, BackgroundJob, Heartbeat, JobStatus, Notification, Role
+from casework.models import AuditEvent, BackgroundJob, Heartbeat, JobStatus, Notification
 from casework.notifications import notify
 from tests.casework.flaky_mail import fail_next
 from tests.celery_broker import broker_at
-from tests.factories import UserFactory
 
 
 @pytest.fixture
@@ -28,26 +27,6 @@ def flaky_mail(settings):
     mail.outbox = []
     yield fail_next
     fail_next(0)
-
-
-@pytest.fixture
-def hants_admin(hampshire):
-    return UserFactory(
-        email="admin@hants.example.gov.uk",
-        full_name="Alex Admin",
-        agency=hampshire,
-        roles=[Role.PARTNERSHIP_ADMINISTRATOR],
-    )
-
-
-@pytest.fixture
-def leics_admin(leicester):
-    return UserFactory(
-        email="admin@leics.example.gov.uk",
-        full_name="Kim Admin",
-        agency=leicester,
-        roles=[Role.PARTNERSHIP_ADMINISTRATOR],
-    )
 
 
 def _job(notice: Notification) -> BackgroundJob:

@@ -61,28 +61,6 @@ def _events(action: str, obj) -> list[AuditEvent]:
 
 
 @pytest.fixture
-def hants_admin(hampshire):
-    """Alex Admin, the Hampshire and Isle of Wight partnership administrator."""
-    return UserFactory(
-        email="admin@hants.example.gov.uk",
-        full_name="Alex Admin",
-        agency=hampshire,
-        roles=[Role.PARTNERSHIP_ADMINISTRATOR],
-    )
-
-
-@pytest.fixture
-def leics_admin(leicester):
-    """Kim Admin, the Leicester, Leicestershire and Rutland partnership administrator."""
-    return UserFactory(
-        email="admin@leics.example.gov.uk",
-        full_name="Kim Admin",
-        agency=leicester,
-        roles=[Role.PARTNERSHIP_ADMINISTRATOR],
-    )
-
-
-@pytest.fixture
 def leicester_team(leicester):
     return TeamFactory(agency=leicester, name="Disabled Children's Service")
 

@@ -13,9 +13,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from casework.models import Role
+from casework.models import AgencyKind, Role
+from panels import services as panel_services
 from panels.models import Membership
-from tests.factories import ChildFactory, MeetingFactory, PanelFactory, SubmittedReferralFactory, UserFactory
+from tests.factories import (
+    AgencyFactory,
+    ChildFactory,
+    MeetingFactory,
+    PanelFactory,
+    SubmittedReferralFactory,
+    UserFactory,
+    agenda_item_for,
+)
 
 D = dt.date
 LONDON = ZoneInfo("Europe/London")
@@ -171,4 +180,41 @@ def another_child(hampshire, social_worker, hiow_icb):
         created_by=social_worker,
         allocated_social_worker=social_worker,
         involved=[hiow_icb],
+    )
+
+
+@pytest.fixture
+def item(submitted_referral, irap_meeting, panel_admin):
+    """Amelia's submitted referral on the IRAP meeting's agenda."""
+    return agenda_item_for(referral=submitted_referral, meeting=irap_meeting, actor=panel_admin)
+
+
+@pytest.fixture
+def meeting_day(item, clock):
+    """The IRAP meeting, with the clock at 14:05 on its day; its agenda holds `item`."""
+    clock.move_to(at(MEETING_DAY, 14, 5), tick=False)
+    return item.meeting
+
+
+@pytest.fixture
+def sen(hampshire):
+    """Hampshire's SEN service: of the partnership, not a member of the panel."""
+    return AgencyFactory(
+        name="Hampshire SEN and Education", kind=AgencyKind.SEN, partnership=hampshire.partnership
+    )
+
+
+# --- The action log ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def action(irap, panel_admin, council_member, hampshire):
+    return panel_services.action_create(
+        actor=panel_admin,
+        panel=irap,
+        action="Children and young people attend the board",
+        desired_outcome="The voice of the child is heard",
+        owners=[council_member],
+        owner_agencies=[hampshire],
+        due_on=D(2026, 3, 20),
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -28,19 +27,6 @@ def api_for(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
-
-
-@pytest.fixture
-def action(irap, panel_admin, council_member, hampshire):
-    return services.action_create(
-        actor=panel_admin,
-        panel=irap,
-        action="Children and young people attend the board",
-        desired_outcome="The voice of the child is heard",
-        owners=[council_member],
-        owner_agencies=[hampshire],
-        due_on=D(2026, 3, 20),
-    )
 
 
 def _urls(irap, action):

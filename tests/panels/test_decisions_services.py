@@ -9,21 +9,16 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from casework.access import NotAllowed
-from casework.models import AgencyKind, AuditEvent, Notification
+from casework.models import AuditEvent, Notification
 from casework.services import InvalidTransition
 from panels import services
 from panels.models import AgencyRecommendation, Decision, DecisionStatus, Membership
 from referrals.models import Option
-from tests.factories import AgencyFactory, MeetingFactory, UserFactory, agenda_item_for, attendance_for
+from tests.factories import MeetingFactory, UserFactory, agenda_item_for, attendance_for
 from tests.panels.conftest import MEETING_DAY, at
 
 D = dt.date
 REVIEW = D(2026, 10, 9)
-
-
-@pytest.fixture
-def item(submitted_referral, irap_meeting, panel_admin):
-    return agenda_item_for(referral=submitted_referral, meeting=irap_meeting, actor=panel_admin)
 
 
 @pytest.fixture
@@ -305,13 +300,6 @@ def test_only_runners_record(quorate, council_member, outsider, hampshire):
 
 
 # --- The absent-agency rule ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def sen(hampshire):
-    return AgencyFactory(
-        name="Hampshire SEN and Education", kind=AgencyKind.SEN, partnership=hampshire.partnership
-    )
 
 
 @pytest.fixture

@@ -58,11 +58,6 @@ def hants_admin(office):
     )
 
 
-@pytest.fixture
-def leics_admin(leicester):
-    return UserFactory(agency=leicester, full_name="Kim Admin", roles=[Role.PARTNERSHIP_ADMINISTRATOR])
-
-
 def _settings_post(panel: Panel, **changes) -> dict:
     data = {
         "name": panel.name,

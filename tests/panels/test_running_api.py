@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from casework.models import AgencyKind
 from panels.models import AgencyRecommendation, Decision
-from tests.factories import AgencyFactory, UserFactory, agenda_item_for, attendance_for
-from tests.panels.conftest import MEETING_DAY, at, seat
+from tests.factories import AgencyFactory, UserFactory, attendance_for
+from tests.panels.conftest import seat
 
 D = dt.date
 
@@ -20,17 +19,6 @@ def api_as(user) -> APIClient:
     client = APIClient()
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def item(submitted_referral, irap_meeting, panel_admin):
-    return agenda_item_for(referral=submitted_referral, meeting=irap_meeting, actor=panel_admin)
-
-
-@pytest.fixture
-def meeting_day(item, clock):
-    clock.move_to(at(MEETING_DAY, 14, 5), tick=False)
-    return item.meeting
 
 
 def _decision_body(hampshire, **extra):

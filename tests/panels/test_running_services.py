@@ -13,7 +13,7 @@ from casework.access import NotAllowed
 from casework.models import AuditEvent
 from panels import selectors, services
 from panels.models import Attendance, Declaration, Membership
-from tests.factories import UserFactory, agenda_item_for
+from tests.factories import UserFactory
 from tests.panels.conftest import MEETING_DAY, at, seat
 
 
@@ -156,11 +156,6 @@ def test_a_former_member_is_not_offered(on_the_day, irap, panel_chair, council_m
 
 
 # --- Declarations --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def item(submitted_referral, irap_meeting, panel_admin):
-    return agenda_item_for(referral=submitted_referral, meeting=irap_meeting, actor=panel_admin)
 
 
 def test_declarations_are_recorded_and_removed(item, on_the_day, irap, panel_chair, icb_member):

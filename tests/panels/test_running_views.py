@@ -9,12 +9,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from casework.models import AgencyKind, ChildViewLog
+from casework.models import ChildViewLog
 from panels import services
 from panels.models import AgencyRecommendation, AgendaItem, Attendance, Decision, Membership, PapersGrant
 from referrals.models import Option, OptionShare, Referral
-from tests.factories import AgencyFactory, ChildFactory, UserFactory, agenda_item_for, attendance_for
-from tests.panels.conftest import MEETING_DAY, at, seat
+from tests.factories import AgencyFactory, ChildFactory, UserFactory, attendance_for
+from tests.panels.conftest import at, seat
 
 D = dt.date
 REVIEW = D(2026, 10, 9)
@@ -24,17 +24,6 @@ def _client(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def item(submitted_referral, irap_meeting, panel_admin):
-    return agenda_item_for(referral=submitted_referral, meeting=irap_meeting, actor=panel_admin)
-
-
-@pytest.fixture
-def meeting_day(item, clock):
-    clock.move_to(at(MEETING_DAY, 14, 5), tick=False)
-    return item.meeting
 
 
 @pytest.fixture
@@ -323,13 +312,6 @@ def test_chairs_page_query_count_is_flat(
 
 
 # --- Recommendations ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def sen(hampshire):
-    return AgencyFactory(
-        name="Hampshire SEN and Education", kind=AgencyKind.SEN, partnership=hampshire.partnership
-    )
 
 
 @pytest.fixture

@@ -67,11 +67,6 @@ def admin_client(administrator):
     return _client(administrator)
 
 
-@pytest.fixture
-def sam(social_worker):
-    return _client(social_worker)
-
-
 # --- Everyone in the partnership -----------------------------------------------------------------
 
 

@@ -48,11 +48,6 @@ def hants_admin(db):
     return UserFactory(agency=office, full_name="Alex Admin", roles=[Role.PARTNERSHIP_ADMINISTRATOR])
 
 
-@pytest.fixture
-def leics_admin(leicester):
-    return UserFactory(agency=leicester, full_name="Kim Admin", roles=[Role.PARTNERSHIP_ADMINISTRATOR])
-
-
 def test_an_authoriser_added_here_may_authorise_an_escalation(
     hants_admin, service_manager, social_worker, clinician, amelia
 ):

@@ -7,21 +7,19 @@ from Leicester must learn nothing: not in a list, a count, a download or an acti
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from casework.models import AuditEvent, ChildViewLog
 from referrals import services
 from referrals.models import Evidence, Option, Referral, SignOff, Status
 from tests.factories import ChildFactory, MeetingFactory, PanelFactory, UserFactory
-from tests.referrals.test_journey_services import MINIMAL_PDF, complete_referral
+from tests.referrals.test_journey_services import MINIMAL_PDF
 
 REFERRALS = "/api/referrals/"
 MISSING = 10**9
@@ -77,41 +75,9 @@ def an_option(hampshire, hiow_icb, **overrides) -> dict:
     return {**body, **overrides}
 
 
-@pytest.fixture(autouse=True)
-def private_storage(settings, tmp_path):
-    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
-
-
 @pytest.fixture
 def panel(hampshire):
     return PanelFactory(name="Hampshire IRAP", kind="irap", host_agency=hampshire)
-
-
-@pytest.fixture
-def meeting(panel):
-    return MeetingFactory(panel=panel, date=timezone.localdate() + dt.timedelta(days=40))
-
-
-@pytest.fixture
-def draft(child, social_worker, panel):
-    return services.referral_create(actor=social_worker, child=child, panel=panel, pathway="joint_package")
-
-
-@pytest.fixture
-def complete(draft, social_worker, hiow_icb, hampshire):
-    """A draft with every section, one option (50/50) and one document."""
-    return complete_referral(draft, social_worker, hiow_icb, hampshire)
-
-
-@pytest.fixture
-def awaiting_team_manager(complete, social_worker):
-    return services.referral_send_for_sign_off(actor=social_worker, referral=complete)
-
-
-@pytest.fixture
-def ready(awaiting_team_manager, team_manager, service_manager):
-    referral = services.referral_sign(actor=team_manager, referral=awaiting_team_manager)
-    return services.referral_sign(actor=service_manager, referral=referral)
 
 
 # --- The whole journey ----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from casework.access import NotAllowed
 from casework.models import AuditEvent, BackgroundJob, Involvement, LegalStatus, Notification, Role
 from casework.services import InvalidTransition
 from casework.tasks import run_job
-from panels.models import MeetingStatus, Membership
+from panels.models import MeetingStatus
 from referrals import services
 from referrals.models import (
     Option,
@@ -47,24 +47,12 @@ def at(day: dt.date, hour: int = 9, minute: int = 30) -> dt.datetime:
 
 
 @pytest.fixture(autouse=True)
-def private_storage(settings, tmp_path):
-    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
-
-
-@pytest.fixture(autouse=True)
 def monday_2_march_2026(time_machine):
     time_machine.move_to(at(D(2026, 3, 2)), tick=False)
     return time_machine
 
 
 # --- People and places beyond the shared personas ----------------------------------------------
-
-
-@pytest.fixture
-def panel(hampshire, panel_chair):
-    panel = PanelFactory(name="Hampshire IRAP", kind="irap", host_agency=hampshire)
-    Membership.objects.create(panel=panel, person=panel_chair, agency=hampshire, role="chair")
-    return panel
 
 
 @pytest.fixture
@@ -93,11 +81,6 @@ def leicester_chair(leicester):
 
 
 # --- Referrals in each state -------------------------------------------------------------------
-
-
-@pytest.fixture
-def draft(child, social_worker, panel):
-    return services.referral_create(actor=social_worker, child=child, panel=panel, pathway="joint_package")
 
 
 @pytest.fixture

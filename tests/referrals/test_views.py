@@ -12,12 +12,11 @@ from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from casework.models import Role
-from panels.models import Membership
 from referrals import services
 from referrals.models import Evidence, Option, Referral, SignOff, Status
 from referrals.urls import urlpatterns
-from tests.factories import ChildFactory, MeetingFactory, PanelFactory, UserFactory
-from tests.referrals.test_journey_services import MINIMAL_PDF, complete_referral
+from tests.factories import ChildFactory, MeetingFactory, UserFactory
+from tests.referrals.test_journey_services import MINIMAL_PDF
 
 SECTION_DATA = {
     "referrer": {"referrer_relationship": "Allocated social worker"},
@@ -39,48 +38,10 @@ SECTION_DATA = {
 }
 
 
-@pytest.fixture(autouse=True)
-def private_storage(settings, tmp_path):
-    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
-    return settings.PRIVATE_STORAGE_ROOT
-
-
-@pytest.fixture
-def panel(hampshire, panel_chair):
-    panel = PanelFactory(name="Hampshire IRAP", kind="irap", host_agency=hampshire)
-    Membership.objects.create(panel=panel, person=panel_chair, agency=hampshire, role="chair")
-    return panel
-
-
-@pytest.fixture
-def meeting(panel):
-    return MeetingFactory(panel=panel, date=timezone.localdate() + dt.timedelta(days=40))
-
-
 def _client(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def sam(social_worker):
-    return _client(social_worker)
-
-
-@pytest.fixture
-def draft(child, social_worker, panel):
-    return services.referral_create(actor=social_worker, child=child, panel=panel, pathway="joint_package")
-
-
-@pytest.fixture
-def complete(draft, social_worker, hiow_icb, hampshire):
-    return complete_referral(draft, social_worker, hiow_icb, hampshire)
-
-
-@pytest.fixture
-def awaiting_team_manager(complete, social_worker):
-    return services.referral_send_for_sign_off(actor=social_worker, referral=complete)
 
 
 def _status(referral: Referral) -> str:
@@ -569,12 +530,6 @@ def test_changing_a_signed_referral_shows_the_withdrawn_signature(sam, awaiting_
 
 
 # --- The chair's decisions ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def ready(awaiting_team_manager, team_manager, service_manager):
-    signed = services.referral_sign(actor=team_manager, referral=awaiting_team_manager)
-    return services.referral_sign(actor=service_manager, referral=signed)
 
 
 def test_late_paper_accepted_or_moved_by_the_chair(sam, ready, panel, panel_chair):
