@@ -105,9 +105,7 @@ class _AgendaView(APIView):
 
     def agenda(self, meeting: Meeting, *, code: int = status.HTTP_200_OK, only=None) -> Response:
         meeting.refresh_from_db(fields=["version", "circulated_at"])
-        items = agenda_items(meeting=meeting)
-        if only is not None:
-            items = items.filter(pk__in=sorted(only))
+        items = agenda_items(meeting=meeting, only=only)
         items = log_agenda_read(self.request, items, channel="api")  # the read log (issue 12)
         data = {
             "meeting": meeting.pk,

@@ -59,6 +59,8 @@ __all__ = [
     "action_item_choices",
     "action_log",
     "action_meeting_choices",
+    "action_owner_agency_ids",
+    "action_owner_ids",
     "action_updates",
     "open_actions_for_meeting",
     "panel_agencies",
@@ -113,6 +115,14 @@ def action_item_choices(*, panel: Panel, meetings: QuerySet[Meeting] | None = No
         .select_related("meeting")
         .order_by("-meeting__date", "position", "pk")
     )
+
+
+def action_owner_ids(*, action: Action) -> list[int]:
+    return list(action.owners.values_list("pk", flat=True))
+
+
+def action_owner_agency_ids(*, action: Action) -> list[int]:
+    return list(action.owner_agencies.values_list("pk", flat=True))
 
 
 def action_updates(*, action: Action) -> QuerySet[ActionUpdate]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -25,11 +26,16 @@ __all__ = [
 ITEM_RELATED = ("referral__child", "lead_member__person", "lead_member__agency")
 
 
-def agenda_items(*, meeting: Meeting, include_withdrawn: bool = False) -> QuerySet[AgendaItem]:
-    """The agenda in order, each item with its referral's child and its lead member: one query."""
+def agenda_items(
+    *, meeting: Meeting, include_withdrawn: bool = False, only: Iterable[int] | None = None
+) -> QuerySet[AgendaItem]:
+    """The agenda in order (or `only` these of its items), each item with its referral's child and
+    its lead member: one query."""
     items = AgendaItem.objects.filter(meeting=meeting).select_related(*ITEM_RELATED)
     if not include_withdrawn:
         items = items.filter(withdrawn_at__isnull=True)
+    if only is not None:
+        items = items.filter(pk__in=sorted(only))
     return items.order_by("position", "pk")
 
 

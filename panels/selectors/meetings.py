@@ -23,6 +23,7 @@ __all__ = [
     "open_seats",
     "panel_closure_days",
     "panel_seats",
+    "quorum_agencies",
     "seatable_people",
     "upcoming_meetings",
     "upcoming_meetings_for",
@@ -36,6 +37,11 @@ def panel_seats(*, panel: Panel) -> QuerySet[Membership]:
         .select_related("person", "agency", "deputy_for__person")
         .order_by(F("ends_on").desc(nulls_first=True), "role", "person__full_name", "pk")
     )
+
+
+def quorum_agencies(*, panel: Panel) -> list[Agency]:
+    """The agencies whose members the panel's quorum counts, by name."""
+    return list(panel.quorum_agencies.order_by("name"))
 
 
 def open_seats(*, panel: Panel) -> QuerySet[Membership]:

@@ -55,6 +55,7 @@ __all__ = [
     "partnership_agencies",
     "partnership_key_worker",
     "quorum",
+    "recommendations_made",
     "referral_option",
     "running_page",
 ]
@@ -181,6 +182,11 @@ def partnership_key_worker(*, partnership, pk: int) -> User | None:
         .select_related("agency")
         .first()
     )
+
+
+def recommendations_made(*, decision: Decision) -> int:
+    """How many absent agencies the decision asks to answer (one count)."""
+    return decision.recommendations.count()
 
 
 def referral_option(*, referral, pk: int) -> Option | None:

@@ -50,6 +50,7 @@ from panels.selectors import (
     open_seats,
     panel_closure_days,
     panel_seats,
+    quorum_agencies,
     seatable_people,
     upcoming_meetings,
     upcoming_meetings_for,
@@ -123,7 +124,7 @@ def panel_detail(request, pk):
             "review_overdue": bool(
                 panel.terms_of_reference_review_date and panel.terms_of_reference_review_date < today
             ),
-            "quorum_agencies": list(panel.quorum_agencies.order_by("name")),
+            "quorum_agencies": quorum_agencies(panel=panel),
             "members": list(members),
             "closures": closures,
             "meetings": meetings,
@@ -378,7 +379,6 @@ def meeting_detail(request, pk):
     meeting = access.get_meeting_for_user(user=request.user, pk=pk)
     if refused := _not_allowed(request):
         return refused
-    closures = frozenset(meeting.panel.closure_days.values_list("day", flat=True))
     administers = access.can_administer(user=request.user, panel=meeting.panel)
     # The papers and the chair's page follow the papers grants (panels/access.py); the pack needs a
     # grant for the whole meeting, not only a lead member's item.
@@ -391,7 +391,7 @@ def meeting_detail(request, pk):
         {
             "meeting": meeting,
             "panel": meeting.panel,
-            "deadlines": meeting_deadlines(meeting, closures=closures),
+            "deadlines": meeting_deadlines(meeting),
             "is_scheduled": meeting.status == MeetingStatus.SCHEDULED,
             "can_administer": administers,
             "has_papers": has_papers,

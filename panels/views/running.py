@@ -342,7 +342,7 @@ def run_decision_sign(request, pk, decision_pk):
         for problem in exc.messages:
             messages.error(request, problem)
         return redirect(_run_url(meeting, f"item-{decision.agenda_item_id}"))
-    made = decision.recommendations.count()
+    made = selectors.recommendations_made(decision=decision)
     messages.success(
         request,
         "Decision signed"
