@@ -109,3 +109,150 @@ def open_stored_pdf(name: str) -> BinaryIO:
         os.close(fd)
         raise Http404(NOT_FOUND_MESSAGE)
     return os.fdopen(fd, "rb")
+
+
+# --- Merging, keeping the tags ------------------------------------------------------------------
+
+
+class TaggedMerge:
+    """PDFs merged into one that keeps the structure tree (the tags) of the parts this engine
+    rendered, so the merged document is a tagged PDF in British English (issue 15: `pdfinfo` says
+    "Tagged: yes", the catalogue has /Lang en-GB).
+
+    pypdf's merge copies pages but drops each document's /StructTreeRoot. Each tagged part's tree
+    is cloned after its pages (pypdf maps its page references to the copies), its top elements are
+    hung under one root, and its parent-tree keys (each page's /StructParents, each annotation's
+    /StructParent) are moved past the keys of the parts before it. A part that is not ours
+    (evidence as its author made it) goes in untagged: its pages' links into a tree we do not
+    carry are removed, and its content is not in our tree.
+    """
+
+    def __init__(self) -> None:
+        from pypdf import PdfWriter
+        from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
+        self.writer = PdfWriter()
+        self._elements = ArrayObject()
+        self._numbers = ArrayObject()
+        self._role_map = DictionaryObject()
+        self._next_key = 0
+        self._root = self.writer._add_object(
+            DictionaryObject({NameObject("/Type"): NameObject("/StructTreeRoot")})
+        )
+        # PDF/UA wants one top element: a Document holding each part.
+        self._document = self.writer._add_object(
+            DictionaryObject(
+                {
+                    NameObject("/Type"): NameObject("/StructElem"),
+                    NameObject("/S"): NameObject("/Document"),
+                    NameObject("/P"): self._root,
+                    NameObject("/K"): self._elements,
+                }
+            )
+        )
+
+    @property
+    def page_count(self) -> int:
+        return len(self.writer.pages)
+
+    def append(self, reader, *, tagged: bool = True) -> int:
+        """Add every page of `reader` (a pypdf PdfReader); returns the index of its first page."""
+        start = len(self.writer.pages)
+        self.writer.append(reader, import_outline=False)
+        pages = list(zip(reader.pages, self.writer.pages[start:], strict=True))
+        source = reader.root_object.get("/StructTreeRoot")
+        if tagged and source is not None:
+            self._graft(source.get_object().clone(self.writer), pages)
+        else:
+            for original, copy in pages:
+                _carry_keys(original, copy, None)
+        return start
+
+    def outline(self, page_index: int, title: str, *, parent=None):
+        """A bookmark to a page; returns it, to be the parent of others."""
+        return self.writer.add_outline_item(title=title, page_number=page_index, parent=parent)
+
+    def _graft(self, tree, pages: list) -> None:
+        from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
+
+        offset = self._next_key
+        kids = tree.get("/K")
+        kids = list(kids) if isinstance(kids, ArrayObject) else [kids] if kids is not None else []
+        for kid in kids:
+            element = kid.get_object()
+            if isinstance(element, DictionaryObject):
+                # One document of many parts: WeasyPrint's top element is each part's Document.
+                element[NameObject("/P")] = self._document
+                if element.get("/S") == "/Document":
+                    element[NameObject("/S")] = NameObject("/Part")
+            self._elements.append(kid)
+        top = -1
+        for key, value in _number_tree(tree.get("/ParentTree")):
+            self._numbers.extend([NumberObject(key + offset), value])
+            top = max(top, key)
+        for name, role in (tree.get("/RoleMap") or {}).items():
+            self._role_map.setdefault(NameObject(name), role)
+        for original, copy in pages:
+            _carry_keys(original, copy, offset)
+        self._next_key = offset + max(top + 1, int(tree.get("/ParentTreeNextKey", 0)))
+        tree.clear()  # the source's root, cloned with its elements: nothing may lead back to it
+
+    def write(self, *, title: str, lang: str = "en-GB") -> bytes:
+        """The merged PDF: tagged (/MarkInfo, /StructTreeRoot), in `lang`, titled `title`."""
+        import io
+
+        from pypdf.generic import BooleanObject, DictionaryObject, NameObject, NumberObject, TextStringObject
+
+        root = self._root.get_object()
+        assert isinstance(root, DictionaryObject)
+        root[NameObject("/K")] = self._document
+        root[NameObject("/ParentTree")] = self.writer._add_object(
+            DictionaryObject({NameObject("/Nums"): self._numbers})
+        )
+        root[NameObject("/ParentTreeNextKey")] = NumberObject(self._next_key)
+        if self._role_map:
+            root[NameObject("/RoleMap")] = self._role_map
+        catalog = self.writer.root_object
+        catalog[NameObject("/StructTreeRoot")] = self._root
+        catalog[NameObject("/MarkInfo")] = DictionaryObject({NameObject("/Marked"): BooleanObject(True)})
+        catalog[NameObject("/Lang")] = TextStringObject(lang)
+        catalog[NameObject("/ViewerPreferences")] = DictionaryObject(
+            {NameObject("/DisplayDocTitle"): BooleanObject(True)}
+        )
+        self.writer.add_metadata({"/Title": title})
+        out = io.BytesIO()
+        self.writer.write(out)
+        return out.getvalue()
+
+
+def _number_tree(node) -> list[tuple[int, Any]]:
+    """(key, value) pairs of a PDF number tree (/Nums leaves under /Kids), bounded against loops."""
+    pairs: list[tuple[int, Any]] = []
+    stack, seen = [node], 0
+    while stack and seen < 100_000:
+        seen += 1
+        current = stack.pop()
+        if current is None:
+            continue
+        current = current.get_object()
+        nums = current.get("/Nums") or []
+        pairs.extend((int(nums[i]), nums[i + 1]) for i in range(0, len(nums) - 1, 2))
+        stack.extend(reversed(list(current.get("/Kids") or [])))
+    return sorted(pairs, key=lambda pair: pair[0])
+
+
+def _carry_keys(original, copy, offset: int | None) -> None:
+    """Give a copied page its parent-tree key (pypdf leaves /StructParents behind), moved by
+    `offset`; or, with None (a part we carry no tags for), none, and its annotations' removed."""
+    from pypdf.generic import NameObject, NumberObject
+
+    if offset is not None and "/StructParents" in original:
+        copy[NameObject("/StructParents")] = NumberObject(int(original["/StructParents"]) + offset)
+    for annotation in copy.get("/Annots") or []:
+        annotation = annotation.get_object()
+        if "/StructParent" not in annotation:
+            continue
+        if offset is None:
+            del annotation[NameObject("/StructParent")]
+        else:
+            annotation[NameObject("/StructParent")] = NumberObject(int(annotation["/StructParent"]) + offset)

@@ -23,12 +23,11 @@ from dataclasses import dataclass, field
 from django.db.models import F, Max
 from django.urls import reverse
 from django.utils import timezone
-from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PdfReadError
+from pypdf import PdfReader
 
 from casework.notifications import notify
 from casework.outbox import Lease
-from casework.pdf import open_stored_pdf, render_pdf, store_pdf
+from casework.pdf import TaggedMerge, open_stored_pdf, render_pdf, store_pdf
 from casework.pdf_images import IMAGE_TYPES, image_page
 from casework.pdf_stamp import furniture, stamp
 from panels.models import (
@@ -41,15 +40,23 @@ from panels.models import (
     Membership,
     PackStatus,
 )
-from referrals.evidence import open_stored
+from referrals.evidence import (
+    NOT_IN_PACK_DAMAGED,
+    NOT_IN_PACK_KIND,
+    NOT_IN_PACK_PROTECTED,
+    NOT_IN_PACK_WORD,
+    open_stored,
+    pdf_for_pack,
+)
 from referrals.papers import paper_for
 from referrals.services import content_hash
 
 log = logging.getLogger(__name__)
 
-WORD = "Word documents cannot be merged into the pack: open it from the referral"
-DAMAGED = "The file could not be read"
-PROTECTED = "The file is protected by a password"
+# Why evidence is left out: one wording, shared with the referral's paper (referrals/evidence.py).
+WORD = NOT_IN_PACK_WORD
+DAMAGED = NOT_IN_PACK_DAMAGED
+PROTECTED = NOT_IN_PACK_PROTECTED
 STOPPED_EACH_TIME = (
     "The build stopped before it finished on every attempt (its worker was stopped or ran out of memory)"
 )
@@ -125,6 +132,7 @@ class Part:
     pdf: bytes
     level: int = 0  # 0: an item or section; 1: evidence under it
     children: list[Part] = field(default_factory=list)
+    tagged: bool = True  # rendered by us (tagged PDF/UA); evidence PDFs are the author's, as they are
     reader: PdfReader | None = None  # parsed once, for counting and for merging
 
     def __post_init__(self) -> None:
@@ -139,43 +147,35 @@ def _page_count(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
-def _readable_pdf(data: bytes) -> tuple[bytes | None, str]:
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            return None, PROTECTED
-        if len(reader.pages) == 0:
-            return None, DAMAGED
-        writer = PdfWriter()
-        for page in reader.pages:
-            writer.add_page(page)
-        out = io.BytesIO()
-        writer.write(out)
-        return out.getvalue(), ""
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
-        if "password" in str(error).lower() or "decrypt" in str(error).lower():
-            return None, PROTECTED
-        return None, DAMAGED
-    except Exception:  # a hostile file must not break the pack
-        log.exception("Evidence PDF could not be read")
-        return None, DAMAGED
+def section_title(item: AgendaItem) -> str:
+    """An item's title in the pack's bookmarks and its list of evidence left out, with the referral
+    number: two referrals about the same child are otherwise "Referral for AB" twice (issue 15)."""
+    if item.referral_id:
+        return f"{item.title} (referral {item.referral_id})"
+    return item.title
 
 
 def _evidence_parts(item: AgendaItem, left_out: list[dict]) -> list[Part]:
+    """The item's evidence as pages of the pack; what cannot be included goes on `left_out` with
+    why (issue 15: listed in the pack, never a blank or missing page without a word)."""
     parts = []
     for document in item.referral.evidence.filter(removed_at__isnull=True).order_by("uploaded_at", "id"):
         name = document.title or document.original_name
+        tagged = False
         if document.content_type == "application/pdf":
             with open_stored(document) as stored:
-                pdf, reason = _readable_pdf(stored.read())
+                pdf, reason = pdf_for_pack(stored.read())
         elif document.content_type in IMAGE_TYPES:
-            pdf, reason = _image_page(document, name=name), ""
-        else:
+            # A page we render around the image (heading and alternative text): tagged.
+            pdf, reason, tagged = _image_page(document, name=name), "", True
+        elif document.content_type.startswith("application/") and "word" in document.content_type:
             pdf, reason = None, WORD
-        if pdf is None:
-            left_out.append({"item": item.title, "file": document.original_name, "reason": reason})
         else:
-            parts.append(Part(title=name, pdf=pdf, level=1))
+            pdf, reason = None, NOT_IN_PACK_KIND
+        if pdf is None:
+            left_out.append({"item": section_title(item), "file": document.original_name, "reason": reason})
+        else:
+            parts.append(Part(title=f"{name} (referral {item.referral_id})", pdf=pdf, level=1, tagged=tagged))
     return parts
 
 
@@ -209,7 +209,9 @@ def _attendance(meeting: Meeting) -> list[dict]:
     ]
 
 
-def _cover(meeting: Meeting, pack: MeetingPack, entries: list[dict], attendance: list[dict]) -> bytes:
+def _cover(
+    meeting: Meeting, pack: MeetingPack, entries: list[dict], attendance: list[dict], left_out: list[dict]
+) -> bytes:
     return render_pdf(
         template="panels/pack/cover.html",
         context={
@@ -218,6 +220,7 @@ def _cover(meeting: Meeting, pack: MeetingPack, entries: list[dict], attendance:
             "pack": pack,
             "entries": entries,
             "attendance": attendance,
+            "left_out": left_out,
             "generated_at": timezone.now(),
             "bare": True,
         },
@@ -247,7 +250,7 @@ def build(pack: MeetingPack, *, job: Lease | None = None) -> MeetingPack:
         if item.kind == AgendaItemKind.REFERRAL and item.referral_id:
             paper = paper_for(item.referral)
             with open_stored_pdf(paper.pdf_name) as stored:
-                section = Part(title=item.title, pdf=stored.read())
+                section = Part(title=section_title(item), pdf=stored.read())
             section.children = _evidence_parts(item, left_out)
         elif item.kind == AgendaItemKind.ACTION_LOG:
             section = Part(
@@ -283,24 +286,19 @@ def build(pack: MeetingPack, *, job: Lease | None = None) -> MeetingPack:
         return result
 
     # The agenda's page numbers depend on how long the cover is: render, count, render again.
-    cover = _cover(meeting, pack, entries(2), attendance)
-    cover = _cover(meeting, pack, entries(_page_count(cover) + 1), attendance)
+    cover = _cover(meeting, pack, entries(2), attendance, left_out)
+    cover = _cover(meeting, pack, entries(_page_count(cover) + 1), attendance, left_out)
 
-    writer = PdfWriter()
-    writer.append(io.BytesIO(cover), outline_item="Cover, members and agenda", import_outline=False)
+    # The parts we render keep their tags in the merged pack (issue 15: a tagged PDF, /Lang en-GB);
+    # evidence PDFs go in as their authors made them (the accessibility statement says so).
+    merge = TaggedMerge()
+    merge.outline(merge.append(PdfReader(io.BytesIO(cover))), "Cover, members and agenda")
     for section in sections:
-        start = len(writer.pages)
-        writer.append(section.reader, import_outline=False)
-        parent = writer.add_outline_item(title=section.title, page_number=start)
+        parent = merge.outline(merge.append(section.reader, tagged=section.tagged), section.title)
         for child in section.children:
-            child_start = len(writer.pages)
-            writer.append(child.reader, import_outline=False)
-            writer.add_outline_item(title=child.title, page_number=child_start, parent=parent)
-    writer.add_metadata({"/Title": f"Panel pack: {meeting}"})
-    merged = io.BytesIO()
-    writer.write(merged)
-    page_count = len(writer.pages)
-    final = stamp(merged.getvalue(), furniture())
+            merge.outline(merge.append(child.reader, tagged=child.tagged), child.title, parent=parent)
+    page_count = merge.page_count
+    final = stamp(merge.write(title=f"Panel pack: {meeting}"), furniture())
     _still_ours(job)  # the cover and merge take a while: still the one building it?
     stored = store_pdf(final)
     MeetingPack.objects.filter(pk=pack.pk, status=PackStatus.BUILDING).update(

@@ -13,14 +13,19 @@ call `open_stored` after `referrals.access.get_evidence_for_user`.
 from __future__ import annotations
 
 import hashlib
+import io
+import logging
 import os
 import re
 import secrets
 import stat
 import struct
+import threading
 import time
 import unicodedata
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -39,6 +44,8 @@ NOT_WHAT_IT_SAYS = (
     "The selected file is called {name} but is not {claimed}: choose a PDF, Word document, PNG or JPEG"
 )
 DAMAGED = "The selected file is damaged and cannot be opened"
+DAMAGED_PAGE = "Page {page} of the selected file is damaged: upload a copy that opens in full"
+PROTECTED = "The selected file is protected with a password: upload a copy without one"
 MACROS = "The selected file contains macros: save it as a Word document without macros, or as a PDF"
 
 MAX_NAME_LENGTH = 255  # Evidence.original_name
@@ -310,12 +317,13 @@ def _check_pdf(file: BinaryIO) -> None:
     file.seek(0)
     try:
         reader = PdfReader(file, strict=False, root_object_recovery_limit=PDF_ROOT_RECOVERY_LIMIT)
+        locked = reader.is_encrypted and not reader.decrypt("")
     except DependencyError:
-        # pypdf needs the optional `cryptography` package to try the empty password on AES-256
-        # (Acrobat's default). Reaching that point means the structure and the /Encrypt entry read.
-        return
-    if reader.is_encrypted:
-        return  # allowed: the panel pack lists password-protected PDFs as not included
+        locked = True  # an encryption pypdf cannot open even with `cryptography`: no use to the panel
+    if locked:
+        # Issue 15: a PDF that needs a password to open is reported as protected, not as damaged.
+        # One that opens without one (only printing or copying restricted) is read as any other.
+        raise _invalid(PROTECTED)
 
     pages = 0
     seen: set[tuple[int, int]] = set()
@@ -340,6 +348,9 @@ def _check_pdf(file: BinaryIO) -> None:
             pages += 1
     if pages < 1:
         raise _invalid(EMPTY)
+    page = damaged_page(reader, deadline=deadline)
+    if page:
+        raise _invalid(DAMAGED_PAGE.format(page=page))
 
 
 def _check_image(file: BinaryIO, image_format: str) -> None:
@@ -499,6 +510,102 @@ def _read_exactly(file: BinaryIO, count: int) -> bytes:
     if len(data) != count:
         raise _Damaged("file ends early")
     return data
+
+
+# --- Pages that cannot be shown, and what the panel pack can include -----------------------------
+
+# Why a stored file is not in the panel pack: listed on the pack's cover and marked in the paper's
+# evidence table (issue 15: "the pack itself lists every evidence file not included and why").
+NOT_IN_PACK_PROTECTED = "Protected with a password: it cannot be opened without one"
+NOT_IN_PACK_DAMAGED = "Damaged: the file cannot be read"
+NOT_IN_PACK_DAMAGED_PAGE = "Damaged: page {page} cannot be read"
+NOT_IN_PACK_WORD = "Word documents cannot be merged into the pack: open it from the referral"
+NOT_IN_PACK_KIND = "This kind of file cannot be merged into the pack: open it from the referral"
+
+
+class _Warnings(logging.Handler):
+    """pypdf's decoding warnings on this thread. Given a broken page stream, pypdf keeps what it can
+    decode (often nothing) and says so only in its log: a page drawn from it would be blank. (Its
+    reader's warnings, such as a repaired cross-reference table, are not damage to a page.)"""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.seen.append(record.getMessage())
+
+
+@contextmanager
+def _pypdf_warnings() -> Iterator[list[str]]:
+    handler = _Warnings()
+    logger = logging.getLogger("pypdf.filters")
+    logger.addHandler(handler)
+    try:
+        yield handler.seen
+    finally:
+        logger.removeHandler(handler)
+
+
+def damaged_page(reader, *, deadline: float | None = None) -> int:
+    """The number (from 1) of the first page whose content cannot be decoded, or 0 when all can.
+
+    Issue 15: a PDF with a damaged page is caught at upload, or listed as damaged in the pack, never
+    included as a blank page. `deadline` (time.monotonic()) bounds the work for an upload.
+    """
+    with _pypdf_warnings() as warnings:
+        for number, page in enumerate(reader.pages, start=1):
+            if deadline is not None and time.monotonic() > deadline:
+                raise _Damaged("pages too slow to read")
+            try:
+                page.get_contents()  # decodes every content stream of the page
+            except Exception:  # any of pypdf's own errors: the page cannot be drawn
+                return number
+            if warnings:
+                return number
+    return 0
+
+
+def pdf_for_pack(data: bytes) -> tuple[bytes | None, str]:
+    """A stored evidence PDF as the pack merges it: opened (with the empty password when it has
+    one, so only-restricted files are included) and written afresh, or None and why not."""
+    from pypdf import PdfReader, PdfWriter
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False, root_object_recovery_limit=PDF_ROOT_RECOVERY_LIMIT)
+        if reader.is_encrypted and not reader.decrypt(""):
+            return None, NOT_IN_PACK_PROTECTED
+        if len(reader.pages) == 0:
+            return None, NOT_IN_PACK_DAMAGED
+        page = damaged_page(reader)
+        if page:
+            return None, NOT_IN_PACK_DAMAGED_PAGE.format(page=page)
+        writer = PdfWriter()
+        for each in reader.pages:
+            writer.add_page(each)
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue(), ""
+    except Exception as error:  # a hostile or broken file must not break the pack
+        if "password" in str(error).lower() or "decrypt" in str(error).lower():
+            return None, NOT_IN_PACK_PROTECTED
+        logging.getLogger(__name__).info("Evidence PDF could not be read: %s", type(error).__name__)
+        return None, NOT_IN_PACK_DAMAGED
+
+
+def not_in_pack(evidence) -> str:
+    """Why this evidence would be left out of a panel pack, or "" when it goes in (the referral's
+    paper marks these in its evidence table; the pack lists them on its cover)."""
+    if evidence.content_type == PDF.content_type:
+        with open_stored(evidence) as stored:
+            return pdf_for_pack(stored.read())[1]
+    if evidence.content_type in (PNG.content_type, JPEG.content_type):
+        return ""
+    if evidence.content_type in (DOC.content_type, DOCX.content_type):
+        return NOT_IN_PACK_WORD
+    return NOT_IN_PACK_KIND
 
 
 def _invalid(message: str) -> ValidationError:

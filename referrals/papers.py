@@ -2,7 +2,8 @@
 
 The paper carries every section of the request form, the options with their costs per agency
 (weekly and annual side by side — seeds 001: "costs are not clearly presented"), the sign-offs and
-the list of evidence (seeds 002: the Joint Solutions Panel request form). It is rendered by the PDF
+the list of evidence (seeds 002: the Joint Solutions Panel request form), each file marked when a
+panel pack cannot include it and why (issue 15). It is rendered by the PDF
 engine (casework/pdf.py) in a Celery task, never in a request, and stored without page furniture
 (bare): a pack numbers its pages as one document, and a download is stamped with who took it.
 """
@@ -17,6 +18,7 @@ from pypdf import PdfReader
 
 from casework.money import annual, weekly
 from casework.pdf import discard_pdf, render_pdf, store_pdf
+from referrals.evidence import not_in_pack
 from referrals.models import Referral, ReferralPaper
 from referrals.services import SECTIONS, content_hash, current_signatures
 
@@ -63,7 +65,12 @@ def paper_context(referral: Referral) -> dict:
             for option in options
         ],
         "signatures": current_signatures(referral),
-        "evidence": list(referral.evidence.filter(removed_at__isnull=True)),
+        # Each file with why a panel pack would leave it out ("" when it goes in): issue 15, the
+        # paper's evidence table marks what the pack does not include.
+        "evidence": [
+            {"document": document, "not_in_pack": not_in_pack(document)}
+            for document in referral.evidence.filter(removed_at__isnull=True).order_by("uploaded_at", "id")
+        ],
         "bare": True,
     }
 

@@ -6,10 +6,11 @@ change."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import secrets
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -25,7 +26,8 @@ from panels.models import AgendaItem, MeetingPack, PackStatus
 from panels.pack import PROTECTED, WORD, LeaseLost, build_pack, stamped_download
 from panels.pack import build as build_the_pdf
 from referrals import services as referral_services
-from referrals.models import ReferralPaper
+from referrals.evidence import evidence_dir
+from referrals.models import Evidence, ReferralPaper
 from tests.celery_broker import broker_unreachable
 from tests.panels.conftest import D
 from tests.referrals.test_evidence import make_doc, make_image, make_pdf
@@ -40,6 +42,23 @@ def on_agenda(referral, meeting, actor, position):
         title=f"Referral for {referral.child.initials}",
         position=position,
         added_by=actor,
+    )
+
+
+def attach_stored(referral, name: str, data: bytes, content_type: str, by) -> Evidence:
+    """Evidence written straight to private storage, past the upload's checks: a file that got in
+    before a check existed, or one the service would refuse now."""
+    token = secrets.token_hex(16)
+    extension = name.rsplit(".", 1)[-1]
+    (evidence_dir(create=True) / f"{token}.{extension}").write_bytes(data)
+    return Evidence.objects.create(
+        referral=referral,
+        original_name=name,
+        stored_name=f"{token}.{extension}",
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=by,
     )
 
 
@@ -77,8 +96,9 @@ def test_the_pack_has_cover_agenda_papers_and_bookmarks(
     reader = read(pack)
     assert len(reader.pages) == pack.page_count
     titles = [entry.title for entry in reader.outline if not isinstance(entry, list)]
-    assert titles == ["Cover, members and agenda", first.title, other.title]
-    assert [entry.title for entry in reader.outline[2]] == ["assessment.pdf"]  # the item's evidence
+    referral_number = first.referral_id
+    assert titles == ["Cover, members and agenda", f"{first.title} (referral {referral_number})", other.title]
+    assert [entry.title for entry in reader.outline[2]] == [f"assessment.pdf (referral {referral_number})"]
     for number, page in enumerate(reader.pages, start=1):
         text = page.extract_text()
         assert "OFFICIAL-SENSITIVE" in text
@@ -87,7 +107,7 @@ def test_the_pack_has_cover_agenda_papers_and_bookmarks(
     assert "Hampshire IRAP" in cover and "Peter Hale" in cover
     # The agenda's page number for the first item is where its bookmark points.
     first_page = reader.get_destination_page_number(reader.outline[1]) + 1
-    row = next(line for line in cover.splitlines() if first.title in line)
+    row = next(line for line in cover.splitlines() if f"(referral {referral_number})" in line)
     assert row.rstrip().endswith(str(first_page)), row
     assert "Amelia Hart" in reader.pages[first_page - 1].extract_text()  # the paper itself
     assert ReferralPaper.objects.filter(referral=first.referral).count() == 1
@@ -111,20 +131,9 @@ def test_evidence_that_cannot_be_merged_is_listed_and_the_administrators_told(
         ("locked.pdf", make_pdf(password="secret"), "application/pdf"),
         ("letter.doc", make_doc(), "application/msword"),
     ]:
-        # Straight to storage: evidence added to a referral on the agenda (the service would refuse).
-        from referrals.evidence import store_upload
-        from referrals.models import Evidence
-
-        stored = store_upload(SimpleUploadedFile(name, data, kind))
-        Evidence.objects.create(
-            referral=referral,
-            original_name=stored.display_name,
-            stored_name=stored.stored_name,
-            content_type=stored.content_type,
-            size=stored.size,
-            sha256=stored.sha256,
-            uploaded_by=social_worker,
-        )
+        # Straight to storage: evidence added to a referral on the agenda (the service would refuse),
+        # and a locked PDF from before uploads refused them (issue 15).
+        attach_stored(referral, name, data, kind, social_worker)
     pack = build(irap_meeting, panel_admin, django_capture_on_commit_callbacks)
 
     assert pack.status == PackStatus.READY
@@ -133,9 +142,13 @@ def test_evidence_that_cannot_be_merged_is_listed_and_the_administrators_told(
     reader = read(pack)
     children = reader.outline[2]
     assert isinstance(children, list)
-    assert [c.title for c in children] == ["assessment.pdf", "photo.png"]
+    number = referral.pk
+    assert [c.title for c in children] == [
+        f"assessment.pdf (referral {number})",
+        f"photo.png (referral {number})",
+    ]
     assert Notification.objects.filter(user=panel_chair, subject__startswith="Some evidence").exists()
-    assert item.title in [e.title for e in reader.outline if not isinstance(e, list)]
+    assert f"{item.title} (referral {number})" in [e.title for e in reader.outline if not isinstance(e, list)]
 
 
 def test_a_new_version_only_when_the_papers_change(

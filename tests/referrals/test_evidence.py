@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from PIL import Image
-from pypdf import PdfWriter
+from pypdf import PdfReader, PdfWriter
 
 from referrals import evidence, services
 from referrals.evidence import open_stored, store_upload, stored_path
@@ -36,6 +36,8 @@ from tests.factories import PanelFactory
 from tests.referrals.test_journey_services import MINIMAL_PDF
 
 DAMAGED = "The selected file is damaged and cannot be opened"
+DAMAGED_PAGE = "Page {page} of the selected file is damaged: upload a copy that opens in full"
+PROTECTED = "The selected file is protected with a password: upload a copy without one"
 WRONG_TYPE = "The selected file must be a PDF, Word document, PNG or JPEG"
 MACROS = "The selected file contains macros: save it as a Word document without macros, or as a PDF"
 
@@ -43,15 +45,49 @@ MACROS = "The selected file contains macros: save it as a Word document without 
 # --- Files, made in code ------------------------------------------------------------------------
 
 
-def make_pdf(*, pages: int = 1, password: str | None = None) -> bytes:
+def make_pdf(
+    *,
+    pages: int = 1,
+    password: str | None = None,
+    algorithm: str = "RC4-128",
+    owner_password: str | None = None,
+) -> bytes:
+    """Blank pages; `password` to open it (pypdf's writer.encrypt, RC4-128 or AES-256), or only
+    `owner_password` for a file that opens without one but restricts printing or copying."""
     writer = PdfWriter()
     for _ in range(pages):
         writer.add_blank_page(width=595, height=842)
-    if password is not None:
-        writer.encrypt(user_password=password, owner_password=password, algorithm="RC4-128")
+    if password is not None or owner_password is not None:
+        writer.encrypt(
+            user_password=password or "", owner_password=owner_password or password, algorithm=algorithm
+        )
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def make_text_pdf(pages: int = 3) -> bytes:
+    """Pages each with a line of text in a compressed content stream, as real PDFs have."""
+    from pypdf.generic import DecodedStreamObject
+
+    writer = PdfWriter()
+    for number in range(1, pages + 1):
+        page = writer.add_blank_page(width=595, height=842)
+        content = DecodedStreamObject()
+        content.set_data(b"BT /F1 12 Tf 72 770 Td (Assessment, page %d) Tj ET" % number)
+        page.replace_contents(content)
+        page.compress_content_streams()
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def damage_page(data: bytes, page: int) -> bytes:
+    """`data` with the compressed content stream of page `page` (from 1) overwritten with zeros,
+    same length, so the file's structure still reads and only that page cannot be drawn."""
+    raw = PdfReader(io.BytesIO(data)).pages[page - 1]["/Contents"].get_object()._data
+    assert data.count(raw) == 1
+    return data.replace(raw, b"\0" * len(raw))
 
 
 def pdf_from_objects(objects: list[bytes], trailer: bytes = b"") -> bytes:
@@ -80,8 +116,8 @@ PAGE_OBJECTS = [
 
 
 def make_aes256_pdf() -> bytes:
-    """Acrobat's default protection (AES-256, revision 6). Checking even the empty password needs AES,
-    which pypdf only has with the optional `cryptography` package; the upload must pass either way."""
+    """Acrobat's default protection (AES-256, revision 6) with a password nobody knows. Trying even the
+    empty password needs AES, which pypdf has from `cryptography` (a dependency since issue 15)."""
     encrypt = b"<</Filter/Standard/V 5/R 6/Length 256/P -1028/O <%s>/U <%s>/OE <%s>/UE <%s>/Perms <%s>>>" % (
         b"11" * 48,
         b"22" * 48,
@@ -236,14 +272,39 @@ def test_stored_names_are_random(evidence_dir):
     assert first.sha256 == second.sha256
 
 
-def test_accepts_a_password_protected_pdf(evidence_dir):
-    """The panel pack lists password-protected PDFs as not included; the upload itself is fine."""
-    stored = store_upload(upload("Locked report.pdf", make_pdf(password="s3cret")))
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-256"])
+def test_a_pdf_that_needs_a_password_is_refused_as_protected_not_damaged(evidence_dir, algorithm):
+    """Issue 15: "a password-protected PDF (including AES) is reported as protected, not as
+    unreadable": nobody at the panel could open it, so the upload says why and what to do."""
+    with pytest.raises(ValidationError) as excinfo:
+        store_upload(upload("Locked report.pdf", make_pdf(password="s3cret", algorithm=algorithm)))
+    assert file_error(excinfo) == PROTECTED
+    assert not list(evidence_dir.iterdir())
+
+
+def test_acrobats_aes_256_protection_written_by_hand_is_refused_as_protected(evidence_dir):
+    with pytest.raises(ValidationError) as excinfo:
+        store_upload(upload("Locked report.pdf", make_aes256_pdf()))
+    assert file_error(excinfo) == PROTECTED
+
+
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-256"])
+def test_a_pdf_that_opens_without_a_password_but_restricts_printing_is_accepted(evidence_dir, algorithm):
+    stored = store_upload(upload("Report.pdf", make_pdf(owner_password="owner", algorithm=algorithm)))
     assert stored.content_type == "application/pdf"
 
 
-def test_accepts_an_aes_256_protected_pdf(evidence_dir):
-    assert store_upload(upload("Locked report.pdf", make_aes256_pdf())).content_type == "application/pdf"
+def test_a_pdf_with_a_damaged_page_is_refused_naming_the_page(evidence_dir):
+    """Issue 15: "a PDF with a damaged page is caught at upload ... never included as a blank page".
+    pypdf decodes what it can of a broken stream (nothing) and only logs it: that is damage."""
+    with pytest.raises(ValidationError) as excinfo:
+        store_upload(upload("Assessment.pdf", damage_page(make_text_pdf(3), 2)))
+    assert file_error(excinfo) == DAMAGED_PAGE.format(page=2)
+    assert not list(evidence_dir.iterdir())
+
+
+def test_a_pdf_whose_pages_all_read_is_accepted(evidence_dir):
+    assert store_upload(upload("Assessment.pdf", make_text_pdf(3))).content_type == "application/pdf"
 
 
 def test_accepts_a_hand_written_pdf(evidence_dir):
