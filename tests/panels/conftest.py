@@ -204,6 +204,28 @@ def sen(hampshire):
     )
 
 
+@pytest.fixture
+def sen_manager(sen):
+    """Sian Edwards, SEN's service manager: told of a recommendation to her agency."""
+    return UserFactory(
+        agency=sen, roles=["service_manager"], full_name="Sian Edwards", email="sian@sen.example.gov.uk"
+    )
+
+
+@pytest.fixture
+def administrator(hampshire):
+    """Ada Minter, a panel administrator of the host council with no seat on IRAP."""
+    return UserFactory(full_name="Ada Minter", agency=hampshire, roles=["panel_administrator"])
+
+
+@pytest.fixture
+def council_only_child(hampshire, social_worker):
+    """Cara Lane: only the council is involved, so the ICB must not see her referral."""
+    return ChildFactory(
+        given_name="Cara", family_name="Lane", owning_agency=hampshire, created_by=social_worker
+    )
+
+
 # --- The action log ------------------------------------------------------------------------------
 
 

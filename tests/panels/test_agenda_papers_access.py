@@ -21,7 +21,7 @@ from panels import services
 from panels.models import Meeting, Membership, PapersGrant
 from referrals import access
 from referrals.models import Evidence
-from tests.factories import ChildFactory, MeetingFactory, PanelFactory, UserFactory
+from tests.factories import MeetingFactory, PanelFactory, UserFactory
 from tests.panels.conftest import CIRCULATION_DAY, MEETING_DAY, at, seat
 
 D = dt.date
@@ -29,13 +29,6 @@ D = dt.date
 
 def version(meeting: Meeting) -> int:
     return Meeting.objects.values_list("version", flat=True).get(pk=meeting.pk)
-
-
-@pytest.fixture
-def council_only_child(hampshire, social_worker):
-    return ChildFactory(
-        given_name="Cara", family_name="Dean", owning_agency=hampshire, created_by=social_worker, involved=[]
-    )
 
 
 @pytest.fixture

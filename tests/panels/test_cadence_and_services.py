@@ -14,7 +14,7 @@ from casework.services import InvalidTransition
 from panels import services
 from panels.cadence import describe, meeting_dates, nth_weekday
 from panels.models import ClosureDay, Meeting, MeetingStatus, MemberRole, Panel
-from tests.factories import PanelFactory, UserFactory
+from tests.factories import PanelFactory
 
 D = dt.date
 
@@ -76,11 +76,6 @@ def panel(hampshire):
     return PanelFactory(
         name="Hampshire IRAP", host_agency=hampshire, cadence_rule="monthly", cadence_weekday=3
     )
-
-
-@pytest.fixture
-def administrator(hampshire):
-    return UserFactory(agency=hampshire, roles=["panel_administrator"])
 
 
 @time_machine.travel(dt.datetime(2026, 3, 2, 9, 0), tick=False)

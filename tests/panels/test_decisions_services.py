@@ -303,13 +303,6 @@ def test_only_runners_record(quorate, council_member, outsider, hampshire):
 
 
 @pytest.fixture
-def sen_manager(sen):
-    return UserFactory(
-        agency=sen, roles=["service_manager"], full_name="Sian Edwards", email="sian@sen.example.gov.uk"
-    )
-
-
-@pytest.fixture
 def easter_item(make_submitted, irap, panel_admin):
     """A referral on the agenda of Thursday 2 April 2026, the day before Good Friday."""
     meeting = MeetingFactory(panel=irap, date=D(2026, 4, 2))

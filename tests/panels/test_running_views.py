@@ -13,7 +13,7 @@ from casework.models import ChildViewLog
 from panels import services
 from panels.models import AgencyRecommendation, AgendaItem, Attendance, Decision, Membership, PapersGrant
 from referrals.models import Option, OptionShare, Referral
-from tests.factories import AgencyFactory, ChildFactory, UserFactory, attendance_for
+from tests.factories import AgencyFactory, ChildFactory, attendance_for
 from tests.panels.conftest import at, seat
 
 D = dt.date
@@ -312,11 +312,6 @@ def test_chairs_page_query_count_is_flat(
 
 
 # --- Recommendations ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def sen_manager(sen):
-    return UserFactory(agency=sen, roles=["service_manager"], full_name="Sian Edwards")
 
 
 @pytest.fixture

@@ -32,14 +32,6 @@ def client_for(user) -> Client:
 
 
 @pytest.fixture
-def council_only_child(hampshire, social_worker):
-    """Cara Lane: only the council is involved, so the ICB must not see her referral."""
-    return ChildFactory(
-        given_name="Cara", family_name="Lane", owning_agency=hampshire, created_by=social_worker
-    )
-
-
-@pytest.fixture
 def rows(
     irap,
     irap_meeting,

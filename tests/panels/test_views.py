@@ -58,11 +58,6 @@ def meeting(panel):
 
 
 @pytest.fixture
-def administrator(hampshire):
-    return UserFactory(full_name="Ada Minter", agency=hampshire, roles=["panel_administrator"])
-
-
-@pytest.fixture
 def admin_client(administrator):
     return _client(administrator)
 
