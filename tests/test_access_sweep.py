@@ -8,6 +8,10 @@ shares and a recommendation, draft minutes, a prepared letter, an action, a read
 package from the decision, a Continuing Care, Section 117, Complex Lives and IFR case, an escalation,
 an access request, a parent and an API token.
 
+Another partnership (Leicester) gets 404 for every URL naming a Hampshire record, never 403: the
+same answer as for a record that does not exist. Each app's URL modules are checked to be mounted
+and walked (test_every_app_s_url_modules_are_swept).
+
 Each URL's converters are filled from RECORD_FOR_KWARG (and, for "pk", the collection the path
 names: RECORD_FOR_COLLECTION). A new URL with a kwarg or collection not listed fails the sweep, so
 nothing can be added without being swept. Every request runs in a savepoint that is rolled back, so
@@ -21,6 +25,8 @@ import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from importlib import import_module
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -602,9 +608,12 @@ class Sweep:
     world: SimpleNamespace
     failures: list[str] = field(default_factory=list)
 
-    def refuse(self, who, client, doors_to_ask, hidden, methods=("get", "post"), **extra):
+    def refuse(self, who, client, doors_to_ask, hidden, methods=("get", "post"), *, strict=False, **extra):
         """Each door naming a `hidden` record answers as if that record did not exist: 404, or the
-        403 / 405 the view gives before it looks the record up. No door shows a Hampshire child."""
+        403 / 405 the view gives before it looks the record up. `strict` (another partnership): 404,
+        never 403; only a method the URL does not take at all may answer 405. No door shows a
+        Hampshire child."""
+        alike_statuses = {405} if strict else {403, 405}
         for door in doors_to_ask:
             asked = methods
             if len(methods) > 1 and door.url.startswith("/api/"):
@@ -622,7 +631,7 @@ class Sweep:
                 names = door.records & hidden
                 if not names or status == 404:
                     continue
-                alike = status in {403, 405} and (
+                alike = status in alike_statuses and (
                     ask(client, method, door.missing(names), **extra).status_code == status
                 )
                 if not alike:
@@ -638,6 +647,41 @@ def test_every_url_pattern_is_swept():
     made, unknown = doors(SimpleNamespace(ids=any_id))
     assert not unknown, "Add these to RECORD_FOR_COLLECTION / RECORD_FOR_KWARG:\n" + "\n".join(unknown)
     assert len({door.name for door in made}) > 200
+    answered_by = {door.view.split(".", 1)[0] for door in made}
+    assert answered_by >= set(SWEPT_APPS), f"no swept URL of {set(SWEPT_APPS) - answered_by}"
+
+
+# Every app's URL modules (pages and API): each pattern in them must be one the sweep walks.
+SWEPT_APPS = ("casework", "referrals", "panels", "funding", "pathways", "config")
+
+
+def _url_modules() -> dict[str, list[str]]:
+    root = Path(settings.BASE_DIR)
+    return {
+        app: [
+            ".".join(file.relative_to(root).with_suffix("").parts)
+            for file in sorted((root / app).rglob("*urls.py"))
+        ]
+        for app in SWEPT_APPS
+    }
+
+
+def test_every_app_s_url_modules_are_swept():
+    """Each URL module of every app (casework's pages and administration, referrals, panels,
+    funding, pathways and their APIs, config's project and /api/ URL confs) is mounted and walked:
+    a pattern the project's URL conf does not reach through the walk, or a URL module not mounted,
+    fails here rather than escaping the sweep."""
+    swept = {_view_of(entry) for _route, _ns, entry in _walk(get_resolver().url_patterns)}
+    modules = _url_modules()
+    assert all(modules.values()), f"an app without URL modules: {modules}"
+    escaped = [
+        f"{module}: {route} ({entry.name})"
+        for names in modules.values()
+        for module in names
+        for route, _ns, entry in _walk(import_module(module).urlpatterns)
+        if not _is_admin(entry) and _view_of(entry) not in swept
+    ]
+    assert not escaped, "URL patterns the sweep does not walk:\n" + "\n".join(escaped)
 
 
 _ALL_RECORDS = {
@@ -657,9 +701,10 @@ def quick_sessions(settings):
 
 def test_no_door_opens_to_another_partnership_or_to_an_agency_not_involved(world, quick_sessions):
     """Leicester, another partnership: people of every role (the partnership administrator too)
-    and the outsider through an API token get, for every Hampshire record, the answer for a record
-    that does not exist. Hampshire SEN, of the same partnership but not involved with Amelia:
-    people of every role get that answer for everything of hers. Nobody signed in: sent to sign in
+    and the outsider through an API token get, for every Hampshire record, 404: never 403, 200 or
+    500 (405 only for a method the URL does not take at all). Hampshire SEN, of the same partnership but not involved with Amelia:
+    people of every role get the answer for a record that does not exist (404, or the 403 their
+    role gets before any record is looked up) for everything of hers. Nobody signed in: sent to sign in
     (pages) or 401 (API). No answer to any of them shows a Hampshire child.
 
     To stay quick (2 cores in CI), the outsider (four roles) asks GET and POST of every URL, her
@@ -674,17 +719,19 @@ def test_no_door_opens_to_another_partnership_or_to_an_agency_not_involved(world
     hampshire_views = [door for door in per_view if door.records - DIRECTORY_RECORDS]
     for person in world.leicester_people:
         if person == world.people.outsider:
-            sweep.refuse(person.full_name, _as(person), made, everything)
+            sweep.refuse(person.full_name, _as(person), made, everything, strict=True)
         elif person.has_role(Role.PARTNERSHIP_ADMINISTRATOR):
-            sweep.refuse(person.full_name, _as(person), firsts, everything)
+            sweep.refuse(person.full_name, _as(person), firsts, everything, strict=True)
         else:
-            sweep.refuse(person.full_name, _as(person), hampshire_views, everything, ("get",))
+            sweep.refuse(person.full_name, _as(person), hampshire_views, everything, ("get",), strict=True)
     _token, secret = casework_services.api_token_create(
         actor=world.people.outsider, user=world.people.outsider, name="Sweep"
     )
     api = [door for door in firsts if door.url.startswith("/api/")]
     bearer = Client(raise_request_exception=False)
-    sweep.refuse("outsider's token", bearer, api, everything, HTTP_AUTHORIZATION=f"Bearer {secret}")
+    sweep.refuse(
+        "outsider's token", bearer, api, everything, strict=True, HTTP_AUTHORIZATION=f"Bearer {secret}"
+    )
 
     for person in world.sen_people:
         if person.has_role(Role.PARTNERSHIP_ADMINISTRATOR):
