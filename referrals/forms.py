@@ -1,7 +1,7 @@
 """HTML forms for referrals, rendered as GOV.UK form groups (casework.forms.GovUKFormRenderer).
 
 Forms only parse what the user typed; the rules (what a complete referral is, how a split must add
-up, who may do what) live in referrals/services.py. Their ValidationErrors are put back on the form
+up, who may do what) live in referrals/services/. Their ValidationErrors are put back on the form
 next to the right field, so nothing typed is lost.
 
 A draft may be saved at any point with anything missing: section fields are "needed" (not labelled
@@ -445,6 +445,9 @@ class OptionForm(forms.Form):
 
     def add_service_errors(self, error: ValidationError) -> None:
         """The service's "shares" problems belong next to the split (the basis question)."""
+        # Kept beside casework.forms.add_service_errors, which does the rest: the service names the
+        # split "shares" (as the API does), a name this form has no field for (one field per
+        # agency), so the shared mapping would put it at the top of the page instead.
         if hasattr(error, "error_dict") and "shares" in error.error_dict:
             for message in error.message_dict["shares"]:
                 self.add_error("basis", message)

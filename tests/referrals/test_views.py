@@ -529,6 +529,20 @@ def test_changing_a_signed_referral_shows_the_withdrawn_signature(sam, awaiting_
     assert "1. Assessed needs changed after signing" in page
 
 
+@pytest.mark.parametrize(
+    ("state", "warned"), [("draft", False), ("awaiting_team_manager", True), ("ready", True)]
+)
+def test_the_task_list_and_sections_warn_of_a_change_during_sign_off(sam, request, state, warned):
+    """The warning follows the rule itself (Referral.is_in_sign_off), not a copy of its statuses."""
+    referral = request.getfixturevalue(state)
+    warning = "If you change it, its signatures are withdrawn and it goes back to draft."
+    for url in (
+        reverse("referrals:tasks", args=[referral.pk]),
+        reverse("referrals:section", args=[referral.pk, "needs"]),
+    ):
+        assert (warning in sam.get(url).content.decode()) is warned
+
+
 # --- The chair's decisions ---------------------------------------------------------------------
 
 
