@@ -702,10 +702,11 @@ def quick_sessions(settings):
 def test_no_door_opens_to_another_partnership_or_to_an_agency_not_involved(world, quick_sessions):
     """Leicester, another partnership: people of every role (the partnership administrator too)
     and the outsider through an API token get, for every Hampshire record, 404: never 403, 200 or
-    500 (405 only for a method the URL does not take at all). Hampshire SEN, of the same partnership but not involved with Amelia:
-    people of every role get the answer for a record that does not exist (404, or the 403 their
-    role gets before any record is looked up) for everything of hers. Nobody signed in: sent to sign in
-    (pages) or 401 (API). No answer to any of them shows a Hampshire child.
+    500 (405 only for a method the URL does not take at all). Hampshire SEN, of the same
+    partnership but not involved with Amelia: people of every role get the answer for a record
+    that does not exist (404, or the 403 their role gets before any record is looked up) for
+    everything of hers. Nobody signed in: sent to sign in (pages) or 401 (API). No answer to any of
+    them shows a Hampshire child.
 
     To stay quick (2 cores in CI), the outsider (four roles) asks GET and POST of every URL, her
     token of every API pattern, Leicester's partnership administrator of every pattern and SEN's of
