@@ -24,7 +24,7 @@ from casework.audit import current_ip, record_child_view
 from casework.forms import add_service_errors
 from casework.models import Agency, ChildViewLog
 from casework.services import InvalidTransition
-from casework.web import form_page
+from casework.web import form_page, form_step
 from panels import access, selectors, services
 from panels.forms.running import (
     AttendanceForm,
@@ -227,24 +227,24 @@ def run_declaration_correct(request, pk, declaration_pk):
         request.POST if request.method == "POST" else None,
         initial={"interest": declaration.interest, "action": declaration.action},
     )
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.declaration_correct(
-                actor=request.user,
-                declaration=declaration,
-                reason=data["reason"],
-                interest=data["interest"] or None,
-                action=data["action"] or None,
-                withdraw=data["withdraw"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request, "Declaration withdrawn" if data["withdraw"] else "Declaration corrected"
-            )
-            return redirect(_run_url(meeting, f"item-{declaration.agenda_item_id}"))
+    done = form_step(
+        request,
+        form,
+        lambda data: services.declaration_correct(
+            actor=request.user,
+            declaration=declaration,
+            reason=data["reason"],
+            interest=data["interest"] or None,
+            action=data["action"] or None,
+            withdraw=data["withdraw"],
+        ),
+        message=lambda _: (
+            "Declaration withdrawn" if form.cleaned_data["withdraw"] else "Declaration corrected"
+        ),
+        then=_run_url(meeting, f"item-{declaration.agenda_item_id}"),
+    )
+    if done:
+        return done
     member = declaration.membership.person.full_name
     return form_page(
         request,
@@ -366,21 +366,26 @@ def run_decision_correct(request, pk, decision_pk):
         raise InvalidTransition("Only the signed decision can be corrected")
     item = decision.agenda_item
     form = _decision_form(request, meeting, item, form_class=CorrectionForm, decision=decision)
-    if request.method == "POST" and form.is_valid():
+
+    def correct(data):
         fields, shares = form.service_fields()
-        try:
-            services.decision_correct(
-                actor=request.user,
-                decision=decision,
-                reason=form.cleaned_data["correction_reason"],
-                fields=fields,
-                shares=shares,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Correction saved as a draft: the chair must sign it")
-            return redirect(_run_url(meeting, f"item-{item.pk}"))
+        return services.decision_correct(
+            actor=request.user,
+            decision=decision,
+            reason=data["correction_reason"],
+            fields=fields,
+            shares=shares,
+        )
+
+    done = form_step(
+        request,
+        form,
+        correct,
+        message="Correction saved as a draft: the chair must sign it",
+        then=_run_url(meeting, f"item-{item.pk}"),
+    )
+    if done:
+        return done
     return form_page(
         request,
         form=form,
@@ -415,24 +420,22 @@ def recommendation_respond(request, pk):
         return refused
     can_respond = access.can_respond_to_recommendation(user=request.user, recommendation=recommendation)
     form = RecommendationResponseForm(request.POST or None) if can_respond else None
-    if request.method == "POST":
-        if not can_respond:
-            raise NotAllowed(
-                "Only a manager, finance approver or panel member of that agency can answer this"
-            )
-        if form.is_valid():
-            try:
-                services.recommendation_respond(
-                    actor=request.user,
-                    recommendation=recommendation,
-                    accept=form.cleaned_data["answer"] == "accept",
-                    reason=form.cleaned_data["reason"],
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, "Your agency's answer has been recorded")
-                return redirect("panels:recommendations")
+    if request.method == "POST" and not can_respond:
+        raise NotAllowed("Only a manager, finance approver or panel member of that agency can answer this")
+    done = can_respond and form_step(
+        request,
+        form,
+        lambda data: services.recommendation_respond(
+            actor=request.user,
+            recommendation=recommendation,
+            accept=data["answer"] == "accept",
+            reason=data["reason"],
+        ),
+        message="Your agency's answer has been recorded",
+        then=reverse("panels:recommendations"),
+    )
+    if done:
+        return done
     decision = recommendation.decision
     if decision.referral_id:
         record_child_view(user=request.user, child=decision.referral.child, channel="page", path=request.path)
