@@ -4,10 +4,13 @@ clinical-detail rule, a Continuing Care journey, and pinned query counts."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from casework.forms import add_service_errors
 from casework.models import ChildViewLog
 from pathways import services
+from pathways.forms import DSTForm
 from pathways.models import PathwayCase, Status
 from tests.pathways.conftest import D, all_scores
 
@@ -135,6 +138,27 @@ def test_dst_level_not_allowed_is_a_form_error(client, clinician, cc_assessing):
     # The radio offers only allowed levels, so the form itself refuses a hand-made value.
     assert page.status_code == 200
     assert "govuk-error-message" in page.content.decode()
+
+
+def test_dst_service_refusals_land_on_the_form(client, clinician, cc_assessing):
+    client.force_login(clinician)
+    page = client.post(
+        reverse("pathways:cc_dst", args=[cc_assessing.pk]),
+        {"seen": services.dst_fingerprint(cc_assessing.continuing_care)},
+    )
+    # The service's refusal of an empty tool has no field of its own: above the form.
+    assert page.status_code == 200
+    assert "Score at least one care domain" in page.content.decode()
+
+
+def test_dst_service_errors_go_next_to_their_care_domain():
+    form = DSTForm({}, scores={})
+    form.is_valid()
+    add_service_errors(
+        form, form.service_errors(ValidationError({"communication": ["Not that level"], "x": ["?"]}))
+    )
+    assert form.errors["communication-level"] == ["Not that level"]
+    assert form.non_field_errors() == ["?"]
 
 
 def test_review_date_before_package_start_is_a_form_error(client, social_worker, cc_package):
