@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db.models import F, Max
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -43,6 +44,7 @@ from panels.models import (
 from referrals.evidence import (
     NOT_IN_PACK_DAMAGED,
     NOT_IN_PACK_KIND,
+    NOT_IN_PACK_MISSING,
     NOT_IN_PACK_PROTECTED,
     NOT_IN_PACK_WORD,
     open_stored,
@@ -163,8 +165,11 @@ def _evidence_parts(item: AgendaItem, left_out: list[dict]) -> list[Part]:
         name = document.title or document.original_name
         tagged = False
         if document.content_type == "application/pdf":
-            with open_stored(document) as stored:
-                pdf, reason = pdf_for_pack(stored.read())
+            try:
+                with open_stored(document) as stored:
+                    pdf, reason = pdf_for_pack(stored.read())
+            except Http404:  # its file is gone from the store: listed, not a failed pack
+                pdf, reason = None, NOT_IN_PACK_MISSING
         elif document.content_type in IMAGE_TYPES:
             # A page we render around the image (heading and alternative text): tagged.
             pdf, reason, tagged = _image_page(document, name=name), "", True

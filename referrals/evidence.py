@@ -521,6 +521,7 @@ NOT_IN_PACK_DAMAGED = "Damaged: the file cannot be read"
 NOT_IN_PACK_DAMAGED_PAGE = "Damaged: page {page} cannot be read"
 NOT_IN_PACK_WORD = "Word documents cannot be merged into the pack: open it from the referral"
 NOT_IN_PACK_KIND = "This kind of file cannot be merged into the pack: open it from the referral"
+NOT_IN_PACK_MISSING = "The file is missing from the store: ask the referrer to upload it again"
 
 
 class _Warnings(logging.Handler):
@@ -599,7 +600,11 @@ def not_in_pack(evidence) -> str:
     """Why this evidence would be left out of a panel pack, or "" when it goes in (the referral's
     paper marks these in its evidence table; the pack lists them on its cover)."""
     if evidence.content_type == PDF.content_type:
-        with open_stored(evidence) as stored:
+        try:
+            stored = open_stored(evidence)
+        except Http404:
+            return NOT_IN_PACK_MISSING
+        with stored:
             return pdf_for_pack(stored.read())[1]
     if evidence.content_type in (PNG.content_type, JPEG.content_type):
         return ""

@@ -121,8 +121,15 @@ def test_the_pack_is_built_by_a_worker_on_the_pdf_queue_and_a_redelivery_does_no
     reader = read(pack)
     assert len(reader.pages) == pack.page_count
     titles = [entry.title for entry in reader.outline if not isinstance(entry, list)]
-    assert titles == ["Cover, members and agenda", *[item.title for item in items]]
-    evidence = [[c.title for c in entry] for entry in reader.outline if isinstance(entry, list)]
+    # Each with its referral number (issue 15: two referrals for one child are told apart).
+    assert titles == [
+        "Cover, members and agenda",
+        *[f"{item.title} (referral {item.referral_id})" for item in items],
+    ]
+    evidence = [
+        [c.title.removesuffix(f" (referral {item.referral_id})") for c in entry]
+        for item, entry in zip(items, [e for e in reader.outline if isinstance(e, list)], strict=True)
+    ]
     assert evidence == [
         ["assessment.pdf", "report.pdf", "photo.png"],
         ["assessment.pdf", "report.pdf", "scan.jpg"],
