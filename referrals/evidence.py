@@ -24,6 +24,7 @@ import threading
 import time
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -561,12 +562,50 @@ def damaged_page(reader, *, deadline: float | None = None) -> int:
             if deadline is not None and time.monotonic() > deadline:
                 raise _Damaged("pages too slow to read")
             try:
+                if not all(_inflates_in_full(stream) for stream in _content_streams(page)):
+                    return number
                 page.get_contents()  # decodes every content stream of the page
             except Exception:  # any of pypdf's own errors: the page cannot be drawn
                 return number
             if warnings:
                 return number
     return 0
+
+
+# A page's content stream inflating past this is a bomb, not a page (pypdf stops at 75 MB).
+MAX_CONTENT_INFLATED = 256 * 1024 * 1024
+
+
+def _content_streams(page) -> list:
+    from pypdf.generic import ArrayObject
+
+    contents = page.get("/Contents")
+    if contents is None:
+        return []
+    contents = contents.get_object()
+    return [each.get_object() for each in contents] if isinstance(contents, ArrayObject) else [contents]
+
+
+def _inflates_in_full(stream) -> bool:
+    """False for a Flate-compressed stream that stops short (truncated or overwritten): pypdf keeps
+    the part it could inflate without a word, and the rest of the page would be missing."""
+    from pypdf.generic import ArrayObject
+
+    filters = stream.get("/Filter")
+    first = filters[0] if isinstance(filters, ArrayObject) and filters else filters
+    raw = getattr(stream, "_data", None)  # the stream's bytes as stored (decrypted, still encoded)
+    if first not in ("/FlateDecode", "/Fl") or not isinstance(raw, bytes):
+        return True
+    inflater, inflated = zlib.decompressobj(), 0
+    try:
+        while raw and not inflater.eof:
+            inflated += len(inflater.decompress(raw, 1 << 20))
+            raw = inflater.unconsumed_tail
+            if inflated > MAX_CONTENT_INFLATED:
+                return False
+    except zlib.error:
+        return False
+    return inflater.eof
 
 
 def pdf_for_pack(data: bytes) -> tuple[bytes | None, str]:

@@ -67,14 +67,20 @@ def make_pdf(
 
 
 def make_text_pdf(pages: int = 3) -> bytes:
-    """Pages each with a line of text in a compressed content stream, as real PDFs have."""
+    """Pages each with lines of text in a compressed content stream, as real PDFs have."""
     from pypdf.generic import DecodedStreamObject
 
     writer = PdfWriter()
     for number in range(1, pages + 1):
         page = writer.add_blank_page(width=595, height=842)
         content = DecodedStreamObject()
-        content.set_data(b"BT /F1 12 Tf 72 770 Td (Assessment, page %d) Tj ET" % number)
+        content.set_data(
+            b"".join(
+                b"BT /F1 12 Tf 72 %d Td (Assessment, page %d, line %d) Tj ET\n"
+                % (770 - 14 * line, number, line)
+                for line in range(30)
+            )
+        )
         page.replace_contents(content)
         page.compress_content_streams()
     out = io.BytesIO()
@@ -82,12 +88,20 @@ def make_text_pdf(pages: int = 3) -> bytes:
     return out.getvalue()
 
 
-def damage_page(data: bytes, page: int) -> bytes:
-    """`data` with the compressed content stream of page `page` (from 1) overwritten with zeros,
-    same length, so the file's structure still reads and only that page cannot be drawn."""
+def damage_page(data: bytes, page: int, how: str = "overwritten") -> bytes:
+    """`data` with the compressed content stream of page `page` (from 1) damaged, so the file's
+    structure still reads and only that page cannot be drawn in full: "overwritten" with zeros,
+    "cut" (its second half zeros, as a copy that stopped part way) or "truncated" (shorter than
+    its /Length says)."""
     raw = PdfReader(io.BytesIO(data)).pages[page - 1]["/Contents"].get_object()._data
     assert data.count(raw) == 1
-    return data.replace(raw, b"\0" * len(raw))
+    half = len(raw) // 2
+    damaged = {
+        "overwritten": b"\0" * len(raw),
+        "cut": raw[:half] + b"\0" * (len(raw) - half),
+        "truncated": raw[:half],
+    }[how]
+    return data.replace(raw, damaged)
 
 
 def pdf_from_objects(objects: list[bytes], trailer: bytes = b"") -> bytes:
@@ -294,11 +308,13 @@ def test_a_pdf_that_opens_without_a_password_but_restricts_printing_is_accepted(
     assert stored.content_type == "application/pdf"
 
 
-def test_a_pdf_with_a_damaged_page_is_refused_naming_the_page(evidence_dir):
+@pytest.mark.parametrize("how", ["overwritten", "cut", "truncated"])
+def test_a_pdf_with_a_damaged_page_is_refused_naming_the_page(evidence_dir, how):
     """Issue 15: "a PDF with a damaged page is caught at upload ... never included as a blank page".
-    pypdf decodes what it can of a broken stream (nothing) and only logs it: that is damage."""
+    pypdf decodes what it can of a broken stream (nothing, or the part before the damage) and at
+    most logs it: a stream that does not inflate to its end is damage."""
     with pytest.raises(ValidationError) as excinfo:
-        store_upload(upload("Assessment.pdf", damage_page(make_text_pdf(3), 2)))
+        store_upload(upload("Assessment.pdf", damage_page(make_text_pdf(3), 2, how)))
     assert file_error(excinfo) == DAMAGED_PAGE.format(page=2)
     assert not list(evidence_dir.iterdir())
 
