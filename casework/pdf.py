@@ -7,6 +7,9 @@ WeasyPrint runs only in Celery tasks after the commit (slow, memory-hungry), nev
 transaction. The page furniture lives in templates/pdf/base.html (CSS @page margin boxes); the
 font is Arial with Liberation Sans and the system sans-serif as fallbacks (no GDS Transport).
 
+Documents merged from several (panel packs) keep the tags of the parts rendered here (`TaggedMerge`):
+one Document of Parts, in British English; pages merged from elsewhere go in untagged.
+
 Stored files live in PRIVATE_STORAGE_ROOT/documents; views hand them out only after an access
 check (`open_stored_pdf`), as evidence downloads do (referrals/evidence.py).
 """

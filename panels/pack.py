@@ -9,7 +9,9 @@ fresh, and the finished PDFs are merged with pypdf. The job's lease decides who 
 build renews it after each item, stops if it was taken over, and a build whose worker died is taken
 over when its lease runs out (casework/outbox.py). Evidence that cannot be merged (a Word document,
 a damaged or password-protected PDF) never breaks the pack: it is listed as not included, with the
-reason, and the panel's administrators are told.
+reason, on the pack's cover and page, and the panel's administrators are told (issue 15). The merged
+pack keeps the tags of the pages we render (casework/pdf.py TaggedMerge); evidence PDFs go in as
+their authors made them, as the accessibility statement says.
 """
 
 from __future__ import annotations
