@@ -31,7 +31,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
-from casework.api_kit import ANY_ID, ERROR, NOT_ALLOWED, NOT_FOUND, NOT_SIGNED_IN, field_errors
+from casework.api_kit import (
+    ANY_ID,
+    ERROR,
+    ERRORS,
+    NOT_ALLOWED,
+    NOT_SIGNED_IN,
+    READ_ERRORS,
+    field_errors,
+    parsed,
+)
 from casework.audit import filters_text, record_child_list_view, record_child_view
 from referrals import access, selectors, services
 from referrals import evidence as evidence_kinds
@@ -69,8 +78,7 @@ _CONFLICT = OpenApiResponse(
     description="The referral's status does not allow this now (for example it has already been "
     "signed, or someone else moved it on first).",
 )
-_ERRORS = {401: NOT_SIGNED_IN, 403: NOT_ALLOWED, 404: NOT_FOUND}
-_WRITE = {400: FIELD_ERRORS, **_ERRORS, 409: _CONFLICT}
+_WRITE = {400: FIELD_ERRORS, **ERRORS, 409: _CONFLICT}
 _DELETED = OpenApiResponse(description="Removed")
 
 _OPTION_ID = OpenApiParameter("option_id", int, OpenApiParameter.PATH, description="The option's id")
@@ -101,7 +109,7 @@ class _AnyAccept(DefaultContentNegotiation):
         description="The form's sections, options with each agency's weekly and annual cost, evidence "
         "(with download links), sign-offs, status history and what still stops it being sent for "
         "sign-off. Every read is recorded in the child's access log.",
-        responses={200: ReferralSerializer, **_ERRORS},
+        responses={200: ReferralSerializer, **ERRORS},
     ),
     create=extend_schema(
         summary="Start a referral",
@@ -131,11 +139,9 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if self.action != "list":
             return access.referrals_visible_to(user=self.request.user)
-        query = ReferralListQuerySerializer(
-            data=self.request.query_params, context=self.get_serializer_context()
+        wanted = parsed(
+            ReferralListQuerySerializer, self.request.query_params, context=self.get_serializer_context()
         )
-        query.is_valid(raise_exception=True)
-        wanted = query.validated_data
         panel = wanted.get("panel")
         filters = selectors.ReferralFilters(
             status=wanted.get("status", ""),
@@ -169,10 +175,8 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             user=self.request.user, referral_pk=self.kwargs.get("pk"), pk=self.kwargs.get("evidence_id")
         )
 
-    def _parse(self, serializer_class, **kwargs):
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context(), **kwargs)
-        serializer.is_valid(raise_exception=True)
-        return serializer
+    def _body(self, serializer_class) -> dict:
+        return parsed(serializer_class, self.request.data, context=self.get_serializer_context())
 
     def _record(self, referral: Referral, *, status_code: int = status.HTTP_200_OK) -> Response:
         detail = selectors.referral_detail(user=self.request.user, pk=referral.pk)
@@ -210,7 +214,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def create(self, request: Request, *args, **kwargs) -> Response:
         if not access.can_create(user=request.user):
             raise NotAllowed("Your role does not allow writing referrals")
-        data = self._parse(ReferralCreateSerializer).validated_data
+        data = self._body(ReferralCreateSerializer)
         referral = services.referral_create(actor=request.user, **data)
         return self._record(referral, status_code=status.HTTP_201_CREATED)
 
@@ -235,14 +239,14 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             if unknown:
                 message = f"Not part of section {section}: send {', '.join(fields)}"
                 raise ValidationError({name: [message] for name in unknown})
-        serializer = SECTION_SERIALIZERS[section](
-            data=request.data,
+        data = parsed(
+            SECTION_SERIALIZERS[section],
+            request.data,
             partial=True,
             context={**self.get_serializer_context(), "referral": referral},
         )
-        serializer.is_valid(raise_exception=True)
         referral = services.referral_update_section(
-            actor=request.user, referral=referral, section=section, fields=serializer.validated_data
+            actor=request.user, referral=referral, section=section, fields=data
         )
         return self._record(referral)
 
@@ -275,9 +279,12 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="options", url_name="options")
     def add_option(self, request: Request, pk: str) -> Response:
         referral = self._referral(need="edit")
-        form = self._parse(OptionWriteSerializer)
+        data = self._body(OptionWriteSerializer)
         services.option_save(
-            actor=request.user, referral=referral, fields=form.option_fields(), shares=form.share_tuples()
+            actor=request.user,
+            referral=referral,
+            fields=OptionWriteSerializer.option_fields(data),
+            shares=OptionWriteSerializer.share_tuples(data),
         )
         return self._record(referral, status_code=status.HTTP_201_CREATED)
 
@@ -296,7 +303,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         description="If it was the recommended option and one other is left, that one becomes recommended.",
         parameters=[_OPTION_ID],
         request=None,
-        responses={204: _DELETED, **_ERRORS, 409: _CONFLICT},
+        responses={204: _DELETED, **ERRORS, 409: _CONFLICT},
     )
     @action(
         detail=True, methods=["put", "delete"], url_path=r"options/(?P<option_id>[^/]+)", url_name="option"
@@ -307,13 +314,13 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if request.method == "DELETE":
             services.option_remove(actor=request.user, option=option)
             return Response(status=status.HTTP_204_NO_CONTENT)
-        form = self._parse(OptionWriteSerializer)
+        data = self._body(OptionWriteSerializer)
         services.option_save(
             actor=request.user,
             referral=referral,
             option=option,
-            fields=form.option_fields(),
-            shares=form.share_tuples(),
+            fields=OptionWriteSerializer.option_fields(data),
+            shares=OptionWriteSerializer.share_tuples(data),
         )
         return self._record(referral)
 
@@ -322,7 +329,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         description="Exactly one option is recommended; the one recommended before is no longer.",
         parameters=[_OPTION_ID],
         request=None,
-        responses={200: ReferralSerializer, **_ERRORS, 409: _CONFLICT},
+        responses={200: ReferralSerializer, **ERRORS, 409: _CONFLICT},
     )
     @action(
         detail=True,
@@ -345,7 +352,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={
             201: ReferralSerializer,
             400: field_errors("Empty file", {"file": ["The selected file is empty"]}),
-            **_ERRORS,
+            **ERRORS,
             409: _CONFLICT,
         },
     )
@@ -358,7 +365,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     def add_evidence(self, request: Request, pk: str) -> Response:
         referral = self._referral(need="edit")
-        data = self._parse(EvidenceUploadSerializer).validated_data
+        data = self._body(EvidenceUploadSerializer)
         services.evidence_add(actor=request.user, referral=referral, upload=data["file"], title=data["title"])
         return self._record(referral, status_code=status.HTTP_201_CREATED)
 
@@ -367,7 +374,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         description="The file is kept for the audit trail; it is no longer part of the referral.",
         parameters=[_EVIDENCE_ID],
         request=None,
-        responses={204: _DELETED, **_ERRORS, 409: _CONFLICT},
+        responses={204: _DELETED, **ERRORS, 409: _CONFLICT},
     )
     @action(
         detail=True,
@@ -390,8 +397,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 )
                 for kind in evidence_kinds.KINDS
             },
-            401: NOT_SIGNED_IN,
-            404: NOT_FOUND,
+            **READ_ERRORS,
         },
     )
     @action(
@@ -416,7 +422,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         description="To the team manager, once every section is complete, with at least one option "
         "and one document. Otherwise a 400 lists what is missing, keyed by section.",
         request=None,
-        responses={200: ReferralSerializer, 400: _INCOMPLETE, **_ERRORS, 409: _CONFLICT},
+        responses={200: ReferralSerializer, 400: _INCOMPLETE, **ERRORS, 409: _CONFLICT},
     )
     @action(detail=True, methods=["post"], url_path="send-for-sign-off", url_name="send-for-sign-off")
     def send_for_sign_off(self, request: Request, pk: str) -> Response:
@@ -436,7 +442,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def sign(self, request: Request, pk: str) -> Response:
         referral = self._referral()
         self._require_signer(referral)
-        data = self._parse(SignSerializer).validated_data
+        data = self._body(SignSerializer)
         return self._record(
             services.referral_sign(
                 actor=request.user,
@@ -456,7 +462,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def return_to_referrer(self, request: Request, pk: str) -> Response:
         referral = self._referral()
         self._require_signer(referral)
-        data = self._parse(ReturnSerializer).validated_data
+        data = self._body(ReturnSerializer)
         return self._record(
             services.referral_return(
                 actor=request.user,
@@ -476,7 +482,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="submit", url_name="submit")
     def submit(self, request: Request, pk: str) -> Response:
         referral = self._referral(need="edit")
-        meeting = self._parse(SubmitSerializer).validated_data["meeting"]
+        meeting = self._body(SubmitSerializer)["meeting"]
         return self._record(services.referral_submit(actor=request.user, referral=referral, meeting=meeting))
 
     @extend_schema(
@@ -488,7 +494,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="withdraw", url_name="withdraw")
     def withdraw(self, request: Request, pk: str) -> Response:
         referral = self._referral(need="edit")
-        reason = self._parse(WithdrawSerializer).validated_data["reason"]
+        reason = self._body(WithdrawSerializer)["reason"]
         return self._record(services.referral_withdraw(actor=request.user, referral=referral, reason=reason))
 
     @extend_schema(
@@ -503,7 +509,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         referral = self._referral()
         # Told before the body is read, as the service would (referrals.services.referral_close).
         services.require_closer(actor=request.user, referral=referral)
-        reason = self._parse(CloseSerializer).validated_data["reason"]
+        reason = self._body(CloseSerializer)["reason"]
         return self._record(services.referral_close(actor=request.user, referral=referral, reason=reason))
 
 
@@ -537,7 +543,7 @@ def _section_operation(section: str):
             400: field_errors(
                 "Not in this section", {"child_voice": ["Not part of section needs: send assessed_needs"]}
             ),
-            **_ERRORS,
+            **ERRORS,
             409: _CONFLICT,
         },
     )(routed)

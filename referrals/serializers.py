@@ -9,7 +9,7 @@ reads as "not found", never "not allowed".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -420,11 +420,14 @@ class OptionWriteSerializer(serializers.Serializer):
     )
     shares = ShareWriteSerializer(many=True)
 
-    def share_tuples(self) -> list[tuple[Any, str, Decimal]]:
-        return [(s["agency"], s["basis"], s["value"]) for s in self.validated_data["shares"]]
+    # What option_save takes, from the validated body (api_kit.parsed).
+    @staticmethod
+    def share_tuples(data: Mapping[str, Any]) -> list[tuple[Any, str, Decimal]]:
+        return [(s["agency"], s["basis"], s["value"]) for s in data["shares"]]
 
-    def option_fields(self) -> dict[str, Any]:
-        return {name: value for name, value in self.validated_data.items() if name != "shares"}
+    @staticmethod
+    def option_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+        return {name: value for name, value in data.items() if name != "shares"}
 
 
 @extend_schema_field({"type": "string", "format": "binary", "minLength": 1})
