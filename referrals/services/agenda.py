@@ -10,13 +10,10 @@ from casework.models import User
 from casework.notifications import notify
 from casework.services import InvalidTransition
 from referrals.jobs import REFERRAL_PAPER
-from referrals.models import (
-    Referral,
-    Status,
-)
-from referrals.services import (  # panels' names, imported once in __init__.py
-    Meeting,
-)
+from referrals.models import Referral, Status
+
+# panels' names, imported once in __init__.py (the import contract's declared exceptions)
+from referrals.services import Meeting
 from referrals.services.transitions import _link, _transition
 
 # What a referral becomes when the panel records each kind of outcome (panels.models.Outcome).

@@ -28,10 +28,9 @@ from referrals.models import (
     StatusChange,
     Urgency,
 )
-from referrals.services import (  # panels' names, imported once in __init__.py
-    Panel,
-    panels_visible_to,
-)
+
+# panels' names, imported once in __init__.py (the import contract's declared exceptions)
+from referrals.services import Panel, panels_visible_to
 from referrals.services.state import (
     OPTION_FIELDS,
     SECTION_FIELDS,

@@ -14,14 +14,7 @@ from casework.notifications import notify
 from casework.services import InvalidTransition
 from casework.stale import moment
 from referrals import access
-from referrals.models import (
-    Referral,
-    SignOff,
-    SignOffDecision,
-    SignOffStage,
-    Status,
-    StatusChange,
-)
+from referrals.models import Referral, SignOff, SignOffDecision, SignOffStage, Status, StatusChange
 from referrals.services.state import completeness, content_hash, current_signatures
 from referrals.services.transitions import (
     _link,

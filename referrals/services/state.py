@@ -7,15 +7,7 @@ import hashlib
 import json
 from decimal import Decimal
 
-from referrals.models import (
-    Option,
-    OptionShare,
-    Referral,
-    ShareBasis,
-    SignOff,
-    SignOffDecision,
-    Status,
-)
+from referrals.models import Option, OptionShare, Referral, ShareBasis, SignOff, SignOffDecision, Status
 
 # The form's sections, each a page of the task list: (key, title, fields).
 SECTIONS: list[tuple[str, str, tuple[str, ...]]] = [

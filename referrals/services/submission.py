@@ -13,13 +13,10 @@ from casework.models import User
 from casework.notifications import notify
 from casework.services import InvalidTransition
 from referrals import access
-from referrals.models import (
-    Referral,
-    SignOffStage,
-    Status,
-    Urgency,
-)
-from referrals.services import (  # panels' names, imported once in __init__.py
+from referrals.models import Referral, SignOffStage, Status, Urgency
+
+# panels' names, imported once in __init__.py (the import contract's declared exceptions)
+from referrals.services import (
     CHAIRING_ROLES,
     Meeting,
     MeetingStatus,

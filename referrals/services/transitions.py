@@ -14,14 +14,7 @@ from casework.audit import record_event
 from casework.models import Role, User
 from casework.services import InvalidTransition
 from referrals import access
-from referrals.models import (
-    EDITABLE_STATUSES,
-    SIGN_OFF_STATUSES,
-    Referral,
-    SignOff,
-    Status,
-    StatusChange,
-)
+from referrals.models import EDITABLE_STATUSES, SIGN_OFF_STATUSES, Referral, SignOff, Status, StatusChange
 from referrals.services.state import content_hash, current_signatures
 
 

@@ -15,14 +15,7 @@ from casework.access import NOT_FOUND_MESSAGE, record_id
 from casework.models import Agency, Role
 from casework.services import InvalidTransition
 from referrals import services
-from referrals.models import (
-    CostPeriod,
-    Option,
-    OptionShare,
-    Referral,
-    SignOffStage,
-    Status,
-)
+from referrals.models import CostPeriod, Option, OptionShare, Referral, SignOffStage, Status
 
 
 def _require_editable(referral: Referral) -> None:

@@ -13,23 +13,12 @@ from casework import access as casework_access
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed
 from casework.web import form_step
 from referrals import access, selectors, services
-from referrals.forms import (
-    ReferralDetailsForm,
-    SectionForm,
-    StartReferralForm,
-)
-from referrals.models import (
-    Referral,
-    Status,
-)
-from referrals.views import (  # panels' names, imported once in __init__.py
-    panels_access,
-)
-from referrals.views.common import (
-    _require_editable,
-    _saved,
-    _section_url,
-)
+from referrals.forms import ReferralDetailsForm, SectionForm, StartReferralForm
+from referrals.models import Referral, Status
+
+# panels' names, imported once in __init__.py (the import contract's declared exceptions)
+from referrals.views import panels_access
+from referrals.views.common import _require_editable, _saved, _section_url
 
 
 @require_http_methods(["GET", "POST"])

@@ -12,13 +12,8 @@ from django.views.decorators.http import require_http_methods
 from casework.web import form_step
 from referrals import access, services
 from referrals.evidence import open_stored
-from referrals.forms import (
-    EvidenceForm,
-)
-from referrals.views.common import (
-    _require_editable,
-    _saved,
-)
+from referrals.forms import EvidenceForm
+from referrals.views.common import _require_editable, _saved
 
 
 @require_http_methods(["GET", "POST"])

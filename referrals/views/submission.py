@@ -13,23 +13,12 @@ from casework.access import NotAllowed
 from casework.services import InvalidTransition
 from casework.web import form_step
 from referrals import access, services
-from referrals.forms import (
-    CloseForm,
-    MeetingForm,
-    WithdrawForm,
-)
-from referrals.models import (
-    Referral,
-    Status,
-)
-from referrals.views import (  # panels' names, imported once in __init__.py
-    meeting_deadlines,
-    upcoming_meetings,
-)
-from referrals.views.common import (
-    _check_unchanged,
-    _is_chair,
-)
+from referrals.forms import CloseForm, MeetingForm, WithdrawForm
+from referrals.models import Referral, Status
+
+# panels' names, imported once in __init__.py (the import contract's declared exceptions)
+from referrals.views import meeting_deadlines, upcoming_meetings
+from referrals.views.common import _check_unchanged, _is_chair
 
 
 def _meeting_form(request, referral: Referral, *, label: str, exclude: int | None = None):
