@@ -14,7 +14,7 @@ from django.utils import timezone
 from casework.models import Role
 from panels.models import Membership
 from referrals import services
-from tests.factories import MeetingFactory, PanelFactory, UserFactory
+from tests.factories import DraftReferralFactory, MeetingFactory, PanelFactory, UserFactory
 from tests.referrals.test_journey_services import complete_referral
 
 
@@ -64,7 +64,8 @@ def meeting(panel):
 
 @pytest.fixture
 def draft(child, social_worker, panel):
-    return services.referral_create(actor=social_worker, child=child, panel=panel, pathway="joint_package")
+    """Amelia's joint package referral, started by Sam."""
+    return DraftReferralFactory(child=child, referrer=social_worker, panel=panel, pathway="joint_package")
 
 
 @pytest.fixture
