@@ -5,8 +5,15 @@ money on its own.
 
 The rules, pinned by tests/casework/test_money.py:
 - Everything is Decimal, to the penny, rounded half up.
-- Splits: every part but the last is rounded half up and the last takes the remainder, so the parts
-  always add up to the total exactly (a split of £100.00 three ways is £33.33, £33.33, £33.34).
+- Splits (docs/adr/0012-money.md): each agency's amount is split once from the total by the largest
+  remainder: every part is rounded down to the penny and the pennies left over go one each to the
+  largest remainders, ties to the line listed first, so the parts always add up to the total exactly
+  (a split of £100.00 three ways is £33.34, £33.33, £33.33).
+- Every figure derived for an agency comes from its split amount: its annual amount is its amount a
+  period times the periods a year (exact, so the annual column adds up); a weekly equivalent of a
+  monthly or four-weekly amount is the total's weekly equivalent split by the same rule; its
+  financial-year amounts are split from each year's total by the same rule, cumulatively, so each
+  agency's years add up to its share of the whole.
 - Weekly and annual equivalents use 52 weeks a year (a four-weekly cost is 13 times a year, monthly
   12); a weekly cost for a term-time placement counts the placement's weeks (38).
 - Financial years run 1 April to 31 March. A commitment in any period is what a provider invoices:
@@ -31,7 +38,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
@@ -178,16 +185,78 @@ def year_worth(cost: Decimal, period: str, weeks_per_year: int = WEEKS_A_YEAR) -
 
 
 def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
-    """Split `total` in proportion to `weights`, to the penny: every part but the last is rounded
-    half up and the last takes the remainder, so the parts always add up to `total` exactly."""
+    """Split `total` in proportion to `weights`, to the penny, by the largest remainder: every part
+    is rounded down to the penny, then the pennies left over go one each to the parts with the
+    largest remainders, ties to the earlier part (the line listed first). The parts always add up
+    to `total` exactly, and a part that divides exactly is never moved (docs/adr/0012-money.md)."""
     if not weights:
         return []
     whole = sum(weights, Decimal("0"))
     if whole == 0:
         return [ZERO] * (len(weights) - 1) + [total]
-    parts = [pennies(total * w / whole) for w in weights[:-1]]
-    parts.append(total - sum(parts, Decimal("0")))
+    exact = [total * w / whole for w in weights]
+    parts = [e.quantize(PENNY, ROUND_FLOOR) for e in exact]
+    left = int((total - sum(parts, Decimal("0"))) / PENNY)
+    by_remainder = sorted(range(len(parts)), key=lambda i: (parts[i] - exact[i], i))
+    for i in by_remainder[:left]:
+        parts[i] += PENNY
+    # A total given to more than the penny keeps its fraction on the last part, as it always has.
+    parts[-1] += total - sum(parts, Decimal("0"))
     return parts
+
+
+def allocate_over_years(year_totals: Sequence[Decimal], weights: Sequence[Decimal]) -> list[list[Decimal]]:
+    """Each year's total split between the weights so that every year's parts add up to that year's
+    total and every part's years add up to its allocate() of the years' sum: the split is made
+    cumulatively (a part's amount in a year is its share of the running total to the end of that
+    year less its share to the end of the year before). Years are listed from the first, so a
+    year's figures never depend on how many later years are shown."""
+    out = []
+    running = ZERO
+    before = [ZERO] * len(weights)
+    for total in year_totals:
+        running += total
+        now = allocate(running, weights)
+        out.append([a - b for a, b in zip(now, before, strict=True)])
+        before = now
+    return out
+
+
+def share_equivalents(
+    amounts: Sequence[Decimal], period: str, weeks_per_year: int = WEEKS_A_YEAR
+) -> list[tuple[Decimal | None, Decimal | None]]:
+    """Each agency's (weekly, annual) equivalents of its split amount a period, both None for a
+    one-off cost. The annual amount is the amount times the periods a year, exact, so the column adds
+    up to the total's annual(); the weekly amount of a weekly cost is the amount itself, and of any
+    other period the total's weekly() split by allocate() with the amounts as weights."""
+    if period == CostPeriod.ONE_OFF or not amounts:
+        return [(None, None)] * len(amounts)
+    annuals = [_recurring_annual(a, period, weeks_per_year) for a in amounts]
+    if period == CostPeriod.WEEKLY:
+        weeklies = [pennies(a) for a in amounts]
+    else:
+        total = _recurring_annual(sum(amounts, ZERO), period, weeks_per_year)
+        weeklies = allocate(pennies(total / weeks_per_year), amounts)
+    return list(zip(weeklies, annuals, strict=True))
+
+
+def weekly_from_hours(hours_per_week: Decimal, hourly_rate: Decimal) -> Decimal:
+    """A home support option's weekly cost from its hours a week and hourly rate, rounded half up to
+    the penny (30 hours at £28.45 an hour is £853.50 a week)."""
+    return pennies(hours_per_week * hourly_rate)
+
+
+def format_money(amount: Decimal | None, period: str | None = None) -> str:
+    """ "£1,486.40 a week": pounds with thousands separators and pence, and the period's words when
+    given ("one-off" for a one-off cost). Empty for None. Pages, letters, e-mails and PDFs use this
+    (the template filter `gbp` in casework/templatetags/money.py)."""
+    if amount is None:
+        return ""
+    text = f"£{pennies(Decimal(amount)):,.2f}"
+    if period:
+        label = CostPeriod(period).label if period in CostPeriod.values else str(period)
+        text = f"{text} {label}"
+    return text
 
 
 @dataclass(frozen=True)
@@ -224,8 +293,8 @@ def split_problems(cost: Decimal | None, lines: list[SplitLine]) -> list[str]:
 
 
 def split_amounts(cost: Decimal, lines: list[SplitLine]) -> list[Decimal]:
-    """Each line's amount per period, to the penny, adding up to `cost` exactly. The remainder of
-    rounding goes to the last line (the order lines were given in), so the result is deterministic."""
+    """Each line's amount per period, to the penny, adding up to `cost` exactly: allocate()'s largest
+    remainder, ties to the line given first, so the result is deterministic."""
     if lines and lines[0].basis == ShareBasis.AMOUNT:
         return [line.value.quantize(PENNY) for line in lines]
     return allocate(cost, [line.value for line in lines])
@@ -243,15 +312,15 @@ def cost_lines(
     *, cost: Decimal, period: str, shares: Sequence[tuple[str, Decimal]], weeks_per_year: int = WEEKS_A_YEAR
 ) -> list[AgencyCostLine]:
     """A cost per agency (name, weight), with weekly and annual side by side (seeds 001: "costs are
-    not clearly presented"). Each column is split from the cost's own total, so every column adds up."""
-    weights = [weight for _, weight in shares]
-    total_weekly, total_annual = weekly(cost, period, weeks_per_year), annual(cost, period, weeks_per_year)
-    none: list[Decimal | None] = [None] * len(shares)
-    weeklies = allocate(total_weekly, weights) if total_weekly is not None else none
-    annuals = allocate(total_annual, weights) if total_annual is not None else none
+    not clearly presented"). Each agency's amount is split once from the cost (allocate) and its
+    weekly and annual figures are derived from it (share_equivalents), so every column adds up and
+    the annual figure is the one the funding matrix shows for the same share."""
+    per_period = allocate(cost, [weight for _, weight in shares])
     return [
         AgencyCostLine(agency_name=name, per_period=p, weekly=w, annual=a)
-        for (name, _), p, w, a in zip(shares, allocate(cost, weights), weeklies, annuals, strict=True)
+        for (name, _), p, (w, a) in zip(
+            shares, per_period, share_equivalents(per_period, period, weeks_per_year), strict=True
+        )
     ]
 
 

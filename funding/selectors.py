@@ -13,11 +13,12 @@ from django.utils import timezone
 from casework.models import User
 from casework.money import (
     ZERO,
-    allocate,
+    allocate_over_years,
     amount_in_financial_year,
     financial_year_bounds,
     financial_year_label,
     financial_year_of,
+    share_equivalents,
     weekly,
     year_worth,
 )
@@ -176,22 +177,31 @@ def _fy_amounts_by_agency(
     package: FundingPackage, versions: list[PackageVersion], year: int
 ) -> dict[int, Decimal]:
     """Per agency, what the package comes to in one financial year across its versions: each
-    version's total for its days in the year, split by that version's share amounts (so the
-    agencies' figures add up to the total exactly)."""
+    version's total for its days in the year, split by that version's share amounts with
+    casework.money.allocate_over_years from the version's first year, so the agencies' figures add up
+    to the year's total exactly and each agency's years add up to its share of the version's whole
+    cost, to the penny (docs/adr/0012-money.md)."""
     out: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for version, start, end in version_windows(package, versions):
-        total = amount_in_financial_year(
-            cost=version.cost,
-            period=version.cost_period,
-            weeks_per_year=version.weeks_per_year,
-            starts_on=start,
-            ends_on=end,
-            year=year,
-        )
-        if total == 0:
+        first = financial_year_of(start)
+        if year < first:
+            continue
+        totals = [
+            amount_in_financial_year(
+                cost=version.cost,
+                period=version.cost_period,
+                weeks_per_year=version.weeks_per_year,
+                starts_on=start,
+                ends_on=end,
+                year=y,
+            )
+            for y in range(first, year + 1)
+        ]
+        if totals[-1] == 0:
             continue
         shares = list(version.shares.all())
-        for share, part in zip(shares, allocate(total, [s.amount for s in shares]), strict=True):
+        parts = allocate_over_years(totals, [s.amount for s in shares])[-1]
+        for share, part in zip(shares, parts, strict=True):
             out[share.agency_id] += part
     return out
 
@@ -204,11 +214,12 @@ def matrix(*, user: User, package: FundingPackage, today: dt.date | None = None)
     versions = list(package.versions.all())
     current = next(v for v in versions if v.pk == package.current_version_id)
     shares = list(current.shares.all())
-    weights = [s.amount for s in shares]
     total_weekly = weekly(current.cost, current.cost_period, current.weeks_per_year)
     total_annual = year_worth(current.cost, current.cost_period, current.weeks_per_year)
-    weeklies = allocate(total_weekly, weights) if total_weekly is not None else [None] * len(shares)
-    annuals = allocate(total_annual, weights)
+    # Each share's weekly and annual figures derive from its split amount (the referral paper's too).
+    equivalents = share_equivalents([s.amount for s in shares], current.cost_period, current.weeks_per_year)
+    weeklies = [w for w, _ in equivalents]
+    annuals = [s.annual_amount for s in shares]
     years = _years_for(package, versions, today)
     by_year = {year: _fy_amounts_by_agency(package, versions, year) for year in years}
     rows = [
@@ -350,18 +361,15 @@ def commitments_for(*, user: User, year: int | None = None, today: dt.date | Non
         if amount == 0:
             continue
         current = package.current_version
-        share = next(
-            (
-                s
-                for v in versions
-                if v.pk == current.pk
-                for s in v.shares.all()
-                if s.agency_id == user.agency_id
-            ),
-            None,
-        )
-        if share is None:
+        shares = next((list(v.shares.all()) for v in versions if v.pk == current.pk), [])
+        mine = next((i for i, s in enumerate(shares) if s.agency_id == user.agency_id), None)
+        if mine is None:
             continue
+        share = shares[mine]
+        # The share's weekly figure as the funding matrix shows it (casework.money.share_equivalents).
+        share_weekly = share_equivalents(
+            [s.amount for s in shares], current.cost_period, current.weeks_per_year
+        )[mine][0]
         upto = min(today, hi)
         to_date = (
             _fy_amounts_by_agency(_until(package, upto), versions, year).get(user.agency_id, ZERO)
@@ -374,7 +382,7 @@ def commitments_for(*, user: User, year: int | None = None, today: dt.date | Non
             provider=current.provider.name,
             pathway=package.get_pathway_display(),
             panel=package.panel.name if package.panel_id else "Existing arrangement",
-            weekly=weekly(share.amount, current.cost_period, current.weeks_per_year),
+            weekly=share_weekly,
             annual=share.annual_amount,
             year_amount=amount,
             to_date=to_date,

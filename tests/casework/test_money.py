@@ -12,15 +12,18 @@ from hypothesis import strategies as st
 from casework.money import (
     SplitLine,
     allocate,
+    allocate_over_years,
     amount_in_financial_year,
     annual,
     cost_lines,
     days_in_financial_year,
     financial_year_label,
     financial_year_of,
+    format_money,
     split_amounts,
     split_problems,
     weekly,
+    weekly_from_hours,
     year_worth,
 )
 
@@ -44,12 +47,12 @@ def test_percentage_split_accounts_for_the_whole_cost_to_the_penny(cost, percent
     assert split_problems(cost, lines) == []
     parts = split_amounts(cost, lines)
     assert sum(parts) == cost
-    for part, pct in zip(parts[:-1], percents[:-1], strict=True):
+    # Largest remainder: every part is its exact share rounded down or up, never further off.
+    for part, pct in zip(parts, percents, strict=True):
         assert part == part.quantize(Decimal("0.01"))
-        assert abs(part - cost * pct / 100) <= Decimal("0.005")
-    # The remainder is placed on the last line, deterministically: the same input gives the same split.
+        assert abs(part - cost * pct / 100) < Decimal("0.01")
+    # Deterministic: the same input gives the same split.
     assert split_amounts(cost, lines) == parts
-    assert abs(parts[-1] - cost * percents[-1] / 100) <= Decimal("0.01") * len(parts)
 
 
 @given(amounts=st.lists(pennies, min_size=1, max_size=5))
@@ -212,28 +215,74 @@ def test_a_period_starting_mid_week_is_charged_by_the_day():
     assert _fy("100.01", "weekly", D(2026, 10, 7), D(2026, 10, 7), 2026) == Decimal("14.29")
 
 
-def test_a_hundred_pounds_split_three_ways_puts_the_odd_penny_on_the_last_line():
+def test_a_hundred_pounds_split_three_ways_puts_the_odd_penny_on_the_first_line():
+    # Largest remainder, ties to the line listed first (docs/adr/0012-money.md).
     third = Decimal(100) / 3
     assert allocate(Decimal("100.00"), [third, third, third]) == [
-        Decimal("33.33"),
-        Decimal("33.33"),
         Decimal("33.34"),
+        Decimal("33.33"),
+        Decimal("33.33"),
     ]
     assert allocate(Decimal("100.00"), [Decimal(1)] * 3) == [
-        Decimal("33.33"),
-        Decimal("33.33"),
         Decimal("33.34"),
+        Decimal("33.33"),
+        Decimal("33.33"),
     ]
+    # An exact share is never moved: 33.34% of £100.00 is £33.34 whatever its place.
     lines = [SplitLine(agency_id=i, basis="percentage", value=Decimal("33.33")) for i in range(2)]
     lines.append(SplitLine(agency_id=2, basis="percentage", value=Decimal("33.34")))
     assert split_amounts(Decimal("100.00"), lines) == [Decimal("33.33"), Decimal("33.33"), Decimal("33.34")]
-    # Every column of a cost shown per agency adds up to its own total.
+    # Every column of a cost shown per agency adds up to its own total, and each agency's annual
+    # figure is its amount a week times 52 (the funding matrix's figure for the same share).
     rows = cost_lines(
         cost=Decimal("100.00"), period="weekly", shares=[("A", third), ("B", third), ("C", third)]
     )
-    assert [r.per_period for r in rows] == [Decimal("33.33"), Decimal("33.33"), Decimal("33.34")]
-    assert [r.annual for r in rows] == [Decimal("1733.33"), Decimal("1733.33"), Decimal("1733.34")]
+    assert [r.per_period for r in rows] == [Decimal("33.34"), Decimal("33.33"), Decimal("33.33")]
+    assert [r.annual for r in rows] == [Decimal("1733.68"), Decimal("1733.16"), Decimal("1733.16")]
     assert sum(r.weekly for r in rows) == Decimal("100.00")
+    assert sum(r.annual for r in rows) == Decimal("5200.00")
+
+
+def test_the_largest_remainder_takes_the_odd_penny_not_the_position():
+    # £0.05 split 10% / 50% / 40%: exact 0.005, 0.025, 0.02; floors 0.00, 0.02, 0.02; one penny left,
+    # to the largest remainder (0.005 and 0.005 tie: the first line).
+    parts = allocate(Decimal("0.05"), [Decimal(10), Decimal(50), Decimal(40)])
+    assert parts == [Decimal("0.01"), Decimal("0.02"), Decimal("0.02")]
+    # £1.00 split 1 : 2 : 3 — exact 0.1666.., 0.3333.., 0.5; the penny goes to the largest remainder.
+    assert allocate(Decimal("1.00"), [Decimal(1), Decimal(2), Decimal(3)]) == [
+        Decimal("0.17"),
+        Decimal("0.33"),
+        Decimal("0.50"),
+    ]
+
+
+def test_a_monthly_cost_per_agency_derives_weekly_and_annual_from_its_split():
+    rows = cost_lines(
+        cost=Decimal("1000.00"), period="monthly", shares=[("A", Decimal(1)), ("B", Decimal(2))]
+    )
+    assert [r.per_period for r in rows] == [Decimal("333.33"), Decimal("666.67")]
+    assert [r.annual for r in rows] == [Decimal("3999.96"), Decimal("8000.04")]
+    assert [r.weekly for r in rows] == [Decimal("76.92"), Decimal("153.85")]
+    assert sum(r.weekly for r in rows) == weekly(Decimal("1000.00"), "monthly")
+
+
+def test_years_split_cumulatively_add_up_both_ways():
+    years = [Decimal("100.00"), Decimal("100.00"), Decimal("100.00")]
+    split = allocate_over_years(years, [Decimal(1)] * 3)
+    assert [sum(y, Decimal(0)) for y in split] == years
+    by_agency = [sum(col, Decimal(0)) for col in zip(*split, strict=True)]
+    assert by_agency == allocate(Decimal("300.00"), [Decimal(1)] * 3) == [Decimal("100.00")] * 3
+    assert split[0] == [Decimal("33.34"), Decimal("33.33"), Decimal("33.33")]
+    assert split[1] == [Decimal("33.33"), Decimal("33.34"), Decimal("33.33")]
+
+
+def test_hours_times_rate_and_money_with_its_period():
+    assert weekly_from_hours(Decimal("30"), Decimal("28.45")) == Decimal("853.50")
+    assert weekly_from_hours(Decimal("52.25"), Decimal("28.45")) == Decimal("1486.51")
+    assert format_money(Decimal("1486.4"), "weekly") == "£1,486.40 a week"
+    assert format_money(Decimal("1234567.891")) == "£1,234,567.89"
+    assert format_money(Decimal("750"), "one_off") == "£750.00 one-off"
+    assert format_money(None) == ""
 
 
 def test_the_financial_year_turns_between_31_march_and_1_april():
