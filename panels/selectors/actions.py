@@ -308,23 +308,16 @@ class AgencyTotal:
 
 
 def budget_lines(shares: Iterable[tuple[int, str, Decimal]], period: str) -> list[BudgetLine]:
-    """Each agency's share with its weekly and annual equivalents. The weekly and annual columns are
-    split from the decision's own totals (casework.money.allocate), so each column adds up exactly
-    to the decision's total, to the penny, as on the referral's options page."""
+    """Each agency's share with its weekly and annual equivalents, derived from its split amount by
+    casework.money.share_equivalents, so each column adds up exactly to the decision's total, to the
+    penny, and shows the figures of the referral's options page and the funding matrix."""
     shares = list(shares)
     if not shares:
         return []
-    amounts = [amount for _, _, amount in shares]
-    total = sum(amounts, ZERO)
-    recurring = period in money.PER_YEAR
-    weeklies: list[Decimal | None] = [None] * len(shares)
-    annuals: list[Decimal | None] = [None] * len(shares)
-    if recurring:
-        weeklies = list(money.allocate(money.weekly(total, period), amounts))
-        annuals = list(money.allocate(money.annual(total, period), amounts))
+    equivalents = money.share_equivalents([amount for _, _, amount in shares], period)
     return [
         BudgetLine(agency_id=a_id, agency_name=name, per_period=amount, period=period, weekly=w, annual=y)
-        for (a_id, name, amount), w, y in zip(shares, weeklies, annuals, strict=True)
+        for (a_id, name, amount), (w, y) in zip(shares, equivalents, strict=True)
     ]
 
 
