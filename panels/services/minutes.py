@@ -32,6 +32,7 @@ from casework import outbox
 from casework.access import NotAllowed
 from casework.audit import record_event
 from casework.models import User
+from casework.money import format_money
 from casework.notifications import notify
 from casework.services import InvalidTransition
 from casework.stale import StaleEdit, moment
@@ -96,8 +97,9 @@ def _require_admin(actor: User, meeting: Meeting) -> None:
 # --- Words for the text ----------------------------------------------------------------------
 
 
-def _money(amount: Decimal) -> str:
-    return f"£{amount:,.2f}"
+def _money(amount: Decimal, period: str | None = None) -> str:
+    """£1,486.40 a week: casework.money.format_money, the words pages, letters and PDFs share."""
+    return format_money(amount, period)
 
 
 def _day(day) -> str:
@@ -107,8 +109,8 @@ def _day(day) -> str:
 def describe_cost(decision: Decision) -> str:
     if decision.cost is None:
         return "Not recorded"
-    period = CostPeriod(decision.cost_period).label if decision.cost_period in CostPeriod.values else ""
-    words = f"{_money(decision.cost)} {period}".strip()
+    period = decision.cost_period if decision.cost_period in CostPeriod.values else None
+    words = _money(decision.cost, period)
     if decision.starts_on:
         words += f" from {_day(decision.starts_on)}"
     if decision.ends_on:
@@ -121,7 +123,8 @@ def describe_shares(decision: Decision) -> list[str]:
     lines = []
     for share in decision.shares.all():
         basis = f"{share.value.normalize():f}%" if share.basis == "percentage" else "fixed amount"
-        lines.append(f"{share.agency.name}: {_money(share.amount)} ({basis})")
+        period = decision.cost_period if decision.cost_period in CostPeriod.values else None
+        lines.append(f"{share.agency.name}: {_money(share.amount, period)} ({basis})")
     return lines
 
 

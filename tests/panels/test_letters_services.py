@@ -51,7 +51,7 @@ def test_default_template_filled_with_initials_only(decision, panel_admin, held)
     assert "AH is at risk of family breakdown" in body
     assert "Lead agency: Hampshire County Council Children's Services" in body
     assert "Key worker: Sam Okafor" in body
-    assert "- Hampshire County Council Children's Services: £743.20 (50%)" in body
+    assert "- Hampshire County Council Children's Services: £743.20 a week (50%)" in body
     assert "Review date: 8 October 2026" in body
     assert "Peter Hale\nChair, Hampshire IRAP" in body
     assert "{" not in body

@@ -140,7 +140,7 @@ def test_draft_lists_attendance_declarations_and_decisions_with_initials_only(he
     assert "Lead agency: Hampshire County Council Children's Services" in body
     assert "Key worker: Sam Okafor" in body
     assert "Agreed cost: £1,486.40 a week from 1 May 2026" in body
-    assert "- NHS Hampshire and Isle of Wight ICB: £743.20 (50%)" in body
+    assert "- NHS Hampshire and Isle of Wight ICB: £743.20 a week (50%)" in body
     assert "Review date: 8 October 2026" in body
     assert "- Hampshire SEN Service: to respond by 14 April 2026 (Awaiting response)" in body
     assert "Decision: Declined with reasons" in body
