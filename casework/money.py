@@ -19,7 +19,9 @@ The rules, pinned by tests/casework/test_money.py:
 - Financial years run 1 April to 31 March. A commitment in any period is what a provider invoices:
   a 52-week weekly price costs weekly x days / 7, a four-weekly price four-weekly x days / 28; a
   monthly, annual or term-time (38-week) price is its year's worth x days / the year's days (365 or
-  366). A one-off cost falls wholly in the year it starts.
+  366). The years of a cost are rounded cumulatively, so they add up to the whole of it to the
+  penny (a 13-week quarter across 31 March is exactly 13 weeks). A one-off cost falls wholly in the
+  year it starts.
 
 Bounds (issue 12).
 
@@ -353,15 +355,24 @@ def overlap_days(start: dt.date, end: dt.date | None, lo: dt.date, hi: dt.date) 
     return max(0, (last - first).days + 1)
 
 
+def _exact_for_days(*, cost: Decimal, period: str, weeks_per_year: int, days: int, year_days: int) -> Decimal:
+    """amount_for_days() before rounding."""
+    if period == CostPeriod.WEEKLY and weeks_per_year == WEEKS_A_YEAR:
+        return cost * days / 7
+    if period == CostPeriod.FOUR_WEEKLY:
+        return cost * days / 28
+    return _recurring_annual(cost, period, weeks_per_year) * days / year_days
+
+
 def amount_for_days(*, cost: Decimal, period: str, weeks_per_year: int, days: int, year_days: int) -> Decimal:
     """What `days` days of a recurring cost come to, as a provider invoices: a 52-week weekly price
     is weekly x days / 7, a four-weekly price four-weekly x days / 28; a monthly, annual or
     term-time price is its year's worth x days / the year's days (`year_days`, 365 or 366)."""
-    if period == CostPeriod.WEEKLY and weeks_per_year == WEEKS_A_YEAR:
-        return pennies(cost * days / 7)
-    if period == CostPeriod.FOUR_WEEKLY:
-        return pennies(cost * days / 28)
-    return pennies(_recurring_annual(cost, period, weeks_per_year) * days / year_days)
+    return pennies(
+        _exact_for_days(
+            cost=cost, period=period, weeks_per_year=weeks_per_year, days=days, year_days=year_days
+        )
+    )
 
 
 def amount_in_financial_year(
@@ -374,18 +385,31 @@ def amount_in_financial_year(
     year: int,
 ) -> Decimal:
     """What a cost running from starts_on to ends_on (inclusive) comes to in one financial year
-    (amount_for_days over the days it runs in that year). A one-off cost falls wholly in the year
-    of its start."""
+    (amount_for_days over the days it runs in that year). The years are rounded cumulatively from
+    the start: a year's amount is the running total to its end, rounded, less the running total to
+    the end of the year before, rounded; so the years of a cost add up to the whole of it, to the
+    penny (a 13-week quarter across 31 March is exactly 13 weeks). A one-off cost falls wholly in the
+    year of its start."""
     lo, hi = financial_year_bounds(year)
     if period == CostPeriod.ONE_OFF:
         return cost.quantize(PENNY) if lo <= starts_on <= hi else ZERO
-    days = overlap_days(starts_on, ends_on, lo, hi)
-    if days == 0:
+    if overlap_days(starts_on, ends_on, lo, hi) == 0:
         return ZERO
-    return amount_for_days(
+    before = ZERO
+    for earlier in range(financial_year_of(starts_on), year):
+        first, last = financial_year_bounds(earlier)
+        before += _exact_for_days(
+            cost=cost,
+            period=period,
+            weeks_per_year=weeks_per_year,
+            days=overlap_days(starts_on, ends_on, first, last),
+            year_days=days_in_financial_year(earlier),
+        )
+    this = _exact_for_days(
         cost=cost,
         period=period,
         weeks_per_year=weeks_per_year,
-        days=days,
+        days=overlap_days(starts_on, ends_on, lo, hi),
         year_days=days_in_financial_year(year),
     )
+    return pennies(before + this) - pennies(before)

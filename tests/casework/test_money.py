@@ -243,6 +243,16 @@ def test_a_hundred_pounds_split_three_ways_puts_the_odd_penny_on_the_first_line(
     assert sum(r.annual for r in rows) == Decimal("5200.00")
 
 
+def test_a_13_week_quarter_across_31_march_is_exactly_13_weeks():
+    # 91 days from 15 February 2027: 45 in 2026-27 (£642.921.. rounds to £642.92), 46 in 2027-28,
+    # and the two years add up to 13 weeks of £100.01 exactly (rounded cumulatively).
+    start = D(2027, 2, 15)
+    end = start + dt.timedelta(days=91 - 1)
+    years = [_fy("100.01", "weekly", start, end, year) for year in (2026, 2027)]
+    assert sum(years) == Decimal("100.01") * 13
+    assert years == [Decimal("642.92"), Decimal("657.21")]
+
+
 def test_the_largest_remainder_takes_the_odd_penny_not_the_position():
     # £0.05 split 10% / 50% / 40%: exact 0.005, 0.025, 0.02; floors 0.00, 0.02, 0.02; one penny left,
     # to the largest remainder (0.005 and 0.005 tie: the first line).
