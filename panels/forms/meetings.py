@@ -127,6 +127,17 @@ class PanelSettingsForm(forms.Form):
     quorum_members_per_agency = _number(
         label="Members needed from each agency for a quorum", min_value=1, max_value=10
     )
+    inquorate_below_members = _number(
+        label="The whole meeting is inquorate with fewer deciding members than",
+        min_value=0,
+        max_value=50,
+        help_text="Chair, vice-chairs and members present; 0 for no such rule. "
+        "An inquorate meeting can only recommend or defer",
+    )
+    inquorate_without_chair = forms.BooleanField(
+        label="The whole meeting is inquorate with neither the chair nor a vice-chair present",
+        required=False,
+    )
     quorum_agencies = forms.ModelMultipleChoiceField(
         label="Agencies that must each be represented",
         queryset=Agency.objects.none(),
@@ -141,9 +152,12 @@ class PanelSettingsForm(forms.Form):
             kwargs["initial"]["quorum_agencies"] = list(panel.quorum_agencies.values_list("pk", flat=True))
         super().__init__(*args, **kwargs)
         self.fields["quorum_agencies"].queryset = Agency.objects.filter(partnership=panel.partnership)
+        self.fields["inquorate_below_members"].required = False  # left empty: no such rule
 
     def service_fields(self) -> dict:
-        return {name: self.cleaned_data[name] for name in SETTINGS_FIELDS}
+        fields = {name: self.cleaned_data[name] for name in SETTINGS_FIELDS}
+        fields["inquorate_below_members"] = fields["inquorate_below_members"] or 0
+        return fields
 
 
 class PanelNewForm(forms.Form):

@@ -192,6 +192,9 @@ class AgencyRecommendation(models.Model):
     decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="recommendations")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="panel_recommendations")
     due_on = models.DateField()
+    # Why this part is a recommendation, not a decision: "no member present", "1 of 2 members
+    # present, below the quorum", or the whole meeting inquorate (panels.selectors.running.item_standing).
+    why = models.CharField(max_length=300, blank=True)
     status = models.CharField(
         max_length=20, choices=RecommendationStatus.choices, default=RecommendationStatus.AWAITING
     )

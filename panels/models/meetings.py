@@ -112,6 +112,18 @@ class Panel(models.Model):
     quorum_agencies = models.ManyToManyField(
         Agency, blank=True, related_name="+", help_text="The agencies that must each be represented"
     )
+    # When the WHOLE meeting is inquorate, so every item can only be recommended or deferred (seeds
+    # 002, Joint Funding Panel: "Decisions and recommendations are not to be made if they impact
+    # upon one of the agencies who may not be present"). Below a single agency's quorum only the
+    # part that impacts that agency is a recommendation (panels.selectors.running.item_standing).
+    inquorate_below_members = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(50)],
+        help_text="The meeting is inquorate with fewer than this many deciding members present (0: no such rule)",
+    )
+    inquorate_without_chair = models.BooleanField(
+        default=False, help_text="The meeting is inquorate with neither the chair nor a vice-chair present"
+    )
     # seeds 002, Joint Funding Panel 3.7 and 3.9, 3.13, 3.14; JSP terms of reference.
     papers_due_working_days = _working_days(7, "before the meeting that papers are due")
     circulation_working_days = _working_days(5, "before the meeting that papers are circulated")

@@ -40,9 +40,11 @@ __all__ = [
     "OptionView",
     "Quorum",
     "RunningPage",
+    "agencies_not_deciding",
     "agencies_present",
     "current_decision",
     "decision_answer",
+    "decision_impacts",
     "decision_being_edited",
     "decision_of_item",
     "decision_shares",
@@ -58,6 +60,7 @@ __all__ = [
     "recommendations_made",
     "referral_option",
     "running_page",
+    "whole_meeting_inquorate",
 ]
 
 # Members who count towards the quorum: administrators and advisers attend but do not decide.
@@ -118,6 +121,82 @@ def quorum(
     total = sum(len(s) for s in seats.values())
     quorate = all(row.met for row in rows) if rows else total >= required
     return Quorum(agencies=rows, required_per_agency=required, present_total=total, is_quorate=quorate)
+
+
+def _chair_present(attendance: Iterable[Attendance]) -> bool:
+    return any(
+        row.status == AttendanceStatus.PRESENT
+        and row.membership.role in (MemberRole.CHAIR, MemberRole.VICE_CHAIR)
+        for row in attendance
+    )
+
+
+def whole_meeting_inquorate(meeting: Meeting, *, attendance: Iterable[Attendance] | None = None) -> str:
+    """Why the WHOLE meeting is inquorate under its panel's settings, or "" when it may decide.
+
+    The chair can always hold the meeting; an inquorate one can only recommend or defer (seeds 002,
+    Joint Funding Panel terms of reference: "Decisions and recommendations are not to be made if
+    they impact upon one of the agencies who may not be present"). The panel says when:
+    `inquorate_below_members` (fewer deciding members present in all) and `inquorate_without_chair`
+    (neither the chair nor a vice-chair present)."""
+    panel = meeting.panel
+    if not panel.inquorate_below_members and not panel.inquorate_without_chair:
+        return ""
+    if attendance is None:
+        attendance = list(Attendance.objects.filter(meeting=meeting).select_related("membership"))
+    attendance = list(attendance)
+    reasons = []
+    below = panel.inquorate_below_members
+    total = sum(len(s) for s in _count_seats(attendance).values())
+    if below and total < below:
+        reasons.append(f"{total} deciding member{'s' if total != 1 else ''} present, fewer than {below}")
+    if panel.inquorate_without_chair and not _chair_present(attendance):
+        reasons.append("neither the chair nor a vice-chair present")
+    return "; ".join(reasons)
+
+
+def agencies_not_deciding(
+    meeting: Meeting, agency_ids: Iterable[int], *, attendance: Iterable[Attendance] | None = None
+) -> dict[int, str]:
+    """Of these impacted agencies, those the meeting cannot decide for, each with why: the whole
+    meeting inquorate (whole_meeting_inquorate), no member of the agency present, or fewer than
+    the panel's `quorum_members_per_agency` present for an agency of its `quorum_agencies` (seeds
+    002, Leicester JSP: "Quorate will be a minimum of two members from each organisation"; Joint
+    Funding Panel: "Decisions are not to be made if they impact upon one of the agencies who may
+    not be present. The recommendations made to an absent agency will require a response within 3
+    working days"). The part of a decision that impacts such an agency is a recommendation to it."""
+    wanted = sorted(set(agency_ids))
+    if not wanted:
+        return {}
+    if attendance is None:
+        attendance = list(Attendance.objects.filter(meeting=meeting).select_related("membership"))
+    attendance = list(attendance)
+    whole = whole_meeting_inquorate(meeting, attendance=attendance)
+    if whole:
+        return {pk: f"the meeting was not quorate ({whole})" for pk in wanted}
+    present = {row.membership.agency_id for row in attendance if row.status == AttendanceStatus.PRESENT}
+    seats = _count_seats(attendance)
+    quorum_ids = set(meeting.panel.quorum_agencies.values_list("pk", flat=True))
+    required = meeting.panel.quorum_members_per_agency
+    why: dict[int, str] = {}
+    for pk in wanted:
+        if pk not in present:
+            why[pk] = "no member of the agency was present"
+        elif pk in quorum_ids and len(seats.get(pk, ())) < required:
+            why[pk] = f"{len(seats.get(pk, ()))} of its {required} members needed for a quorum were present"
+    return why
+
+
+def decision_impacts(decision: Decision) -> dict[int, Agency]:
+    """The agencies a decision impacts: those given a share of more than £0, and the lead agency."""
+    impacted: dict[int, Agency] = {
+        share.agency_id: share.agency
+        for share in decision.shares.select_related("agency")
+        if share.amount > 0
+    }
+    if decision.lead_agency is not None:
+        impacted[decision.lead_agency.pk] = decision.lead_agency
+    return impacted
 
 
 def agencies_present(meeting: Meeting) -> set[int]:

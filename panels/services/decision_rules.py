@@ -31,11 +31,11 @@ from panels.models import (
     Meeting,
     Outcome,
 )
-from panels.selectors.running import quorum
+from panels.selectors.running import whole_meeting_inquorate
 from panels.services.running import require_open
 from referrals.models import CostPeriod, Option, Referral, ShareBasis, Status
 
-__all__ = ["DECISION_FIELDS", "draft_fingerprint"]
+__all__ = ["DECISION_FIELDS", "INQUORATE_OUTCOMES", "draft_fingerprint"]
 
 DECISION_FIELDS = (
     "outcome",
@@ -57,18 +57,41 @@ Share = tuple[Agency, str, Decimal]
 # --- Checks ------------------------------------------------------------------------------------
 
 
-def check_meeting_can_decide(meeting: Meeting) -> None:
-    """A decision is made at a meeting that is not cancelled, on its day or after, while quorate."""
+def check_meeting_can_decide(meeting: Meeting) -> str:
+    """A decision is made at a meeting that is not cancelled, on its day or after. The chair can
+    always hold the meeting: returns why the WHOLE meeting is inquorate ("" when it is not), and
+    then every item can only be recommended or deferred (check_inquorate_outcome). An agency absent
+    or below its own quorum does not stop the meeting: the part of a decision that impacts it
+    becomes a recommendation to it on signing (panels.services.recommendations; seeds 002, Joint
+    Funding Panel: "Decisions are not to be made if they impact upon one of the agencies who may
+    not be present. The recommendations made to an absent agency will require a response within 3
+    working days"; Leicester JSP: "Quorate will be a minimum of two members from each
+    organisation")."""
     require_open(meeting)
     if timezone.localdate() < meeting.date:
         raise ValidationError(
             f"Decisions are recorded on the day of the meeting or after: this meeting is on "
             f"{meeting.date:%-d %B %Y}"
         )
-    # seeds 002, Leicester JSP: quorate with two members from each organisation (a panel setting).
-    if not quorum(meeting).is_quorate:
+    return whole_meeting_inquorate(meeting)
+
+
+# What an inquorate meeting may still do: recommend (an agreed outcome, answered by each agency it
+# impacts) or defer.
+INQUORATE_OUTCOMES = (*AGREED_OUTCOMES, Outcome.DEFERRED)
+
+
+def check_inquorate_outcome(inquorate: str, outcome: str) -> None:
+    """seeds 002: at a meeting that is not quorate, no decision is made: each item is recommended
+    to the agencies it impacts, or deferred."""
+    if inquorate and outcome and outcome not in INQUORATE_OUTCOMES:
         raise ValidationError(
-            {"attendance": ["The meeting is not quorate, so no decision can be made: record who is present"]}
+            {
+                "outcome": [
+                    f"The meeting is not quorate ({inquorate}), so it can only recommend or defer: "
+                    "an agreed outcome becomes a recommendation to each agency it impacts"
+                ]
+            }
         )
 
 

@@ -39,6 +39,7 @@ from panels.services.decision_rules import (
     Share,
     apply_values,
     build,
+    check_inquorate_outcome,
     check_item,
     check_meeting_can_decide,
     draft_fingerprint,
@@ -130,8 +131,9 @@ def decision_record(
                 current=saved_values(current),
             )
     check_item(agenda_item, new=current is None or current.version == 1)
-    check_meeting_can_decide(meeting)
+    inquorate = check_meeting_can_decide(meeting)
     values, share_rows = build(agenda_item=agenda_item, values=fields, shares=shares)
+    check_inquorate_outcome(inquorate, values["outcome"])
     if current is None:
         target = Decision(
             agenda_item=agenda_item, referral_id=agenda_item.referral_id, version=1, recorded_by=actor
@@ -140,7 +142,7 @@ def decision_record(
     else:
         target = current
         before = snapshot(current, list(current.shares.all()))
-    target.was_quorate = True
+    target.was_quorate = not inquorate
     target.recorded_by = actor
     target.recorded_at = timezone.now()
     try:
@@ -172,7 +174,8 @@ def decision_sign(*, actor: User, decision: Decision) -> Decision:
     if not access.can_chair(user=actor, panel=meeting.panel):
         raise NotAllowed("Only the panel's chair or vice-chair can sign a decision")
     check_item(agenda_item, new=False)
-    check_meeting_can_decide(meeting)
+    inquorate = check_meeting_can_decide(meeting)
+    check_inquorate_outcome(inquorate, decision.outcome)
     now = timezone.now()
     updated = Decision.objects.filter(pk=decision.pk, status=DecisionStatus.DRAFT).update(
         status=DecisionStatus.SIGNED, signed_by=actor, signed_at=now
@@ -251,13 +254,14 @@ def decision_correct(
             "one has already been corrected"
         )
     check_item(agenda_item, new=False)
-    check_meeting_can_decide(meeting)
+    inquorate = check_meeting_can_decide(meeting)
     old_shares = list(old.shares.select_related("agency"))
     values = {name: getattr(old, name) for name in DECISION_FIELDS}
     values.update(fields or {})
     if shares is None and values.get("option") == old.option and values["outcome"] in AGREED_OUTCOMES:
         shares = [(s.agency, s.basis, s.value) for s in old_shares]
     built, share_rows = build(agenda_item=agenda_item, values=values, shares=shares)
+    check_inquorate_outcome(inquorate, built["outcome"])
     if (
         Decision.objects.filter(pk=old.pk, status=DecisionStatus.SIGNED).update(
             status=DecisionStatus.SUPERSEDED
@@ -271,7 +275,7 @@ def decision_correct(
         version=old.version + 1,
         supersedes=old,
         correction_reason=reason,
-        was_quorate=True,
+        was_quorate=not inquorate,
         recorded_by=actor,
     )
     apply_values(new, built, share_rows)

@@ -63,6 +63,8 @@ SETTINGS_FIELDS = (
     "sign_off_reminder_working_days",
     "review_reminder_days",
     "quorum_members_per_agency",
+    "inquorate_below_members",
+    "inquorate_without_chair",
 )
 
 

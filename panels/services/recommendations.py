@@ -8,6 +8,8 @@ is not present" — the absent agency answers a recommendation within 3 working 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -28,9 +30,9 @@ from panels.models import (
     Membership,
     RecommendationStatus,
 )
-from panels.selectors.running import agencies_present
+from panels.selectors.running import agencies_not_deciding, decision_impacts
 
-__all__ = ["recommendation_chase", "recommendation_respond"]
+__all__ = ["recommendation_chase", "recommendation_due_on", "recommendation_respond"]
 
 
 def _recommendation_recipients(agency: Agency, panel_id: int) -> list[User]:
@@ -60,7 +62,8 @@ def _notify_recommendation(recommendation: AgencyRecommendation, *, chase: bool 
         users=_recommendation_recipients(recommendation.agency, meeting.panel_id),
         subject=subject,
         body=(
-            f"{recommendation.agency.name} was not present at the meeting on {meeting.date:%-d %B %Y}. "
+            f"At the meeting on {meeting.date:%-d %B %Y}, for {recommendation.agency.name}, "
+            f"{recommendation.why or 'no member of the agency was present'}. "
             f"The panel's decision gives your agency a part in it, so it stays a recommendation until "
             f"your agency accepts or declines it, by {recommendation.due_on:%-d %B %Y}."
         ),
@@ -69,37 +72,44 @@ def _notify_recommendation(recommendation: AgencyRecommendation, *, chase: bool 
 
 
 def recommend_to_absent_agencies(*, decision: Decision, meeting: Meeting) -> list[AgencyRecommendation]:
-    """seeds 002: "no decision will be made that impacts on an agency that is not present". An
-    agency given a share (more than £0) or the lead role with no member present gets a
-    recommendation to answer within the panel's `absent_agency_response_working_days` working days
-    of signing (closure days excluded, casework.working_days)."""
-    present = agencies_present(meeting)
-    impacted: dict[int, Agency] = {
-        share.agency_id: share.agency
-        for share in decision.shares.select_related("agency")
-        if share.amount > 0
-    }
-    if decision.lead_agency_id:
-        impacted[decision.lead_agency_id] = decision.lead_agency
-    absent = [agency for pk, agency in sorted(impacted.items()) if pk not in present]
-    if not absent:
+    """seeds 002, Joint Funding Panel: "Decisions are not to be made if they impact upon one of the
+    agencies who may not be present. The recommendations made to an absent agency will require a
+    response within 3 working days." Each agency the decision impacts (a share of more than £0, or
+    the lead role: decision_impacts) that the meeting cannot decide for (absent, below its own
+    quorum — Leicester JSP: "Quorate will be a minimum of two members from each organisation" — or
+    the whole meeting inquorate: agencies_not_deciding) gets a recommendation, with why, to answer
+    within the panel's `absent_agency_response_working_days` working days of the MEETING DATE
+    (weekends, bank holidays and closure days excluded, casework.working_days). The rest stands."""
+    impacted = decision_impacts(decision)
+    not_deciding = agencies_not_deciding(meeting, impacted)
+    if not not_deciding:
         return []
-    panel = meeting.panel
-    closures = frozenset(panel.closure_days.values_list("day", flat=True))
-    due = add_working_days(timezone.localdate(), panel.absent_agency_response_working_days, closures)
+    due = recommendation_due_on(meeting)
     made = []
-    for agency in absent:
-        recommendation = AgencyRecommendation.objects.create(decision=decision, agency=agency, due_on=due)
+    for pk, why in sorted(not_deciding.items()):
+        agency = impacted[pk]
+        recommendation = AgencyRecommendation.objects.create(
+            decision=decision, agency=agency, due_on=due, why=why[:300]
+        )
         record_event(
             actor=None,
             action="decision.recommendation_made",
             obj=recommendation,
             child=decision.referral.child if decision.referral_id else None,
-            changes={"agency": [None, agency.pk], "due_on": [None, str(due)]},
+            changes={"agency": [None, agency.pk], "due_on": [None, str(due)], "why": [None, why]},
         )
         _notify_recommendation(recommendation)
         made.append(recommendation)
     return made
+
+
+def recommendation_due_on(meeting: Meeting) -> dt.date:
+    """When an absent agency's answer is due: the panel's `absent_agency_response_working_days`
+    working days after the meeting date (seeds 002: "within 3 working days"), not the day the chair
+    signs. The same computation as the meeting's deadlines (panels.selectors.meetings)."""
+    panel = meeting.panel
+    closures = frozenset(panel.closure_days.values_list("day", flat=True))
+    return add_working_days(meeting.date, panel.absent_agency_response_working_days, closures)
 
 
 # --- Absent agencies' answers ---------------------------------------------------------------------

@@ -163,21 +163,30 @@ def test_signing_moves_the_referral(quorate, panel_admin, panel_chair, hampshire
 # --- Refusals ----------------------------------------------------------------------------------
 
 
-def test_no_decision_without_quorum(
-    item, clock, panel_admin, panel_chair, council_member, icb_member, hampshire
+def test_an_agency_below_its_quorum_gets_a_recommendation_not_a_refusal(
+    item, clock, panel_admin, panel_chair, council_member, icb_member, hampshire, hiow_icb
 ):
+    """seeds 002 (Leicester JSP: "Quorate will be a minimum of two members from each organisation";
+    Joint Funding Panel: "Decisions are not to be made if they impact upon one of the agencies who
+    may not be present"): one ICB member of two is below the ICB's quorum, so the ICB's part is a
+    recommendation to it; the chair still holds the meeting and the council's part stands."""
     clock.move_to(at(MEETING_DAY, 14), tick=False)
     attendance_for(item.meeting, panel_chair, council_member, icb_member)
-    with pytest.raises(ValidationError) as refused:
-        _agree(panel_admin, item, hampshire)
-    assert "quorate" in refused.value.message_dict["attendance"][0]
+    decision = _agree(panel_admin, item, hampshire)
+    assert decision.was_quorate
+    services.decision_sign(actor=panel_chair, decision=decision)
+    recommendation = AgencyRecommendation.objects.get()
+    assert recommendation.agency == hiow_icb
+    assert recommendation.why == "1 of its 2 members needed for a quorum were present"
 
 
-def test_no_signing_once_quorum_is_lost(quorate, panel_admin, panel_chair, hampshire, icb_member):
+def test_quorum_lost_before_signing_makes_a_recommendation(
+    quorate, panel_admin, panel_chair, hampshire, hiow_icb, icb_member
+):
     decision = _agree(panel_admin, quorate, hampshire)
     attendance_for(quorate.meeting, icb_member, status="absent")
-    with pytest.raises(ValidationError):
-        services.decision_sign(actor=panel_chair, decision=decision)
+    services.decision_sign(actor=panel_chair, decision=decision)
+    assert list(AgencyRecommendation.objects.values_list("agency", flat=True)) == [hiow_icb.pk]
 
 
 def test_no_decision_before_the_meeting_day(

@@ -88,8 +88,12 @@ def test_decision_record_edit_sign_correct(
 ):
     admin = api_as(panel_admin)
     url = reverse("api-item-decision", args=[item.pk])
-    not_quorate = admin.post(url, _decision_body(hampshire), format="json")
-    assert not_quorate.status_code == 400 and "attendance" in not_quorate.json()
+    # seeds 002: a meeting that is not quorate (here: no chair present) can only recommend or defer.
+    irap = meeting_day.panel
+    irap.inquorate_without_chair = True
+    irap.save()
+    not_quorate = admin.post(url, _decision_body(hampshire, outcome="declined"), format="json")
+    assert not_quorate.status_code == 400 and "not quorate" in not_quorate.json()["outcome"][0]
     attendance_for(meeting_day, panel_chair, council_member, icb_member, second_icb_member)
 
     split = admin.post(

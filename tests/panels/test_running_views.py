@@ -226,8 +226,13 @@ def test_bad_input_is_shown_next_to_the_field_with_the_typing_kept(quorate, item
 
 
 def test_no_decision_without_quorum_on_the_page(meeting_day, item, panel_admin):
+    """seeds 002: a meeting that is not quorate (the panel's rule: no chair) only recommends or defers."""
+    irap = meeting_day.panel
+    irap.inquorate_without_chair = True
+    irap.save()
     response = _client(panel_admin).post(
-        reverse("panels:run_decision", args=[meeting_day.pk, item.pk]), _decision_post(item)
+        reverse("panels:run_decision", args=[meeting_day.pk, item.pk]),
+        _decision_post(item, outcome="declined"),
     )
     assert response.status_code == 200
     assert b"not quorate" in response.content
