@@ -14,7 +14,14 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from casework.access import NOT_FOUND_MESSAGE, NotAllowed, children_visible_to, is_usable, record_id
+from casework.access import (
+    NOT_FOUND_MESSAGE,
+    NotAllowed,
+    agency_id_of,
+    children_visible_to,
+    is_usable,
+    record_id,
+)
 from casework.models import Role, User
 from funding.models import FundingPackage, ShareLine
 
@@ -27,10 +34,12 @@ def _administered_panel_filter(user: User) -> Q:
     panel administrator, or they hold a current administrator (or chair) seat on it."""
     from panels.models import CHAIRING_ROLES, MemberRole, Membership
 
-    seat = Exists(
-        Membership.objects.current()
-        .filter(person_id=user.pk, role__in=[MemberRole.ADMINISTRATOR, *CHAIRING_ROLES])
-        .filter(panel_id=OuterRef("panel_id"))
+    seat = Q(
+        Exists(
+            Membership.objects.current()
+            .filter(person_id=user.pk, role__in=[MemberRole.ADMINISTRATOR, *CHAIRING_ROLES])
+            .filter(panel_id=OuterRef("panel_id"))
+        )
     )
     host = (
         Q(panel__host_agency_id=user.agency_id) if user.has_role(Role.PANEL_ADMINISTRATOR) else Q(pk__in=[])
@@ -42,7 +51,7 @@ def packages_visible_to(*, user: User | None) -> QuerySet[FundingPackage]:
     """One SQL query: share-holding agency and a visible child, or the deciding panel's admins."""
     if not is_usable(user):
         return FundingPackage.objects.none()
-    shares = Exists(ShareLine.objects.filter(package_id=OuterRef("pk"), agency_id=user.agency_id))
+    shares = Exists(ShareLine.objects.filter(package_id=OuterRef("pk"), agency_id=agency_id_of(user)))
     child_ok = Q(child__in=children_visible_to(user=user))
     return FundingPackage.objects.filter((shares & child_ok) | _administered_panel_filter(user))
 

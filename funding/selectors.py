@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from casework.access import agency_id_of
 from casework.models import User
 from casework.money import (
     ZERO,
@@ -109,7 +110,7 @@ def awaiting_for(*, user: User) -> QuerySet[ShareLine]:
         return ShareLine.objects.none()
     return (
         ShareLine.objects.filter(
-            agency_id=user.agency_id,
+            agency_id=agency_id_of(user),
             status__in=AWAITING_STATUSES,
             annual_amount__lte=user.delegated_limit,
             package__in=access.packages_visible_to(user=user),
@@ -263,18 +264,16 @@ def versions_compared(a: PackageVersion, b: PackageVersion) -> list[dict]:
     rows = []
     for name, label in _DIFF_FIELDS:
         va, vb = getattr(a, name), getattr(b, name)
+        # A field with choices shows its label (Django's get_<field>_display).
         display = getattr(a, f"get_{name}_display", None)
         if display:
-            va, vb = (
-                a._get_FIELD_display(a._meta.get_field(name)),
-                b._get_FIELD_display(b._meta.get_field(name)),
-            )
+            va, vb = display(), getattr(b, f"get_{name}_display")()
         rows.append({"label": label, "a": va, "b": vb, "changed": va != vb})
     sa = {s.agency_id: s for s in a.shares.all()}
     sb = {s.agency_id: s for s in b.shares.all()}
     for agency_id in list(dict.fromkeys([*sa, *sb])):
         x, y = sa.get(agency_id), sb.get(agency_id)
-        name = (x or y).agency.name
+        name = (x or sb[agency_id]).agency.name
         ax = f"£{x.amount:,.2f}" if x else "No share"
         by = f"£{y.amount:,.2f}" if y else "No share"
         rows.append({"label": f"Share: {name}", "a": ax, "b": by, "changed": ax != by})
@@ -321,17 +320,18 @@ def commitments_for(*, user: User, year: int | None = None, today: dt.date | Non
     today = today or timezone.localdate()
     year = financial_year_of(today) if year is None else year
     result = Commitments(
-        agency_name=user.agency.name if user.agency_id else "",
+        agency_name=user.agency.name if user.agency is not None else "",
         year=year,
         label=financial_year_label(year),
         is_current_year=financial_year_of(today) == year,
     )
     if not access.can_see_commitments(user=user):
         return result
+    agency_id = agency_id_of(user)
     lo, hi = financial_year_bounds(year)
     packages = list(
         access.packages_visible_to(user=user)
-        .filter(share_lines__agency_id=user.agency_id)
+        .filter(share_lines__agency_id=agency_id)
         .exclude(Q(status=PackageStatus.ENDED) & Q(ended_on__lt=lo))
         .distinct()
         .select_related("child", "panel", "current_version__provider")
@@ -354,15 +354,17 @@ def commitments_for(*, user: User, year: int | None = None, today: dt.date | Non
     panels: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for package in packages:
         versions = list(package.versions.all())
-        amount = _fy_amounts_by_agency(package, versions, year).get(user.agency_id, ZERO)
+        amount = _fy_amounts_by_agency(package, versions, year).get(agency_id, ZERO)
         if package.status in (PackageStatus.AWAITING_APPROVAL, PackageStatus.DISPUTED):
             result.awaiting_total += amount
             continue
         if amount == 0:
             continue
         current = package.current_version
+        if current is None:  # it has versions (an amount), so it has its current one
+            continue
         shares = next((list(v.shares.all()) for v in versions if v.pk == current.pk), [])
-        mine = next((i for i, s in enumerate(shares) if s.agency_id == user.agency_id), None)
+        mine = next((i for i, s in enumerate(shares) if s.agency_id == agency_id), None)
         if mine is None:
             continue
         share = shares[mine]
@@ -372,7 +374,7 @@ def commitments_for(*, user: User, year: int | None = None, today: dt.date | Non
         )[mine][0]
         upto = min(today, hi)
         to_date = (
-            _fy_amounts_by_agency(_until(package, upto), versions, year).get(user.agency_id, ZERO)
+            _fy_amounts_by_agency(_until(package, upto), versions, year).get(agency_id, ZERO)
             if today >= lo
             else ZERO
         )
@@ -381,7 +383,7 @@ def commitments_for(*, user: User, year: int | None = None, today: dt.date | Non
             share=share,
             provider=current.provider.name,
             pathway=package.get_pathway_display(),
-            panel=package.panel.name if package.panel_id else "Existing arrangement",
+            panel=package.panel.name if package.panel is not None else "Existing arrangement",
             weekly=share_weekly,
             annual=share.annual_amount,
             year_amount=amount,

@@ -11,7 +11,7 @@ from typing import Literal
 from django.db.models import QuerySet
 from django.http import Http404
 
-from casework.access import NOT_FOUND_MESSAGE, NotAllowed, is_usable, record_id
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed, agency_of, is_usable, record_id
 from casework.models import User
 from panels.models import Meeting, Panel
 
@@ -55,7 +55,7 @@ def require(
 def panels_visible_to(*, user: User | None) -> QuerySet[Panel]:
     if not is_usable(user):
         return Panel.objects.none()
-    return Panel.objects.filter(partnership=user.agency.partnership, is_active=True)
+    return Panel.objects.filter(partnership=agency_of(user).partnership, is_active=True)
 
 
 def meetings_visible_to(*, user: User | None) -> QuerySet[Meeting]:
@@ -94,7 +94,7 @@ def get_closure_day_for_panel(*, panel: Panel, pk: object):
     return get_object_or_404(ClosureDay.objects.select_related("panel"), pk=record_id(pk), panel=panel)
 
 
-def can_administer(*, user: User, panel: Panel) -> bool:
+def can_administer(*, user: User | None, panel: Panel) -> bool:
     """Panel settings, membership and meetings are run by the panel's chair, vice-chair and
     administrators and panel administrators of the host agency. (A partnership administrator
     manages panels' terms and membership, never their papers: can_manage_panel.)"""
@@ -128,7 +128,7 @@ def can_manage_panel(*, user: User | None, panel: Panel) -> bool:
     partnership administrator gets no agenda, papers, pack, decision, minutes or letter by this."""
     from casework.access import is_partnership_administrator
 
-    if is_partnership_administrator(user) and user.agency.partnership == panel.partnership:
+    if is_partnership_administrator(user) and agency_of(user).partnership == panel.partnership:
         return True
     return can_administer(user=user, panel=panel)
 
@@ -259,11 +259,11 @@ def actions_visible_to(*, user: User | None):
     if not is_usable(user):
         return Action.objects.none()
     seats = Membership.objects.current().filter(person_id=user.pk).values("panel_id")
-    owns = Exists(Action.owners.through.objects.filter(action_id=OuterRef("pk"), user_id=user.pk))
+    owns = Q(Exists(Action.owners.through.objects.filter(action_id=OuterRef("pk"), user_id=user.pk)))
     who = Q(panel_id__in=seats) | owns
     if user.has_role(Role.PANEL_ADMINISTRATOR):
         who |= Q(panel__host_agency_id=user.agency_id)
-    return Action.objects.filter(who, panel__partnership=user.agency.partnership, panel__is_active=True)
+    return Action.objects.filter(who, panel__partnership=agency_of(user).partnership, panel__is_active=True)
 
 
 def get_action_for_user(
@@ -343,7 +343,7 @@ def letters_visible_to(*, user: User | None):
 
     if not is_usable(user):
         return DecisionLetter.objects.none()
-    administered = administered_panels(user=user).filter(partnership=user.agency.partnership)
+    administered = administered_panels(user=user).filter(partnership=agency_of(user).partnership)
     return DecisionLetter.objects.filter(
         Q(decision__referral__in=referrals_visible_to(user=user))
         | Q(decision__agenda_item__meeting__panel__in=administered)
@@ -561,8 +561,8 @@ def get_agenda_item_for_user(*, user: User, pk: object, need: Literal["follow", 
     return _running_record(
         user=user,
         found=found,
-        meeting=found and found.meeting,
-        referral_id=found and found.referral_id,
+        meeting=found.meeting if found else None,
+        referral_id=found.referral_id if found else None,
         need=need,
     )
 
@@ -578,8 +578,8 @@ def get_decision_for_user(*, user: User, pk: object, need: Literal["follow", "ru
     return _running_record(
         user=user,
         found=found,
-        meeting=found and found.agenda_item.meeting,
-        referral_id=found and found.referral_id,
+        meeting=found.agenda_item.meeting if found else None,
+        referral_id=found.referral_id if found else None,
         need=need,
     )
 
@@ -595,7 +595,7 @@ def get_declaration_for_user(*, user: User, pk: object, need: Literal["follow", 
     return _running_record(
         user=user,
         found=found,
-        meeting=found and found.agenda_item.meeting,
-        referral_id=found and found.agenda_item.referral_id,
+        meeting=found.agenda_item.meeting if found else None,
+        referral_id=found.agenda_item.referral_id if found else None,
         need=need,
     )

@@ -19,6 +19,7 @@ from casework.access import (
     NOT_FOUND_MESSAGE,
     NotAllowed,
     accounts_administered_by,
+    agency_of,
     children_visible_to,
     current_involvements,
     is_partnership_administrator,
@@ -217,4 +218,8 @@ def get_administered_authoriser(*, user: User | None, pk: object) -> EscalationA
 
 
 def can_administer_escalation(*, user: User | None, partnership: str) -> bool:
-    return bool(partnership) and is_partnership_administrator(user) and user.agency.partnership == partnership
+    return (
+        bool(partnership)
+        and is_partnership_administrator(user)
+        and agency_of(user).partnership == partnership
+    )

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import (
     BooleanField,
@@ -47,6 +48,10 @@ from panels.models import (
 )
 from referrals.access import referrals_visible_to
 from referrals.models import CostPeriod, Pathway, Referral, Status, Urgency
+
+if TYPE_CHECKING:
+    # django-stubs-ext is a dev dependency: the types of annotated attributes, for mypy only.
+    from django_stubs_ext import WithAnnotations
 
 __all__ = [
     "ActionFilters",
@@ -321,9 +326,16 @@ def budget_lines(shares: Iterable[tuple[int, str, Decimal]], period: str) -> lis
     ]
 
 
+class _Tracked(TypedDict):
+    """What tracker_referrals annotates each referral with."""
+
+    meeting_date: dt.date | None
+    current_decision_id: int | None
+
+
 def tracker_referrals(
     *, user: User, panel: Panel, filters: TrackerFilters | None = None
-) -> QuerySet[Referral]:
+) -> QuerySet[WithAnnotations[Referral, _Tracked]]:
     """Every referral this panel has seen (a non-withdrawn agenda item at one of its meetings) that the
     person may see, latest meeting first, each annotated with the date of its latest meeting here
     and its current decision (the latest version not superseded, from the latest meeting)."""
@@ -370,7 +382,7 @@ def tracker_referrals(
     return referrals.select_related("child").order_by("-meeting_date", "-pk")
 
 
-def tracker_rows(referrals: Iterable[Referral]) -> list[TrackerRow]:
+def tracker_rows(referrals: Iterable[WithAnnotations[Referral, _Tracked]]) -> list[TrackerRow]:
     """Rows for referrals from tracker_referrals (a page, or all of them for an export): their
     decisions with lead agency and shares in two queries, however many rows."""
     referrals = list(referrals)
@@ -387,7 +399,8 @@ def tracker_rows(referrals: Iterable[Referral]) -> list[TrackerRow]:
         }
     rows = []
     for referral in referrals:
-        decision = decisions.get(referral.current_decision_id)
+        decision_id = referral.current_decision_id
+        decision = decisions.get(decision_id) if decision_id else None
         lines = []
         if decision is not None and decision.outcome in AGREED_OUTCOMES:
             lines = budget_lines(
@@ -399,7 +412,7 @@ def tracker_rows(referrals: Iterable[Referral]) -> list[TrackerRow]:
     return rows
 
 
-def tracker_totals(referrals: QuerySet[Referral]) -> list[AgencyTotal]:
+def tracker_totals(referrals: QuerySet[WithAnnotations[Referral, _Tracked]]) -> list[AgencyTotal]:
     """What each agency has agreed to pay across all the filtered rows (not just one page): signed
     decisions that agree funding, weekly and annual (one-off costs apart). One query."""
     shares = (

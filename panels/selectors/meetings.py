@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from casework.access import agency_of
 from casework.models import Agency, User
 from casework.working_days import add_working_days
 from panels import access
@@ -64,7 +65,7 @@ def seatable_people(*, panel: Panel) -> QuerySet[User]:
 
 def host_agency_choices(*, user: User) -> QuerySet[Agency]:
     """The agencies of the person's partnership, by name, that may host a new panel."""
-    return Agency.objects.filter(partnership=user.agency.partnership).order_by("name")
+    return Agency.objects.filter(partnership=agency_of(user).partnership).order_by("name")
 
 
 def panel_closure_days(*, panel: Panel) -> list[ClosureDay]:

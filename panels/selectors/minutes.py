@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef, Prefetch, QuerySet
@@ -25,6 +26,10 @@ from panels.models import (
     MinutesStatus,
 )
 from panels.selectors.meetings import meeting_deadlines
+
+if TYPE_CHECKING:
+    # django-stubs-ext is a dev dependency: the types of prefetched attributes, for mypy only.
+    from django_stubs_ext import WithAnnotations
 
 __all__ = [
     "DueDate",
@@ -71,7 +76,11 @@ def minutes_due(
     return _due(due_on, done=bool(minutes and minutes.status == MinutesStatus.CIRCULATED))
 
 
-def signed_referral_decisions(*, meeting: Meeting) -> QuerySet[Decision]:
+class _Letters(TypedDict):
+    letter_list: list[DecisionLetter]
+
+
+def signed_referral_decisions(*, meeting: Meeting) -> QuerySet[WithAnnotations[Decision, _Letters]]:
     """The signed decisions on the meeting's referral items, each with its letters (newest first)
     and their recipients: four queries whatever the number of items."""
     letters = DecisionLetter.objects.order_by("-created_at", "-id").prefetch_related(
