@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Cast, Upper
@@ -366,6 +366,81 @@ class Child(models.Model):
     def nhs_number_display(self) -> str:
         n = self.nhs_number or ""
         return f"{n[:3]} {n[3:6]} {n[6:]}" if len(n) == 10 else ""
+
+
+class ProviderKind(models.TextChoices):
+    """What kind of service a provider gives. Here, below referrals and funding, because an option
+    in a referral and a funding package both name one (the 38-week residential rule reads it)."""
+
+    RESIDENTIAL = "residential", "Residential"
+    FOSTERING = "fostering", "Fostering"
+    DOMICILIARY = "domiciliary_care", "Domiciliary care"
+    EDUCATION = "education", "Education"
+    HEALTH = "health", "Health"
+    # A decision names a provider in words; its kind is confirmed when the package is varied.
+    UNCONFIRMED = "unconfirmed", "Not yet confirmed"
+
+
+class CetrRecord(models.Model):
+    """A Care, Education and Treatment Review held for a child (date, outcome, where the report is
+    filed), or a named senior person's decision to go ahead without one, with the reason.
+
+    seeds 002 s3: "For autistic children and young people and children and young people with a
+    learning disability a CeTR must be held before escalation occurs". seeds 003 supplementary
+    recommendation 4: "All children with disabilities and complex health needs who are on a pathway
+    for admission to residential placement longer than 38 weeks per year should be part of a Care,
+    Education and Treatment Review process." Records are append-only; the latest one counts.
+    """
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="cetr_records")
+    held_on = models.DateField("CETR held on", null=True, blank=True)
+    outcome = models.TextField(blank=True, max_length=5000, validators=[MaxLengthValidator(5000)])
+    document = models.CharField(
+        "CETR report",
+        max_length=300,
+        blank=True,
+        help_text="Where the report is filed, for example its record reference",
+    )
+    overridden_by = models.ForeignKey(
+        "User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    overrider_role = models.CharField("their role", max_length=200, blank=True)
+    override_reason = models.TextField(blank=True, max_length=5000, validators=[MaxLengthValidator(5000)])
+    recorded_by = models.ForeignKey("User", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        indexes = [models.Index(fields=["child", "recorded_at"], name="cetr_child_recorded")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(held_on__isnull=False, overridden_by__isnull=True, override_reason="") & ~Q(outcome="")
+                )
+                | (
+                    Q(held_on__isnull=True, overridden_by__isnull=False, outcome="")
+                    & ~Q(override_reason="")
+                    & ~Q(overrider_role="")
+                ),
+                name="cetr_held_or_overridden",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary
+
+    @property
+    def is_override(self) -> bool:
+        return self.overridden_by_id is not None
+
+    @property
+    def summary(self) -> str:
+        """What a panel paper and the chair's page say: "CETR held on 3 March 2026: <outcome>" or
+        "CETR overridden by <name>, <role>: <reason>"."""
+        if self.overridden_by_id is not None:
+            name = self.overridden_by.full_name if self.overridden_by else ""
+            return f"CETR overridden by {name}, {self.overrider_role}: {self.override_reason}"
+        return f"CETR held on {self.held_on:%-d %B %Y}: {self.outcome}"
 
 
 class ParentCarer(models.Model):

@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from casework.models import Agency, AgencyKind, Child, User
+from casework.models import Agency, AgencyKind, Child, ProviderKind, User
 from casework.money import MAX_DERIVED_ANNUAL, money_validators, within_bounds
 from referrals.models import CostPeriod, Pathway, ShareBasis
 
@@ -38,16 +38,6 @@ __all__ = [
     "ShareLine",
     "ShareStatus",
 ]
-
-
-class ProviderKind(models.TextChoices):
-    RESIDENTIAL = "residential", "Residential"
-    FOSTERING = "fostering", "Fostering"
-    DOMICILIARY = "domiciliary_care", "Domiciliary care"
-    EDUCATION = "education", "Education"
-    HEALTH = "health", "Health"
-    # A decision names a provider in words; its kind is confirmed when the package is varied.
-    UNCONFIRMED = "unconfirmed", "Not yet confirmed"
 
 
 class Provider(models.Model):

@@ -17,7 +17,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from casework.forms import DateField, add_service_errors
-from casework.models import Agency
+from casework.models import Agency, ProviderKind
 from casework.money import MAX_COST, MAX_COST_TEXT
 from panels.models import Meeting
 from referrals.models import (
@@ -352,6 +352,25 @@ class OptionForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose how often the cost is paid"},
     )
+    # seeds 003 supplementary recommendation 4: a residential placement of 38 weeks a year or more
+    # needs a CETR before the referral goes to the panel.
+    provider_kind = forms.ChoiceField(
+        label="What kind of service is it?",
+        choices=ProviderKind.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        initial=ProviderKind.UNCONFIRMED,
+    )
+    weeks_per_year = forms.TypedChoiceField(
+        label="For how many weeks a year?",
+        choices=[(38, "38 weeks (term time)"), (52, "52 weeks")],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        initial=52,
+        help_text="A residential placement of 38 weeks or more needs a Care, Education and Treatment Review",
+    )
     starts_on = DateField(label="Start date", required=False)
     ends_on = DateField(label="End date", required=False)
     benefits = forms.CharField(
@@ -381,7 +400,10 @@ class OptionForm(forms.Form):
         if option is not None and "initial" not in kwargs:
             shares = list(option.shares.all())
             kwargs["initial"] = {
-                **{name: getattr(option, name) for name in self.OPTION_FIELDS},
+                **{
+                    name: getattr(option, name)
+                    for name in (*self.OPTION_FIELDS, "provider_kind", "weeks_per_year")
+                },
                 "cost": f"{option.cost:.2f}",
                 "basis": shares[0].basis if shares else ShareBasis.PERCENTAGE,
                 **{f"share_{s.agency_id}": _plain(s.value) for s in shares},
@@ -441,7 +463,12 @@ class OptionForm(forms.Form):
         return data
 
     def option_fields(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.OPTION_FIELDS}
+        placement = {
+            name: self.cleaned_data[name]
+            for name in ("provider_kind", "weeks_per_year")
+            if self.cleaned_data.get(name) not in (None, "")
+        }
+        return {**{name: self.cleaned_data[name] for name in self.OPTION_FIELDS}, **placement}
 
     def add_service_errors(self, error: ValidationError) -> None:
         """The service's "shares" problems belong next to the split (the basis question)."""

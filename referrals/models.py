@@ -14,7 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from casework.models import Agency, Child, User
+from casework.cetr import placement_needs_cetr
+from casework.models import Agency, Child, ProviderKind, User
 from casework.money import (  # CostPeriod and ShareBasis are the money vocabulary, kept importable here
     MAX_COST,
     MAX_COST_TEXT,
@@ -225,6 +226,14 @@ class Option(models.Model):
     benefits = models.TextField(blank=True, max_length=5000, validators=[MaxLengthValidator(5000)])
     risks = models.TextField(blank=True, max_length=5000, validators=[MaxLengthValidator(5000)])
     is_recommended = models.BooleanField(default=False)
+    # seeds 003 supplementary recommendation 4: a residential placement of 38 weeks or more a year
+    # needs a CETR; the package a decision on this option makes carries both.
+    provider_kind = models.CharField(
+        "kind of service", max_length=30, choices=ProviderKind.choices, default=ProviderKind.UNCONFIRMED
+    )
+    weeks_per_year = models.PositiveSmallIntegerField(
+        "weeks a year", choices=[(38, "38 weeks"), (52, "52 weeks")], default=52
+    )
 
     class Meta:
         ordering = ["position", "id"]
@@ -249,6 +258,11 @@ class Option(models.Model):
     def clean(self) -> None:
         super().clean()
         check_annual_cost(self.cost, self.period, field="cost")
+
+    @property
+    def needs_cetr(self) -> bool:
+        """seeds 003 supplementary recommendation 4: residential, 38 weeks a year or more."""
+        return placement_needs_cetr(kind=self.provider_kind, weeks=self.weeks_per_year)
 
     def cost_lines(self) -> list[AgencyCostLine]:
         """The cost per agency, weekly and annual side by side (casework.money.cost_lines). Needs

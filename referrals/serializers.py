@@ -22,7 +22,7 @@ from rest_framework import serializers
 
 from casework import access as casework_access
 from casework import money
-from casework.models import Agency, Child
+from casework.models import Agency, Child, ProviderKind
 from casework.money import money_input
 from casework.serializers import NamedRefSerializer, PersonRefSerializer, StrictBooleanField, StrictCharField
 from panels import access as panels_access
@@ -182,6 +182,10 @@ class OptionSerializer(serializers.ModelSerializer):
     weekly_cost = serializers.SerializerMethodField(help_text="Null for a one-off cost")
     annual_cost = serializers.SerializerMethodField(help_text="Null for a one-off cost")
     shares = serializers.SerializerMethodField()
+    needs_cetr = serializers.BooleanField(
+        read_only=True,
+        help_text="Residential for 38 weeks a year or more: a Care, Education and Treatment Review is needed",
+    )
 
     class Meta:
         model = Option
@@ -197,6 +201,9 @@ class OptionSerializer(serializers.ModelSerializer):
             "benefits",
             "risks",
             "is_recommended",
+            "provider_kind",
+            "weeks_per_year",
+            "needs_cetr",
             "weekly_cost",
             "annual_cost",
             "shares",
@@ -410,6 +417,12 @@ class OptionWriteSerializer(serializers.Serializer):
     )
     cost = money_input(coerce_to_string=True, help_text='Pounds and pence per period, as a string: "1234.56"')
     period = serializers.ChoiceField(choices=CostPeriod.choices)
+    provider_kind = serializers.ChoiceField(
+        choices=ProviderKind.choices,
+        required=False,
+        help_text="Left out: unchanged (new options: unconfirmed). Residential for 38 weeks or more needs a CETR",
+    )
+    weeks_per_year = serializers.ChoiceField(choices=[38, 52], required=False)
     starts_on = serializers.DateField(required=False, allow_null=True, default=None)
     ends_on = serializers.DateField(required=False, allow_null=True, default=None)
     benefits = StrictCharField(

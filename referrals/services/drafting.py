@@ -33,6 +33,7 @@ from referrals.models import (
 from referrals.services import Panel, panels_visible_to
 from referrals.services.state import (
     OPTION_FIELDS,
+    OPTION_PLACEMENT_FIELDS,
     SECTION_FIELDS,
     SECTION_TITLES,
     content_hash,
@@ -165,8 +166,8 @@ def option_save(
     else:
         if option.referral_id != locked.pk:
             raise NotAllowed("That option belongs to another referral")
-        before = snapshot(option, OPTION_FIELDS)
-    for name in OPTION_FIELDS:
+        before = snapshot(option, (*OPTION_FIELDS, *OPTION_PLACEMENT_FIELDS))
+    for name in (*OPTION_FIELDS, *OPTION_PLACEMENT_FIELDS):
         if name in fields:
             setattr(option, name, fields[name])
     _check_option(option)
@@ -191,7 +192,7 @@ def option_save(
         obj=option,
         child=locked.child,
         changes={
-            **diff(before, snapshot(option, OPTION_FIELDS)),
+            **diff(before, snapshot(option, (*OPTION_FIELDS, *OPTION_PLACEMENT_FIELDS))),
             "shares": [None, [[a.pk, b, str(v)] for a, b, v in shares]],
         },
     )

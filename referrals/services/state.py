@@ -41,6 +41,10 @@ SECTION_FIELDS = {key: fields for key, _title, fields in SECTIONS}
 SECTION_TITLES = {key: title for key, title, _fields in SECTIONS}
 ALL_SECTION_FIELDS = tuple(f for _k, _t, fields in SECTIONS for f in fields)
 OPTION_FIELDS = ("description", "provider", "cost", "period", "starts_on", "ends_on", "benefits", "risks")
+# What kind of placement an option is (seeds 003: the 38-week residential rule). Kept out of
+# OPTION_FIELDS so an option that leaves them at their defaults keeps the fingerprint it was signed with.
+OPTION_PLACEMENT_FIELDS = ("provider_kind", "weeks_per_year")
+PLACEMENT_DEFAULTS = {"provider_kind": "unconfirmed", "weeks_per_year": 52}
 FINAL_STATUSES = {Status.WITHDRAWN, Status.CLOSED}
 
 
@@ -138,6 +142,11 @@ def content_hash(referral: Referral) -> str:
     options = [
         {
             **{f: str(getattr(o, f)) for f in OPTION_FIELDS},
+            **{
+                f: str(getattr(o, f))
+                for f in OPTION_PLACEMENT_FIELDS
+                if getattr(o, f) != PLACEMENT_DEFAULTS[f]
+            },
             "recommended": o.is_recommended,
             "shares": sorted([s.agency_id, s.basis, str(s.value)] for s in o.shares.all()),
         }

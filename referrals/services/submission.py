@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from casework.access import NotAllowed
 from casework.audit import record_event
+from casework.cetr import child_needs_cetr, require_cetr
 from casework.models import User
 from casework.notifications import notify
 from casework.services import InvalidTransition
@@ -61,6 +62,7 @@ def referral_submit(*, actor: User, referral: Referral, meeting: Meeting) -> Ref
         raise InvalidTransition(
             "The referral needs both signatures on its current content before it is submitted"
         )
+    _require_cetr(referral)
     late = today > submission_deadline(meeting)
     referral = _transition(
         referral=referral,
@@ -89,6 +91,21 @@ def referral_submit(*, actor: User, referral: Referral, meeting: Meeting) -> Ref
             url=_link(referral),
         )
     return referral
+
+
+# The panels a referral escalates to (seeds 002 s3 and s6: escalation to a Joint Solutions Panel;
+# the Joint Funding Panel takes the same children).
+CETR_PANEL_KINDS = ("jsp", "jfp")
+
+
+def _require_cetr(referral: Referral) -> None:
+    """The CETR safeguard on submission (casework.cetr): seeds 002 s3, a CeTR before escalation for
+    an autistic child or a child with a learning disability; seeds 003 supplementary
+    recommendation 4, a CETR for a residential placement of 38 weeks a year or more."""
+    placement = any(option.needs_cetr for option in referral.options.all())
+    child = referral.child
+    if placement or (referral.panel.kind in CETR_PANEL_KINDS and child_needs_cetr(child)):
+        require_cetr(child=child, placement=placement)
 
 
 def _panel_chairs(panel: Panel) -> list[User]:
