@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from casework import access, selectors, services
 from casework.audit import record_child_list_view, record_child_view
+from casework.child_page import child_page_context
 from casework.forms import (
     AccessDecisionForm,
     AccessRequestForm,
@@ -30,7 +31,6 @@ from casework.forms import (
 from casework.models import AccessRequestStatus, Involvement, ParentCarer
 from casework.timeline import child_timeline
 from casework.web import form_page, form_step
-from referrals import selectors as referral_selectors
 
 PAGE_SIZE = 25
 # Reads of a child's record, one row per person per day, on its history.
@@ -146,7 +146,7 @@ def child_detail(request, pk):
             "show_history": show_history,
             "changes": changes,
             "reads": reads,
-            "referrals": referral_selectors.referral_list(user=request.user).filter(child=child),
+            **child_page_context(user=request.user, child=child),
             "timeline": child_timeline(user=request.user, child=child),
         },
     )
