@@ -19,6 +19,7 @@ from casework.money import (
     financial_year_bounds,
     financial_year_label,
     financial_year_of,
+    format_money,
     share_equivalents,
     weekly,
     year_worth,
@@ -274,8 +275,9 @@ def versions_compared(a: PackageVersion, b: PackageVersion) -> list[dict]:
     for agency_id in list(dict.fromkeys([*sa, *sb])):
         x, y = sa.get(agency_id), sb.get(agency_id)
         name = (x or sb[agency_id]).agency.name
-        ax = f"£{x.amount:,.2f}" if x else "No share"
-        by = f"£{y.amount:,.2f}" if y else "No share"
+        # With its period (casework.money.format_money): "£743.20 a week".
+        ax = format_money(x.amount, a.cost_period) if x else "No share"
+        by = format_money(y.amount, b.cost_period) if y else "No share"
         rows.append({"label": f"Share: {name}", "a": ax, "b": by, "changed": ax != by})
     return rows
 
