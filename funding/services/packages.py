@@ -38,6 +38,8 @@ from referrals.models import CostPeriod, Pathway
 __all__ = [
     "PackageTerms",
     "approver_for",
+    "awaiting_recommendations",
+    "package_recheck",
     "package_create_existing",
     "package_create_from_decision",
     "provider_create",
@@ -222,10 +224,48 @@ def _status_for(package: FundingPackage, version: PackageVersion, shares: list[S
     return PackageStatus.AWAITING_APPROVAL
 
 
+def awaiting_recommendations(package: FundingPackage) -> list:
+    """The panel's recommendations on this package's decision (any version of its item that is not
+    superseded) still awaiting an absent agency's answer, oldest due first: one query, none for a
+    package that did not come from a panel. seeds 002, Joint Funding Panel: "Decisions are not to be
+    made if they impact upon one of the agencies who may not be present. The recommendations made to
+    an absent agency will require a response within 3 working days." — so that agency's share cannot
+    be approved, and the package cannot be Agreed, until it accepts."""
+    from panels.models import AgencyRecommendation, Decision, DecisionStatus, RecommendationStatus
+
+    if not package.decision_id:
+        return []
+    return list(
+        AgencyRecommendation.objects.filter(
+            decision__agenda_item_id__in=Decision.objects.filter(pk=package.decision_id).values(
+                "agenda_item_id"
+            ),
+            status=RecommendationStatus.AWAITING,
+        )
+        .exclude(decision__status=DecisionStatus.SUPERSEDED)
+        .select_related("agency")
+        .order_by("due_on", "pk")
+    )
+
+
+def package_recheck(*, actor: User, decision) -> None:
+    """An absent agency answered the panel's recommendation on `decision`: the package of that
+    decision's item may now become Agreed (every share approved, nothing awaiting)."""
+    package = (
+        FundingPackage.objects.filter(decision__agenda_item_id=decision.agenda_item_id)
+        .exclude(current_version=None)
+        .first()
+    )
+    if package is not None:
+        _refresh_status(package=package, actor=actor)
+
+
 def _refresh_status(*, package: FundingPackage, actor: User) -> FundingPackage:
     version = PackageVersion.objects.select_related("provider").get(pk=package.current_version_id)
     shares = list(version.shares.all())
     new = _status_for(package, version, shares)
+    if new == PackageStatus.AGREED and awaiting_recommendations(package):
+        new = PackageStatus.AWAITING_APPROVAL  # seeds 002: an absent agency has not yet accepted
     if new != package.status:
         old = package.status
         stamps = {"agreed_at": timezone.now()} if new == PackageStatus.AGREED else {}

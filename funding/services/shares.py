@@ -18,7 +18,15 @@ from casework.services import InvalidTransition
 from casework.stale import moment
 from funding import access
 from funding.models import FundingDispute, FundingPackage, PackageEvent, ShareLine, ShareStatus
-from funding.services.packages import _event, _link, _lock, _refresh_status, _require_text, approver_for
+from funding.services.packages import (
+    _event,
+    _link,
+    _lock,
+    _refresh_status,
+    _require_text,
+    approver_for,
+    awaiting_recommendations,
+)
 
 __all__ = [
     "share_answer_query",
@@ -114,6 +122,26 @@ def _refuse_if_moved(current: ShareLine, seen_status: str) -> None:
         )
 
 
+def _refuse_while_recommended(share: ShareLine) -> None:
+    """seeds 002, Joint Funding Panel: "Decisions are not to be made if they impact upon one of the
+    agencies who may not be present": while the panel's recommendation to this share's agency
+    awaits its answer, the share is not approved."""
+    if not share.package.decision_id:
+        return
+    for recommendation in awaiting_recommendations(share.package):
+        if recommendation.agency_id == share.agency_id:
+            raise ValidationError(
+                {
+                    "share": [
+                        f"{recommendation.agency.name} could not decide this at the panel "
+                        f"({recommendation.why or 'no member of the agency was present'}): the panel's "
+                        f"recommendation awaits its answer, due {recommendation.due_on:%-d %B %Y}. "
+                        "The share can be approved once the agency accepts it"
+                    ]
+                }
+            )
+
+
 @transaction.atomic
 def share_approve(
     *, actor: User, share: ShareLine, expected_version: int | None, expected_status: str | None = None
@@ -127,6 +155,7 @@ def share_approve(
     access.require_approver_of(user=actor, share=share)
     current, seen = _lock_unapproved(share, expected_version, expected_status)
     _refuse_if_moved(current, seen)
+    _refuse_while_recommended(current)
     limit = actor.delegated_limit
     if limit is None or current.annual_amount > limit:
         up = approver_for(agency_id=current.agency_id, annual_amount=current.annual_amount)

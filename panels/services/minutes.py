@@ -52,6 +52,7 @@ from panels.models import (
     Minutes,
     MinutesStatus,
 )
+from panels.selectors.running import whole_meeting_inquorate
 from referrals.models import CostPeriod
 
 __all__ = [
@@ -170,7 +171,16 @@ def _attendance_lines(meeting: Meeting, attendance: list[Attendance]) -> list[st
 
 
 def _quorum_line(meeting: Meeting, attendance: list[Attendance]) -> str:
-    """seeds 002 (Leicester JSP): quorate with N members from each named organisation."""
+    """seeds 002 (Leicester JSP): quorate with N members from each named organisation. When the
+    whole meeting is inquorate by the panel's settings, the minutes say why and that it could only
+    recommend or defer (Joint Funding Panel: "Decisions are not to be made if they impact upon one
+    of the agencies who may not be present")."""
+    whole = whole_meeting_inquorate(meeting, attendance=attendance)
+    if whole:
+        return (
+            f"Quorum: the meeting was not quorate ({whole}), so it made no decisions: each item was "
+            "recommended to the agencies it impacts for their answer, or deferred"
+        )
     needed = meeting.panel.quorum_members_per_agency
     agencies = list(meeting.panel.quorum_agencies.all())
     if not agencies:
@@ -183,7 +193,11 @@ def _quorum_line(meeting: Meeting, attendance: list[Attendance]) -> str:
         f"{a.name} ({present.get(a.pk, 0)} of {needed})" for a in agencies if present.get(a.pk, 0) < needed
     ]
     if short:
-        return "Quorum: the meeting was not quorate. Members present short of the quorum: " + "; ".join(short)
+        return (
+            "Quorum: the meeting was not quorate. Members present short of the quorum: "
+            + "; ".join(short)
+            + ". What the panel agreed that impacts those agencies is a recommendation to them"
+        )
     return f"Quorum: the meeting was quorate ({needed} or more members present from each of {', '.join(a.name for a in agencies)})"
 
 

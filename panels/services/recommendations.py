@@ -12,6 +12,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,9 +25,13 @@ from casework.working_days import add_working_days
 from panels import access
 from panels.models import (
     AgencyRecommendation,
+    AgendaItem,
+    AgendaItemKind,
     Decision,
     DecisionStatus,
     Meeting,
+    MeetingStatus,
+    MemberRole,
     Membership,
     RecommendationStatus,
 )
@@ -156,7 +161,83 @@ def recommendation_respond(
             body=reason,
             url=reverse("panels:recommendation_respond", args=[recommendation.pk]),
         )
+    if accept:
+        from funding.services import package_recheck
+
+        package_recheck(actor=actor, decision=decision)
+    else:
+        _return_to_chair(actor=actor, recommendation=recommendation)
     return recommendation
+
+
+def _return_to_chair(*, actor: User, recommendation: AgencyRecommendation) -> AgendaItem | None:
+    """A declined recommendation goes back to the chair and onto the panel's next scheduled
+    meeting's agenda with the reason (as a supplement once that agenda is circulated, as a funding
+    dispute is), and the other agencies the decision impacts are told (seeds 002, Joint Funding
+    Panel: the recommendation to an absent agency needs its answer; a "no" is for the panel)."""
+    decision = recommendation.decision
+    meeting = decision.agenda_item.meeting
+    initials = decision.referral.child.initials if decision.referral_id else ""
+    text = (
+        f"{recommendation.agency.name} declined the panel's recommendation: {recommendation.response_reason}"
+    )
+    following = (
+        Meeting.objects.filter(
+            panel_id=meeting.panel_id,
+            status=MeetingStatus.SCHEDULED,
+            date__gt=meeting.date,
+            date__gte=timezone.localdate(),
+        )
+        .order_by("date", "starts_at")
+        .first()
+    )
+    item = None
+    if following is not None:
+        last = following.agenda_items.aggregate(m=Max("position"))["m"] or 0
+        item = AgendaItem.objects.create(
+            meeting=following,
+            kind=AgendaItemKind.OTHER_BUSINESS,
+            title=f"Recommendation declined: {recommendation.agency.name}, {initials}"[:300],
+            description=text,
+            position=last + 1,
+            is_supplement=following.circulated_at is not None,
+            added_by=actor,
+        )
+    where = (
+        f"It is on the agenda of {following}." if following else "No meeting is scheduled: list it by hand."
+    )
+    record_event(
+        actor=actor,
+        action="decision.recommendation_returned",
+        obj=recommendation,
+        child=decision.referral.child if decision.referral_id else None,
+        changes={"agenda_item": [None, item.pk if item else None]},
+    )
+    chairs = User.objects.filter(
+        is_active=True,
+        pk__in=Membership.objects.current()
+        .filter(panel_id=meeting.panel_id, role__in=[MemberRole.CHAIR, MemberRole.VICE_CHAIR])
+        .values("person_id"),
+    ).exclude(pk=decision.signed_by_id)
+    notify(
+        users=list(chairs),
+        subject=f"{recommendation.agency.name} declined the panel's recommendation for {initials}",
+        body=f"{text} {where}",
+        url=reverse("panels:recommendation_respond", args=[recommendation.pk]),
+    )
+    others = {
+        pk: agency for pk, agency in decision_impacts(decision).items() if pk != recommendation.agency_id
+    }
+    told = {
+        u.pk: u for agency in others.values() for u in _recommendation_recipients(agency, meeting.panel_id)
+    }
+    notify(
+        users=list(told.values()),
+        subject=f"{recommendation.agency.name} declined the panel's recommendation for {initials}",
+        body=f"{text} {where}",
+        url=reverse("panels:recommendation_respond", args=[recommendation.pk]),
+    )
+    return item
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ from panels.models import (
     Attendance,
     AttendanceStatus,
     Decision,
+    DecisionStatus,
     Declaration,
     DeclarationAction,
     Meeting,
@@ -82,6 +83,8 @@ def attendance_record(
             raise ValidationError({"deputy_for": ["A deputy attends for a member of their own agency"]})
     existing = Attendance.objects.select_for_update().filter(meeting=meeting, membership=membership).first()
     before = [existing.status, existing.deputy_for_id] if existing else [None, None]
+    if before != [status, deputy_for.pk if deputy_for else None]:
+        _refuse_after_signed_decisions(meeting)
     if existing is None:
         row = Attendance(meeting=meeting, membership=membership, recorded_by=actor)
     else:
@@ -108,6 +111,22 @@ def attendance_record(
             },
         )
     return row
+
+
+def _refuse_after_signed_decisions(meeting: Meeting) -> None:
+    """Who was present decides what was a decision and what a recommendation to an absent agency
+    (seeds 002, Joint Funding Panel: "Decisions are not to be made if they impact upon one of the
+    agencies who may not be present"), so attendance does not silently change once a decision of
+    the meeting is signed: refused (409). The route: correct each signed decision (a new draft
+    version with the reason, panels.services.decision_correct), change the attendance, then sign the
+    corrected versions, which works out the recommendations again from who was present."""
+    if Decision.objects.filter(agenda_item__meeting=meeting, status=DecisionStatus.SIGNED).exists():
+        raise InvalidTransition(
+            "A decision of this meeting has been signed, so its attendance cannot change: who was "
+            "present decided what was a decision and what a recommendation to an absent agency. "
+            "Correct the signed decisions first (Correct the decision), then change the attendance "
+            "and sign the corrected versions"
+        )
 
 
 def _item_of_meeting(agenda_item: AgendaItem) -> None:
