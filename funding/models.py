@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from casework.models import Agency, AgencyKind, Child, ProviderKind, User
+from casework.models import Agency, AgencyKind, CetrRecord, Child, ProviderKind, User
 from casework.money import MAX_DERIVED_ANNUAL, money_validators, within_bounds
 from referrals.models import CostPeriod, Pathway, ShareBasis
 
@@ -122,6 +122,10 @@ class FundingPackage(models.Model):
     multi_agency_agreed = models.BooleanField(default=False)
     cetr_recorded_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The child's CETR (or a named senior person's override of it) the panel's decision rested on.
+    cetr_record = models.ForeignKey(
+        CetrRecord, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from casework.access import NotAllowed, children_visible_to
 from casework.audit import record_event
-from casework.models import Agency, Child, Role, User
+from casework.cetr import placement_needs_cetr, require_cetr
+from casework.models import Agency, CetrRecord, Child, Role, User
 from casework.money import MAX_COST, SplitLine, split_amounts, split_problems, year_worth
 from casework.notifications import notify
 from casework.services import InvalidTransition
@@ -218,7 +219,9 @@ def _status_for(package: FundingPackage, version: PackageVersion, shares: list[S
         return PackageStatus.ENDED
     if any(s.status == ShareStatus.DISPUTED for s in shares):
         return PackageStatus.DISPUTED
-    cetr_ok = not version.needs_cetr or (package.cetr_completed_on and package.multi_agency_agreed)
+    cetr_ok = not version.needs_cetr or (
+        (package.cetr_completed_on or package.cetr_record_id) and package.multi_agency_agreed
+    )
     if shares and all(s.status == ShareStatus.APPROVED for s in shares) and cetr_ok:
         return PackageStatus.AGREED
     return PackageStatus.AWAITING_APPROVAL
@@ -319,10 +322,21 @@ def _initial_package(
     decision=None,
     referral=None,
     panel=None,
+    cetr: CetrRecord | None = None,
 ) -> FundingPackage:
     amounts = _validate_terms(terms)
+    # A CETR (or its override) the panel's signed decision rested on: the panel is the agencies'
+    # agreement (seeds 003 supplementary recommendation 4).
     package = FundingPackage.objects.create(
-        child=child, decision=decision, referral=referral, panel=panel, pathway=pathway, created_by=actor
+        child=child,
+        decision=decision,
+        referral=referral,
+        panel=panel,
+        pathway=pathway,
+        created_by=actor,
+        cetr_record=cetr,
+        cetr_completed_on=cetr.held_on if cetr is not None else None,
+        multi_agency_agreed=cetr is not None,
     )
     version, shares = _make_version(
         package=package, number=1, effective_from=terms.starts_on, terms=terms, amounts=amounts, actor=actor
@@ -387,9 +401,19 @@ def package_create_from_decision(*, actor: User, decision) -> FundingPackage:
     cost = decision.cost if decision.cost is not None else (option.cost if option else None)
     period = decision.cost_period or (option.period if option else "")
     provider_name = (option.provider if option else "") or "Provider to be confirmed"
-    provider = Provider.objects.filter(name__iexact=provider_name).order_by("pk").first() or provider_create(
-        actor=actor, name=provider_name, kind=ProviderKind.UNCONFIRMED
-    )
+    # The package carries the option's kind of service and weeks a year, so a residential placement
+    # of 38 weeks or more cannot slip past the CETR rule as "not yet confirmed" (seeds 003).
+    kind = option.provider_kind if option else ProviderKind.UNCONFIRMED
+    weeks = option.weeks_per_year if option else 52
+    named = Provider.objects.filter(name__iexact=provider_name).order_by("pk")
+    if kind != ProviderKind.UNCONFIRMED:
+        named = named.filter(kind=kind)
+    provider = named.first() or provider_create(actor=actor, name=provider_name, kind=kind)
+    cetr = None
+    if placement_needs_cetr(kind=kind, weeks=weeks):
+        # seeds 003 supplementary recommendation 4: "No decision should be made without
+        # multi-agency agreement and commitment": a CETR, or a named senior person's override.
+        cetr = require_cetr(child=referral.child, placement=True)
     description = (option.description if option else "") or decision.rationale or "As agreed by the panel"
     starts_on = decision.starts_on or (option.starts_on if option else None) or timezone.localdate()
     terms = PackageTerms(
@@ -400,6 +424,7 @@ def package_create_from_decision(*, actor: User, decision) -> FundingPackage:
         starts_on=starts_on,
         ends_on=decision.ends_on or (option.ends_on if option else None),
         review_date=decision.review_date,
+        weeks_per_year=weeks,
         lines=[
             SplitLine(agency_id=s.agency_id, basis=s.basis, value=s.value)
             for s in decision.shares.order_by("id")
@@ -415,6 +440,7 @@ def package_create_from_decision(*, actor: User, decision) -> FundingPackage:
                 decision=decision,
                 referral=referral,
                 panel=panel,
+                cetr=cetr,
             )
     except IntegrityError:
         # Someone else created it at the same moment: theirs is the one.

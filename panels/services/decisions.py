@@ -34,6 +34,7 @@ from panels.models import (
     DecisionStatus,
     Outcome,
 )
+from panels.services.cetr import decision_require_cetr, raise_sendiass_action
 from panels.services.decision_rules import (
     DECISION_FIELDS,
     Share,
@@ -176,6 +177,7 @@ def decision_sign(*, actor: User, decision: Decision) -> Decision:
     check_item(agenda_item, new=False)
     inquorate = check_meeting_can_decide(meeting)
     check_inquorate_outcome(inquorate, decision.outcome)
+    decision_require_cetr(decision=decision, agenda_item=agenda_item)
     now = timezone.now()
     updated = Decision.objects.filter(pk=decision.pk, status=DecisionStatus.DRAFT).update(
         status=DecisionStatus.SIGNED, signed_by=actor, signed_at=now
@@ -202,6 +204,7 @@ def decision_sign(*, actor: User, decision: Decision) -> Decision:
         },
     )
     _fund(actor=actor, decision=decision)
+    raise_sendiass_action(actor=actor, decision=decision, agenda_item=agenda_item)
     return decision
 
 

@@ -1,0 +1,304 @@
+"""Issue 15, "The CETR safeguard on every route": a Care, Education and Treatment Review is recorded
+for the child, or a named senior person overrides with a reason, before a referral goes to a Joint
+Solutions or Joint Funding Panel for an autistic child or a child with a learning disability, and
+before any referral, decision or funding package for a residential placement of 38 weeks or more.
+
+seeds 002 s3 (line 39): "For autistic children and young people and children and young people with
+a learning disability a CeTR must be held before escalation occurs."
+seeds 003 supplementary recommendation 4 (line 1649): "All children with disabilities and complex
+health needs who are on a pathway for admission to residential placement longer than 38 weeks per
+year should be part of a Care, Education and Treatment Review process. No decision should be made
+without multi-agency agreement and commitment."
+seeds 003 recommendation 2 (line 1613): "Where an admission to a residential placement for 38
+weeks or more is being considered, children, young people and their parents should have access to
+advice and support through [...] SENDIASS [...] with allocation of a 'navigator'".
+
+The clock starts at Monday 2 March 2026, 09:30 in London; the IRAP meeting is Thursday 9 April
+(tests/panels/conftest.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from casework.cetr import cetr_override, cetr_record
+from casework.models import CetrRecord
+from funding.models import FundingPackage, ProviderKind
+from funding.services import package_create_from_decision
+from panels import services as panel_services
+from panels.models import Action
+from panels.services.cetr import SENDIASS_ACTION
+from referrals import services as referral_services
+from referrals.models import Option, Status
+from tests.factories import (
+    CompleteReferralFactory,
+    MeetingFactory,
+    PanelFactory,
+    attendance_for,
+    signed_decision_for,
+)
+from tests.panels.conftest import *  # noqa: F403  (the IRAP panel, its members, the clock, Amelia's item)
+from tests.panels.conftest import MEETING_DAY, at
+
+D = dt.date
+
+
+def _long_residential(referral) -> None:
+    """Make the referral's options a 52-week residential placement."""
+    Option.objects.filter(referral=referral).update(provider_kind=ProviderKind.RESIDENTIAL, weeks_per_year=52)
+
+
+def _signed_off(
+    *, child, panel, social_worker, team_manager, service_manager, hampshire, hiow_icb, residential=False
+):
+    """A referral for `child` to `panel`, written (residential: a 52-week residential option) and
+    signed by both managers: ready to submit."""
+    referral = CompleteReferralFactory(
+        child=child, referrer=social_worker, panel=panel, council=hampshire, icb=hiow_icb
+    )
+    if residential:
+        _long_residential(referral)
+    referral = referral_services.referral_send_for_sign_off(actor=social_worker, referral=referral)
+    referral = referral_services.referral_sign(actor=team_manager, referral=referral)
+    return referral_services.referral_sign(actor=service_manager, referral=referral)
+
+
+@pytest.fixture
+def jsp(hampshire, clock):
+    return PanelFactory(name="Hampshire Joint Solutions Panel", kind="jsp", host_agency=hampshire)
+
+
+def _held(child, social_worker) -> CetrRecord:
+    return cetr_record(
+        actor=social_worker,
+        child=child,
+        held_on=D(2026, 2, 20),
+        outcome="Community placement with 2:1 support; no admission needed",
+        document="CETR report ref 2026-114",
+    )
+
+
+# --- Route 1: submitting to a JSP or JFP --------------------------------------------------------------
+
+
+def test_submitting_to_a_joint_solutions_panel_for_an_autistic_child_needs_a_cetr(
+    jsp, child, social_worker, team_manager, service_manager, hampshire, hiow_icb
+):
+    """seeds 002 line 39: "For autistic children [...] a CeTR must be held before escalation occurs"."""
+    child.autism = True
+    child.save(update_fields=["autism"])
+    referral = _signed_off(
+        child=child,
+        panel=jsp,
+        social_worker=social_worker,
+        team_manager=team_manager,
+        service_manager=service_manager,
+        hampshire=hampshire,
+        hiow_icb=hiow_icb,
+    )
+    meeting = MeetingFactory(panel=jsp, date=D(2026, 4, 16))
+    with pytest.raises(ValidationError) as error:
+        referral_services.referral_submit(actor=social_worker, referral=referral, meeting=meeting)
+    assert "Amelia is autistic" in str(error.value.message_dict["cetr"])
+    referral.refresh_from_db()
+    assert referral.status == Status.READY_TO_SUBMIT
+
+    _held(child, social_worker)
+    submitted = referral_services.referral_submit(actor=social_worker, referral=referral, meeting=meeting)
+    assert submitted.status == Status.SUBMITTED
+
+
+def test_submitting_to_a_jfp_for_a_child_with_a_learning_disability_takes_a_senior_override(
+    clock, hampshire, hiow_icb, child, social_worker, team_manager, service_manager
+):
+    """seeds 002 line 39, the Joint Funding Panel too; the override names a senior person and why."""
+    child.learning_disability = True
+    child.save(update_fields=["learning_disability"])
+    jfp = PanelFactory(name="Joint Funding Panel", kind="jfp", host_agency=hampshire)
+    referral = _signed_off(
+        child=child,
+        panel=jfp,
+        social_worker=social_worker,
+        team_manager=team_manager,
+        service_manager=service_manager,
+        hampshire=hampshire,
+        hiow_icb=hiow_icb,
+    )
+    meeting = MeetingFactory(panel=jfp, date=D(2026, 4, 16))
+    with pytest.raises(ValidationError, match="has a learning disability"):
+        referral_services.referral_submit(actor=social_worker, referral=referral, meeting=meeting)
+
+    # A social worker is not senior enough to override.
+    with pytest.raises(ValidationError) as error:
+        cetr_override(
+            actor=social_worker, child=child, overridden_by=social_worker, role="Social worker", reason="x"
+        )
+    assert "is not a service manager or panel chair" in str(error.value.message_dict["overridden_by"])
+
+    override = cetr_override(
+        actor=social_worker,
+        child=child,
+        overridden_by=service_manager,
+        role="Service Group Manager",
+        reason="The CETR is booked for May; the placement cannot wait",
+    )
+    assert override.summary == (
+        f"CETR overridden by {service_manager.full_name}, Service Group Manager: "
+        "The CETR is booked for May; the placement cannot wait"
+    )
+    submitted = referral_services.referral_submit(actor=social_worker, referral=referral, meeting=meeting)
+    assert submitted.status == Status.SUBMITTED
+
+
+# --- Route 2: an option for a residential placement of 38 weeks or more ------------------------------
+
+
+def test_submitting_a_referral_with_a_52_week_residential_option_needs_a_cetr(
+    irap_meeting, child, social_worker, team_manager, service_manager, hampshire, hiow_icb
+):
+    """seeds 003 line 1649: "on a pathway for admission to residential placement longer than 38
+    weeks per year should be part of a Care, Education and Treatment Review process" (any panel, any
+    child)."""
+    referral = _signed_off(
+        child=child,
+        panel=irap_meeting.panel,
+        social_worker=social_worker,
+        team_manager=team_manager,
+        service_manager=service_manager,
+        hampshire=hampshire,
+        hiow_icb=hiow_icb,
+        residential=True,
+    )
+    with pytest.raises(ValidationError, match="residential placement of 38 weeks a year or more"):
+        referral_services.referral_submit(actor=social_worker, referral=referral, meeting=irap_meeting)
+    _held(child, social_worker)
+    submitted = referral_services.referral_submit(
+        actor=social_worker, referral=referral, meeting=irap_meeting
+    )
+    assert submitted.status == Status.SUBMITTED
+
+
+def test_a_38_week_fostering_option_does_not_need_a_cetr(
+    irap_meeting, child, social_worker, team_manager, service_manager, hampshire, hiow_icb
+):
+    """The rule is for residential placements only (seeds 003 line 1649)."""
+    referral = CompleteReferralFactory(
+        child=child, referrer=social_worker, panel=irap_meeting.panel, council=hampshire, icb=hiow_icb
+    )
+    Option.objects.filter(referral=referral).update(provider_kind=ProviderKind.FOSTERING, weeks_per_year=38)
+    referral = referral_services.referral_send_for_sign_off(actor=social_worker, referral=referral)
+    referral = referral_services.referral_sign(actor=team_manager, referral=referral)
+    referral = referral_services.referral_sign(actor=service_manager, referral=referral)
+    submitted = referral_services.referral_submit(
+        actor=social_worker, referral=referral, meeting=irap_meeting
+    )
+    assert submitted.status == Status.SUBMITTED
+
+
+# --- Route 3: the decision, and the package it makes --------------------------------------------------
+
+
+@pytest.fixture
+def quorate(item, clock, panel_chair, council_member, icb_member, second_icb_member):
+    """Amelia's item on the meeting day, everyone present, its option a 52-week residential placement."""
+    clock.move_to(at(MEETING_DAY, 14, 10), tick=False)
+    attendance_for(item.meeting, panel_chair, council_member, icb_member, second_icb_member)
+    _long_residential(item.referral)
+    return item
+
+
+def _draft(item, panel_admin, hampshire):
+    return panel_services.decision_record(
+        actor=panel_admin,
+        agenda_item=item,
+        fields={
+            "outcome": "agreed_as_recommended",
+            "rationale": "A residential school meets her needs.",
+            "lead_agency": hampshire,
+            "review_date": D(2026, 10, 9),
+        },
+    )
+
+
+def test_a_decision_on_a_long_residential_option_is_not_signed_without_a_cetr(
+    quorate, panel_admin, panel_chair, hampshire, child, social_worker
+):
+    """seeds 003 line 1649: "No decision should be made without multi-agency agreement and
+    commitment": the chair cannot sign it until the CETR (or an override) is recorded."""
+    draft = _draft(quorate, panel_admin, hampshire)
+    with pytest.raises(ValidationError) as error:
+        panel_services.decision_sign(actor=panel_chair, decision=draft)
+    assert "Care, Education and Treatment Review is needed first" in str(error.value.message_dict["option"])
+    assert not FundingPackage.objects.exists()
+
+    _held(child, social_worker)
+    signed = panel_services.decision_sign(actor=panel_chair, decision=draft)
+    assert signed.status == "signed"
+
+
+def test_the_package_from_the_decision_carries_the_options_kind_weeks_and_cetr(
+    quorate, panel_admin, panel_chair, hampshire, child, social_worker
+):
+    """So the 38/52-week rule cannot be bypassed through "not yet confirmed" (seeds 003 line 1649)."""
+    cetr = _held(child, social_worker)
+    signed = panel_services.decision_sign(actor=panel_chair, decision=_draft(quorate, panel_admin, hampshire))
+    package = FundingPackage.objects.get(decision=signed)
+    version = package.current_version
+    assert version.provider.kind == ProviderKind.RESIDENTIAL
+    assert version.weeks_per_year == 52 and version.needs_cetr
+    assert package.cetr_record == cetr
+    assert package.cetr_completed_on == D(2026, 2, 20) and package.multi_agency_agreed
+
+
+def test_a_package_is_not_made_from_a_long_residential_decision_without_a_cetr(
+    quorate, panel_chair, hampshire
+):
+    """seeds 003 line 1649, on the funding route: a decision written without the services (or before
+    this rule) still cannot become a package until the CETR or its override is recorded."""
+    option = quorate.referral.options.get()
+    decision = signed_decision_for(
+        quorate, chair=panel_chair, option=option, shares=[(hampshire, "100", "1486.40")]
+    )
+    with pytest.raises(ValidationError, match="residential placement of 38 weeks a year or more"):
+        package_create_from_decision(actor=panel_chair, decision=decision)
+    assert not FundingPackage.objects.exists()
+
+
+# --- SENDIASS -------------------------------------------------------------------------------------
+
+
+def test_signing_a_decision_on_a_long_residential_placement_raises_the_sendiass_action(
+    quorate, panel_admin, panel_chair, hampshire, child, social_worker
+):
+    """seeds 003 line 1613 (recommendation 2): the family's referral to SENDIASS and a navigator is
+    raised on the panel's action log when the decision is signed, once per item."""
+    _held(child, social_worker)
+    signed = panel_services.decision_sign(actor=panel_chair, decision=_draft(quorate, panel_admin, hampshire))
+    action = Action.objects.get(agenda_item=quorate)
+    assert action.action == SENDIASS_ACTION
+    assert list(action.owner_agencies.all()) == [hampshire]
+    assert action.meeting == quorate.meeting and signed.status == "signed"
+
+
+def test_no_sendiass_action_for_other_placements(
+    clock, item, panel_admin, panel_chair, council_member, icb_member, second_icb_member, hampshire
+):
+    clock.move_to(at(MEETING_DAY, 14, 10), tick=False)
+    attendance_for(item.meeting, panel_chair, council_member, icb_member, second_icb_member)
+    panel_services.decision_sign(actor=panel_chair, decision=_draft(item, panel_admin, hampshire))
+    assert not Action.objects.exists()
+
+
+def test_the_override_must_name_a_senior_person_their_role_and_why(clock, child, social_worker, team_manager):
+    with pytest.raises(ValidationError) as error:
+        cetr_override(actor=social_worker, child=child, overridden_by=None, role="", reason=" ")
+    assert set(error.value.message_dict) == {"overridden_by", "role", "reason"}
+    with pytest.raises(ValidationError) as error:
+        cetr_override(
+            actor=social_worker, child=child, overridden_by=team_manager, role="Team manager", reason="Urgent"
+        )
+    assert "not a service manager or panel chair" in str(error.value.message_dict["overridden_by"])
+    assert not CetrRecord.objects.exists()
