@@ -242,6 +242,9 @@ def share_equivalents(
     return list(zip(weeklies, annuals, strict=True))
 
 
+HOURS_IN_A_WEEK = Decimal("168")
+
+
 def weekly_from_hours(hours_per_week: Decimal, hourly_rate: Decimal) -> Decimal:
     """A home support option's weekly cost from its hours a week and hourly rate, rounded half up to
     the penny (30 hours at £28.45 an hour is £853.50 a week)."""

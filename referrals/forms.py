@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 
 from casework.forms import DateField, add_service_errors
 from casework.models import Agency, ProviderKind
-from casework.money import MAX_COST, MAX_COST_TEXT
+from casework.money import HOURS_IN_A_WEEK, MAX_COST, MAX_COST_TEXT
 from panels.models import Meeting
 from referrals.models import (
     CostPeriod,
@@ -343,9 +343,26 @@ class OptionForm(forms.Form):
     provider = forms.CharField(label="Provider", max_length=200, required=False)
     cost = PoundsField(
         label="Cost",
-        help_text="In pounds and pence, for the period you choose below",
-        error_messages={"required": "Enter the cost"},
+        help_text="In pounds and pence, for the period you choose below. For home support paid by the "
+        "hour, leave it blank and give the hours a week and the hourly rate below",
+        required=False,
     )
+    # Home support priced by the hour (issue 15): the service works out the weekly cost.
+    hours_per_week = forms.CharField(
+        label="Hours a week (home support paid by the hour)",
+        max_length=30,
+        required=False,
+        help_text="For example 30 or 37.5",
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "decimal",
+                "spellcheck": "false",
+                "autocomplete": "off",
+                "class": "govuk-input--width-5",
+            }
+        ),
+    )
+    hourly_rate = PoundsField(label="Hourly rate", what="the hourly rate", required=False)
     period = forms.ChoiceField(
         label="How often is this cost paid?",
         choices=list(PERIOD_LABELS.items()),
@@ -405,6 +422,8 @@ class OptionForm(forms.Form):
                     for name in (*self.OPTION_FIELDS, "provider_kind", "weeks_per_year")
                 },
                 "cost": f"{option.cost:.2f}",
+                "hours_per_week": _plain(option.hours_per_week) if option.hours_per_week is not None else "",
+                "hourly_rate": f"{option.hourly_rate:.2f}" if option.hourly_rate is not None else "",
                 "basis": shares[0].basis if shares else ShareBasis.PERCENTAGE,
                 **{f"share_{s.agency_id}": _plain(s.value) for s in shares},
             }
@@ -457,10 +476,34 @@ class OptionForm(forms.Form):
                 continue
             shares.append((agency, basis, value))
         self.shares = shares
+        self._clean_hours(data)
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", "The end date must be on or after the start date")
         return data
+
+    def _clean_hours(self, data: dict) -> None:
+        """Hours a week and an hourly rate together stand for the cost (the service multiplies them,
+        casework.money.weekly_from_hours); otherwise the cost is needed."""
+        try:
+            hours = parse_decimal(
+                data.get("hours_per_week", ""), what="the hours a week", example="30 or 37.5", money=False
+            )
+        except ValidationError as error:
+            self.add_error("hours_per_week", error)
+            return
+        data["hours_per_week"] = hours
+        rate = data.get("hourly_rate")
+        if hours is not None and hours > HOURS_IN_A_WEEK:
+            self.add_error("hours_per_week", "The hours a week must be 168 or less")
+        elif hours is not None and hours <= 0:
+            self.add_error("hours_per_week", "The hours a week must be more than 0")
+        elif hours is not None and rate is None and "hourly_rate" not in self.errors:
+            self.add_error("hourly_rate", "Enter the hourly rate, or leave the hours a week blank")
+        elif hours is None and rate is not None:
+            self.add_error("hours_per_week", "Enter the hours a week, or leave the hourly rate blank")
+        elif hours is None and data.get("cost") is None and "cost" not in self.errors:
+            self.add_error("cost", "Enter the cost")
 
     def option_fields(self) -> dict:
         placement = {
@@ -468,7 +511,8 @@ class OptionForm(forms.Form):
             for name in ("provider_kind", "weeks_per_year")
             if self.cleaned_data.get(name) not in (None, "")
         }
-        return {**{name: self.cleaned_data[name] for name in self.OPTION_FIELDS}, **placement}
+        hours = {name: self.cleaned_data.get(name) for name in ("hours_per_week", "hourly_rate")}
+        return {**{name: self.cleaned_data[name] for name in self.OPTION_FIELDS}, **placement, **hours}
 
     def add_service_errors(self, error: ValidationError) -> None:
         """The service's "shares" problems belong next to the split (the basis question)."""

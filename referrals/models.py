@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.validators import MaxLengthValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.utils import timezone
 from casework.cetr import placement_needs_cetr
 from casework.models import Agency, Child, ProviderKind, User
 from casework.money import (  # CostPeriod and ShareBasis are the money vocabulary, kept importable here
+    HOURS_IN_A_WEEK,
     MAX_COST,
     MAX_COST_TEXT,
     AgencyCostLine,
@@ -234,6 +235,24 @@ class Option(models.Model):
     weeks_per_year = models.PositiveSmallIntegerField(
         "weeks a year", choices=[(38, "38 weeks"), (52, "52 weeks")], default=52
     )
+    # Home support priced by the hour (issue 15): with both given, the service works out the weekly
+    # cost as hours a week x the hourly rate (casework.money.weekly_from_hours).
+    hours_per_week = models.DecimalField(
+        "hours a week",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(HOURS_IN_A_WEEK)],
+    )
+    hourly_rate = models.DecimalField(
+        "hourly rate",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.00")), *money_validators()],
+    )
 
     class Meta:
         ordering = ["position", "id"]
@@ -250,6 +269,16 @@ class Option(models.Model):
                 name="option_ends_after_start",
             ),
             models.CheckConstraint(condition=within_bounds("cost"), name="option_cost_within_bounds"),
+            models.CheckConstraint(
+                condition=Q(hours_per_week__isnull=True, hourly_rate__isnull=True)
+                | Q(
+                    hours_per_week__gt=0,
+                    hours_per_week__lte=HOURS_IN_A_WEEK,
+                    hourly_rate__gte=0,
+                    hourly_rate__lte=MAX_COST,
+                ),
+                name="option_hours_and_rate_together",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -268,7 +297,9 @@ class Option(models.Model):
         """The cost per agency, weekly and annual side by side (casework.money.cost_lines). Needs
         shares (with agency) prefetched to cost no queries."""
         shares = [(share.agency.name, share.value) for share in self.shares.all()]
-        return cost_lines(cost=self.cost, period=self.period, shares=shares)
+        return cost_lines(
+            cost=self.cost, period=self.period, shares=shares, weeks_per_year=self.weeks_per_year
+        )
 
 
 class OptionShare(models.Model):

@@ -59,8 +59,8 @@ def paper_context(referral: Referral) -> dict:
             {
                 "option": option,
                 "lines": option.cost_lines(),
-                "weekly": weekly(option.cost, option.period),
-                "annual": annual(option.cost, option.period),
+                "weekly": weekly(option.cost, option.period, option.weeks_per_year),
+                "annual": annual(option.cost, option.period, option.weeks_per_year),
             }
             for option in options
         ],

@@ -179,6 +179,14 @@ class OptionSerializer(serializers.ModelSerializer):
     """An option with its costs side by side. Needs shares (with agency) prefetched."""
 
     cost = money_field(read_only=True)
+    hours_per_week = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text="Null unless paid by the hour",
+    )
+    hourly_rate = money_field(read_only=True, allow_null=True, help_text="Null unless paid by the hour")
     weekly_cost = serializers.SerializerMethodField(help_text="Null for a one-off cost")
     annual_cost = serializers.SerializerMethodField(help_text="Null for a one-off cost")
     shares = serializers.SerializerMethodField()
@@ -203,6 +211,8 @@ class OptionSerializer(serializers.ModelSerializer):
             "is_recommended",
             "provider_kind",
             "weeks_per_year",
+            "hours_per_week",
+            "hourly_rate",
             "needs_cetr",
             "weekly_cost",
             "annual_cost",
@@ -212,12 +222,12 @@ class OptionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(money_field(read_only=True, allow_null=True))
     def get_weekly_cost(self, option: Option) -> str | None:
-        value = money.weekly(option.cost, option.period)
+        value = money.weekly(option.cost, option.period, option.weeks_per_year)
         return None if value is None else f"{value:.2f}"
 
     @extend_schema_field(money_field(read_only=True, allow_null=True))
     def get_annual_cost(self, option: Option) -> str | None:
-        value = money.annual(option.cost, option.period)
+        value = money.annual(option.cost, option.period, option.weeks_per_year)
         return None if value is None else f"{value:.2f}"
 
     @extend_schema_field(ShareCostSerializer(many=True))
@@ -415,8 +425,33 @@ class OptionWriteSerializer(serializers.Serializer):
     provider = StrictCharField(
         max_length=_max_length(Option, "provider"), required=False, allow_blank=True, default=""
     )
-    cost = money_input(coerce_to_string=True, help_text='Pounds and pence per period, as a string: "1234.56"')
-    period = serializers.ChoiceField(choices=CostPeriod.choices)
+    cost = money_input(
+        coerce_to_string=True,
+        required=False,
+        help_text='Pounds and pence per period, as a string: "1234.56". Leave out for home support paid by '
+        "the hour: give hours_per_week and hourly_rate and the weekly cost is worked out",
+    )
+    period = serializers.ChoiceField(
+        choices=CostPeriod.choices, help_text="weekly when hours_per_week and hourly_rate are given"
+    )
+    hours_per_week = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=money.HOURS_IN_A_WEEK,
+        coerce_to_string=True,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text='Home support paid by the hour: hours a week ("30.00"), with hourly_rate',
+    )
+    hourly_rate = money_input(
+        coerce_to_string=True,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text='Home support paid by the hour: pounds and pence an hour ("28.45"), with hours_per_week',
+    )
     provider_kind = serializers.ChoiceField(
         choices=ProviderKind.choices,
         required=False,

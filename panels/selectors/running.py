@@ -8,7 +8,7 @@ Joint Funding Panel: "no decision will be made that impacts on an agency that is
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -36,6 +36,7 @@ from referrals.models import CostPeriod, Option
 __all__ = [
     "QUORUM_ROLES",
     "AgencyQuorum",
+    "DecisionPart",
     "ItemView",
     "OptionView",
     "Quorum",
@@ -45,6 +46,7 @@ __all__ = [
     "current_decision",
     "decision_answer",
     "decision_impacts",
+    "decision_parts",
     "decision_being_edited",
     "decision_of_item",
     "decision_shares",
@@ -156,7 +158,11 @@ def whole_meeting_inquorate(meeting: Meeting, *, attendance: Iterable[Attendance
 
 
 def agencies_not_deciding(
-    meeting: Meeting, agency_ids: Iterable[int], *, attendance: Iterable[Attendance] | None = None
+    meeting: Meeting,
+    agency_ids: Iterable[int],
+    *,
+    attendance: Iterable[Attendance] | None = None,
+    quorum_ids: set[int] | None = None,
 ) -> dict[int, str]:
     """Of these impacted agencies, those the meeting cannot decide for, each with why: the whole
     meeting inquorate (whole_meeting_inquorate), no member of the agency present, or fewer than
@@ -176,7 +182,8 @@ def agencies_not_deciding(
         return {pk: f"the meeting was not quorate ({whole})" for pk in wanted}
     present = {row.membership.agency_id for row in attendance if row.status == AttendanceStatus.PRESENT}
     seats = _count_seats(attendance)
-    quorum_ids = set(meeting.panel.quorum_agencies.values_list("pk", flat=True))
+    if quorum_ids is None:
+        quorum_ids = set(meeting.panel.quorum_agencies.values_list("pk", flat=True))
     required = meeting.panel.quorum_members_per_agency
     why: dict[int, str] = {}
     for pk in wanted:
@@ -197,6 +204,52 @@ def decision_impacts(decision: Decision) -> dict[int, Agency]:
     if decision.lead_agency is not None:
         impacted[decision.lead_agency.pk] = decision.lead_agency
     return impacted
+
+
+@dataclass(frozen=True)
+class DecisionPart:
+    """One impacted agency's part in a decision: decided at the meeting, or a recommendation to it
+    (with why, and its answer once made), for the chair's page and the API."""
+
+    agency: Agency
+    is_recommendation: bool
+    why: str
+    answer: str = ""  # a made recommendation's status: awaiting, accepted, declined
+
+
+DECIDED_WHY = "members of the agency were present and quorate for it"
+
+
+def decision_parts(
+    decision: Decision, *, not_deciding: Callable[[list[int]], dict[int, str]] | None = None
+) -> list[DecisionPart]:
+    """Which parts of the decision are decisions and which recommendations, and why (seeds 002,
+    Joint Funding Panel: "Decisions are not to be made if they impact upon one of the agencies who
+    may not be present"). A signed decision says so from the recommendations made on signing; a
+    draft from `not_deciding` (agencies_not_deciding on the meeting's attendance now), what signing
+    it now would make. Reads the prefetched shares (with agency), recommendations (with agency)
+    and lead agency."""
+    impacted: dict[int, Agency] = {
+        share.agency_id: share.agency for share in decision.shares.all() if share.amount > 0
+    }
+    if decision.lead_agency_id not in impacted and decision.lead_agency is not None:
+        impacted[decision.lead_agency.pk] = decision.lead_agency
+    if decision.status == DecisionStatus.DRAFT:
+        why = not_deciding(list(impacted)) if not_deciding else {}
+        answers: dict[int, str] = {}
+    else:
+        made = {r.agency_id: r for r in decision.recommendations.all()}
+        why = {pk: r.why or "no member of the agency was present" for pk, r in made.items()}
+        answers = {pk: r.status for pk, r in made.items()}
+    return [
+        DecisionPart(
+            agency=agency,
+            is_recommendation=pk in why,
+            why=why.get(pk, DECIDED_WHY),
+            answer=answers.get(pk, ""),
+        )
+        for pk, agency in impacted.items()
+    ]
 
 
 def agencies_present(meeting: Meeting) -> set[int]:
@@ -240,8 +293,13 @@ def declaration_corrected_by(*, declaration: Declaration) -> int | None:
 
 
 def decision_answer(*, decision: Decision) -> Decision:
-    """The decision as the API answers it, with its shares and recommendations: three queries."""
-    return Decision.objects.prefetch_related("shares", "recommendations").get(pk=decision.pk)
+    """The decision as the API answers it, with its shares and recommendations (with their agencies,
+    for decision_parts), its lead agency and meeting: five queries."""
+    return (
+        Decision.objects.select_related("lead_agency", "agenda_item__meeting__panel")
+        .prefetch_related("shares__agency", "recommendations__agency")
+        .get(pk=decision.pk)
+    )
 
 
 def decision_shares(*, decision: Decision) -> list[tuple[Agency, str, Decimal]]:
@@ -318,8 +376,8 @@ def _option_view(option: Option) -> OptionView:
     return OptionView(
         option=option,
         rows=list(zip(shares, option.cost_lines(), strict=True)),
-        weekly=money.weekly(option.cost, option.period),
-        annual=money.annual(option.cost, option.period),
+        weekly=money.weekly(option.cost, option.period, option.weeks_per_year),
+        annual=money.annual(option.cost, option.period, option.weeks_per_year),
         period_label=CostPeriod(option.period).label,
     )
 
@@ -335,6 +393,8 @@ class ItemView:
     signed_versions: int = 0
     form: object = None
     declaration_form: object = None
+    # Per impacted agency: a decision or a recommendation, and why (decision_parts).
+    parts: list[DecisionPart] = field(default_factory=list)
 
     @property
     def declarations_append_only(self) -> bool:
@@ -356,6 +416,8 @@ class RunningPage:
     quorum: Quorum
     items: list[ItemView]
     agencies_present: set[int]
+    # Why the whole meeting is inquorate by the panel's settings ("" when it is not).
+    inquorate: str = ""
 
     @property
     def member_rows(self) -> list[tuple[Membership, Attendance | None]]:
@@ -399,6 +461,13 @@ def running_page(meeting: Meeting) -> RunningPage:
         )
         .order_by("position", "pk")
     )
+    quorum_ids = {agency.pk for agency in agencies}
+
+    def not_deciding(agency_ids: list[int]) -> dict[int, str]:
+        return agencies_not_deciding(
+            meeting, agency_ids, attendance=attendance.values(), quorum_ids=quorum_ids
+        )
+
     views = []
     for item in items:
         entries = list(item.declarations.all())
@@ -406,6 +475,8 @@ def running_page(meeting: Meeting) -> RunningPage:
         if item.kind == AgendaItemKind.REFERRAL and item.referral is not None:
             view.options = [_option_view(o) for o in item.referral.options.all()]
         view.decision = item.current_decisions[0] if item.current_decisions else None
+        if view.decision is not None:
+            view.parts = decision_parts(view.decision, not_deciding=not_deciding)
         views.append(view)
     return RunningPage(
         meeting=meeting,
@@ -416,6 +487,7 @@ def running_page(meeting: Meeting) -> RunningPage:
         agencies_present={
             row.membership.agency_id for row in attendance.values() if row.status == AttendanceStatus.PRESENT
         },
+        inquorate=whole_meeting_inquorate(meeting, attendance=attendance.values()),
     )
 
 

@@ -16,6 +16,7 @@ from casework import access as casework_access
 from casework.access import NotAllowed
 from casework.audit import diff, record_child_view, record_event, snapshot
 from casework.models import Agency, Child, User
+from casework.money import CostPeriod, weekly_from_hours
 from casework.services import InvalidTransition
 from referrals import access
 from referrals.models import (
@@ -33,6 +34,7 @@ from referrals.models import (
 from referrals.services import Panel, panels_visible_to
 from referrals.services.state import (
     OPTION_FIELDS,
+    OPTION_HOURS_FIELDS,
     OPTION_PLACEMENT_FIELDS,
     SECTION_FIELDS,
     SECTION_TITLES,
@@ -147,6 +149,22 @@ def _check_option(option: Option) -> None:
     option.full_clean(exclude=["referral"])
 
 
+def _cost_from_hours(option: Option) -> None:
+    """Home support priced by the hour (issue 15): with hours a week and an hourly rate, the cost is
+    their product a week (casework.money.weekly_from_hours, docs/adr/0012-money.md)."""
+    hours, rate = option.hours_per_week, option.hourly_rate
+    if hours is None and rate is None:
+        if option.cost is None:
+            raise ValidationError({"cost": ["Enter the cost, or the hours a week and the hourly rate"]})
+        return
+    if hours is None:
+        raise ValidationError({"hours_per_week": ["Enter the hours a week, or leave the hourly rate blank"]})
+    if rate is None:
+        raise ValidationError({"hourly_rate": ["Enter the hourly rate, or leave the hours a week blank"]})
+    option.cost = weekly_from_hours(hours, rate)
+    option.period = CostPeriod.WEEKLY
+
+
 @transaction.atomic
 def option_save(
     *,
@@ -166,10 +184,11 @@ def option_save(
     else:
         if option.referral_id != locked.pk:
             raise NotAllowed("That option belongs to another referral")
-        before = snapshot(option, (*OPTION_FIELDS, *OPTION_PLACEMENT_FIELDS))
-    for name in (*OPTION_FIELDS, *OPTION_PLACEMENT_FIELDS):
+        before = snapshot(option, (*OPTION_FIELDS, *OPTION_PLACEMENT_FIELDS, *OPTION_HOURS_FIELDS))
+    for name in (*OPTION_FIELDS, *OPTION_PLACEMENT_FIELDS, *OPTION_HOURS_FIELDS):
         if name in fields:
             setattr(option, name, fields[name])
+    _cost_from_hours(option)
     _check_option(option)
     agencies = [agency.pk for agency, _b, _v in shares]
     if len(set(agencies)) != len(agencies):
@@ -192,7 +211,9 @@ def option_save(
         obj=option,
         child=locked.child,
         changes={
-            **diff(before, snapshot(option, (*OPTION_FIELDS, *OPTION_PLACEMENT_FIELDS))),
+            **diff(
+                before, snapshot(option, (*OPTION_FIELDS, *OPTION_PLACEMENT_FIELDS, *OPTION_HOURS_FIELDS))
+            ),
             "shares": [None, [[a.pk, b, str(v)] for a, b, v in shares]],
         },
     )

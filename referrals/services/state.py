@@ -45,6 +45,9 @@ OPTION_FIELDS = ("description", "provider", "cost", "period", "starts_on", "ends
 # OPTION_FIELDS so an option that leaves them at their defaults keeps the fingerprint it was signed with.
 OPTION_PLACEMENT_FIELDS = ("provider_kind", "weeks_per_year")
 PLACEMENT_DEFAULTS = {"provider_kind": "unconfirmed", "weeks_per_year": 52}
+# Home support priced by the hour (issue 15): the weekly cost is worked out from these, so the
+# fingerprint's cost already changes with them.
+OPTION_HOURS_FIELDS = ("hours_per_week", "hourly_rate")
 FINAL_STATUSES = {Status.WITHDRAWN, Status.CLOSED}
 
 

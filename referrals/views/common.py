@@ -95,8 +95,8 @@ def _option_costs(option: Option) -> OptionCosts:
     return OptionCosts(
         option=option,
         rows=list(zip(shares, option.cost_lines(), strict=True)),
-        weekly=money.weekly(option.cost, option.period),
-        annual=money.annual(option.cost, option.period),
+        weekly=money.weekly(option.cost, option.period, option.weeks_per_year),
+        annual=money.annual(option.cost, option.period, option.weeks_per_year),
         period_label=CostPeriod(option.period).label,
         problem=services.split_problem(option, shares),
     )
