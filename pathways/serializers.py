@@ -70,6 +70,9 @@ class Section117OpenSerializer(OpenSerializer):
 @extend_schema_serializer(component_name="PathwayComplexLivesOpen")
 class ComplexLivesOpenSerializer(OpenSerializer):
     unmet_need = _text(required=True)
+    # Why a Complex Lives case is needed as well: required while the child has an open Continuing
+    # Care case (services.complex_lives_open answers 400 on "reason" without it).
+    reason = _text()
 
 
 @extend_schema_serializer(component_name="PathwayIfrSubmit")

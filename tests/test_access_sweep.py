@@ -426,6 +426,8 @@ def world(
         lead_agency=hampshire,
         case_worker=social_worker,
         unmet_need="Sleep disorder with no commissioned service",
+        # Needed while her Continuing Care case is open (pathways.services.complex_lives_open).
+        reason="Continuing Care assesses her health needs; the sleep disorder has no service",
     )
     ifr_case = pathway_services.ifr_submit(
         actor=clinician, child=child, treatment="Off-licence drug X", exceptionality="Unique presentation"

@@ -10,9 +10,8 @@ from django.core.exceptions import ValidationError
 from casework.forms import DateField
 from casework.models import Agency, User
 from casework.stale import NOT_SEEN
-from pathways import access
+from pathways import access, selectors, services
 from pathways.models import DetentionSection, DSTDomain, IFRDecision, Recommendation
-from pathways.services import TRANSITION_STEPS
 
 __all__ = [
     "ChecklistForm",
@@ -106,9 +105,23 @@ class Section117OpenForm(OpenCaseForm):
 
 
 class ComplexLivesOpenForm(OpenCaseForm):
+    """The reason field is there only while the child has an open Continuing Care case
+    (services.complex_lives_open requires it then)."""
+
     unmet_need = text(
         "The unmet health need", required=True, help_text="Not covered by Continuing Care, S117 or an IFR"
     )
+
+    def __init__(self, *args, child, **kwargs):
+        super().__init__(*args, child=child, **kwargs)
+        continuing_care = selectors.open_continuing_care(child=child)
+        if continuing_care is not None:
+            self.fields["reason"] = text(
+                "Why a Complex Lives case is needed as well",
+                required=True,
+                help_text=f"The child has an open Continuing Care case (case {continuing_care.pk})",
+            )
+            self.fields["reason"].error_messages["required"] = services.CC_OPEN_REASON_NEEDED
 
 
 class IFRForm(forms.Form):
@@ -215,7 +228,9 @@ class PackageForm(forms.Form):
 
 
 class TransitionForm(forms.Form):
-    step = forms.ChoiceField(label="Step", choices=list(TRANSITION_STEPS.items()), widget=forms.RadioSelect)
+    step = forms.ChoiceField(
+        label="Step", choices=list(services.TRANSITION_STEPS.items()), widget=forms.RadioSelect
+    )
     on_date = DateField(label="Date")
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "dst_prompt",
     "dst_rows",
     "next_due",
+    "open_continuing_care",
     "pathway_timeline_for_child",
     "settings_for",
     "transition_steps",
@@ -52,6 +53,17 @@ def settings_for(agency: Agency, *, rows: dict[str, PathwaySettings] | None = No
     """The lead agency's partnership settings, else the default row, else the model defaults."""
     rows = rows if rows is not None else _all_settings()
     return rows.get(agency.partnership) or rows.get("") or PathwaySettings()
+
+
+def open_continuing_care(*, child: Child) -> PathwayCase | None:
+    """The child's Continuing Care case still in progress (not closed or ended), if any: while one
+    is open, a Complex Lives case needs a reason (complex_lives_open)."""
+    return (
+        PathwayCase.objects.filter(child=child, kind=CaseKind.CONTINUING_CARE)
+        .exclude(status__in=[Status.CLOSED, Status.ENDED])
+        .order_by("pk")
+        .first()
+    )
 
 
 # --- The DST prompt -----------------------------------------------------------------------------

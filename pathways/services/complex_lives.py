@@ -11,6 +11,7 @@ from casework.models import Agency, Child, User
 from casework.services import InvalidTransition
 from pathways import access
 from pathways.models import CaseKind, ComplexLives, MDTMeeting, PathwayCase, Status
+from pathways.selectors import open_continuing_care
 from pathways.services.cases import (
     _audit,
     _check_people,
@@ -23,21 +24,40 @@ from pathways.services.cases import (
 )
 
 __all__ = [
+    "CC_OPEN_REASON_NEEDED",
     "complex_lives_open",
     "mdt_record",
 ]
 
 
+CC_OPEN_REASON_NEEDED = (
+    "The child has an open Continuing Care case: say why a Complex Lives case is needed as well"
+)
+
+
 @transaction.atomic
 def complex_lives_open(
-    *, actor: User, child: Child, lead_agency: Agency, case_worker: User | None, unmet_need: str
+    *,
+    actor: User,
+    child: Child,
+    lead_agency: Agency,
+    case_worker: User | None,
+    unmet_need: str,
+    reason: str = "",
 ) -> PathwayCase:
-    """For an unmet health need no other route covers."""
+    """For an unmet health need no other route covers (seeds 000: "A complex lives MDT is held if
+    the child is not covered by these routes but still has an unmet health need"). While the child
+    has an open Continuing Care case, `reason` (why Complex Lives as well) is required; it is
+    recorded on the case's timeline and in the audit event."""
     _require(access.can_edit_cases(user=actor), "Your role does not allow opening pathway cases")
     errors: dict[str, str] = {}
     _check_people(child=child, lead_agency=lead_agency, case_worker=case_worker, errors=errors)
     if not (unmet_need or "").strip():
         errors["unmet_need"] = "Describe the unmet health need"
+    reason = (reason or "").strip()
+    continuing_care = open_continuing_care(child=child)
+    if continuing_care is not None and not reason:
+        errors["reason"] = CC_OPEN_REASON_NEEDED
     _raise(errors)
     case = _open(
         actor=actor,
@@ -52,6 +72,15 @@ def complex_lives_open(
     cl = ComplexLives(case=case, unmet_need=unmet_need.strip())
     cl.full_clean()
     cl.save()
+    if continuing_care is not None:
+        what = f"Opened while Continuing Care case {continuing_care.pk} is open"
+        _event(case=case, actor=actor, what=what, note=reason)
+        _audit(
+            actor=actor,
+            action="complex_lives_alongside_cc",
+            case=case,
+            changes={"continuing_care_case": continuing_care.pk, "reason": reason},
+        )
     return case
 
 

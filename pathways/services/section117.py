@@ -3,6 +3,7 @@ aftercare plan, and ending by a joint decision of the responsible ICB and counci
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,6 +61,26 @@ def _check_s117(fields: Mapping[str, Any], errors: dict[str, str]) -> None:
         errors["discharged_on"] = "The discharge date must be on or after the date of detention"
 
 
+def _refuse_second_case(*, child: Child, detained_on: dt.date) -> None:
+    """One aftercare duty per detention (seeds 000: "Section 117 aftercare – legal duty of aftercare
+    for individuals discharged from certain forms of compulsory detention"): a second case for the
+    child's detention on the same date is refused, whatever the first one's stage. The child's row
+    is locked first, so two people opening at once cannot both succeed."""
+    Child.objects.select_for_update().filter(pk=child.pk).first()
+    existing = PathwayCase.objects.filter(
+        child=child, kind=CaseKind.SECTION_117, section_117__detained_on=detained_on
+    ).first()
+    if existing is not None:
+        _raise(
+            {
+                "detained_on": (
+                    f"This child already has a Section 117 case for the detention on "
+                    f"{detained_on:%-d %B %Y} (case {existing.pk}): record aftercare on that case"
+                )
+            }
+        )
+
+
 @transaction.atomic
 def s117_open(
     *, actor: User, child: Child, lead_agency: Agency, case_worker: User | None, fields: Mapping[str, Any]
@@ -85,6 +106,7 @@ def s117_open(
             "The responsible council must be involved with the child: add it first"
         )
     _raise(errors)
+    _refuse_second_case(child=child, detained_on=fields["detained_on"])
     case = _open(
         actor=actor,
         child=child,

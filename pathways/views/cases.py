@@ -96,6 +96,7 @@ def case_start(request, child_pk, kind):
                 lead_agency=d["lead_agency"],
                 case_worker=d["case_worker"],
                 unmet_need=d["unmet_need"],
+                reason=d.get("reason", ""),
             )
         return services.ifr_submit(**people, **d)
 

@@ -171,4 +171,6 @@ def cl_case(clock, amelia, social_worker, hampshire):
         lead_agency=hampshire,
         case_worker=social_worker,
         unmet_need="Sleep disorder with no commissioned service",
+        # Needed while her Continuing Care case is open (pathways.services.complex_lives_open).
+        reason="Continuing Care assesses her health needs; the sleep disorder has no service",
     )
