@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import path
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -56,6 +56,10 @@ class AgencyQuorumSerializer(serializers.Serializer):
 
 class QuorumSerializer(serializers.Serializer):
     is_quorate = serializers.BooleanField()
+    inquorate = serializers.CharField(
+        help_text="Why the whole meeting is inquorate by the panel's settings (it can then only recommend "
+        "or defer); empty when it is not"
+    )
     required_per_agency = serializers.IntegerField()
     present_total = serializers.IntegerField()
     agencies = AgencyQuorumSerializer(many=True)
@@ -135,6 +139,7 @@ class RecommendationSummarySerializer(serializers.ModelSerializer):
             "id",
             "agency",
             "due_on",
+            "why",
             "status",
             "response_reason",
             "responded_by",
@@ -144,9 +149,32 @@ class RecommendationSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class DecisionPartSerializer(serializers.Serializer):
+    agency = serializers.IntegerField(source="agency.pk")
+    part = serializers.SerializerMethodField(help_text="decision, or recommendation to the agency")
+    why = serializers.CharField()
+    answer = serializers.CharField(help_text="A made recommendation's answer: awaiting, accepted, declined")
+
+    def get_part(self, part) -> str:
+        return "recommendation" if part.is_recommendation else "decision"
+
+
 class DecisionSerializer(serializers.ModelSerializer):
     shares = DecisionShareSerializer(many=True, read_only=True)
     recommendations = RecommendationSummarySerializer(many=True, read_only=True)
+    parts = serializers.SerializerMethodField(
+        help_text="Per impacted agency: a decision, or a recommendation to it, and why (seeds 002: no "
+        "decision impacts an agency that is not present and quorate); for a draft, what signing it now makes"
+    )
+
+    @extend_schema_field(DecisionPartSerializer(many=True))
+    def get_parts(self, decision: Decision) -> list:
+        meeting = decision.agenda_item.meeting
+        parts = selectors.decision_parts(
+            decision, not_deciding=lambda ids: selectors.agencies_not_deciding(meeting, ids)
+        )
+        return DecisionPartSerializer(parts, many=True).data
+
     fingerprint = serializers.SerializerMethodField(help_text="Send back with a PATCH to refuse stale edits")
 
     def get_fingerprint(self, decision: Decision) -> str:
@@ -180,6 +208,7 @@ class DecisionSerializer(serializers.ModelSerializer):
             "signed_at",
             "shares",
             "recommendations",
+            "parts",
             "fingerprint",
         ]
         read_only_fields = fields
@@ -322,6 +351,7 @@ class QuorumView(APIView):
             QuorumSerializer(
                 {
                     "is_quorate": result.is_quorate,
+                    "inquorate": selectors.whole_meeting_inquorate(meeting),
                     "required_per_agency": result.required_per_agency,
                     "present_total": result.present_total,
                     "agencies": [

@@ -267,3 +267,32 @@ def test_attendance_after_a_signed_decision_is_refused_until_the_decision_is_cor
     )
     decisions_and_answers.decision_sign(actor=panel_chair, decision=corrected)
     assert not AgencyRecommendation.objects.filter(decision=corrected).exists()
+
+
+# --- The chair's page and the API say which parts are decisions and which recommendations -------------
+
+
+def test_the_chairs_page_and_the_api_show_each_part_and_why(signed, panel_admin, hampshire, hiow_icb):
+    """seeds 002 lines 754 and 890: per item, the council's part is a decision (its members present
+    and quorate) and the ICB's a recommendation, with why, on the page and in the API."""
+    from django.test import Client
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    page = Client()
+    page.force_login(panel_admin)
+    html = page.get(reverse("panels:run_meeting", args=[signed.agenda_item.meeting_id])).content.decode()
+    assert "Decisions and recommendations" in html
+    assert "1 of its 2 members needed for a quorum were present" in html
+    api = APIClient()
+    api.force_login(panel_admin)
+    body = api.get(reverse("api-decision", args=[signed.pk])).json()
+    parts = {p["agency"]: p for p in body["parts"]}
+    assert parts[hampshire.pk]["part"] == "decision"
+    assert parts[hiow_icb.pk] == {
+        "agency": hiow_icb.pk,
+        "part": "recommendation",
+        "why": "1 of its 2 members needed for a quorum were present",
+        "answer": "awaiting",
+    }
+    assert body["recommendations"][0]["why"] == "1 of its 2 members needed for a quorum were present"
