@@ -65,7 +65,8 @@ def load_panels(*, start: dt.date, months: int = 12) -> dict[str, int]:
         for day in meeting_dates(panel, start=start, until=until):
             # A date the panel met, or moved a meeting away from, is left alone (as meetings_generate).
             if not Meeting.objects.filter(Q(date=day) | Q(moved_from=day), panel=panel).exists():
-                services.meeting_schedule(actor=None, panel=panel, date=day)
+                # The year runs from the reference day, so its first meetings may have been held.
+                services.meeting_schedule(actor=None, panel=panel, date=day, in_the_past=True)
                 made["meetings"] += 1
     return made
 

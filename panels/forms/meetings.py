@@ -236,6 +236,11 @@ class MeetingScheduleForm(forms.Form):
     location = forms.CharField(
         label="Where", max_length=300, required=False, help_text="Leave blank for the panel's usual place"
     )
+    in_the_past = forms.BooleanField(
+        label="Yes, schedule a meeting in the past",
+        required=False,
+        help_text="Only to record a meeting that has already taken place",
+    )
 
 
 class _VersionedForm(forms.Form):

@@ -214,6 +214,19 @@ class Meeting(models.Model):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "The meeting must end after it starts"})
 
+    @property
+    def is_held(self) -> bool:
+        """Held: marked so, or a scheduled meeting whose day has passed (nothing marks a meeting
+        held when it happens, so its status is derived for display, never stored)."""
+        return self.status == MeetingStatus.HELD or (
+            self.status == MeetingStatus.SCHEDULED and self.date < timezone.localdate()
+        )
+
+    @property
+    def status_label(self) -> str:
+        """The status as people are shown it: "Held" once the day has passed (is_held)."""
+        return MeetingStatus.HELD.label if self.is_held else self.get_status_display()
+
 
 class MemberRole(models.TextChoices):
     CHAIR = "chair", "Chair"

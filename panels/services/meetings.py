@@ -27,6 +27,7 @@ from panels.cadence import describe, meeting_dates
 from panels.models import ClosureDay, Meeting, MeetingStatus, Membership, Panel, PapersGrant
 
 __all__ = [
+    "PAST_DATE_UNCONFIRMED",
     "SETTINGS_FIELDS",
     "closure_day_add",
     "closure_day_remove",
@@ -65,6 +66,12 @@ SETTINGS_FIELDS = (
     "quorum_members_per_agency",
     "inquorate_below_members",
     "inquorate_without_chair",
+)
+
+
+PAST_DATE_UNCONFIRMED = (
+    "The date is in the past: choose a date that is today or later, or confirm you are scheduling a "
+    "meeting in the past"
 )
 
 
@@ -244,8 +251,13 @@ def meeting_schedule(
     starts_at: dt.time | None = None,
     ends_at: dt.time | None = None,
     location: str = "",
+    in_the_past: bool = False,
 ) -> Meeting:
+    """A one-off meeting. A date before today is refused unless `in_the_past` confirms it (the
+    administrator ticked "Yes, schedule a meeting in the past"): recording a meeting already held."""
     _require_admin(actor, panel)
+    if date is not None and date < timezone.localdate() and not in_the_past:
+        raise ValidationError({"date": [PAST_DATE_UNCONFIRMED]})
     meeting = Meeting(
         panel=panel,
         date=date,

@@ -341,6 +341,7 @@ def meeting_schedule(request, pk):
             starts_at=data["starts_at"],
             ends_at=data["ends_at"],
             location=data["location"],
+            in_the_past=data["in_the_past"],
         ),
         message=lambda meeting: f"Meeting scheduled for {meeting.date:%-d %B %Y}",
         then=lambda meeting: reverse("panels:meeting", args=[meeting.pk]),
