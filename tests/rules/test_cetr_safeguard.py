@@ -302,3 +302,53 @@ def test_the_override_must_name_a_senior_person_their_role_and_why(clock, child,
         )
     assert "not a service manager or panel chair" in str(error.value.message_dict["overridden_by"])
     assert not CetrRecord.objects.exists()
+
+
+# --- What the panel sees: the paper and the chair's page ---------------------------------------------
+
+
+def _paper_html(referral) -> str:
+    from django.template.loader import render_to_string
+
+    from referrals.papers import paper_context
+
+    return render_to_string("referrals/pdf/paper.html", paper_context(referral))
+
+
+def test_the_panel_paper_shows_the_cetr_held_or_that_it_is_missing(quorate, child, social_worker):
+    """seeds 003 line 1649: the panel sees the CETR its decision rests on."""
+    referral = quorate.referral
+    assert "Not recorded, but needed: a residential placement of 38 weeks a year or more is proposed" in (
+        _paper_html(referral)
+    )
+    _held(child, social_worker)
+    html = _paper_html(referral)
+    assert (
+        "CETR held on 20 February 2026: Community placement with 2:1 support; no admission needed "
+        "(report: CETR report ref 2026-114)"
+    ) in html
+
+
+def test_the_chairs_page_shows_the_override_and_the_sendiass_action_to_come(
+    quorate, client, panel_chair, child, social_worker, service_manager
+):
+    """seeds 003 line 1649 (the override, by name, role and reason) and line 1613 (SENDIASS)."""
+    from django.urls import reverse
+
+    client.force_login(panel_chair)
+    page = client.get(reverse("panels:run_meeting", args=[quorate.meeting.pk])).content.decode()
+    assert "Needed before a decision: a residential placement of 38 weeks a year or more is proposed" in page
+    assert "refer the family to SENDIASS" in page
+
+    cetr_override(
+        actor=social_worker,
+        child=child,
+        overridden_by=service_manager,
+        role="Service Group Manager",
+        reason="The CETR is booked for May; the placement cannot wait",
+    )
+    page = client.get(reverse("panels:run_meeting", args=[quorate.meeting.pk])).content.decode()
+    assert (
+        f"CETR overridden by {service_manager.full_name}, Service Group Manager: "
+        "The CETR is booked for May; the placement cannot wait"
+    ) in page
