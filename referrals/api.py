@@ -257,7 +257,8 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         description='Money is a string of pounds and pence (`"1234.56"`). The shares must account '
         "for the whole cost: percentages adding up to 100, or amounts adding up to the cost, each agency "
         "once, and only agencies involved with the child or the panel's host agency. The cost comes to at "
-        "most £10,000,000 a year; `ends_on` is on or after `starts_on`.",
+        "most £10,000,000 a year; `ends_on` is on or after `starts_on`. Give `cost`, or (home support paid "
+        "by the hour) `hours_per_week` and `hourly_rate` together: the cost is then their product a week.",
         request=OptionWriteSerializer,
         responses={201: ReferralSerializer, **_WRITE},
         examples=[

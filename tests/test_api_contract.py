@@ -257,6 +257,11 @@ UNEXPRESSIBLE_RULES = [
     re.compile(r"The amounts add up to £.*, not the (agreed )?cost of £.*"),
     re.compile(r"Choose the earlier referral whose funding this reviews"),
     re.compile(r"That (comes to £.* a year, more than|is more than) £.*: check the figure"),
+    # An option's cost, or its hours a week and hourly rate together (issue 15).
+    re.compile(
+        r"Enter the (cost, or the hours a week and the hourly rate|hourly rate, or leave the hours a week "
+        r"blank|hours a week, or leave the hourly rate blank)"
+    ),
     re.compile(r"Say why the change is backdated"),
     re.compile(r"Nothing has changed: change the cost, split, dates or provider"),
     re.compile(r"Choose a level of need for .*"),

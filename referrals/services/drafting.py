@@ -16,7 +16,7 @@ from casework import access as casework_access
 from casework.access import NotAllowed
 from casework.audit import diff, record_child_view, record_event, snapshot
 from casework.models import Agency, Child, User
-from casework.money import CostPeriod, weekly_from_hours
+from casework.money import MAX_COST, MAX_COST_TEXT, CostPeriod, annual, weekly_from_hours
 from casework.services import InvalidTransition
 from referrals import access
 from referrals.models import (
@@ -161,7 +161,17 @@ def _cost_from_hours(option: Option) -> None:
         raise ValidationError({"hours_per_week": ["Enter the hours a week, or leave the hourly rate blank"]})
     if rate is None:
         raise ValidationError({"hourly_rate": ["Enter the hourly rate, or leave the hours a week blank"]})
-    option.cost = weekly_from_hours(hours, rate)
+    cost = weekly_from_hours(hours, rate)
+    yearly = annual(cost, CostPeriod.WEEKLY, option.weeks_per_year)
+    if yearly is not None and yearly > MAX_COST:
+        raise ValidationError(
+            {
+                "hourly_rate": [
+                    f"That comes to £{yearly:,.2f} a year, more than {MAX_COST_TEXT}: check the figure"
+                ]
+            }
+        )
+    option.cost = cost
     option.period = CostPeriod.WEEKLY
 
 

@@ -126,3 +126,20 @@ def test_the_api_takes_hours_and_rate_and_answers_the_weekly_cost(social_worker,
     response = client.post(url(draft, "options/"), body, format="json")
     assert response.status_code == 400
     assert "hourly_rate" in str(response.json())
+
+
+def test_hours_and_rate_that_come_to_more_than_the_ceiling_are_refused(
+    draft, social_worker, hampshire, hiow_icb
+):
+    with pytest.raises(ValidationError) as excinfo:
+        _save(
+            draft,
+            social_worker,
+            hampshire,
+            hiow_icb,
+            hours_per_week=Decimal("168"),
+            hourly_rate=Decimal("2000.00"),
+        )
+    assert excinfo.value.message_dict == {
+        "hourly_rate": ["That comes to £17,472,000.00 a year, more than £10,000,000: check the figure"]
+    }
