@@ -296,3 +296,18 @@ def test_the_chairs_page_and_the_api_show_each_part_and_why(signed, panel_admin,
         "answer": "awaiting",
     }
     assert body["recommendations"][0]["why"] == "1 of its 2 members needed for a quorum were present"
+
+
+def test_the_panel_says_when_the_whole_meeting_is_inquorate(irap, panel_chair):
+    """The panel's settings, changed as its other settings are (seeds 002: the terms of reference
+    are each panel's own)."""
+    from panels.forms.meetings import PanelSettingsForm
+
+    form = PanelSettingsForm(panel=irap)
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update({"inquorate_below_members": "3", "inquorate_without_chair": "on", "quorum_agencies": []})
+    bound = PanelSettingsForm(data, panel=irap)
+    assert bound.is_valid(), bound.errors
+    decisions_and_answers.panel_update_settings(actor=panel_chair, panel=irap, fields=bound.service_fields())
+    irap.refresh_from_db()
+    assert (irap.inquorate_below_members, irap.inquorate_without_chair) == (3, True)
