@@ -6,6 +6,8 @@ put back on the form next to the right field (`add_service_errors`), so nothing 
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
@@ -290,3 +292,65 @@ class ApiTokenForm(forms.Form):
         if days > settings.API_TOKEN_MAX_DAYS:
             raise ValidationError(f"Enter {settings.API_TOKEN_MAX_DAYS} days or fewer")
         return days
+
+
+class CetrForm(forms.Form):
+    """A Care, Education and Treatment Review held for the child (casework.cetr)."""
+
+    held_on = DateField(
+        label="When was the CETR held?", error_messages={"required": "Enter the date the CETR was held"}
+    )
+    outcome = forms.CharField(
+        label="Outcome and recommendations",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Enter the CETR's outcome and recommendations"},
+    )
+    document = forms.CharField(
+        label="Where is the report?",
+        max_length=300,
+        required=False,
+        help_text="For example the document's reference in the case record",
+    )
+
+
+class _PersonField(forms.ModelChoiceField):
+    """A person, named with their agency (the queryset joins it)."""
+
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.full_name}, {obj.agency.name}" if obj.agency else obj.full_name
+
+
+class CetrOverrideForm(forms.Form):
+    """A named senior person's decision to go ahead without a CETR (casework.cetr)."""
+
+    overridden_by = _PersonField(
+        label="Who decided to go ahead without a CETR?",
+        queryset=User.objects.none(),
+        help_text="A service manager or panel chair",
+        error_messages={"required": "Choose who decided to go ahead without a CETR"},
+    )
+    role = forms.CharField(
+        label="Their role",
+        max_length=200,
+        help_text="For example Service Group Manager",
+        error_messages={"required": "Enter their role, for example Service Group Manager"},
+    )
+    reason = forms.CharField(
+        label="Why is the CETR being overridden?",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Enter why the CETR is being overridden"},
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        from casework.cetr import OVERRIDE_ROLES
+
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["overridden_by"])
+        field.queryset = (
+            access.users_visible_to(user=user)
+            .filter(is_active=True, roles__overlap=list(OVERRIDE_ROLES))
+            .select_related("agency")
+            .order_by("full_name")
+        )

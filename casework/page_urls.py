@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from casework import views
+from casework import cetr_views, views
 
 app_name = "children"
 
@@ -22,6 +22,8 @@ urlpatterns = [
         views.parent_carer_remove,
         name="parent_carer_remove",
     ),
+    path("<str:pk>/cetr/new/", cetr_views.cetr_record_page, name="cetr_record"),
+    path("<str:pk>/cetr/override/", cetr_views.cetr_override_page, name="cetr_override"),
     path("<str:pk>/agencies/new/", views.involvement_add, name="involvement_add"),
     path("<str:pk>/agencies/<str:involvement_pk>/end/", views.involvement_end, name="involvement_end"),
 ]

@@ -19,6 +19,7 @@ router.register("referrals", referrals_api.ReferralViewSet, basename="referral")
 urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
     path("access-requests/", api.AccessRequestAskView.as_view(), name="api-access-request-ask"),
+    path("", include("casework.cetr_api")),
     *router.urls,
     path("", include("panels.api.urls")),
     path("", include("funding.api_urls")),

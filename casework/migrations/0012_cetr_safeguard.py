@@ -8,30 +8,99 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('casework', '0011_job_kind_object_index'),
+        ("casework", "0011_job_kind_object_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CetrRecord',
+            name="CetrRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('held_on', models.DateField(blank=True, null=True, verbose_name='CETR held on')),
-                ('outcome', models.TextField(blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)])),
-                ('document', models.CharField(blank=True, help_text='Where the report is filed, for example its record reference', max_length=300, verbose_name='CETR report')),
-                ('overrider_role', models.CharField(blank=True, max_length=200, verbose_name='their role')),
-                ('override_reason', models.TextField(blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)])),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cetr_records', to='casework.child')),
-                ('overridden_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("held_on", models.DateField(blank=True, null=True, verbose_name="CETR held on")),
+                (
+                    "outcome",
+                    models.TextField(
+                        blank=True,
+                        max_length=5000,
+                        validators=[django.core.validators.MaxLengthValidator(5000)],
+                    ),
+                ),
+                (
+                    "document",
+                    models.CharField(
+                        blank=True,
+                        help_text="Where the report is filed, for example its record reference",
+                        max_length=300,
+                        verbose_name="CETR report",
+                    ),
+                ),
+                ("overrider_role", models.CharField(blank=True, max_length=200, verbose_name="their role")),
+                (
+                    "override_reason",
+                    models.TextField(
+                        blank=True,
+                        max_length=5000,
+                        validators=[django.core.validators.MaxLengthValidator(5000)],
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cetr_records",
+                        to="casework.child",
+                    ),
+                ),
+                (
+                    "overridden_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-recorded_at', '-id'],
-                'indexes': [models.Index(fields=['child', 'recorded_at'], name='cetr_child_recorded')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('held_on__isnull', False), ('overridden_by__isnull', True), ('override_reason', ''), models.Q(('outcome', ''), _negated=True)), models.Q(('held_on__isnull', True), ('outcome', ''), ('overridden_by__isnull', False), models.Q(('override_reason', ''), _negated=True), models.Q(('overrider_role', ''), _negated=True)), _connector='OR'), name='cetr_held_or_overridden')],
+                "ordering": ["-recorded_at", "-id"],
+                "indexes": [models.Index(fields=["child", "recorded_at"], name="cetr_child_recorded")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("held_on__isnull", False),
+                                ("overridden_by__isnull", True),
+                                ("override_reason", ""),
+                                models.Q(("outcome", ""), _negated=True),
+                            ),
+                            models.Q(
+                                ("held_on__isnull", True),
+                                ("outcome", ""),
+                                ("overridden_by__isnull", False),
+                                models.Q(("override_reason", ""), _negated=True),
+                                models.Q(("overrider_role", ""), _negated=True),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="cetr_held_or_overridden",
+                    )
+                ],
             },
         ),
     ]

@@ -307,8 +307,9 @@ def test_child_page_query_count_is_flat(
     # savepoint and release; then the unread-notices count in the header; then the timeline
     # (casework/timeline.py): referral status changes, signed decisions, funding packages, pathway
     # cases, escalations (with no cases or escalations their events, reviews, steps, meetings,
-    # reports and settings are not read: up to 7 more, pinned in tests/casework/test_timeline.py)
-    with django_assert_max_num_queries(22):
+    # reports and settings are not read: up to 7 more, pinned in tests/casework/test_timeline.py);
+    # the child's latest CETR or override (casework.cetr): 23
+    with django_assert_max_num_queries(23):
         response = client.get(reverse("children:detail", args=[child.pk]))
     assert response.status_code == 200
 

@@ -352,3 +352,75 @@ def test_the_chairs_page_shows_the_override_and_the_sendiass_action_to_come(
         f"CETR overridden by {service_manager.full_name}, Service Group Manager: "
         "The CETR is booked for May; the placement cannot wait"
     ) in page
+
+
+# --- Recording a CETR or an override: pages and API ---------------------------------------------------
+
+
+def test_the_cetr_page_records_it_and_puts_errors_next_to_the_fields(clock, client, child, social_worker):
+    from django.urls import reverse
+
+    client.force_login(social_worker)
+    url = reverse("children:cetr_record", args=[child.pk])
+    page = client.post(url, {"held_on": "01/04/2026", "outcome": "Held"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "The date the CETR was held must be today or in the past" in html  # the service's, by the field
+    assert not CetrRecord.objects.exists()
+
+    response = client.post(
+        url,
+        {
+            "held_on": "20/02/2026",
+            "outcome": "No admission",
+            "document": "Ref 9",
+        },
+    )
+    assert response.status_code == 302
+    record = CetrRecord.objects.get()
+    assert (record.held_on, record.outcome, record.document) == (D(2026, 2, 20), "No admission", "Ref 9")
+    detail = client.get(reverse("children:detail", args=[child.pk])).content.decode()
+    assert "CETR held on 20 February 2026: No admission (report: Ref 9)" in detail
+
+
+def test_the_override_page_offers_senior_people_only(
+    clock, client, child, social_worker, service_manager, team_manager
+):
+    from django.urls import reverse
+
+    client.force_login(social_worker)
+    url = reverse("children:cetr_override", args=[child.pk])
+    html = client.get(url).content.decode()
+    assert service_manager.full_name in html and team_manager.full_name not in html
+    response = client.post(
+        url, {"overridden_by": service_manager.pk, "role": "Service Group Manager", "reason": "Cannot wait"}
+    )
+    assert response.status_code == 302
+    assert CetrRecord.objects.get().summary == (
+        f"CETR overridden by {service_manager.full_name}, Service Group Manager: Cannot wait"
+    )
+
+
+def test_the_api_records_a_cetr_and_an_override_and_an_outsider_gets_404(
+    clock, child, social_worker, service_manager, outsider
+):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(social_worker)
+    url = f"/api/children/{child.pk}/cetr/"
+    assert api.get(url).json() == {"current": None, "needed_for_escalation": False}
+    bad = api.post(url, {"held_on": "2026-04-01", "outcome": "x"}, format="json")
+    assert bad.status_code == 400 and "held_on" in bad.json()
+    made = api.post(url, {"held_on": "2026-02-20", "outcome": "No admission"}, format="json")
+    assert made.status_code == 201 and made.json()["summary"] == "CETR held on 20 February 2026: No admission"
+    over = api.post(
+        f"{url}override/",
+        {"overridden_by": service_manager.pk, "role": "Service Group Manager", "reason": "Cannot wait"},
+        format="json",
+    )
+    assert over.status_code == 201 and over.json()["overridden_by"] == service_manager.pk
+
+    api.force_authenticate(outsider)
+    assert api.get(url).status_code == 404
+    assert api.post(url, {"held_on": "2026-02-20", "outcome": "x"}, format="json").status_code == 404

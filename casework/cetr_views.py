@@ -1,0 +1,70 @@
+"""Pages for the CETR safeguard (casework.cetr): record a child's Care, Education and Treatment
+Review, or a named senior person's override with the reason. Under /children/<id>/cetr/."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from casework import access
+from casework.cetr import cetr_override, cetr_record
+from casework.forms import CetrForm, CetrOverrideForm
+from casework.web import form_page, form_step
+
+INTRO = [
+    "For an autistic child or a child with a learning disability, a CETR is held before escalation to a "
+    "Joint Solutions Panel (seeds 002). A residential placement of 38 weeks a year or more needs one too "
+    "(seeds 003): the referral is not submitted, nor the panel's decision signed, without it."
+]
+
+
+def _back(child) -> str:
+    return reverse("children:detail", args=[child.pk]) + "#cetr"
+
+
+def cetr_record_page(request, pk):
+    child = access.get_child_for_user(user=request.user, pk=pk, need="change")
+    form = CetrForm(request.POST or None)
+    done = form_step(
+        request,
+        form,
+        lambda data: cetr_record(actor=request.user, child=child, **data),
+        message="CETR recorded",
+        then=_back(child),
+    )
+    if done:
+        return done
+    return form_page(
+        request,
+        form=form,
+        heading="Record a Care, Education and Treatment Review",
+        caption=child.full_name,
+        back_url=_back(child),
+        submit_label="Record the CETR",
+        intro=INTRO,
+    )
+
+
+def cetr_override_page(request, pk):
+    child = access.get_child_for_user(user=request.user, pk=pk, need="change")
+    form = CetrOverrideForm(request.POST or None, user=request.user)
+    done = form_step(
+        request,
+        form,
+        lambda data: cetr_override(actor=request.user, child=child, **data),
+        message="Override recorded",
+        then=_back(child),
+    )
+    if done:
+        return done
+    return form_page(
+        request,
+        form=form,
+        heading="Go ahead without a CETR",
+        caption=child.full_name,
+        back_url=_back(child),
+        submit_label="Record the override",
+        intro=[
+            *INTRO,
+            "A service manager or panel chair may decide to go ahead without one: say who, and why.",
+        ],
+    )
