@@ -461,6 +461,13 @@ def world(
         agency=hampshire,
         roles=[Role.PARTNERSHIP_ADMINISTRATOR],
     )
+    # Records the IFR panel's decisions: an administrator of an NHS body (pathways.access).
+    ifr_admin = UserFactory(
+        email="imogen.reed@hiow.example.nhs.uk",
+        full_name="Imogen Reed",
+        agency=hiow_icb,
+        roles=[Role.PANEL_ADMINISTRATOR],
+    )
     service_account = UserFactory(
         email="finance-system@hants.example.gov.uk",
         full_name="Hampshire finance system",
@@ -542,6 +549,7 @@ def world(
             auditor=auditor,
             icb_member=icb_member,
             partnership_admin=partnership_admin,
+            ifr_admin=ifr_admin,
             outsider=outsider,
         ),
         leicester_people=[outsider, *_one_of_each_role(leicester, "Leicester", "leicester.example.gov.uk")],
@@ -769,6 +777,7 @@ def test_no_door_opens_to_another_partnership_or_to_an_agency_not_involved(world
 OWNER_BY_NAME = [
     ("pathways:cc_dst", "clinician"),
     ("pathways:cc_recommend", "clinician"),
+    ("pathways:ifr_decision", "ifr_admin"),
     ("pathways:ifr_", "clinician"),
     ("api-pathway-case-start-ifr", "clinician"),
     ("pathways:authoriser", "partnership_admin"),

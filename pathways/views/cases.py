@@ -166,15 +166,20 @@ def _step(
     success: str = "Saved",
     intro: list[str] | None = None,
     saved: Callable | None = None,
+    may: tuple[Callable, str] | None = None,
 ):
     """A one-form step on a case: fetch (404 if not visible), build the form, call the service,
     put a ValidationError back on the form with what was typed. Someone else's change first
     (InvalidTransition) answers 409 with this page, keeping what was typed beside the case as saved;
     `saved(case) -> (values, refresh)` gives, for a form that edits saved text, the saved value of
-    each field and its hidden fingerprint's new value, so a second save after a StaleEdit goes through."""
+    each field and its hidden fingerprint's new value, so a second save after a StaleEdit goes through.
+    `may`: (access check taking user=, refusal): someone the service would refuse is not shown the
+    form either (403 with the refusal, after the 404 for a case they cannot see)."""
     case = access.get_case_for_user(user=request.user, pk=pk)
     if kinds and case.kind not in kinds:
         raise Http404(NOT_FOUND_MESSAGE)
+    if may is not None and not may[0](user=request.user):
+        raise NotAllowed(may[1])
     if request.method == "GET":  # the form shows the child and the case as saved (issue 12)
         record_child_view(user=request.user, child=case.child, channel="page", path=request.path)
     form = form_factory(case, request.POST or None)
@@ -210,7 +215,15 @@ def _plain(form_class):
 
 
 def _service_step(
-    service: Callable, form_class, *, kinds, heading: str, submit_label: str, success: str, intro=None
+    service: Callable,
+    form_class,
+    *,
+    kinds,
+    heading: str,
+    submit_label: str,
+    success: str,
+    intro=None,
+    may: tuple[Callable, str] | None = None,
 ):
     """The page of a step whose form's fields are the service's keywords, as they are."""
 
@@ -225,6 +238,7 @@ def _service_step(
             call=lambda case, f: service(actor=request.user, case=case, **f.cleaned_data),
             success=success,
             intro=intro,
+            may=may,
         )
 
     # Each page keeps a name of its own (tracebacks, the access sweep's one-door-per-view).
@@ -472,12 +486,16 @@ def mdt_add(request, pk):
 
 
 IFR = [CaseKind.IFR]
+# Nobody is shown an IFR form they cannot submit (issue 15): the services' own refusals.
+IFR_DECIDERS_ONLY = "Only the IFR panel's administrators and chairs, of an NHS body, record its decision"
+IFR_CLINICIANS_ONLY = "Only an NHS clinician (a health assessor of an ICB or NHS trust) can do this"
 
 
 ifr_decision = _service_step(
     services.ifr_decide,
     forms.IFRDecisionForm,
     kinds=IFR,
+    may=(access.can_decide_ifr, IFR_DECIDERS_ONLY),
     heading="IFR panel decision",
     submit_label="Record the decision",
     success="Decision recorded",
@@ -488,6 +506,7 @@ ifr_information = _service_step(
     services.ifr_add_information,
     forms.IFRInformationForm,
     kinds=IFR,
+    may=(access.can_submit_ifr, IFR_CLINICIANS_ONLY),
     heading="Send more information",
     submit_label="Send",
     success="Information sent",
@@ -498,6 +517,7 @@ ifr_appeal = _service_step(
     services.ifr_request_appeal,
     forms.IFRAppealForm,
     kinds=IFR,
+    may=(access.can_submit_ifr, IFR_CLINICIANS_ONLY),
     heading="Ask for an appeal or review",
     submit_label="Ask for an appeal",
     success="Appeal requested",
