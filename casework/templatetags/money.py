@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django import template
 
-from casework.money import format_money, parse_money
+from casework.money import CostPeriod, format_money, parse_money
 
 register = template.Library()
 
@@ -23,3 +23,9 @@ def gbp(amount: Decimal | str | None, period: str | None = None) -> str:
     if value is None:
         return ""
     return format_money(value, period or None)
+
+
+@register.filter
+def period_words(period: str | None) -> str:
+    """A cost period's words for a heading: "weekly" is "a week"; empty for anything else."""
+    return CostPeriod(period).label if period in CostPeriod.values else ""

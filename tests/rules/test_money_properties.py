@@ -140,6 +140,9 @@ def test_amounts_are_written_with_separators_pence_and_period(amount, period):
         assert text.endswith(CostPeriod(period).label)
     rendered = Template("{% load money %}{{ a|gbp:p }}").render(Context({"a": amount, "p": period}))
     assert rendered == text
+    # A heading's period words, as a decision (whose period has no choices) shows them.
+    words = Template("{% load money %}{{ p|period_words }}").render(Context({"p": period}))
+    assert words == (CostPeriod(period).label if period else "")
 
 
 @BOUNDED
