@@ -59,6 +59,10 @@ AGENCIES = [
         LLR,
     ),
     DemoAgency("leics-sen", "Leicestershire County Council SEND Service", AgencyKind.SEN, LLR),
+    # Hosts Leicester's Joint Solutions Panel (panels/demo.py); no children or people of its own.
+    DemoAgency(
+        "leicester", "Leicester City Council Social Care and Early Help", AgencyKind.CHILDRENS_SERVICES, LLR
+    ),
     DemoAgency("llr-icb", "NHS Leicester, Leicestershire and Rutland ICB", AgencyKind.ICB, LLR, "QK1"),
 ]
 
@@ -86,6 +90,9 @@ PEOPLE = [
     ("nurse.assessor", "Nadia Khan", "hiow-icb", [Role.HEALTH_ASSESSOR, Role.PANEL_MEMBER], None),
     ("icb.finance", "Ian Ledger", "hiow-icb", [Role.FINANCE_APPROVER], Decimal("250000.00")),
     ("icb.commissioner", "Owen Price", "hiow-icb", [Role.PANEL_MEMBER], None),
+    # The ICB's IFR panel (panels/demo.py): its chair and administrator record IFR decisions.
+    ("ifr.chair", "Dr Ruth Adams", "hiow-icb", [Role.PANEL_CHAIR, Role.PANEL_MEMBER], None),
+    ("ifr.admin", "Imogen Reed", "hiow-icb", [Role.PANEL_ADMINISTRATOR], None),
     ("social.worker", "Lucy Patel", "leics", [Role.SOCIAL_WORKER], None),
     ("team.manager", "Mark Dunn", "leics", [Role.TEAM_MANAGER], None),
     ("service.manager", "Rachel Green", "leics", [Role.SERVICE_MANAGER, Role.PANEL_MEMBER], None),

@@ -30,6 +30,8 @@ PANELS = [
         "meeting_location": "Microsoft Teams",
     },
     {
+        # seeds 002 2.1: "meets on a monthly basis"; 3.7: papers "seven working days in advance of
+        # the next meeting"; 3.9: circulated "five working days prior to the meeting".
         "name": "Leicestershire Joint Funding Panel (Complex Cases)",
         "kind": "jfp",
         "host": "Leicestershire County Council Children and Family Services",
@@ -41,8 +43,63 @@ PANELS = [
         "meeting_starts_at": dt.time(12, 30),
         "meeting_ends_at": dt.time(14, 0),
         "meeting_location": "County Hall, Glenfield, and Microsoft Teams",
+        "papers_due_working_days": 7,
+        "circulation_working_days": 5,
+    },
+    {
+        # seeds 002: "The Leicestershire meeting occurs every 4 weeks on a Thursday afternoon from
+        # 2pm to 330pm on MS Teams. Papers are due 2 weeks in advance" (10 working days).
+        "name": "Leicestershire Joint Solutions Panel",
+        "kind": "jsp",
+        "host": "Leicestershire County Council Children and Family Services",
+        "purpose": "Agrees multi-agency solutions for children and young people with complex needs "
+        "escalated from the Rapid Solutions Group (Complex Care Escalation Process, 2023).",
+        "cadence_rule": "weekly",
+        "cadence_weekday": 3,
+        "cadence_interval_weeks": 4,
+        "cadence_anchor": dt.date(2026, 1, 8),
+        "meeting_starts_at": dt.time(14, 0),
+        "meeting_ends_at": dt.time(15, 30),
+        "meeting_location": "Microsoft Teams",
+        "papers_due_working_days": 10,
+    },
+    {
+        # seeds 002: "The Leicester meeting occurs monthly on a Tuesday from 1230 to 2pm. On MS
+        # Teams. Papers are due 1 week in advance" (5 working days).
+        "name": "Leicester Joint Solutions Panel",
+        "kind": "jsp",
+        "host": "Leicester City Council Social Care and Early Help",
+        "purpose": "Agrees multi-agency solutions for Leicester's children and young people with "
+        "complex needs (Joint Solutions Panel Terms of Reference).",
+        "cadence_rule": "monthly",
+        "cadence_weekday": 1,
+        "cadence_week_of_month": 3,
+        "meeting_starts_at": dt.time(12, 30),
+        "meeting_ends_at": dt.time(14, 0),
+        "meeting_location": "Microsoft Teams",
+        "papers_due_working_days": 5,
+    },
+    {
+        # seeds 000: an IFR is "Submitted to the IFR panel by the child's NHS clinician"; the ICB
+        # runs the panel, so its NHS chair and administrator record the decisions.
+        "name": "Hampshire and Isle of Wight ICB Individual Funding Request Panel",
+        "kind": "other",
+        "host": "NHS Hampshire and Isle of Wight ICB",
+        "purpose": "Decides Individual Funding Requests for treatments not routinely commissioned, "
+        "on the clinical exceptionality of the child's circumstances.",
+        "cadence_rule": "monthly",
+        "cadence_weekday": 2,
+        "cadence_week_of_month": 3,
+        "meeting_starts_at": dt.time(10, 0),
+        "meeting_ends_at": dt.time(11, 30),
+        "meeting_location": "Microsoft Teams",
     },
 ]
+
+# The IFR panel is the ICB's alone: only its own people sit on it (and its chair and administrator
+# sit on no other panel), and the ICB alone makes its quorum.
+IFR_PANEL = PANELS[-1]["name"]
+IFR_PEOPLE = ("ifr.chair@hiow.demo.nhs.uk", "ifr.admin@hiow.demo.nhs.uk")
 
 # Seats by role of the demo people (roles in casework/demo.py).
 SEATS = {Role.PANEL_CHAIR: MemberRole.CHAIR, Role.PANEL_ADMINISTRATOR: MemberRole.ADMINISTRATOR}
@@ -75,10 +132,10 @@ def _set_quorum(panel: Panel) -> None:
     """Quorate with two members present from the council and two from the ICB (seeds 002,
     Leicester JSP); the SEN service sits on the panel but is not needed for a quorum. Changed
     through the settings service only when it differs, so a second run writes nothing."""
+    # The host council and the ICB (the IFR panel: the ICB alone).
     wanted = list(
-        Agency.objects.filter(
-            partnership=panel.partnership, kind__in=[AgencyKind.CHILDRENS_SERVICES, AgencyKind.ICB]
-        )
+        Agency.objects.filter(partnership=panel.partnership, kind=AgencyKind.ICB)
+        | Agency.objects.filter(pk=panel.host_agency_id)
     )
     if sorted(a.pk for a in wanted) != sorted(panel.quorum_agencies.values_list("pk", flat=True)):
         services.panel_update_settings(actor=None, panel=panel, fields={}, quorum_agencies=wanted)
@@ -88,6 +145,10 @@ def _seat_members(panel: Panel) -> None:
     people = User.objects.filter(agency__partnership=panel.partnership, is_active=True).select_related(
         "agency"
     )
+    if panel.name == IFR_PANEL:
+        people = people.filter(agency=panel.host_agency)
+    else:
+        people = people.exclude(email__in=IFR_PEOPLE)
     for person in people:
         role = next((seat for role, seat in SEATS.items() if role in person.roles), None)
         if role is None and Role.PANEL_MEMBER in person.roles:

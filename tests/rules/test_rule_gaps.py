@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from casework.models import AuditEvent
 from panels import services as panel_services
 from panels.models import Meeting
+from pathways import access as pathway_access
 from pathways import services
 from pathways.models import CaseEvent, CaseKind, PathwayCase, Status
 from tests.panels import conftest as panels_conftest
@@ -190,3 +191,78 @@ def test_a_meeting_whose_day_has_passed_shows_held(client, clock, irap, panel_ad
     client.force_login(panel_admin)  # a new day's sign-in
     html = client.get(detail).content.decode()
     assert ">Held</strong>" in html and ">Scheduled</strong>" not in html
+
+
+# --- IFR decisions: only the people who may record them see the form -----------------------------------
+
+
+def test_nobody_is_shown_an_ifr_form_they_cannot_submit(
+    client, ifr_case, social_worker, clinician, icb_panel_admin
+):
+    """seeds 000 line 31: an IFR is "Submitted to the IFR panel by the child's NHS clinician"; the
+    panel's NHS administrators and chairs record its decision (pathways.access.can_decide_ifr)."""
+    decision = reverse("pathways:ifr_decision", args=[ifr_case.pk])
+    detail = reverse("pathways:case", args=[ifr_case.pk])
+    for person in (social_worker, clinician):
+        client.force_login(person)
+        assert decision not in client.get(detail).content.decode()
+        refused = client.get(decision)
+        assert refused.status_code == 403 and 'name="decision"' not in refused.content.decode()
+    client.force_login(social_worker)
+    assert client.get(reverse("pathways:ifr_information", args=[ifr_case.pk])).status_code == 403
+    assert client.get(reverse("pathways:ifr_appeal", args=[ifr_case.pk])).status_code == 403
+
+    client.force_login(icb_panel_admin)
+    assert decision in client.get(detail).content.decode()
+    assert 'name="decision"' in client.get(decision).content.decode()
+    done = client.post(decision, {"decision": "approved", "reasons": "Meets the exceptionality test"})
+    assert done.status_code == 302
+    assert PathwayCase.objects.get(pk=ifr_case.pk).status == Status.APPROVED
+
+
+# --- The demo's panels meet as seeds 002 says; the demo's IFR panel can decide --------------------------
+
+
+def test_the_demo_panels_meet_as_the_seeds_say(db):
+    """seeds 002 line 88: "The Leicestershire meeting occurs every 4 weeks on a Thursday afternoon
+    from 2pm to 330pm on MS Teams. Papers are due 2 weeks in advance"; lines 420 and 424: the Joint
+    Funding Panel's papers "seven working days in advance", circulated "five working days prior"."""
+    from casework import demo as people_demo
+    from panels.demo import IFR_PANEL, load_panels
+    from panels.models import MemberRole, Panel
+
+    people_demo.load_people()
+    load_panels(start=people_demo.REFERENCE_DAY, months=3)
+
+    jsp = Panel.objects.get(name="Leicestershire Joint Solutions Panel")
+    dates = list(jsp.meetings.order_by("date").values_list("date", "starts_at", "ends_at"))
+    assert len(dates) >= 3
+    assert all(day.weekday() == 3 for day, _, _ in dates)  # Thursdays
+    assert {(later[0] - earlier[0]).days for earlier, later in zip(dates, dates[1:], strict=False)} == {28}
+    assert {(s, e) for _, s, e in dates} == {(dt.time(14, 0), dt.time(15, 30))}
+    assert jsp.papers_due_working_days == 10 and jsp.meeting_location == "Microsoft Teams"
+
+    # Line 94: "The Leicester meeting occurs monthly on a Tuesday from 1230 to 2pm. On MS Teams.
+    # Papers are due 1 week in advance."
+    leicester = Panel.objects.get(name="Leicester Joint Solutions Panel")
+    monthly = list(leicester.meetings.order_by("date").values_list("date", "starts_at", "ends_at"))
+    assert len({day.month for day, _, _ in monthly}) == len(monthly) >= 3
+    assert all(day.weekday() == 1 for day, _, _ in monthly)  # Tuesdays
+    assert {(s, e) for _, s, e in monthly} == {(dt.time(12, 30), dt.time(14, 0))}
+    assert leicester.papers_due_working_days == 5
+    assert leicester.host_agency.name.startswith("Leicester City Council")
+
+    jfp = Panel.objects.get(name="Leicestershire Joint Funding Panel (Complex Cases)")
+    assert (jfp.papers_due_working_days, jfp.circulation_working_days) == (7, 5)
+
+    ifr = Panel.objects.get(name=IFR_PANEL)
+    seats = {m.person.email: m.role for m in ifr.memberships.select_related("person")}
+    assert seats["ifr.chair@hiow.demo.nhs.uk"] == MemberRole.CHAIR
+    assert seats["ifr.admin@hiow.demo.nhs.uk"] == MemberRole.ADMINISTRATOR
+    assert all(email.endswith(".nhs.uk") for email in seats)
+    for email in seats:
+        person = ifr.memberships.get(person__email=email).person
+        if seats[email] in (MemberRole.CHAIR, MemberRole.ADMINISTRATOR):
+            assert pathway_access.can_decide_ifr(user=person)
+    irap = Panel.objects.get(name="Hampshire Integrated Resource Allocation Panel")
+    assert not irap.memberships.filter(person__email__startswith="ifr.").exists()
