@@ -315,6 +315,31 @@ def test_autistic_child_needs_a_cetr_before_jsp(rsg, amelia, social_worker, sgm,
     assert not rsg.steps.get(level="jsp").cetr_overridden
 
 
+def test_a_cetr_on_the_childs_record_counts_for_the_ladder_but_its_override_does_not(
+    rsg, amelia, social_worker, sgm, service_manager, jsp
+):
+    """seeds 002 line 39: "a CeTR must be held before escalation occurs": the CETR recorded on the
+    child's record (casework.cetr, which the referral and panel routes ask for) counts here too; an
+    override there does not, the ladder's override needs its own senior grade."""
+    from casework.cetr import cetr_override, cetr_record
+
+    amelia.autism = True
+    amelia.save(update_fields=["autism"])
+    cetr_override(
+        actor=social_worker,
+        child=amelia,
+        overridden_by=service_manager,
+        role="Service manager",
+        reason="Urgent",
+    )
+    with pytest.raises(ValidationError) as exc:
+        to_jsp(rsg, social_worker, sgm, jsp)
+    assert "cetr_override_reason" in field_errors(exc)
+    cetr_record(actor=social_worker, child=amelia, held_on=D(2026, 3, 2), outcome="Community placement")
+    to_jsp(rsg, social_worker, sgm, jsp)
+    assert not rsg.steps.get(level="jsp").cetr_overridden
+
+
 def test_learning_disability_override_needs_a_senior_and_a_reason(
     rsg, amelia, social_worker, sgm, assistant_director, jsp
 ):
