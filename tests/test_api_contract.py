@@ -237,6 +237,12 @@ UNEXPRESSIBLE_RULES = [
     re.compile(r"An Exceptional Resourcing Group meets at most once every \d+ days: .*"),
     re.compile(r"The review must have been held: the date must be today or in the past"),
     re.compile(r"The date must be today or in the past"),
+    # casework.cetr: a CETR held, or a senior person's override (whitespace is no answer).
+    re.compile(r"The date the CETR was held must be today or in the past"),
+    re.compile(r".* is not a service manager or panel chair: going ahead without a CETR needs one"),
+    re.compile(r"Enter the CETR's outcome and recommendations"),
+    re.compile(r"Enter their role, for example Service Group Manager"),
+    re.compile(r"Enter why the CETR is being overridden"),
     re.compile(r"The report cannot be before the group was established"),
     # Rules between fields: what one field needs depends on another's value (the outcome, the share's
     # basis, the cost and its period); OpenAPI 3.0 has no "if".
