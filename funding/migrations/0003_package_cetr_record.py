@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('casework', '0012_cetr_safeguard'),
-        ('funding', '0002_money_bounds'),
+        ("casework", "0012_cetr_safeguard"),
+        ("funding", "0002_money_bounds"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='fundingpackage',
-            name='cetr_record',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='casework.cetrrecord'),
+            model_name="fundingpackage",
+            name="cetr_record",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="casework.cetrrecord",
+            ),
         ),
     ]
