@@ -421,6 +421,8 @@ SPECTACULAR_SETTINGS = {
         "MinutesStatusEnum": "panels.models.MinutesStatus.choices",
         "ActionStatusEnum": "panels.models.ActionStatus.choices",
         "PackStatusEnum": "panels.models.PackStatus.choices",
+        # An option's and a package's weeks a year (38-week or 52-week placements, issue 15).
+        "WeeksPerYearEnum": [(38, "38 weeks"), (52, "52 weeks")],
         "CostPeriodEnum": "referrals.models.CostPeriod.choices",
         "PackageStatusEnum": "funding.models.PackageStatus.choices",
         "ShareStatusEnum": "funding.models.ShareStatus.choices",

@@ -154,7 +154,7 @@ class TermsSerializer(serializers.Serializer):
     provider_kind = serializers.ChoiceField(choices=ProviderKind.choices, required=False)
     provider_reference = StrictCharField(required=False, allow_blank=True, max_length=30)
     service_description = StrictCharField(max_length=5000)
-    weeks_per_year = serializers.ChoiceField(choices=[38, 52], default=52)
+    weeks_per_year = serializers.ChoiceField(choices=[(38, "38 weeks"), (52, "52 weeks")], default=52)
     # The service says "more than £0" together with its other checks (dates, split), so all come at once;
     # the schema still says so (casework.api_errors._money_in).
     cost = money_input(min_value=None)

@@ -457,7 +457,7 @@ class OptionWriteSerializer(serializers.Serializer):
         required=False,
         help_text="Left out: unchanged (new options: unconfirmed). Residential for 38 weeks or more needs a CETR",
     )
-    weeks_per_year = serializers.ChoiceField(choices=[38, 52], required=False)
+    weeks_per_year = serializers.ChoiceField(choices=[(38, "38 weeks"), (52, "52 weeks")], required=False)
     starts_on = serializers.DateField(required=False, allow_null=True, default=None)
     ends_on = serializers.DateField(required=False, allow_null=True, default=None)
     benefits = StrictCharField(

@@ -196,7 +196,7 @@ def test_write_sign_sign_submit(
     expect(heading(page)).to_have_text("Add an option")
     page.get_by_label("Describe the option").fill(DESCRIPTION)
     page.get_by_label("Provider").fill("Oak House")
-    page.get_by_label("Cost", exact=True).fill("£1,234.56")
+    page.get_by_label(re.compile(r"^Cost( \(optional\))?$")).fill("£1,234.56")
     page.get_by_role("group", name="How often is this cost paid?").get_by_label("Weekly").check()
     split = page.get_by_role("group", name="How is the cost split between agencies?")
     expect(split.get_by_label("As percentages of the cost")).to_be_checked()
@@ -219,7 +219,7 @@ def test_write_sign_sign_submit(
     expect(split).to_contain_text("The percentages add up to 90%, not 100%")
     # Nothing typed is lost.
     expect(page.get_by_label("Describe the option")).to_have_value(DESCRIPTION)
-    expect(page.get_by_label("Cost", exact=True)).to_have_value("£1,234.56")
+    expect(page.get_by_label(re.compile(r"^Cost( \(optional\))?$"))).to_have_value("£1,234.56")
     expect(council_share).to_have_value("50")
     expect(icb_share).to_have_value("40")
     check_accessible()
