@@ -311,3 +311,20 @@ def test_the_panel_says_when_the_whole_meeting_is_inquorate(irap, panel_chair):
     decisions_and_answers.panel_update_settings(actor=panel_chair, panel=irap, fields=bound.service_fields())
     irap.refresh_from_db()
     assert (irap.inquorate_below_members, irap.inquorate_without_chair) == (3, True)
+
+
+def test_the_agencys_answer_page_says_why_its_part_is_a_recommendation(signed, panel_admin):
+    """seeds 002 lines 754 and 890: the agency answering sees why the panel could not decide for it
+    (below its quorum here, not absent), with the answer due date."""
+    from django.test import Client
+    from django.urls import reverse
+
+    recommendation = AgencyRecommendation.objects.get()
+    page = Client()
+    page.force_login(panel_admin)
+    html = page.get(reverse("panels:recommendation_respond", args=[recommendation.pk])).content.decode()
+    assert (
+        f"The panel could not decide for {recommendation.agency.name}: "
+        "1 of its 2 members needed for a quorum were present." in html.replace("&#x27;", "'")
+    )
+    assert recommendation.due_on.strftime("%A %-d %B %Y") in html
