@@ -333,3 +333,12 @@ def test_notices_page_shows_mine_and_marks_them_read(sam_client, social_worker, 
     sam_client.post(reverse("notifications_read"))
     assert not Notification.objects.filter(user=social_worker, read_at__isnull=True).exists()
     assert Notification.objects.filter(user=team_manager, read_at__isnull=True).exists()
+
+
+def test_staff_surnames_are_never_a_childs():
+    """The absence checks above rely on this: a stranger's own name in the header never matches a child's."""
+    from faker.providers.person.en_GB import Provider
+
+    from tests.factories import STAFF_SURNAMES
+
+    assert not set(STAFF_SURNAMES) & set(Provider.last_names)
