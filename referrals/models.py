@@ -28,7 +28,6 @@ from casework.money import (  # CostPeriod and ShareBasis are the money vocabula
     money_validators,
     within_bounds,
 )
-from panels.models import Meeting, Panel
 
 
 class Pathway(models.TextChoices):
@@ -85,9 +84,10 @@ class SchoolType(models.TextChoices):
 
 class Referral(models.Model):
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="referrals")
-    panel = models.ForeignKey(Panel, on_delete=models.PROTECT, related_name="referrals")
+    # By name, not import: panels sit above referrals (docs/adr/0011-layers.md).
+    panel = models.ForeignKey("panels.Panel", on_delete=models.PROTECT, related_name="referrals")
     meeting = models.ForeignKey(
-        Meeting, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
+        "panels.Meeting", on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
     )
     pathway = models.CharField(max_length=30, choices=Pathway.choices)
     request_type = models.CharField(max_length=10, choices=RequestType.choices, default=RequestType.NEW)
