@@ -16,8 +16,7 @@ from django.utils import timezone
 
 from casework.reminders import Due, sweep
 from casework.working_days import add_working_days, working_days_between
-from panels.models import Meeting, MeetingStatus, Panel
-from panels.selectors import meeting_deadlines
+from panels.models import Meeting, MeetingStatus, Panel, meeting_deadlines
 from referrals import access
 from referrals.models import Referral, Status, StatusChange
 

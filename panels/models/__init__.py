@@ -26,12 +26,14 @@ from panels.models.meetings import (  # noqa: F401
     CadenceRule,
     ClosureDay,
     Meeting,
+    MeetingDeadlines,
     MeetingStatus,
     MemberRole,
     Membership,
     MembershipQuerySet,
     Panel,
     PanelKind,
+    meeting_deadlines,
 )
 from panels.models.records import (  # noqa: F401
     Action,

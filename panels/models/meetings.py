@@ -8,6 +8,7 @@ from each organisation), seeds 000 (Hampshire IRAP, monthly).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
@@ -16,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from casework.models import Agency
+from casework.working_days import add_working_days
 
 DEFAULT_DECISION_LETTER = """Dear {referrer_name},
 
@@ -226,6 +228,34 @@ class Meeting(models.Model):
     def status_label(self) -> str:
         """The status as people are shown it: "Held" once the day has passed (is_held)."""
         return MeetingStatus.HELD.label if self.is_held else self.get_status_display()
+
+
+@dataclass(frozen=True)
+class MeetingDeadlines:
+    """A meeting's computed deadlines, each from its panel's settings (seeds 002)."""
+
+    papers_due: dt.date
+    circulation: dt.date
+    decision_letters_due: dt.date
+    minutes_due: dt.date
+    absent_agency_response_due: dt.date
+
+
+def meeting_deadlines(meeting: Meeting, closures: frozenset[dt.date] | None = None) -> MeetingDeadlines:
+    """Counted in working days from the meeting's date, skipping the panel's closure days (read
+    here unless given). Beside the models, not in panels.selectors, because referrals needs it
+    too and may import panels' models only (docs/adr/0011-layers.md)."""
+    panel = meeting.panel
+    if closures is None:
+        closures = frozenset(panel.closure_days.values_list("day", flat=True))
+    day = meeting.date
+    return MeetingDeadlines(
+        papers_due=add_working_days(day, -panel.papers_due_working_days, closures),
+        circulation=add_working_days(day, -panel.circulation_working_days, closures),
+        decision_letters_due=add_working_days(day, panel.decision_letter_working_days, closures),
+        minutes_due=add_working_days(day, panel.minutes_working_days, closures),
+        absent_agency_response_due=add_working_days(day, panel.absent_agency_response_working_days, closures),
+    )
 
 
 class MemberRole(models.TextChoices):

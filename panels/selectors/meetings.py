@@ -1,19 +1,26 @@
-"""Reads for panels and meetings."""
+"""Reads for panels and meetings (meeting_deadlines is the models' own, re-exported here: referrals needs
+it too, docs/adr/0011-layers.md)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
 
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from casework.access import agency_of
 from casework.models import Agency, User
-from casework.working_days import add_working_days
 from panels import access
-from panels.models import ClosureDay, Meeting, MeetingStatus, Membership, Panel
+from panels.models import (
+    ClosureDay,
+    Meeting,
+    MeetingDeadlines,
+    MeetingStatus,
+    Membership,
+    Panel,
+    meeting_deadlines,
+)
 
 __all__ = [
     "MeetingDeadlines",
@@ -96,31 +103,6 @@ def upcoming_meetings_for(*, user: User, panel: Panel | None = None) -> QuerySet
 def meeting_as_saved(*, meeting: Meeting) -> Meeting:
     """The meeting as it is in the database now (someone may have changed it since it was read)."""
     return Meeting.objects.get(pk=meeting.pk)
-
-
-@dataclass(frozen=True)
-class MeetingDeadlines:
-    """A meeting's computed deadlines, each from its panel's settings (seeds 002)."""
-
-    papers_due: dt.date
-    circulation: dt.date
-    decision_letters_due: dt.date
-    minutes_due: dt.date
-    absent_agency_response_due: dt.date
-
-
-def meeting_deadlines(meeting: Meeting, closures: frozenset[dt.date] | None = None) -> MeetingDeadlines:
-    panel = meeting.panel
-    if closures is None:
-        closures = frozenset(panel.closure_days.values_list("day", flat=True))
-    day = meeting.date
-    return MeetingDeadlines(
-        papers_due=add_working_days(day, -panel.papers_due_working_days, closures),
-        circulation=add_working_days(day, -panel.circulation_working_days, closures),
-        decision_letters_due=add_working_days(day, panel.decision_letter_working_days, closures),
-        minutes_due=add_working_days(day, panel.minutes_working_days, closures),
-        absent_agency_response_due=add_working_days(day, panel.absent_agency_response_working_days, closures),
-    )
 
 
 def upcoming_meetings(*, panel: Panel, today: dt.date | None = None) -> QuerySet[Meeting]:

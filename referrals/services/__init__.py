@@ -18,8 +18,7 @@ from __future__ import annotations
 # its agenda), imported here once: pyproject's import contract declares these exceptions for
 # `referrals.services`, and the modules below take them from this package.
 from panels.access import can_chair, panels_visible_to
-from panels.models import CHAIRING_ROLES, Meeting, MeetingStatus, Membership, Panel
-from panels.selectors import meeting_deadlines
+from panels.models import CHAIRING_ROLES, Meeting, MeetingStatus, Membership, Panel, meeting_deadlines
 from referrals.models import EDITABLE_STATUSES, SIGN_OFF_STATUSES
 from referrals.services.agenda import (
     PANEL_OUTCOME_STATUSES,

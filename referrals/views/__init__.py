@@ -18,7 +18,8 @@ from __future__ import annotations
 # imported here once: pyproject's import contract declares these exceptions for `referrals.views`,
 # and the modules below take them from this package.
 from panels import access as panels_access
-from panels.selectors import meeting_deadlines, upcoming_meetings
+from panels.models import meeting_deadlines
+from panels.selectors import upcoming_meetings
 from referrals.views.drafting import referral_details, referral_section, referral_start, referral_tasks
 from referrals.views.evidence import evidence_download, evidence_list, evidence_remove
 from referrals.views.lists import all_referrals, awaiting_sign_off, meeting_referrals, my_referrals
