@@ -17,9 +17,15 @@ Here in casework, the lowest layer, so referrals, panels and funding all ask the
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from casework.access import NotAllowed, can_edit_children
@@ -28,18 +34,66 @@ from casework.models import CetrRecord, Child, ProviderKind, Role, User
 
 __all__ = [
     "OVERRIDE_ROLES",
+    "SeniorPeople",
     "cetr_override",
+    "cetr_override_authorisers",
     "cetr_record",
     "child_needs_cetr",
     "current_cetr",
     "placement_needs_cetr",
     "require_cetr",
+    "senior_people",
+    "valid_records",
+    "valid_until_for",
 ]
 
-# Who may decide to go ahead without a CETR: a service manager (a Service Group Manager or
-# equivalent, seeds 002 s8) or a panel chair. The escalation ladder asks more (pathways'
-# EscalationAuthoriser grades) for its own override.
+# Who may decide to go ahead without a CETR when the child's partnership has named nobody for
+# escalation: a service manager (a Service Group Manager or equivalent, seeds 002 s8) or a panel
+# chair. Once it names its senior people (the escalation ladder's authorisers), only they may.
 OVERRIDE_ROLES = (Role.SERVICE_MANAGER, Role.PANEL_CHAIR)
+
+
+@dataclass(frozen=True)
+class SeniorPeople:
+    """The senior people the child's partnership names who may override the CETR: user id to the
+    job title the partnership recorded for them, and the grade the override needs (its name)."""
+
+    titles: dict[int, str]
+    grade: str
+
+
+# seeds 002 s8: escalation "should only occur with the authorisation of either a Service Group
+# Manager or Assistant Director or their equivalents"; who holds which grade is the partnership's
+# data, kept by the escalation ladder (pathways). The core imports no app: the ladder registers the
+# lookup here, found by module name as the timeline sources are (ADR 0011).
+AUTHORISER_MODULES = ("pathways.cetr",)
+_AUTHORISERS: list[Callable[[Child], SeniorPeople | None]] = []
+
+
+def cetr_override_authorisers(
+    func: Callable[[Child], SeniorPeople | None],
+) -> Callable[[Child], SeniorPeople | None]:
+    """Register `func(child) -> SeniorPeople | None` (None: the partnership has named nobody)."""
+    if func not in _AUTHORISERS:
+        _AUTHORISERS.append(func)
+    return func
+
+
+def senior_people(child: Child) -> SeniorPeople | None:
+    """Who may override the CETR for this child: the senior people its partnership names for
+    escalation at the grade it sets for going ahead without a CETR, or None when it names nobody
+    (then the roles in OVERRIDE_ROLES may, as before)."""
+    for module in AUTHORISER_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as missing:
+            if missing.name != module:
+                raise
+    for lookup in _AUTHORISERS:
+        people = lookup(child)
+        if people is not None:
+            return people
+    return None
 
 
 def child_needs_cetr(child: Child) -> bool:
@@ -52,14 +106,30 @@ def placement_needs_cetr(*, kind: str, weeks: int | None) -> bool:
     return kind == ProviderKind.RESIDENTIAL and (weeks or 52) >= 38
 
 
-def current_cetr(child: Child) -> CetrRecord | None:
-    """The child's latest CETR or override (one query); a CETR dated in the future does not count."""
+def valid_until_for(start: dt.date) -> dt.date:
+    """The last day a CETR held (or an override given) on `start` counts: CETR_VALID_DAYS later.
+
+    The seeds give no period. A review speaks for the child's needs and the placement proposed when
+    it was held; panels meet monthly (seeds 002), so the default of 182 days (about six months,
+    settings.CETR_VALID_DAYS) covers a referral's submission, its decision and the package that
+    follows, and a placement considered later needs a fresh review or override."""
+    return start + dt.timedelta(days=settings.CETR_VALID_DAYS)
+
+
+def valid_records(*, on: dt.date | None = None) -> QuerySet[CetrRecord]:
+    """CETRs and overrides that count on `on` (today): naming a referral, held (or given) by then and
+    not past their valid_until. Newest first."""
+    day = on or timezone.localdate()
     return (
-        CetrRecord.objects.filter(child=child)
-        .exclude(held_on__gt=timezone.localdate())
+        CetrRecord.objects.filter(referral__isnull=False, valid_until__gte=day)
+        .exclude(held_on__gt=day)
         .select_related("overridden_by")
-        .first()
     )
+
+
+def current_cetr(referral: Model) -> CetrRecord | None:
+    """The latest CETR or override still valid for this referral (one query)."""
+    return valid_records().filter(referral_id=referral.pk).first()
 
 
 def _why(child: Child, placement: bool) -> str:
@@ -73,16 +143,20 @@ def _why(child: Child, placement: bool) -> str:
     return f"{child.given_name} {' and '.join(parts)}"
 
 
-def require_cetr(*, child: Child, placement: bool = False, field: str = "cetr") -> CetrRecord | None:
-    """The record that satisfies the safeguard, or ValidationError naming why one is needed. Call it
-    only when the rule applies (child_needs_cetr or placement_needs_cetr)."""
-    record = current_cetr(child)
+def require_cetr(*, referral: Model, placement: bool = False, field: str = "cetr") -> CetrRecord:
+    """The record that satisfies the safeguard for this referral (held or given for it, and still
+    valid), or ValidationError naming why one is needed. Call it only when the rule applies
+    (child_needs_cetr or placement_needs_cetr)."""
+    record = current_cetr(referral)
     if record is None:
+        child = referral.child  # type: ignore[attr-defined]
         raise ValidationError(
             {
                 field: [
                     f"A Care, Education and Treatment Review is needed first: {_why(child, placement)}. "
-                    "Record the CETR on the child's record, or a senior person's override with the reason"
+                    f"Record the CETR for referral {referral.pk} on the child's record, or a senior "
+                    "person's override with the reason (one recorded for another referral, or more than "
+                    f"{settings.CETR_VALID_DAYS} days ago, does not count)"
                 ]
             }
         )
@@ -94,13 +168,45 @@ def _child_for_change(actor: User, child: Child) -> None:
         raise NotAllowed("Your role does not allow recording a CETR")
 
 
+def _check_referral(child: Child, referral: Model | None, errors: dict[str, list[str]]) -> None:
+    if referral is None:
+        errors["referral"] = ["Choose the referral the CETR is for"]
+    elif referral.child_id != child.pk:  # type: ignore[attr-defined]
+        errors["referral"] = [f"Choose a referral for {child.given_name}"]
+
+
+def _save(*, actor: User, action: str, changes: dict[str, list[Any]], **fields: Any) -> CetrRecord:
+    """The tail a CETR held and a CETR overridden share: the row (recorded by `actor`), checked and
+    saved, and its audit event with `changes` and the referral it counts for."""
+    row = CetrRecord(recorded_by=actor, **fields)
+    row.full_clean()
+    row.save()
+    referral = fields["referral"]
+    record_event(
+        actor=actor,
+        action=action,
+        obj=row,
+        child=row.child,
+        changes={**changes, "referral": [None, referral.pk if referral else None]},
+    )
+    return row
+
+
 @transaction.atomic
 def cetr_record(
-    *, actor: User, child: Child, held_on: dt.date, outcome: str, document: str = ""
+    *,
+    actor: User,
+    child: Child,
+    referral: Model | None,
+    held_on: dt.date,
+    outcome: str,
+    document: str = "",
 ) -> CetrRecord:
-    """Record a CETR held for the child: when, what it concluded and where the report is."""
+    """Record a CETR held for the child and the referral it was held for: when, what it concluded
+    and where the report is. It counts for that referral until valid_until_for(held_on)."""
     _child_for_change(actor, child)
-    errors = {}
+    errors: dict[str, list[str]] = {}
+    _check_referral(child, referral, errors)
     if held_on is None:
         errors["held_on"] = ["Enter the date the CETR was held"]
     elif held_on > timezone.localdate():
@@ -109,59 +215,69 @@ def cetr_record(
         errors["outcome"] = ["Enter the CETR's outcome and recommendations"]
     if errors:
         raise ValidationError(errors)
-    row = CetrRecord(
+    return _save(
+        actor=actor,
+        action="casework.cetr_recorded",
+        changes={"held_on": [None, str(held_on)]},
         child=child,
+        referral=referral,
+        valid_until=valid_until_for(held_on),
         held_on=held_on,
         outcome=outcome.strip(),
         document=(document or "").strip(),
-        recorded_by=actor,
     )
-    row.full_clean()
-    row.save()
-    record_event(
-        actor=actor,
-        action="casework.cetr_recorded",
-        obj=row,
-        child=child,
-        changes={"held_on": [None, str(held_on)]},
-    )
-    return row
 
 
 @transaction.atomic
 def cetr_override(
-    *, actor: User, child: Child, overridden_by: User | None, role: str, reason: str
+    *,
+    actor: User,
+    child: Child,
+    referral: Model | None,
+    overridden_by: User | None,
+    reason: str,
+    role: str = "",
 ) -> CetrRecord:
-    """Record that a named senior person decided to go ahead without a CETR, their role and why."""
+    """Record that a named senior person decided to go ahead without a CETR, their role and why.
+
+    The person is one the child's partnership names for escalation at the grade it sets for this
+    override (senior_people; seeds 002 s8), and their role is recorded as the partnership named it
+    (`role` is then not asked). A partnership that has named nobody yet: a service manager or a
+    panel chair, with the role as given. It counts for the referral it names for CETR_VALID_DAYS
+    from today."""
     _child_for_change(actor, child)
-    errors = {}
+    errors: dict[str, list[str]] = {}
+    _check_referral(child, referral, errors)
+    people = senior_people(child)
     if overridden_by is None:
         errors["overridden_by"] = ["Choose who decided to go ahead without a CETR"]
+    elif people is not None:
+        if not overridden_by.is_active or overridden_by.pk not in people.titles:
+            errors["overridden_by"] = [
+                f"{overridden_by.full_name} is not named by the partnership as a {people.grade} or more "
+                "senior: going ahead without a CETR needs one"
+            ]
+        else:
+            role = people.titles[overridden_by.pk]
     elif not overridden_by.is_active or not overridden_by.has_role(*OVERRIDE_ROLES):
         errors["overridden_by"] = [
             f"{overridden_by.full_name} is not a service manager or panel chair: going ahead without a "
             "CETR needs one"
         ]
-    if not (role or "").strip():
+    if people is None and not (role or "").strip():
         errors["role"] = ["Enter their role, for example Service Group Manager"]
     if not (reason or "").strip():
         errors["reason"] = ["Enter why the CETR is being overridden"]
     if errors:
         raise ValidationError(errors)
-    row = CetrRecord(
+    return _save(
+        actor=actor,
+        action="casework.cetr_overridden",
+        changes={"overridden_by": [None, overridden_by.pk if overridden_by else None]},
         child=child,
+        referral=referral,
+        valid_until=valid_until_for(timezone.localdate()),
         overridden_by=overridden_by,
         overrider_role=role.strip(),
         override_reason=reason.strip(),
-        recorded_by=actor,
     )
-    row.full_clean()
-    row.save()
-    record_event(
-        actor=actor,
-        action="casework.cetr_overridden",
-        obj=row,
-        child=child,
-        changes={"overridden_by": [None, overridden_by.pk if overridden_by else None]},
-    )
-    return row

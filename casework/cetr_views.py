@@ -6,14 +6,17 @@ from __future__ import annotations
 from django.urls import reverse
 
 from casework import access
-from casework.cetr import cetr_override, cetr_record
+from casework.cetr import cetr_override, cetr_record, senior_people
+from casework.child_page import child_page_context
 from casework.forms import CetrForm, CetrOverrideForm
+from casework.models import CetrRecord
 from casework.web import form_page, form_step
 
 INTRO = [
     "For an autistic child or a child with a learning disability, a CETR is held before escalation to a "
     "Joint Solutions Panel (seeds 002). A residential placement of 38 weeks a year or more needs one too "
-    "(seeds 003): the referral is not submitted, nor the panel's decision signed, without it."
+    "(seeds 003): the referral is not submitted, nor the panel's decision signed, without it. A CETR "
+    "or override counts for the referral it is recorded for, for a limited time."
 ]
 
 
@@ -21,9 +24,33 @@ def _back(child) -> str:
     return reverse("children:detail", args=[child.pk]) + "#cetr"
 
 
+def _referrals(request, child):
+    """The child's referrals this person may open (the child's page parts: referrals.child_page)."""
+    referrals = child_page_context(user=request.user, child=child).get("referrals")
+    if referrals is None:  # no app adds referrals to the child's page: there is nothing to name
+        return CetrRecord.objects.none()
+    return referrals
+
+
+def _who_may(child) -> str:
+    people = senior_people(child)
+    if people is None:
+        return "A service manager or panel chair may decide to go ahead without one: say who, and why."
+    if not people.titles:
+        return (
+            f"Only a {people.grade} or more senior, as the partnership names them for escalation, may decide "
+            "to go ahead without one, and the partnership has named nobody at that grade: ask its "
+            "partnership administrator."
+        )
+    return (
+        f"A {people.grade} or more senior, as the partnership names them for escalation, may decide to go "
+        "ahead without one: say who, and why."
+    )
+
+
 def cetr_record_page(request, pk):
     child = access.get_child_for_user(user=request.user, pk=pk, need="change")
-    form = CetrForm(request.POST or None)
+    form = CetrForm(request.POST or None, referrals=_referrals(request, child))
     done = form_step(
         request,
         form,
@@ -46,7 +73,9 @@ def cetr_record_page(request, pk):
 
 def cetr_override_page(request, pk):
     child = access.get_child_for_user(user=request.user, pk=pk, need="change")
-    form = CetrOverrideForm(request.POST or None, user=request.user)
+    form = CetrOverrideForm(
+        request.POST or None, user=request.user, child=child, referrals=_referrals(request, child)
+    )
     done = form_step(
         request,
         form,
@@ -63,8 +92,5 @@ def cetr_override_page(request, pk):
         caption=child.full_name,
         back_url=_back(child),
         submit_label="Record the override",
-        intro=[
-            *INTRO,
-            "A service manager or panel chair may decide to go ahead without one: say who, and why.",
-        ],
+        intro=[*INTRO, _who_may(child)],
     )

@@ -17,6 +17,7 @@ from django.forms.renderers import TemplatesSetting
 from casework import access
 from casework.models import (
     Agency,
+    Child,
     DSRRating,
     Gender,
     InvolvementRole,
@@ -294,9 +295,37 @@ class ApiTokenForm(forms.Form):
         return days
 
 
-class CetrForm(forms.Form):
+class _ReferralField(forms.ModelChoiceField):
+    """One of the child's referrals this person may open (the queryset comes from the child's page
+    parts, casework.child_page, so the core imports no app)."""
+
+    def label_from_instance(self, obj) -> str:
+        return f"Referral {obj.pk} to {obj.panel.name} ({obj.get_status_display().lower()})"
+
+
+def _referral_field() -> _ReferralField:
+    return _ReferralField(
+        label="Which referral is it for?",
+        queryset=User.objects.none(),
+        help_text=(
+            f"It counts for this referral, the placement it proposes and the package its decision makes, "
+            f"for {settings.CETR_VALID_DAYS} days"
+        ),
+        error_messages={"required": "Choose the referral the CETR is for"},
+    )
+
+
+class _CetrReferralMixin:
+    fields: dict[str, forms.Field]
+
+    def _set_referrals(self, referrals) -> None:
+        cast(_ReferralField, self.fields["referral"]).queryset = referrals
+
+
+class CetrForm(_CetrReferralMixin, forms.Form):
     """A Care, Education and Treatment Review held for the child (casework.cetr)."""
 
+    referral = _referral_field()
     held_on = DateField(
         label="When was the CETR held?", error_messages={"required": "Enter the date the CETR was held"}
     )
@@ -313,17 +342,27 @@ class CetrForm(forms.Form):
         help_text="For example the document's reference in the case record",
     )
 
+    def __init__(self, *args, referrals, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_referrals(referrals)
+
 
 class _PersonField(forms.ModelChoiceField):
-    """A person, named with their agency (the queryset joins it)."""
+    """A person, named with their agency (the queryset joins it), or with the job title their
+    partnership recorded when `titles` is given."""
+
+    titles: dict[int, str] | None = None
 
     def label_from_instance(self, obj) -> str:
+        if self.titles is not None:
+            return f"{obj.full_name}, {self.titles.get(obj.pk, '')}"
         return f"{obj.full_name}, {obj.agency.name}" if obj.agency else obj.full_name
 
 
-class CetrOverrideForm(forms.Form):
+class CetrOverrideForm(_CetrReferralMixin, forms.Form):
     """A named senior person's decision to go ahead without a CETR (casework.cetr)."""
 
+    referral = _referral_field()
     overridden_by = _PersonField(
         label="Who decided to go ahead without a CETR?",
         queryset=User.objects.none(),
@@ -343,14 +382,24 @@ class CetrOverrideForm(forms.Form):
         error_messages={"required": "Enter why the CETR is being overridden"},
     )
 
-    def __init__(self, *args, user: User, **kwargs):
-        from casework.cetr import OVERRIDE_ROLES
+    def __init__(self, *args, user: User, child: Child, referrals, **kwargs):
+        from casework.cetr import OVERRIDE_ROLES, senior_people
 
         super().__init__(*args, **kwargs)
+        self._set_referrals(referrals)
         field = cast(forms.ModelChoiceField, self.fields["overridden_by"])
-        field.queryset = (
-            access.users_visible_to(user=user)
-            .filter(is_active=True, roles__overlap=list(OVERRIDE_ROLES))
-            .select_related("agency")
-            .order_by("full_name")
-        )
+        people = senior_people(child)
+        if people is None:
+            field.queryset = (
+                access.users_visible_to(user=user)
+                .filter(is_active=True, roles__overlap=list(OVERRIDE_ROLES))
+                .select_related("agency")
+                .order_by("full_name")
+            )
+            return
+        # The partnership names its senior people (the escalation ladder's authorisers): only they,
+        # and their role is the job title it recorded, so it is not asked.
+        field.queryset = User.objects.filter(pk__in=list(people.titles), is_active=True).order_by("full_name")
+        cast(_PersonField, field).titles = people.titles
+        field.help_text = f"A {people.grade} or more senior, as the partnership names them for escalation"
+        del self.fields["role"]

@@ -389,10 +389,27 @@ class CetrRecord(models.Model):
     learning disability a CeTR must be held before escalation occurs". seeds 003 supplementary
     recommendation 4: "All children with disabilities and complex health needs who are on a pathway
     for admission to residential placement longer than 38 weeks per year should be part of a Care,
-    Education and Treatment Review process." Records are append-only; the latest one counts.
+    Education and Treatment Review process." Records are append-only.
+
+    A record speaks for the referral it names (and so the placement that referral proposes and the
+    package its decision makes) until `valid_until` (casework.cetr: CETR_VALID_DAYS after the CETR
+    was held, or after the override was recorded); the checks use the latest one still valid for the
+    referral. Rows from before the rule named no referral and count for none.
     """
 
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="cetr_records")
+    # By name, not import: referrals sit above the core (docs/adr/0011-layers.md).
+    referral = models.ForeignKey(
+        "referrals.Referral",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cetr_records",
+        help_text="The referral (and so the placement) the CETR was held, or the override given, for",
+    )
+    valid_until = models.DateField(
+        "valid until", null=True, blank=True, help_text="The last day the CETR or override counts"
+    )
     held_on = models.DateField("CETR held on", null=True, blank=True)
     outcome = models.TextField(blank=True, max_length=5000, validators=[MaxLengthValidator(5000)])
     document = models.CharField(
@@ -411,7 +428,10 @@ class CetrRecord(models.Model):
 
     class Meta:
         ordering = ["-recorded_at", "-id"]
-        indexes = [models.Index(fields=["child", "recorded_at"], name="cetr_child_recorded")]
+        indexes = [
+            models.Index(fields=["child", "recorded_at"], name="cetr_child_recorded"),
+            models.Index(fields=["referral", "valid_until"], name="cetr_referral_valid"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(
@@ -441,6 +461,23 @@ class CetrRecord(models.Model):
             name = self.overridden_by.full_name if self.overridden_by else ""
             return f"CETR overridden by {name}, {self.overrider_role}: {self.override_reason}"
         return f"CETR held on {self.held_on:%-d %B %Y}: {self.outcome}"
+
+    def is_valid_on(self, day: dt.date) -> bool:
+        """Whether it counts on `day`: it names a referral, and `day` is from the CETR's date (or the
+        override's) to `valid_until`."""
+        start = self.held_on or timezone.localdate(self.recorded_at)
+        return (
+            self.referral_id is not None and self.valid_until is not None and start <= day <= self.valid_until
+        )
+
+    @property
+    def validity(self) -> str:
+        """What the pages say of its reach: "For referral 12, valid until 31 August 2026"."""
+        if self.referral_id is None:
+            return "Recorded before a CETR named its referral: it counts for none"
+        verb = "valid until" if self.is_valid_on(timezone.localdate()) else "no longer valid: it ran to"
+        until = f"{self.valid_until:%-d %B %Y}" if self.valid_until else "no date"
+        return f"For referral {self.referral_id}, {verb} {until}"
 
 
 class ParentCarer(models.Model):

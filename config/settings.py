@@ -378,6 +378,11 @@ SERVICE_NAME = env_str("SERVICE_NAME", "Joint complex care casework")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # Largest evidence upload, in megabytes.
 EVIDENCE_MAX_UPLOAD_MB = env_int("EVIDENCE_MAX_UPLOAD_MB", 20)
+# Days a CETR (or a senior override of it) counts for the referral it names (casework.cetr: the
+# seeds give no period; about six months by default).
+CETR_VALID_DAYS = env_int("CETR_VALID_DAYS", 182)
+if CETR_VALID_DAYS < 1:
+    raise ImproperlyConfigured("CETR_VALID_DAYS must be 1 or more")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PROTECTIVE_MARKING = "OFFICIAL-SENSITIVE"

@@ -240,6 +240,9 @@ UNEXPRESSIBLE_RULES = [
     # casework.cetr: a CETR held, or a senior person's override (whitespace is no answer).
     re.compile(r"The date the CETR was held must be today or in the past"),
     re.compile(r".* is not a service manager or panel chair: going ahead without a CETR needs one"),
+    re.compile(
+        r".* is not named by the partnership as a .* or more senior: going ahead without a CETR needs one"
+    ),
     re.compile(r"Enter the CETR's outcome and recommendations"),
     re.compile(r"Enter their role, for example Service Group Manager"),
     re.compile(r"Enter why the CETR is being overridden"),

@@ -1,6 +1,6 @@
 """The CETR safeguard on a panel paper and the chair's page (casework.cetr): which record a referral
-rests on, "CETR held on <date>: <outcome>" or "CETR overridden by <name>, <role>: <reason>", or why
-one is needed and missing."""
+rests on (held or given for it, and still valid), "CETR held on <date>: <outcome>" or "CETR
+overridden by <name>, <role>: <reason>", or why one is needed and missing."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import template
-from django.utils import timezone
 
-from casework.cetr import child_needs_cetr, current_cetr
+from casework.cetr import child_needs_cetr, current_cetr, valid_records
 from casework.models import CetrRecord
 
 register = template.Library()
@@ -20,28 +19,34 @@ CETR_PANEL_KINDS = ("jsp", "jfp")
 
 
 @register.simple_tag
-def child_cetr(child) -> CetrRecord | None:
-    """The child's latest CETR or override (one query)."""
-    return current_cetr(child)
+def referral_cetr(referral) -> CetrRecord | None:
+    """The latest CETR or override still valid for this referral (one query)."""
+    return current_cetr(referral)
+
+
+@register.simple_tag
+def cetr_history(child) -> list[CetrRecord]:
+    """Every CETR and override recorded for the child, newest first, with the referral each is for
+    (one query)."""
+    return list(
+        CetrRecord.objects.filter(child=child).select_related("overridden_by", "referral", "referral__panel")
+    )
 
 
 @register.simple_tag
 def cetr_records(views: Iterable[Any]) -> dict[int, CetrRecord]:
-    """The latest CETR or override of each child on a meeting's agenda, by child id: one query."""
-    child_ids = {view.item.referral.child_id for view in views if view.item.referral_id}
-    rows = (
-        CetrRecord.objects.filter(child_id__in=child_ids)
-        .exclude(held_on__gt=timezone.localdate())
-        .select_related("overridden_by")
-        .order_by("child_id", "-recorded_at", "-id")
-        .distinct("child_id")
-    )
-    return {row.child_id: row for row in rows} if child_ids else {}
+    """The latest CETR or override still valid for each referral on a meeting's agenda, by referral
+    id: one query."""
+    referral_ids = {view.item.referral_id for view in views if view.item.referral_id}
+    if not referral_ids:
+        return {}
+    rows = valid_records().filter(referral_id__in=referral_ids).order_by("referral_id", "-recorded_at", "-id")
+    return {row.referral_id: row for row in rows.distinct("referral_id") if row.referral_id is not None}
 
 
 @register.filter
-def cetr_of(records: dict[int, CetrRecord], child_id: int) -> CetrRecord | None:
-    return records.get(child_id)
+def cetr_of(records: dict[int, CetrRecord], referral_id: int) -> CetrRecord | None:
+    return records.get(referral_id)
 
 
 @register.simple_tag

@@ -413,7 +413,7 @@ def package_create_from_decision(*, actor: User, decision) -> FundingPackage:
     if placement_needs_cetr(kind=kind, weeks=weeks):
         # seeds 003 supplementary recommendation 4: "No decision should be made without
         # multi-agency agreement and commitment": a CETR, or a named senior person's override.
-        cetr = require_cetr(child=referral.child, placement=True)
+        cetr = require_cetr(referral=referral, placement=True)
     description = (option.description if option else "") or decision.rationale or "As agreed by the panel"
     starts_on = decision.starts_on or (option.starts_on if option else None) or timezone.localdate()
     terms = PackageTerms(

@@ -4,7 +4,7 @@ seeds 003 supplementary recommendation 4: "All children with disabilities and co
 who are on a pathway for admission to residential placement longer than 38 weeks per year should be
 part of a Care, Education and Treatment Review process. No decision should be made without
 multi-agency agreement and commitment." So a decision agreeing such an option is not signed until
-the child's CETR, or a named senior person's override, is recorded.
+a CETR, or a named senior person's override, is recorded for the item's referral and still valid.
 
 seeds 003 recommendation 2: "Where an admission to a residential placement for 38 weeks or more is
 being considered, children, young people and their parents should have access to advice and support
@@ -43,7 +43,7 @@ def decision_require_cetr(*, decision: Decision, agenda_item: AgendaItem) -> Cet
     option = decision.option
     if option is None or not option.needs_cetr:
         return None
-    return require_cetr(child=agenda_item.referral.child, placement=True, field="option")
+    return require_cetr(referral=agenda_item.referral, placement=True, field="option")
 
 
 def item_considers_long_residential(agenda_item: AgendaItem) -> bool:

@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from casework.access import NotAllowed
 from casework.audit import record_event
-from casework.models import CetrRecord, Child, User
+from casework.cetr import valid_records
+from casework.models import Child, User
 from casework.services import InvalidTransition
 from casework.stale import StaleEdit, fingerprint, refuse_if_stale, who_saved
 from pathways import access
@@ -182,11 +183,15 @@ def _step_checks(
         if referral is not None and referral.child_id != child.pk:
             errors["referral"] = f"Choose a referral for {child.given_name}"
         # A CETR recorded for the escalation, or on the child's record (casework.cetr: the one the
-        # referral and panel routes ask for). An override there does not count here: the ladder's
-        # override needs its own senior grade (cetr_override_min_seniority).
+        # referral and panel routes ask for) while still valid, and for the step's referral when it
+        # names one. An override there does not count here: the ladder's override needs its own
+        # senior grade (cetr_override_min_seniority).
+        held = valid_records().filter(child=child, overridden_by__isnull=True)
+        if referral is not None:
+            held = held.filter(referral=referral)
         has_cetr = (
             escalation.pk is not None and escalation.cetrs.filter(held_on__lte=timezone.localdate()).exists()
-        ) or CetrRecord.objects.filter(child=child, held_on__lte=timezone.localdate()).exists()
+        ) or held.exists()
         if cetr_needed(child) and not has_cetr:
             needs = _cetr_reason(child)
             if _blank(cetr_override_reason):

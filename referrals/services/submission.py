@@ -105,7 +105,7 @@ def _require_cetr(referral: Referral) -> None:
     placement = any(option.needs_cetr for option in referral.options.all())
     child = referral.child
     if placement or (referral.panel.kind in CETR_PANEL_KINDS and child_needs_cetr(child)):
-        require_cetr(child=child, placement=placement)
+        require_cetr(referral=referral, placement=placement)
 
 
 def _panel_chairs(panel: Panel) -> list[User]:

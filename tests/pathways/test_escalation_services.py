@@ -21,7 +21,7 @@ from pathways.models import (
     Seniority,
 )
 from pathways.selectors import escalation_detail, escalation_settings_for, escalations_for_child, group_clock
-from tests.factories import PanelFactory
+from tests.factories import CompleteReferralFactory, PanelFactory
 from tests.pathways.conftest import D, at
 from tests.pathways.test_escalation_fixtures import *  # noqa: F403 (fixtures)
 
@@ -316,7 +316,7 @@ def test_autistic_child_needs_a_cetr_before_jsp(rsg, amelia, social_worker, sgm,
 
 
 def test_a_cetr_on_the_childs_record_counts_for_the_ladder_but_its_override_does_not(
-    rsg, amelia, social_worker, sgm, service_manager, jsp
+    rsg, amelia, social_worker, sgm, assistant_director, jsp
 ):
     """seeds 002 line 39: "a CeTR must be held before escalation occurs": the CETR recorded on the
     child's record (casework.cetr, which the referral and panel routes ask for) counts here too; an
@@ -325,17 +325,24 @@ def test_a_cetr_on_the_childs_record_counts_for_the_ladder_but_its_override_does
 
     amelia.autism = True
     amelia.save(update_fields=["autism"])
+    referral = CompleteReferralFactory(child=amelia)
     cetr_override(
         actor=social_worker,
         child=amelia,
-        overridden_by=service_manager,
-        role="Service manager",
+        referral=referral,
+        overridden_by=assistant_director,
         reason="Urgent",
     )
     with pytest.raises(ValidationError) as exc:
         to_jsp(rsg, social_worker, sgm, jsp)
     assert "cetr_override_reason" in field_errors(exc)
-    cetr_record(actor=social_worker, child=amelia, held_on=D(2026, 3, 2), outcome="Community placement")
+    cetr_record(
+        actor=social_worker,
+        child=amelia,
+        referral=referral,
+        held_on=D(2026, 3, 2),
+        outcome="Community placement",
+    )
     to_jsp(rsg, social_worker, sgm, jsp)
     assert not rsg.steps.get(level="jsp").cetr_overridden
 

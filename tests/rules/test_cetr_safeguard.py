@@ -71,10 +71,11 @@ def jsp(hampshire, clock):
     return PanelFactory(name="Hampshire Joint Solutions Panel", kind="jsp", host_agency=hampshire)
 
 
-def _held(child, social_worker) -> CetrRecord:
+def _held(child, social_worker, referral) -> CetrRecord:
     return cetr_record(
         actor=social_worker,
         child=child,
+        referral=referral,
         held_on=D(2026, 2, 20),
         outcome="Community placement with 2:1 support; no admission needed",
         document="CETR report ref 2026-114",
@@ -106,7 +107,7 @@ def test_submitting_to_a_joint_solutions_panel_for_an_autistic_child_needs_a_cet
     referral.refresh_from_db()
     assert referral.status == Status.READY_TO_SUBMIT
 
-    _held(child, social_worker)
+    _held(child, social_worker, referral)
     submitted = referral_services.referral_submit(actor=social_worker, referral=referral, meeting=meeting)
     assert submitted.status == Status.SUBMITTED
 
@@ -134,13 +135,19 @@ def test_submitting_to_a_jfp_for_a_child_with_a_learning_disability_takes_a_seni
     # A social worker is not senior enough to override.
     with pytest.raises(ValidationError) as error:
         cetr_override(
-            actor=social_worker, child=child, overridden_by=social_worker, role="Social worker", reason="x"
+            actor=social_worker,
+            child=child,
+            referral=referral,
+            overridden_by=social_worker,
+            role="Social worker",
+            reason="x",
         )
     assert "is not a service manager or panel chair" in str(error.value.message_dict["overridden_by"])
 
     override = cetr_override(
         actor=social_worker,
         child=child,
+        referral=referral,
         overridden_by=service_manager,
         role="Service Group Manager",
         reason="The CETR is booked for May; the placement cannot wait",
@@ -174,7 +181,7 @@ def test_submitting_a_referral_with_a_52_week_residential_option_needs_a_cetr(
     )
     with pytest.raises(ValidationError, match="residential placement of 38 weeks a year or more"):
         referral_services.referral_submit(actor=social_worker, referral=referral, meeting=irap_meeting)
-    _held(child, social_worker)
+    _held(child, social_worker, referral)
     submitted = referral_services.referral_submit(
         actor=social_worker, referral=referral, meeting=irap_meeting
     )
@@ -234,7 +241,7 @@ def test_a_decision_on_a_long_residential_option_is_not_signed_without_a_cetr(
     assert "Care, Education and Treatment Review is needed first" in str(error.value.message_dict["option"])
     assert not FundingPackage.objects.exists()
 
-    _held(child, social_worker)
+    _held(child, social_worker, quorate.referral)
     signed = panel_services.decision_sign(actor=panel_chair, decision=draft)
     assert signed.status == "signed"
 
@@ -243,7 +250,7 @@ def test_the_package_from_the_decision_carries_the_options_kind_weeks_and_cetr(
     quorate, panel_admin, panel_chair, hampshire, child, social_worker
 ):
     """So the 38/52-week rule cannot be bypassed through "not yet confirmed" (seeds 003 line 1649)."""
-    cetr = _held(child, social_worker)
+    cetr = _held(child, social_worker, quorate.referral)
     signed = panel_services.decision_sign(actor=panel_chair, decision=_draft(quorate, panel_admin, hampshire))
     package = FundingPackage.objects.get(decision=signed)
     version = package.current_version
@@ -275,7 +282,7 @@ def test_signing_a_decision_on_a_long_residential_placement_raises_the_sendiass_
 ):
     """seeds 003 line 1613 (recommendation 2): the family's referral to SENDIASS and a navigator is
     raised on the panel's action log when the decision is signed, once per item."""
-    _held(child, social_worker)
+    _held(child, social_worker, quorate.referral)
     signed = panel_services.decision_sign(actor=panel_chair, decision=_draft(quorate, panel_admin, hampshire))
     action = Action.objects.get(agenda_item=quorate)
     assert action.action == SENDIASS_ACTION
@@ -292,13 +299,28 @@ def test_no_sendiass_action_for_other_placements(
     assert not Action.objects.exists()
 
 
-def test_the_override_must_name_a_senior_person_their_role_and_why(clock, child, social_worker, team_manager):
-    with pytest.raises(ValidationError) as error:
-        cetr_override(actor=social_worker, child=child, overridden_by=None, role="", reason=" ")
-    assert set(error.value.message_dict) == {"overridden_by", "role", "reason"}
+@pytest.fixture
+def draft_referral(child, social_worker):
+    """A referral for Amelia, still being written: what a CETR or override is recorded for."""
+    return CompleteReferralFactory(child=child, referrer=social_worker)
+
+
+def test_the_override_must_name_a_senior_person_their_role_and_why(
+    clock, child, social_worker, team_manager, draft_referral
+):
     with pytest.raises(ValidationError) as error:
         cetr_override(
-            actor=social_worker, child=child, overridden_by=team_manager, role="Team manager", reason="Urgent"
+            actor=social_worker, child=child, referral=None, overridden_by=None, role="", reason=" "
+        )
+    assert set(error.value.message_dict) == {"referral", "overridden_by", "role", "reason"}
+    with pytest.raises(ValidationError) as error:
+        cetr_override(
+            actor=social_worker,
+            child=child,
+            referral=draft_referral,
+            overridden_by=team_manager,
+            role="Team manager",
+            reason="Urgent",
         )
     assert "not a service manager or panel chair" in str(error.value.message_dict["overridden_by"])
     assert not CetrRecord.objects.exists()
@@ -318,14 +340,15 @@ def _paper_html(referral) -> str:
 def test_the_panel_paper_shows_the_cetr_held_or_that_it_is_missing(quorate, child, social_worker):
     """seeds 003 line 1649: the panel sees the CETR its decision rests on."""
     referral = quorate.referral
-    assert "Not recorded, but needed: a residential placement of 38 weeks a year or more is proposed" in (
-        _paper_html(referral)
-    )
-    _held(child, social_worker)
+    assert (
+        "Not recorded for this referral, or no longer valid, but needed: a residential placement of 38 "
+        "weeks a year or more is proposed"
+    ) in _paper_html(referral)
+    _held(child, social_worker, referral)
     html = _paper_html(referral)
     assert (
         "CETR held on 20 February 2026: Community placement with 2:1 support; no admission needed "
-        "(report: CETR report ref 2026-114)"
+        "(report: CETR report ref 2026-114). Valid until 21 August 2026"
     ) in html
 
 
@@ -343,6 +366,7 @@ def test_the_chairs_page_shows_the_override_and_the_sendiass_action_to_come(
     cetr_override(
         actor=social_worker,
         child=child,
+        referral=quorate.referral,
         overridden_by=service_manager,
         role="Service Group Manager",
         reason="The CETR is booked for May; the placement cannot wait",
@@ -357,12 +381,15 @@ def test_the_chairs_page_shows_the_override_and_the_sendiass_action_to_come(
 # --- Recording a CETR or an override: pages and API ---------------------------------------------------
 
 
-def test_the_cetr_page_records_it_and_puts_errors_next_to_the_fields(clock, client, child, social_worker):
+def test_the_cetr_page_records_it_and_puts_errors_next_to_the_fields(
+    clock, client, child, social_worker, draft_referral
+):
     from django.urls import reverse
 
     client.force_login(social_worker)
     url = reverse("children:cetr_record", args=[child.pk])
-    page = client.post(url, {"held_on": "01/04/2026", "outcome": "Held"})
+    assert f"Referral {draft_referral.pk} to " in client.get(url).content.decode()
+    page = client.post(url, {"referral": draft_referral.pk, "held_on": "01/04/2026", "outcome": "Held"})
     assert page.status_code == 200
     html = page.content.decode()
     assert "The date the CETR was held must be today or in the past" in html  # the service's, by the field
@@ -371,6 +398,7 @@ def test_the_cetr_page_records_it_and_puts_errors_next_to_the_fields(clock, clie
     response = client.post(
         url,
         {
+            "referral": draft_referral.pk,
             "held_on": "20/02/2026",
             "outcome": "No admission",
             "document": "Ref 9",
@@ -379,12 +407,16 @@ def test_the_cetr_page_records_it_and_puts_errors_next_to_the_fields(clock, clie
     assert response.status_code == 302
     record = CetrRecord.objects.get()
     assert (record.held_on, record.outcome, record.document) == (D(2026, 2, 20), "No admission", "Ref 9")
+    assert record.referral == draft_referral and record.valid_until == D(2026, 8, 21)  # 182 days on
     detail = client.get(reverse("children:detail", args=[child.pk])).content.decode()
-    assert "CETR held on 20 February 2026: No admission (report: Ref 9)" in detail
+    assert (
+        "CETR held on 20 February 2026: No admission (report: Ref 9). "
+        f"For referral {draft_referral.pk}, valid until 21 August 2026."
+    ) in detail
 
 
 def test_the_override_page_offers_senior_people_only(
-    clock, client, child, social_worker, service_manager, team_manager
+    clock, client, child, social_worker, service_manager, team_manager, draft_referral
 ):
     from django.urls import reverse
 
@@ -393,7 +425,13 @@ def test_the_override_page_offers_senior_people_only(
     html = client.get(url).content.decode()
     assert service_manager.full_name in html and team_manager.full_name not in html
     response = client.post(
-        url, {"overridden_by": service_manager.pk, "role": "Service Group Manager", "reason": "Cannot wait"}
+        url,
+        {
+            "referral": draft_referral.pk,
+            "overridden_by": service_manager.pk,
+            "role": "Service Group Manager",
+            "reason": "Cannot wait",
+        },
     )
     assert response.status_code == 302
     assert CetrRecord.objects.get().summary == (
@@ -402,25 +440,243 @@ def test_the_override_page_offers_senior_people_only(
 
 
 def test_the_api_records_a_cetr_and_an_override_and_an_outsider_gets_404(
-    clock, child, social_worker, service_manager, outsider
+    clock, child, social_worker, service_manager, outsider, draft_referral
 ):
     from rest_framework.test import APIClient
 
     api = APIClient()
     api.force_authenticate(social_worker)
     url = f"/api/children/{child.pk}/cetr/"
-    assert api.get(url).json() == {"current": None, "needed_for_escalation": False}
-    bad = api.post(url, {"held_on": "2026-04-01", "outcome": "x"}, format="json")
+    assert api.get(url).json() == {"current": None, "records": [], "needed_for_escalation": False}
+    bad = api.post(
+        url, {"referral": draft_referral.pk, "held_on": "2026-04-01", "outcome": "x"}, format="json"
+    )
     assert bad.status_code == 400 and "held_on" in bad.json()
-    made = api.post(url, {"held_on": "2026-02-20", "outcome": "No admission"}, format="json")
+    made = api.post(
+        url,
+        {"referral": draft_referral.pk, "held_on": "2026-02-20", "outcome": "No admission"},
+        format="json",
+    )
     assert made.status_code == 201 and made.json()["summary"] == "CETR held on 20 February 2026: No admission"
+    assert (made.json()["referral"], made.json()["valid_until"], made.json()["valid_today"]) == (
+        draft_referral.pk,
+        "2026-08-21",
+        True,
+    )
     over = api.post(
         f"{url}override/",
-        {"overridden_by": service_manager.pk, "role": "Service Group Manager", "reason": "Cannot wait"},
+        {
+            "referral": draft_referral.pk,
+            "overridden_by": service_manager.pk,
+            "role": "Service Group Manager",
+            "reason": "Cannot wait",
+        },
         format="json",
     )
     assert over.status_code == 201 and over.json()["overridden_by"] == service_manager.pk
+    state = api.get(url).json()
+    assert state["current"]["id"] == over.json()["id"] and len(state["records"]) == 2
 
     api.force_authenticate(outsider)
     assert api.get(url).status_code == 404
     assert api.post(url, {"held_on": "2026-02-20", "outcome": "x"}, format="json").status_code == 404
+
+
+# --- Who may override: the partnership's named senior people (seeds 002 s8) -------------------------
+
+
+@pytest.fixture
+def named_seniors(hampshire, hiow_icb, service_manager):
+    """Hampshire and Isle of Wight names its senior people for escalation: the service manager as a
+    Service Group Manager, and an ICB Assistant Director (the override's default grade)."""
+    from casework.models import Role
+    from pathways.models import EscalationAuthoriser, Seniority
+    from tests.factories import UserFactory
+
+    EscalationAuthoriser.objects.create(
+        user=service_manager, seniority=Seniority.SERVICE_GROUP_MANAGER, job_title="Service Group Manager"
+    )
+    director = UserFactory(full_name="Aisha Dunn", agency=hiow_icb, roles=[Role.PANEL_MEMBER])
+    EscalationAuthoriser.objects.create(
+        user=director, seniority=Seniority.ASSISTANT_DIRECTOR, job_title="Assistant Director, Children (ICB)"
+    )
+    return director
+
+
+def test_once_the_partnership_names_its_senior_people_only_they_may_override(
+    clock, child, social_worker, service_manager, panel_chair, named_seniors, draft_referral
+):
+    """seeds 002 s8: escalation "should only occur with the authorisation of either a Service Group
+    Manager or Assistant Director or their equivalents": the override is theirs, at the grade the
+    partnership sets for it (Assistant Director by default), and their role is the job title the
+    partnership recorded, not typed again."""
+    for person in (service_manager, panel_chair):  # a role alone, or a grade below the override's
+        with pytest.raises(ValidationError) as error:
+            cetr_override(
+                actor=social_worker,
+                child=child,
+                referral=draft_referral,
+                overridden_by=person,
+                role="SGM",
+                reason="Urgent",
+            )
+        assert (
+            f"{person.full_name} is not named by the partnership as a Assistant Director or equivalent or more "
+            "senior: going ahead without a CETR needs one"
+        ) in error.value.message_dict["overridden_by"]
+    assert not CetrRecord.objects.exists()
+
+    override = cetr_override(
+        actor=social_worker,
+        child=child,
+        referral=draft_referral,
+        overridden_by=named_seniors,
+        reason="The placement cannot wait",
+    )
+    assert override.overridden_by == named_seniors
+    assert override.overrider_role == "Assistant Director, Children (ICB)"
+    assert override.summary == (
+        "CETR overridden by Aisha Dunn, Assistant Director, Children (ICB): The placement cannot wait"
+    )
+
+
+def test_the_partnerships_grade_for_the_override_is_its_own_setting(
+    clock, child, social_worker, service_manager, named_seniors, draft_referral
+):
+    from pathways.models import EscalationSettings
+
+    EscalationSettings.objects.create(
+        partnership="Hampshire and Isle of Wight", cetr_override_min_seniority="service_group_manager"
+    )
+    override = cetr_override(
+        actor=social_worker,
+        child=child,
+        referral=draft_referral,
+        overridden_by=service_manager,
+        reason="Urgent",
+    )
+    assert override.overrider_role == "Service Group Manager"
+
+
+def test_an_ended_grade_or_another_partnerships_people_do_not_count(
+    clock, child, social_worker, service_manager, named_seniors, outsider, draft_referral
+):
+    """Named people of another partnership do not make Hampshire's: with its only authoriser ended,
+    Hampshire has named nobody and the roles used before apply again."""
+    from pathways.models import EscalationAuthoriser, Seniority
+
+    EscalationAuthoriser.objects.create(user=outsider, seniority=Seniority.DIRECTOR, job_title="Director")
+    with pytest.raises(ValidationError, match="is not named by the partnership"):
+        cetr_override(
+            actor=social_worker, child=child, referral=draft_referral, overridden_by=outsider, reason="Urgent"
+        )
+    EscalationAuthoriser.objects.filter(user__agency__partnership="Hampshire and Isle of Wight").update(
+        active=False
+    )
+    with pytest.raises(ValidationError) as error:
+        cetr_override(
+            actor=social_worker,
+            child=child,
+            referral=draft_referral,
+            overridden_by=service_manager,
+            reason="Urgent",
+        )
+    assert set(error.value.message_dict) == {"role"}
+    override = cetr_override(
+        actor=social_worker,
+        child=child,
+        referral=draft_referral,
+        overridden_by=service_manager,
+        role="Service manager",
+        reason="Urgent",
+    )
+    assert override.overrider_role == "Service manager"
+
+
+def test_the_override_page_and_api_offer_the_named_people_with_their_titles(
+    clock, client, child, social_worker, service_manager, named_seniors, draft_referral
+):
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    client.force_login(social_worker)
+    url = reverse("children:cetr_override", args=[child.pk])
+    html = client.get(url).content.decode()
+    assert "Aisha Dunn, Assistant Director, Children (ICB)" in html
+    assert service_manager.full_name not in html  # named, but below the override's grade
+    assert 'name="role"' not in html  # the partnership's job title is recorded instead
+    refused = client.post(
+        url, {"referral": draft_referral.pk, "overridden_by": service_manager.pk, "reason": "Cannot wait"}
+    )
+    assert refused.status_code == 200 and not CetrRecord.objects.exists()
+    response = client.post(
+        url, {"referral": draft_referral.pk, "overridden_by": named_seniors.pk, "reason": "Cannot wait"}
+    )
+    assert response.status_code == 302
+    detail = client.get(reverse("children:detail", args=[child.pk])).content.decode()
+    assert "CETR overridden by Aisha Dunn, Assistant Director, Children (ICB): Cannot wait" in detail
+
+    api = APIClient()
+    api.force_authenticate(social_worker)
+    answer = api.post(
+        f"/api/children/{child.pk}/cetr/override/",
+        {"referral": draft_referral.pk, "overridden_by": service_manager.pk, "reason": "Cannot wait"},
+        format="json",
+    )
+    assert answer.status_code == 400 and "is not named by the partnership" in str(answer.json())
+
+
+# --- What a CETR applies to: the referral it names, for CETR_VALID_DAYS ------------------------------
+
+
+def test_a_cetr_for_another_referral_does_not_count(
+    quorate, panel_admin, panel_chair, hampshire, child, social_worker, draft_referral
+):
+    """A CETR is held for a placement being considered (seeds 003 line 1649): one recorded for the
+    child's other referral does not let this decision be signed."""
+    _held(child, social_worker, draft_referral)
+    draft = _draft(quorate, panel_admin, hampshire)
+    with pytest.raises(ValidationError) as error:
+        panel_services.decision_sign(actor=panel_chair, decision=draft)
+    assert f"Record the CETR for referral {quorate.referral.pk}" in str(error.value.message_dict["option"])
+    assert "Not recorded for this referral, or no longer valid" in _paper_html(quorate.referral)
+
+
+def test_a_cetr_no_longer_counts_after_its_period(
+    quorate, clock, panel_admin, panel_chair, hampshire, child, social_worker, settings
+):
+    """The seeds give no period; CETR_VALID_DAYS (182 by default) is the partnership's operator's."""
+    settings.CETR_VALID_DAYS = 30
+    cetr = _held(child, social_worker, quorate.referral)  # held 20 February: counts to 22 March
+    assert cetr.valid_until == D(2026, 3, 22)
+    draft = _draft(quorate, panel_admin, hampshire)  # the meeting day, 9 April
+    with pytest.raises(ValidationError, match="more than 30 days ago, does not count"):
+        panel_services.decision_sign(actor=panel_chair, decision=draft)
+    assert "no longer valid: it ran to 22 March 2026" in cetr.validity
+
+    settings.CETR_VALID_DAYS = 182
+    over = cetr_override(
+        actor=social_worker,
+        child=child,
+        referral=quorate.referral,
+        overridden_by=panel_chair,
+        role="Panel chair",
+        reason="The review is booked; the placement cannot wait",
+    )
+    assert over.valid_until == D(2026, 10, 8)  # the day it was given, 9 April, and 182 days
+    assert panel_services.decision_sign(actor=panel_chair, decision=draft).status == "signed"
+
+
+def test_the_chairs_page_shows_only_the_cetr_for_each_items_referral(
+    quorate, client, panel_chair, child, social_worker, draft_referral, django_assert_max_num_queries
+):
+    from django.urls import reverse
+
+    _held(child, social_worker, draft_referral)
+    client.force_login(panel_chair)
+    url = reverse("panels:run_meeting", args=[quorate.meeting.pk])
+    page = client.get(url).content.decode()
+    assert "None is recorded for this referral and still valid" in page
+    _held(child, social_worker, quorate.referral)
+    page = client.get(url).content.decode()
+    assert "(report: CETR report ref 2026-114). Valid until 21 August 2026." in page
