@@ -287,7 +287,7 @@ def action_reopen(*, actor: User, action: Action, version: int, reason: str) -> 
     why = _clean_text(reason, "reason", "Enter why the action is being reopened")
     if len(why) > 4000:
         raise ValidationError({"reason": ["The reason must be 4000 characters or fewer"]})
-    was = Action.objects.filter(pk=action.pk).values("completed_on").first() or {}
+    was = Action.objects.filter(pk=action.pk).values_list("completed_on", flat=True).first()
     updated = Action.objects.filter(pk=action.pk, version=version, status=ActionStatus.CLOSED).update(
         version=F("version") + 1, status=ActionStatus.OPEN, completed_on=None
     )
@@ -304,7 +304,7 @@ def action_reopen(*, actor: User, action: Action, version: int, reason: str) -> 
         obj=action,
         changes={
             "status": ["closed", "open"],
-            "completed_on": [str(was.get("completed_on")), None],
+            "completed_on": [str(was), None],
             "reason": [None, why],
         },
     )

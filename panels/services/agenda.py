@@ -360,7 +360,7 @@ def agenda_item_withdraw(*, actor: User, item: AgendaItem, version: int, reason:
     )
     if updated != 1:
         raise InvalidTransition("This item has already been withdrawn from the agenda")
-    if item.referral_id is not None:
+    if item.referral is not None:
         referral_services.referral_take_off_agenda(
             actor=actor, referral=item.referral, reason=f"Withdrawn from the agenda: {reason.strip()}"
         )
@@ -370,7 +370,7 @@ def agenda_item_withdraw(*, actor: User, item: AgendaItem, version: int, reason:
         actor=actor,
         action="agenda.item_withdrawn",
         obj=meeting,
-        child=item.referral.child if item.referral_id else None,
+        child=item.referral.child if item.referral else None,
         changes={"item": [item.title, None], "reason": [None, reason.strip()]},
     )
     return item
@@ -483,7 +483,7 @@ def meeting_circulate(*, actor: User, meeting: Meeting, version: int) -> Meeting
             granted_at=now,
         )
         for item in items
-        if item.lead_member_id is not None
+        if item.lead_member is not None
     ]
     PapersGrant.objects.bulk_create(grants)
 

@@ -51,7 +51,7 @@ from panels.models import (
     Panel,
 )
 from panels.services.minutes import describe_cost, describe_shares, shield_child_name
-from referrals.models import SignOff, SignOffDecision, SignOffStage
+from referrals.models import Referral, SignOff, SignOffDecision, SignOffStage
 
 __all__ = [
     "LETTER_PLACEHOLDERS",
@@ -134,6 +134,13 @@ def _require_admin(actor: User, panel: Panel) -> None:
         raise NotAllowed("Only the panel's chair or administrators can do this")
 
 
+def _letter_referral(decision: Decision) -> Referral:
+    """The referral a letter is about: letters are prepared only for decisions on referrals."""
+    if decision.referral is None:
+        raise InvalidTransition("Decision letters are for decisions on referrals")
+    return decision.referral
+
+
 def _decision_for_update(decision: Decision) -> Decision:
     return (
         Decision.objects.select_for_update(of=("self",))
@@ -157,7 +164,7 @@ def panel_update_letter_template(*, actor: User, panel: Panel, template: str) ->
     if not template.strip():
         raise ValidationError({"template": ["Enter the letter template"]})
     field = Panel._meta.get_field("decision_letter_template")
-    if len(template) > field.max_length:
+    if field.max_length is not None and len(template) > field.max_length:
         raise ValidationError(
             {"template": [f"The template must be {field.max_length:,} characters or fewer"]}
         )
@@ -254,12 +261,16 @@ def letter_edit(
     letter.subject, letter.body = subject, body
     if changes:
         record_event(
-            actor=actor, action="letter.edited", obj=letter, child=decision.referral.child, changes=changes
+            actor=actor,
+            action="letter.edited",
+            obj=letter,
+            child=_letter_referral(decision).child,
+            changes=changes,
         )
     return letter
 
 
-def _service_managers(referral) -> list[User]:
+def _service_managers(referral: Referral) -> list[User]:
     """seeds 002 section 4: the referrer's service manager and/or budget holder. The service
     manager who signed the referral off if there is one; otherwise every active service manager
     of the referring agency."""
@@ -280,7 +291,7 @@ def _service_managers(referral) -> list[User]:
 def letter_send(*, actor: User, letter: DecisionLetter) -> DecisionLetter:
     """Record who receives the letter and stamp it sent; the PDF and e-mails follow the commit."""
     decision = letter.decision
-    referral = decision.referral
+    referral = _letter_referral(decision)
     _require_admin(actor, decision.agenda_item.meeting.panel)
     now = timezone.now()
     if DecisionLetter.objects.filter(pk=letter.pk, sent_at__isnull=True).update(sent_at=now) != 1:
@@ -380,6 +391,6 @@ def letter_send_emails(*, letter_id: int, job: outbox.Lease | None = None) -> in
 
 
 def letter_record_download(*, actor: User, letter: DecisionLetter, path: str = "") -> None:
-    child = letter.decision.referral.child
+    child = _letter_referral(letter.decision).child
     record_event(actor=actor, action="letter.pdf_downloaded", obj=letter, child=child)
     record_child_view(user=actor, child=child, channel="pdf", path=path)

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from casework.access import NotAllowed
+from casework.access import NotAllowed, agency_of
 from casework.audit import diff, record_event, snapshot
 from casework.models import Agency, User
 from casework.services import InvalidTransition
@@ -93,7 +93,7 @@ def panel_create(*, actor: User | None, name: str, kind: str, host_agency: Agenc
     """A new panel of the host agency's partnership, set up by that partnership's administrator
     (actor None: the demo loader)."""
     if actor is not None and not (
-        access.can_create_panel(user=actor) and actor.agency.partnership == host_agency.partnership
+        access.can_create_panel(user=actor) and agency_of(actor).partnership == host_agency.partnership
     ):
         raise NotAllowed("Only a partnership administrator of the host agency's partnership can add a panel")
     if not host_agency.partnership:

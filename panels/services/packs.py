@@ -48,7 +48,11 @@ def pack_request(*, actor: User | None, meeting: Meeting) -> MeetingPack:
                 requested_by=actor,
             )
     except IntegrityError:
-        return latest_pack(meeting)
+        # Another request made this version at the same moment and committed it: that is the pack.
+        raced = latest_pack(meeting)
+        if raced is None:
+            raise
+        return raced
     record_event(
         actor=actor, action="meeting.pack_requested", obj=meeting, changes={"version": [None, pack.version]}
     )

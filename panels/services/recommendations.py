@@ -57,7 +57,7 @@ def _recommendation_recipients(agency: Agency, panel_id: int) -> list[User]:
 def _notify_recommendation(recommendation: AgencyRecommendation, *, chase: bool = False) -> None:
     decision = recommendation.decision
     meeting = decision.agenda_item.meeting
-    initials = decision.referral.child.initials if decision.referral_id else ""
+    initials = decision.referral.child.initials if decision.referral else ""
     subject = (
         f"Reminder: {meeting.panel.name} awaits your agency's answer on a recommendation for {initials}"
         if chase
@@ -100,7 +100,7 @@ def recommend_to_absent_agencies(*, decision: Decision, meeting: Meeting) -> lis
             actor=None,
             action="decision.recommendation_made",
             obj=recommendation,
-            child=decision.referral.child if decision.referral_id else None,
+            child=decision.referral.child if decision.referral else None,
             changes={"agency": [None, agency.pk], "due_on": [None, str(due)], "why": [None, why]},
         )
         _notify_recommendation(recommendation)
@@ -148,13 +148,13 @@ def recommendation_respond(
         actor=actor,
         action=f"decision.recommendation_{status}",
         obj=recommendation,
-        child=decision.referral.child if decision.referral_id else None,
+        child=decision.referral.child if decision.referral else None,
         changes={
             "status": [RecommendationStatus.AWAITING, status],
             **({"reason": [None, reason]} if reason else {}),
         },
     )
-    if decision.signed_by_id:
+    if decision.signed_by is not None:
         notify(
             users=[decision.signed_by],
             subject=f"{recommendation.agency.name} {status} the panel's recommendation",
@@ -177,7 +177,7 @@ def _return_to_chair(*, actor: User, recommendation: AgencyRecommendation) -> Ag
     Panel: the recommendation to an absent agency needs its answer; a "no" is for the panel)."""
     decision = recommendation.decision
     meeting = decision.agenda_item.meeting
-    initials = decision.referral.child.initials if decision.referral_id else ""
+    initials = decision.referral.child.initials if decision.referral else ""
     text = (
         f"{recommendation.agency.name} declined the panel's recommendation: {recommendation.response_reason}"
     )
@@ -210,7 +210,7 @@ def _return_to_chair(*, actor: User, recommendation: AgencyRecommendation) -> Ag
         actor=actor,
         action="decision.recommendation_returned",
         obj=recommendation,
-        child=decision.referral.child if decision.referral_id else None,
+        child=decision.referral.child if decision.referral else None,
         changes={"agenda_item": [None, item.pk if item else None]},
     )
     chairs = User.objects.filter(
@@ -218,7 +218,9 @@ def _return_to_chair(*, actor: User, recommendation: AgencyRecommendation) -> Ag
         pk__in=Membership.objects.current()
         .filter(panel_id=meeting.panel_id, role__in=[MemberRole.CHAIR, MemberRole.VICE_CHAIR])
         .values("person_id"),
-    ).exclude(pk=decision.signed_by_id)
+    )
+    if decision.signed_by_id is not None:
+        chairs = chairs.exclude(pk=decision.signed_by_id)
     notify(
         users=list(chairs),
         subject=f"{recommendation.agency.name} declined the panel's recommendation for {initials}",
