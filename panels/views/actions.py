@@ -27,18 +27,15 @@ import csv
 import io
 from decimal import Decimal
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from casework import stale
 from casework.access import NotAllowed
-from casework.forms import add_service_errors
 from casework.services import InvalidTransition
 from casework.web import form_page, form_step
 from panels import access, services
@@ -206,29 +203,33 @@ def action_add_update(request, pk):
     if not access.can_update_action(user=request.user, action=action):
         raise NotAllowed("Only the action's owners and the panel's administrators can add updates")
     form = ActionUpdateForm(request.POST)
-    if form.is_valid():
-        try:
-            services.action_add_update(actor=request.user, action=action, text=form.cleaned_data["text"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except InvalidTransition as exc:
-            # Closed while they wrote: updates go on open actions only, so keep their text to copy.
-            detail = selectors.action_detail(user=request.user, pk=action.pk)
-            conflict = stale.conflict(
-                form=form,
-                message=str(exc),
-                saved={},
-                saved_by=stale.last_saved(detail),
-                context=[
-                    ("Status", detail.get_status_display()),
-                    ("Date completed", detail.completed_on),
-                    ("Actual impact", detail.actual_impact),
-                ],
-            )
-            return _render_detail(request, detail, form, status=409, conflict=conflict)
-        else:
-            messages.success(request, "Update added")
-            return redirect(_action_url(action) + "#updates")
+
+    def closed_meanwhile(exc: InvalidTransition) -> HttpResponse:
+        # Closed while they wrote: updates go on open actions only, so keep their text to copy.
+        detail = selectors.action_detail(user=request.user, pk=action.pk)
+        conflict = stale.conflict(
+            form=form,
+            message=str(exc),
+            saved={},
+            saved_by=stale.last_saved(detail),
+            context=[
+                ("Status", detail.get_status_display()),
+                ("Date completed", detail.completed_on),
+                ("Actual impact", detail.actual_impact),
+            ],
+        )
+        return _render_detail(request, detail, form, conflict=conflict)
+
+    done = form_step(
+        request,
+        form,
+        lambda data: services.action_add_update(actor=request.user, action=action, text=data["text"]),
+        then=_action_url(action) + "#updates",
+        message="Update added",
+        stale_page=closed_meanwhile,
+    )
+    if done:
+        return done
     return _render_detail(request, selectors.action_detail(user=request.user, pk=action.pk), form, status=400)
 
 
@@ -277,34 +278,25 @@ def action_edit(request, pk):
     # A change says which version it was made over (issue 13): without it, a form error, not a save.
     form.fields["version"].required = True
     form.fields["version"].error_messages.update(required=stale.NOT_SEEN, invalid=stale.NOT_SEEN)
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.action_change(
-                actor=request.user,
-                action=action,
-                version=form.cleaned_data["version"],
-                fields=form.service_fields(),
-                owners=form.cleaned_data["owners"],
-                owner_agencies=form.cleaned_data["owner_agencies"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except InvalidTransition as exc:
-            conflict = _action_conflict(request, pk, form, exc, still=ActionStatus.OPEN)
-        else:
-            messages.success(request, f"Action {action.number} changed")
-            return redirect(_action_url(action))
-    response = form_page(
+    return form_page(
         request,
         form=form,
+        run=lambda data: services.action_change(
+            actor=request.user,
+            action=action,
+            version=data["version"],
+            fields=form.service_fields(),
+            owners=data["owners"],
+            owner_agencies=data["owner_agencies"],
+        ),
+        then=_action_url(action),
+        message=f"Action {action.number} changed",
+        conflict=lambda exc: _action_conflict(request, pk, form, exc, still=ActionStatus.OPEN),
         heading=f"Change action {action.number}",
         caption=action.panel.name,
         back_url=_action_url(action),
         submit_label="Save changes",
-        stale=conflict,
     )
-    return stale.refused(response) if conflict else response
 
 
 @require_http_methods(["GET", "POST"])
@@ -318,34 +310,25 @@ def action_close(request, pk):
             "actual_impact": action.actual_impact,
         },
     )
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.action_close(
-                actor=request.user,
-                action=action,
-                version=form.cleaned_data["version"],
-                completed_on=form.cleaned_data["completed_on"],
-                actual_impact=form.cleaned_data["actual_impact"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except InvalidTransition as exc:
-            conflict = _action_conflict(request, pk, form, exc, still=ActionStatus.OPEN)
-        else:
-            messages.success(request, f"Action {action.number} closed")
-            return redirect(_action_url(action))
-    response = form_page(
+    return form_page(
         request,
         form=form,
+        run=lambda data: services.action_close(
+            actor=request.user,
+            action=action,
+            version=data["version"],
+            completed_on=data["completed_on"],
+            actual_impact=data["actual_impact"],
+        ),
+        then=_action_url(action),
+        message=f"Action {action.number} closed",
+        conflict=lambda exc: _action_conflict(request, pk, form, exc, still=ActionStatus.OPEN),
         heading=f"Close action {action.number}",
         caption=action.panel.name,
         inset=action.action,
         back_url=_action_url(action),
         submit_label="Close action",
-        stale=conflict,
     )
-    return stale.refused(response) if conflict else response
 
 
 @require_http_methods(["GET", "POST"])
@@ -354,33 +337,21 @@ def action_reopen(request, pk):
     if action.status != ActionStatus.CLOSED:
         raise InvalidTransition("This action is already open")
     form = ActionReopenForm(request.POST or None, initial={"version": action.version})
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.action_reopen(
-                actor=request.user,
-                action=action,
-                version=form.cleaned_data["version"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except InvalidTransition as exc:
-            conflict = _action_conflict(request, pk, form, exc, still=ActionStatus.CLOSED)
-        else:
-            messages.success(request, f"Action {action.number} reopened")
-            return redirect(_action_url(action))
-    response = form_page(
+    return form_page(
         request,
         form=form,
+        run=lambda data: services.action_reopen(
+            actor=request.user, action=action, version=data["version"], reason=data["reason"]
+        ),
+        then=_action_url(action),
+        message=f"Action {action.number} reopened",
+        conflict=lambda exc: _action_conflict(request, pk, form, exc, still=ActionStatus.CLOSED),
         heading=f"Reopen action {action.number}",
         caption=action.panel.name,
         inset=action.action,
         back_url=_action_url(action),
         submit_label="Reopen action",
-        stale=conflict,
     )
-    return stale.refused(response) if conflict else response
 
 
 # --- The tracker ----------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ typed, which answer 409 themselves with the typing kept beside the agenda as it 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -19,7 +18,6 @@ from django.utils import timezone
 
 from casework import stale
 from casework.access import NotAllowed
-from casework.forms import add_service_errors
 from casework.services import InvalidTransition
 from casework.web import form_page, form_step
 from panels import access, services
@@ -64,10 +62,6 @@ def _agenda_conflict(request, pk, form, exc: InvalidTransition) -> stale.Conflic
         saved_by=stale.last_saved(now),
         context=[("The agenda now", listing)],
     )
-
-
-def _answer(response, conflict: stale.Conflict | None):
-    return stale.refused(response) if conflict else response
 
 
 def log_agenda_read(request, items, *, channel: str) -> list[AgendaItem]:
@@ -179,28 +173,23 @@ def agenda_add_referral(request, pk):
         leads=agenda_lead_choices(meeting=meeting),
         initial={"version": meeting.version, "referral": request.GET.get("referral")},
     )
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        referral = get_referral_for_user(user=request.user, pk=data["referral"])
-        try:
-            item = services.agenda_item_add_referral(
-                actor=request.user,
-                meeting=meeting,
-                referral=referral,
-                version=data["version"],
-                lead_member=data["lead_member"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except InvalidTransition as exc:
-            conflict = _agenda_conflict(request, pk, form, exc)
-        else:
-            messages.success(request, f"{item.title} added{' as a supplement' if item.is_supplement else ''}")
-            return redirect(_agenda_url(meeting, "agenda"))
-    response = form_page(
+
+    def add(data) -> AgendaItem:
+        return services.agenda_item_add_referral(
+            actor=request.user,
+            meeting=meeting,
+            referral=get_referral_for_user(user=request.user, pk=data["referral"]),
+            version=data["version"],
+            lead_member=data["lead_member"],
+        )
+
+    return form_page(
         request,
         form=form,
+        run=add,
+        then=_agenda_url(meeting, "agenda"),
+        message=lambda item: f"{item.title} added{' as a supplement' if item.is_supplement else ''}",
+        conflict=lambda exc: _agenda_conflict(request, pk, form, exc),
         heading="Add a referral to the agenda",
         caption=_caption(meeting),
         intro=[
@@ -214,9 +203,7 @@ def agenda_add_referral(request, pk):
         ],
         back_url=_agenda_url(meeting),
         submit_label="Add to agenda",
-        stale=conflict,
     )
-    return _answer(response, conflict)
 
 
 def agenda_add_other(request, pk):
@@ -224,34 +211,24 @@ def agenda_add_other(request, pk):
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     form = AgendaOtherBusinessForm(request.POST or None, initial={"version": meeting.version})
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            item = services.agenda_item_add_other(
-                actor=request.user,
-                meeting=meeting,
-                version=data["version"],
-                title=data["title"],
-                description=data["description"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except InvalidTransition as exc:
-            conflict = _agenda_conflict(request, pk, form, exc)
-        else:
-            messages.success(request, f"{item.title} added to the agenda")
-            return redirect(_agenda_url(meeting, "agenda"))
-    response = form_page(
+    return form_page(
         request,
         form=form,
+        run=lambda data: services.agenda_item_add_other(
+            actor=request.user,
+            meeting=meeting,
+            version=data["version"],
+            title=data["title"],
+            description=data["description"],
+        ),
+        then=_agenda_url(meeting, "agenda"),
+        message=lambda item: f"{item.title} added to the agenda",
+        conflict=lambda exc: _agenda_conflict(request, pk, form, exc),
         heading="Add any other business",
         caption=_caption(meeting),
         back_url=_agenda_url(meeting),
         submit_label="Add to agenda",
-        stale=conflict,
     )
-    return _answer(response, conflict)
 
 
 def agenda_item_move(request, pk, item_pk):
@@ -280,33 +257,21 @@ def agenda_item_withdraw(request, pk, item_pk):
     if item.withdrawn_at is not None:
         raise InvalidTransition("This item has already been withdrawn from the agenda")
     form = AgendaWithdrawForm(request.POST or None, initial={"version": meeting.version})
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.agenda_item_withdraw(
-                actor=request.user,
-                item=item,
-                version=form.cleaned_data["version"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except InvalidTransition as exc:
-            conflict = _agenda_conflict(request, pk, form, exc)
-        else:
-            messages.success(request, f"{item.title} withdrawn from the agenda")
-            return redirect(_agenda_url(meeting, "agenda"))
-    response = form_page(
+    return form_page(
         request,
         form=form,
+        run=lambda data: services.agenda_item_withdraw(
+            actor=request.user, item=item, version=data["version"], reason=data["reason"]
+        ),
+        then=_agenda_url(meeting, "agenda"),
+        message=f"{item.title} withdrawn from the agenda",
+        conflict=lambda exc: _agenda_conflict(request, pk, form, exc),
         heading=f"Withdraw {item.title}",
         caption=_caption(meeting),
         back_url=_agenda_url(meeting),
         submit_label="Withdraw item",
         warning=True,
-        stale=conflict,
     )
-    return _answer(response, conflict)
 
 
 def agenda_item_lead(request, pk, item_pk):
@@ -319,32 +284,20 @@ def agenda_item_lead(request, pk, item_pk):
         leads=agenda_lead_choices(meeting=meeting),
         initial={"version": meeting.version, "lead_member": item.lead_member_id},
     )
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.agenda_item_set_lead(
-                actor=request.user,
-                item=item,
-                version=form.cleaned_data["version"],
-                lead_member=form.cleaned_data["lead_member"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except InvalidTransition as exc:
-            conflict = _agenda_conflict(request, pk, form, exc)
-        else:
-            messages.success(request, f"Lead member for {item.title} saved")
-            return redirect(_agenda_url(meeting, "agenda"))
-    response = form_page(
+    return form_page(
         request,
         form=form,
+        run=lambda data: services.agenda_item_set_lead(
+            actor=request.user, item=item, version=data["version"], lead_member=data["lead_member"]
+        ),
+        then=_agenda_url(meeting, "agenda"),
+        message=f"Lead member for {item.title} saved",
+        conflict=lambda exc: _agenda_conflict(request, pk, form, exc),
         heading=f"Lead member for {item.title}",
         caption=_caption(meeting),
         back_url=_agenda_url(meeting),
         submit_label="Save lead member",
-        stale=conflict,
     )
-    return _answer(response, conflict)
 
 
 def meeting_circulate(request, pk):

@@ -11,7 +11,6 @@ panels.access.get_letter_for_user (anyone else: 404). Every download is audited.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -20,7 +19,6 @@ from django.views.decorators.http import require_http_methods
 from casework import stale
 from casework.access import NOT_FOUND_MESSAGE
 from casework.audit import record_child_view
-from casework.forms import add_service_errors
 from casework.pdf import open_stored_pdf
 from casework.services import InvalidTransition
 from casework.web import form_page, form_step
@@ -104,44 +102,39 @@ def letter_edit(request, pk, letter_pk):
         request.POST or None,
         initial={"subject": letter.subject, "body": letter.body, "fingerprint": letter_fingerprint(letter)},
     )
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.letter_edit(
-                actor=request.user,
-                letter=letter,
-                subject=form.cleaned_data["subject"],
-                body=form.cleaned_data["body"],
-                fingerprint=form.cleaned_data["fingerprint"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except InvalidTransition as exc:
-            # Saved by someone else, or sent, while this person edited: their text stays beside it.
-            saved = access.get_letter_for_meeting(meeting=meeting, pk=letter_pk)
-            retry = isinstance(exc, stale.StaleEdit) and saved.sent_at is None
-            conflict = stale.conflict(
-                form=form,
-                message=str(exc),
-                saved={"subject": saved.subject, "body": saved.body},
-                refresh={"fingerprint": letter_fingerprint(saved)} if retry else None,
-                saved_by=stale.last_saved(saved),
-                context=[("Sent", saved.sent_at)] if saved.sent_at else [],
-            )
-        else:
-            messages.success(request, "Letter saved")
-            return redirect(_list_url(meeting))
-    response = form_page(
+
+    def conflict(exc: InvalidTransition) -> stale.Conflict:
+        # Saved by someone else, or sent, while this person edited: their text stays beside it.
+        saved = access.get_letter_for_meeting(meeting=meeting, pk=letter_pk)
+        retry = isinstance(exc, stale.StaleEdit) and saved.sent_at is None
+        return stale.conflict(
+            form=form,
+            message=str(exc),
+            saved={"subject": saved.subject, "body": saved.body},
+            refresh={"fingerprint": letter_fingerprint(saved)} if retry else None,
+            saved_by=stale.last_saved(saved),
+            context=[("Sent", saved.sent_at)] if saved.sent_at else [],
+        )
+
+    return form_page(
         request,
         form=form,
+        run=lambda data: services.letter_edit(
+            actor=request.user,
+            letter=letter,
+            subject=data["subject"],
+            body=data["body"],
+            fingerprint=data["fingerprint"],
+        ),
+        then=_list_url(meeting),
+        message="Letter saved",
+        conflict=conflict,
         heading=f"Letter for referral {letter.decision.referral_id} ({letter.decision.referral.child.initials})",
         caption=_caption(meeting),
         intro=[f"To {letter.decision.referral.referrer.full_name} (the referrer) and their service manager."],
         back_url=_list_url(meeting),
         submit_label="Save the letter",
-        stale=conflict,
     )
-    return stale.refused(response) if conflict else response
 
 
 @require_http_methods(["GET", "POST"])

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Min, Q
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
@@ -24,7 +23,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from casework import stale
 from casework.access import NOT_FOUND_MESSAGE
-from casework.forms import add_service_errors
 from casework.services import InvalidTransition
 from casework.web import form_page, form_step
 from panels import access, ics, services
@@ -441,37 +439,27 @@ def meeting_move(request, pk):
         else access.get_meeting_for_user(user=request.user, pk=pk, need="administer")
     )
     form = MeetingMoveForm(request.POST or None, initial={"version": meeting.version})
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            moved = services.meeting_move(
-                actor=request.user,
-                meeting=meeting,
-                version=data["version"],
-                date=data["date"],
-                reason=data["reason"],
-                starts_at=data["starts_at"],
-                ends_at=data["ends_at"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except InvalidTransition as exc:
-            conflict = _meeting_conflict(form, exc, meeting)
-        else:
-            messages.success(request, f"Meeting moved to {moved.date:%-d %B %Y}")
-            return redirect("panels:meeting", pk=moved.pk)
-    response = form_page(
+    return form_page(
         request,
         form=form,
+        run=lambda data: services.meeting_move(
+            actor=request.user,
+            meeting=meeting,
+            version=data["version"],
+            date=data["date"],
+            reason=data["reason"],
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+        ),
+        then=lambda moved: reverse("panels:meeting", args=[moved.pk]),
+        message=lambda moved: f"Meeting moved to {moved.date:%-d %B %Y}",
+        conflict=lambda exc: _meeting_conflict(form, exc, meeting),
         heading="Move this meeting",
         caption=f"{meeting.panel.name}, {meeting.date:%-d %B %Y}",
         intro=["Referrals submitted to this meeting move with it."],
         back_url=reverse("panels:meeting", args=[meeting.pk]),
         submit_label="Move meeting",
-        stale=conflict,
     )
-    return stale.refused(response) if conflict else response
 
 
 @require_http_methods(["GET", "POST"])
@@ -482,33 +470,21 @@ def meeting_cancel(request, pk):
         else access.get_meeting_for_user(user=request.user, pk=pk, need="administer")
     )
     form = MeetingCancelForm(request.POST or None, initial={"version": meeting.version})
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.meeting_cancel(
-                actor=request.user,
-                meeting=meeting,
-                version=form.cleaned_data["version"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except InvalidTransition as exc:
-            conflict = _meeting_conflict(form, exc, meeting)
-        else:
-            messages.success(request, "Meeting cancelled")
-            return redirect("panels:meeting", pk=meeting.pk)
-    response = form_page(
+    return form_page(
         request,
         form=form,
+        run=lambda data: services.meeting_cancel(
+            actor=request.user, meeting=meeting, version=data["version"], reason=data["reason"]
+        ),
+        then=reverse("panels:meeting", args=[meeting.pk]),
+        message="Meeting cancelled",
+        conflict=lambda exc: _meeting_conflict(form, exc, meeting),
         heading="Cancel this meeting",
         caption=f"{meeting.panel.name}, {meeting.date:%-d %B %Y}",
         back_url=reverse("panels:meeting", args=[meeting.pk]),
         submit_label="Cancel meeting",
         warning=True,
-        stale=conflict,
     )
-    return stale.refused(response) if conflict else response
 
 
 def meeting_calendar(request, pk):

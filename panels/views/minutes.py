@@ -10,18 +10,16 @@ page itself, keeping what the person typed next to the saved version, so nothing
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
 from casework import stale
 from casework.access import NOT_FOUND_MESSAGE
-from casework.forms import add_service_errors
 from casework.pdf import open_stored_pdf
 from casework.services import InvalidTransition
-from casework.web import form_page
+from casework.web import form_page, form_step
 from panels import access, services
 from panels.forms.minutes import MinutesApproveForm, MinutesEditForm
 from panels.models import Meeting, Minutes, MinutesStatus
@@ -92,33 +90,32 @@ def minutes_page(request, pk):
         return _render_page(request, meeting, minutes)
     minutes = _minutes(meeting)
     form = MinutesEditForm(request.POST)
-    if form.is_valid():
-        try:
-            services.minutes_edit(
-                actor=request.user,
-                minutes=minutes,
-                version=form.cleaned_data["version"],
-                body=form.cleaned_data["body"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except InvalidTransition as exc:
-            # Keep their text beside the saved one; while still a draft, with its version to save over it.
-            minutes.refresh_from_db()
-            retry = isinstance(exc, stale.StaleEdit) and minutes.status == MinutesStatus.DRAFT
-            conflict = stale.conflict(
-                form=form,
-                message=str(exc),
-                saved={"body": minutes.body},
-                refresh={"version": minutes.version} if retry else None,
-                saved_by=(minutes.updated_by.full_name, minutes.updated_at),
-                context=[("Status", minutes.get_status_display())],
-            )
-            return _render_page(request, meeting, minutes, form=form, conflict=conflict, status=409)
-        else:
-            messages.success(request, "Minutes saved")
-            return redirect(_page_url(meeting))
-    return _render_page(request, meeting, minutes, form=form)
+
+    def saved_meanwhile(exc: InvalidTransition) -> HttpResponse:
+        # Keep their text beside the saved one; while still a draft, with its version to save over it.
+        minutes.refresh_from_db()
+        retry = isinstance(exc, stale.StaleEdit) and minutes.status == MinutesStatus.DRAFT
+        conflict = stale.conflict(
+            form=form,
+            message=str(exc),
+            saved={"body": minutes.body},
+            refresh={"version": minutes.version} if retry else None,
+            saved_by=(minutes.updated_by.full_name, minutes.updated_at),
+            context=[("Status", minutes.get_status_display())],
+        )
+        return _render_page(request, meeting, minutes, form=form, conflict=conflict)
+
+    done = form_step(
+        request,
+        form,
+        lambda data: services.minutes_edit(
+            actor=request.user, minutes=minutes, version=data["version"], body=data["body"]
+        ),
+        then=_page_url(meeting),
+        message="Minutes saved",
+        stale_page=saved_meanwhile,
+    )
+    return done or _render_page(request, meeting, minutes, form=form)
 
 
 @require_http_methods(["GET", "POST"])

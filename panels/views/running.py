@@ -277,8 +277,9 @@ def run_decision(request, pk, item_pk):
     if refused := _methods(request, POST):
         return refused
     form = _decision_form(request, meeting, item, prefix=f"item-{item.pk}")
+    bound = {item.pk: {"decision": form}}
+    draft = None
     if form.is_valid():
-        draft = None
         if form.cleaned_data.get("decision"):
             draft = selectors.decision_of_item(agenda_item=item, pk=form.cleaned_data["decision"])
             if draft is None:
@@ -286,30 +287,30 @@ def run_decision(request, pk, item_pk):
         if draft is not None and not draft.is_locked and not form.cleaned_data.get("seen_fingerprint"):
             # An edit of a draft says which draft it was made over (issue 13): never saved blind.
             form.add_error(None, stale.NOT_SEEN)
-            return _render_run(request, meeting, bound={item.pk: {"decision": form}})
+            return _render_run(request, meeting, bound=bound)
+
+    def record(data):
         fields, shares = form.service_fields()
-        try:
-            services.decision_record(
-                actor=request.user,
-                agenda_item=item,
-                fields=fields,
-                shares=shares,
-                decision=draft,
-                seen_fingerprint=form.cleaned_data.get("seen_fingerprint") or None,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except InvalidTransition as exc:
-            return _render_run(
-                request,
-                meeting,
-                bound={item.pk: {"decision": form}},
-                conflict=(item.pk, _conflict(item, form, exc)),
-            )
-        else:
-            messages.success(request, f"Draft decision saved for item {item.position}")
-            return redirect(_run_url(meeting, f"item-{item.pk}"))
-    return _render_run(request, meeting, bound={item.pk: {"decision": form}})
+        return services.decision_record(
+            actor=request.user,
+            agenda_item=item,
+            fields=fields,
+            shares=shares,
+            decision=draft,
+            seen_fingerprint=data.get("seen_fingerprint") or None,
+        )
+
+    done = form_step(
+        request,
+        form,
+        record,
+        then=_run_url(meeting, f"item-{item.pk}"),
+        message=f"Draft decision saved for item {item.position}",
+        stale_page=lambda exc: _render_run(
+            request, meeting, bound=bound, conflict=(item.pk, _conflict(item, form, exc))
+        ),
+    )
+    return done or _render_run(request, meeting, bound=bound)
 
 
 def _conflict(item: AgendaItem, form: DecisionForm, exc: InvalidTransition) -> stale.Conflict:

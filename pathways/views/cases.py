@@ -22,7 +22,6 @@ from casework.services import InvalidTransition
 from casework.web import form_page, form_step
 from pathways import access, forms, selectors, services
 from pathways.models import CaseKind, PathwayCase, Status
-from pathways.views.steps import step_page
 from referrals import access as referral_access
 
 START_KINDS = {
@@ -196,11 +195,12 @@ def _step(
             context=[("Stage", now.get_status_display())],
         )
 
-    return step_page(
+    return form_page(
         request,
-        form,
-        lambda _data: call(case, form),
+        form=form,
+        run=lambda _data: call(case, form),
         then=_case_url(case),
+        back_url=_case_url(case),
         message=success,
         conflict=conflict,
         heading=heading,

@@ -25,7 +25,6 @@ from casework.web import form_page, form_step
 from pathways import access, selectors, services
 from pathways.forms import escalations as forms
 from pathways.models import Escalation, EscalationLevel, EscalationStep
-from pathways.views.steps import step_page
 
 LEVELS = {"jsp": EscalationLevel.JSP, "erg": EscalationLevel.ERG}
 
@@ -137,11 +136,12 @@ def _step(
             ],
         )
 
-    return step_page(
+    return form_page(
         request,
-        form,
-        lambda _data: call(escalation, form),
+        form=form,
+        run=lambda _data: call(escalation, form),
         then=_url(escalation),
+        back_url=_url(escalation),
         message=success,
         conflict=conflict,
         heading=heading,

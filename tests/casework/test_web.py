@@ -1,5 +1,6 @@
 """The form step every page shares (casework/web.py): bind, call the service, errors onto the
-form with the typing kept, or a message and a redirect."""
+form with the typing kept, or a message and a redirect; someone else's change first answers 409
+with the page again."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.signed_cookies import SessionStore
 from django.core.exceptions import ValidationError
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpResponse
 from django.test import RequestFactory
 
-from casework.web import form_step
+from casework import stale
+from casework.services import InvalidTransition
+from casework.stale import StaleEdit
+from casework.web import form_page, form_step
 
 
 class ReasonForm(forms.Form):
@@ -70,3 +76,50 @@ def test_done_says_so_and_moves_on(message):
     assert response.status_code == 302
     assert response["Location"] == "/done/BECAUSE"
     assert [str(m) for m in get_messages(request)] in (["Saved"], ["Saved BECAUSE"])
+
+
+def test_someone_elses_change_first_answers_409_with_the_page_again():
+    def refuse(_data):
+        raise InvalidTransition("Someone else saved this first")
+
+    request = _request("POST", {"reason": "mine"})
+    form = ReasonForm(request.POST)
+    response = form_step(
+        request, form, refuse, then="/done", message="Saved", stale_page=lambda e: HttpResponse(str(e))
+    )
+    assert response.status_code == 409
+    assert response.content == b"Someone else saved this first"
+    assert list(get_messages(request)) == []
+
+
+def test_without_a_stale_page_the_refusal_is_the_middlewares():
+    def refuse(_data):
+        raise InvalidTransition("Closed")
+
+    request = _request("POST", {"reason": "mine"})
+    with pytest.raises(InvalidTransition):
+        form_step(request, ReasonForm(request.POST), refuse, then="/done")
+
+
+@pytest.mark.django_db
+def test_a_form_page_that_runs_the_step_shows_the_typing_beside_the_saved_record():
+    def refuse(_data):
+        raise StaleEdit("Someone else saved this first. Open it again")
+
+    request = _request("POST", {"reason": "mine"})
+    request.user = AnonymousUser()
+    form = ReasonForm(request.POST)
+    response = form_page(
+        request,
+        form=form,
+        run=refuse,
+        then="/done",
+        conflict=lambda e: stale.conflict(form=form, message=str(e), saved={"reason": "theirs"}),
+        heading="Give a reason",
+        back_url="/back",
+        submit_label="Save",
+    )
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone else saved this first." in page
+    assert "mine" in page and "theirs" in page
