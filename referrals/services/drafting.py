@@ -120,7 +120,7 @@ def referral_update_section(
     if section == "details":
         if locked.request_type == RequestType.NEW:
             locked.review_of = None
-        elif locked.review_of_id is None:
+        elif locked.review_of is None:
             raise ValidationError({"review_of": ["Choose the earlier referral whose funding this reviews"]})
         elif locked.review_of.child_id != locked.child_id or locked.review_of_id == locked.pk:
             raise ValidationError({"review_of": ["Choose an earlier referral for the same child"]})

@@ -48,7 +48,7 @@ def referral_send_for_sign_off(*, actor: User, referral: Referral) -> Referral:
 
 
 # What each move of a referral reads as when it is why someone else's action lost (issue 13).
-_MOVES = {
+_MOVES: dict[str, str] = {
     Status.DRAFT: "took this referral back to draft",
     Status.AWAITING_TEAM_MANAGER: "sent this referral for sign-off",
     Status.AWAITING_SERVICE_MANAGER: "signed this referral as team manager",
@@ -63,7 +63,7 @@ _MOVES = {
 }
 
 
-_STAGE_OF = {
+_STAGE_OF: dict[str, SignOffStage] = {
     Status.AWAITING_TEAM_MANAGER: SignOffStage.TEAM_MANAGER,
     Status.AWAITING_SERVICE_MANAGER: SignOffStage.SERVICE_MANAGER,
 }

@@ -4,6 +4,7 @@ signed content withdraws its signatures (and takes a referral in sign-off back t
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django.urls import reverse
@@ -19,7 +20,7 @@ from referrals.services.state import content_hash, current_signatures
 
 
 def _transition(
-    *, referral: Referral, allowed: set[str], to: str, actor: User, reason: str = "", **stamps: Any
+    *, referral: Referral, allowed: Collection[str], to: str, actor: User, reason: str = "", **stamps: Any
 ) -> Referral:
     """Move the referral from one of `allowed` to `to`. The row is locked and its status read first,
     so two people acting at once cannot both win and the history records the real old status."""
@@ -27,7 +28,7 @@ def _transition(
     current = (
         Referral.objects.select_for_update().filter(pk=referral.pk).values_list("status", flat=True).first()
     )
-    if current not in allowed:
+    if current is None or current not in allowed:
         label = Status(current).label.lower() if current else "gone"
         raise InvalidTransition(f"This referral is now {label}, so this can no longer be done")
     Referral.objects.filter(pk=referral.pk).update(status=to, updated_at=now, **stamps)
