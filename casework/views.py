@@ -29,6 +29,7 @@ from casework.forms import (
     add_service_errors,
 )
 from casework.models import AccessRequestStatus, Involvement, ParentCarer
+from casework.my_work import grouped, my_work_for_request
 from casework.timeline import child_timeline
 from casework.web import form_page, form_step
 
@@ -50,14 +51,20 @@ class CountedPaginator(Paginator):
 
 
 def home(request):
-    """My work: what this person needs to do, by role. Later capabilities add their panels."""
+    """My work: everything waiting for this person, grouped, most urgent first (casework/my_work.py
+    gathers it from every app's sources); the header's count is this list's length."""
+    items = my_work_for_request(request)
     return render(
         request,
         "casework/home.html",
         {
+            "items": items,
+            "groups": grouped(items),
+            "overdue": sum(1 for item in items if item.overdue),
             "work": selectors.my_work(user=request.user),
             "can_register": access.can_edit_children(user=request.user),
             "can_decide": access.can_decide_access_requests(user=request.user),
+            "nav_section": "home",
         },
     )
 

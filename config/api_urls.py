@@ -20,6 +20,7 @@ urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
     path("access-requests/", api.AccessRequestAskView.as_view(), name="api-access-request-ask"),
     path("", include("casework.cetr_api")),
+    path("", include("casework.my_work_api")),
     *router.urls,
     path("", include("panels.api.urls")),
     path("", include("funding.api_urls")),

@@ -12,6 +12,7 @@ from config import api_docs
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("my-work/", views.home, name="my_work"),
     path(
         "sign-in/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=SignInForm),

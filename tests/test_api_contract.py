@@ -334,7 +334,7 @@ def schema_valid_input_is_accepted(ctx, response, case):
 # The schema in three parts, one test each, so that a parallel run (pytest-xdist) shares the work
 # between its workers: one test over every operation would keep one worker busy for most of the run.
 PARTS = {
-    "people_and_referrals": r"^/api/(me|agencies|teams|users|children|access-requests|referrals)/",
+    "people_and_referrals": r"^/api/(me|my-work|agencies|teams|users|children|access-requests|referrals)/",
     "panels": r"^/api/(panels|meetings|agenda-items|declarations|decisions|recommendations|letters|actions)/",
     "funding_and_pathways": r"^/api/(funding|pathway-cases|escalations)/",
 }

@@ -1,0 +1,169 @@
+"""Funding on My work (casework/my_work.py): shares to approve within the approver's delegated limit,
+shares above it shown as waiting for the approver who can act, and shares the person asked for
+(the package's maker) shown as waiting for their approvers.
+
+The scheme of delegation as it stands today (funding.services.approver_for): a share goes to the
+agency's active finance approver with the lowest delegated limit that covers its annual amount. A
+share above every limit in the agency is shown to all its approvers, so it never vanishes from
+every tray. A share is due N working days after it started waiting (the deciding panel's
+sign_off_reminder_working_days, when the reminder goes; the setting's default for a package
+recorded without a panel).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import F, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from casework.models import Role, User
+from casework.my_work import Feed, WorkItem, is_overdue, work_source
+from casework.working_days import add_working_days
+from funding import access
+from funding.models import PackageStatus, ShareLine
+from funding.selectors import AWAITING_STATUSES
+from panels.models import Panel
+from panels.selectors import closures_by_panel
+
+GROUP_SHARES = "Funding shares to approve"
+GROUP_WAITING = "Funding waiting for someone else"
+
+ABOVE_EVERY_LIMIT = "A finance approver with a higher delegated limit"
+
+
+@dataclass(frozen=True)
+class _Scheme:
+    today: dt.date
+    closures: dict[int, frozenset[dt.date]]
+    # Per agency, its active finance approvers as (limit, name), lowest limit first.
+    approvers: dict[int, list[tuple[Decimal, str]]]
+
+    def approver_name(self, share: ShareLine) -> str:
+        for limit, name in self.approvers.get(share.agency_id, []):
+            if limit >= share.annual_amount:
+                return name
+        return ""
+
+
+def _scheme(rows: list[ShareLine]) -> _Scheme:
+    """Two queries for all the rows: the deciding panels' closure days, and the finance approvers
+    of the shares' agencies."""
+    approvers: dict[int, list[tuple[Decimal, str]]] = defaultdict(list)
+    people = (
+        User.objects.filter(
+            agency_id__in={s.agency_id for s in rows},
+            is_active=True,
+            roles__contains=[Role.FINANCE_APPROVER],
+            delegated_limit__isnull=False,
+        )
+        .order_by("delegated_limit", "pk")
+        .values_list("agency_id", "delegated_limit", "full_name")
+    )
+    for agency_id, limit, name in people:
+        approvers[agency_id].append((limit, name))
+    panel_ids = {s.package.panel_id for s in rows if s.package.panel_id is not None}
+    return _Scheme(
+        today=timezone.localdate(), closures=closures_by_panel(panel_ids=panel_ids), approvers=approvers
+    )
+
+
+def _due(share: ShareLine, scheme: _Scheme) -> dt.date:
+    panel = share.package.panel
+    allowed = (
+        panel.sign_off_reminder_working_days
+        if panel is not None
+        else Panel._meta.get_field("sign_off_reminder_working_days").get_default()
+    )
+    closures = scheme.closures.get(panel.pk, frozenset()) if panel is not None else frozenset()
+    return add_working_days(timezone.localtime(share.awaiting_since).date(), allowed, closures)
+
+
+def _what(share: ShareLine) -> str:
+    return f"{share.agency.name}'s share of £{share.annual_amount:,.2f} a year"
+
+
+def _approver_item(user: User):
+    limit = user.delegated_limit
+
+    def item(share: ShareLine, scheme: _Scheme) -> WorkItem:
+        due = _due(share, scheme)
+        common = {
+            "child": share.package.child,
+            "due_on": due,
+            "overdue": is_overdue(due, scheme.today),
+            "detail": share.version.provider.name,
+        }
+        if limit is not None and share.annual_amount <= limit:
+            queried = share.status == "queried"
+            return WorkItem(
+                kind="funding.share_to_approve",
+                group=GROUP_SHARES,
+                title=f"Approve {_what(share)}" + (" (queried: waiting for the answer)" if queried else ""),
+                url=reverse("funding:approve", args=[share.pk]),
+                **common,
+            )
+        name = scheme.approver_name(share)
+        return WorkItem(
+            kind="funding.share_above_my_limit" if name else "funding.share_above_every_limit",
+            group=GROUP_WAITING if name else GROUP_SHARES,
+            title=f"{_what(share)} is above your delegated limit"
+            if name
+            else f"{_what(share)} is above every delegated limit in your agency",
+            url=reverse("funding:detail", args=[share.package_id]),
+            waiting_for=name or ABOVE_EVERY_LIMIT,
+            **common,
+        )
+
+    return item
+
+
+def _requester_item(share: ShareLine, scheme: _Scheme) -> WorkItem:
+    due = _due(share, scheme)
+    return WorkItem(
+        kind="funding.share_waiting",
+        group=GROUP_WAITING,
+        title=f"{_what(share)} is waiting for approval",
+        url=reverse("funding:detail", args=[share.package_id]),
+        child=share.package.child,
+        due_on=due,
+        overdue=is_overdue(due, scheme.today),
+        waiting_for=scheme.approver_name(share) or f"{ABOVE_EVERY_LIMIT} in {share.agency.name}",
+        detail=share.version.provider.name,
+    )
+
+
+def _awaiting(user: User) -> QuerySet[ShareLine]:
+    """Current-version shares awaiting approval of packages the person may see (funding.access)."""
+    return (
+        ShareLine.objects.filter(
+            status__in=AWAITING_STATUSES,
+            package__in=access.packages_visible_to(user=user),
+            package__current_version_id=F("version_id"),
+        )
+        .exclude(package__status=PackageStatus.ENDED)
+        .select_related("package__child", "package__panel", "version__provider", "agency")
+    )
+
+
+@work_source
+def funding_work(user: User) -> list[Feed]:
+    """Queries: a finance approver's agency's shares awaiting approval (within their limit to
+    approve, above it as waiting for the approver who can act); the shares of packages this person
+    made that await another agency's approver; and once for each feed with rows, the closure days
+    and the approvers of the shares' agencies."""
+    feeds: list[Feed] = []
+    approver = access.is_finance_approver(user)
+    if approver:
+        mine = _awaiting(user).filter(agency_id=user.agency_id)
+        feeds.append(Feed(queryset=mine, item=_approver_item(user), prepare=_scheme))
+    if access.can_manage(user=user) or user.has_role(Role.PANEL_CHAIR):
+        asked = _awaiting(user).filter(package__created_by=user)
+        if approver:
+            asked = asked.exclude(agency_id=user.agency_id)
+        feeds.append(Feed(queryset=asked, item=_requester_item, prepare=_scheme))
+    return feeds

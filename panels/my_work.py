@@ -1,0 +1,255 @@
+"""Panels on My work (casework/my_work.py): what the chair and administrators must do before and
+after each meeting, and the recommendations an absent agency must answer.
+
+Sources: seeds 002 (Joint Funding Panel terms of reference: papers circulated 5 working days
+before the meeting, decision letters and minutes within 3 working days after it, an absent agency
+answers a recommendation that impacts it within 3 working days; late papers are the chair's to
+accept). Each number is the panel's setting and counts working days with its closure days
+(panels.selectors.meeting_deadlines).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from casework.models import User
+from casework.my_work import Feed, WorkItem, is_overdue, work_source
+from casework.working_days import add_working_days
+from panels import access
+from panels.models import (
+    CHAIRING_ROLES,
+    AgendaItem,
+    Decision,
+    DecisionLetter,
+    DecisionStatus,
+    Meeting,
+    MeetingStatus,
+    Membership,
+    Minutes,
+    MinutesStatus,
+    RecommendationStatus,
+)
+from panels.selectors import closures_by_panel, meeting_deadlines
+from referrals.access import referrals_visible_to
+from referrals.models import Referral, Status
+
+GROUP_BEFORE = "Before the meeting"
+GROUP_DECISIONS = "Decisions to sign"
+GROUP_AFTER = "After the meeting"
+GROUP_RECOMMENDATIONS = "Recommendations to answer"
+
+# Meetings this far ahead get their agenda built and circulated now.
+AGENDA_AHEAD = dt.timedelta(days=42)
+# Held meetings this far back still owe letters and minutes (as panels.reminders looks back).
+LOOK_BACK = dt.timedelta(days=60)
+
+
+def _chaired_panels(user: User) -> QuerySet[Membership]:
+    return Membership.objects.current().filter(person_id=user.pk, role__in=CHAIRING_ROLES).values("panel_id")
+
+
+def _closures_of(panel_ids: set[int]) -> tuple[dt.date, dict[int, frozenset[dt.date]]]:
+    return timezone.localdate(), closures_by_panel(panel_ids=panel_ids)
+
+
+# --- Late papers awaiting the chair --------------------------------------------------------------
+
+
+def _late_paper_item(referral: Referral, today: dt.date) -> WorkItem:
+    meeting = referral.meeting
+    return WorkItem(
+        kind="panels.late_paper",
+        group=GROUP_BEFORE,
+        title=f"Accept or move the late paper for {meeting}",
+        url=reverse("referrals:detail", args=[referral.pk]),
+        child=referral.child,
+        due_on=meeting.date,
+        overdue=is_overdue(meeting.date, today),
+        detail=f"Submitted by {referral.referrer.full_name} after the papers deadline",
+    )
+
+
+# --- Agendas to build and circulate --------------------------------------------------------------
+
+
+def _agenda_item(meeting: Meeting, prepared) -> WorkItem:
+    today, closures = prepared
+    due = meeting_deadlines(meeting, closures[meeting.panel_id]).circulation
+    items = meeting.live_items
+    return WorkItem(
+        kind="panels.agenda_to_circulate",
+        group=GROUP_BEFORE,
+        title=f"Build and circulate the agenda for {meeting}",
+        url=reverse("panels:agenda", args=[meeting.pk]),
+        due_on=due,
+        overdue=is_overdue(due, today),
+        detail=f"{items} item{'' if items == 1 else 's'} on the agenda so far",
+    )
+
+
+# --- Decisions to sign ---------------------------------------------------------------------------
+
+
+def _decision_item(decision: Decision, prepared) -> WorkItem:
+    today, closures = prepared
+    item = decision.agenda_item
+    meeting = item.meeting
+    # Signed in time for the letter: the letter cannot go before the decision is signed.
+    due = add_working_days(
+        meeting.date, meeting.panel.decision_letter_working_days, closures[meeting.panel_id]
+    )
+    child = decision.referral.child if decision.referral_id and decision.child_visible else None
+    return WorkItem(
+        kind="panels.decision_to_sign",
+        group=GROUP_DECISIONS,
+        title=f"Sign the decision on item {item.position}, {item.title} ({meeting})",
+        url=reverse("panels:run_meeting", args=[meeting.pk]),
+        child=child,
+        due_on=due,
+        overdue=is_overdue(due, today),
+        detail=decision.get_outcome_display(),
+    )
+
+
+# --- Letters and minutes due after the meeting ---------------------------------------------------
+
+
+def _letters_item(meeting: Meeting, prepared) -> WorkItem:
+    today, closures = prepared
+    due = meeting_deadlines(meeting, closures[meeting.panel_id]).decision_letters_due
+    return WorkItem(
+        kind="panels.letters_due",
+        group=GROUP_AFTER,
+        title=f"Send the decision letters for {meeting}",
+        url=reverse("panels:letters", args=[meeting.pk]),
+        due_on=due,
+        overdue=is_overdue(due, today),
+    )
+
+
+def _minutes_item(meeting: Meeting, prepared) -> WorkItem:
+    today, closures = prepared
+    due = meeting_deadlines(meeting, closures[meeting.panel_id]).minutes_due
+    stage = {
+        MinutesStatus.DRAFT: "Approve and circulate the minutes",
+        MinutesStatus.APPROVED: "Circulate the minutes",
+    }.get(meeting.minutes_status, "Write the minutes")
+    return WorkItem(
+        kind="panels.minutes_due",
+        group=GROUP_AFTER,
+        title=f"{stage} of {meeting}",
+        url=reverse("panels:minutes", args=[meeting.pk]),
+        due_on=due,
+        overdue=is_overdue(due, today),
+    )
+
+
+def _meetings_prepare(rows: list[Meeting]):
+    return _closures_of({m.panel_id for m in rows})
+
+
+def _decisions_prepare(rows: list[Decision]):
+    return _closures_of({d.agenda_item.meeting.panel_id for d in rows})
+
+
+# --- Recommendations my agency must answer --------------------------------------------------------
+
+
+def _recommendation_item(recommendation, today: dt.date) -> WorkItem:
+    decision = recommendation.decision
+    meeting = decision.agenda_item.meeting
+    child = decision.referral.child if decision.referral_id and recommendation.child_visible else None
+    return WorkItem(
+        kind="panels.recommendation_to_answer",
+        group=GROUP_RECOMMENDATIONS,
+        title=f"Answer {meeting.panel.name}'s recommendation to {recommendation.agency.name} ({meeting})",
+        url=reverse("panels:recommendation_respond", args=[recommendation.pk]),
+        child=child,
+        due_on=recommendation.due_on,
+        overdue=is_overdue(recommendation.due_on, today),
+        detail=recommendation.why,
+    )
+
+
+def _child_visible(user: User, referral_ref: str) -> Exists:
+    """EXISTS: the person may see the referral the row is about (referrals.access), so its child is
+    named on the item only then."""
+    return Exists(referrals_visible_to(user=user).filter(pk=OuterRef(referral_ref)))
+
+
+@work_source
+def panels_work(user: User) -> list[Feed]:
+    """Queries, each scoped by panels.access (the panels this person chairs or administers) or
+    referrals.access: late papers; meetings to circulate; draft decisions; meetings owing letters;
+    meetings owing minutes; recommendations to the person's agency; and once for each feed with
+    rows, the panels' closure days."""
+    today = timezone.localdate()
+    administered = access.administered_panels(user=user)
+    chaired = _chaired_panels(user)
+    feeds: list[Feed] = []
+
+    late = (
+        referrals_visible_to(user=user)
+        .filter(
+            panel_id__in=chaired,
+            status=Status.SUBMITTED,
+            is_late_paper=True,
+            late_accepted_by__isnull=True,
+            meeting__status=MeetingStatus.SCHEDULED,
+            meeting__date__gte=today,
+        )
+        .select_related("child", "meeting__panel", "referrer")
+    )
+    feeds.append(Feed(queryset=late, item=lambda r, _: _late_paper_item(r, today)))
+
+    meetings = Meeting.objects.filter(panel__in=administered, panel__is_active=True).select_related("panel")
+    to_circulate = meetings.filter(
+        status=MeetingStatus.SCHEDULED,
+        circulated_at__isnull=True,
+        date__gte=today,
+        date__lte=today + AGENDA_AHEAD,
+    ).annotate(live_items=Count("agenda_items", filter=Q(agenda_items__withdrawn_at__isnull=True)))
+    feeds.append(Feed(queryset=to_circulate, item=_agenda_item, prepare=_meetings_prepare))
+
+    to_sign = (
+        Decision.objects.filter(
+            status=DecisionStatus.DRAFT,
+            agenda_item__meeting__panel_id__in=chaired,
+            agenda_item__withdrawn_at__isnull=True,
+        )
+        .annotate(child_visible=_child_visible(user, "referral_id"))
+        .select_related("agenda_item__meeting__panel", "referral__child")
+    )
+    feeds.append(Feed(queryset=to_sign, item=_decision_item, prepare=_decisions_prepare))
+
+    held = meetings.filter(
+        status__in=[MeetingStatus.SCHEDULED, MeetingStatus.HELD], date__lt=today, date__gte=today - LOOK_BACK
+    )
+    sent = DecisionLetter.objects.filter(decision=OuterRef("pk"), sent_at__isnull=False)
+    unsent = Decision.objects.filter(
+        agenda_item__meeting=OuterRef("pk"), status=DecisionStatus.SIGNED, referral__isnull=False
+    ).filter(~Exists(sent))
+    feeds.append(Feed(queryset=held.filter(Exists(unsent)), item=_letters_item, prepare=_meetings_prepare))
+
+    circulated = Minutes.objects.filter(meeting=OuterRef("pk"), status=MinutesStatus.CIRCULATED)
+    had_business = AgendaItem.objects.filter(meeting=OuterRef("pk"))
+    owing_minutes = (
+        held.filter(Exists(had_business))
+        .filter(~Exists(circulated))
+        .annotate(minutes_status=Minutes.objects.filter(meeting=OuterRef("pk")).values("status")[:1])
+    )
+    feeds.append(Feed(queryset=owing_minutes, item=_minutes_item, prepare=_meetings_prepare))
+
+    if user.has_role(*access.RECOMMENDATION_RESPONDER_ROLES):
+        to_answer = (
+            access.recommendations_visible_to(user=user)
+            .filter(agency_id=user.agency_id, status=RecommendationStatus.AWAITING)
+            .annotate(child_visible=_child_visible(user, "decision__referral_id"))
+            .select_related("agency", "decision__agenda_item__meeting__panel", "decision__referral__child")
+        )
+        feeds.append(Feed(queryset=to_answer, item=lambda r, _: _recommendation_item(r, today)))
+    return feeds

@@ -1,0 +1,349 @@
+"""My work (issue 16): everything waiting for each persona, from every app's sources, scoped by
+each app's access rules; the navigation count equals the list; a fixed number of queries whatever
+the number of items; the API gives the same list.
+
+The clock and panel are the panels fixtures': Monday 2 March 2026; Hampshire IRAP meets on
+Thursday 9 April 2026 (papers due Friday 27 March, circulated Wednesday 1 April).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from casework.models import Role
+from casework.my_work import my_work_count, my_work_items
+from panels.models import AgencyRecommendation, Decision
+from tests.factories import (
+    MeetingFactory,
+    UserFactory,
+    signed_decision_for,
+)
+from tests.funding.conftest import *  # noqa: F403  (the panels and funding fixtures)
+from tests.funding.conftest import terms
+
+D = dt.date
+
+
+def kinds(user) -> list[str]:
+    return sorted(item.kind for item in my_work_items(user=user))
+
+
+@pytest.fixture
+def early_meeting(irap):
+    """Thursday 5 March 2026: its papers were due before today, so a submission now is late."""
+    return MeetingFactory(panel=irap, date=D(2026, 3, 5))
+
+
+@pytest.fixture
+def held_meeting(irap):
+    """Thursday 26 February 2026: held; letters and minutes due 3 working days after it."""
+    return MeetingFactory(panel=irap, date=D(2026, 2, 26))
+
+
+def _referral(*, child, panel, referrer, status="draft", meeting=None, **fields):
+    """A referral row in `status`, written straight to the table (the services are tested
+    elsewhere; here only what My work reads matters), with its status change."""
+    from referrals.models import Referral, StatusChange
+
+    referral = Referral.objects.create(
+        child=child,
+        panel=panel,
+        meeting=meeting,
+        pathway="joint_package",
+        status=status,
+        referrer=referrer,
+        referrer_agency=referrer.agency,
+        created_by=referrer,
+        **fields,
+    )
+    StatusChange.objects.create(referral=referral, new_status=status, actor=referrer)
+    return referral
+
+
+def _item_with_decision(*, meeting, referral, actor, position=1, signed_by=None):
+    from panels.models import AgendaItem
+
+    item = AgendaItem.objects.create(
+        meeting=meeting,
+        kind="referral",
+        referral=referral,
+        title="Joint package",
+        added_by=actor,
+        position=position,
+    )
+    if signed_by is not None:
+        return signed_decision_for(item, chair=signed_by)
+    return Decision.objects.create(
+        agenda_item=item,
+        referral=referral,
+        outcome="agreed_as_recommended",
+        rationale="Meets her needs.",
+        recorded_by=actor,
+    )
+
+
+@pytest.fixture
+def low_limit_icb_finance(hiow_icb):
+    """Lena Small, an ICB finance approver whose limit (£1,000 a year) covers no share here."""
+    return UserFactory(
+        full_name="Lena Small",
+        agency=hiow_icb,
+        roles=[Role.FINANCE_APPROVER],
+        delegated_limit=Decimal("1000.00"),
+    )
+
+
+@pytest.fixture
+def make_world(
+    irap,
+    social_worker,
+    team_manager,
+    panel_chair,
+    panel_admin,
+    hampshire,
+    hiow_icb,
+    sen,
+    council_finance,
+    provider,
+    clock,
+):
+    """make_world(n) → n items of every kind for the personas, in every app."""
+    from funding import services as funding_services
+    from tests.factories import ChildFactory
+
+    made = [0]  # meetings are one a day: a second call carries on from the first's days
+
+    def make(n: int):
+        first = made[0]
+        made[0] += n
+        children = [
+            ChildFactory(owning_agency=hampshire, created_by=social_worker, involved=[hiow_icb, sen])
+            for _ in range(n)
+        ]
+        base = D(2026, 3, 3)
+        for i, child in enumerate(children, start=first):
+            # Referrals: a draft, one returned, one ready, one waiting for the team manager.
+            _referral(child=child, panel=irap, referrer=social_worker, status="draft")
+            _referral(child=child, panel=irap, referrer=social_worker, status="returned")
+            _referral(child=child, panel=irap, referrer=social_worker, status="ready_to_submit")
+            _referral(child=child, panel=irap, referrer=social_worker, status="awaiting_team_manager")
+            # A meeting ahead (agenda to circulate) with a late paper on it and a draft decision.
+            ahead = MeetingFactory(panel=irap, date=base + dt.timedelta(days=i))
+            _referral(
+                child=child,
+                panel=irap,
+                referrer=social_worker,
+                status="submitted",
+                meeting=ahead,
+                is_late_paper=True,
+            )
+            on_agenda = _referral(
+                child=child, panel=irap, referrer=social_worker, status="on_agenda", meeting=ahead
+            )
+            _item_with_decision(meeting=ahead, referral=on_agenda, actor=panel_admin)
+            # A held meeting owing its letters and minutes, whose decision recommends to SEN.
+            held = MeetingFactory(panel=irap, date=D(2026, 2, 27) - dt.timedelta(days=i))
+            decided = _referral(
+                child=child, panel=irap, referrer=social_worker, status="decided", meeting=held
+            )
+            decision = _item_with_decision(
+                meeting=held, referral=decided, actor=panel_admin, signed_by=panel_chair
+            )
+            AgencyRecommendation.objects.create(
+                decision=decision, agency=sen, due_on=D(2026, 3, 2) + dt.timedelta(days=i % 3 - 1)
+            )
+            # A package the council's finance approver recorded: 50/50 with the ICB.
+            funding_services.package_create_existing(
+                actor=council_finance,
+                child=child,
+                pathway="joint_package",
+                terms=terms(
+                    provider,
+                    (hampshire, "percentage", "50"),
+                    (hiow_icb, "percentage", "50"),
+                    cost=str(1000 + i),
+                ),
+            )
+        return children
+
+    return make
+
+
+PERSONA_KINDS = {
+    "social_worker": {
+        "referral.draft": 1,
+        "referral.returned": 1,
+        "referral.ready_to_submit": 1,
+        "referral.awaiting_sign_off": 1,
+    },
+    "team_manager": {"referral.sign_off": 1},
+    "panel_chair": {
+        "panels.late_paper": 1,
+        "panels.agenda_to_circulate": 1,
+        "panels.decision_to_sign": 1,
+        "panels.letters_due": 1,
+        "panels.minutes_due": 1,
+    },
+    "panel_admin": {"panels.agenda_to_circulate": 1, "panels.letters_due": 1, "panels.minutes_due": 1},
+    "sen_manager": {"panels.recommendation_to_answer": 1},
+    "council_finance": {"funding.share_to_approve": 1, "funding.share_waiting": 1},
+    "icb_finance": {"funding.share_to_approve": 1},
+    "low_limit_icb_finance": {"funding.share_above_my_limit": 1},
+    "outsider": {},
+}
+
+
+def _expected(persona: str, n: int) -> list[str]:
+    return sorted(kind for kind, per in PERSONA_KINDS[persona].items() for _ in range(per * n))
+
+
+@pytest.fixture
+def personas(request, icb_finance, low_limit_icb_finance, sen_manager, outsider):
+    return {name: request.getfixturevalue(name) for name in PERSONA_KINDS}
+
+
+def test_each_persona_sees_their_items_and_nothing_else(make_world, personas):
+    children = make_world(2)
+    for name, person in personas.items():
+        assert kinds(person) == _expected(name, 2), name
+        assert my_work_count(user=person) == len(_expected(name, 2)), name
+    # Every child on an item is one of this partnership's: the outsider's list is empty.
+    assert my_work_items(user=personas["outsider"]) == []
+    named = {item.child.pk for item in my_work_items(user=personas["panel_chair"]) if item.child}
+    assert named <= {c.pk for c in children}
+
+
+def test_items_are_sorted_overdue_first_then_by_due_date(make_world, personas):
+    make_world(3)
+    items = my_work_items(user=personas["sen_manager"])
+    # Recommendations due 1, 2 and 3 March; today is 2 March: the one due yesterday is overdue.
+    assert [(i.due_on, i.overdue) for i in items] == [
+        (D(2026, 3, 1), True),
+        (D(2026, 3, 2), False),
+        (D(2026, 3, 3), False),
+    ]
+    chair = my_work_items(user=personas["panel_chair"])
+    keys = [(not i.overdue, i.due_on is None, i.due_on or D.max) for i in chair]
+    assert keys == sorted(keys)
+    # Letters and minutes of the meeting of Friday 27 February were due 3 working days after it.
+    letters = [i for i in chair if i.kind == "panels.letters_due" and "27 February" in i.title]
+    assert letters[0].due_on == D(2026, 3, 4) and not letters[0].overdue
+    overdue_letters = [i for i in chair if i.kind == "panels.letters_due" and "25 February" in i.title]
+    assert overdue_letters[0].due_on == D(2026, 3, 2) and not overdue_letters[0].overdue
+
+
+def test_working_day_due_dates(make_world, personas, irap_meeting):
+    make_world(1)
+    mine = {i.kind: i for i in my_work_items(user=personas["social_worker"])}
+    # Not yet submitted: due by the papers deadline of IRAP's next meeting still open for papers.
+    # Tuesday 3 March's deadline has passed; Thursday 9 April's papers are due 7 working days
+    # before it, across Easter: Friday 27 March (seeds 002).
+    assert mine["referral.draft"].due_on == D(2026, 3, 27)
+    assert mine["referral.ready_to_submit"].due_on == D(2026, 3, 27)
+    shares = {i.kind: i for i in my_work_items(user=personas["icb_finance"])}
+    # A share is due 2 working days after it started waiting (the default setting; no panel).
+    assert shares["funding.share_to_approve"].due_on == D(2026, 3, 4)
+
+
+def test_waiting_for_names_who_can_act(make_world, personas):
+    make_world(1)
+    (above,) = my_work_items(user=personas["low_limit_icb_finance"])
+    assert above.waiting_for == "Ian Ledger" and "above your delegated limit" in above.title
+    waiting = [
+        i for i in my_work_items(user=personas["council_finance"]) if i.kind == "funding.share_waiting"
+    ]
+    assert waiting[0].waiting_for == "Ian Ledger"
+    (sign,) = [i for i in my_work_items(user=personas["social_worker"]) if i.waiting_for]
+    assert sign.kind == "referral.awaiting_sign_off" and "team manager" in sign.waiting_for
+
+
+def test_a_share_above_every_limit_is_shown_to_the_agencys_approvers(make_world, personas, icb_finance):
+    icb_finance.delegated_limit = Decimal("500.00")
+    icb_finance.save(update_fields=["delegated_limit"])
+    make_world(1)
+    for person in (icb_finance, personas["low_limit_icb_finance"]):
+        (item,) = my_work_items(user=person)
+        assert item.kind == "funding.share_above_every_limit"
+        assert item.waiting_for == "A finance approver with a higher delegated limit"
+
+
+def test_page_lists_the_work_and_the_navigation_counts_it(client, make_world, personas):
+    make_world(2)
+    chair = personas["panel_chair"]
+    client.force_login(chair)
+    page = client.get(reverse("my_work"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert len(page.context["items"]) == 10
+    assert 'data-my-work-count="10"' in body
+    for heading in ("Before the meeting", "Decisions to sign", "After the meeting"):
+        assert heading in body
+    # Another page counts the same list in the header without building it.
+    other = client.get(reverse("children:list")).content.decode()
+    assert 'data-my-work-count="10"' in other
+    assert client.get(reverse("home")).context["items"] == page.context["items"]
+
+
+def test_empty_state_and_no_count_for_the_outsider(client, make_world, personas):
+    make_world(1)
+    client.force_login(personas["outsider"])
+    body = client.get(reverse("my_work")).content.decode()
+    assert "There is nothing waiting for you." in body
+    assert "data-my-work-count" not in body
+    assert client.get(reverse("api-my-work")).json() == {"count": 0, "overdue": 0, "results": []}
+
+
+def test_api_equals_the_page(client, make_world, personas):
+    make_world(2)
+    for name in ("social_worker", "panel_chair", "council_finance", "sen_manager"):
+        client.force_login(personas[name])
+        page = client.get(reverse("my_work")).context["items"]
+        api = client.get(reverse("api-my-work")).json()
+        assert api["count"] == len(page)
+        assert [(r["kind"], r["title"], r["url"], r["due_on"]) for r in api["results"]] == [
+            (i.kind, i.title, i.url, i.due_on.isoformat() if i.due_on else None) for i in page
+        ]
+        assert [r["child"]["id"] if r["child"] else None for r in api["results"]] == [
+            i.child.pk if i.child else None for i in page
+        ]
+
+
+def _queries(client, person, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(person)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize(
+    "name", ["social_worker", "team_manager", "panel_chair", "council_finance", "sen_manager"]
+)
+def test_query_count_does_not_grow_with_the_items(client, make_world, personas, name):
+    make_world(1)
+    few = _queries(client, personas[name], reverse("my_work"))
+    make_world(20)
+    assert len(my_work_items(user=personas[name])) >= 21 * sum(PERSONA_KINDS[name].values())
+    assert _queries(client, personas[name], reverse("my_work")) == few
+    assert _queries(client, personas[name], reverse("api-my-work")) <= few
+
+
+def test_my_work_page_query_count_is_pinned(client, make_world, personas, django_assert_max_num_queries):
+    make_world(21)
+    client.force_login(personas["panel_chair"])
+    # session, user with agency, savepoint; the feeds: the chair's late papers, meetings to
+    # circulate, draft decisions, meetings owing letters, meetings owing minutes (the referrals
+    # feeds and the requester's shares are empty for a chair: 1 each, and recommendations are not
+    # read for this role), with the panels' closure days once for each feed with rows; which
+    # children the chair may open; the page's children counts (3); the navigation's counts (the
+    # notices count with this list's length; no sign-off count for a chair); release and session
+    # save (savepoint, update, release)
+    with django_assert_max_num_queries(30):
+        response = client.get(reverse("my_work"))
+    assert len(response.context["items"]) == 21 * 5
