@@ -11,9 +11,17 @@ from typing import Literal
 from django.db.models import QuerySet
 from django.http import Http404
 
-from casework.access import NOT_FOUND_MESSAGE, NotAllowed, agency_of, is_usable, record_id
-from casework.models import User
+from casework.access import (
+    NOT_FOUND_MESSAGE,
+    NotAllowed,
+    agency_of,
+    is_partnership_administrator,
+    is_usable,
+    record_id,
+)
+from casework.models import Role, User
 from panels.models import Meeting, Panel
+from referrals.access import referrals_visible_to
 
 # What a page or endpoint needs of a panel or meeting it fetches by id (healthchecks'
 # _get_rw_check_for_user, Zulip's access_stream_by_id(require_...)): "view" is seeing it at all
@@ -98,7 +106,6 @@ def can_administer(*, user: User | None, panel: Panel) -> bool:
     """Panel settings, membership and meetings are run by the panel's chair, vice-chair and
     administrators and panel administrators of the host agency. (A partnership administrator
     manages panels' terms and membership, never their papers: can_manage_panel.)"""
-    from casework.models import Role
     from panels.models import CHAIRING_ROLES, MemberRole, Membership
 
     if not is_usable(user):
@@ -126,8 +133,6 @@ def can_manage_panel(*, user: User | None, panel: Panel) -> bool:
     """A panel's terms and settings, membership and closure days: those who administer it
     (can_administer), and the partnership administrator of its partnership. Only those pages: a
     partnership administrator gets no agenda, papers, pack, decision, minutes or letter by this."""
-    from casework.access import is_partnership_administrator
-
     if is_partnership_administrator(user) and agency_of(user).partnership == panel.partnership:
         return True
     return can_administer(user=user, panel=panel)
@@ -135,8 +140,6 @@ def can_manage_panel(*, user: User | None, panel: Panel) -> bool:
 
 def can_create_panel(*, user: User | None) -> bool:
     """New panels are set up by a partnership administrator, for their own partnership."""
-    from casework.access import is_partnership_administrator
-
     return is_partnership_administrator(user)
 
 
@@ -177,7 +180,6 @@ def administered_panels(*, user: User | None) -> QuerySet[Panel]:
     """The panels this person administers (can_administer), as one query for list filters."""
     from django.db.models import Q
 
-    from casework.models import Role
     from panels.models import CHAIRING_ROLES, MemberRole, Membership
 
     if not is_usable(user):
@@ -253,7 +255,6 @@ def actions_visible_to(*, user: User | None):
     """
     from django.db.models import Exists, OuterRef, Q
 
-    from casework.models import Role
     from panels.models import Action, Membership
 
     if not is_usable(user):
@@ -339,7 +340,6 @@ def letters_visible_to(*, user: User | None):
     from django.db.models import Q
 
     from panels.models import DecisionLetter
-    from referrals.access import referrals_visible_to
 
     if not is_usable(user):
         return DecisionLetter.objects.none()
@@ -532,8 +532,6 @@ def _running_record(
     may neither see the meeting's running nor the referral it is about gets the 404 of a missing
     one, even in the same partnership, so the id says nothing; NotAllowed (403) only for someone
     who may see the referral but not run or follow the meeting."""
-    from referrals.access import referrals_visible_to
-
     if found is None or meeting is None or not is_usable(user):
         raise Http404(NOT_FOUND_MESSAGE)
     follows = can_view_running(user=user, meeting=meeting)

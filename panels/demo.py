@@ -10,10 +10,14 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 from django.utils import timezone
 
-from casework.models import Agency, AgencyKind, Role, User
+from casework.models import Agency, AgencyKind, Child, Role, User
+from casework.working_days import add_working_days
 from panels import services
 from panels.cadence import meeting_dates
 from panels.models import Meeting, MeetingStatus, MemberRole, Membership, Panel
+from referrals import services as referral_services
+from referrals.demo import ready_referral
+from referrals.models import Referral
 
 PANELS = [
     {
@@ -195,9 +199,6 @@ def load_meetings() -> dict[str, int]:
     """Hampshire IRAP: today's meeting run end to end and the next meeting being prepared.
     Idempotent: the demo's referrals for these meetings are made once (the whole load is one
     transaction), so a second run finds them and changes nothing."""
-    from casework.models import Child
-    from referrals.models import Referral
-
     made = {"decisions": 0, "actions": 0, "letters": 0}
     panel = Panel.objects.filter(name=IRAP).first()
     council = Agency.objects.filter(name=HANTS).first()
@@ -228,9 +229,6 @@ def _ensure_todays_meeting(panel: Panel, admin: User) -> Meeting | None:
 
 
 def _run_todays_meeting(panel: Panel, children: list, made: dict[str, int]) -> Meeting | None:
-    from referrals import services as referral_services
-    from referrals.demo import ready_referral
-
     admin = _person("panel.admin", "hants.demo.gov.uk")
     chair = _person("panel.chair", "hants.demo.gov.uk")
     worker = _person("social.worker", "hants.demo.gov.uk")
@@ -417,10 +415,7 @@ def _action_log(panel: Panel, meeting: Meeting, items: list, made: dict[str, int
 def _prepare_next_meeting(panel: Panel, children: list, today_meeting: Meeting | None) -> None:
     """The next meeting: referrals submitted on time, one late paper awaiting the chair, the agenda
     built but not yet circulated, and apologies sent ahead."""
-    from casework.working_days import add_working_days
     from panels.selectors import meeting_deadlines
-    from referrals import services as referral_services
-    from referrals.demo import ready_referral
 
     admin = _person("panel.admin", "hants.demo.gov.uk")
     chair = _person("panel.chair", "hants.demo.gov.uk")

@@ -28,6 +28,7 @@ from casework.access import (
     record_id,
 )
 from casework.models import Role, User
+from panels.models import PapersGrant
 from referrals.models import Evidence, Referral
 
 # seeds 002: "all referrals must be approved by a service manager or panel member".
@@ -57,8 +58,6 @@ def papers_granted(*, user: User) -> Exists:
     grants and reaches the agenda items through the (meeting, position) index; PostgreSQL turns it
     into one hashed subplan per query, not a probe per referral.
     """
-    from panels.models import PapersGrant
-
     now = timezone.now()
     return Exists(
         # One filter() call, so every condition on the agenda item is about the same item (join).

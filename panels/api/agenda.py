@@ -24,6 +24,7 @@ from panels import access, services
 from panels.models import AgendaItem, Meeting, Membership
 from panels.selectors import agenda_items, panel_seat, papers_window
 from panels.views.agenda import log_agenda_read
+from referrals.access import get_referral_for_user
 
 # --- Serializers ---------------------------------------------------------------------------------
 
@@ -135,8 +136,6 @@ class AgendaList(_AgendaView):
 class AgendaAddReferral(_AgendaView):
     @extend_schema(request=AddReferralSerializer, responses={201: AgendaSerializer})
     def post(self, request: Request, pk: str) -> Response:
-        from referrals.access import get_referral_for_user
-
         meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
         data = parsed(AddReferralSerializer, request.data)
         referral = get_referral_for_user(user=request.user, pk=data["referral"])

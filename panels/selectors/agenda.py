@@ -12,6 +12,8 @@ from django.utils import timezone
 from casework.models import User
 from panels import access
 from panels.models import AgendaItem, Meeting, MeetingPack, Membership, Panel, PapersGrantReason
+from referrals.access import referrals_visible_to
+from referrals.models import Status
 
 __all__ = [
     "PapersWindow",
@@ -43,9 +45,6 @@ def agenda_candidates(*, user: User, meeting: Meeting):
     """Referrals the user may see that could go on this agenda: submitted to this meeting, or
     deferred from an earlier meeting of the panel; not already on it. Late papers come back too,
     flagged, so the chair sees them waiting for acceptance. One query (scoped by referrals.access)."""
-    from referrals.access import referrals_visible_to
-    from referrals.models import Status
-
     on_agenda = AgendaItem.objects.filter(
         meeting_id=meeting.pk, referral_id=OuterRef("pk"), withdrawn_at__isnull=True
     )

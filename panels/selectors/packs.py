@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from casework.models import BackgroundJob, JobStatus
+from casework.outbox import get_handler
 from panels.jobs import PACK_BUILD
 from panels.models import Meeting, MeetingPack, PackStatus
 
@@ -59,8 +60,6 @@ class PackProgress:
     @property
     def last_seen_at(self) -> dt.datetime | None:
         """When a stalled build last renewed its lease (its heartbeat)."""
-        from casework.outbox import get_handler
-
         if self.job is None or self.job.lease_expires_at is None:
             return None
         return self.job.lease_expires_at - get_handler(PACK_BUILD).lease

@@ -42,6 +42,8 @@ from panels.models import (
     PapersGrantReason,
 )
 from panels.models.records import Action, ActionStatus
+from referrals import services as referral_services
+from referrals.models import Referral, Status
 
 __all__ = [
     "AGENDA_CHANGED",
@@ -73,8 +75,6 @@ AWAITING_CHAIR = {"is_late_paper": True, "late_accepted_by__isnull": True}
 def late_paper_awaiting_chair(*, referral) -> bool:
     """A late paper submitted to this meeting that the chair has not yet accepted: it waits for the
     chair and cannot go on the agenda (referrals.services.referral_place_on_agenda refuses it)."""
-    from referrals.models import Status
-
     return (
         referral.status == Status.SUBMITTED
         and referral.is_late_paper
@@ -200,8 +200,6 @@ def agenda_item_add_referral(
     """Put a referral on the agenda: one submitted to this meeting (a late paper only once the chair
     has accepted it, seeds 002 3.7) or one deferred from an earlier meeting of the panel. After
     circulation it is a supplement, covered by the members' meeting-wide papers grants."""
-    from referrals import services as referral_services
-
     _require_admin(actor, meeting)
     _require_open(meeting)
     _check_lead(meeting, lead_member)
@@ -259,9 +257,6 @@ def agenda_build(*, actor: User, meeting: Meeting, version: int) -> list[AgendaI
     """Add to the agenda every referral submitted to this meeting that may go on it (late papers wait
     for the chair), and an action log review when the panel has open actions (seeds 003). Items
     already there are left alone. Returns the items added."""
-    from referrals import services as referral_services
-    from referrals.models import Referral, Status
-
     _require_admin(actor, meeting)
     _require_open(meeting)
     meeting = _claim(meeting, version)
@@ -346,8 +341,6 @@ def agenda_item_move(*, actor: User, item: AgendaItem, version: int, direction: 
 def agenda_item_withdraw(*, actor: User, item: AgendaItem, version: int, reason: str) -> AgendaItem:
     """Withdraw an item before the meeting. A referral goes back to submitted (to this meeting), and
     papers grants for the item end: nobody reads a withdrawn item's papers through this agenda."""
-    from referrals import services as referral_services
-
     meeting = item.meeting
     _require_admin(actor, meeting)
     _require_open(meeting)

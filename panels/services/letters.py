@@ -33,7 +33,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from casework import outbox
+from casework import outbox, pdf
 from casework.access import NotAllowed
 from casework.audit import record_child_view, record_event
 from casework.jobs import message_id
@@ -328,8 +328,6 @@ def letter_send(*, actor: User, letter: DecisionLetter) -> DecisionLetter:
 def letter_store_pdf(*, letter_id: int) -> DecisionLetter | None:
     """Render and store a sent letter's PDF once (idempotent; for its "letter.send" job), outside
     any transaction: the file is written first, then the row claims it."""
-    from casework import pdf
-
     letter = (
         DecisionLetter.objects.select_related("decision__agenda_item__meeting__panel")
         .filter(pk=letter_id, sent_at__isnull=False)

@@ -22,6 +22,7 @@ from casework.models import Agency, Role, User
 from casework.notifications import notify
 from casework.services import InvalidTransition
 from casework.working_days import add_working_days
+from funding.services import package_recheck
 from panels import access
 from panels.models import (
     AgencyRecommendation,
@@ -162,8 +163,6 @@ def recommendation_respond(
             url=reverse("panels:recommendation_respond", args=[recommendation.pk]),
         )
     if accept:
-        from funding.services import package_recheck
-
         package_recheck(actor=actor, decision=decision)
     else:
         _return_to_chair(actor=actor, recommendation=recommendation)
