@@ -187,7 +187,10 @@ def review_record(*, actor: User, case: PathwayCase, held_on: dt.date, notes: st
     if case.kind == CaseKind.CONTINUING_CARE:
         if case.status != Status.PACKAGE:
             raise InvalidTransition("Reviews are recorded once the package is in place")
-        starts, start_label = case.continuing_care.package_started_on, "the package started"
+        started = case.continuing_care.package_started_on
+        if started is None:  # cc_record_package sets it with the status
+            raise InvalidTransition("Record the date the package started before its reviews")
+        starts, start_label = started, "the package started"
     elif case.kind == CaseKind.SECTION_117:
         if case.status != Status.AFTERCARE:
             raise InvalidTransition("Reviews are recorded while aftercare continues")

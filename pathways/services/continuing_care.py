@@ -194,7 +194,9 @@ def _dst_saved(cc: ContinuingCare) -> dict[str, dict[str, str]]:
     if "scores" in getattr(cc, "_prefetched_objects_cache", {}):
         rows = [(s.domain.code, s.level, s.evidence) for s in cc.scores.all()]
     else:
-        rows = DSTScore.objects.filter(continuing_care=cc).values_list("domain__code", "level", "evidence")
+        rows = list(
+            DSTScore.objects.filter(continuing_care=cc).values_list("domain__code", "level", "evidence")
+        )
     return {code: {"level": level, "evidence": evidence} for code, level, evidence in rows}
 
 

@@ -122,6 +122,7 @@ def escalation_record_meeting(
     if _blank(notes):
         errors["notes"] = "Record the notes of the meeting"
     _raise(errors)
+    assert held_at is not None and chair is not None  # each refused above when missing
     meeting = EscalationMeeting(
         step=step,
         held_at=held_at,
@@ -168,6 +169,7 @@ def escalation_record_cetr(
     if _blank(recommendations):
         errors["recommendations"] = "Record the review's recommendations"
     _raise(errors)
+    assert held_on is not None  # refused above when missing
     cetr = CareEducationTreatmentReview(
         escalation=escalation,
         held_on=held_on,
@@ -201,6 +203,7 @@ def escalation_record_report(
     if _blank(progress):
         errors["progress"] = "Describe the progress reported"
     _raise(errors)
+    assert reported_on is not None  # refused above when missing
     report = EscalationReport(
         step=step, reported_on=reported_on, progress=progress.strip(), recorded_by=actor
     )

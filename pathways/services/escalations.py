@@ -275,6 +275,8 @@ class _Rung:
     def record(
         self, *, actor: User, escalation: Escalation, action: str, changes: dict[str, Any]
     ) -> EscalationStep:
+        if self.row is None:
+            raise RuntimeError("A rung is recorded only once check() has found its authoriser")
         level, referral = self.level, self.referral
         if level == EscalationLevel.JSP and referral is None:
             # Link the child's latest referral to that panel, if there is one.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from casework.access import agency_of
 from casework.models import Child, User
 from casework.working_days import add_working_days
 from pathways import access
@@ -37,8 +38,10 @@ def ifr_submit(
         access.can_submit_ifr(user=actor),
         "Only an NHS clinician (a health assessor of an ICB or NHS trust) can submit an IFR",
     )
+    # An NHS clinician always has an agency (can_submit_ifr); it leads the case.
+    lead_agency = agency_of(actor)
     errors: dict[str, str] = {}
-    _check_people(child=child, lead_agency=actor.agency, case_worker=case_worker, errors=errors)
+    _check_people(child=child, lead_agency=lead_agency, case_worker=case_worker, errors=errors)
     if "lead_agency" in errors:
         errors["treatment"] = "Your agency must be involved with the child to submit an IFR"
         del errors["lead_agency"]
@@ -48,12 +51,12 @@ def ifr_submit(
         errors["exceptionality"] = "Set out why the child's clinical circumstances are exceptional"
     _raise(errors)
     today = timezone.localdate()
-    days = settings_for(actor.agency).ifr_decision_working_days
+    days = settings_for(lead_agency).ifr_decision_working_days
     case = _open(
         actor=actor,
         child=child,
         kind=CaseKind.IFR,
-        lead_agency=actor.agency,
+        lead_agency=lead_agency,
         case_worker=case_worker or actor,
         status=Status.SUBMITTED,
         what="Individual Funding Request submitted",
@@ -89,7 +92,7 @@ def ifr_decide(*, actor: User, case: PathwayCase, decision: str, reasons: str = 
         IFRDecision.APPROVED: Status.APPROVED,
         IFRDecision.DECLINED: Status.DECLINED,
         IFRDecision.MORE_INFORMATION: Status.MORE_INFORMATION,
-    }[decision]
+    }[IFRDecision(decision)]
     _transition(
         case=case,
         actor=actor,
