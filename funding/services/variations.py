@@ -66,6 +66,8 @@ def package_vary(
     if not reason:
         errors["change_reason"] = ["Say why the package is changing"]
     locked = _lock(package, expected_version)
+    if locked.current_version_id is None:  # every package is made with its first version (_initial_package)
+        raise InvalidTransition("This package has no version to vary yet")
     previous = PackageVersion.objects.select_related("provider").get(pk=locked.current_version_id)
     if effective_from is None:
         errors["effective_from"] = ["Enter the date the change takes effect"]
