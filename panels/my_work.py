@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, DateField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Value
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +22,8 @@ from casework.working_days import add_working_days
 from panels import access
 from panels.models import (
     CHAIRING_ROLES,
+    Action,
+    ActionStatus,
     AgendaItem,
     Decision,
     DecisionLetter,
@@ -41,6 +43,9 @@ GROUP_BEFORE = "Before the meeting"
 GROUP_DECISIONS = "Decisions to sign"
 GROUP_AFTER = "After the meeting"
 GROUP_RECOMMENDATIONS = "Recommendations to answer"
+GROUP_ACTIONS = "Actions from the action log"
+GROUP_REVIEWS = "Reviews due"
+GROUP_WAITING = "Waiting for another agency"
 
 # Meetings this far ahead get their agenda built and circulated now.
 AGENDA_AHEAD = dt.timedelta(days=42)
@@ -175,6 +180,61 @@ def _recommendation_item(recommendation, today: dt.date) -> WorkItem:
     )
 
 
+def _awaited_item(recommendation, today: dt.date) -> WorkItem:
+    decision = recommendation.decision
+    meeting = decision.agenda_item.meeting
+    child = decision.referral.child if decision.referral_id and recommendation.child_visible else None
+    return WorkItem(
+        kind="panels.recommendation_awaited",
+        group=GROUP_WAITING,
+        title=f"{recommendation.agency.name}'s answer to the recommendation on item "
+        f"{decision.agenda_item.position} ({meeting})",
+        url=reverse("panels:recommendations"),
+        child=child,
+        due_on=recommendation.due_on,
+        overdue=is_overdue(recommendation.due_on, today),
+        waiting_for=recommendation.agency.name,
+        detail=recommendation.why,
+    )
+
+
+# --- Actions owed from the action log (seeds 003) -------------------------------------------------
+
+
+def _action_item(action, today: dt.date) -> WorkItem:
+    item = action.agenda_item
+    referral = item.referral if item is not None and item.referral_id else None
+    child = referral.child if referral is not None and action.child_visible else None
+    return WorkItem(
+        kind="panels.action_owed",
+        group=GROUP_ACTIONS,
+        title=f"{action.panel.name} action {action.number}: {action.action[:120]}",
+        url=reverse("panels:action", args=[action.pk]),
+        child=child,
+        due_on=action.due_on,
+        overdue=is_overdue(action.due_on, today),
+        detail=action.desired_outcome[:200],
+    )
+
+
+# --- Reviews due: a signed decision's review date comes near (the panel's review_reminder_days) ---
+
+
+def _review_item(decision: Decision, today: dt.date) -> WorkItem:
+    referral = decision.referral
+    return WorkItem(
+        kind="panels.review_due",
+        group=GROUP_REVIEWS,
+        title=f"Start the review of {decision.agenda_item.meeting.panel.name}'s decision of "
+        f"{decision.agenda_item.meeting.date:%-d %B %Y}",
+        url=reverse("referrals:detail", args=[referral.pk]),
+        child=referral.child,
+        due_on=decision.review_date,
+        overdue=is_overdue(decision.review_date, today),
+        detail=decision.get_outcome_display(),
+    )
+
+
 def _child_visible(user: User, referral_ref: str) -> Exists:
     """EXISTS: the person may see the referral the row is about (referrals.access), so its child is
     named on the item only then."""
@@ -252,4 +312,45 @@ def panels_work(user: User) -> list[Feed]:
             .select_related("agency", "decision__agenda_item__meeting__panel", "decision__referral__child")
         )
         feeds.append(Feed(queryset=to_answer, item=lambda r, _: _recommendation_item(r, today)))
+
+    # The answers the panels this person runs are waiting for (panels.access: their administrators).
+    awaited = (
+        access.recommendations_visible_to(user=user)
+        .filter(status=RecommendationStatus.AWAITING, decision__agenda_item__meeting__panel__in=administered)
+        .exclude(agency_id=user.agency_id)
+        .annotate(child_visible=_child_visible(user, "decision__referral_id"))
+        .select_related("agency", "decision__agenda_item__meeting__panel", "decision__referral__child")
+    )
+    feeds.append(Feed(queryset=awaited, item=lambda r, _: _awaited_item(r, today)))
+
+    owned = Exists(Action.owners.through.objects.filter(action_id=OuterRef("pk"), user_id=user.pk))
+    actions = (
+        access.actions_visible_to(user=user)
+        .filter(owned, status=ActionStatus.OPEN)
+        .annotate(child_visible=_child_visible(user, "agenda_item__referral_id"))
+        .select_related("panel", "agenda_item__referral__child")
+    )
+    feeds.append(Feed(queryset=actions, item=lambda a, _: _action_item(a, today)))
+
+    # The referrer and the key worker, from N days before the review date (seeds 002: a decision
+    # records a review date), until a review referral is started for it.
+    reviewing = Referral.objects.filter(review_of=OuterRef("referral_id")).exclude(status=Status.WITHDRAWN)
+    reviews = (
+        Decision.objects.filter(
+            Q(referral__referrer_id=user.pk) | Q(key_worker_id=user.pk),
+            status=DecisionStatus.SIGNED,
+            referral__in=referrals_visible_to(user=user),
+        )
+        .alias(
+            reminded_from=ExpressionWrapper(
+                Value(today, output_field=DateField())
+                + F("agenda_item__meeting__panel__review_reminder_days"),
+                output_field=DateField(),
+            )
+        )
+        .filter(review_date__lte=F("reminded_from"))
+        .filter(~Exists(reviewing))
+        .select_related("agenda_item__meeting__panel", "referral__child")
+    )
+    feeds.append(Feed(queryset=reviews, item=lambda d, _: _review_item(d, today)))
     return feeds

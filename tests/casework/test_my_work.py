@@ -18,6 +18,7 @@ from casework.models import Role
 from casework.my_work import my_work_count, my_work_items
 from panels.models import AgencyRecommendation, Decision
 from tests.factories import (
+    ActionFactory,
     MeetingFactory,
     UserFactory,
     signed_decision_for,
@@ -153,6 +154,11 @@ def make_world(
             decision = _item_with_decision(
                 meeting=held, referral=decided, actor=panel_admin, signed_by=panel_chair
             )
+            # Its review is due in 10 days (IRAP reminds 28 days before), and an action is owed.
+            Decision.objects.filter(pk=decision.pk).update(review_date=D(2026, 3, 12))
+            ActionFactory(
+                panel=irap, agenda_item=decision.agenda_item, owners=[social_worker], due_on=D(2026, 3, 20)
+            )
             AgencyRecommendation.objects.create(
                 decision=decision, agency=sen, due_on=D(2026, 3, 2) + dt.timedelta(days=i % 3 - 1)
             )
@@ -179,6 +185,8 @@ PERSONA_KINDS = {
         "referral.returned": 1,
         "referral.ready_to_submit": 1,
         "referral.awaiting_sign_off": 1,
+        "panels.action_owed": 1,
+        "panels.review_due": 1,
     },
     "team_manager": {"referral.sign_off": 1},
     "panel_chair": {
@@ -187,8 +195,14 @@ PERSONA_KINDS = {
         "panels.decision_to_sign": 1,
         "panels.letters_due": 1,
         "panels.minutes_due": 1,
+        "panels.recommendation_awaited": 1,
     },
-    "panel_admin": {"panels.agenda_to_circulate": 1, "panels.letters_due": 1, "panels.minutes_due": 1},
+    "panel_admin": {
+        "panels.agenda_to_circulate": 1,
+        "panels.letters_due": 1,
+        "panels.minutes_due": 1,
+        "panels.recommendation_awaited": 1,
+    },
     "sen_manager": {"panels.recommendation_to_answer": 1},
     "council_finance": {"funding.share_to_approve": 1, "funding.share_waiting": 1},
     "icb_finance": {"funding.share_to_approve": 1},
@@ -278,13 +292,13 @@ def test_page_lists_the_work_and_the_navigation_counts_it(client, make_world, pe
     page = client.get(reverse("my_work"))
     assert page.status_code == 200
     body = page.content.decode()
-    assert len(page.context["items"]) == 10
-    assert 'data-my-work-count="10"' in body
+    assert len(page.context["items"]) == 12
+    assert 'data-my-work-count="12"' in body
     for heading in ("Before the meeting", "Decisions to sign", "After the meeting"):
         assert heading in body
     # Another page counts the same list in the header without building it.
     other = client.get(reverse("children:list")).content.decode()
-    assert 'data-my-work-count="10"' in other
+    assert 'data-my-work-count="12"' in other
     assert client.get(reverse("home")).context["items"] == page.context["items"]
 
 
@@ -337,13 +351,14 @@ def test_query_count_does_not_grow_with_the_items(client, make_world, personas, 
 def test_my_work_page_query_count_is_pinned(client, make_world, personas, django_assert_max_num_queries):
     make_world(21)
     client.force_login(personas["panel_chair"])
-    # session, user with agency, savepoint; the feeds: the chair's late papers, meetings to
-    # circulate, draft decisions, meetings owing letters, meetings owing minutes (the referrals
-    # feeds and the requester's shares are empty for a chair: 1 each, and recommendations are not
-    # read for this role), with the panels' closure days once for each feed with rows; which
-    # children the chair may open; the page's children counts (3); the navigation's counts (the
-    # notices count with this list's length; no sign-off count for a chair); release and session
-    # save (savepoint, update, release)
+    # session, user with agency, savepoint; the feeds, one query each: referrals awaiting the
+    # chair's signature as a panel member (none), late papers, meetings to circulate, draft
+    # decisions, meetings owing letters, meetings owing minutes, recommendations to the chair's
+    # agency, recommendations the panel awaits, actions owned, reviews due, the shares of packages
+    # the chair made; the panels' closure days once for each of the 4 feeds with rows; which
+    # children the chair may open; the page's children counts (3); the header's counts (the
+    # notices count, with this list's length) and the sign-off count; release and session save
+    # (savepoint, update, release): 30 at most, whatever the number of items
     with django_assert_max_num_queries(30):
         response = client.get(reverse("my_work"))
-    assert len(response.context["items"]) == 21 * 5
+    assert len(response.context["items"]) == 21 * 6
