@@ -125,7 +125,8 @@ def _refuse_if_moved(current: ShareLine, seen_status: str) -> None:
 def _refuse_while_recommended(share: ShareLine) -> None:
     """seeds 002, Joint Funding Panel: "Decisions are not to be made if they impact upon one of the
     agencies who may not be present": while the panel's recommendation to this share's agency
-    awaits its answer, the share is not approved."""
+    awaits its answer, or once the agency has declined it (until a corrected decision), the share
+    is not approved."""
     if not share.package.decision_id:
         return
     for recommendation in awaiting_recommendations(share.package):
@@ -140,6 +141,39 @@ def _refuse_while_recommended(share: ShareLine) -> None:
                     ]
                 }
             )
+    for recommendation in _declined_recommendations(share.package):
+        if recommendation.agency_id == share.agency_id:
+            raise ValidationError(
+                {
+                    "share": [
+                        f"{recommendation.agency.name} declined the panel's recommendation "
+                        f"({recommendation.response_reason}): the panel decides again, so the share "
+                        "can be approved only once the chair has signed a corrected decision"
+                    ]
+                }
+            )
+
+
+def _declined_recommendations(package: FundingPackage) -> list:
+    """The panel's recommendations on this package's decision (any version of its item that is not
+    superseded) that the absent agency declined. seeds 002, Joint Funding Panel: "Decisions and
+    recommendations are not to be made if they impact upon one of the agencies who may not be
+    present": a "no" sends the item back to the chair and the next agenda
+    (panels.services.recommendations), so that agency's share of the split it refused is not
+    approved until the panel decides again (a corrected decision supersedes the declined one)."""
+    from panels.models import AgencyRecommendation, Decision, DecisionStatus, RecommendationStatus
+
+    return list(
+        AgencyRecommendation.objects.filter(
+            decision__agenda_item_id__in=Decision.objects.filter(pk=package.decision_id).values(
+                "agenda_item_id"
+            ),
+            status=RecommendationStatus.DECLINED,
+        )
+        .exclude(decision__status=DecisionStatus.SUPERSEDED)
+        .select_related("agency")
+        .order_by("pk")
+    )
 
 
 @transaction.atomic
