@@ -49,8 +49,9 @@ __all__ = [
 
 @dataclass
 class PackageTerms:
-    """What a version of a package says. `lines` are the split, in the order given (the last line
-    takes any rounding remainder)."""
+    """What a version of a package says. `lines` are the split, in the order given: the odd penny of
+    a split of percentages goes by casework.money's rule (largest remainder, ties to the line given
+    first; docs/adr/0012-money.md)."""
 
     provider: Provider
     service_description: str
@@ -401,10 +402,11 @@ def package_create_from_decision(*, actor: User, decision) -> FundingPackage:
     cost = decision.cost if decision.cost is not None else (option.cost if option else None)
     period = decision.cost_period or (option.period if option else "")
     provider_name = (option.provider if option else "") or "Provider to be confirmed"
-    # The package carries the option's kind of service and weeks a year, so a residential placement
-    # of 38 weeks or more cannot slip past the CETR rule as "not yet confirmed" (seeds 003).
+    # The package carries the option's kind of service and the decision's weeks a year (copied from
+    # the option when the decision was recorded), so a residential placement of 38 weeks or more
+    # cannot slip past the CETR rule as "not yet confirmed" (seeds 003).
     kind = option.provider_kind if option else ProviderKind.UNCONFIRMED
-    weeks = option.weeks_per_year if option else 52
+    weeks = decision.weeks_per_year
     named = Provider.objects.filter(name__iexact=provider_name).order_by("pk")
     if kind != ProviderKind.UNCONFIRMED:
         named = named.filter(kind=kind)

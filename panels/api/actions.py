@@ -243,6 +243,9 @@ class BudgetLineSerializer(serializers.Serializer):
     agency_id = serializers.IntegerField()
     agency_name = serializers.CharField()
     period = serializers.CharField()
+    weeks_per_year = serializers.IntegerField(
+        help_text="The decision's weeks a year (38 term-time, 52): weekly and annual count them"
+    )
     per_period = serializers.DecimalField(**_MONEY)
     weekly = serializers.DecimalField(**_MONEY)
     annual = serializers.DecimalField(**_MONEY)

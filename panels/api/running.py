@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from casework.api_kit import PRECONDITION_REQUIRED, parsed, require_precondition
 from casework.audit import record_child_view
-from casework.money import money_input
+from casework.money import money_input, share_equivalents
 from casework.serializers import StrictBooleanField, StrictCharField
 from panels import access, selectors, services
 from panels.models import (
@@ -130,6 +130,37 @@ class DecisionShareSerializer(serializers.Serializer):
     basis = serializers.CharField()
     value = serializers.DecimalField(max_digits=12, decimal_places=2)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    weekly = serializers.DecimalField(
+        max_digits=14, decimal_places=2, allow_null=True, help_text="Null for a one-off cost"
+    )
+    annual = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        allow_null=True,
+        help_text="The amount times the periods a year (the decision's weeks a year for a weekly "
+        "cost); null for a one-off cost",
+    )
+
+
+def decision_share_rows(decision: Decision) -> list[dict[str, Any]]:
+    """The decision's shares (prefetched) with the weekly and annual figures of casework.money's
+    share_equivalents, counting the decision's weeks a year (docs/adr/0012-money.md)."""
+    shares = list(decision.shares.all())
+    if decision.cost_period in CostPeriod.values:
+        figures = share_equivalents([s.amount for s in shares], decision.cost_period, decision.weeks_per_year)
+    else:
+        figures = [(None, None)] * len(shares)
+    return [
+        {
+            "agency_id": s.agency_id,
+            "basis": s.basis,
+            "value": s.value,
+            "amount": s.amount,
+            "weekly": weekly,
+            "annual": yearly,
+        }
+        for s, (weekly, yearly) in zip(shares, figures, strict=True)
+    ]
 
 
 class RecommendationSummarySerializer(serializers.ModelSerializer):
@@ -160,7 +191,12 @@ class DecisionPartSerializer(serializers.Serializer):
 
 
 class DecisionSerializer(serializers.ModelSerializer):
-    shares = DecisionShareSerializer(many=True, read_only=True)
+    shares = serializers.SerializerMethodField(help_text="Where the costs fall, one line per agency")
+
+    @extend_schema_field(DecisionShareSerializer(many=True))
+    def get_shares(self, decision: Decision) -> list:
+        return DecisionShareSerializer(decision_share_rows(decision), many=True).data
+
     recommendations = RecommendationSummarySerializer(many=True, read_only=True)
     parts = serializers.SerializerMethodField(
         help_text="Per impacted agency: a decision, or a recommendation to it, and why (seeds 002: no "
@@ -198,6 +234,7 @@ class DecisionSerializer(serializers.ModelSerializer):
             "key_worker",
             "cost",
             "cost_period",
+            "weeks_per_year",
             "starts_on",
             "ends_on",
             "review_date",

@@ -84,6 +84,12 @@ class Decision(models.Model):
         validators=[MinValueValidator(Decimal("0.00")), *money_validators()],
     )
     cost_period = models.CharField(max_length=20, blank=True)  # referrals.models.CostPeriod
+    # A weekly price counts the placement's weeks a year (38 term-time, 52): copied from the agreed
+    # option, as the package copies it, so the tracker, letters, minutes and the API work out the
+    # same annual figure as the paper (casework.money, docs/adr/0012-money.md).
+    weeks_per_year = models.PositiveSmallIntegerField(
+        "weeks a year", choices=[(38, "38 weeks"), (52, "52 weeks")], default=52
+    )
     starts_on = models.DateField(null=True, blank=True)
     ends_on = models.DateField(null=True, blank=True)
     review_date = models.DateField(null=True, blank=True)

@@ -260,6 +260,7 @@ class BudgetLine:
     period: str
     weekly: Decimal | None
     annual: Decimal | None
+    weeks_per_year: int = money.WEEKS_A_YEAR
 
     @property
     def period_label(self) -> str:
@@ -312,16 +313,27 @@ class AgencyTotal:
     one_off: Decimal = ZERO
 
 
-def budget_lines(shares: Iterable[tuple[int, str, Decimal]], period: str) -> list[BudgetLine]:
+def budget_lines(
+    shares: Iterable[tuple[int, str, Decimal]], period: str, weeks_per_year: int = money.WEEKS_A_YEAR
+) -> list[BudgetLine]:
     """Each agency's share with its weekly and annual equivalents, derived from its split amount by
-    casework.money.share_equivalents, so each column adds up exactly to the decision's total, to the
-    penny, and shows the figures of the referral's options page and the funding matrix."""
+    casework.money.share_equivalents with the decision's weeks a year (a 38-week placement's year is
+    38 weeks), so each column adds up exactly to the decision's total, to the penny, and shows the
+    figures of the referral's options page and the funding matrix."""
     shares = list(shares)
     if not shares:
         return []
-    equivalents = money.share_equivalents([amount for _, _, amount in shares], period)
+    equivalents = money.share_equivalents([amount for _, _, amount in shares], period, weeks_per_year)
     return [
-        BudgetLine(agency_id=a_id, agency_name=name, per_period=amount, period=period, weekly=w, annual=y)
+        BudgetLine(
+            agency_id=a_id,
+            agency_name=name,
+            per_period=amount,
+            period=period,
+            weekly=w,
+            annual=y,
+            weeks_per_year=weeks_per_year,
+        )
         for (a_id, name, amount), (w, y) in zip(shares, equivalents, strict=True)
     ]
 
@@ -404,7 +416,9 @@ def tracker_rows(referrals: Iterable[WithAnnotations[Referral, _Tracked]]) -> li
         lines = []
         if decision is not None and decision.outcome in AGREED_OUTCOMES:
             lines = budget_lines(
-                ((s.agency_id, s.agency.name, s.amount) for s in decision.shares.all()), decision.cost_period
+                ((s.agency_id, s.agency.name, s.amount) for s in decision.shares.all()),
+                decision.cost_period,
+                decision.weeks_per_year,
             )
         rows.append(
             TrackerRow(referral=referral, meeting_date=referral.meeting_date, decision=decision, lines=lines)
@@ -422,15 +436,22 @@ def tracker_totals(referrals: QuerySet[WithAnnotations[Referral, _Tracked]]) -> 
             decision__outcome__in=AGREED_OUTCOMES,
         )
         .order_by("decision_id", "id")
-        .values_list("decision_id", "decision__cost_period", "agency_id", "agency__name", "amount")
+        .values_list(
+            "decision_id",
+            "decision__cost_period",
+            "decision__weeks_per_year",
+            "agency_id",
+            "agency__name",
+            "amount",
+        )
     )
-    by_decision: dict[int, list[tuple[str, tuple[int, str, Decimal]]]] = defaultdict(list)
-    for decision_id, period, agency_id, name, amount in shares:
-        by_decision[decision_id].append((period, (agency_id, name, amount)))
+    by_decision: dict[int, list[tuple[str, int, tuple[int, str, Decimal]]]] = defaultdict(list)
+    for decision_id, period, weeks, agency_id, name, amount in shares:
+        by_decision[decision_id].append((period, weeks, (agency_id, name, amount)))
     totals: dict[int, AgencyTotal] = {}
     for parts in by_decision.values():
-        period = parts[0][0]
-        for line in budget_lines((share for _, share in parts), period):
+        period, weeks = parts[0][0], parts[0][1]
+        for line in budget_lines((share for _, _, share in parts), period, weeks):
             total = totals.setdefault(line.agency_id, AgencyTotal(agency_name=line.agency_name))
             if line.period == CostPeriod.ONE_OFF:
                 total.one_off += line.per_period

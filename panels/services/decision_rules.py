@@ -275,6 +275,9 @@ def build(
             "key_worker": key_worker,
             "cost": cost,
             "cost_period": cost_period,
+            # Not a field anyone sets: the agreed option's weeks a year (38 or 52), as the package
+            # copies them, so every figure a year counts the placement's weeks (docs/adr/0012-money.md).
+            "weeks_per_year": option.weeks_per_year if agreed and option is not None else money.WEEKS_A_YEAR,
             "starts_on": starts_on if agreed else None,
             "ends_on": ends_on if agreed else None,
             "review_date": review_date,
@@ -300,6 +303,7 @@ def snapshot(decision: Decision, shares: list[DecisionShare]) -> dict[str, Any]:
         "key_worker": decision.key_worker_id,
         "cost": None if decision.cost is None else str(decision.cost),
         "cost_period": decision.cost_period,
+        "weeks_per_year": decision.weeks_per_year,
         "starts_on": None if decision.starts_on is None else str(decision.starts_on),
         "ends_on": None if decision.ends_on is None else str(decision.ends_on),
         "review_date": None if decision.review_date is None else str(decision.review_date),

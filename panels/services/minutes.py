@@ -28,11 +28,11 @@ from django.db.models import F, Prefetch
 from django.urls import reverse
 from django.utils import timezone
 
-from casework import outbox
+from casework import outbox, pdf
 from casework.access import NotAllowed
 from casework.audit import record_event
 from casework.models import User
-from casework.money import format_money
+from casework.money import format_money, share_equivalents
 from casework.notifications import notify
 from casework.services import InvalidTransition
 from casework.stale import StaleEdit, moment
@@ -107,7 +107,19 @@ def _day(day) -> str:
     return f"{day:%-d %B %Y}" if day else "Not set"
 
 
+def _a_year(amount: Decimal | None, decision: Decision) -> str:
+    """ ", £38,000.00 a year (38 weeks)": the year's figure beside an amount a period, counting the
+    decision's weeks a year for a weekly cost; empty for a one-off cost."""
+    if amount is None:
+        return ""
+    weeks = f" ({decision.weeks_per_year} weeks)" if decision.cost_period == CostPeriod.WEEKLY else ""
+    return f", {_money(amount)} a year{weeks}"
+
+
 def describe_cost(decision: Decision) -> str:
+    """ "£1,000.00 a week from 1 May 2026, £38,000.00 a year (38 weeks)": the agreed cost, its dates and
+    its year's worth (casework.money.share_equivalents with the decision's weeks a year, the figure
+    the tracker and the funding matrix show)."""
     if decision.cost is None:
         return "Not recorded"
     period = decision.cost_period if decision.cost_period in CostPeriod.values else None
@@ -116,16 +128,30 @@ def describe_cost(decision: Decision) -> str:
         words += f" from {_day(decision.starts_on)}"
     if decision.ends_on:
         words += f" to {_day(decision.ends_on)}"
+    if period is not None:
+        [(_, yearly)] = share_equivalents([decision.cost], period, decision.weeks_per_year)
+        words += _a_year(yearly, decision)
     return words
 
 
 def describe_shares(decision: Decision) -> list[str]:
-    """One line per paying agency: where the costs fall (the decision's shares, prefetched)."""
+    """One line per paying agency: where the costs fall (the decision's shares, prefetched), each with
+    its year's worth worked out from its amount by casework.money.share_equivalents, so the lines add
+    up to the agreed cost's year to the penny."""
+    shares = list(decision.shares.all())
+    period = decision.cost_period if decision.cost_period in CostPeriod.values else None
+    if period is None:
+        yearly: list[Decimal | None] = [None] * len(shares)
+    else:
+        yearly = [
+            a for _, a in share_equivalents([s.amount for s in shares], period, decision.weeks_per_year)
+        ]
     lines = []
-    for share in decision.shares.all():
+    for share, year in zip(shares, yearly, strict=True):
         basis = f"{share.value.normalize():f}%" if share.basis == "percentage" else "fixed amount"
-        period = decision.cost_period if decision.cost_period in CostPeriod.values else None
-        lines.append(f"{share.agency.name}: {_money(share.amount, period)} ({basis})")
+        lines.append(
+            f"{share.agency.name}: {_money(share.amount, period)} ({basis}){_a_year(year, decision)}"
+        )
     return lines
 
 
@@ -450,8 +476,6 @@ def minutes_circulate(*, actor: User, minutes: Minutes) -> Minutes:
 def minutes_store_pdf(*, minutes_id: int) -> Minutes | None:
     """Render and store the approved minutes' PDF once (idempotent; for its "minutes.pdf" job). Runs
     outside any transaction: the render is slow and the file is written before the row claims it."""
-    from casework import pdf
-
     minutes = (
         Minutes.objects.select_related("meeting__panel", "approved_by")
         .filter(pk=minutes_id)

@@ -12,8 +12,11 @@ in this order, one line per agency paying a share of the current decision (a ref
 agreed budget has one line with the agency and money columns empty):
 
     Referral ID, Child initials, Pathway, Urgency, Referral status, Meeting date, Outcome,
-    Decision status, Review date, Lead agency, Agency, Cost period, Amount per period (GBP),
-    Weekly (GBP), Annual (GBP)
+    Decision status, Review date, Lead agency, Agency, Cost period, Weeks a year,
+    Amount per period (GBP), Weekly (GBP), Annual (GBP)
+
+Weeks a year is the decision's (38 for a term-time placement, 52 otherwise; empty for a one-off
+cost): the weekly and annual figures count them (casework.money.share_equivalents).
 
 Money is a number with two decimals (from Decimal, never float arithmetic); dates are ISO
 (YYYY-MM-DD) in CSV and real dates in XLSX. A text cell that starts with = + - @ (or a tab or
@@ -65,12 +68,14 @@ EXPORT_COLUMNS = (
     "Lead agency",
     "Agency",
     "Cost period",
+    "Weeks a year",
     "Amount per period (GBP)",
     "Weekly (GBP)",
     "Annual (GBP)",
 )
 MONEY_COLUMNS = frozenset({"Amount per period (GBP)", "Weekly (GBP)", "Annual (GBP)"})
 DATE_COLUMNS = frozenset({"Meeting date", "Review date"})
+NUMBER_COLUMNS = frozenset({"Referral ID", "Weeks a year"})
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -427,6 +432,7 @@ def _export_lines(rows: list[selectors.TrackerRow]):
                 **base,
                 "Agency": line.agency_name,
                 "Cost period": line.period_label,
+                "Weeks a year": line.weeks_per_year if line.annual is not None else None,
                 "Amount per period (GBP)": line.per_period,
                 "Weekly (GBP)": line.weekly,
                 "Annual (GBP)": line.annual,
@@ -474,8 +480,8 @@ def _csv(lines: list[dict]) -> bytes:
                 cells.append("" if value is None else f"{Decimal(value):.2f}")
             elif column in DATE_COLUMNS:
                 cells.append(value.isoformat() if value else "")
-            elif column == "Referral ID":
-                cells.append(str(value))
+            elif column in NUMBER_COLUMNS:
+                cells.append("" if value is None else str(value))
             else:
                 cells.append(_safe_text(value))
         writer.writerow(cells)
@@ -501,7 +507,7 @@ def _xlsx(lines: list[dict]) -> bytes:
             elif column in DATE_COLUMNS:
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.number_format = "dd/mm/yyyy"
-            elif column == "Referral ID":
+            elif column in NUMBER_COLUMNS:
                 cell = WriteOnlyCell(sheet, value=value)
             else:
                 cell = WriteOnlyCell(sheet, value=_safe_text(value))

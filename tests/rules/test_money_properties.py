@@ -98,19 +98,23 @@ def test_the_referral_paper_the_tracker_and_the_funding_matrix_show_the_same_fig
         assert sum((line.annual for line in paper), ZERO) == money.annual(cost, period, weeks_per_year)
         assert sum((line.weekly for line in paper), ZERO) == money.weekly(cost, period, weeks_per_year)
     assert sum((line.per_period for line in paper), ZERO) == cost
-    # The decision tracker (52-week basis, as a decision records no weeks).
-    tracker = budget_lines([(i, n, a) for i, (n, a) in enumerate(zip(names, split, strict=True))], period)
-    standard = money.share_equivalents(split, period)
-    assert [(b.weekly, b.annual) for b in tracker] == standard
+    # The decision tracker, with the decision's weeks a year (copied from the agreed option).
+    tracker = budget_lines(
+        [(i, n, a) for i, (n, a) in enumerate(zip(names, split, strict=True))], period, weeks_per_year
+    )
+    assert [(b.weekly, b.annual) for b in tracker] == matrix
 
 
 @BOUNDED
-@given(cost=positive, period=periods, weights=percentages(4))
-def test_minutes_and_letters_write_the_modules_figures_with_their_period(cost, period, weights):
+@given(cost=positive, period=periods, weeks_per_year=weeks, weights=percentages(4))
+def test_minutes_and_letters_write_the_modules_figures_with_their_period(
+    cost, period, weeks_per_year, weights
+):
     split = _split(cost, weights)
     decision = SimpleNamespace(
         cost=cost,
         cost_period=period,
+        weeks_per_year=weeks_per_year,
         starts_on=None,
         ends_on=None,
         shares=SimpleNamespace(
@@ -122,9 +126,17 @@ def test_minutes_and_letters_write_the_modules_figures_with_their_period(cost, p
             ]
         ),
     )
-    assert describe_cost(decision) == money.format_money(cost, period)
-    for line, amount in zip(describe_shares(decision), split, strict=True):
+    # The year's worth beside each amount, with the decision's weeks for a weekly cost.
+    weeks_words = f" ({weeks_per_year} weeks)" if period == CostPeriod.WEEKLY else ""
+    yearly = money.annual(cost, period, weeks_per_year)
+    assert describe_cost(decision) == money.format_money(cost, period) + (
+        "" if yearly is None else f", {money.format_money(yearly)} a year{weeks_words}"
+    )
+    equivalents = money.share_equivalents(split, period, weeks_per_year)
+    for line, amount, (_, share_year) in zip(describe_shares(decision), split, equivalents, strict=True):
         assert money.format_money(amount, period) in line
+        if share_year is not None:
+            assert line.endswith(f", {money.format_money(share_year)} a year{weeks_words}")
 
 
 @BOUNDED
