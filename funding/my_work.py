@@ -1,6 +1,7 @@
 """Funding on My work (casework/my_work.py): shares to approve within the approver's delegated limit,
-shares above it shown as waiting for the approver who can act, and shares the person asked for
-(the package's maker) shown as waiting for their approvers.
+shares above it shown as waiting for the approver who can act, shares the person asked for (the
+package's maker) shown as waiting for their approvers, and finance queries for the referrer or the
+panel administrators to answer (the approver sees theirs as waiting for the answer).
 
 The scheme of delegation as it stands today (funding.services.approver_for): a share goes to the
 agency's active finance approver with the lowest delegated limit that covers its annual amount. A
@@ -17,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,7 +26,7 @@ from casework.models import Role, User
 from casework.my_work import Feed, WorkItem, is_overdue, work_source
 from casework.working_days import add_working_days
 from funding import access
-from funding.models import PackageStatus, ShareLine
+from funding.models import PackageStatus, ShareLine, ShareStatus
 from funding.selectors import AWAITING_STATUSES
 from panels.models import Panel
 from panels.selectors import closures_by_panel
@@ -99,11 +100,19 @@ def _approver_item(user: User):
             "detail": share.version.provider.name,
         }
         if limit is not None and share.annual_amount <= limit:
-            queried = share.status == "queried"
+            if share.status == ShareStatus.QUERIED:
+                return WorkItem(
+                    kind="funding.query_awaiting_answer",
+                    group=GROUP_WAITING,
+                    title=f"Your query on {_what(share)} is waiting for its answer",
+                    url=reverse("funding:detail", args=[share.package_id]),
+                    waiting_for=_answerer(share),
+                    **common,
+                )
             return WorkItem(
                 kind="funding.share_to_approve",
                 group=GROUP_SHARES,
-                title=f"Approve {_what(share)}" + (" (queried: waiting for the answer)" if queried else ""),
+                title=f"Approve {_what(share)}",
                 url=reverse("funding:approve", args=[share.pk]),
                 **common,
             )
@@ -120,6 +129,29 @@ def _approver_item(user: User):
         )
 
     return item
+
+
+def _answerer(share: ShareLine) -> str:
+    """Who answers a finance query (funding.services.share_answer_query): the referrer, or the
+    panel administrators."""
+    referral = share.package.referral
+    if referral is not None:
+        return f"{referral.referrer.full_name} (the referrer) or a panel administrator"
+    return "A panel administrator"
+
+
+def _query_item(share: ShareLine, scheme: _Scheme) -> WorkItem:
+    due = _due(share, scheme)
+    return WorkItem(
+        kind="funding.query_to_answer",
+        group=GROUP_SHARES,
+        title=f"Answer the finance query on {_what(share)}",
+        url=reverse("funding:answer", args=[share.pk]),
+        child=share.package.child,
+        due_on=due,
+        overdue=is_overdue(due, scheme.today),
+        detail=share.query_text[:200],
+    )
 
 
 def _requester_item(share: ShareLine, scheme: _Scheme) -> WorkItem:
@@ -146,7 +178,9 @@ def _awaiting(user: User) -> QuerySet[ShareLine]:
             package__current_version_id=F("version_id"),
         )
         .exclude(package__status=PackageStatus.ENDED)
-        .select_related("package__child", "package__panel", "version__provider", "agency")
+        .select_related(
+            "package__child", "package__panel", "package__referral__referrer", "version__provider", "agency"
+        )
     )
 
 
@@ -162,8 +196,16 @@ def funding_work(user: User) -> list[Feed]:
         mine = _awaiting(user).filter(agency_id=user.agency_id)
         feeds.append(Feed(queryset=mine, item=_approver_item(user), prepare=_scheme))
     if access.can_manage(user=user) or user.has_role(Role.PANEL_CHAIR):
-        asked = _awaiting(user).filter(package__created_by=user)
+        asked = _awaiting(user).filter(package__created_by=user, status=ShareStatus.AWAITING)
         if approver:
             asked = asked.exclude(agency_id=user.agency_id)
         feeds.append(Feed(queryset=asked, item=_requester_item, prepare=_scheme))
+    # A query is answered by the package's referrer or a panel administrator: of the deciding
+    # panel's host agency, or any who may see a package recorded without a panel
+    # (funding.services.share_answer_query; funding.access scopes the packages).
+    answerer = Q(package__referral__referrer_id=user.pk)
+    if user.has_role(Role.PANEL_ADMINISTRATOR):
+        answerer |= Q(package__panel__host_agency_id=user.agency_id) | Q(package__panel__isnull=True)
+    queried = _awaiting(user).filter(answerer, status=ShareStatus.QUERIED)
+    feeds.append(Feed(queryset=queried, item=_query_item, prepare=_scheme))
     return feeds
