@@ -20,7 +20,7 @@ import datetime as dt
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,8 +29,9 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from casework.access import NotAllowed, can_edit_children
-from casework.audit import record_event
+from casework.audit import record_child_view, record_event
 from casework.models import CetrRecord, Child, ProviderKind, Role, User
+from casework.uploads import open_checked, store_checked_upload
 
 __all__ = [
     "OVERRIDE_ROLES",
@@ -38,6 +39,7 @@ __all__ = [
     "cetr_override",
     "cetr_override_authorisers",
     "cetr_record",
+    "cetr_report_open",
     "child_needs_cetr",
     "current_cetr",
     "placement_needs_cetr",
@@ -192,7 +194,29 @@ def _save(*, actor: User, action: str, changes: dict[str, list[Any]], **fields: 
     return row
 
 
-@transaction.atomic
+# A CETR's report is a written review: a PDF or a Word document.
+REPORT_TYPES = (
+    "application/pdf",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+)
+REPORT_WRONG_TYPE = "The selected file must be a PDF or Word document"
+
+
+def _store_report(report: Any) -> Any:
+    """Check and store the report as referral evidence is (casework.uploads: size, type by content,
+    a damaged or password-protected PDF refused), then refuse what is not a PDF or Word document.
+    ValidationError on "report"."""
+    try:
+        stored = store_checked_upload(report)
+    except ValidationError as error:
+        raise ValidationError({"report": error.message_dict.get("file", error.messages)}) from None
+    if stored.content_type not in REPORT_TYPES:
+        stored.discard()
+        raise ValidationError({"report": [REPORT_WRONG_TYPE]})
+    return stored
+
+
 def cetr_record(
     *,
     actor: User,
@@ -201,10 +225,43 @@ def cetr_record(
     held_on: dt.date,
     outcome: str,
     document: str = "",
+    report: Any = None,
 ) -> CetrRecord:
-    """Record a CETR held for the child and the referral it was held for: when, what it concluded
-    and where the report is. It counts for that referral until valid_until_for(held_on)."""
+    """Record a CETR held for the child and the referral it was held for: when, what it concluded,
+    where the report is filed and (optionally) the report itself, uploaded. It counts for that
+    referral until valid_until_for(held_on).
+
+    The file is checked and written before the database transaction (slow I/O stays outside it) and
+    removed again if the record is not saved."""
     _child_for_change(actor, child)
+    stored = _store_report(report) if report is not None else None
+    try:
+        return _cetr_record(
+            actor=actor,
+            child=child,
+            referral=referral,
+            held_on=held_on,
+            outcome=outcome,
+            document=document,
+            stored=stored,
+        )
+    except BaseException:
+        if stored is not None:
+            stored.discard()
+        raise
+
+
+@transaction.atomic
+def _cetr_record(
+    *,
+    actor: User,
+    child: Child,
+    referral: Model | None,
+    held_on: dt.date,
+    outcome: str,
+    document: str,
+    stored: Any,
+) -> CetrRecord:
     errors: dict[str, list[str]] = {}
     _check_referral(child, referral, errors)
     if held_on is None:
@@ -218,13 +275,24 @@ def cetr_record(
     return _save(
         actor=actor,
         action="casework.cetr_recorded",
-        changes={"held_on": [None, str(held_on)]},
+        changes={"held_on": [None, str(held_on)], "report_sha256": [None, stored.sha256 if stored else None]},
         child=child,
         referral=referral,
         valid_until=valid_until_for(held_on),
         held_on=held_on,
         outcome=outcome.strip(),
         document=(document or "").strip(),
+        **(
+            {
+                "report_name": stored.display_name,
+                "report_stored_name": stored.stored_name,
+                "report_content_type": stored.content_type,
+                "report_size": stored.size,
+                "report_sha256": stored.sha256,
+            }
+            if stored is not None
+            else {}
+        ),
     )
 
 
@@ -281,3 +349,12 @@ def cetr_override(
         overrider_role=role.strip(),
         override_reason=reason.strip(),
     )
+
+
+def cetr_report_open(*, actor: User, record: CetrRecord) -> BinaryIO:
+    """Open a CETR's report for someone who may see the child (the caller has checked, as evidence
+    downloads do): audited, and, being a read of the child's record, in the view log too."""
+    handle = open_checked(record.report_stored_name)
+    record_event(actor=actor, action="casework.cetr_report_downloaded", obj=record, child=record.child)
+    record_child_view(user=actor, child=record.child, channel="download", path=f"cetr:{record.pk}")
+    return handle

@@ -80,6 +80,8 @@ class CetrSerializer(serializers.ModelSerializer):
             "held_on",
             "outcome",
             "document",
+            "report_name",
+            "report_size",
             "overridden_by",
             "overrider_role",
             "override_reason",

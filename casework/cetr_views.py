@@ -3,10 +3,12 @@ Review, or a named senior person's override with the reason. Under /children/<id
 
 from __future__ import annotations
 
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.urls import reverse
 
 from casework import access
-from casework.cetr import cetr_override, cetr_record, senior_people
+from casework.access import NOT_FOUND_MESSAGE
+from casework.cetr import cetr_override, cetr_record, cetr_report_open, senior_people
 from casework.child_page import child_page_context
 from casework.forms import CetrForm, CetrOverrideForm
 from casework.models import CetrRecord
@@ -50,7 +52,7 @@ def _who_may(child) -> str:
 
 def cetr_record_page(request, pk):
     child = access.get_child_for_user(user=request.user, pk=pk, need="change")
-    form = CetrForm(request.POST or None, referrals=_referrals(request, child))
+    form = CetrForm(request.POST or None, request.FILES or None, referrals=_referrals(request, child))
     done = form_step(
         request,
         form,
@@ -94,3 +96,26 @@ def cetr_override_page(request, pk):
         submit_label="Record the override",
         intro=[*INTRO, _who_may(child)],
     )
+
+
+def cetr_report_download(request, pk, record_pk):
+    """The CETR's report, for anyone who may see the child (another agency: 404, as evidence is)."""
+    child = access.get_child_for_user(user=request.user, pk=pk)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    record = (
+        CetrRecord.objects.filter(child=child, pk=record_pk).exclude(report_stored_name="").first()
+        if str(record_pk).isdigit()
+        else None
+    )
+    if record is None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    response = FileResponse(
+        cetr_report_open(actor=request.user, record=record),
+        as_attachment=True,
+        filename=record.report_name,
+        content_type=record.report_content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

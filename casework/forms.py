@@ -341,10 +341,19 @@ class CetrForm(_CetrReferralMixin, forms.Form):
         required=False,
         help_text="For example the document's reference in the case record",
     )
+    report = forms.FileField(
+        label="Upload the CETR report (optional)",
+        required=False,
+        error_messages={"empty": "The selected file is empty"},
+    )
 
     def __init__(self, *args, referrals, **kwargs):
         super().__init__(*args, **kwargs)
         self._set_referrals(referrals)
+        self.fields["report"].help_text = (
+            f"A PDF or Word document, smaller than {settings.EVIDENCE_MAX_UPLOAD_MB:g} MB. It is checked as "
+            "referral evidence is, kept privately and opened only by people who may see the child"
+        )
 
 
 class _PersonField(forms.ModelChoiceField):

@@ -418,6 +418,13 @@ class CetrRecord(models.Model):
         blank=True,
         help_text="Where the report is filed, for example its record reference",
     )
+    # The CETR's report itself, uploaded and checked as referral evidence is (casework.uploads), kept
+    # privately and downloaded only through the child's access check.
+    report_name = models.CharField("report file name", max_length=255, blank=True)
+    report_stored_name = models.CharField(max_length=64, blank=True, editable=False)
+    report_content_type = models.CharField(max_length=100, blank=True, editable=False)
+    report_size = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    report_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     overridden_by = models.ForeignKey(
         "User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -452,6 +459,10 @@ class CetrRecord(models.Model):
     @property
     def is_override(self) -> bool:
         return self.overridden_by_id is not None
+
+    @property
+    def has_report(self) -> bool:
+        return bool(self.report_stored_name)
 
     @property
     def summary(self) -> str:

@@ -24,6 +24,7 @@ urlpatterns = [
     ),
     path("<str:pk>/cetr/new/", cetr_views.cetr_record_page, name="cetr_record"),
     path("<str:pk>/cetr/override/", cetr_views.cetr_override_page, name="cetr_override"),
+    path("<str:pk>/cetr/<str:record_pk>/report/", cetr_views.cetr_report_download, name="cetr_report"),
     path("<str:pk>/agencies/new/", views.involvement_add, name="involvement_add"),
     path("<str:pk>/agencies/<str:involvement_pk>/end/", views.involvement_end, name="involvement_end"),
 ]

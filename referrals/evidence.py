@@ -36,6 +36,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import Http404
 
 from casework.access import NOT_FOUND_MESSAGE
+from casework.uploads import register_upload_store
 
 EMPTY = "The selected file is empty"
 TOO_BIG = "The selected file must be smaller than {limit} MB"
@@ -654,3 +655,7 @@ def not_in_pack(evidence) -> str:
 
 def _invalid(message: str) -> ValidationError:
     return ValidationError({"file": [message]})
+
+
+# The core's own documents (a CETR's report) go through the same check and store (casework/uploads.py).
+register_upload_store(store=store_upload, open_file=open_stored)

@@ -32,11 +32,13 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import NoReverseMatch, URLPattern, URLResolver, clear_url_caches, get_resolver, path, reverse
 
 from casework import services as casework_services
+from casework.cetr import cetr_record
 from casework.models import (
     AccessRequest,
     AgencyKind,
@@ -62,6 +64,7 @@ from tests.factories import (
 )
 from tests.panels.conftest import *  # noqa: F403  (the IRAP panel, its members and the clock)
 from tests.panels.conftest import MEETING_DAY, at, seat
+from tests.referrals.test_journey_services import MINIMAL_PDF
 
 D = dt.date
 ALL_ROLES = list(Role)
@@ -101,6 +104,7 @@ RECORD_FOR_KWARG = {
     "panel_pk": "panel",
     "request_pk": "access_request",
     "person_pk": "parent_carer",
+    "record_pk": "cetr",
     "involvement_pk": "involvement",
     "option_pk": "option",
     "option_id": "option",
@@ -454,6 +458,14 @@ def world(
         reason="Moved to Leicester last week",
     )
     token, _secret = casework_services.api_token_create(actor=social_worker, user=social_worker, name="Sweep")
+    cetr = cetr_record(
+        actor=social_worker,
+        child=child,
+        referral=referral,
+        held_on=dt.date(2026, 2, 20),
+        outcome="Community placement with 2:1 support",
+        report=SimpleUploadedFile("cetr-report.pdf", MINIMAL_PDF),
+    )
     authoriser = EscalationAuthoriser.objects.get(user=service_manager)
     partnership_admin = UserFactory(
         email="pat.admin@hants.example.gov.uk",
@@ -503,6 +515,7 @@ def world(
         token=token.pk,
         access_request=access_request.pk,
         parent_carer=parent.pk,
+        cetr=cetr.pk,
         involvement=Involvement.objects.get(child=child, agency=hiow_icb).pk,
         option=referral.options.first().pk,
         evidence=referral.evidence.first().pk,
@@ -573,6 +586,7 @@ CHILD_RECORDS = {
     "ifr_case",
     "escalation",
     "parent_carer",
+    "cetr",
     "involvement",
     "access_request",
     "decision",

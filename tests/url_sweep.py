@@ -97,6 +97,7 @@ FILL: dict[tuple[str, str], Callable[[World], str]] = {
     ("children", "pk"): _pk("child"),
     ("children", "child_pk"): _pk("child"),
     ("parents-carers", "person_pk"): _pk("parent_carer"),
+    ("cetr", "record_pk"): _pk("cetr"),
     ("agencies", "involvement_pk"): _pk("involvement"),
     ("access-requests", "request_pk"): _pk("access_request"),
     ("referrals", "pk"): _pk("referral"),
@@ -160,7 +161,11 @@ def fill(route: Route, world: World, *, missing: bool = False) -> str:
 
 
 def _build_world() -> World:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
     from casework import services as casework_services
+    from casework.cetr import cetr_record
     from casework.demo import email_for
     from casework.models import (
         AccessRequest,
@@ -191,6 +196,7 @@ def _build_world() -> World:
     from pathways.models import Escalation, EscalationAuthoriser, PathwayCase
     from referrals import services as referral_services
     from referrals.models import Evidence, Referral
+    from tests.referrals.test_journey_services import MINIMAL_PDF
 
     load_demo()
     people = {
@@ -262,6 +268,15 @@ def _build_world() -> World:
         "api_token": casework_services.api_token_create(actor=worker, user=worker, name="Sweep")[0],
         "background_job": BackgroundJob.objects.create(
             kind="notice.email", object_id=0, partnership=HIOW, status=JobStatus.FAILED, summary="Sweep"
+        ),
+        # A CETR with its report (casework.cetr): the demo records none.
+        "cetr": cetr_record(
+            actor=worker,
+            child=child,
+            referral=referral,
+            held_on=timezone.localdate(),
+            outcome="Sweep",
+            report=SimpleUploadedFile("cetr.pdf", MINIMAL_PDF),
         ),
         "escalation_authoriser": EscalationAuthoriser.objects.filter(user__agency=worker.agency).first()
         or EscalationAuthoriser.objects.create(

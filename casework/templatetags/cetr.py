@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import template
+from django.conf import settings
+from django.urls import reverse
 
 from casework.cetr import child_needs_cetr, current_cetr, valid_records
 from casework.models import CetrRecord
@@ -42,6 +44,16 @@ def cetr_records(views: Iterable[Any]) -> dict[int, CetrRecord]:
         return {}
     rows = valid_records().filter(referral_id__in=referral_ids).order_by("referral_id", "-recorded_at", "-id")
     return {row.referral_id: row for row in rows.distinct("referral_id") if row.referral_id is not None}
+
+
+@register.simple_tag
+def cetr_report_url(record: CetrRecord, absolute: bool = False) -> str:
+    """Where the CETR's report downloads (through the child's access check); "" without one. A
+    paper is a PDF read away from the service, so its link is absolute (SITE_URL)."""
+    if not record.has_report:
+        return ""
+    path = reverse("children:cetr_report", args=[record.child_id, record.pk])
+    return f"{settings.SITE_URL.rstrip('/')}{path}" if absolute else path
 
 
 @register.filter

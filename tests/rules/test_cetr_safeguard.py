@@ -680,3 +680,156 @@ def test_the_chairs_page_shows_only_the_cetr_for_each_items_referral(
     _held(child, social_worker, quorate.referral)
     page = client.get(url).content.decode()
     assert "(report: CETR report ref 2026-114). Valid until 21 August 2026." in page
+
+
+# --- The CETR's report, uploaded: checked as referral evidence is ------------------------------------
+
+
+def _report(name: str, data: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type="application/pdf")  # the browser's word is not trusted
+
+
+def _stored(settings) -> list[str]:
+    from pathlib import Path
+
+    folder = Path(settings.PRIVATE_STORAGE_ROOT) / "evidence"
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "message"),
+    [
+        ("report.pdf", "aes256", "The selected file is protected with a password: upload a copy without one"),
+        ("report.pdf", "damaged", "Page 2 of the selected file is damaged: upload a copy that opens in full"),
+        ("photo.png", "png", "The selected file must be a PDF or Word document"),
+        ("report.pdf", "empty", "The selected file is empty"),
+    ],
+)
+def test_a_report_that_is_protected_damaged_or_not_a_document_is_refused(
+    clock, child, social_worker, draft_referral, settings, name, make, message
+):
+    """The same upload check as referral evidence (referrals/evidence.py), then PDF or Word only."""
+    from tests.referrals.test_evidence import damage_page, make_aes256_pdf, make_image, make_text_pdf
+
+    data = {
+        "aes256": make_aes256_pdf,
+        "damaged": lambda: damage_page(make_text_pdf(3), 2),
+        "png": lambda: make_image("PNG"),
+        "empty": lambda: b"",
+    }[make]()
+    before = _stored(settings)  # the referral's own evidence
+    with pytest.raises(ValidationError) as error:
+        cetr_record(
+            actor=social_worker,
+            child=child,
+            referral=draft_referral,
+            held_on=D(2026, 2, 20),
+            outcome="No admission",
+            report=_report(name, data),
+        )
+    assert error.value.message_dict == {"report": [message]}
+    assert not CetrRecord.objects.exists()
+    assert _stored(settings) == before  # nothing left on disk
+
+
+def test_a_report_over_the_size_limit_is_refused_and_a_refused_record_keeps_no_file(
+    clock, child, social_worker, draft_referral, settings
+):
+    from tests.referrals.test_journey_services import MINIMAL_PDF
+
+    settings.EVIDENCE_MAX_UPLOAD_MB = 0.0001  # about 100 bytes
+    before = _stored(settings)  # the referral's own evidence
+    with pytest.raises(ValidationError) as error:
+        cetr_record(
+            actor=social_worker,
+            child=child,
+            referral=draft_referral,
+            held_on=D(2026, 2, 20),
+            outcome="No admission",
+            report=_report("report.pdf", MINIMAL_PDF * 2),
+        )
+    assert error.value.message_dict == {"report": ["The selected file must be smaller than 0.0001 MB"]}
+    settings.EVIDENCE_MAX_UPLOAD_MB = 20
+    with pytest.raises(ValidationError, match="today or in the past"):
+        cetr_record(
+            actor=social_worker,
+            child=child,
+            referral=draft_referral,
+            held_on=D(2026, 4, 1),
+            outcome="No admission",
+            report=_report("report.pdf", MINIMAL_PDF),
+        )
+    assert _stored(settings) == before
+
+
+def test_the_report_is_uploaded_on_the_page_shown_and_downloaded_only_by_those_who_see_the_child(
+    quorate, client, child, social_worker, outsider, panel_chair, settings
+):
+    """The CETR (date, outcome, document) is recorded: the document itself, kept privately like
+    evidence, with a link on the child's page, the chair's page and the panel paper; another
+    agency gets 404 as for evidence."""
+    from django.urls import reverse
+
+    from tests.referrals.test_evidence import make_docx, make_image
+    from tests.referrals.test_journey_services import MINIMAL_PDF
+
+    client.force_login(social_worker)
+    url = reverse("children:cetr_record", args=[child.pk])
+    assert 'enctype="multipart/form-data"' in client.get(url).content.decode()
+    refused = client.post(
+        url,
+        {
+            "referral": quorate.referral.pk,
+            "held_on": "20/02/2026",
+            "outcome": "No admission",
+            "report": _report("notes.png", make_image("PNG")),
+        },
+    )
+    assert (
+        refused.status_code == 200
+        and "The selected file must be a PDF or Word document" in refused.content.decode()
+    )
+    response = client.post(
+        url,
+        {
+            "referral": quorate.referral.pk,
+            "held_on": "20/02/2026",
+            "outcome": "No admission",
+            "report": _report("CETR report Feb 2026.pdf", MINIMAL_PDF),
+        },
+    )
+    assert response.status_code == 302
+    record = CetrRecord.objects.get()
+    assert (record.report_name, record.report_content_type) == ("CETR report Feb 2026.pdf", "application/pdf")
+    download = reverse("children:cetr_report", args=[child.pk, record.pk])
+    assert download in client.get(reverse("children:detail", args=[child.pk])).content.decode()
+
+    got = client.get(download)
+    assert got.status_code == 200 and b"".join(got.streaming_content) == MINIMAL_PDF
+    assert got["Content-Disposition"].startswith("attachment")
+    from casework.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="casework.cetr_report_downloaded").count() == 1
+
+    client.force_login(outsider)
+    assert client.get(download).status_code == 404
+    client.force_login(social_worker)
+    assert client.get(reverse("children:cetr_report", args=[child.pk, record.pk + 1])).status_code == 404
+
+    client.force_login(panel_chair)
+    page = client.get(reverse("panels:run_meeting", args=[quorate.meeting.pk])).content.decode()
+    assert download in page
+    site = settings.SITE_URL.rstrip("/")
+    assert f'Report: <a href="{site}{download}">CETR report Feb 2026.pdf</a>' in _paper_html(quorate.referral)
+
+    word = cetr_record(
+        actor=social_worker,
+        child=child,
+        referral=quorate.referral,
+        held_on=D(2026, 2, 27),
+        outcome="Residential school agreed",
+        report=_report("review.docx", make_docx()),
+    )
+    assert word.report_content_type.endswith("wordprocessingml.document")
