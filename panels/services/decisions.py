@@ -26,6 +26,8 @@ from casework.audit import record_event
 from casework.models import User
 from casework.services import InvalidTransition
 from casework.stale import StaleEdit
+from funding.models import FundingPackage
+from funding.services import package_create_from_decision
 from panels import access
 from panels.models import (
     AGREED_OUTCOMES,
@@ -212,9 +214,6 @@ def _fund(*, actor: User, decision: Decision) -> None:
     """An agreed decision that says where the costs fall becomes a funding package for each agency's
     finance approvers (funding.services). A correction of a funded decision changes the package
     through a variation instead, so the approvals already given are kept where nothing changed."""
-    from funding.models import FundingPackage
-    from funding.services import package_create_from_decision
-
     if decision.outcome not in AGREED_OUTCOMES or not decision.shares.exists():
         return
     if decision.cost is None and decision.option_id is None:

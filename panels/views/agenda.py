@@ -39,6 +39,7 @@ from panels.selectors import (
     papers_window,
 )
 from panels.views.read_log import log_children
+from referrals.access import get_referral_for_user
 
 NOT_ADMIN = "Only the panel's chair or administrators can build the agenda"
 NO_PAPERS = "The papers for this meeting are not available to you"
@@ -157,7 +158,6 @@ def agenda_add_referral(request, pk):
     meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="administer", refusal=NOT_ADMIN)
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
-    from referrals.access import get_referral_for_user
 
     # Late papers the chair has not accepted cannot go on (referral_place_on_agenda refuses them).
     referrals = [

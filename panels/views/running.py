@@ -362,8 +362,6 @@ def run_decision_correct(request, pk, decision_pk):
     if refused := _methods(request, GET_POST):
         return refused
     if decision.status != DecisionStatus.SIGNED:
-        from casework.services import InvalidTransition
-
         raise InvalidTransition("Only the signed decision can be corrected")
     item = decision.agenda_item
     form = _decision_form(request, meeting, item, form_class=CorrectionForm, decision=decision)
