@@ -32,6 +32,24 @@ def _force_login_finishes_two_step_verification(monkeypatch):
     monkeypatch.setattr(Client, "force_login", force_login)
 
 
+@pytest.fixture(autouse=True)
+def _reference_data_back_after_a_flush(request, django_db_blocker):
+    """A transactional test (live_server, transactional_db) ends by flushing every table, the rows
+    data migrations load included: the DST care domains and the default pathway settings
+    (pathways migration 0002). Load them again after the flush, so a later test on the same
+    worker finds the database as migrations left it, whatever order the tests ran in. (This
+    fixture is set up before, so torn down after, the test's database fixtures.)"""
+    yield
+    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+        return
+    import importlib
+
+    from django.apps import apps
+
+    with django_db_blocker.unblock():
+        importlib.import_module("pathways.migrations.0002_dst_domains_and_default_settings").load(apps, None)
+
+
 @pytest.fixture
 def hampshire(db):
     return AgencyFactory(

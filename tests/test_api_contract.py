@@ -237,6 +237,7 @@ UNEXPRESSIBLE_RULES = [
     re.compile(r"An Exceptional Resourcing Group meets at most once every \d+ days: .*"),
     re.compile(r"The review must have been held: the date must be today or in the past"),
     re.compile(r"The date must be today or in the past"),
+    re.compile(r"Decisions are recorded on the day of the meeting or after: this meeting is on .*"),
     # casework.cetr: a CETR held, or a senior person's override (whitespace is no answer).
     re.compile(r"The date the CETR was held must be today or in the past"),
     re.compile(r".* is not a service manager or panel chair: going ahead without a CETR needs one"),

@@ -84,7 +84,7 @@ def test_minutes_approved_and_letter_sent_without_javascript(
     chair.get_by_role("link", name="Approve the minutes").click()
     chair.get_by_role("button", name="Approve the minutes").click()
     expect(chair.get_by_text("Minutes approved")).to_be_visible()
-    expect(chair.locator(".govuk-tag").first).to_have_text("Approved by the chair")
+    expect(chair.locator("main .govuk-tag").first).to_have_text("Approved by the chair")
 
     page.goto(minutes_url)
     page.get_by_role("link", name="Circulate the minutes").click()

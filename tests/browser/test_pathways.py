@@ -51,7 +51,7 @@ def test_continuing_care_checklist_to_decision(
         "Yes"
     ).check()
     sw.get_by_role("button", name="Save the checklist").click()
-    expect(sw.locator(".govuk-tag").first).to_have_text("Full assessment")
+    expect(sw.locator("main .govuk-tag").first).to_have_text("Full assessment")
 
     nurse: Page = new_page(java_script_enabled=False)
     sign_in(nurse, clinician.email)
