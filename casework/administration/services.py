@@ -28,7 +28,8 @@ from django.utils.http import urlsafe_base64_encode
 from casework import access
 from casework.audit import diff, record_event, snapshot
 from casework.models import Agency, Child, Role, Team, User
-from casework.services import InvalidTransition, _require_partnership_admin, user_create
+from casework.services import InvalidTransition, user_create
+from casework.services.common import _require_partnership_admin
 
 AGENCY_FIELDS = ("name", "kind", "ods_code")
 PERSON_FIELDS = ("full_name", "job_title", "roles", "delegated_limit")

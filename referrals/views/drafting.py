@@ -13,7 +13,7 @@ from casework import access as casework_access
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed
 from casework.web import form_step
 from referrals import access, selectors, services
-from referrals.forms import ReferralDetailsForm, SectionForm, StartReferralForm
+from referrals.forms.drafting import ReferralDetailsForm, SectionForm, StartReferralForm
 from referrals.models import Referral, Status
 
 # panels' names, imported once in __init__.py (the import contract's declared exceptions)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from casework.web import form_step
 from referrals import access, services
 from referrals.evidence import open_stored
-from referrals.forms import EvidenceForm
+from referrals.forms.journey import EvidenceForm
 from referrals.views.common import _require_editable, _saved
 
 

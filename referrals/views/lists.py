@@ -10,7 +10,7 @@ from django.shortcuts import render
 from casework.access import NOT_FOUND_MESSAGE, record_id
 from casework.audit import filters_text, record_child_list_view
 from referrals import selectors
-from referrals.forms import ReferralFilterForm
+from referrals.forms.lists import ReferralFilterForm
 from referrals.models import Status
 
 # panels' names, imported once in __init__.py (the import contract's declared exceptions)

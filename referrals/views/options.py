@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from referrals import access, services
-from referrals.forms import PERIOD_LABELS, OptionForm
+from referrals.forms.options import PERIOD_LABELS, OptionForm
 from referrals.views.common import _option, _option_costs, _require_editable, _saved, _split_agencies
 
 

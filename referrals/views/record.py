@@ -8,7 +8,8 @@ from django.shortcuts import render
 
 from casework.audit import record_child_view
 from referrals import access, selectors, services
-from referrals.forms import SignOffForm, section_labels
+from referrals.forms.drafting import section_labels
+from referrals.forms.journey import SignOffForm
 from referrals.models import Referral, SignOff, SignOffDecision, SignOffStage, Status
 from referrals.views.common import _is_chair, _option_costs, _problem_links, _signing_stage
 

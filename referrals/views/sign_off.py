@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from casework.web import form_step
 from referrals import access, services
-from referrals.forms import SignOffForm
+from referrals.forms.journey import SignOffForm
 from referrals.models import SignOffStage, Status
 from referrals.views.common import _check_unchanged, _problem_links
 

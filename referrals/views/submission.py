@@ -13,7 +13,7 @@ from casework.access import NotAllowed
 from casework.services import InvalidTransition
 from casework.web import form_step
 from referrals import access, services
-from referrals.forms import CloseForm, MeetingForm, WithdrawForm
+from referrals.forms.journey import CloseForm, MeetingForm, WithdrawForm
 from referrals.models import Referral, Status
 
 # panels' names, imported once in __init__.py (the import contract's declared exceptions)
