@@ -4,7 +4,7 @@ take words such as "tracker"."""
 
 from django.urls import path
 
-from panels.views import actions, agenda, letters, minutes, packs, running
+from panels.views import actions, agenda, attendance, letters, minutes, packs, running
 from panels.views import meetings as views
 
 app_name = "panels"
@@ -12,6 +12,7 @@ app_name = "panels"
 urlpatterns = [
     *agenda.urlpatterns,
     *running.urlpatterns,
+    *attendance.urlpatterns,
     *minutes.urlpatterns,
     *letters.urlpatterns,
     *actions.urlpatterns,

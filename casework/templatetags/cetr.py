@@ -56,6 +56,30 @@ def cetr_report_url(record: CetrRecord, absolute: bool = False) -> str:
     return f"{settings.SITE_URL.rstrip('/')}{path}" if absolute else path
 
 
+@register.simple_tag
+def cetr_decision_state(
+    cetr: CetrRecord | None, options: Iterable[Any], decision: Any = None
+) -> dict[str, Any]:
+    """What the chair's decision form says of the CETR before anyone tries to sign (seeds 003
+    supplementary recommendation 4: a decision on a residential placement of 38 weeks a year or more
+    is signed only with a CETR or a senior override valid for the referral). `options` are Options
+    or entries with an "option"; `decision` is the item's draft, if any.
+
+    {"positions": the options that need one, "cetr": the record or None, "sign_refused": whether
+    signing the draft as it stands would be refused}; no positions: the rule does not apply."""
+    needing = []
+    for entry in options:
+        option = entry["option"] if isinstance(entry, dict) else getattr(entry, "option", entry)
+        if option.needs_cetr:
+            needing.append(option)
+    chosen = getattr(decision, "option", None) if decision is not None else None
+    return {
+        "positions": [option.position for option in needing],
+        "cetr": cetr,
+        "sign_refused": cetr is None and chosen is not None and chosen.needs_cetr,
+    }
+
+
 @register.filter
 def cetr_of(records: dict[int, CetrRecord], referral_id: int) -> CetrRecord | None:
     return records.get(referral_id)

@@ -41,8 +41,10 @@ __all__ = [
     "OptionView",
     "Quorum",
     "RunningPage",
+    "AttendanceCorrectionPage",
     "agencies_not_deciding",
     "agencies_present",
+    "attendance_correction_page",
     "current_decision",
     "decision_answer",
     "decision_impacts",
@@ -423,6 +425,11 @@ class RunningPage:
     def member_rows(self) -> list[tuple[Membership, Attendance | None]]:
         return [(seat, self.attendance.get(seat.pk)) for seat in self.members]
 
+    @property
+    def has_signed_decisions(self) -> bool:
+        """Attendance is then changed only by a correction (panels.services.attendance)."""
+        return any(v.decision is not None and v.decision.status == DecisionStatus.SIGNED for v in self.items)
+
 
 def running_page(meeting: Meeting) -> RunningPage:
     """Everything the chair's page shows, in a fixed number of queries whatever the number of items:
@@ -520,3 +527,46 @@ def my_recommendations(*, user: User) -> QuerySet[AgencyRecommendation]:
 def is_overdue(recommendation: AgencyRecommendation, today: dt.date | None = None) -> bool:
     today = today or timezone.localdate()
     return recommendation.status == RecommendationStatus.AWAITING and recommendation.due_on < today
+
+
+@dataclass
+class AttendanceCorrectionPage:
+    """The "Correct attendance" page: each seat with its attendance as recorded, and the signed
+    decisions a correction works out again, each with its parts now (decision_parts)."""
+
+    meeting: Meeting
+    members: list[Membership]
+    attendance: dict[int, Attendance]
+    decisions: list[tuple[Decision, list[DecisionPart]]]
+
+    @property
+    def member_rows(self) -> list[tuple[Membership, Attendance | None]]:
+        return [(seat, self.attendance.get(seat.pk)) for seat in self.members]
+
+
+def attendance_correction_page(*, meeting: Meeting) -> AttendanceCorrectionPage:
+    """Five queries whatever the number of members and decisions: the seats (with person, agency and
+    whom a deputy sits for), the attendance (with the member a deputy attends for), the meeting's
+    signed decisions (with item, child and lead agency), their shares and their recommendations
+    (each with its agency)."""
+    members = list(meeting_members(meeting))
+    attendance = {
+        row.membership_id: row
+        for row in Attendance.objects.filter(meeting=meeting).select_related("deputy_for__person")
+    }
+    signed = (
+        Decision.objects.filter(
+            agenda_item__meeting=meeting,
+            agenda_item__withdrawn_at__isnull=True,
+            status=DecisionStatus.SIGNED,
+        )
+        .select_related("agenda_item", "referral__child", "lead_agency")
+        .prefetch_related("shares__agency", "recommendations__agency")
+        .order_by("agenda_item__position", "pk")
+    )
+    return AttendanceCorrectionPage(
+        meeting=meeting,
+        members=members,
+        attendance=attendance,
+        decisions=[(decision, decision_parts(decision)) for decision in signed],
+    )

@@ -3,6 +3,7 @@
 
 from panels.services.actions import *  # noqa: F403
 from panels.services.agenda import *  # noqa: F403
+from panels.services.attendance import *  # noqa: F403
 from panels.services.decision_rules import *  # noqa: F403
 from panels.services.decisions import *  # noqa: F403
 from panels.services.letters import *  # noqa: F403

@@ -18,6 +18,8 @@ family already has a caseworker.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+
 from casework.cetr import require_cetr
 from casework.models import CetrRecord, User
 from panels.models import Action, AgendaItem, Decision
@@ -43,7 +45,10 @@ def decision_require_cetr(*, decision: Decision, agenda_item: AgendaItem) -> Cet
     option = decision.option
     if option is None or not option.needs_cetr:
         return None
-    return require_cetr(referral=agenda_item.referral, placement=True, field="option")
+    referral = agenda_item.referral
+    if referral is None:  # check_item refuses it first: decisions are on referrals
+        raise ValidationError({"agenda_item": ["Decisions are made on referrals on the agenda"]})
+    return require_cetr(referral=referral, placement=True, field="option")
 
 
 def item_considers_long_residential(agenda_item: AgendaItem) -> bool:
@@ -54,11 +59,11 @@ def item_considers_long_residential(agenda_item: AgendaItem) -> bool:
 
 def raise_sendiass_action(*, actor: User, decision: Decision, agenda_item: AgendaItem) -> Action | None:
     """The SENDIASS action for an item that considered a long residential placement, once per item."""
-    if not item_considers_long_residential(agenda_item):
+    referral = agenda_item.referral
+    if referral is None or not item_considers_long_residential(agenda_item):
         return None
     if Action.objects.filter(agenda_item=agenda_item, action=SENDIASS_ACTION).exists():
         return None
-    referral = agenda_item.referral
     panel = agenda_item.meeting.panel
     owner = referral.referrer_agency
     return action_create(

@@ -15,6 +15,7 @@ version with a reason, which must be signed again, and the old one becomes super
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -27,15 +28,17 @@ from casework.models import User
 from casework.services import InvalidTransition
 from casework.stale import StaleEdit
 from funding.models import FundingPackage
-from funding.services import package_create_from_decision
+from funding.services import package_create_from_decision, package_recheck
 from panels import access
 from panels.models import (
     AGREED_OUTCOMES,
+    AgencyRecommendation,
     AgendaItem,
     Decision,
     DecisionStatus,
     Outcome,
 )
+from panels.selectors.running import agencies_not_deciding, decision_impacts
 from panels.services.cetr import decision_require_cetr, raise_sendiass_action
 from panels.services.decision_rules import (
     DECISION_FIELDS,
@@ -53,6 +56,7 @@ from panels.services.decision_rules import (
 from panels.services.recommendations import (
     recommend_to_absent_agencies,
     recommendation_chase,
+    recommendation_due_on,
     recommendation_respond,
 )
 from panels.services.running import require_runner
@@ -62,8 +66,10 @@ from referrals.models import Status
 __all__ = [
     "DECISION_FIELDS",
     "OUTCOME_TO_REFERRAL_STATUS",
+    "Reevaluation",
     "decision_correct",
     "decision_record",
+    "decision_reevaluate",
     "decision_sign",
     "draft_fingerprint",
     "recommendation_chase",
@@ -295,3 +301,104 @@ def decision_correct(
         },
     )
     return new
+
+
+# --- Re-evaluating a signed decision after its meeting's attendance is corrected ---------------------
+
+
+@dataclass(frozen=True)
+class Reevaluation:
+    """A signed decision worked out again: the version it supersedes, the new signed version, and
+    the recommendations the new version opened (new ones) and closed (agencies now decided for)."""
+
+    superseded: Decision
+    decision: Decision
+    opened: list[AgencyRecommendation]
+    closed: list[AgencyRecommendation]
+
+
+@transaction.atomic
+def decision_reevaluate(*, actor: User, decision: Decision, reason: str) -> Reevaluation | None:
+    """Work a signed decision out again from its meeting's attendance as now recorded (after
+    panels.services.attendance.attendance_correct). seeds 002, Joint Funding Panel: "Decisions are
+    not to be made if they impact upon one of the agencies who may not be present. The
+    recommendations made to an absent agency will require a response within 3 working days";
+    Leicester JSP: "Quorate will be a minimum of two members from each organisation".
+
+    Which impacted agencies the meeting could not decide for (agencies_not_deciding) is compared with
+    the recommendations the signed version made. The same: None, the decision stays as it is.
+    Different: the decision is corrected by decision_correct (a new version with the reason
+    "attendance corrected: ...", the signed one superseded and kept), and the new version stands
+    signed with the chair's signature of the version it corrects: what was decided is unchanged,
+    only which parts are decisions follows from who was present. Its recommendations are those
+    the rule now gives: one already made to an agency is carried over as it stands (its due date and
+    any answer: the agency answered the same decision); a new one is due the panel's working days
+    after the meeting date (recommendation_due_on); one to an agency now decided for is closed (it
+    stays on the superseded version). The funding package is checked again (funding waits for a new
+    recommendation's acceptance: funding.services.package_recheck). Nobody is notified here: the
+    attendance correction tells each person once."""
+    made = {r.agency_id: r for r in decision.recommendations.select_related("agency")}
+    impacted = decision_impacts(decision)
+    meeting = decision.agenda_item.meeting
+    now_not_deciding = agencies_not_deciding(meeting, impacted)
+    if set(now_not_deciding) == set(made):
+        return None
+    new = decision_correct(actor=actor, decision=decision, reason=f"attendance corrected: {reason}"[:2000])
+    Decision.objects.filter(pk=new.pk, status=DecisionStatus.DRAFT).update(
+        status=DecisionStatus.SIGNED, signed_by_id=decision.signed_by_id, signed_at=decision.signed_at
+    )
+    new.refresh_from_db()
+    child = decision.referral.child if decision.referral_id else None
+    due = recommendation_due_on(meeting)
+    opened, closed = [], []
+    for pk, why in sorted(now_not_deciding.items()):
+        earlier = made.get(pk)
+        carried = AgencyRecommendation.objects.create(
+            decision=new,
+            agency_id=pk,
+            due_on=earlier.due_on if earlier else due,
+            why=why[:300],
+            **(
+                {
+                    "status": earlier.status,
+                    "response_reason": earlier.response_reason,
+                    "responded_by_id": earlier.responded_by_id,
+                    "responded_at": earlier.responded_at,
+                    "last_chased_at": earlier.last_chased_at,
+                }
+                if earlier
+                else {}
+            ),
+        )
+        if earlier is None:
+            opened.append(carried)
+            record_event(
+                actor=actor,
+                action="decision.recommendation_made",
+                obj=carried,
+                child=child,
+                changes={"agency": [None, pk], "due_on": [None, str(due)], "why": [None, why]},
+            )
+    for pk, earlier in sorted(made.items()):
+        if pk not in now_not_deciding:
+            closed.append(earlier)
+            record_event(
+                actor=actor,
+                action="decision.recommendation_closed",
+                obj=earlier,
+                child=child,
+                changes={"status": [earlier.status, None], "reason": [None, new.correction_reason]},
+            )
+    record_event(
+        actor=actor,
+        action="decision.reevaluated",
+        obj=new,
+        child=child,
+        changes={
+            "version": [decision.version, new.version],
+            "recommendations": [sorted(made), sorted(now_not_deciding)],
+            "reason": [None, new.correction_reason],
+        },
+    )
+    package_recheck(actor=actor, decision=new)
+    return Reevaluation(superseded=decision, decision=new, opened=opened, closed=closed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from casework.access import NotAllowed
@@ -117,15 +118,16 @@ def _refuse_after_signed_decisions(meeting: Meeting) -> None:
     """Who was present decides what was a decision and what a recommendation to an absent agency
     (seeds 002, Joint Funding Panel: "Decisions are not to be made if they impact upon one of the
     agencies who may not be present"), so attendance does not silently change once a decision of
-    the meeting is signed: refused (409). The route: correct each signed decision (a new draft
-    version with the reason, panels.services.decision_correct), change the attendance, then sign the
-    corrected versions, which works out the recommendations again from who was present."""
+    the meeting is signed: refused (409), pointing to the correction page. A change then is a
+    correction with a reason (panels.services.attendance.attendance_correct), which works each
+    signed decision out again and tells the people concerned."""
     if Decision.objects.filter(agenda_item__meeting=meeting, status=DecisionStatus.SIGNED).exists():
+        page = reverse("panels:run_attendance_correct", args=[meeting.pk])
         raise InvalidTransition(
-            "A decision of this meeting has been signed, so its attendance cannot change: who was "
-            "present decided what was a decision and what a recommendation to an absent agency. "
-            "Correct the signed decisions first (Correct the decision), then change the attendance "
-            "and sign the corrected versions"
+            "A decision of this meeting has been signed, so its attendance cannot simply change: who "
+            "was present decided what was a decision and what a recommendation to an absent agency. "
+            f"Use Correct attendance ({page}) to correct it with a reason: each signed decision is "
+            "then worked out again"
         )
 
 

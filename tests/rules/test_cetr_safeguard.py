@@ -833,3 +833,63 @@ def test_the_report_is_uploaded_on_the_page_shown_and_downloaded_only_by_those_w
         report=_report("review.docx", make_docx()),
     )
     assert word.report_content_type.endswith("wordprocessingml.document")
+
+
+# --- The chair's decision form says the CETR state before anyone signs -------------------------------
+
+
+def test_the_chairs_decision_form_says_up_front_whether_signing_will_be_refused(
+    quorate, client, panel_admin, panel_chair, hampshire, child, social_worker, named_seniors
+):
+    """seeds 003 line 1649: a draft on a 38+ week residential option may be saved without a CETR,
+    but signing is refused; the form says so before the draft is written and beside the Sign
+    button, and says who overrode it, or when it was held, once recorded."""
+    from django.urls import reverse
+
+    client.force_login(panel_chair)
+    url = reverse("panels:run_meeting", args=[quorate.meeting.pk])
+    page = client.get(url).content.decode()
+    assert f'id="item-{quorate.pk}-cetr-state"' in page
+    assert (
+        '<strong class="govuk-tag govuk-tag--red">Missing</strong> Option 1 is a residential placement of 38 '
+        "weeks a year or more. A draft decision on it can be saved, but signing will be refused until a CETR, "
+        f"or a senior person's override, is recorded for referral {quorate.referral.pk} on the child's record."
+    ) in page
+
+    _draft(quorate, panel_admin, hampshire)
+    page = client.get(url).content.decode()
+    assert "The draft decision agrees option 1: signing it now will be refused." in page
+    assert page.index("signing it now will be refused") < page.index("Sign the decision")
+
+    cetr_override(
+        actor=social_worker,
+        child=child,
+        referral=quorate.referral,
+        overridden_by=named_seniors,
+        reason="The placement cannot wait for the review",
+    )
+    page = client.get(url).content.decode()
+    assert "signing it now will be refused" not in page
+    assert (
+        '<strong class="govuk-tag govuk-tag--yellow">Overridden</strong> by Aisha Dunn, Assistant Director, '
+        "Children (ICB): The placement cannot wait for the review. Valid for this referral until 8 October 2026: "
+        "a decision on option 1 can be signed."
+    ) in page
+
+
+def test_the_decision_form_says_when_the_cetr_was_held_and_nothing_for_other_placements(
+    quorate, client, panel_chair, child, social_worker
+):
+    from django.urls import reverse
+
+    _held(child, social_worker, quorate.referral)
+    client.force_login(panel_chair)
+    url = reverse("panels:run_meeting", args=[quorate.meeting.pk])
+    page = client.get(url).content.decode()
+    assert (
+        '<strong class="govuk-tag govuk-tag--green">Recorded</strong> Held on 20 February 2026: Community '
+        "placement with 2:1 support; no admission needed. Valid for this referral until 21 August 2026"
+    ) in page
+
+    Option.objects.filter(referral=quorate.referral).update(provider_kind=ProviderKind.FOSTERING)
+    assert f'id="item-{quorate.pk}-cetr-state"' not in client.get(url).content.decode()

@@ -258,7 +258,7 @@ def test_attendance_after_a_signed_decision_is_refused_until_the_decision_is_cor
         decisions_and_answers.attendance_record(
             actor=panel_admin, meeting=meeting, membership=seat, status="present"
         )
-    assert "Correct the signed decisions first" in str(refused.value)
+    assert "Use Correct attendance" in str(refused.value)
     corrected = decisions_and_answers.decision_correct(
         actor=panel_admin, decision=signed, reason="The ICB's second member was present"
     )
