@@ -11,7 +11,9 @@ Columns (in this order; never renamed or reordered, new ones only appended):
   provider            provider name
   panel               deciding panel, or "Existing arrangement"
   cost_period         weekly, four_weekly, monthly, annual, one_off
-  share_per_period    this agency's amount per period, pounds to 2 dp
+  share_per_period    this agency's amount per period, pounds to 2 dp (of the version in force now,
+                      or, for an agency that stopped paying at a variation, of the last version
+                      it paid under: cost_period, share_weekly and share_annual are that version's)
   share_weekly        per placement week (blank for one-off)
   share_annual        a year's worth (the one-off amount for one-off costs)
   year_amount         this agency's amount in the financial year, pro-rated by days
@@ -65,7 +67,7 @@ def rows(data: Commitments) -> list[list[str]]:
                 package.pathway,
                 _safe(line.provider),
                 _safe(line.panel),
-                package.current_version.cost_period,
+                line.cost_period,
                 f"{share.amount:.2f}",
                 "" if line.weekly is None else f"{line.weekly:.2f}",
                 f"{line.annual:.2f}",

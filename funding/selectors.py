@@ -129,11 +129,14 @@ def awaiting_for(*, user: User) -> QuerySet[ShareLine]:
 @dataclass
 class MatrixRow:
     share: ShareLine
-    per_period: Decimal
+    per_period: Decimal | None
     weekly: Decimal | None
-    annual: Decimal
+    annual: Decimal | None
     years: list[Decimal]
     detail_visible: bool
+    # An agency that paid under an earlier version but has no share now: its years are still part
+    # of the years' totals, so it keeps a row (with no amount a period) and the columns add up.
+    paid_until_version: int | None = None
 
 
 @dataclass
@@ -235,6 +238,25 @@ def matrix(*, user: User, package: FundingPackage, today: dt.date | None = None)
         )
         for s, w, a in zip(shares, weeklies, annuals, strict=True)
     ]
+    paying_now = {s.agency_id for s in shares}
+    earlier: dict[int, tuple[PackageVersion, ShareLine]] = {}
+    for version in sorted(versions, key=lambda v: v.number, reverse=True):
+        for s in version.shares.all():
+            if s.agency_id not in paying_now and s.agency_id not in earlier:
+                earlier[s.agency_id] = (version, s)
+    rows += [
+        MatrixRow(
+            share=s,
+            per_period=None,
+            weekly=None,
+            annual=None,
+            years=[by_year[y].get(agency_id, ZERO) for y in years],
+            detail_visible=False,
+            paid_until_version=version.number,
+        )
+        for agency_id, (version, s) in earlier.items()
+        if any(by_year[y].get(agency_id, ZERO) for y in years)
+    ]
     return Matrix(
         rows=rows,
         years=[financial_year_label(y) for y in years],
@@ -296,6 +318,7 @@ class CommitmentLine:
     annual: Decimal
     year_amount: Decimal
     to_date: Decimal
+    cost_period: str = ""  # of the version the share is from (the current one, or the last it paid under)
 
 
 @dataclass
@@ -365,14 +388,23 @@ def commitments_for(*, user: User, year: int | None = None, today: dt.date | Non
         current = package.current_version
         if current is None:  # it has versions (an amount), so it has its current one
             continue
-        shares = next((list(v.shares.all()) for v in versions if v.pk == current.pk), [])
-        mine = next((i for i, s in enumerate(shares) if s.agency_id == agency_id), None)
-        if mine is None:
+        # The agency's share in the current version or, when it paid only under an earlier one (it
+        # stopped paying at a variation), as it stood in the last version it paid under: its money
+        # in the year is still its commitment.
+        found = None
+        for version in sorted(versions, key=lambda v: v.number, reverse=True):
+            shares = list(version.shares.all())
+            mine = next((i for i, s in enumerate(shares) if s.agency_id == agency_id), None)
+            if mine is not None:
+                found = version, shares, mine
+                break
+        if found is None:
             continue
+        version, shares, mine = found
         share = shares[mine]
         # The share's weekly figure as the funding matrix shows it (casework.money.share_equivalents).
         share_weekly = share_equivalents(
-            [s.amount for s in shares], current.cost_period, current.weeks_per_year
+            [s.amount for s in shares], version.cost_period, version.weeks_per_year
         )[mine][0]
         upto = min(today, hi)
         to_date = (
@@ -390,6 +422,7 @@ def commitments_for(*, user: User, year: int | None = None, today: dt.date | Non
             annual=share.annual_amount,
             year_amount=amount,
             to_date=to_date,
+            cost_period=version.cost_period,
         )
         result.lines.append(line)
         result.total += amount

@@ -90,7 +90,9 @@ def package_detail(request, pk):
     mine = [
         row.share
         for row in matrix.rows
-        if row.share.agency_id == request.user.agency_id and access.is_finance_approver(request.user)
+        if row.share.agency_id == request.user.agency_id
+        and row.paid_until_version is None
+        and access.is_finance_approver(request.user)
     ]
     return render(
         request,
