@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 # The modules whose sources My work lists, in order. Each registers its sources when imported.
-MY_WORK_MODULES = ("referrals.my_work", "panels.my_work", "funding.my_work")
+MY_WORK_MODULES = ("referrals.my_work", "panels.my_work", "funding.my_work", "pathways.my_work")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ NHS trust) and panel administrators only; everyone else sees that an IFR exists 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -92,6 +93,24 @@ def can_submit_ifr(*, user: User | None) -> bool:
 
 def can_decide_ifr(*, user: User | None) -> bool:
     return is_usable(user) and user.has_role(*IFR_DECIDERS) and is_nhs_user(user)
+
+
+# What someone the IFR's rules leave out is told (NotAllowed, 403), by pages and API alike: nobody is
+# shown an IFR form they cannot send (issue 15). require(need=...) checks and refuses with these.
+IFRNeed = Literal["submit_ifr", "decide_ifr", "add_to_ifr"]
+REFUSALS: dict[str, str] = {
+    "submit_ifr": "Only an NHS clinician (a health assessor of an ICB or NHS trust) can submit an IFR",
+    "decide_ifr": "Only the IFR panel's administrators and chairs, of an NHS body, record its decision",
+    "add_to_ifr": "Only an NHS clinician (a health assessor of an ICB or NHS trust) can do this",
+}
+
+
+def require(*, user: User | None, need: IFRNeed) -> None:
+    """NotAllowed (403) with REFUSALS[need] unless `user` may: submit an IFR or add to one (more
+    information, an appeal) as an NHS clinician, or record the IFR panel's decision."""
+    allowed = can_decide_ifr(user=user) if need == "decide_ifr" else can_submit_ifr(user=user)
+    if not allowed:
+        raise NotAllowed(REFUSALS[need])
 
 
 def can_see_ifr_clinical(*, user: User | None) -> bool:

@@ -222,10 +222,8 @@ class CaseStartView(APIView):
     def post(self, request: Request, child_pk: str) -> Response:
         child = get_child_for_user(user=request.user, pk=child_pk)
         serializer_class, case_kind = OPENERS[self.kind]
-        if case_kind == CaseKind.IFR and not access.can_submit_ifr(user=request.user):
-            raise NotAllowed(
-                "Only an NHS clinician (a health assessor of an ICB or NHS trust) can submit an IFR"
-            )
+        if case_kind == CaseKind.IFR:
+            access.require(user=request.user, need="submit_ifr")
         if case_kind != CaseKind.IFR and not access.can_edit_cases(user=request.user):
             raise NotAllowed("Your role does not allow opening pathway cases")
         d = dict(parsed(serializer_class, request.data))

@@ -60,10 +60,7 @@ def case_start(request, child_pk, kind):
     back = reverse("pathways:child_cases", args=[child.pk])
     data = request.POST or None
     if kind == CaseKind.IFR:
-        if not access.can_submit_ifr(user=request.user):
-            raise NotAllowed(
-                "Only an NHS clinician (a health assessor of an ICB or NHS trust) can submit an IFR"
-            )
+        access.require(user=request.user, need="submit_ifr")
         form = forms.IFRForm(data)
     else:
         if not access.can_edit_cases(user=request.user):
@@ -165,20 +162,20 @@ def _step(
     success: str = "Saved",
     intro: list[str] | None = None,
     saved: Callable | None = None,
-    may: tuple[Callable, str] | None = None,
+    may: access.IFRNeed | None = None,
 ):
     """A one-form step on a case: fetch (404 if not visible), build the form, call the service,
     put a ValidationError back on the form with what was typed. Someone else's change first
     (InvalidTransition) answers 409 with this page, keeping what was typed beside the case as saved;
     `saved(case) -> (values, refresh)` gives, for a form that edits saved text, the saved value of
     each field and its hidden fingerprint's new value, so a second save after a StaleEdit goes through.
-    `may`: (access check taking user=, refusal): someone the service would refuse is not shown the
-    form either (403 with the refusal, after the 404 for a case they cannot see)."""
+    `may`: the access.require need: someone the service would refuse is not shown the form either
+    (403 with access.REFUSALS[may], after the 404 for a case they cannot see)."""
     case = access.get_case_for_user(user=request.user, pk=pk)
     if kinds and case.kind not in kinds:
         raise Http404(NOT_FOUND_MESSAGE)
-    if may is not None and not may[0](user=request.user):
-        raise NotAllowed(may[1])
+    if may is not None:
+        access.require(user=request.user, need=may)
     if request.method == "GET":  # the form shows the child and the case as saved (issue 12)
         record_child_view(user=request.user, child=case.child, channel="page", path=request.path)
     form = form_factory(case, request.POST or None)
@@ -223,7 +220,7 @@ def _service_step(
     submit_label: str,
     success: str,
     intro=None,
-    may: tuple[Callable, str] | None = None,
+    may: access.IFRNeed | None = None,
 ):
     """The page of a step whose form's fields are the service's keywords, as they are."""
 
@@ -486,16 +483,13 @@ def mdt_add(request, pk):
 
 
 IFR = [CaseKind.IFR]
-# Nobody is shown an IFR form they cannot submit (issue 15): the services' own refusals.
-IFR_DECIDERS_ONLY = "Only the IFR panel's administrators and chairs, of an NHS body, record its decision"
-IFR_CLINICIANS_ONLY = "Only an NHS clinician (a health assessor of an ICB or NHS trust) can do this"
 
 
 ifr_decision = _service_step(
     services.ifr_decide,
     forms.IFRDecisionForm,
     kinds=IFR,
-    may=(access.can_decide_ifr, IFR_DECIDERS_ONLY),
+    may="decide_ifr",
     heading="IFR panel decision",
     submit_label="Record the decision",
     success="Decision recorded",
@@ -506,7 +500,7 @@ ifr_information = _service_step(
     services.ifr_add_information,
     forms.IFRInformationForm,
     kinds=IFR,
-    may=(access.can_submit_ifr, IFR_CLINICIANS_ONLY),
+    may="add_to_ifr",
     heading="Send more information",
     submit_label="Send",
     success="Information sent",
@@ -517,7 +511,7 @@ ifr_appeal = _service_step(
     services.ifr_request_appeal,
     forms.IFRAppealForm,
     kinds=IFR,
-    may=(access.can_submit_ifr, IFR_CLINICIANS_ONLY),
+    may="add_to_ifr",
     heading="Ask for an appeal or review",
     submit_label="Ask for an appeal",
     success="Appeal requested",
