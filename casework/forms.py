@@ -29,6 +29,7 @@ from casework.models import (
     User,
 )
 from casework.nhs import nhs_number_problem, normalise_nhs_number
+from casework.stale import NOT_SEEN
 
 
 class GovUKFormRenderer(TemplatesSetting):
@@ -103,6 +104,21 @@ class TimeField(forms.TimeField):
         super().__init__(**kwargs)
 
 
+class VersionField(forms.IntegerField):
+    """The version of the record the page showed, sent back hidden, so a change made from a page
+    that is out of date is refused (409, casework/stale.py). A request without it (or with a
+    mangled one) is told in words to open the page again, not Django's "This field is required."."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**31 - 1)
+        super().__init__(**kwargs)
+        for key in ("required", "invalid", "min_value", "max_value"):
+            self.error_messages[key] = NOT_SEEN
+
+
 def _blank(label: str = "Not recorded") -> list[tuple[str, str]]:
     return [("", label)]
 
@@ -130,17 +146,28 @@ class NHSNumberField(forms.CharField):
 
 
 class ChildForm(forms.Form):
-    given_name = forms.CharField(label="Given name", max_length=100)
-    family_name = forms.CharField(label="Family name", max_length=100)
+    given_name = forms.CharField(
+        label="Given name", max_length=100, error_messages={"required": "Enter the child's given name"}
+    )
+    family_name = forms.CharField(
+        label="Family name", max_length=100, error_messages={"required": "Enter the child's family name"}
+    )
     preferred_name = forms.CharField(
         label="Preferred name", max_length=100, required=False, help_text="What the child likes to be called"
     )
-    date_of_birth = DateField(label="Date of birth", help_text="For example, 27/03/2015")
+    date_of_birth = DateField(
+        label="Date of birth",
+        help_text="For example, 27/03/2015",
+        error_messages={"required": "Enter the child's date of birth"},
+    )
     nhs_number = NHSNumberField(label="NHS number")
     case_number = forms.CharField(label="Council case number", max_length=30, required=False)
     gender = forms.ChoiceField(label="Gender", choices=_blank() + Gender.choices, required=False)
     legal_status = forms.ChoiceField(
-        label="Legal status", choices=LegalStatus.choices, initial=LegalStatus.NONE
+        label="Legal status",
+        choices=LegalStatus.choices,
+        initial=LegalStatus.NONE,
+        error_messages={"required": "Choose the child's legal status"},
     )
     iro_name = forms.CharField(
         label="Independent Reviewing Officer",
@@ -179,6 +206,7 @@ class ChildForm(forms.Form):
         choices=SharingBasis.choices,
         initial=SharingBasis.STATUTORY,
         widget=forms.RadioSelect,
+        error_messages={"required": "Choose the basis for sharing information between agencies"},
     )
     sharing_notes = forms.CharField(
         label="Information-sharing notes", max_length=2000, required=False, widget=forms.Textarea
@@ -201,11 +229,16 @@ class ChildForm(forms.Form):
 
 
 class ParentCarerForm(forms.Form):
-    name = forms.CharField(label="Full name", max_length=200)
+    name = forms.CharField(
+        label="Full name",
+        max_length=200,
+        error_messages={"required": "Enter the parent or carer's full name"},
+    )
     relationship = forms.CharField(
         label="Relationship to the child",
         max_length=100,
         help_text="For example mother, foster carer, grandparent",
+        error_messages={"required": "Enter their relationship to the child"},
     )
     parental_responsibility = forms.BooleanField(label="Has parental responsibility", required=False)
     phone = forms.CharField(label="Phone", max_length=30, required=False)
@@ -214,9 +247,19 @@ class ParentCarerForm(forms.Form):
 
 class InvolvementForm(forms.Form):
     agency = forms.ModelChoiceField(
-        label="Agency", queryset=Agency.objects.none(), empty_label="Choose an agency"
+        label="Agency",
+        queryset=Agency.objects.none(),
+        empty_label="Choose an agency",
+        error_messages={
+            "required": "Choose the agency",
+            "invalid_choice": "Choose one of the agencies listed",
+        },
     )
-    role = forms.ChoiceField(label="Their part in the child's care", choices=InvolvementRole.choices)
+    role = forms.ChoiceField(
+        label="Their part in the child's care",
+        choices=InvolvementRole.choices,
+        error_messages={"required": "Choose their part in the child's care"},
+    )
     started_on = DateField(label="Involved from", required=False, help_text="Leave blank for today")
 
     def __init__(self, *args, user: User, **kwargs):
@@ -230,12 +273,17 @@ class EndInvolvementForm(forms.Form):
 
 
 class AccessRequestForm(forms.Form):
-    nhs_number = NHSNumberField(label="NHS number of the child", required=True)
+    nhs_number = NHSNumberField(
+        label="NHS number of the child",
+        required=True,
+        error_messages={"required": "Enter the child's NHS number"},
+    )
     reason = forms.CharField(
         label="Why does your agency need to be involved?",
         max_length=2000,
         widget=forms.Textarea,
         help_text="The agency that holds the record will read this before deciding",
+        error_messages={"required": "Enter why your agency needs to be involved"},
     )
 
 
@@ -244,6 +292,7 @@ class AccessDecisionForm(forms.Form):
         label="Decision",
         choices=[("grant", "Involve their agency with this child"), ("decline", "Decline the request")],
         widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether to involve their agency or decline the request"},
     )
     note = forms.CharField(
         label="Note to the requester",

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django import forms
 
-from casework.forms import DateField
+from casework.forms import DateField, VersionField
 from casework.money import MAX_COST_TEXT, SplitLine, money_validators
 from funding.models import PersonalBudget, Provider, ProviderKind, ShareStatus
 from referrals.models import CostPeriod, Pathway, ShareBasis
@@ -17,7 +17,7 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 
 def money_field(label: str, *, what: str, too_small: str, **kwargs) -> forms.DecimalField:
     """A money box whose every refusal is a message next to it (never a 500): bounds from
-    casework/money.py."""
+    casework/money.py. A required box says so with `error_messages={"required": ...}`."""
     return forms.DecimalField(
         label=label,
         validators=money_validators(),
@@ -27,6 +27,7 @@ def money_field(label: str, *, what: str, too_small: str, **kwargs) -> forms.Dec
             "max_digits": f"Enter {what} of {MAX_COST_TEXT} or less",
             "max_whole_digits": f"Enter {what} of {MAX_COST_TEXT} or less",
             "max_decimal_places": f"Enter {what} in pounds and pence, like 1250.50",
+            **kwargs.pop("error_messages", {}),
         },
         **MONEY,
         **kwargs,
@@ -34,7 +35,7 @@ def money_field(label: str, *, what: str, too_small: str, **kwargs) -> forms.Dec
 
 
 class VersionForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = VersionField()
 
 
 class ShareActionForm(VersionForm):
@@ -57,7 +58,10 @@ class ApproveForm(ShareActionForm):
 
 class QueryForm(ShareActionForm):
     question = forms.CharField(
-        label="Your question for the panel administrator and referrer", widget=forms.Textarea, max_length=5000
+        label="Your question for the panel administrator and referrer",
+        widget=forms.Textarea,
+        max_length=5000,
+        error_messages={"required": "Enter your question for the panel administrator and referrer"},
     )
 
 
@@ -67,21 +71,38 @@ class DisputeForm(ShareActionForm):
         help_text="This goes on the agenda of the deciding panel's next meeting",
         widget=forms.Textarea,
         max_length=5000,
+        error_messages={"required": "Enter why your agency disputes its share"},
     )
 
 
 class AnswerForm(forms.Form):
-    answer = forms.CharField(label="Your answer", widget=forms.Textarea, max_length=5000)
+    answer = forms.CharField(
+        label="Your answer",
+        widget=forms.Textarea,
+        max_length=5000,
+        error_messages={"required": "Enter your answer"},
+    )
 
 
 class EndForm(VersionForm):
-    ends_on = DateField(label="Last day of funding", help_text="For example, 30/09/2026")
-    reason = forms.CharField(label="Why is the package ending?", widget=forms.Textarea, max_length=2000)
+    ends_on = DateField(
+        label="Last day of funding",
+        help_text="For example, 30/09/2026",
+        error_messages={"required": "Enter the last day of funding"},
+    )
+    reason = forms.CharField(
+        label="Why is the package ending?",
+        widget=forms.Textarea,
+        max_length=2000,
+        error_messages={"required": "Enter why the package is ending"},
+    )
 
 
 class CetrForm(forms.Form):
     completed_on = DateField(
-        label="Date of the Care, Education and Treatment Review", help_text="For example, 20/02/2026"
+        label="Date of the Care, Education and Treatment Review",
+        help_text="For example, 20/02/2026",
+        error_messages={"required": "Enter the date of the Care, Education and Treatment Review"},
     )
     multi_agency_agreed = forms.BooleanField(
         label="The agencies agreed the placement at the review", required=False
@@ -100,16 +121,35 @@ class TermsForm(forms.Form):
         label="New provider's Ofsted or CQC reference", required=False, max_length=30
     )
     service_description = forms.CharField(
-        label="Service", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+        label="Service",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        error_messages={"required": "Enter the service the package pays for"},
     )
     weeks_per_year = forms.TypedChoiceField(
-        label="Placement weeks a year", choices=[(52, "52 weeks"), (38, "38 weeks")], coerce=int, initial=52
+        label="Placement weeks a year",
+        choices=[(52, "52 weeks"), (38, "38 weeks")],
+        coerce=int,
+        initial=52,
+        error_messages={"required": "Choose how many weeks a year the placement runs"},
     )
     cost = money_field(
-        "Cost in pounds", what="the cost", too_small="Enter a cost more than £0", min_value=Decimal("0.01")
+        "Cost in pounds",
+        what="the cost",
+        too_small="Enter a cost more than £0",
+        min_value=Decimal("0.01"),
+        error_messages={"required": "Enter the cost in pounds"},
     )
-    cost_period = forms.ChoiceField(label="Paid", choices=CostPeriod.choices)
-    starts_on = DateField(label="Start date", help_text="For example, 13/04/2026")
+    cost_period = forms.ChoiceField(
+        label="Paid",
+        choices=CostPeriod.choices,
+        error_messages={"required": "Choose how often the cost is paid"},
+    )
+    starts_on = DateField(
+        label="Start date",
+        help_text="For example, 13/04/2026",
+        error_messages={"required": "Enter the date the package starts"},
+    )
     ends_on = DateField(label="End date (optional)", required=False)
     review_date = DateField(label="Review date (optional)", required=False)
     personal_budget = forms.ChoiceField(
@@ -166,17 +206,33 @@ class TermsForm(forms.Form):
 
 class NewPackageForm(TermsForm):
     child = forms.IntegerField(
-        label="Child's record number", help_text="The number in the child's record address", min_value=1
+        label="Child's record number",
+        help_text="The number in the child's record address",
+        min_value=1,
+        error_messages={
+            "required": "Enter the child's record number",
+            "invalid": "Enter the child's record number as a whole number, like 123",
+            "min_value": "Enter the child's record number as a whole number, like 123",
+        },
     )
-    pathway = forms.ChoiceField(label="Pathway", choices=Pathway.choices)
+    pathway = forms.ChoiceField(
+        label="Pathway", choices=Pathway.choices, error_messages={"required": "Choose the pathway"}
+    )
 
     field_order = ["child", "pathway"]
 
 
 class VaryForm(TermsForm, VersionForm):
-    effective_from = DateField(label="The change takes effect from", help_text="For example, 01/06/2026")
+    effective_from = DateField(
+        label="The change takes effect from",
+        help_text="For example, 01/06/2026",
+        error_messages={"required": "Enter the date the change takes effect from"},
+    )
     change_reason = forms.CharField(
-        label="Why is it changing?", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+        label="Why is it changing?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": "Enter why the package is changing"},
     )
     backdating_reason = forms.CharField(
         label="If the change is backdated, why?",

@@ -89,7 +89,12 @@ class AgencyForm(forms.Form):
     name = forms.CharField(
         label="Name", max_length=200, error_messages={"required": "Enter the agency's name"}
     )
-    kind = forms.ChoiceField(label="Kind of agency", choices=AgencyKind.choices, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(
+        label="Kind of agency",
+        choices=AgencyKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the kind of agency"},
+    )
     ods_code = forms.CharField(
         label="ODS code",
         max_length=10,
@@ -206,7 +211,10 @@ class ServiceTokenForm(ApiTokenForm):
     """A service account's token: the one token form plus what it may do."""
 
     scope = forms.ChoiceField(
-        label="What may it do?", choices=SERVICE_ACCOUNT_SCOPES, widget=forms.RadioSelect
+        label="What may it do?",
+        choices=SERVICE_ACCOUNT_SCOPES,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what the token may do"},
     )
     operations = forms.MultipleChoiceField(
         label="API operations",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import QuerySet
 
-from casework.forms import DateField
+from casework.forms import DateField, VersionField
 from casework.models import Agency, User
 from panels.models import AgendaItem, Meeting
 from panels.selectors.actions import OUTCOME_CHOICES
@@ -72,7 +72,7 @@ class _ItemChoice(forms.ModelChoiceField):
 class ActionForm(forms.Form):
     """seeds 003's columns, as an administrator fills them in."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+    version = VersionField(required=False)
     action = _text("Action", help_text="What needs to be done")
     desired_outcome = _text(
         "Desired outcome", required=False, rows=3, help_text="The outcome or impact wanted"
@@ -139,17 +139,17 @@ class ActionUpdateForm(forms.Form):
 
 
 class ActionCloseForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    completed_on = DateField(label="Date completed", help_text="For example, 8/11/2026")
+    version = VersionField()
+    completed_on = DateField(
+        label="Date completed",
+        help_text="For example, 8/11/2026",
+        error_messages={"required": "Enter the date the action was completed"},
+    )
     actual_impact = _text("Actual impact", help_text="What difference the action made")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["completed_on"].error_messages["required"] = "Enter the date the action was completed"
 
 
 class ActionReopenForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = VersionField()
     reason = _text("Reason for reopening", rows=3, max_length=4000, help_text="This is added to the updates")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import QuerySet
 
+from casework.forms import VersionField
 from panels.models import Membership
 
 __all__ = [
@@ -22,7 +23,7 @@ __all__ = [
 
 
 class AgendaVersionForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+    version = VersionField()
 
 
 class _LeadChoiceField(forms.ModelChoiceField):
@@ -68,7 +69,13 @@ class AgendaOtherBusinessForm(AgendaVersionForm):
 
 
 class AgendaMoveForm(AgendaVersionForm):
-    direction = forms.ChoiceField(choices=[("up", "Up"), ("down", "Down")])
+    direction = forms.ChoiceField(
+        choices=[("up", "Up"), ("down", "Down")],
+        error_messages={
+            "required": "Choose whether to move the item up or down",
+            "invalid_choice": "Choose whether to move the item up or down",
+        },
+    )
 
 
 class AgendaWithdrawForm(AgendaVersionForm):

@@ -9,24 +9,10 @@ from __future__ import annotations
 from django import forms
 from django.db.models import QuerySet
 
-from casework.forms import DateField, TimeField
+from casework.forms import DateField, TimeField, VersionField
 from casework.models import Agency, User
 from panels.models import WEEKDAYS, WEEKS_OF_MONTH, CadenceRule, MemberRole, Membership, Panel, PanelKind
 from panels.services import SETTINGS_FIELDS
-
-__all__ = [
-    "ClosureDayForm",
-    "GenerateMeetingsForm",
-    "MeetingCancelForm",
-    "MeetingFilterForm",
-    "MeetingMoveForm",
-    "MeetingScheduleForm",
-    "MembershipEndForm",
-    "MembershipForm",
-    "PanelNewForm",
-    "PanelSettingsForm",
-    "TimeField",
-]
 
 __all__ = [
     "ClosureDayForm",
@@ -74,8 +60,14 @@ def _working_days(what: str) -> forms.IntegerField:
 class PanelSettingsForm(forms.Form):
     """Every field of panels.services.SETTINGS_FIELDS, plus the agencies the quorum needs."""
 
-    name = forms.CharField(label="Panel name", max_length=200)
-    kind = forms.ChoiceField(label="Type of panel", choices=PanelKind.choices)
+    name = forms.CharField(
+        label="Panel name", max_length=200, error_messages={"required": "Enter the panel's name"}
+    )
+    kind = forms.ChoiceField(
+        label="Type of panel",
+        choices=PanelKind.choices,
+        error_messages={"required": "Choose the type of panel"},
+    )
     purpose = forms.CharField(
         label="Purpose and remit", max_length=5000, required=False, widget=forms.Textarea
     )
@@ -87,14 +79,23 @@ class PanelSettingsForm(forms.Form):
     )
     terms_of_reference_review_date = DateField(label="Terms of reference review date", required=False)
     cadence_rule = forms.ChoiceField(
-        label="How often does the panel meet?", choices=CadenceRule.choices, widget=forms.RadioSelect
+        label="How often does the panel meet?",
+        choices=CadenceRule.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how often the panel meets"},
     )
-    cadence_weekday = forms.TypedChoiceField(label="Day of the week", choices=WEEKDAYS, coerce=int)
+    cadence_weekday = forms.TypedChoiceField(
+        label="Day of the week",
+        choices=WEEKDAYS,
+        coerce=int,
+        error_messages={"required": "Choose the day of the week the panel meets"},
+    )
     cadence_week_of_month = forms.TypedChoiceField(
         label="Which one in the month",
         choices=WEEKS_OF_MONTH,
         coerce=int,
         help_text="For a monthly panel, for example the second Thursday",
+        error_messages={"required": "Choose which one in the month the panel meets"},
     )
     cadence_interval_weeks = _number(
         label="Number of weeks between meetings",
@@ -107,8 +108,12 @@ class PanelSettingsForm(forms.Form):
         required=False,
         help_text="For a panel that meets every N weeks. For example, 12/03/2026",
     )
-    meeting_starts_at = TimeField(label="Meetings start at")
-    meeting_ends_at = TimeField(label="Meetings end at")
+    meeting_starts_at = TimeField(
+        label="Meetings start at", error_messages={"required": "Enter the time meetings start"}
+    )
+    meeting_ends_at = TimeField(
+        label="Meetings end at", error_messages={"required": "Enter the time meetings end"}
+    )
     meeting_location = forms.CharField(label="Where the panel meets", max_length=300, required=False)
     papers_due_working_days = _working_days("Papers due, working days before the meeting")
     circulation_working_days = _working_days("Papers circulated, working days before the meeting")
@@ -164,7 +169,12 @@ class PanelNewForm(forms.Form):
     name = forms.CharField(
         label="Panel name", max_length=200, error_messages={"required": "Enter the panel's name"}
     )
-    kind = forms.ChoiceField(label="Type of panel", choices=PanelKind.choices, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(
+        label="Type of panel",
+        choices=PanelKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the type of panel"},
+    )
     host_agency = forms.ModelChoiceField(
         label="Host agency",
         queryset=Agency.objects.none(),
@@ -192,8 +202,18 @@ class _SeatChoiceField(forms.ModelChoiceField):
 
 
 class MembershipForm(forms.Form):
-    person = _PersonChoiceField(label="Person", queryset=User.objects.none(), empty_label="Choose a person")
-    role = forms.ChoiceField(label="Role on the panel", choices=MemberRole.choices, widget=forms.RadioSelect)
+    person = _PersonChoiceField(
+        label="Person",
+        queryset=User.objects.none(),
+        empty_label="Choose a person",
+        error_messages={"required": "Choose the person", "invalid_choice": "Choose one of the people listed"},
+    )
+    role = forms.ChoiceField(
+        label="Role on the panel",
+        choices=MemberRole.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose their role on the panel"},
+    )
     deputy_for = _SeatChoiceField(
         label="Deputy for",
         queryset=Membership.objects.none(),
@@ -214,7 +234,11 @@ class MembershipEndForm(forms.Form):
 
 
 class ClosureDayForm(forms.Form):
-    day = DateField(label="Closure day", help_text="For example, 29/12/2026")
+    day = DateField(
+        label="Closure day",
+        help_text="For example, 29/12/2026",
+        error_messages={"required": "Enter the closure day"},
+    )
     reason = forms.CharField(
         label="Reason", max_length=200, required=False, help_text="For example, Christmas shutdown"
     )
@@ -224,11 +248,16 @@ class GenerateMeetingsForm(forms.Form):
     until = DateField(
         label="Schedule meetings up to",
         help_text="Meetings follow the panel's cadence; dates it already has are left alone. For example, 31/03/2027",
+        error_messages={"required": "Enter the date to schedule meetings up to"},
     )
 
 
 class MeetingScheduleForm(forms.Form):
-    date = DateField(label="Date of the meeting", help_text="For example, 12/03/2026")
+    date = DateField(
+        label="Date of the meeting",
+        help_text="For example, 12/03/2026",
+        error_messages={"required": "Enter the date of the meeting"},
+    )
     starts_at = TimeField(
         label="Starts at", required=False, help_text="Leave blank for the panel's usual time"
     )
@@ -246,11 +275,15 @@ class MeetingScheduleForm(forms.Form):
 class _VersionedForm(forms.Form):
     """Carries the meeting's version, so a change made from a stale page is refused (409)."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = VersionField()
 
 
 class MeetingMoveForm(_VersionedForm):
-    date = DateField(label="New date", help_text="For example, 19/03/2026")
+    date = DateField(
+        label="New date",
+        help_text="For example, 19/03/2026",
+        error_messages={"required": "Enter the meeting's new date"},
+    )
     starts_at = TimeField(label="Starts at", required=False, help_text="Leave blank to keep the time")
     ends_at = TimeField(label="Ends at", required=False, help_text="Leave blank to keep the time")
     reason = forms.CharField(

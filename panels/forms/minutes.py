@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
+from casework.forms import VersionField
 from casework.stale import NOT_SEEN
 from panels.services.minutes import MINUTES_MAX_LENGTH
 
@@ -25,13 +26,11 @@ class MinutesEditForm(forms.Form):
         },
         help_text="Refer to children only by their initials and referral number",
     )
-    version = forms.IntegerField(
-        widget=forms.HiddenInput, min_value=1, error_messages={"required": NOT_SEEN, "invalid": NOT_SEEN}
-    )
+    version = VersionField()
 
 
 class MinutesApproveForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = VersionField()
 
 
 class LetterEditForm(forms.Form):

@@ -32,6 +32,7 @@ class AuthoriserForm(forms.Form):
         choices=Seniority.choices,
         widget=forms.RadioSelect,
         help_text="The grade their organisation's equivalent post counts as",
+        error_messages={"required": "Choose the grade their post counts as"},
     )
     job_title = forms.CharField(
         label="Job title",
@@ -43,6 +44,18 @@ class AuthoriserForm(forms.Form):
     def __init__(self, *args, people: QuerySet[User], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = people
+
+
+def _whole_number(what: str, *, least: int = 1, most: int | None = None) -> dict[str, str]:
+    """The messages of a settings box for a whole number of `what` (days, hours ...)."""
+    messages = {
+        "required": f"Enter the number of {what}",
+        "invalid": f"Enter the number of {what} as a whole number, like 2",
+        "min_value": f"Enter {least} or more {what}",
+    }
+    if most is not None:
+        messages["max_value"] = f"Enter {most} or fewer {what}"
+    return messages
 
 
 def _number_widget() -> forms.TextInput:
@@ -73,6 +86,22 @@ class EscalationSettingsForm(forms.ModelForm):
             "jsp_min_seniority": forms.RadioSelect,
             "erg_min_seniority": forms.RadioSelect,
             "cetr_override_min_seniority": forms.RadioSelect,
+        }
+        error_messages = {
+            "rsg_first_meeting_hours": _whole_number("hours to the Rapid Solutions Group's first meeting"),
+            "rsg_meetings_per_week": _whole_number("Rapid Solutions Group meetings each week", most=7),
+            "erg_min_days_between_meetings": _whole_number(
+                "days between Exceptional Resourcing Group meetings"
+            ),
+            "erg_report_interval_months": _whole_number(
+                "months between Exceptional Resourcing Group reports"
+            ),
+            "rsg_min_seniority": {"required": "Choose the grade that sets up a Rapid Solutions Group"},
+            "jsp_min_seniority": {"required": "Choose the grade that escalates to a Joint Solutions Panel"},
+            "erg_min_seniority": {
+                "required": "Choose the grade that agrees and chairs an Exceptional Resourcing Group"
+            },
+            "cetr_override_min_seniority": {"required": "Choose the grade that may escalate without a CETR"},
         }
 
     def validate_unique(self):

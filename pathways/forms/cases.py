@@ -67,7 +67,13 @@ class OpenCaseForm(forms.Form):
     """Lead agency and case worker: chosen among the agencies involved with the child."""
 
     lead_agency = forms.ModelChoiceField(
-        queryset=Agency.objects.none(), label="Lead agency", empty_label=None
+        queryset=Agency.objects.none(),
+        label="Lead agency",
+        empty_label=None,
+        error_messages={
+            "required": "Choose the lead agency",
+            "invalid_choice": "Choose one of the agencies involved with the child",
+        },
     )
     case_worker = forms.ModelChoiceField(queryset=User.objects.none(), label="Case worker", required=False)
 
@@ -80,7 +86,9 @@ class OpenCaseForm(forms.Form):
 
 class ContinuingCareOpenForm(OpenCaseForm):
     referral_received_on = DateField(
-        label="Date the referral was received", help_text="For example, 16/02/2026"
+        label="Date the referral was received",
+        help_text="For example, 16/02/2026",
+        error_messages={"required": "Enter the date the referral was received"},
     )
 
 
@@ -89,12 +97,29 @@ class Section117OpenForm(OpenCaseForm):
         label="Section the child was detained under",
         choices=DetentionSection.choices,
         widget=forms.RadioSelect,
+        error_messages={"required": "Choose the section the child was detained under"},
     )
-    detained_on = DateField(label="Date of detention")
+    detained_on = DateField(
+        label="Date of detention", error_messages={"required": "Enter the date of detention"}
+    )
     discharged_on = DateField(label="Date of discharge", required=False)
     cto_in_force = forms.BooleanField(label="A community treatment order is in force", required=False)
-    responsible_icb = forms.ModelChoiceField(queryset=Agency.objects.none(), label="Responsible ICB")
-    responsible_council = forms.ModelChoiceField(queryset=Agency.objects.none(), label="Responsible council")
+    responsible_icb = forms.ModelChoiceField(
+        queryset=Agency.objects.none(),
+        label="Responsible ICB",
+        error_messages={
+            "required": "Choose the responsible ICB",
+            "invalid_choice": "Choose one of the agencies involved with the child",
+        },
+    )
+    responsible_council = forms.ModelChoiceField(
+        queryset=Agency.objects.none(),
+        label="Responsible council",
+        error_messages={
+            "required": "Choose the responsible council",
+            "invalid_choice": "Choose one of the agencies involved with the child",
+        },
+    )
     ordinary_residence = text("Where the child ordinarily lived before detention")
 
     def __init__(self, *args, child, **kwargs):
@@ -131,7 +156,10 @@ class IFRForm(forms.Form):
 
 
 class ChecklistForm(forms.Form):
-    completed_on = DateField(label="Date the checklist was completed")
+    completed_on = DateField(
+        label="Date the checklist was completed",
+        error_messages={"required": "Enter the date the checklist was completed"},
+    )
     full_assessment_needed = yes_no("Does the checklist show a full assessment is needed?")
     notes = text("Notes")
 
@@ -211,9 +239,14 @@ class RecommendForm(forms.Form):
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
-        label="Multi-agency decision", choices=Recommendation.choices, widget=forms.RadioSelect
+        label="Multi-agency decision",
+        choices=Recommendation.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the multi-agency decision"},
     )
-    decided_on = DateField(label="Date of the decision")
+    decided_on = DateField(
+        label="Date of the decision", error_messages={"required": "Enter the date of the decision"}
+    )
     panel_referral = forms.IntegerField(
         label="Panel referral number", required=False, min_value=1, help_text="If a panel made the decision"
     )
@@ -221,7 +254,9 @@ class DecisionForm(forms.Form):
 
 
 class PackageForm(forms.Form):
-    started_on = DateField(label="Date the package starts")
+    started_on = DateField(
+        label="Date the package starts", error_messages={"required": "Enter the date the package starts"}
+    )
     funding_package_ref = forms.IntegerField(label="Funding package reference", required=False, min_value=1)
     phb_offered = yes_no("Was a personal health budget offered?")
     phb_outcome = text("Personal health budget outcome")
@@ -229,13 +264,18 @@ class PackageForm(forms.Form):
 
 class TransitionForm(forms.Form):
     step = forms.ChoiceField(
-        label="Step", choices=list(services.TRANSITION_STEPS.items()), widget=forms.RadioSelect
+        label="Step",
+        choices=list(services.TRANSITION_STEPS.items()),
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the step"},
     )
-    on_date = DateField(label="Date")
+    on_date = DateField(label="Date", error_messages={"required": "Enter the date of the step"})
 
 
 class ReviewForm(forms.Form):
-    held_on = DateField(label="Date of the review")
+    held_on = DateField(
+        label="Date of the review", error_messages={"required": "Enter the date of the review"}
+    )
     notes = text("Notes")
 
 
@@ -260,9 +300,17 @@ class S117EndForm(forms.Form):
 
 
 class MDTForm(forms.Form):
-    held_on = DateField(label="Date of the meeting")
+    held_on = DateField(
+        label="Date of the meeting", error_messages={"required": "Enter the date of the meeting"}
+    )
     agencies = forms.ModelMultipleChoiceField(
-        queryset=Agency.objects.none(), label="Agencies that attended", widget=forms.CheckboxSelectMultiple
+        queryset=Agency.objects.none(),
+        label="Agencies that attended",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Select the agencies that attended",
+            "invalid_choice": "Select agencies involved with the child",
+        },
     )
     attendees = text("Attendees", required=True, help_text="One a line: name, role, agency")
     unmet_need = text("The unmet need discussed", required=True)
@@ -277,7 +325,10 @@ class MDTForm(forms.Form):
 
 class IFRDecisionForm(forms.Form):
     decision = forms.ChoiceField(
-        label="The IFR panel's decision", choices=IFRDecision.choices, widget=forms.RadioSelect
+        label="The IFR panel's decision",
+        choices=IFRDecision.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the IFR panel's decision"},
     )
     reasons = text("Reasons", help_text="Needed when declined, or to say what information is needed")
 
