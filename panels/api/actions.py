@@ -249,6 +249,11 @@ class BudgetLineSerializer(serializers.Serializer):
     per_period = serializers.DecimalField(**_MONEY)
     weekly = serializers.DecimalField(**_MONEY)
     annual = serializers.DecimalField(**_MONEY)
+    standing = serializers.ChoiceField(
+        choices=selectors.Standing.choices,
+        help_text="agreed; awaiting: a recommendation to an agency that was absent, still to be answered; "
+        "declined: the agency declined it, so it has not agreed to pay it",
+    )
 
 
 class TrackerRowSerializer(serializers.Serializer):
@@ -291,6 +296,11 @@ class AgencyTotalSerializer(serializers.Serializer):
     weekly = serializers.DecimalField(max_digits=16, decimal_places=2)
     annual = serializers.DecimalField(max_digits=16, decimal_places=2)
     one_off = serializers.DecimalField(max_digits=16, decimal_places=2)
+    awaiting_weekly = serializers.DecimalField(
+        max_digits=16, decimal_places=2, help_text="Recommended to the agency, awaiting its answer"
+    )
+    awaiting_annual = serializers.DecimalField(max_digits=16, decimal_places=2)
+    awaiting_one_off = serializers.DecimalField(max_digits=16, decimal_places=2)
 
 
 # --- Views ---------------------------------------------------------------------------------------
@@ -441,8 +451,10 @@ class PanelTrackerView(GenericAPIView):
         summary="The tracker of referrals, decisions and budgets",
         description="Referrals this panel has considered that you can see, latest meeting first, each with "
         "its current decision and each agency's agreed share per period, weekly and annual (money as "
-        "strings of pounds and pence). `totals` covers every row matching the filters, counting signed "
-        "decisions that agree funding.",
+        "strings of pounds and pence), and where that share stands: agreed, awaiting the agency's answer "
+        "(a recommendation to an agency that was absent) or declined by it. `totals` covers every row "
+        "matching the filters, counting signed decisions that agree funding: what each agency has agreed "
+        "to pay, and apart (`awaiting_*`) the parts still awaiting its answer; declined parts are in neither.",
         parameters=[TrackerQuerySerializer],
         responses={
             200: inline_serializer(

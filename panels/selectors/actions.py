@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypedDict, cast
 
+from django.db import models
 from django.db.models import (
     BooleanField,
     Exists,
@@ -38,6 +39,7 @@ from panels.models import (
     Action,
     ActionStatus,
     ActionUpdate,
+    AgencyRecommendation,
     AgendaItem,
     Decision,
     DecisionShare,
@@ -45,6 +47,7 @@ from panels.models import (
     Meeting,
     Outcome,
     Panel,
+    RecommendationStatus,
 )
 from referrals.access import referrals_visible_to
 from referrals.models import CostPeriod, Pathway, Referral, Status, Urgency
@@ -57,6 +60,7 @@ __all__ = [
     "ActionFilters",
     "AgencyTotal",
     "BudgetLine",
+    "Standing",
     "TrackerFilters",
     "TrackerRow",
     "action_detail",
@@ -250,9 +254,40 @@ class TrackerFilters:
         }
 
 
+class Standing(models.TextChoices):
+    """Where an agency's part of an agreed decision stands. seeds 002 line 392: the part of a
+    decision that impacts an agency that was absent (or below its quorum) is only a recommendation to
+    it, which it accepts or declines; until it answers, and if it declines, that agency has not
+    agreed to pay it."""
+
+    AGREED = "agreed", "Agreed"
+    AWAITING = "awaiting", "Awaiting the agency's answer"
+    DECLINED = "declined", "Declined by the agency"
+
+
+def standing_of(recommendation_status: str | None) -> str:
+    """A part's standing from its recommendation's status (None: the agency decided at the meeting)."""
+    if recommendation_status == RecommendationStatus.AWAITING:
+        return Standing.AWAITING
+    if recommendation_status == RecommendationStatus.DECLINED:
+        return Standing.DECLINED
+    return Standing.AGREED
+
+
+def _recommendation_status() -> Subquery:
+    """The status of the recommendation, if any, to a share's agency under the share's decision
+    (annotated on DecisionShare rows: no extra query)."""
+    return Subquery(
+        AgencyRecommendation.objects.filter(
+            decision_id=OuterRef("decision_id"), agency_id=OuterRef("agency_id")
+        ).values("status")[:1]
+    )
+
+
 @dataclass(frozen=True)
 class BudgetLine:
-    """One agency's part of an agreed cost: per period, and weekly and annual side by side."""
+    """One agency's part of an agreed cost: per period, and weekly and annual side by side, and
+    whether the agency has agreed it, is still to answer the panel's recommendation, or declined it."""
 
     agency_id: int
     agency_name: str
@@ -261,10 +296,15 @@ class BudgetLine:
     weekly: Decimal | None
     annual: Decimal | None
     weeks_per_year: int = money.WEEKS_A_YEAR
+    standing: str = Standing.AGREED
 
     @property
     def period_label(self) -> str:
         return CostPeriod(self.period).label if self.period in CostPeriod.values else ""
+
+    @property
+    def standing_label(self) -> str:
+        return Standing(self.standing).label
 
 
 @dataclass
@@ -307,22 +347,55 @@ class TrackerRow:
 
 @dataclass
 class AgencyTotal:
+    """What one agency has agreed to pay (weekly, annual, one-off), and apart, the parts still only
+    recommended to it, awaiting its answer. Parts it declined are in neither."""
+
     agency_name: str
     weekly: Decimal = ZERO
     annual: Decimal = ZERO
     one_off: Decimal = ZERO
+    awaiting_weekly: Decimal = ZERO
+    awaiting_annual: Decimal = ZERO
+    awaiting_one_off: Decimal = ZERO
+
+    @property
+    def has_awaiting(self) -> bool:
+        return bool(self.awaiting_weekly or self.awaiting_annual or self.awaiting_one_off)
+
+    def add(self, line: BudgetLine) -> None:
+        """Count one part: as agreed, as awaiting the agency's answer, or (declined) not at all."""
+        if line.standing == Standing.DECLINED:
+            return
+        awaiting = line.standing == Standing.AWAITING
+        if line.period == CostPeriod.ONE_OFF:
+            if awaiting:
+                self.awaiting_one_off += line.per_period
+            else:
+                self.one_off += line.per_period
+        elif line.weekly is not None and line.annual is not None:
+            if awaiting:
+                self.awaiting_weekly += line.weekly
+                self.awaiting_annual += line.annual
+            else:
+                self.weekly += line.weekly
+                self.annual += line.annual
 
 
 def budget_lines(
-    shares: Iterable[tuple[int, str, Decimal]], period: str, weeks_per_year: int = money.WEEKS_A_YEAR
+    shares: Iterable[tuple[int, str, Decimal]],
+    period: str,
+    weeks_per_year: int = money.WEEKS_A_YEAR,
+    standings: Mapping[int, str] | None = None,
 ) -> list[BudgetLine]:
     """Each agency's share with its weekly and annual equivalents, derived from its split amount by
     casework.money.share_equivalents with the decision's weeks a year (a 38-week placement's year is
     38 weeks), so each column adds up exactly to the decision's total, to the penny, and shows the
-    figures of the referral's options page and the funding matrix."""
+    figures of the referral's options page and the funding matrix. `standings` (by agency id, from
+    standing_of) marks the parts still recommended to an agency or declined by it; the rest agreed."""
     shares = list(shares)
     if not shares:
         return []
+    standings = standings or {}
     equivalents = money.share_equivalents([amount for _, _, amount in shares], period, weeks_per_year)
     return [
         BudgetLine(
@@ -333,6 +406,7 @@ def budget_lines(
             weekly=w,
             annual=y,
             weeks_per_year=weeks_per_year,
+            standing=standings.get(a_id, Standing.AGREED),
         )
         for (a_id, name, amount), (w, y) in zip(shares, equivalents, strict=True)
     ]
@@ -343,6 +417,12 @@ class _Tracked(TypedDict):
 
     meeting_date: dt.date | None
     current_decision_id: int | None
+
+
+class _Recommended(TypedDict):
+    """What the tracker annotates each decision share with: its recommendation's status, if any."""
+
+    recommendation_status: str | None
 
 
 def tracker_referrals(
@@ -406,7 +486,12 @@ def tracker_rows(referrals: Iterable[WithAnnotations[Referral, _Tracked]]) -> li
             for d in Decision.objects.filter(pk__in=ids)
             .select_related("lead_agency")
             .prefetch_related(
-                Prefetch("shares", queryset=DecisionShare.objects.select_related("agency").order_by("id"))
+                Prefetch(
+                    "shares",
+                    queryset=DecisionShare.objects.select_related("agency")
+                    .annotate(recommendation_status=_recommendation_status())
+                    .order_by("id"),
+                )
             )
         }
     rows = []
@@ -415,10 +500,13 @@ def tracker_rows(referrals: Iterable[WithAnnotations[Referral, _Tracked]]) -> li
         decision = decisions.get(decision_id) if decision_id else None
         lines = []
         if decision is not None and decision.outcome in AGREED_OUTCOMES:
+            # The prefetch annotates each share with its recommendation's status (tracker_rows above).
+            shares = cast("list[WithAnnotations[DecisionShare, _Recommended]]", list(decision.shares.all()))
             lines = budget_lines(
-                ((s.agency_id, s.agency.name, s.amount) for s in decision.shares.all()),
+                ((s.agency_id, s.agency.name, s.amount) for s in shares),
                 decision.cost_period,
                 decision.weeks_per_year,
+                {s.agency_id: standing_of(s.recommendation_status) for s in shares},
             )
         rows.append(
             TrackerRow(referral=referral, meeting_date=referral.meeting_date, decision=decision, lines=lines)
@@ -428,13 +516,17 @@ def tracker_rows(referrals: Iterable[WithAnnotations[Referral, _Tracked]]) -> li
 
 def tracker_totals(referrals: QuerySet[WithAnnotations[Referral, _Tracked]]) -> list[AgencyTotal]:
     """What each agency has agreed to pay across all the filtered rows (not just one page): signed
-    decisions that agree funding, weekly and annual (one-off costs apart). One query."""
+    decisions that agree funding, weekly and annual (one-off costs apart). seeds 002 line 488
+    ("budgets to be used") with line 392: a part that is a recommendation to an agency that was
+    absent counts as awaiting its answer until it accepts, and a part it declined is not counted.
+    One query."""
     shares = (
         DecisionShare.objects.filter(
             decision_id__in=referrals.order_by().values("current_decision_id"),
             decision__status=DecisionStatus.SIGNED,
             decision__outcome__in=AGREED_OUTCOMES,
         )
+        .annotate(recommendation_status=_recommendation_status())
         .order_by("decision_id", "id")
         .values_list(
             "decision_id",
@@ -443,21 +535,20 @@ def tracker_totals(referrals: QuerySet[WithAnnotations[Referral, _Tracked]]) -> 
             "agency_id",
             "agency__name",
             "amount",
+            "recommendation_status",
         )
     )
-    by_decision: dict[int, list[tuple[str, int, tuple[int, str, Decimal]]]] = defaultdict(list)
-    for decision_id, period, weeks, agency_id, name, amount in shares:
-        by_decision[decision_id].append((period, weeks, (agency_id, name, amount)))
+    by_decision: dict[int, list[tuple[str, int, tuple[int, str, Decimal], str]]] = defaultdict(list)
+    for decision_id, period, weeks, agency_id, name, amount, recommended in shares:
+        by_decision[decision_id].append((period, weeks, (agency_id, name, amount), standing_of(recommended)))
     totals: dict[int, AgencyTotal] = {}
     for parts in by_decision.values():
         period, weeks = parts[0][0], parts[0][1]
-        for line in budget_lines((share for _, _, share in parts), period, weeks):
-            total = totals.setdefault(line.agency_id, AgencyTotal(agency_name=line.agency_name))
-            if line.period == CostPeriod.ONE_OFF:
-                total.one_off += line.per_period
-            elif line.weekly is not None and line.annual is not None:
-                total.weekly += line.weekly
-                total.annual += line.annual
+        standings = {share[0]: standing for _, _, share, standing in parts}
+        for line in budget_lines((share for _, _, share, _ in parts), period, weeks, standings):
+            if line.standing == Standing.DECLINED:
+                continue
+            totals.setdefault(line.agency_id, AgencyTotal(agency_name=line.agency_name)).add(line)
     return sorted(totals.values(), key=lambda t: t.agency_name)
 
 

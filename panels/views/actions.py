@@ -72,6 +72,7 @@ EXPORT_COLUMNS = (
     "Amount per period (GBP)",
     "Weekly (GBP)",
     "Annual (GBP)",
+    "Agency's answer",
 )
 MONEY_COLUMNS = frozenset({"Amount per period (GBP)", "Weekly (GBP)", "Annual (GBP)"})
 DATE_COLUMNS = frozenset({"Meeting date", "Review date"})
@@ -393,11 +394,13 @@ def tracker(request, pk):
     log_children(request, [referral.child_id for referral in page])
     query = request.GET.copy()
     query.pop("page", None)
+    totals = selectors.tracker_totals(referrals)
     context.update(
         {
             "page": page,
             "rows": selectors.tracker_rows(page.object_list),
-            "totals": selectors.tracker_totals(referrals),
+            "totals": totals,
+            "awaiting_totals": [total for total in totals if total.has_awaiting],
             "export_query": query.urlencode(),
         }
     )
@@ -436,6 +439,7 @@ def _export_lines(rows: list[selectors.TrackerRow]):
                 "Amount per period (GBP)": line.per_period,
                 "Weekly (GBP)": line.weekly,
                 "Annual (GBP)": line.annual,
+                "Agency's answer": line.standing_label,
             }
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from casework.models import AgencyKind, AuditEvent
-from panels.models import AgendaItem
+from panels.models import AgencyRecommendation, AgendaItem, Decision
 from panels.views.actions import EXPORT_COLUMNS
 from tests.factories import AgencyFactory, ChildFactory, MeetingFactory, tracker_referral_for
 
@@ -129,6 +129,55 @@ def test_totals_per_agency_to_the_penny(rows, irap, panel_admin, hampshire, hiow
         hiow_icb.name: (P("897.05"), P("46646.44"), P("0.00")),
     }
     assert "£1,320.12" in response.content.decode()
+
+
+def test_a_part_recommended_to_an_absent_agency_awaits_its_answer_and_a_declined_part_is_not_counted(
+    rows, irap, panel_admin, hampshire, hiow_icb
+):
+    """seeds 002 line 392 with line 488: the ICB was absent when Amelia's and Ben's decisions were
+    made, so its part of each was a recommendation to it. It has not answered for Amelia (her ICB
+    half shows as awaiting its answer, counted apart from what it agreed) and declined for Ben (his
+    ICB part is counted nowhere); the page says so, and the exports and API carry the same."""
+    amelia = Decision.objects.get(referral=rows["amelia"])
+    ben = Decision.objects.get(referral=rows["ben"])
+    AgencyRecommendation.objects.create(decision=amelia, agency=hiow_icb, due_on=D(2026, 4, 14))
+    AgencyRecommendation.objects.create(
+        decision=ben, agency=hiow_icb, due_on=D(2026, 4, 14), status="declined", response_reason="Not ours"
+    )
+    client = client_for(panel_admin)
+    response = client.get(reverse("panels:tracker", args=[irap.pk]))
+    listed = {row.referral.pk: row for row in response.context["rows"]}
+    assert [line.standing for line in listed[rows["amelia"].pk].lines] == ["agreed", "awaiting"]
+    assert [line.standing for line in listed[rows["ben"].pk].lines] == ["agreed", "declined"]
+    assert totals_of(response) == {
+        hampshire.name: (P("1320.12"), P("68646.36"), P("0.00")),
+        hiow_icb.name: (P("0.00"), P("0.00"), P("0.00")),
+    }
+    awaiting = {
+        t.agency_name: (t.awaiting_weekly, t.awaiting_annual) for t in response.context["awaiting_totals"]
+    }
+    assert awaiting == {hiow_icb.name: (P("743.20"), P("38646.40"))}
+    page = response.content.decode()
+    assert "its part of a decision is only a recommendation to it" in page
+    assert "Awaiting the agency's answer" in page and "Declined by the agency" in page
+
+    lines = _csv_rows(client.get(reverse("panels:tracker_csv", args=[irap.pk])))
+    answers = {
+        (line["Referral ID"], line["Agency"]): line["Agency's answer"] for line in lines if line["Agency"]
+    }
+    assert answers[(str(rows["amelia"].pk), hiow_icb.name)] == "Awaiting the agency's answer"
+    assert answers[(str(rows["ben"].pk), hiow_icb.name)] == "Declined by the agency"
+    assert answers[(str(rows["ben"].pk), hampshire.name)] == "Agreed"
+
+    body = APIClient()
+    body.force_authenticate(panel_admin)
+    data = body.get(reverse("api-panel-tracker", args=[irap.pk])).json()
+    icb_total = next(t for t in data["totals"] if t["agency_name"] == hiow_icb.name)
+    assert (icb_total["weekly"], icb_total["awaiting_weekly"]) == ("0.00", "743.20")
+    standings = {
+        (r["referral"], b["agency_name"]): b["standing"] for r in data["results"] for b in r["budget"]
+    }
+    assert standings[(rows["ben"].pk, hiow_icb.name)] == "declined"
 
 
 def test_another_agency_sees_only_its_childrens_rows_and_totals(rows, irap, icb_member, hampshire, hiow_icb):
@@ -298,6 +347,9 @@ def test_export_query_count_is_flat(many_rows, irap, panel_admin, django_assert_
     assert response.status_code == 200
 
 
+NONE_AWAITING = {"awaiting_weekly": "0.00", "awaiting_annual": "0.00", "awaiting_one_off": "0.00"}
+
+
 def test_api_tracker_rows_filters_and_totals(rows, irap, icb_member, hampshire, hiow_icb, outsider):
     api = APIClient()
     api.force_authenticate(icb_member)
@@ -311,8 +363,20 @@ def test_api_tracker_rows_filters_and_totals(rows, irap, icb_member, hampshire, 
         rows["ben_draft"].pk,
     }
     assert body["totals"] == [
-        {"agency_name": hampshire.name, "weekly": "820.12", "annual": "42646.36", "one_off": "0.00"},
-        {"agency_name": hiow_icb.name, "weekly": "897.05", "annual": "46646.44", "one_off": "0.00"},
+        {
+            "agency_name": hampshire.name,
+            "weekly": "820.12",
+            "annual": "42646.36",
+            "one_off": "0.00",
+            **NONE_AWAITING,
+        },
+        {
+            "agency_name": hiow_icb.name,
+            "weekly": "897.05",
+            "annual": "46646.44",
+            "one_off": "0.00",
+            **NONE_AWAITING,
+        },
     ]
     ben = api.get(url, {"pathway": "continuing_care"}).json()["results"][0]
     assert ben["decision"]["outcome"] == "agreed_preferred_option"
@@ -324,6 +388,7 @@ def test_api_tracker_rows_filters_and_totals(rows, irap, icb_member, hampshire, 
         "per_period": "333.33",
         "weekly": "76.92",
         "annual": "3999.96",
+        "standing": "agreed",
     }
     bad = api.get(url, {"outcome": "lost", "meeting_from": "2026-05-01", "meeting_to": "2026-04-01"})
     assert bad.status_code == 400 and set(bad.json()) == {"outcome"}

@@ -72,6 +72,7 @@ from panels.models import (
     PapersGrant,
 )
 from panels.selectors import meeting_deadlines
+from panels.selectors.actions import tracker_referrals, tracker_rows, tracker_totals
 from panels.selectors.running import quorum
 from referrals import services as referral_services
 from referrals.models import Referral
@@ -432,6 +433,14 @@ def decide(month: Month, step: Step) -> None:
     step.facts["packages"] = dict(
         FundingPackage.objects.filter(decision__in=w.decisions.values()).values_list("referral_id", "status")
     )
+    tracked = tracker_referrals(user=w.chair, panel=w.panel)
+    step.facts["tracker_lines"] = {
+        row.referral.pk: [(line.agency_id, line.standing) for line in row.lines]
+        for row in tracker_rows(tracked)
+    }
+    step.facts["tracker_totals"] = {
+        total.agency_name: (total.weekly, total.awaiting_weekly) for total in tracker_totals(tracked)
+    }
 
 
 def over_easter(month: Month, step: Step) -> None:
@@ -973,6 +982,62 @@ def test_a_declined_recommendation_holds_the_package_until_the_panel_decides_aga
     package.refresh_from_db()
     assert package.status == "awaiting_approval"
     assert package.current_version.shares.get(agency=w.icb).status == "awaiting"
+
+
+def test_the_tracker_logs_each_referral_with_its_decision_and_budgets(month):
+    """seeds 002 line 488: "A log (or tracker) will be updated after each meeting of all referrals made
+    to the Joint Funding Panel and the decisions made at the meeting and budgets to be used." Both
+    referrals, each with its meeting, its signed decision and each agency's part, weekly and a year."""
+    month.reach("day_after")
+    w = month.who
+    rows = {row.referral.pk: row for row in tracker_rows(tracker_referrals(user=w.chair, panel=w.panel))}
+    assert set(rows) == {w.a.pk, w.b.pk}
+    for row in rows.values():
+        assert (row.meeting_date, row.outcome_label, row.decision.status) == (
+            MEETING_DAY,
+            "Agreed as recommended",
+            "signed",
+        )
+        assert [(line.agency_id, line.weekly, line.annual) for line in row.lines] == [
+            (w.council.pk, Decimal("617.28"), Decimal("32098.56")),
+            (w.icb.pk, Decimal("617.28"), Decimal("32098.56")),
+        ]
+    # The ICB accepted its part of Mia's package and declined its part of Ben's (seeds 002 line 392).
+    assert [line.standing for line in rows[w.a.pk].lines] == ["agreed", "agreed"]
+    assert [line.standing for line in rows[w.b.pk].lines] == ["agreed", "declined"]
+
+
+def test_the_trackers_totals_leave_out_a_part_the_agency_declined(month):
+    """seeds 002 line 488 ("budgets to be used") with line 392 (a recommendation to an absent agency
+    is not a decision for it): the ICB accepted its part of Mia's package and declined its part of
+    Ben's, so the ICB has agreed to pay Mia's share only; the council both of its own."""
+    month.reach("day_after")
+    w = month.who
+    totals = {
+        total.agency_name: (total.weekly, total.awaiting_weekly)
+        for total in tracker_totals(tracker_referrals(user=w.chair, panel=w.panel))
+    }
+    assert totals == {
+        w.council.name: (Decimal("1234.56"), Decimal("0.00")),
+        w.icb.name: (Decimal("617.28"), Decimal("0.00")),
+    }
+
+
+def test_before_its_answer_the_absent_agencys_part_is_awaiting_not_agreed(month):
+    """seeds 002 line 392 ("The recommendations made to an absence agency will require a response
+    within 3 working days") with line 488: on the meeting day, once both decisions are
+    signed, the ICB's half of each package is a recommendation to it, so the tracker shows it as
+    awaiting the ICB's answer, not as what the ICB has agreed to pay; the council's halves stand."""
+    step = month.reach("decided")
+    w = month.who
+    assert step.facts["tracker_lines"] == {
+        w.a.pk: [(w.council.pk, "agreed"), (w.icb.pk, "awaiting")],
+        w.b.pk: [(w.council.pk, "agreed"), (w.icb.pk, "awaiting")],
+    }
+    assert step.facts["tracker_totals"] == {
+        w.council.name: (Decimal("1234.56"), Decimal("0.00")),
+        w.icb.name: (Decimal("0.00"), Decimal("1234.56")),
+    }
 
 
 def test_nothing_is_overdue_the_working_day_after(month):
