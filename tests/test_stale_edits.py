@@ -279,7 +279,7 @@ def test_decision_draft(quorate, item, panel_chair, panel_admin):
     a, b = _client(panel_chair), _client(panel_admin)
     assert a.post(url, _decision_post(item, rationale="First thoughts.")).status_code == 302
     draft = Decision.objects.get(agenda_item=item)
-    run = reverse("panels:run_meeting", args=[quorate.pk])
+    run = reverse("panels:run_item", args=[quorate.pk, item.pk])
     seen_by_a = hidden_value(a.get(run).content.decode(), f"{prefix}-seen_fingerprint")
     seen_by_b = hidden_value(b.get(run).content.decode(), f"{prefix}-seen_fingerprint")
     assert seen_by_a == seen_by_b

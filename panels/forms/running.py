@@ -170,6 +170,33 @@ class DeclarationCorrectionForm(forms.Form):
     )
 
 
+class _NeededWhen:
+    """A decision field that some outcomes need and others do not (its hint says when, and the
+    service says so when it is missing, panels/services/decision_rules.py): not marked "(optional)",
+    which would contradict the hint, and an empty answer is left to the service to judge."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["required"] = True  # read by the label only: validate() below accepts an empty answer
+        super().__init__(*args, **kwargs)
+
+    def validate(self, value):
+        if value in self.empty_values:
+            return
+        super().validate(value)
+
+
+class _NeededWhenChoice(_NeededWhen, forms.TypedChoiceField):
+    pass
+
+
+class _NeededWhenText(_NeededWhen, forms.CharField):
+    pass
+
+
+class _NeededWhenDate(_NeededWhen, DateField):
+    pass
+
+
 class DecisionForm(forms.Form):
     """The decision on one item (seeds 002): pre-filled from the draft, or from the recommended option."""
 
@@ -182,13 +209,13 @@ class DecisionForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose the outcome"},
     )
-    option = forms.TypedChoiceField(
+    option = _NeededWhenChoice(
         label="Option agreed",
         coerce=int,
         empty_value=None,
-        required=False,
         widget=forms.RadioSelect,
-        help_text="Agreed as recommended is always the recommended option",
+        help_text="Required when a preferred option or one with conditions is agreed. Agreed as "
+        "recommended is always the recommended option",
     )
     rationale = forms.CharField(
         label="Rationale",
@@ -197,14 +224,15 @@ class DecisionForm(forms.Form):
         help_text="The reasons for the decision; for a decline, the reasons given to the referrer",
         error_messages={"required": "Enter the rationale for the decision"},
     )
-    conditions = forms.CharField(
+    conditions = _NeededWhenText(
         label="Conditions",
-        required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required when agreed with conditions",
     )
-    lead_agency = forms.TypedChoiceField(label="Lead agency", coerce=int, empty_value=None, required=False)
+    lead_agency = _NeededWhenChoice(
+        label="Lead agency", coerce=int, empty_value=None, help_text="Required when agreed"
+    )
     key_worker = forms.EmailField(
         label="Key worker's email address",
         required=False,
@@ -213,13 +241,17 @@ class DecisionForm(forms.Form):
         error_messages={"invalid": "Enter an email address in the correct format, like name@example.gov.uk"},
     )
     cost = _money_field("Agreed cost in pounds")
+    cost.help_text = "Left blank, the cost of the option agreed"
     cost_period = forms.ChoiceField(
-        label="How often", choices=[("", "Choose"), *CostPeriod.choices], required=False
+        label="How often",
+        choices=[("", "Choose"), *CostPeriod.choices],
+        required=False,
+        help_text="Left blank, as the option agreed",
     )
     starts_on = DateField(label="Starts on", required=False, help_text="For example, 27/03/2026")
     ends_on = DateField(label="Ends on", required=False, help_text="For example, 31/03/2027")
-    review_date = DateField(
-        label="Review date", required=False, help_text="Required when agreed. For example, 9/10/2026"
+    review_date = _NeededWhenDate(
+        label="Review date", help_text="Required when agreed. For example, 9/10/2026"
     )
     share_basis = forms.ChoiceField(
         label="Where the costs fall: shares given as",

@@ -29,6 +29,7 @@ from panels.models import (
     Meeting,
     MemberRole,
     Membership,
+    Outcome,
     RecommendationStatus,
 )
 from referrals.models import CostPeriod, Option
@@ -42,7 +43,10 @@ __all__ = [
     "Quorum",
     "RunningPage",
     "AttendanceCorrectionPage",
+    "AgendaLine",
+    "ITEM_STATES",
     "agencies_not_deciding",
+    "agenda_lines",
     "agencies_present",
     "attendance_correction_page",
     "current_decision",
@@ -54,6 +58,7 @@ __all__ = [
     "decision_shares",
     "declaration_corrected_by",
     "is_overdue",
+    "item_state",
     "meeting_attendance",
     "meeting_declarations",
     "meeting_members",
@@ -63,6 +68,8 @@ __all__ = [
     "quorum",
     "recommendations_made",
     "referral_option",
+    "running_item_page",
+    "running_overview",
     "running_page",
     "whole_meeting_inquorate",
 ]
@@ -406,6 +413,11 @@ class ItemView:
         return d is not None and (d.signed_at is not None or d.supersedes_id is not None)
 
     @property
+    def has_recommended_parts(self) -> bool:
+        """A part of the decision is (or, signed now, would be) a recommendation to an agency."""
+        return any(part.is_recommendation for part in self.parts)
+
+    @property
     def has_corrections(self) -> bool:
         return len(self.declaration_history) > len(self.declarations)
 
@@ -420,6 +432,8 @@ class RunningPage:
     agencies_present: set[int]
     # Why the whole meeting is inquorate by the panel's settings ("" when it is not).
     inquorate: str = ""
+    # The whole agenda, each item with its state (agenda_lines): the overview, and previous/next.
+    lines: list[AgendaLine] = field(default_factory=list)
 
     @property
     def member_rows(self) -> list[tuple[Membership, Attendance | None]]:
@@ -428,26 +442,40 @@ class RunningPage:
     @property
     def has_signed_decisions(self) -> bool:
         """Attendance is then changed only by a correction (panels.services.attendance)."""
-        return any(v.decision is not None and v.decision.status == DecisionStatus.SIGNED for v in self.items)
+        decisions = [v.decision for v in self.items] + [line.decision for line in self.lines]
+        return any(d is not None and d.status == DecisionStatus.SIGNED for d in decisions)
+
+    def neighbours(self, item: AgendaItem) -> tuple[AgendaItem | None, AgendaItem | None]:
+        """The items before and after this one on the agenda."""
+        ids = [line.item.pk for line in self.lines]
+        if item.pk not in ids:
+            return None, None
+        at = ids.index(item.pk)
+        before = self.lines[at - 1].item if at > 0 else None
+        after = self.lines[at + 1].item if at + 1 < len(self.lines) else None
+        return before, after
+
+    def state_counts(self) -> list[tuple[str, int]]:
+        """How many items are in each state, in the order of ITEM_STATES, leaving out none."""
+        counts = {key: 0 for key in ITEM_STATES}
+        for line in self.lines:
+            counts[line.state] += 1
+        return [(ITEM_STATES[key][0], n) for key, n in counts.items() if n]
 
 
-def running_page(meeting: Meeting) -> RunningPage:
+def running_page(meeting: Meeting, *, item_pk: int | None = None) -> RunningPage:
     """Everything the chair's page shows, in a fixed number of queries whatever the number of items:
     members, attendance, quorum agencies, agenda items with their referral and child, options with
-    shares and agencies, declarations with member, decisions with shares and recommendations."""
-    members = list(meeting_members(meeting))
-    attendance = {
-        row.membership_id: row
-        for row in Attendance.objects.filter(meeting=meeting).select_related(
-            "membership", "deputy_for__person"
-        )
-    }
-    agencies = list(meeting.panel.quorum_agencies.order_by("name"))
+    shares and agencies, declarations with member, decisions with shares and recommendations. With
+    `item_pk`, only that item of the agenda (the item's own page): the same queries."""
+    members, attendance, agencies = _seats(meeting)
     current = Decision.objects.exclude(status=DecisionStatus.SUPERSEDED).select_related(
         "option", "lead_agency", "key_worker", "signed_by"
     )
     items = list(
-        AgendaItem.objects.filter(meeting=meeting, withdrawn_at__isnull=True)
+        AgendaItem.objects.filter(
+            meeting=meeting, withdrawn_at__isnull=True, **({"pk": item_pk} if item_pk is not None else {})
+        )
         .select_related("referral__child", "referral__referrer_agency")
         .prefetch_related(
             Prefetch(
@@ -485,17 +513,124 @@ def running_page(meeting: Meeting) -> RunningPage:
         if view.decision is not None:
             view.parts = decision_parts(view.decision, not_deciding=not_deciding)
         views.append(view)
+    return _page(meeting, members, attendance, agencies, items=views)
+
+
+def _seats(meeting: Meeting) -> tuple[list[Membership], dict[int, Attendance], list[Agency]]:
+    """The seats, the attendance by seat and the quorum agencies: three queries."""
+    members = list(meeting_members(meeting))
+    attendance = {
+        row.membership_id: row
+        for row in Attendance.objects.filter(meeting=meeting).select_related(
+            "membership", "deputy_for__person"
+        )
+    }
+    return members, attendance, list(meeting.panel.quorum_agencies.order_by("name"))
+
+
+def _page(
+    meeting: Meeting,
+    members: list[Membership],
+    attendance: dict[int, Attendance],
+    agencies: list[Agency],
+    *,
+    items: list[ItemView],
+    lines: list[AgendaLine] | None = None,
+) -> RunningPage:
     return RunningPage(
         meeting=meeting,
         members=members,
         attendance=attendance,
         quorum=quorum(meeting, attendance=attendance.values(), agencies=agencies),
-        items=views,
+        items=items,
         agencies_present={
             row.membership.agency_id for row in attendance.values() if row.status == AttendanceStatus.PRESENT
         },
         inquorate=whole_meeting_inquorate(meeting, attendance=attendance.values()),
+        lines=lines or [],
     )
+
+
+def running_overview(meeting: Meeting) -> RunningPage:
+    """The top of the chair's page: attendance, the live quorum and the agenda with each item's
+    state (agenda_lines), without the items' papers: six queries whatever the number of items."""
+    members, attendance, agencies = _seats(meeting)
+    return _page(meeting, members, attendance, agencies, items=[], lines=agenda_lines(meeting))
+
+
+def running_item_page(meeting: Meeting, *, item_pk: int) -> RunningPage:
+    """One item's page of the chair's page (running_page of that item), with the agenda's lines for
+    its previous and next items and the live quorum: the same queries whatever the agenda's length."""
+    page = running_page(meeting, item_pk=item_pk)
+    page.lines = agenda_lines(meeting)
+    return page
+
+
+# What the chair's agenda overview says of each item, from its decision (or draft).
+ITEM_STATES = {
+    "not_started": ("Not started", "grey"),
+    "discussed": ("Discussed: draft decision", "yellow"),
+    "decided": ("Decided", "green"),
+    "recommended": ("Recommended", "blue"),
+    "deferred": ("Deferred", "orange"),
+    "no_decision": ("No decision needed", "grey"),
+}
+
+
+def item_state(item: AgendaItem, decision: Decision | None) -> str:
+    """An item's state on the chair's agenda overview (a key of ITEM_STATES): not started (no
+    decision recorded), discussed (a draft decision, not yet signed), deferred (signed as deferred),
+    recommended (signed, and a part of it is a recommendation to an agency that was absent or not
+    quorate, seeds 002) or decided (signed). Items other than referrals need no decision. Reads the
+    decision's prefetched recommendations."""
+    if item.kind != AgendaItemKind.REFERRAL:
+        return "no_decision"
+    if decision is None:
+        return "not_started"
+    if decision.status != DecisionStatus.SIGNED:
+        return "discussed"
+    if decision.outcome == Outcome.DEFERRED:
+        return "deferred"
+    if decision.recommendations.all():
+        return "recommended"
+    return "decided"
+
+
+@dataclass(frozen=True)
+class AgendaLine:
+    """One line of the chair's agenda overview: the item, its state and its decision's outcome."""
+
+    item: AgendaItem
+    state: str
+    decision: Decision | None
+
+    @property
+    def state_label(self) -> str:
+        return ITEM_STATES[self.state][0]
+
+    @property
+    def state_colour(self) -> str:
+        return ITEM_STATES[self.state][1]
+
+
+def agenda_lines(meeting: Meeting) -> list[AgendaLine]:
+    """The meeting's agenda (withdrawn items left out) in order, each item with its state: three
+    queries whatever the number of items (the items with their referral's child, their current
+    decisions, those decisions' recommendations)."""
+    current = Decision.objects.exclude(status=DecisionStatus.SUPERSEDED).prefetch_related(
+        Prefetch("recommendations", queryset=AgencyRecommendation.objects.only("pk", "decision_id"))
+    )
+    items = (
+        AgendaItem.objects.filter(meeting=meeting, withdrawn_at__isnull=True)
+        .select_related("referral__child")
+        .prefetch_related(Prefetch("decisions", queryset=current, to_attr="current_decisions"))
+        .order_by("position", "pk")
+    )
+    lines = []
+    for item in items:
+        decision = item.current_decisions[0] if item.current_decisions else None
+        lines.append(AgendaLine(item=item, state=item_state(item, decision), decision=decision))
+    return lines
 
 
 def my_recommendations(*, user: User) -> QuerySet[AgencyRecommendation]:

@@ -4,8 +4,11 @@ check access, call a service, render.
 The meeting comes from panels/access.py (another partnership's meeting is a 404 on every URL,
 for every method). The page is seen by the chair, vice-chair and administrators, who record
 attendance, declarations and draft decisions, and by members holding the meeting's papers; only
-the chair or vice-chair signs. Each form posts to its own URL; on a problem the whole page is shown
-again with that form's errors next to its fields and the typing kept.
+the chair or vice-chair signs. Run the meeting is the agenda with each item's state, the live quorum
+and attendance; each item has its own page (previous and next items, its papers, CETR, declarations
+and decision). Each form posts to its own URL and returns to the item's page; on a problem the
+item's page (or, for attendance, the agenda page) is shown again with that form's errors next to its
+fields and the typing kept.
 """
 
 from __future__ import annotations
@@ -62,6 +65,11 @@ def _partnership_agencies(meeting: Meeting) -> list[Agency]:
     return list(selectors.panel_agencies(panel=meeting.panel))
 
 
+def _item_url(meeting: Meeting, item_pk: int, anchor: str = "") -> str:
+    """The item's own page of Run the meeting, where every form of the item returns."""
+    return reverse("panels:run_item", args=[meeting.pk, item_pk]) + (f"#{anchor}" if anchor else "")
+
+
 def _log_child_views(request, page: selectors.RunningPage) -> None:
     """Each child whose summary the page shows is logged as viewed (one insert for the page)."""
     children = {v.item.referral.child for v in page.items if v.item.referral_id}
@@ -79,41 +87,12 @@ def _log_child_views(request, page: selectors.RunningPage) -> None:
     )
 
 
-def _render_run(
-    request,
-    meeting: Meeting,
-    *,
-    attendance_form=None,
-    bound: dict | None = None,
-    conflict: tuple[int, stale.Conflict] | None = None,
-):
-    """The chair's page; `bound` maps an item id to its bound forms {"decision": form, "declaration": form};
-    `conflict`: (item id, a stale edit of that item's draft decision), answered with 409."""
-    bound = bound or {}
-    page = selectors.running_page(meeting)
+def _render_run(request, meeting: Meeting, *, attendance_form=None):
+    """The top of the chair's page: the live quorum, attendance, and the agenda with each item's
+    state, each linking to the item's own page. The agenda names the children (a list view)."""
+    page = selectors.running_overview(meeting)
     can_run = access.can_run_meeting(user=request.user, meeting=meeting)
-    can_sign = access.can_chair(user=request.user, panel=meeting.panel)
-    agencies = _partnership_agencies(meeting) if can_run else []
-    for view in page.items:
-        item_forms = bound.get(view.item.pk, {})
-        if not can_run or view.item.kind != AgendaItemKind.REFERRAL:
-            continue
-        view.declaration_form = item_forms.get("declaration") or DeclarationForm(
-            members=page.members, prefix=f"item-{view.item.pk}-dec"
-        )
-        if view.decision is None or view.decision.status == DecisionStatus.DRAFT:
-            view.form = item_forms.get("decision") or DecisionForm(
-                options=[o.option for o in view.options],
-                agencies=agencies,
-                decision=view.decision,
-                prefix=f"item-{view.item.pk}",
-            )
-    _log_child_views(request, page)
-    error_forms = [
-        f
-        for f in [attendance_form, *(f for forms in bound.values() for f in forms.values())]
-        if f is not None and f.errors
-    ]
+    log_children(request, [line.item.referral.child_id for line in page.lines if line.item.referral_id])
     return render(
         request,
         "panels/running/run_meeting.html",
@@ -122,14 +101,67 @@ def _render_run(
             "panel": meeting.panel,
             "page": page,
             "can_run": can_run,
-            "can_sign": can_sign,
             "is_open": meeting.status != "cancelled",
             "attendance_form": attendance_form
             or (AttendanceForm(members=page.members, attendance=page.attendance) if can_run else None),
             "today": timezone.localdate(),
+            "error_form": attendance_form if attendance_form is not None and attendance_form.errors else None,
+        },
+    )
+
+
+def _render_item(
+    request,
+    meeting: Meeting,
+    item: AgendaItem,
+    *,
+    bound: dict | None = None,
+    conflict: stale.Conflict | None = None,
+):
+    """One item's page: its summary and papers, CETR, declarations and decision, with the decision
+    form closed until the chair opens it (open again with errors or a stale edit). `bound` holds
+    the item's bound forms {"decision": form, "declaration": form}; `conflict`, a stale edit of the
+    item's draft decision, is answered with 409."""
+    if item.withdrawn_at is not None:
+        raise Http404(NOT_FOUND_MESSAGE)
+    bound = bound or {}
+    page = selectors.running_item_page(meeting, item_pk=item.pk)
+    view = page.items[0]
+    can_run = access.can_run_meeting(user=request.user, meeting=meeting)
+    can_sign = access.can_chair(user=request.user, panel=meeting.panel)
+    if can_run and view.item.kind == AgendaItemKind.REFERRAL:
+        view.declaration_form = bound.get("declaration") or DeclarationForm(
+            members=page.members, prefix=f"item-{item.pk}-dec"
+        )
+        if view.decision is None or view.decision.status == DecisionStatus.DRAFT:
+            view.form = bound.get("decision") or DecisionForm(
+                options=[o.option for o in view.options],
+                agencies=_partnership_agencies(meeting),
+                decision=view.decision,
+                prefix=f"item-{item.pk}",
+            )
+    _log_child_views(request, page)
+    error_forms = [f for f in bound.values() if f is not None and f.errors]
+    previous, following = page.neighbours(view.item)
+    line = next((line for line in page.lines if line.item.pk == item.pk), None)
+    return render(
+        request,
+        "panels/running/run_item.html",
+        {
+            "meeting": meeting,
+            "panel": meeting.panel,
+            "page": page,
+            "view": view,
+            "line": line,
+            "position": [line.item.pk for line in page.lines].index(item.pk) + 1,
+            "previous": previous,
+            "next": following,
+            "can_run": can_run,
+            "can_sign": can_sign,
+            "is_open": meeting.status != "cancelled",
+            "today": timezone.localdate(),
             "error_form": error_forms[0] if error_forms else None,
-            "stale_item": conflict[0] if conflict else None,
-            "stale": conflict[1] if conflict else None,
+            "stale": conflict,
         },
         status=409 if conflict else 200,
     )
@@ -140,6 +172,15 @@ def run_meeting(request, pk):
     if refused := _methods(request, GET):
         return refused
     return _render_run(request, meeting)
+
+
+def run_item(request, pk, item_pk):
+    """One agenda item of Run the meeting, with links to the items before and after it."""
+    meeting = access.get_meeting_for_user(user=request.user, pk=pk, need="follow")
+    item = _item(meeting, item_pk)
+    if refused := _methods(request, GET):
+        return refused
+    return _render_item(request, meeting, item)
 
 
 def run_attendance(request, pk):
@@ -201,8 +242,8 @@ def run_declaration(request, pk, item_pk):
                 add_service_errors(form, exc)
             else:
                 messages.success(request, "Declaration recorded")
-                return redirect(_run_url(meeting, f"item-{item.pk}"))
-    return _render_run(request, meeting, bound={item.pk: {"declaration": form}})
+                return redirect(_item_url(meeting, item.pk, "declarations"))
+    return _render_item(request, meeting, item, bound={"declaration": form})
 
 
 def run_declaration_remove(request, pk, declaration_pk):
@@ -214,7 +255,7 @@ def run_declaration_remove(request, pk, declaration_pk):
         return refused
     services.declaration_remove(actor=request.user, declaration=declaration)
     messages.success(request, "Declaration removed")
-    return redirect(_run_url(meeting, f"item-{declaration.agenda_item_id}"))
+    return redirect(_item_url(meeting, declaration.agenda_item_id, "declarations"))
 
 
 def run_declaration_correct(request, pk, declaration_pk):
@@ -241,7 +282,7 @@ def run_declaration_correct(request, pk, declaration_pk):
         message=lambda _: (
             "Declaration withdrawn" if form.cleaned_data["withdraw"] else "Declaration corrected"
         ),
-        then=_run_url(meeting, f"item-{declaration.agenda_item_id}"),
+        then=_item_url(meeting, declaration.agenda_item_id, "declarations"),
     )
     if done:
         return done
@@ -255,7 +296,7 @@ def run_declaration_correct(request, pk, declaration_pk):
             f"Recorded: {declaration.interest} ({declaration.get_action_display().lower()}).",
             "The entry as recorded is kept in the meeting's record; your correction is added after it.",
         ],
-        back_url=_run_url(meeting, f"item-{declaration.agenda_item_id}"),
+        back_url=_item_url(meeting, declaration.agenda_item_id, "declarations"),
         submit_label="Save correction",
     )
 
@@ -277,7 +318,7 @@ def run_decision(request, pk, item_pk):
     if refused := _methods(request, POST):
         return refused
     form = _decision_form(request, meeting, item, prefix=f"item-{item.pk}")
-    bound = {item.pk: {"decision": form}}
+    bound = {"decision": form}
     draft = None
     if form.is_valid():
         if form.cleaned_data.get("decision"):
@@ -287,7 +328,7 @@ def run_decision(request, pk, item_pk):
         if draft is not None and not draft.is_locked and not form.cleaned_data.get("seen_fingerprint"):
             # An edit of a draft says which draft it was made over (issue 13): never saved blind.
             form.add_error(None, stale.NOT_SEEN)
-            return _render_run(request, meeting, bound=bound)
+            return _render_item(request, meeting, item, bound=bound)
 
     def record(data):
         fields, shares = form.service_fields()
@@ -304,13 +345,13 @@ def run_decision(request, pk, item_pk):
         request,
         form,
         record,
-        then=_run_url(meeting, f"item-{item.pk}"),
+        then=_item_url(meeting, item.pk, "decision"),
         message=f"Draft decision saved for item {item.position}",
-        stale_page=lambda exc: _render_run(
-            request, meeting, bound=bound, conflict=(item.pk, _conflict(item, form, exc))
+        stale_page=lambda exc: _render_item(
+            request, meeting, item, bound=bound, conflict=_conflict(item, form, exc)
         ),
     )
-    return done or _render_run(request, meeting, bound=bound)
+    return done or _render_item(request, meeting, item, bound=bound)
 
 
 def _conflict(item: AgendaItem, form: DecisionForm, exc: InvalidTransition) -> stale.Conflict:
@@ -342,7 +383,7 @@ def run_decision_sign(request, pk, decision_pk):
     except ValidationError as exc:
         for problem in exc.messages:
             messages.error(request, problem)
-        return redirect(_run_url(meeting, f"item-{decision.agenda_item_id}"))
+        return redirect(_item_url(meeting, decision.agenda_item_id, "decision"))
     made = selectors.recommendations_made(decision=decision)
     messages.success(
         request,
@@ -353,7 +394,7 @@ def run_decision_sign(request, pk, decision_pk):
             else ""
         ),
     )
-    return redirect(_run_url(meeting, f"item-{decision.agenda_item_id}"))
+    return redirect(_item_url(meeting, decision.agenda_item_id, "decision"))
 
 
 def run_decision_correct(request, pk, decision_pk):
@@ -381,7 +422,7 @@ def run_decision_correct(request, pk, decision_pk):
         form,
         correct,
         message="Correction saved as a draft: the chair must sign it",
-        then=_run_url(meeting, f"item-{item.pk}"),
+        then=_item_url(meeting, item.pk, "decision"),
     )
     if done:
         return done
@@ -394,7 +435,7 @@ def run_decision_correct(request, pk, decision_pk):
             "The signed decision is kept as it is and marked superseded. The correction is a new "
             "version that the chair or vice-chair must sign."
         ],
-        back_url=_run_url(meeting, f"item-{item.pk}"),
+        back_url=_item_url(meeting, item.pk, "decision"),
         submit_label="Save correction",
     )
 
@@ -465,6 +506,7 @@ def recommendation_chase(request, pk):
 urlpatterns = [
     path("meetings/<str:pk>/run/", run_meeting, name="run_meeting"),
     path("meetings/<str:pk>/run/attendance/", run_attendance, name="run_attendance"),
+    path("meetings/<str:pk>/run/items/<str:item_pk>/", run_item, name="run_item"),
     path("meetings/<str:pk>/run/items/<str:item_pk>/declarations/", run_declaration, name="run_declaration"),
     path(
         "meetings/<str:pk>/run/declarations/<str:declaration_pk>/remove/",

@@ -65,7 +65,11 @@ def test_after_signing_a_declaration_cannot_be_removed_by_service_page_or_api(de
     assert api.status_code == 409 and "record a correction instead" in api.json()["detail"]
     assert Declaration.objects.filter(pk=declared.pk).exists()
     # The chair's page offers a correction instead of removal.
-    run = _client(panel_admin).get(reverse("panels:run_meeting", args=[meeting.pk])).content.decode()
+    run = (
+        _client(panel_admin)
+        .get(reverse("panels:run_item", args=[meeting.pk, declared.agenda_item_id]))
+        .content.decode()
+    )
     assert reverse("panels:run_declaration_correct", args=[meeting.pk, declared.pk]) in run
     assert reverse("panels:run_declaration_remove", args=[meeting.pk, declared.pk]) not in run
 
@@ -114,7 +118,7 @@ def test_the_correction_page_and_api(declared, panel_admin, panel_chair):
     done = admin.post(url, {"interest": "New words", "action": "remained", "reason": "Typo"})
     assert done.status_code == 302
     new = Declaration.objects.get(corrects=declared)
-    run = admin.get(reverse("panels:run_meeting", args=[meeting.pk])).content.decode()
+    run = admin.get(reverse("panels:run_item", args=[meeting.pk, declared.agenda_item_id])).content.decode()
     assert "New words" in run and "Every entry, with corrections" in run and "Correction: Typo" in run
 
     api = _api(panel_chair)

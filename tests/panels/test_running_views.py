@@ -36,6 +36,10 @@ def _run_url(meeting):
     return reverse("panels:run_meeting", args=[meeting.pk])
 
 
+def _item_url(item):
+    return reverse("panels:run_item", args=[item.meeting_id, item.pk])
+
+
 def _decision_post(item, **extra):
     prefix = f"item-{item.pk}"
     option = Option.objects.get(referral=item.referral)
@@ -64,16 +68,19 @@ def test_who_sees_the_chairs_page(meeting_day, item, panel_chair, panel_admin, c
         response = _client(person).get(url)
         assert response.status_code == 200
         assert b"Save attendance" in response.content
-        assert b"Record the decision" in response.content
+        assert b"Record the decision" in _client(person).get(_item_url(item)).content
     # A member without the papers, and a social worker of the partnership: visible meeting, no entry.
     for person in (council_member, social_worker):
         assert _client(person).get(url).status_code == 403
+        assert _client(person).get(_item_url(item)).status_code == 403
     PapersGrant.objects.create(
         meeting=meeting_day, person=council_member, reason="member", starts_at=at(D(2026, 4, 1))
     )
     response = _client(council_member).get(url)
     assert response.status_code == 200
-    assert b"Save attendance" not in response.content and b"Record the decision" not in response.content
+    assert b"Save attendance" not in response.content
+    response = _client(council_member).get(_item_url(item))
+    assert response.status_code == 200 and b"Record the decision" not in response.content
     assert ChildViewLog.objects.filter(user=council_member, child=item.referral.child).exists()
 
 
@@ -82,6 +89,8 @@ def test_the_outsider_gets_404_everywhere(meeting_day, item, outsider, panel_cha
     urls = [
         ("get", _run_url(meeting_day)),
         ("post", _run_url(meeting_day)),
+        ("get", _item_url(item)),
+        ("post", _item_url(item)),
         ("post", reverse("panels:run_attendance", args=[meeting_day.pk])),
         ("get", reverse("panels:run_attendance", args=[meeting_day.pk])),
         ("post", reverse("panels:run_declaration", args=[meeting_day.pk, item.pk])),
@@ -153,7 +162,7 @@ def test_a_declaration_is_recorded_and_removed(meeting_day, item, irap, panel_ch
     )
     assert ok.status_code == 302
     declaration = item.declarations.get()
-    assert b"Knows the family" in client.get(_run_url(meeting_day)).content
+    assert b"Knows the family" in client.get(_item_url(item)).content
     client.post(reverse("panels:run_declaration_remove", args=[meeting_day.pk, declaration.pk]))
     assert not item.declarations.exists()
 
@@ -303,18 +312,22 @@ def test_chairs_page_query_count_is_flat(
                 action="remained",
             )
     client = _client(panel_chair)
-    # session, user, savepoint, meeting with panel, can_view_running (chair's seat), members with
-    # person/agency/deputy, attendance, quorum agencies, items with referral/child/agency, options,
-    # their shares, the shares' agencies, declarations with member, current decisions with option/
-    # lead agency/key worker/signer, their shares, the shares' agencies, their recommendations,
-    # can_run and can_sign (the chair's seat, once each), the partnership's agencies for the forms,
-    # one insert of the child view log, the header's referral and notices counts, release, session
-    # save (savepoint, update, release), the agenda's children's CETRs (casework.cetr, once): 28,
-    # none per item, option, declaration or decision.
-    with django_assert_max_num_queries(28):
+    # The agenda page: the items and their states, no papers; none per item.
+    with django_assert_max_num_queries(22):
         response = client.get(_run_url(quorate))
-    assert len(response.context["page"].items) == 21
-    assert ChildViewLog.objects.filter(user=panel_chair).count() == 21
+    assert len(response.context["page"].lines) == 21
+    # An item's page: session, user, savepoint, meeting with panel, can_view_running (chair's seat),
+    # the item, members with person/agency/deputy, attendance, quorum agencies, the item with
+    # referral/child/agency, options, their shares, the shares' agencies, declarations with member,
+    # current decision with option/lead agency/key worker/signer, its shares, the shares' agencies,
+    # its recommendations, the agenda's lines (items, decisions, recommendations), can_run and
+    # can_sign, the partnership's agencies for the forms, one insert of the child view log, the
+    # header's counts, session save, the item's child's CETR: the same whatever the agenda's length.
+    for made in AgendaItem.objects.filter(meeting=quorate).order_by("position")[:3]:
+        with django_assert_max_num_queries(34):
+            response = client.get(_item_url(made))
+        assert len(response.context["page"].items) == 1
+    assert ChildViewLog.objects.filter(user=panel_chair).count() == 3
 
 
 # --- Recommendations ---------------------------------------------------------------------------

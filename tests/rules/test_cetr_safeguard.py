@@ -359,7 +359,7 @@ def test_the_chairs_page_shows_the_override_and_the_sendiass_action_to_come(
     from django.urls import reverse
 
     client.force_login(panel_chair)
-    page = client.get(reverse("panels:run_meeting", args=[quorate.meeting.pk])).content.decode()
+    page = client.get(reverse("panels:run_item", args=[quorate.meeting.pk, quorate.pk])).content.decode()
     assert "Needed before a decision: a residential placement of 38 weeks a year or more is proposed" in page
     assert "refer the family to SENDIASS" in page
 
@@ -371,7 +371,7 @@ def test_the_chairs_page_shows_the_override_and_the_sendiass_action_to_come(
         role="Service Group Manager",
         reason="The CETR is booked for May; the placement cannot wait",
     )
-    page = client.get(reverse("panels:run_meeting", args=[quorate.meeting.pk])).content.decode()
+    page = client.get(reverse("panels:run_item", args=[quorate.meeting.pk, quorate.pk])).content.decode()
     assert (
         f"CETR overridden by {service_manager.full_name}, Service Group Manager: "
         "The CETR is booked for May; the placement cannot wait"
@@ -674,7 +674,7 @@ def test_the_chairs_page_shows_only_the_cetr_for_each_items_referral(
 
     _held(child, social_worker, draft_referral)
     client.force_login(panel_chair)
-    url = reverse("panels:run_meeting", args=[quorate.meeting.pk])
+    url = reverse("panels:run_item", args=[quorate.meeting.pk, quorate.pk])
     page = client.get(url).content.decode()
     assert "None is recorded for this referral and still valid" in page
     _held(child, social_worker, quorate.referral)
@@ -819,7 +819,7 @@ def test_the_report_is_uploaded_on_the_page_shown_and_downloaded_only_by_those_w
     assert client.get(reverse("children:cetr_report", args=[child.pk, record.pk + 1])).status_code == 404
 
     client.force_login(panel_chair)
-    page = client.get(reverse("panels:run_meeting", args=[quorate.meeting.pk])).content.decode()
+    page = client.get(reverse("panels:run_item", args=[quorate.meeting.pk, quorate.pk])).content.decode()
     assert download in page
     site = settings.SITE_URL.rstrip("/")
     assert f'Report: <a href="{site}{download}">CETR report Feb 2026.pdf</a>' in _paper_html(quorate.referral)
@@ -847,7 +847,7 @@ def test_the_chairs_decision_form_says_up_front_whether_signing_will_be_refused(
     from django.urls import reverse
 
     client.force_login(panel_chair)
-    url = reverse("panels:run_meeting", args=[quorate.meeting.pk])
+    url = reverse("panels:run_item", args=[quorate.meeting.pk, quorate.pk])
     page = client.get(url).content.decode()
     assert f'id="item-{quorate.pk}-cetr-state"' in page
     assert (
@@ -884,7 +884,7 @@ def test_the_decision_form_says_when_the_cetr_was_held_and_nothing_for_other_pla
 
     _held(child, social_worker, quorate.referral)
     client.force_login(panel_chair)
-    url = reverse("panels:run_meeting", args=[quorate.meeting.pk])
+    url = reverse("panels:run_item", args=[quorate.meeting.pk, quorate.pk])
     page = client.get(url).content.decode()
     assert (
         '<strong class="govuk-tag govuk-tag--green">Recorded</strong> Held on 20 February 2026: Community '

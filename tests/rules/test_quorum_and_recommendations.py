@@ -281,7 +281,9 @@ def test_the_chairs_page_and_the_api_show_each_part_and_why(signed, panel_admin,
 
     page = Client()
     page.force_login(panel_admin)
-    html = page.get(reverse("panels:run_meeting", args=[signed.agenda_item.meeting_id])).content.decode()
+    html = page.get(
+        reverse("panels:run_item", args=[signed.agenda_item.meeting_id, signed.agenda_item_id])
+    ).content.decode()
     assert "Decisions and recommendations" in html
     assert "1 of its 2 members needed for a quorum were present" in html
     api = APIClient()
