@@ -51,6 +51,10 @@ def main() -> int:
         env["DATABASE_MIGRATE_URL"] = owner_url
         env["DATABASE_URL"] = app_url(owner_url)
         print(f"Private PostgreSQL running from {data_dir}")
+    site = f"http://{args.host}:{args.port}"
+    # E-mails link to the address the site is served on (`make run PORT=8001` too), unless the
+    # environment names another.
+    env.setdefault("SITE_URL", site)
     # The owner migrates and seeds; the site and the sweep never see the owner's URL.
     app_env = {name: value for name, value in env.items() if name != "DATABASE_MIGRATE_URL"}
     owner_env = {**app_env, "DATABASE_URL": env.get("DATABASE_MIGRATE_URL") or env["DATABASE_URL"]}
@@ -68,7 +72,6 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
 
     manage = [sys.executable, str(ROOT / "manage.py")]
-    site = f"http://{args.host}:{args.port}"
     server = reminders = None
     try:
         subprocess.run([*manage, "migrate", "--no-input"], env=env, check=True)
