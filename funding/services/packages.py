@@ -265,6 +265,8 @@ def package_recheck(*, actor: User, decision) -> None:
 
 
 def _refresh_status(*, package: FundingPackage, actor: User) -> FundingPackage:
+    if package.current_version_id is None:  # every package is created with its first version
+        raise InvalidTransition("This funding package has no version yet")
     version = PackageVersion.objects.select_related("provider").get(pk=package.current_version_id)
     shares = list(version.shares.all())
     new = _status_for(package, version, shares)
@@ -416,6 +418,8 @@ def package_create_from_decision(*, actor: User, decision) -> FundingPackage:
         # seeds 003 supplementary recommendation 4: "No decision should be made without
         # multi-agency agreement and commitment": a CETR, or a named senior person's override.
         cetr = require_cetr(referral=referral, placement=True)
+    if cost is None:  # build() refuses an agreed decision without a cost; the terms would too
+        raise ValidationError({"cost": ["Enter a cost more than £0"]})
     description = (option.description if option else "") or decision.rationale or "As agreed by the panel"
     starts_on = decision.starts_on or (option.starts_on if option else None) or timezone.localdate()
     terms = PackageTerms(

@@ -61,7 +61,7 @@ _SHARE_ACTS = {
 def share_last_act(share: ShareLine) -> str:
     """Who last acted on this agency's share, what they did and when, from the package's history
     (one indexed query; an approval carried over from an earlier version names its approver)."""
-    if share.status == ShareStatus.APPROVED and share.decided_by_id:
+    if share.status == ShareStatus.APPROVED and share.decided_by is not None:
         return f"{share.decided_by.full_name} approved this share {moment(share.decided_at)}"
     event = (
         PackageEvent.objects.filter(
@@ -163,6 +163,8 @@ def _declined_recommendations(package: FundingPackage) -> list:
     approved until the panel decides again (a corrected decision supersedes the declined one)."""
     from panels.models import AgencyRecommendation, Decision, DecisionStatus, RecommendationStatus
 
+    if package.decision_id is None:  # an existing arrangement: no panel, no recommendations
+        return []
     return list(
         AgencyRecommendation.objects.filter(
             decision__agenda_item_id__in=Decision.objects.filter(pk=package.decision_id).values(
@@ -265,7 +267,7 @@ def share_query(
         changes={"question": [None, text]},
     )
     people = _panel_administrators(package)
-    if package.referral_id:
+    if package.referral is not None:
         people.append(package.referral.referrer)
     notify(
         users=[p for p in people if p.pk != actor.pk],
@@ -281,7 +283,7 @@ def share_query(
 def share_answer_query(*, actor: User, share: ShareLine, answer: str) -> ShareLine:
     """The panel administrator or referrer answers; the share awaits approval again."""
     package = share.package
-    is_referrer = package.referral_id is not None and package.referral.referrer_id == actor.pk
+    is_referrer = package.referral is not None and package.referral.referrer_id == actor.pk
     if not (is_referrer or actor.has_role(Role.PANEL_ADMINISTRATOR)):
         raise NotAllowed("Only the panel administrator or the referrer can answer a query")
     text = _require_text(answer, "answer", "Enter your answer")
@@ -298,7 +300,7 @@ def share_answer_query(*, actor: User, share: ShareLine, answer: str) -> ShareLi
         text=text,
         changes={"answer": [None, text]},
     )
-    if current.routed_to_id:
+    if current.routed_to is not None:
         notify(
             users=[current.routed_to],
             subject="Your funding query was answered",

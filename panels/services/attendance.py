@@ -111,6 +111,7 @@ def attendance_correct(
             f"{_status_words(None if expected_status == NOT_RECORDED else expected_status)} as you saw "
             "it: nothing was saved. Look at the attendance again"
         )
+    after: str
     if present:
         after = AttendanceStatus.PRESENT
     else:
@@ -221,7 +222,7 @@ def _tell(
     for done in reevaluated:
         decision = done.decision
         item = decision.agenda_item
-        initials = decision.referral.child.initials if decision.referral_id else ""
+        initials = decision.referral.child.initials if decision.referral is not None else ""
         changes = [
             f"{r.agency.name}'s part is now a recommendation to it ({r.why}), to answer by {r.due_on:%-d %B %Y}"
             for r in done.opened
@@ -231,7 +232,7 @@ def _tell(
         )
         for chair in chairs:
             tell(chair, line, run_url)
-        if decision.referral_id:
+        if decision.referral is not None:
             tell(decision.referral.referrer, line, reverse("referrals:detail", args=[decision.referral_id]))
         opened = {r.agency_id: r for r in done.opened}
         for agency_pk, agency in decision_impacts(decision).items():

@@ -106,6 +106,13 @@ def check_item(agenda_item: AgendaItem, *, new: bool) -> None:
             raise ValidationError({"agenda_item": ["This referral is not on the agenda of this meeting"]})
 
 
+def item_referral(agenda_item: AgendaItem) -> Referral:
+    """The referral a decision on this item is about (check_item has refused an item without one)."""
+    if agenda_item.referral is None:
+        raise ValidationError({"agenda_item": ["Decisions are made on referrals on the agenda"]})
+    return agenda_item.referral
+
+
 def _money(value: Any, field: str, errors: dict[str, list[str]]) -> Decimal | None:
     if value in (None, ""):
         return None
@@ -172,7 +179,7 @@ def build(
 ) -> tuple[dict[str, Any], list[DecisionShare]]:
     """Check a decision's fields (seeds 002) and fill the agreed cost, period, dates and split from
     the option where they are not given. Raises ValidationError with every field's message."""
-    referral = agenda_item.referral
+    referral = item_referral(agenda_item)
     meeting = agenda_item.meeting
     panel = meeting.panel
     errors: dict[str, list[str]] = {}

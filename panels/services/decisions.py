@@ -49,6 +49,7 @@ from panels.services.decision_rules import (
     check_item,
     check_meeting_can_decide,
     draft_fingerprint,
+    item_referral,
     saved_values,
     snapshot,
     who_saved_draft,
@@ -77,7 +78,7 @@ __all__ = [
 ]
 
 # What signing does to the referral (referrals.services.referral_record_outcome).
-OUTCOME_TO_REFERRAL_STATUS = {
+OUTCOME_TO_REFERRAL_STATUS: dict[str, Status] = {
     Outcome.AGREED_AS_RECOMMENDED: Status.DECIDED,
     Outcome.AGREED_PREFERRED_OPTION: Status.DECIDED,
     Outcome.AGREED_WITH_CONDITIONS: Status.DECIDED,
@@ -165,7 +166,7 @@ def decision_record(
         actor=actor,
         action="decision.recorded" if not before else "decision.edited",
         obj=target,
-        child=agenda_item.referral.child,
+        child=item_referral(agenda_item).child,
         changes=changes,
     )
     return target
@@ -195,7 +196,7 @@ def decision_sign(*, actor: User, decision: Decision) -> Decision:
     decision.refresh_from_db()
     referral_services.referral_record_outcome(
         actor=actor,
-        referral=agenda_item.referral,
+        referral=item_referral(agenda_item),
         to=OUTCOME_TO_REFERRAL_STATUS[decision.outcome],
         reason=f"{decision.get_outcome_display()} at {meeting}",
     )
@@ -204,7 +205,7 @@ def decision_sign(*, actor: User, decision: Decision) -> Decision:
         actor=actor,
         action="decision.signed",
         obj=decision,
-        child=agenda_item.referral.child,
+        child=item_referral(agenda_item).child,
         changes={
             "status": [DecisionStatus.DRAFT, DecisionStatus.SIGNED],
             "version": [None, decision.version],
@@ -293,7 +294,7 @@ def decision_correct(
         actor=actor,
         action="decision.corrected",
         obj=new,
-        child=agenda_item.referral.child,
+        child=item_referral(agenda_item).child,
         changes={
             "version": [old.version, new.version],
             "reason": [None, reason],
@@ -348,7 +349,7 @@ def decision_reevaluate(*, actor: User, decision: Decision, reason: str) -> Reev
         status=DecisionStatus.SIGNED, signed_by_id=decision.signed_by_id, signed_at=decision.signed_at
     )
     new.refresh_from_db()
-    child = decision.referral.child if decision.referral_id else None
+    child = decision.referral.child if decision.referral is not None else None
     due = recommendation_due_on(meeting)
     opened, closed = [], []
     for pk, why in sorted(now_not_deciding.items()):

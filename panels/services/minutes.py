@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -54,6 +55,10 @@ from panels.models import (
 )
 from panels.selectors.running import whole_meeting_inquorate
 from referrals.models import CostPeriod
+
+if TYPE_CHECKING:
+    # django-stubs-ext is a dev dependency: the types of prefetched attributes, for mypy only.
+    from django_stubs_ext import WithAnnotations
 
 __all__ = [
     "MINUTES_MAX_LENGTH",
@@ -259,7 +264,13 @@ def _decision_lines(decision: Decision, child) -> list[str]:
     return lines
 
 
-def _meeting_record(meeting: Meeting) -> tuple[list[Attendance], list[AgendaItem]]:
+class _CurrentDecisions(TypedDict):
+    current_decisions: list[Decision]
+
+
+def _meeting_record(
+    meeting: Meeting,
+) -> tuple[list[Attendance], list[WithAnnotations[AgendaItem, _CurrentDecisions]]]:
     """Everything the minutes say, in a fixed number of queries whatever the agenda's length."""
     attendance = list(
         Attendance.objects.filter(meeting=meeting)

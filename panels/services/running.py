@@ -239,7 +239,7 @@ def declaration_remove(*, actor: User, declaration: Declaration) -> None:
     require_open(meeting)
     signed = _signed_decision(declaration.agenda_item_id)
     if signed is not None:
-        who = signed.signed_by.full_name if signed.signed_by_id else "the chair"
+        who = signed.signed_by.full_name if signed.signed_by is not None else "the chair"
         raise InvalidTransition(
             f"The decision on this item was signed by {who} {moment(signed.signed_at)}, so its "
             "declarations can no longer be removed: record a correction instead"
