@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
+from django.db.models import QuerySet
 from faker import Faker
 
 from casework import services
@@ -118,7 +119,15 @@ EMAIL_DOMAINS = {
 }
 
 CHILDREN_PER_COUNCIL = 20
+# The case numbers of the children config/demo_history.py adds (a year of panel history): the rest of
+# the demo picks its children from the others, so loading the history changes none of its choices.
+HISTORY_CASE_PREFIX = "Y"
 REFERENCE_DAY = dt.date(2026, 11, 1)  # fixed, so the data is the same whichever day it is loaded
+
+
+def base_children(children: QuerySet[Child]) -> QuerySet[Child]:
+    """The demo's own children, without those of the year of history (config/demo_history.py)."""
+    return children.exclude(case_number__startswith=HISTORY_CASE_PREFIX)
 
 
 def email_for(local: str, agency_key: str) -> str:
@@ -318,6 +327,8 @@ def two_step_lines() -> list[str]:
 
 __all__ = [
     "DEMO_PASSWORD",
+    "HISTORY_CASE_PREFIX",
+    "base_children",
     "demo_totp_key",
     "load_children",
     "load_people",

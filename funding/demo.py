@@ -4,6 +4,7 @@ approver, so the approvals tray shows one agency's share approved and the others
 
 from __future__ import annotations
 
+from casework.demo import HISTORY_CASE_PREFIX
 from casework.models import User
 from funding import services
 from funding.models import FundingPackage, ShareLine, ShareStatus
@@ -17,6 +18,7 @@ def load_funding() -> int:
         return 0
     package = (
         FundingPackage.objects.filter(decision__isnull=False, child__owning_agency=approver.agency)
+        .exclude(child__case_number__startswith=HISTORY_CASE_PREFIX)
         .order_by("pk")
         .first()
     )

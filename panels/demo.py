@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 from django.utils import timezone
 
+from casework.demo import base_children
 from casework.models import Agency, AgencyKind, Child, Role, User
 from casework.working_days import add_working_days
 from panels import services
@@ -149,6 +150,8 @@ def _seat_members(panel: Panel) -> None:
     people = User.objects.filter(agency__partnership=panel.partnership, is_active=True).select_related(
         "agency"
     )
+    # Seated before the year of history (config/demo_history.py) begins, so its meetings had them.
+    seated_from = min(dt.date(2026, 1, 1), timezone.localdate() - dt.timedelta(days=400))
     if panel.name == IFR_PANEL:
         people = people.filter(agency=panel.host_agency)
     else:
@@ -158,9 +161,7 @@ def _seat_members(panel: Panel) -> None:
         if role is None and Role.PANEL_MEMBER in person.roles:
             role = MemberRole.MEMBER
         if role is not None and not Membership.objects.filter(panel=panel, person=person).exists():
-            services.membership_add(
-                actor=None, panel=panel, person=person, role=role, starts_on=dt.date(2026, 1, 1)
-            )
+            services.membership_add(actor=None, panel=panel, person=person, role=role, starts_on=seated_from)
 
 
 # --- A meeting held today and the next one ---------------------------------------------------------
@@ -205,7 +206,9 @@ def load_meetings() -> dict[str, int]:
     if panel is None or council is None:
         return made
     children = list(
-        Child.objects.filter(owning_agency=council).order_by("family_name", "given_name", "id")[5:10]
+        base_children(Child.objects.filter(owning_agency=council)).order_by(
+            "family_name", "given_name", "id"
+        )[5:10]
     )
     if len(children) < 5 or Referral.objects.filter(child__in=children).exists():
         return made

@@ -9,9 +9,17 @@ import datetime as dt
 
 from django.utils import timezone
 
+from casework.demo import base_children
 from casework.models import Agency, Child, Involvement, User
 from pathways import services
-from pathways.models import CaseKind, PathwayCase
+from pathways.models import (
+    CaseKind,
+    Escalation,
+    EscalationAuthoriser,
+    EscalationLevel,
+    PathwayCase,
+    Seniority,
+)
 
 HANTS = "Hampshire County Council Children's Services"
 HIOW_ICB = "NHS Hampshire and Isle of Wight ICB"
@@ -31,6 +39,137 @@ DST = {
 }
 
 
+# The escalation ladder's authorisers in each partnership (seeds 002: a Rapid Solutions Group is set
+# up by a "Service Group Manager or their equivalent"; escalation to a Joint Solutions Panel needs a
+# "Service Group Manager or Assistant Director"; an Exceptional Resourcing Group is agreed and
+# chaired by a Director). (e-mail, grade, job title as the organisation names it.)
+AUTHORISERS = [
+    ("panel.chair@hants.demo.gov.uk", Seniority.DIRECTOR, "Director of Children's Services"),
+    (
+        "service.manager@hants.demo.gov.uk",
+        Seniority.ASSISTANT_DIRECTOR,
+        "Assistant Director, Children with Disabilities",
+    ),
+    (
+        "icb.commissioner@hiow.demo.nhs.uk",
+        Seniority.SERVICE_GROUP_MANAGER,
+        "Head of Children's Commissioning (Service Group Manager equivalent)",
+    ),
+    ("panel.chair@leics.demo.gov.uk", Seniority.DIRECTOR, "Director of Children and Family Services"),
+    (
+        "service.manager@leics.demo.gov.uk",
+        Seniority.ASSISTANT_DIRECTOR,
+        "Assistant Director, Targeted Early Help and Children's Social Care",
+    ),
+    (
+        "icb.commissioner@llr.demo.nhs.uk",
+        Seniority.SERVICE_GROUP_MANAGER,
+        "Service Group Manager, FYPC/LDA",
+    ),
+]
+ADMIN_OF = {
+    "hants.demo.gov.uk": "admin@hants.demo.gov.uk",
+    "hiow.demo.nhs.uk": "admin@hants.demo.gov.uk",
+    "leics.demo.gov.uk": "admin@leics.demo.gov.uk",
+    "llr.demo.nhs.uk": "admin@leics.demo.gov.uk",
+}
+LEICS = "Leicestershire County Council Children and Family Services"
+
+
+def load_authorisers() -> int:
+    """Each partnership's escalation authorisers, recorded by its partnership administrator through
+    the pathways service (idempotent: a person with a grade is left alone)."""
+    made = 0
+    people = {
+        u.email: u
+        for u in User.objects.filter(email__in=[a[0] for a in AUTHORISERS] + list(ADMIN_OF.values()))
+    }
+    for email, grade, title in AUTHORISERS:
+        user = people.get(email)
+        admin = people.get(ADMIN_OF[email.split("@")[1]])
+        if user is None or admin is None or EscalationAuthoriser.objects.filter(user=user).exists():
+            continue
+        services.escalation_authoriser_add(actor=admin, user=user, seniority=grade, job_title=title)
+        made += 1
+    return made
+
+
+def load_escalation() -> int:
+    """A Leicestershire child escalated from A&E: a Rapid Solutions Group set up by the Service Group
+    Manager that met twice, then an Exceptional Resourcing Group agreed and chaired by the Director,
+    with its first report to the partnership (seeds 002 s5, s7). Idempotent: one per demo."""
+    council = Agency.objects.filter(name=LEICS).first()
+    if council is None or Escalation.objects.filter(child__owning_agency=council).exists():
+        return 0
+    people = {u.email: u for u in User.objects.filter(agency__partnership=council.partnership)}
+    worker = people.get("social.worker@leics.demo.gov.uk")
+    sgm = people.get("icb.commissioner@llr.demo.nhs.uk")
+    director = people.get("panel.chair@leics.demo.gov.uk")
+    icb = Agency.objects.filter(partnership=council.partnership, kind="icb").first()
+    if worker is None or sgm is None or director is None or icb is None:
+        return 0
+    # A child the ICB is involved with (the Service Group Manager's agency must be involved), and
+    # neither autistic nor with a learning disability, so no CETR is needed to go up the ladder.
+    child = (
+        base_children(Child.objects.filter(owning_agency=council, autism=False, learning_disability=False))
+        .filter(pk__in=Involvement.objects.filter(agency=icb, ended_on__isnull=True).values("child_id"))
+        .order_by("family_name", "given_name", "id")
+        .first()
+    )
+    if child is None:
+        return 0
+    escalation = services.escalation_open(
+        actor=worker,
+        child=child,
+        route="emergency",
+        summary="Brought to A&E at the Leicester Royal Infirmary after a serious self-harm incident; "
+        "the residential placement has given notice and there is no safe place to discharge to.",
+        level=EscalationLevel.RSG,
+        authorised_by=sgm,
+        reason="No safe discharge destination; the child is medically fit and waiting on a ward.",
+        chair=sgm,
+    )
+    # The services keep the clock (a meeting is recorded once it has happened, after the group
+    # was set up), so the demo's escalation moves up the ladder today: the RSG met this morning.
+    services.escalation_record_meeting(
+        actor=worker,
+        escalation=escalation,
+        held_at=timezone.now(),
+        chair=sgm,
+        agencies=[council, icb],
+        attendees="Service Group Manager (chair), social worker, ward manager, CAMHS crisis team",
+        notes="Two providers declined. Options exhausted within current resources: the group agrees "
+        "to ask the Director for an Exceptional Resourcing Group.",
+        actions="Social worker: widen the placement search to out-of-area providers.",
+    )
+    escalation.refresh_from_db()
+    escalation = services.escalation_escalate(
+        actor=worker,
+        escalation=escalation,
+        to_level=EscalationLevel.ERG,
+        authorised_by=director,
+        chair=director,
+        reason="The Rapid Solutions Group has exhausted its options and resources.",
+    )
+    services.escalation_record_meeting(
+        actor=worker,
+        escalation=escalation,
+        held_at=timezone.now(),
+        chair=director,
+        agencies=[council, icb],
+        attendees="Director (chair), Service Group Manager, ICB commissioner, social worker",
+        notes="Agreed a bespoke solo placement with two-to-one staffing, jointly funded, for twelve weeks.",
+        actions="ICB commissioner: confirm the provider's staffing plan within a week.",
+    )
+    services.escalation_record_report(
+        actor=worker,
+        escalation=escalation,
+        reported_on=timezone.localdate(),
+        progress="A bespoke placement is being set up; the child remains safe on the ward meanwhile.",
+    )
+    return 1
+
+
 def load_pathways() -> int:
     council = Agency.objects.filter(name=HANTS).first()
     icb = Agency.objects.filter(name=HIOW_ICB).first()
@@ -41,12 +180,12 @@ def load_pathways() -> int:
     nurse = people["nurse.assessor@hiow.demo.nhs.uk"]
     # Children the ICB is involved with, after the ten that have referrals in the demo.
     children = list(
-        Child.objects.filter(owning_agency=council)
+        base_children(Child.objects.filter(owning_agency=council))
         .filter(pk__in=Involvement.objects.filter(agency=icb, ended_on__isnull=True).values("child_id"))
         .order_by("family_name", "given_name", "id")
     )
     with_referrals = set(
-        Child.objects.filter(owning_agency=council)
+        base_children(Child.objects.filter(owning_agency=council))
         .order_by("family_name", "given_name", "id")
         .values_list("pk", flat=True)[:10]
     )

@@ -12,10 +12,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from casework import services as casework_services
-from casework.models import Agency, Child, InvolvementRole, User
+from casework.demo import base_children
+from casework.models import Agency, AgencyKind, Child, InvolvementRole, User
 from panels.models import Meeting, MeetingStatus, Panel
 from referrals import services
-from referrals.models import Referral
+from referrals.models import Referral, Status
 
 SECTIONS = {
     "referrer": {"referrer_relationship": "Allocated social worker since 2024"},
@@ -117,7 +118,9 @@ def load_referrals() -> int:
         people["service.manager"],
     )
     children = list(
-        Child.objects.filter(owning_agency=council).order_by("family_name", "given_name", "id")[:5]
+        base_children(Child.objects.filter(owning_agency=council)).order_by(
+            "family_name", "given_name", "id"
+        )[:5]
     )
     if len(children) < 5 or Referral.objects.filter(child__in=children).exists():
         return 0
@@ -159,18 +162,34 @@ def load_referrals() -> int:
 
 
 def ready_referral(*, child: Child, panel: Panel, urgency: str = "routine") -> Referral:
-    """A complete referral for a Hampshire child, written by the social worker and signed by the
-    team manager and the service manager: ready to submit (panels/demo.py submits it)."""
+    """A complete referral for a child of the panel's partnership, written by the host council's
+    social worker and signed by its team manager and service manager: ready to submit
+    (panels/demo.py and config/demo_history.py submit it)."""
+    return referral_at_stage(child=child, panel=panel, stage=Status.READY_TO_SUBMIT, urgency=urgency)
+
+
+def referral_at_stage(*, child: Child, panel: Panel, stage: str, urgency: str = "routine") -> Referral:
+    """A referral for a child of the panel's partnership taken through the services as far as
+    `stage` (a draft with its needs written; complete and waiting for the team manager's or the
+    service manager's signature; or ready to submit), by the host council's people."""
     council = panel.host_agency
-    icb = Agency.objects.get(name="NHS Hampshire and Isle of Wight ICB")
+    icb = Agency.objects.get(partnership=panel.partnership, kind=AgencyKind.ICB)
     people = {u.email.split("@")[0]: u for u in User.objects.filter(agency=council)}
     worker = people["social.worker"]
     referral = services.referral_create(
         actor=worker, child=child, panel=panel, pathway="joint_package", urgency=urgency
     )
+    if stage == Status.DRAFT:
+        return services.referral_update_section(
+            actor=worker, referral=referral, section="needs", fields=SECTIONS["needs"]
+        )
     referral = _complete(referral, worker, council, icb, _evidence_pdf())
     referral = services.referral_send_for_sign_off(actor=worker, referral=referral)
+    if stage == Status.AWAITING_TEAM_MANAGER:
+        return referral
     referral = services.referral_sign(actor=people["team.manager"], referral=referral, comments="Agreed.")
+    if stage == Status.AWAITING_SERVICE_MANAGER:
+        return referral
     return services.referral_sign(
         actor=people["service.manager"], referral=referral, comments="Approved for panel."
     )

@@ -70,7 +70,7 @@ def midday():
 
 
 def test_seed_demo_loads_everything_once(db, private_storage, capsys, midday):
-    call_command("seed_demo")
+    call_command("seed_demo", "--no-history")
     out = capsys.readouterr().out
     assert "social.worker@hants.demo.gov.uk" in out and "demo-casework-2026" in out
     counts = _counts()
@@ -84,12 +84,12 @@ def test_seed_demo_loads_everything_once(db, private_storage, capsys, midday):
         roles = {r for u in User.objects.filter(agency__partnership=partnership) for r in u.roles}
         assert len(roles) == 10, (partnership, roles)
 
-    call_command("seed_demo")
+    call_command("seed_demo", "--no-history")
     assert _counts() == counts
 
 
 def test_demo_meetings_show_every_capability(db, private_storage, client, midday):
-    call_command("seed_demo")
+    call_command("seed_demo", "--no-history")
     today = timezone.localdate()
     panel = Panel.objects.get(name=IRAP)
     assert sorted(panel.quorum_agencies.values_list("kind", flat=True)) == ["childrens_services", "icb"]
@@ -175,5 +175,5 @@ def test_todays_meeting_is_in_the_demo_whenever_one_fits_before_midnight(db, pri
 
     at = dt.datetime.fromisoformat(f"2026-12-07 {clock}").replace(tzinfo=ZoneInfo("Europe/London"))
     with time_machine.travel(at, tick=False):
-        call_command("seed_demo")
+        call_command("seed_demo", "--no-history")
         assert Meeting.objects.filter(panel__name=IRAP, date=at.date()).exists() is held

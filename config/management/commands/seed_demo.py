@@ -10,11 +10,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--site-url", default="http://127.0.0.1:8000", help="Where the site runs")
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="Leave out the year of panel history (about 150 referrals a partnership)",
+        )
 
     def handle(self, *args, **options):
         if settings.PRODUCTION:
             raise CommandError("seed_demo refuses to run with production settings")
-        created = load_demo()
+        created = load_demo(history=not options["no_history"])
         summary = ", ".join(f"{n} {what}" for what, n in created.items())
         self.stdout.write(self.style.SUCCESS(f"Demo data ready (new this run: {summary})."))
         site = options["site_url"].rstrip("/")
