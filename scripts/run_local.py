@@ -39,6 +39,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", default="8000")
+    parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="Seed without the demo's year of panel history (quicker to start; see README)",
+    )
     args = parser.parse_args()
 
     env = dict(os.environ)
@@ -77,7 +82,8 @@ def main() -> int:
         subprocess.run([*manage, "migrate", "--no-input"], env=env, check=True)
         if env.get("DATABASE_MIGRATE_URL"):
             subprocess.run([*manage, "setup_db_roles"], env=env, check=True)
-        subprocess.run([*manage, "seed_demo", "--site-url", site], env=owner_env, check=True)
+        seed = [*manage, "seed_demo", "--site-url", site, *(["--no-history"] if args.no_history else [])]
+        subprocess.run(seed, env=owner_env, check=True)
         # No beat in the embedded default: the reminder sweep runs beside the site instead.
         reminders = subprocess.Popen([*manage, "send_reminders", "--every", "60"], env=app_env)
         server = subprocess.Popen([*manage, "runserver", f"{args.host}:{args.port}"], env=app_env)
