@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,8 +26,9 @@ from casework.models import Role, User
 from casework.my_work import Feed, WorkItem, is_overdue, work_source
 from casework.working_days import add_working_days
 from funding import access
-from funding.models import PackageStatus, ShareLine, ShareStatus
+from funding.models import FundingDispute, PackageStatus, ShareLine, ShareStatus
 from funding.selectors import AWAITING_STATUSES
+from panels.access import administered_panels
 from panels.models import Panel
 from panels.selectors import closures_by_panel
 
@@ -209,3 +210,83 @@ def funding_work(user: User) -> list[Feed]:
     queried = _awaiting(user).filter(answerer, status=ShareStatus.QUERIED)
     feeds.append(Feed(queryset=queried, item=_query_item, prepare=_scheme))
     return feeds
+
+
+# --- Funding disputes (seeds 004: disagreement resolution between the council and the NHS) -------
+
+GROUP_DISPUTES = "Funding disputes"
+
+
+def _open_disputes(user: User):
+    """Disputes still open: the disputed share is on the package's current version and still
+    disputed (an approval or a variation settles it), of packages the person may see; the latest
+    dispute of each share only."""
+    later = FundingDispute.objects.filter(share_id=OuterRef("share_id"), pk__gt=OuterRef("pk"))
+    return (
+        FundingDispute.objects.filter(
+            share__status=ShareStatus.DISPUTED,
+            share__version_id=F("package__current_version_id"),
+            package__in=access.packages_visible_to(user=user),
+        )
+        .exclude(package__status=PackageStatus.ENDED)
+        .filter(~Exists(later))
+        .select_related("package__child", "package__panel", "agency", "agenda_item__meeting__panel")
+    )
+
+
+def _dispute_what(dispute) -> str:
+    return f"{dispute.agency.name} disputes its share of £{dispute.share.annual_amount:,.2f} a year"
+
+
+def _dispute_to_settle(dispute, today: dt.date) -> WorkItem:
+    meeting = dispute.agenda_item.meeting if dispute.agenda_item_id else None
+    return WorkItem(
+        kind="funding.dispute_to_settle" if meeting else "funding.dispute_to_list",
+        group=GROUP_DISPUTES,
+        title=f"Settle the dispute at {meeting}: {_dispute_what(dispute)}"
+        if meeting
+        else f"List the dispute on an agenda: {_dispute_what(dispute)}",
+        url=reverse("funding:detail", args=[dispute.package_id]),
+        child=dispute.package.child,
+        due_on=meeting.date if meeting else None,
+        overdue=is_overdue(meeting.date, today) if meeting else False,
+        detail=dispute.reason[:200] if meeting else dispute.not_listed_reason,
+    )
+
+
+def _dispute_raised(dispute, today: dt.date) -> WorkItem:
+    meeting = dispute.agenda_item.meeting if dispute.agenda_item_id else None
+    panel = dispute.package.panel
+    return WorkItem(
+        kind="funding.dispute_raised",
+        group=GROUP_WAITING,
+        title=f"Your agency's dispute is waiting to be settled: {_dispute_what(dispute)}",
+        url=reverse("funding:detail", args=[dispute.package_id]),
+        child=dispute.package.child,
+        due_on=meeting.date if meeting else None,
+        overdue=is_overdue(meeting.date, today) if meeting else False,
+        waiting_for=panel.name if panel is not None else "The package's maker",
+        detail=f"Listed for {meeting}" if meeting else dispute.not_listed_reason,
+    )
+
+
+def _dispute_item(dispute, today: dt.date) -> WorkItem:
+    return _dispute_to_settle(dispute, today) if dispute.settles else _dispute_raised(dispute, today)
+
+
+@work_source
+def funding_disputes(user: User) -> list[Feed]:
+    """One query: the open disputes this person settles (the deciding panel's administrators and
+    chairs, panels.access.administered_panels; the maker of a package recorded without a panel),
+    and those they raised that someone else settles (shown as waiting)."""
+    today = timezone.localdate()
+    settles = Q(package__panel__in=administered_panels(user=user)) | Q(
+        package__panel__isnull=True, package__created_by_id=user.pk
+    )
+    disputes = (
+        _open_disputes(user)
+        .filter(settles | Q(raised_by_id=user.pk))
+        .annotate(settles=ExpressionWrapper(settles, output_field=BooleanField()))
+        .select_related("share")
+    )
+    return [Feed(queryset=disputes, item=lambda d, _: _dispute_item(d, today))]
