@@ -18,8 +18,9 @@ The rules, pinned by tests/casework/test_money.py:
   12); a weekly cost for a term-time placement counts the placement's weeks (38).
 - Financial years run 1 April to 31 March. A commitment in any period is what a provider invoices:
   a 52-week weekly price costs weekly x days / 7, a four-weekly price four-weekly x days / 28; a
-  monthly, annual or term-time (38-week) price is its year's worth x days / the year's days (365 or
-  366). The years of a cost are rounded cumulatively, so they add up to the whole of it to the
+  monthly price is the month's price for each calendar month, pro-rated by the days of that month
+  for a part month (10 days of April are 10/30 of a month); an annual or term-time (38-week) price
+  is its year's worth x days / the year's days (365 or 366). The years of a cost are rounded cumulatively, so they add up to the whole of it to the
   penny (a 13-week quarter across 31 March is exactly 13 weeks). A one-off cost falls wholly in the
   year it starts.
 
@@ -368,13 +369,51 @@ def _exact_for_days(*, cost: Decimal, period: str, weeks_per_year: int, days: in
 
 
 def amount_for_days(*, cost: Decimal, period: str, weeks_per_year: int, days: int, year_days: int) -> Decimal:
-    """What `days` days of a recurring cost come to, as a provider invoices: a 52-week weekly price
-    is weekly x days / 7, a four-weekly price four-weekly x days / 28; a monthly, annual or
-    term-time price is its year's worth x days / the year's days (`year_days`, 365 or 366)."""
+    """What `days` days of a recurring cost come to, for a count of days with no dates: a 52-week
+    weekly price is weekly x days / 7, a four-weekly price four-weekly x days / 28; an annual or
+    term-time price is its year's worth x days / the year's days (`year_days`, 365 or 366), and so is
+    a monthly price, whose months are not known here. Commitments between dates charge a monthly
+    price by the days of each calendar month (amount_in_financial_year)."""
     return pennies(
         _exact_for_days(
             cost=cost, period=period, weeks_per_year=weeks_per_year, days=days, year_days=year_days
         )
+    )
+
+
+def _days_in_month(day: dt.date) -> int:
+    following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return (following - dt.timedelta(days=1)).day
+
+
+def _monthly_exact(cost: Decimal, first: dt.date, last: dt.date) -> Decimal:
+    """A monthly price from `first` to `last` (inclusive), before rounding: the month's price for
+    each calendar month, times the days it runs in that month over the month's days (28 to 31)."""
+    total = ZERO
+    day = first
+    while day <= last:
+        in_month = _days_in_month(day)
+        stop = min(day.replace(day=in_month), last)
+        total += cost * ((stop - day).days + 1) / in_month
+        day = stop + dt.timedelta(days=1)
+    return total
+
+
+def _exact_in_window(
+    *, cost: Decimal, period: str, weeks_per_year: int, starts_on: dt.date, ends_on: dt.date | None, year: int
+) -> Decimal:
+    """What a cost running from starts_on to ends_on comes to in financial year `year`, before
+    rounding: by calendar month for a monthly price, by days otherwise (_exact_for_days)."""
+    lo, hi = financial_year_bounds(year)
+    if period == CostPeriod.MONTHLY:
+        first, last = max(starts_on, lo), hi if ends_on is None else min(ends_on, hi)
+        return _monthly_exact(cost, first, last) if first <= last else ZERO
+    return _exact_for_days(
+        cost=cost,
+        period=period,
+        weeks_per_year=weeks_per_year,
+        days=overlap_days(starts_on, ends_on, lo, hi),
+        year_days=days_in_financial_year(year),
     )
 
 
@@ -387,8 +426,9 @@ def amount_in_financial_year(
     ends_on: dt.date | None,
     year: int,
 ) -> Decimal:
-    """What a cost running from starts_on to ends_on (inclusive) comes to in one financial year
-    (amount_for_days over the days it runs in that year). The years are rounded cumulatively from
+    """What a cost running from starts_on to ends_on (inclusive) comes to in one financial year:
+    by the days it runs in that year (amount_for_days), or for a monthly price, the month's price for
+    each calendar month, pro-rated by the month's days for a part month. The years are rounded cumulatively from
     the start: a year's amount is the running total to its end, rounded, less the running total to
     the end of the year before, rounded; so the years of a cost add up to the whole of it, to the
     penny (a 13-week quarter across 31 March is exactly 13 weeks). A one-off cost falls wholly in the
@@ -398,21 +438,16 @@ def amount_in_financial_year(
         return cost.quantize(PENNY) if lo <= starts_on <= hi else ZERO
     if overlap_days(starts_on, ends_on, lo, hi) == 0:
         return ZERO
-    before = ZERO
-    for earlier in range(financial_year_of(starts_on), year):
-        first, last = financial_year_bounds(earlier)
-        before += _exact_for_days(
+
+    def exact(in_year: int) -> Decimal:
+        return _exact_in_window(
             cost=cost,
             period=period,
             weeks_per_year=weeks_per_year,
-            days=overlap_days(starts_on, ends_on, first, last),
-            year_days=days_in_financial_year(earlier),
+            starts_on=starts_on,
+            ends_on=ends_on,
+            year=in_year,
         )
-    this = _exact_for_days(
-        cost=cost,
-        period=period,
-        weeks_per_year=weeks_per_year,
-        days=overlap_days(starts_on, ends_on, lo, hi),
-        year_days=days_in_financial_year(year),
-    )
-    return pennies(before + this) - pennies(before)
+
+    before = sum((exact(earlier) for earlier in range(financial_year_of(starts_on), year)), ZERO)
+    return pennies(before + exact(year)) - pennies(before)

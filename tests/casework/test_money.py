@@ -205,6 +205,23 @@ def test_a_52_week_price_over_a_leap_year_counts_the_extra_day():
     assert _fy("1000.00", "monthly", D(2027, 4, 1), None, 2027) == Decimal("12000.00")
 
 
+def test_a_monthly_price_is_charged_by_the_calendar_month_and_a_part_month_by_its_days():
+    """Issue 15: "monthly and annual prices by days of the month/year" (docs/adr/0012-money.md): a
+    whole calendar month is the month's price, February too, leap year or not; a part month is
+    pro-rated by that month's days; a span across 31 March falls in each year by its months."""
+    assert _fy("1000.00", "monthly", D(2027, 2, 1), D(2027, 2, 28), 2026) == Decimal("1000.00")
+    assert _fy("1000.00", "monthly", D(2028, 2, 1), D(2028, 2, 29), 2027) == Decimal("1000.00")
+    assert _fy("1000.00", "monthly", D(2026, 7, 1), D(2026, 7, 31), 2026) == Decimal("1000.00")
+    # 10 days of April (30 days) and 14 days of February 2027 (28 days).
+    assert _fy("900.00", "monthly", D(2026, 4, 1), D(2026, 4, 10), 2026) == Decimal("300.00")
+    assert _fy("1000.00", "monthly", D(2027, 2, 1), D(2027, 2, 14), 2026) == Decimal("500.00")
+    # 15 March to 14 April 2027: 17 of March's 31 days in 2026-27, 14 of April's 30 in 2027-28.
+    kwargs = ("3100.00", "monthly", D(2027, 3, 15), D(2027, 4, 14))
+    assert (_fy(*kwargs, 2026), _fy(*kwargs, 2027)) == (Decimal("1700.00"), Decimal("1446.67"))
+    # An open-ended monthly price from mid-month: the part month, then whole months.
+    assert _fy("620.00", "monthly", D(2026, 5, 17), None, 2026) == Decimal("300.00") + 10 * Decimal("620.00")
+
+
 def test_a_period_starting_mid_week_is_charged_by_the_day():
     # Wednesday 7 October 2026 to Sunday 11 October 2026: 5 days of a £700 week, £100 a day.
     assert D(2026, 10, 7).strftime("%A") == "Wednesday"

@@ -184,6 +184,28 @@ def test_whole_weeks_of_a_52_week_price_cost_exactly_those_weeks_across_financia
 
 
 @BOUNDED
+@given(cost=positive, start_month=st.integers(0, 12 * 8 - 1), months=st.integers(1, 40))
+def test_whole_calendar_months_of_a_monthly_price_cost_exactly_those_months_across_financial_years(
+    cost, start_month, months
+):
+    """Issue 15: "monthly ... prices by days of the month": whole calendar months, from any month
+    of 2023 to 2030 (leap Februaries included), cost the monthly price times the months, however
+    they fall across financial years."""
+    start = D(2023 + start_month // 12, start_month % 12 + 1, 1)
+    end_month = start_month + months
+    end = D(2023 + end_month // 12, end_month % 12 + 1, 1) - dt.timedelta(days=1)
+    years = range(money.financial_year_of(start), money.financial_year_of(end) + 1)
+    by_year = [
+        money.amount_in_financial_year(
+            cost=cost, period="monthly", weeks_per_year=52, starts_on=start, ends_on=end, year=y
+        )
+        for y in years
+    ]
+    assert sum(by_year, ZERO) == cost * months
+    assert all(a >= 0 for a in by_year)
+
+
+@BOUNDED
 @given(cost=positive, period=recurring, weeks_per_year=weeks, year=st.integers(2023, 2030))
 def test_a_whole_financial_year_is_a_years_worth_leap_year_or_not(cost, period, weeks_per_year, year):
     lo, hi = money.financial_year_bounds(year)
