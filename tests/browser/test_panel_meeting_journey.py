@@ -245,6 +245,9 @@ def test_meeting_from_agenda_to_letters_with_an_absent_agency(
 
     amelia_item = AgendaItem.objects.get(meeting=meeting, referral=amelia)
     ben_item = AgendaItem.objects.get(meeting=meeting, referral=ben)
+    # The agenda with each item's state; each item on its own page.
+    expect(chair.locator(f"#agenda-item-{amelia_item.pk}")).to_contain_text("Not started")
+    chair.locator(f"#agenda-item-{amelia_item.pk}").get_by_role("link").click()
     section = chair.locator(f"#item-{amelia_item.pk}")
     section.get_by_text(f"Record a declaration on item {amelia_item.position}").click()
     section.get_by_label("Member").select_option(label=f"Paula Member, member ({hampshire.name})")
@@ -257,6 +260,7 @@ def test_meeting_from_agenda_to_letters_with_an_absent_agency(
 
     # Amelia: agreed, with the cost split three ways; SEN was not there, so its part is a recommendation.
     section = chair.locator(f"#item-{amelia_item.pk}")
+    section.get_by_text(f"Record the decision on item {amelia_item.position}").click()
     section.get_by_label("Agreed as recommended").check()
     section.get_by_label("Rationale").fill("Short breaks keep her at home; education support at school.")
     section.get_by_label("Lead agency").select_option(label=hampshire.name)
@@ -294,7 +298,11 @@ def test_meeting_from_agenda_to_letters_with_an_absent_agency(
     check(chair, panel_chair)
 
     # Ben: deferred to the next meeting (nothing committed).
+    chair.goto(run_url)
+    expect(chair.locator(f"#agenda-item-{amelia_item.pk}")).to_contain_text("Recommended")
+    chair.locator(f"#agenda-item-{ben_item.pk}").get_by_role("link").click()
     section = chair.locator(f"#item-{ben_item.pk}")
+    section.get_by_text(f"Record the decision on item {ben_item.position}").click()
     section.get_by_label("Deferred").check()
     section.get_by_label("Rationale").fill("Waiting for the health assessment.")
     section.get_by_role("button", name="Save draft decision").click()

@@ -73,7 +73,14 @@ def test_chair_records_attendance_and_signs_a_decision(
     expect(page.locator("#quorum")).to_contain_text("Quorate")
     expect(page.get_by_text("1 of 1 present").first).to_be_visible()
 
+    # The agenda says where each item stands; each item has its own page.
+    expect(page.locator(f"#agenda-item-{item.pk}")).to_contain_text("Not started")
+    page.get_by_role("link", name="Item 1: AH: joint package").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Item 1: AH: joint package")
     section = page.locator(f"#item-{item.pk}")
+    # The decision form is closed until the chair opens it.
+    expect(section.get_by_label("Rationale")).to_be_hidden()
+    section.get_by_text(f"Record the decision on item {item.position}").click()
     # A missing review date is shown next to its field, with the typing kept.
     section.get_by_label("Agreed as recommended").check()
     section.get_by_label("Rationale").fill("Short breaks meet her needs.")
@@ -86,6 +93,7 @@ def test_chair_records_attendance_and_signs_a_decision(
     section.get_by_label("Review date").fill(review)
     section.get_by_role("button", name="Save draft decision").click()
     expect(page.locator(f"#item-{item.pk}")).to_contain_text("Draft decision")
+    assert page.url.endswith(f"/run/items/{item.pk}/#decision")
 
     page.locator(f"#item-{item.pk}").get_by_role("button", name="Sign the decision").click()
     expect(page.locator(f"#item-{item.pk}")).to_contain_text("Signed")
@@ -97,6 +105,8 @@ def test_chair_records_attendance_and_signs_a_decision(
     checker = new_page()
     sign_in(checker, panel_chair.email)
     checker.goto(f"{live_server.url}/panels/meetings/{meeting.pk}/run/")
+    assert_accessible(checker)
+    checker.goto(f"{live_server.url}/panels/meetings/{meeting.pk}/run/items/{item.pk}/")
     assert_accessible(checker)
     checker.get_by_text(f"Record a declaration on item {item.position}").click()
     checker.get_by_role("button", name="Record declaration").click()
