@@ -300,7 +300,7 @@ AXES_VERBOSE = False
 # django-otp: the operator's Django admin never shows an authenticator secret or recovery code.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
-# django-guardian: no anonymous user; object grants use direct foreign-key tables (casework/models.py).
+# django-guardian: no anonymous user; object grants use direct foreign-key tables (casework/models/).
 ANONYMOUS_USER_NAME = None
 GUARDIAN_MONKEY_PATCH_USER = False
 
