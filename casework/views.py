@@ -28,8 +28,9 @@ from casework.forms import (
     ParentCarerForm,
     add_service_errors,
 )
-from casework.models import AccessRequestStatus, Involvement, ParentCarer
+from casework.models import AccessRequestStatus, Involvement, ParentCarer, Role
 from casework.my_work import grouped, my_work_for_request
+from casework.team import can_manage_people
 from casework.timeline import child_timeline
 from casework.web import form_page, form_step
 
@@ -64,6 +65,8 @@ def home(request):
             "work": selectors.my_work(user=request.user),
             "can_register": access.can_edit_children(user=request.user),
             "can_decide": access.can_decide_access_requests(user=request.user),
+            "can_manage_people": can_manage_people(user=request.user),
+            "can_run_panels": request.user.has_role(Role.PANEL_ADMINISTRATOR, Role.PANEL_CHAIR),
             "nav_section": "home",
         },
     )

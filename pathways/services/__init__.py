@@ -8,4 +8,5 @@ from pathways.services.continuing_care import *  # noqa: F403
 from pathways.services.escalation_groups import *  # noqa: F403
 from pathways.services.escalations import *  # noqa: F403
 from pathways.services.ifr import *  # noqa: F403
+from pathways.services.reassign import *  # noqa: F403
 from pathways.services.section117 import *  # noqa: F403

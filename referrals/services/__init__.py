@@ -37,6 +37,7 @@ from referrals.services.drafting import (
     referral_update_section,
     split_agencies,
 )
+from referrals.services.reassign import REASSIGNABLE_STATUSES, referrals_reassign, referrals_to_reassign
 from referrals.services.sign_off import (
     referral_last_move,
     referral_return,
@@ -78,6 +79,7 @@ __all__ = [
     "FINAL_STATUSES",
     "OPTION_FIELDS",
     "PANEL_OUTCOME_STATUSES",
+    "REASSIGNABLE_STATUSES",
     "SECTIONS",
     "SECTION_FIELDS",
     "SECTION_TITLES",
@@ -117,6 +119,8 @@ __all__ = [
     "referral_take_off_agenda",
     "referral_update_section",
     "referral_withdraw",
+    "referrals_reassign",
+    "referrals_to_reassign",
     "require_closer",
     "section_problems",
     "signer_stage",

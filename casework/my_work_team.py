@@ -1,0 +1,173 @@
+"""The team view of My work (issue 16): a team manager sees the work of the people who share a team
+with them, a service manager of everyone in their agency (casework.team), each person's items most
+urgent first, people with overdue work first; and gives a leaver's or an absent colleague's work to
+someone else (each app's registered reassigner: a referral's referrer, a pathway case's worker).
+
+Each person's list is their own My work (casework/my_work.py), built the same way, so the manager
+sees what the person sees; a child is named only when the manager may see that child too (one
+query for everyone's children). Queries: one for the people, one per reassigner for what each
+person could be given away, and each active person's feeds (a fixed number a person, whatever the
+number of their items).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from casework.access import NOT_FOUND_MESSAGE, children_visible_to
+from casework.forms import add_service_errors
+from casework.models import User
+from casework.my_work import WorkItem, grouped, my_work_items
+from casework.team import can_manage_people, get_managed_person, managed_people, registered_reassigners
+
+__all__ = ["ReassignForm", "team_reassign", "team_work"]
+
+
+@dataclass
+class PersonWork:
+    person: User
+    items: list[WorkItem]
+    to_give: list[tuple[str, int]] = field(default_factory=list)  # (label, count)
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for item in self.items if item.overdue)
+
+    @property
+    def groups(self):
+        return grouped(self.items)
+
+    @property
+    def sort_key(self) -> tuple:
+        return (-self.overdue, -len(self.items), self.person.full_name, self.person.pk)
+
+
+def _require_manager(user: User) -> None:
+    if not can_manage_people(user=user):
+        raise Http404(NOT_FOUND_MESSAGE)
+
+
+def team_work_for(*, manager: User) -> list[PersonWork]:
+    """Everyone the manager looks after, with their items and what could be given away; people
+    with overdue work first, then the most work."""
+    people = list(managed_people(user=manager).select_related("agency"))
+    ids = [p.pk for p in people]
+    counts = {key: r.counts(ids) if ids else {} for key, r in registered_reassigners().items()}
+    labels = {key: r.label for key, r in registered_reassigners().items()}
+    rows = [
+        PersonWork(
+            person=person,
+            items=my_work_items(user=person) if person.is_active else [],
+            to_give=[(labels[key], n[person.pk]) for key, n in counts.items() if n.get(person.pk)],
+        )
+        for person in people
+    ]
+    child_ids = {i.child.pk for row in rows for i in row.items if i.child is not None}
+    seen = (
+        set(children_visible_to(user=manager).filter(pk__in=child_ids).values_list("pk", flat=True))
+        if child_ids
+        else set()
+    )
+    for row in rows:
+        row.items = [
+            i if i.child is None or i.child.pk in seen else replace(i, child=None, child_url="")
+            for i in row.items
+        ]
+    return sorted(rows, key=lambda r: r.sort_key)
+
+
+def team_work(request):
+    """GET /my-work/team/: the manager's people's work."""
+    _require_manager(request.user)
+    rows = team_work_for(manager=request.user)
+    return render(
+        request,
+        "casework/my_work_team.html",
+        {
+            "with_work": [r for r in rows if r.items or r.to_give],
+            "without_work": [r.person for r in rows if not (r.items or r.to_give)],
+            "nav_section": "home",
+        },
+    )
+
+
+class ReassignForm(forms.Form):
+    what = forms.ChoiceField(
+        label="What to give",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what to give", "invalid_choice": "Choose what to give"},
+    )
+    to = forms.ModelChoiceField(
+        label="Who to give it to",
+        queryset=User.objects.none(),
+        empty_label="Choose a person",
+        error_messages={
+            "required": "Choose who to give the work to",
+            "invalid_choice": "Choose who to give the work to from the list",
+        },
+    )
+
+    def __init__(self, *args, manager: User, person: User, counts: dict[str, tuple[str, int]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["what"].choices = [(key, f"{label} ({n})") for key, (label, n) in counts.items()]
+        self.fields["to"].queryset = managed_people(user=manager).filter(is_active=True).exclude(pk=person.pk)
+        self.fields["to"].label_from_instance = lambda u: (
+            u.full_name + (f", {u.job_title}" if u.job_title else "")
+        )
+
+
+def team_reassign(request, pk):
+    """GET and POST /my-work/team/<person>/give/: give one kind of the person's work to someone else
+    the manager looks after. Someone the manager does not look after is a 404."""
+    _require_manager(request.user)
+    person = get_managed_person(user=request.user, pk=pk)
+    counts = {
+        key: (r.label, n)
+        for key, r in registered_reassigners().items()
+        if (n := r.counts([person.pk]).get(person.pk, 0))
+    }
+    if not counts:
+        messages.info(request, f"{person.full_name} has no referrals or pathway cases to give")
+        return redirect("my_work_team")
+    form = ReassignForm(
+        request.POST if request.method == "POST" else None, manager=request.user, person=person, counts=counts
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            moved = registered_reassigners()[form.cleaned_data["what"]].reassign(
+                actor=request.user, person=person, receiver=form.cleaned_data["to"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"{len(moved)} record{'' if len(moved) == 1 else 's'} of {person.full_name} given to "
+                f"{form.cleaned_data['to'].full_name}",
+            )
+            return redirect("my_work_team")
+    back = reverse("my_work_team")
+    return render(
+        request,
+        "casework/form_page.html",
+        {
+            "form": form,
+            "heading": f"Give {person.full_name}'s work to someone else",
+            "caption": "Team work",
+            "intro": [
+                "The person you choose becomes the referrer or case worker, and is told. "
+                "Each change is recorded in the record's history."
+            ],
+            "back_url": back,
+            "submit_label": "Give the work",
+            "nav_section": "home",
+        },
+        status=400 if form.errors else 200,
+    )

@@ -1,0 +1,188 @@
+"""The team view of My work (/my-work/team/, issue 16): a team manager sees the work of the people
+in their team, a service manager of everyone in their agency, overdue first and grouped by person;
+and either gives a leaver's or an absent colleague's referrals (as referrer) or pathway cases (as
+case worker) to someone else they manage. Another agency's person never appears and is a 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from casework.access import NotAllowed
+from casework.models import AuditEvent, Notification, Role
+from casework.team import managed_people
+from pathways import services as pathways_services
+from referrals import services as referral_services
+from referrals.models import Referral, StatusChange
+from tests.factories import ChildFactory, UserFactory
+from tests.panels.conftest import *  # noqa: F403  (IRAP, its meetings, the clock)
+
+D = dt.date
+
+
+def _referral(*, child, panel, referrer, status="draft"):
+    referral = Referral.objects.create(
+        child=child,
+        panel=panel,
+        pathway="joint_package",
+        status=status,
+        referrer=referrer,
+        referrer_agency=referrer.agency,
+        created_by=referrer,
+    )
+    StatusChange.objects.create(referral=referral, new_status=status, actor=referrer)
+    return referral
+
+
+@pytest.fixture
+def colleague(hampshire, hampshire_team):
+    """Cara Vale, a social worker in Sam's team."""
+    user = UserFactory(full_name="Cara Vale", agency=hampshire, roles=[Role.SOCIAL_WORKER])
+    user.teams.add(hampshire_team)
+    return user
+
+
+@pytest.fixture
+def elsewhere(hampshire):
+    """Ned Far, a social worker of the council in no team of Tara's."""
+    return UserFactory(full_name="Ned Far", agency=hampshire, roles=[Role.SOCIAL_WORKER])
+
+
+def test_who_each_manager_looks_after(
+    team_manager, service_manager, social_worker, colleague, elsewhere, outsider
+):
+    assert set(managed_people(user=team_manager)) == {social_worker, colleague}
+    assert set(managed_people(user=service_manager)) >= {social_worker, colleague, elsewhere, team_manager}
+    assert outsider not in managed_people(user=service_manager)
+    assert not {social_worker, colleague, elsewhere} & set(managed_people(user=outsider))
+    assert list(managed_people(user=social_worker)) == []
+
+
+def test_team_page_lists_each_persons_work(
+    client, irap, child, team_manager, service_manager, social_worker, outsider
+):
+    _referral(child=child, panel=irap, referrer=social_worker)
+    _referral(child=child, panel=irap, referrer=social_worker, status="returned")
+    client.force_login(team_manager)
+    assert reverse("my_work_team") in client.get(reverse("my_work")).content.decode()
+    page = client.get(reverse("my_work_team"))
+    assert page.status_code == 200
+    (row,) = page.context["with_work"]
+    assert row.person == social_worker
+    assert sorted(i.kind for i in row.items) == ["referral.draft", "referral.returned"]
+    body = page.content.decode()
+    assert "Sam Okafor" in body and "Amelia Hart" in body
+    assert reverse("my_work_team_give", args=[social_worker.pk]) in body
+    client.force_login(service_manager)
+    assert social_worker in [r.person for r in client.get(reverse("my_work_team")).context["with_work"]]
+    # Another agency's managers see none of Hampshire's people; a social worker has no team view.
+    client.force_login(outsider)
+    page = client.get(reverse("my_work_team"))
+    assert "Sam Okafor" not in page.content.decode() and page.context["with_work"] == []
+    client.force_login(social_worker)
+    assert client.get(reverse("my_work_team")).status_code == 404
+    assert reverse("my_work_team") not in client.get(reverse("my_work")).content.decode()
+
+
+def test_give_a_leavers_referrals_to_a_colleague(client, irap, child, team_manager, social_worker, colleague):
+    drafts = [_referral(child=child, panel=irap, referrer=social_worker) for _ in range(2)]
+    decided = _referral(child=child, panel=irap, referrer=social_worker, status="decided")
+    social_worker.is_active = False
+    social_worker.save(update_fields=["is_active"])
+    client.force_login(team_manager)
+    (row,) = client.get(reverse("my_work_team")).context["with_work"]
+    assert row.person == social_worker and row.items == [] and row.to_give[0][1] == 2
+    url = reverse("my_work_team_give", args=[social_worker.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and "Cara Vale" in page.content.decode()
+    response = client.post(url, {"what": "referrals", "to": colleague.pk})
+    assert response.status_code == 302
+    assert {r.referrer_id for r in Referral.objects.filter(pk__in=[d.pk for d in drafts])} == {colleague.pk}
+    assert Referral.objects.get(pk=decided.pk).referrer == social_worker  # finished: left alone
+    assert AuditEvent.objects.filter(action="referral.reassigned", actor=team_manager).count() == 2
+    assert Notification.objects.filter(user=colleague, subject__contains="2 referrals").exists()
+    assert sorted(i.kind for i in __import__("casework.my_work").my_work.my_work_items(user=colleague)) == [
+        "referral.draft",
+        "referral.draft",
+    ]
+
+
+def test_the_form_names_what_is_wrong(client, irap, child, team_manager, social_worker, elsewhere):
+    _referral(child=child, panel=irap, referrer=social_worker)
+    client.force_login(team_manager)
+    url = reverse("my_work_team_give", args=[social_worker.pk])
+    page = client.post(url, {})
+    assert page.status_code == 400
+    body = page.content.decode()
+    assert "Choose what to give" in body and "Choose who to give the work to" in body
+    # Ned is not in Tara's team: not a choice.
+    page = client.post(url, {"what": "referrals", "to": elsewhere.pk})
+    assert page.status_code == 400 and "Choose who to give the work to from the list" in page.content.decode()
+
+
+def test_another_agencys_person_is_a_404(
+    client, irap, child, team_manager, outsider, social_worker, elsewhere
+):
+    _referral(child=child, panel=irap, referrer=social_worker)
+    client.force_login(outsider)
+    url = reverse("my_work_team_give", args=[social_worker.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"what": "referrals", "to": outsider.pk}).status_code == 404
+    client.force_login(team_manager)
+    assert client.get(reverse("my_work_team_give", args=[elsewhere.pk])).status_code == 404
+    assert Referral.objects.get(referrer=social_worker)
+
+
+def test_services_refuse_people_outside_the_managers_scope(
+    irap, child, team_manager, social_worker, colleague, elsewhere, outsider
+):
+    _referral(child=child, panel=irap, referrer=social_worker)
+    with pytest.raises(NotAllowed):
+        referral_services.referrals_reassign(actor=team_manager, person=social_worker, receiver=elsewhere)
+    with pytest.raises(NotAllowed):
+        referral_services.referrals_reassign(actor=outsider, person=social_worker, receiver=colleague)
+    with pytest.raises(ValidationError):
+        referral_services.referrals_reassign(actor=team_manager, person=colleague, receiver=social_worker)
+
+
+def test_give_pathway_cases_as_case_worker(clock, child, hiow_icb, team_manager, social_worker, colleague):
+    case = pathways_services.cc_open(
+        actor=social_worker,
+        child=child,
+        lead_agency=hiow_icb,
+        case_worker=social_worker,
+        referral_received_on=D(2026, 2, 16),
+    )
+    (moved,) = pathways_services.cases_reassign(actor=team_manager, person=social_worker, receiver=colleague)
+    case.refresh_from_db()
+    assert moved.pk == case.pk and case.case_worker == colleague
+    assert case.events.filter(what="Case worker changed to Cara Vale").exists()
+    assert AuditEvent.objects.filter(action="pathways.case_worker_changed").count() == 1
+
+
+def test_query_count_does_not_grow_with_the_items(
+    client, irap, team_manager, social_worker, hampshire, hiow_icb
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def make(n):
+        for _ in range(n):
+            child = ChildFactory(owning_agency=hampshire, created_by=social_worker, involved=[hiow_icb])
+            _referral(child=child, panel=irap, referrer=social_worker)
+
+    make(1)
+    client.force_login(team_manager)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("my_work_team"))
+    make(20)
+    # The people, each reassigner's counts, each active person's feeds (a fixed number a person),
+    # the children the manager may see, the header's counts: the same for 21 drafts as for one.
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(reverse("my_work_team"))
+    assert len(many) == len(few)
+    (row,) = page.context["with_work"]
+    assert len(row.items) == 21
