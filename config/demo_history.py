@@ -231,6 +231,7 @@ class _Plan:
     nights: int
     weekly: Decimal
     splits: list[tuple[str, Decimal]]  # (agency key, percentage)
+    review_weeks: int = 52  # an agreed package is reviewed this long after it starts
     review_of: _Plan | None = None
     items: list[tuple[Meeting, str]] = field(default_factory=list)  # (meeting, outcome)
     referral: Referral | None = None
@@ -428,9 +429,12 @@ def _plan(meetings: list[Meeting], rng: random.Random, today: dt.date) -> list[_
                     if not p.reviewed
                     and p.items[-1][1] in AGREED
                     and p.panel == panel
-                    and p.items[-1][0].date + dt.timedelta(days=330) <= meeting.date
+                    # Its review is due by the next meeting (it starts 2 to 4 weeks after the
+                    # decision), so the review comes back to the panel in time.
+                    and p.items[-1][0].date + dt.timedelta(weeks=p.review_weeks + 4)
+                    <= meeting.date + dt.timedelta(days=35)
                 ]
-                review_of = reviewable[0] if reviewable and rng.random() < 0.8 else None
+                review_of = reviewable[0] if reviewable and rng.random() < 0.95 else None
                 if review_of is not None:
                     review_of.reviewed = True
                     child_index = review_of.child_index
@@ -457,6 +461,7 @@ def _plan(meetings: list[Meeting], rng: random.Random, today: dt.date) -> list[_
                         ]
                     ),
                     review_of=review_of,
+                    review_weeks=rng.choice([26, 52, 52]),
                 )
                 low, high = SERVICES[plan.service][3]
                 plan.weekly = Decimal(rng.randrange(low * 100, high * 100)) / 100
@@ -753,12 +758,11 @@ def _panel_business(meetings, plans, rng, today, people, agencies, audit) -> dic
     seats = defaultdict(list)
     for seat in Membership.objects.filter(panel__in={m.panel_id for m in meetings}).select_related("person"):
         seats[seat.panel_id].append(seat)
-    # The latest meeting of the partnership's first panel still owes its minutes and letters.
-    last = max((m for m in meetings if m.panel_id == meetings[0].panel_id), key=lambda m: m.date)
-    latest = {
-        max((m for m in meetings if m.panel_id == p), key=lambda m: m.date)
-        for p in {m.panel_id for m in meetings}
-    }
+    # The partnership's latest meeting, if within the last month, still owes its minutes and
+    # letters; the recommendations its absent agencies were sent are still open (the SEN service
+    # sent apologies to it), and earlier ones were answered.
+    last = meetings[-1]
+    owes = last.date >= today - dt.timedelta(days=31)
     agenda, attendance, absent_of = [], [], {}
     for meeting in meetings:
         agenda.append(
@@ -785,7 +789,7 @@ def _panel_business(meetings, plans, rng, today, people, agencies, audit) -> dic
                 )
             )
         # The SEN service sends apologies to about one meeting in three; everyone else comes.
-        sen_away = rng.random() < 0.33 or meeting in latest
+        sen_away = rng.random() < 0.33 or meeting == last
         absent_of[meeting.pk] = {agencies["sen"].pk} if sen_away else set()
         for seat in seats[meeting.panel_id]:
             if seat.starts_on > meeting.date or (seat.ends_on and seat.ends_on < meeting.date):
@@ -831,9 +835,7 @@ def _panel_business(meetings, plans, rng, today, people, agencies, audit) -> dic
                 weeks_per_year=weeks,
                 starts_on=starts if agreed else None,
                 ends_on=starts + dt.timedelta(weeks=rng.choice([12, 26])) if time_limited else None,
-                review_date=(starts + dt.timedelta(weeks=rng.choice([26, 52, 52])))
-                if agreed
-                else (meeting.date + dt.timedelta(weeks=4) if outcome == Outcome.DEFERRED else None),
+                review_date=starts + dt.timedelta(weeks=plan.review_weeks) if agreed else None,
                 was_quorate=True,
                 recorded_by=people["admin"],
                 recorded_at=_at(meeting.date, meeting.starts_at.hour, 20 + item.position),
@@ -871,7 +873,7 @@ def _panel_business(meetings, plans, rng, today, people, agencies, audit) -> dic
                         due = add_working_days(
                             meeting.date, meeting.panel.absent_agency_response_working_days
                         )
-                        open_ = meeting in latest or meeting.date > today - dt.timedelta(days=14)
+                        open_ = meeting == last
                         answered = None if open_ else _at(due - dt.timedelta(days=1), 11)
                         recommendations.append(
                             AgencyRecommendation(
@@ -930,7 +932,7 @@ def _panel_business(meetings, plans, rng, today, people, agencies, audit) -> dic
         by_meeting[decision.agenda_item.meeting_id].append(decision)
     for meeting in meetings:
         approved = add_working_days(meeting.date, 2)
-        owing = meeting == last
+        owing = owes and meeting == last
         body = "\n".join(
             f"{d.agenda_item.position}. {d.referral.child.initials}: {d.get_outcome_display()}. {d.rationale}"
             for d in by_meeting[meeting.pk]
@@ -1204,8 +1206,8 @@ def _actions(meetings, plans, rng, today, people, agencies, audit) -> int:
             text, outcome = rng.choice(ACTIONS)
             owner = rng.choice(owners)
             due = meeting.date + dt.timedelta(days=rng.randrange(14, 36))
-            # Most are done by their date; about one in eight of those now due is still open.
-            done = due < today and rng.random() < 0.87
+            # Most are done by their date; about one in eight due in the last two months is still open.
+            done = due < today and (rng.random() < 0.87 or due < today - dt.timedelta(days=60))
             completed = min(due - dt.timedelta(days=rng.randrange(0, 10)), today) if done else None
             action = Action(
                 panel=meeting.panel,
