@@ -98,6 +98,10 @@ def team_work(request):
     )
 
 
+def _person_label(person: User) -> str:
+    return person.full_name + (f", {person.job_title}" if person.job_title else "")
+
+
 class ReassignForm(forms.Form):
     what = forms.ChoiceField(
         label="What to give",
@@ -116,11 +120,11 @@ class ReassignForm(forms.Form):
 
     def __init__(self, *args, manager: User, person: User, counts: dict[str, tuple[str, int]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["what"].choices = [(key, f"{label} ({n})") for key, (label, n) in counts.items()]
-        self.fields["to"].queryset = managed_people(user=manager).filter(is_active=True).exclude(pk=person.pk)
-        self.fields["to"].label_from_instance = lambda u: (
-            u.full_name + (f", {u.job_title}" if u.job_title else "")
-        )
+        what, to = self.fields["what"], self.fields["to"]
+        assert isinstance(what, forms.ChoiceField) and isinstance(to, forms.ModelChoiceField)
+        what.choices = [(key, f"{label} ({n})") for key, (label, n) in counts.items()]
+        to.queryset = managed_people(user=manager).filter(is_active=True).exclude(pk=person.pk)
+        to.label_from_instance = _person_label  # type: ignore[method-assign,assignment]
 
 
 def team_reassign(request, pk):

@@ -41,7 +41,7 @@ def can_manage_people(*, user: User | None) -> bool:
 def managed_people(*, user: User | None) -> QuerySet[User]:
     """The people `user` looks after, leavers included, never `user` themself nor a service
     account: one query."""
-    if not can_manage_people(user=user):
+    if not is_usable(user) or not can_manage_people(user=user) or user.agency_id is None:
         return User.objects.none()
     people = User.objects.filter(agency_id=user.agency_id, is_service_account=False).exclude(pk=user.pk)
     if not user.has_role(Role.SERVICE_MANAGER):

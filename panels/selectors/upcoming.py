@@ -156,15 +156,15 @@ def upcoming_meetings(*, user: User) -> list[MeetingReadiness]:
     through = Panel.quorum_agencies.through.objects.filter(panel_id__in=panel_ids).select_related("agency")
     for row in through.order_by("agency__name"):
         quorum_agencies[row.panel_id].append(row.agency)
-    away_rows = list(
+    away_rows: list[Attendance] = list(
         Attendance.objects.filter(
             meeting__in=[m.pk for m in meetings],
             status__in=[AttendanceStatus.APOLOGIES, AttendanceStatus.ABSENT],
         ).select_related("membership__person", "membership__agency")
     )
     away: dict[int, list[Attendance]] = defaultdict(list)
-    for row in away_rows:
-        away[row.meeting_id].append(row)
+    for absence in away_rows:
+        away[absence.meeting_id].append(absence)
     result = []
     for meeting in meetings:
         deadlines = meeting_deadlines(meeting, closures.get(meeting.panel_id, frozenset()))
@@ -180,10 +180,11 @@ def upcoming_meetings(*, user: User) -> list[MeetingReadiness]:
                 meeting=meeting,
                 papers_due=deadlines.papers_due,
                 circulation_due=deadlines.circulation,
-                live_items=meeting.live_items,
-                not_listed=meeting.not_listed,
-                late_waiting=meeting.late_waiting,
-                being_written=meeting.being_written,
+                # The counts annotated by _meetings.
+                live_items=meeting.live_items,  # type: ignore[attr-defined]
+                not_listed=meeting.not_listed,  # type: ignore[attr-defined]
+                late_waiting=meeting.late_waiting,  # type: ignore[attr-defined]
+                being_written=meeting.being_written,  # type: ignore[attr-defined]
                 apologies=[r for r in away[meeting.pk] if r.status == AttendanceStatus.APOLOGIES],
                 quorum_risks=_quorum_risks(
                     meeting,
