@@ -49,6 +49,7 @@ from panels.models import (
     DecisionStatus,
     LetterRecipient,
     Panel,
+    RecommendationStatus,
 )
 from panels.services.minutes import describe_cost, describe_shares, shield_child_name
 from referrals.models import Referral, SignOff, SignOffDecision, SignOffStage
@@ -104,7 +105,7 @@ def letter_placeholder_values(decision: Decision) -> dict[str, str]:
     meeting = item.meeting
     referral = decision.referral
     child = referral.child if referral is not None else None
-    shares = describe_shares(decision)
+    shares = _shares_with_standing(decision)
     return {
         "referrer_name": referral.referrer.full_name if referral else "",
         "panel_name": meeting.panel.name,
@@ -122,6 +123,35 @@ def letter_placeholder_values(decision: Decision) -> dict[str, str]:
         "chair_name": decision.signed_by.full_name if decision.signed_by else "",
         "decision_date": f"{timezone.localtime(decision.signed_at):%-d %B %Y}" if decision.signed_at else "",
     }
+
+
+def _shares_with_standing(decision: Decision) -> list[str]:
+    """Where the costs fall, each line saying where it stands when its agency was not present: a
+    part that is only a recommendation to that agency is not a decision for it until it accepts
+    (seeds 002, Joint Funding Panel: "Decisions are not to be made if they impact upon one of the
+    agencies who may not be present. The recommendations made to an absent agency will require a
+    response within 3 working days"), so the letter never shows it as agreed."""
+    answers = {r.agency_id: r for r in decision.recommendations.all()}
+    lines = []
+    for share, line in zip(decision.shares.all(), describe_shares(decision), strict=True):
+        rec = answers.get(share.agency_id)
+        if rec is None:
+            lines.append(line)
+        elif rec.status == RecommendationStatus.ACCEPTED:
+            lines.append(
+                f"{line}: recommended to {share.agency.name}, which was not present, and accepted by it"
+            )
+        elif rec.status == RecommendationStatus.DECLINED:
+            lines.append(
+                f"{line}: recommended to {share.agency.name}, which was not present, and declined by it, "
+                "so not agreed: the panel will consider it again"
+            )
+        else:
+            lines.append(
+                f"{line}: a recommendation to {share.agency.name}, which was not present, not yet agreed: "
+                f"awaiting its answer by {rec.due_on:%-d %B %Y}"
+            )
+    return lines
 
 
 def letter_fingerprint(letter: DecisionLetter) -> str:

@@ -861,6 +861,25 @@ def test_the_decision_letter_goes_to_the_referrer_and_their_service_manager_in_t
     )
 
 
+def test_the_letter_never_shows_the_absent_agencys_part_as_agreed(month):
+    """seeds 002 line 392: "Decisions are not to be made if they impact upon one of the agencies who
+    may not be present. The recommendations made to an absent agency will require a response within
+    3 working days." Ben's letter goes on the morning of 1 April, before the ICB answers: where the
+    costs fall, the council's part is decided and the ICB's is a recommendation awaiting its answer
+    by the due date, in the e-mail as in the letter."""
+    w = month.who
+    step = month.reach("second_letter_and_minutes")
+    [email] = step.emails_to(w.social_worker)
+    lines = {line for line in email.body.splitlines() if line.startswith("- ")}
+    council = next(line for line in lines if line.startswith(f"- {w.council.name}:"))
+    icb = next(line for line in lines if line.startswith(f"- {w.icb.name}:"))
+    assert "recommendation" not in council and "awaiting" not in council
+    assert icb.endswith(
+        f": a recommendation to {w.icb.name}, which was not present, not yet agreed: "
+        "awaiting its answer by 1 April 2027"
+    )
+
+
 def test_members_receive_the_minutes_within_three_working_days(month):
     """seeds 002 line 456 (3.14): "Members of the Joint Funding Panel will receive minutes of the
     meetings within three working days." Drafted on Tuesday 30 March, reminded on the due day,
