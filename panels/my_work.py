@@ -112,7 +112,7 @@ def _decision_item(decision: Decision, prepared) -> WorkItem:
         kind="panels.decision_to_sign",
         group=GROUP_DECISIONS,
         title=f"Sign the decision on item {item.position}, {item.title} ({meeting})",
-        url=reverse("panels:run_meeting", args=[meeting.pk]),
+        url=reverse("panels:run_item", args=[meeting.pk, item.pk]) + "#decision",
         child=child,
         due_on=due,
         overdue=is_overdue(due, today),
