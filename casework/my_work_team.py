@@ -1,7 +1,8 @@
 """The team view of My work (issue 16): a team manager sees the work of the people who share a team
 with them, a service manager of everyone in their agency (casework.team), each person's items most
 urgent first, people with overdue work first; and gives a leaver's or an absent colleague's work to
-someone else (each app's registered reassigner: a referral's referrer, a pathway case's worker).
+someone else (each app's registered reassigner: a referral's referrer, an action's owner, a
+pathway case's worker).
 
 Each person's list is their own My work (casework/my_work.py), built the same way, so the manager
 sees what the person sees; a child is named only when the manager may see that child too (one
@@ -138,7 +139,7 @@ def team_reassign(request, pk):
         if (n := r.counts([person.pk]).get(person.pk, 0))
     }
     if not counts:
-        messages.info(request, f"{person.full_name} has no referrals or pathway cases to give")
+        messages.info(request, f"{person.full_name} has no referrals, actions or pathway cases to give")
         return redirect("my_work_team")
     form = ReassignForm(
         request.POST if request.method == "POST" else None, manager=request.user, person=person, counts=counts
@@ -166,7 +167,7 @@ def team_reassign(request, pk):
             "heading": f"Give {person.full_name}'s work to someone else",
             "caption": "Team work",
             "intro": [
-                "The person you choose becomes the referrer or case worker, and is told. "
+                "The person you choose becomes the referrer, action owner or case worker, and is told. "
                 "Each change is recorded in the record's history."
             ],
             "back_url": back,

@@ -71,10 +71,15 @@ def require_manages(*, actor: User, person: User, receiver: User) -> None:
 
 # --- What a manager can give from one person to another ------------------------------------------
 # Each app that owns a record with an owner field registers how to count and move a person's
-# records (referrals: the referrer; pathways: the case worker), so the team view lists them without
-# casework importing the apps (docs/adr/0011-layers.md), as My work's sources do.
+# records (referrals: the referrer; panels: an action's owner; pathways: the case worker), so the
+# team view lists them without casework importing the apps (docs/adr/0011-layers.md), as My work's
+# sources do.
 
-REASSIGN_MODULES = ("referrals.services.reassign", "pathways.services.reassign")
+REASSIGN_MODULES = (
+    "referrals.services.reassign",
+    "panels.services.action_owners",
+    "pathways.services.reassign",
+)
 
 
 @dataclass(frozen=True)

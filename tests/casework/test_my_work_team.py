@@ -186,3 +186,21 @@ def test_query_count_does_not_grow_with_the_items(
     assert len(many) == len(few)
     (row,) = page.context["with_work"]
     assert len(row.items) == 21
+
+
+def test_give_open_actions_as_owner(irap, team_manager, social_worker, colleague, panel_chair):
+    from panels.services.action_owners import actions_reassign
+    from tests.factories import ActionFactory
+
+    mine = ActionFactory(panel=irap, owners=[social_worker, panel_chair], due_on=D(2026, 3, 20))
+    done = ActionFactory(
+        panel=irap, owners=[social_worker], due_on=D(2026, 3, 20), status="closed", completed_on=D(2026, 3, 1)
+    )
+    (moved,) = actions_reassign(actor=team_manager, person=social_worker, receiver=colleague)
+    assert moved.pk == mine.pk
+    assert set(mine.owners.all()) == {colleague, panel_chair}
+    assert set(done.owners.all()) == {social_worker}
+    assert AuditEvent.objects.filter(action="action.owner_changed", actor=team_manager).count() == 1
+    assert "panels.action_owed" in {
+        i.kind for i in __import__("casework.my_work").my_work.my_work_items(user=colleague)
+    }
