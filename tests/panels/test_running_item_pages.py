@@ -302,3 +302,14 @@ def test_the_overview_and_an_items_page_take_a_fixed_number_of_queries(
         with django_assert_max_num_queries(34):
             response = client.get(_item_url(made))
         assert response.status_code == 200
+
+
+def test_other_business_needs_no_decision(quorate, item, panel_chair, panel_admin):
+    aob = AgendaItem.objects.create(
+        meeting=quorate, kind="other_business", title="Any other business", added_by=panel_admin, position=2
+    )
+    client = _client(panel_chair)
+    assert _state_of(client.get(_overview(quorate)).content.decode(), aob) == "No decision needed"
+    html = client.get(_item_url(aob)).content.decode()
+    assert "Item 2: Any other business" in html and "Record the decision" not in html
+    assert f'href="{_item_url(item)}" rel="prev"' in html
