@@ -190,7 +190,7 @@ def _next_step(case: PathwayCase, today: dt.date) -> dict | None:
     return None
 
 
-def _transition_item(case: PathwayCase, today: dt.date) -> WorkItem:
+def _transition_item(case: PathwayCase, today: dt.date, can_record: bool) -> WorkItem:
     step = _next_step(case, today)
     assert step is not None  # the queryset keeps only cases with a step whose prompt has started
     started = today >= step["from"]
@@ -198,7 +198,7 @@ def _transition_item(case: PathwayCase, today: dt.date) -> WorkItem:
         kind="pathways.transition_step",
         group=GROUP_TRANSITION,
         title=f"Moving to adult services: {step['label']}",
-        url=reverse("pathways:cc_transition", args=[case.pk]),
+        url=reverse("pathways:cc_transition" if can_record else "pathways:case", args=[case.pk]),
         child=case.child,
         due_on=step["by"],
         overdue=is_overdue(step["by"], today),
@@ -262,7 +262,7 @@ def _escalation_settings(rows: list[EscalationStep]):
     return {row.partnership: row for row in EscalationSettings.objects.all()}
 
 
-def _rsg_item(step: EscalationStep, settings_rows) -> WorkItem:
+def _rsg_item(step: EscalationStep, settings_rows, can_record: bool) -> WorkItem:
     """As pathways.selectors.group_clock: the first meeting within rsg_first_meeting_hours of the
     group being set up, then one each 7 days / rsg_meetings_per_week after the last."""
     escalation = step.escalation
@@ -278,7 +278,9 @@ def _rsg_item(step: EscalationStep, settings_rows) -> WorkItem:
         kind="pathways.rsg_meeting_due",
         group=GROUP_ESCALATION,
         title=f"Hold the Rapid Solutions Group's {which} meeting",
-        url=reverse("pathways:escalation_meeting", args=[escalation.pk]),
+        url=reverse(
+            "pathways:escalation_meeting" if can_record else "pathways:escalation", args=[escalation.pk]
+        ),
         child=escalation.child,
         due_on=local.date(),
         overdue=timezone.now() > due_at,
@@ -286,7 +288,7 @@ def _rsg_item(step: EscalationStep, settings_rows) -> WorkItem:
     )
 
 
-def _erg_item(step: EscalationStep, settings_rows) -> WorkItem:
+def _erg_item(step: EscalationStep, settings_rows, can_record: bool) -> WorkItem:
     """As pathways.selectors.group_clock: a report erg_report_interval_months after the last one
     (or after the group was agreed), monthly until resolved."""
     escalation = step.escalation
@@ -297,7 +299,9 @@ def _erg_item(step: EscalationStep, settings_rows) -> WorkItem:
         kind="pathways.erg_report_due",
         group=GROUP_ESCALATION,
         title="Report the Exceptional Resourcing Group's progress to the partnership",
-        url=reverse("pathways:escalation_report", args=[escalation.pk]),
+        url=reverse(
+            "pathways:escalation_report" if can_record else "pathways:escalation", args=[escalation.pk]
+        ),
         child=escalation.child,
         due_on=due,
         overdue=is_overdue(due, timezone.localdate()),
@@ -305,8 +309,16 @@ def _erg_item(step: EscalationStep, settings_rows) -> WorkItem:
     )
 
 
-def _group_item(step: EscalationStep, settings_rows) -> WorkItem:
-    return (_rsg_item if step.level == EscalationLevel.RSG else _erg_item)(step, settings_rows)
+def _group_item(can_record: bool):
+    """Each item links to the form that does the work when the person's role may record it
+    (pathways.access), else to the page that shows it: no link to a page they cannot use."""
+
+    def item(step: EscalationStep, settings_rows) -> WorkItem:
+        return (_rsg_item if step.level == EscalationLevel.RSG else _erg_item)(
+            step, settings_rows, can_record
+        )
+
+    return item
 
 
 @work_source
@@ -316,7 +328,11 @@ def pathways_ladder_work(user: User) -> list[Feed]:
     once when there are any of those, the escalation settings."""
     today = timezone.localdate()
     visible = access.cases_visible_to(user=user)
+    can_record = access.can_edit_cases(user=user)
     return [
-        Feed(queryset=_transition_cases(visible, user, today), item=lambda c, _: _transition_item(c, today)),
-        Feed(queryset=_current_groups(user), item=_group_item, prepare=_escalation_settings),
+        Feed(
+            queryset=_transition_cases(visible, user, today),
+            item=lambda c, _: _transition_item(c, today, can_record),
+        ),
+        Feed(queryset=_current_groups(user), item=_group_item(can_record), prepare=_escalation_settings),
     ]
