@@ -294,12 +294,12 @@ def test_the_overview_and_an_items_page_take_a_fixed_number_of_queries(
     # session, user, savepoint, meeting with panel, access (the chair's seat), members, attendance,
     # quorum agencies, the agenda's items with child, their current decisions, the decisions'
     # recommendations, can_run, the list-view log insert, the header's counts, session save: none per item.
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(20):
         response = client.get(_overview(quorate))
     assert len(response.context["page"].lines) == 20
     # The item's page: the same as the chair's page of one item, plus the agenda's lines.
     for made in (twenty[0], twenty[6], twenty[12]):
-        with django_assert_max_num_queries(34):
+        with django_assert_max_num_queries(32):
             response = client.get(_item_url(made))
         assert response.status_code == 200
 

@@ -313,7 +313,7 @@ def test_chairs_page_query_count_is_flat(
             )
     client = _client(panel_chair)
     # The agenda page: the items and their states, no papers; none per item.
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(20):
         response = client.get(_run_url(quorate))
     assert len(response.context["page"].lines) == 21
     # An item's page: session, user, savepoint, meeting with panel, can_view_running (chair's seat),
@@ -324,7 +324,7 @@ def test_chairs_page_query_count_is_flat(
     # can_sign, the partnership's agencies for the forms, one insert of the child view log, the
     # header's counts, session save, the item's child's CETR: the same whatever the agenda's length.
     for made in AgendaItem.objects.filter(meeting=quorate).order_by("position")[:3]:
-        with django_assert_max_num_queries(34):
+        with django_assert_max_num_queries(32):
             response = client.get(_item_url(made))
         assert len(response.context["page"].items) == 1
     assert ChildViewLog.objects.filter(user=panel_chair).count() == 3
