@@ -107,6 +107,9 @@ PEOPLE = [
     ("nurse.assessor", "Priya Nair", "llr-icb", [Role.HEALTH_ASSESSOR, Role.PANEL_MEMBER], None),
     ("icb.finance", "George Tallis", "llr-icb", [Role.FINANCE_APPROVER], Decimal("250000.00")),
     ("icb.commissioner", "Farah Iqbal", "llr-icb", [Role.PANEL_MEMBER], None),
+    # The LLR ICB's IFR panel (panels/demo.py), as Hampshire and Isle of Wight's.
+    ("ifr.chair", "Dr Anil Mehta", "llr-icb", [Role.PANEL_CHAIR, Role.PANEL_MEMBER], None),
+    ("ifr.admin", "Claire Fenton", "llr-icb", [Role.PANEL_ADMINISTRATOR], None),
 ]
 
 EMAIL_DOMAINS = {

@@ -99,12 +99,32 @@ PANELS = [
         "meeting_ends_at": dt.time(11, 30),
         "meeting_location": "Microsoft Teams",
     },
+    {
+        # Leicester, Leicestershire and Rutland's ICB decides its IFRs the same way.
+        "name": "Leicester, Leicestershire and Rutland ICB Individual Funding Request Panel",
+        "kind": "other",
+        "host": "NHS Leicester, Leicestershire and Rutland ICB",
+        "purpose": "Decides Individual Funding Requests for treatments not routinely commissioned, "
+        "on the clinical exceptionality of the child's circumstances.",
+        "cadence_rule": "monthly",
+        "cadence_weekday": 3,
+        "cadence_week_of_month": 1,
+        "meeting_starts_at": dt.time(9, 30),
+        "meeting_ends_at": dt.time(11, 0),
+        "meeting_location": "Microsoft Teams",
+    },
 ]
 
-# The IFR panel is the ICB's alone: only its own people sit on it (and its chair and administrator
+# An IFR panel is its ICB's alone: only its own people sit on it (and its chair and administrator
 # sit on no other panel), and the ICB alone makes its quorum.
-IFR_PANEL = PANELS[-1]["name"]
-IFR_PEOPLE = ("ifr.chair@hiow.demo.nhs.uk", "ifr.admin@hiow.demo.nhs.uk")
+IFR_PANEL = PANELS[-2]["name"]  # Hampshire and Isle of Wight's
+IFR_PANELS = {IFR_PANEL, PANELS[-1]["name"]}
+IFR_PEOPLE = (
+    "ifr.chair@hiow.demo.nhs.uk",
+    "ifr.admin@hiow.demo.nhs.uk",
+    "ifr.chair@llr.demo.nhs.uk",
+    "ifr.admin@llr.demo.nhs.uk",
+)
 
 # Seats by role of the demo people (roles in casework/demo.py).
 SEATS = {Role.PANEL_CHAIR: MemberRole.CHAIR, Role.PANEL_ADMINISTRATOR: MemberRole.ADMINISTRATOR}
@@ -152,7 +172,7 @@ def _seat_members(panel: Panel) -> None:
     )
     # Seated before the year of history (config/demo_history.py) begins, so its meetings had them.
     seated_from = min(dt.date(2026, 1, 1), timezone.localdate() - dt.timedelta(days=400))
-    if panel.name == IFR_PANEL:
+    if panel.name in IFR_PANELS:
         people = people.filter(agency=panel.host_agency)
     else:
         people = people.exclude(email__in=IFR_PEOPLE)

@@ -74,6 +74,7 @@ ADMIN_OF = {
     "llr.demo.nhs.uk": "admin@leics.demo.gov.uk",
 }
 LEICS = "Leicestershire County Council Children and Family Services"
+LLR = "Leicester, Leicestershire and Rutland"
 
 
 def load_authorisers() -> int:
@@ -203,7 +204,36 @@ def load_pathways() -> int:
             continue
         build(child=child, council=council, icb=icb, worker=worker, nurse=nurse)
         made += 1
-    return made
+    return made + _llr_ifr()
+
+
+def _llr_ifr() -> int:
+    """An Individual Funding Request in Leicester, Leicestershire and Rutland too, by its ICB's
+    clinician, for its IFR panel's chair and administrator to decide (idempotent)."""
+    icb = Agency.objects.filter(partnership=LLR, kind="icb").first()
+    nurse = User.objects.filter(email="nurse.assessor@llr.demo.nhs.uk").first()
+    if icb is None or nurse is None:
+        return 0
+    if PathwayCase.objects.filter(kind=CaseKind.IFR, child__owning_agency__partnership=LLR).exists():
+        return 0
+    child = (
+        base_children(Child.objects.filter(owning_agency__partnership=LLR))
+        .filter(pk__in=Involvement.objects.filter(agency=icb, ended_on__isnull=True).values("child_id"))
+        .exclude(escalations__isnull=False)
+        .order_by("-family_name", "-given_name", "-id")
+        .first()
+    )
+    if child is None:
+        return 0
+    services.ifr_submit(
+        actor=nurse,
+        child=child,
+        treatment="Intensive home-based dialectical behaviour therapy, not commissioned for under-16s.",
+        exceptionality="Three admissions in a year after self-harm; community CAMHS and two other "
+        "commissioned therapies have not reduced the risk.",
+        evidence="CAMHS consultant psychiatrist's report and crisis team summary (synthetic).",
+    )
+    return 1
 
 
 def _continuing_care(*, child, council, icb, worker, nurse) -> None:

@@ -151,7 +151,10 @@ def test_demo_meetings_show_every_capability(db, private_storage, client, midday
         (sen_finance, reverse("panels:recommendations")),
         (nurse, reverse("pathways:case", args=[cc_case.pk])),
     ]
-    for case in PathwayCase.objects.exclude(pk=cc_case.pk):
+    # The nurse's own partnership's cases (Leicester, Leicestershire and Rutland has an IFR too).
+    for case in PathwayCase.objects.exclude(pk=cc_case.pk).filter(
+        child__owning_agency__partnership=nurse.agency.partnership
+    ):
         pages.append((nurse, reverse("pathways:case", args=[case.pk])))
     for user, url in pages:
         client.force_login(user)
