@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from casework import access, services
 from casework.audit import record_event
 from casework.auth import normalise_email
-from casework.forms import ApiTokenForm, add_service_errors
+from casework.forms import ApiTokenForm, add_service_errors, govuk_messages
 from casework.models import ApiToken, User
 from casework.web import form_page
 
@@ -153,6 +153,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
                 "invalid": "Enter an email address like name@example.gov.uk",
             }
         )
+        govuk_messages(self)
 
     def get_users(self, email):
         return User.objects.filter(

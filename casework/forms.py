@@ -32,6 +32,65 @@ from casework.nhs import nhs_number_problem, normalise_nhs_number
 from casework.stale import NOT_SEEN
 
 
+def _subject(label: object) -> str:
+    """What a message about a field calls it: its label as a noun ("Family name"), or "The answer"
+    for a question ("Why is the referral being withdrawn?")."""
+    text = str(label or "").removesuffix("(optional)").strip()
+    if not text or text.endswith("?"):
+        return "The answer"
+    return text[0].upper() + text[1:]
+
+
+def _is_default(field: forms.Field, key: str) -> bool:
+    """Whether the field says Django's own message for `key` (or none of its own: a validator's,
+    such as MaxLengthValidator's, is then shown)."""
+    message = field.error_messages.get(key)
+    if message is None:
+        return True
+    return any(
+        key in defaults and str(message) == str(defaults[key])
+        for klass in type(field).__mro__
+        for defaults in [vars(klass).get("default_error_messages", {})]
+    )
+
+
+def govuk_messages(form: forms.BaseForm) -> None:
+    """Put the GOV.UK wording, in terms of the field's label, where a field of `form` still has one
+    of Django's own messages for what a person can type wrongly: too long ("Family name must be 100
+    characters or fewer"), not a whole number, a number or an e-mail address, out of range. A
+    message the field was given is kept; "required" is each field's own, given where it is
+    declared. Every GovUKForm does this; a form with another base calls it from __init__."""
+    for field in form.fields.values():
+        subject = _subject(field.label)
+        wording: dict[str, str] = {}
+        if isinstance(field, forms.CharField) and field.max_length is not None:
+            wording["max_length"] = f"{subject} must be {int(field.max_length):,} characters or fewer"
+        if isinstance(field, (forms.DecimalField, forms.FloatField)):  # both are IntegerFields too
+            wording["invalid"] = f"{subject} must be a number, like 12.50"
+        elif isinstance(field, forms.IntegerField):
+            wording["invalid"] = f"{subject} must be a whole number, like 12"
+        elif isinstance(field, forms.EmailField):
+            wording["invalid"] = f"{subject} must be an e-mail address, like name@example.gov.uk"
+        elif isinstance(field, forms.URLField):
+            wording["invalid"] = f"{subject} must be a web address, like https://www.example.gov.uk/page"
+        if isinstance(field, forms.IntegerField):
+            wording["min_value"] = f"{subject} must be %(limit_value)s or more"
+            wording["max_value"] = f"{subject} must be %(limit_value)s or less"
+        for key, message in wording.items():
+            if _is_default(field, key):
+                field.error_messages[key] = message
+
+
+class GovUKForm(forms.Form):
+    """A form whose fields speak GOV.UK, not Django, when what was typed is wrong
+    (govuk_messages), fields added in a subclass's __init__ included: the wording is put in when
+    the form is validated."""
+
+    def full_clean(self):
+        govuk_messages(self)
+        super().full_clean()
+
+
 class GovUKFormRenderer(TemplatesSetting):
     """Renders every bound field through templates/govuk/field.html (label, hint, error, input)."""
 
@@ -51,6 +110,7 @@ class SignInForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].error_messages["required"] = "Enter your email address"
         self.fields["password"].error_messages["required"] = "Enter your password"
+        govuk_messages(self)
 
     def confirm_login_allowed(self, user):
         # Platform operators and service accounts never sign in to the service's pages. They are
@@ -145,7 +205,7 @@ class NHSNumberField(forms.CharField):
         return normalised
 
 
-class ChildForm(forms.Form):
+class ChildForm(GovUKForm):
     given_name = forms.CharField(
         label="Given name", max_length=100, error_messages={"required": "Enter the child's given name"}
     )
@@ -175,7 +235,13 @@ class ChildForm(forms.Form):
         required=False,
         help_text="For a child in care",
     )
-    iro_email = forms.EmailField(label="IRO e-mail", required=False)
+    iro_email = forms.EmailField(
+        label="IRO e-mail",
+        required=False,
+        error_messages={
+            "invalid": "Enter the IRO's e-mail address in the right format, like name@council.gov.uk"
+        },
+    )
     has_ehc_plan = forms.BooleanField(
         label="The child has an education, health and care (EHC) plan", required=False
     )
@@ -228,7 +294,7 @@ class ChildForm(forms.Form):
         return data
 
 
-class ParentCarerForm(forms.Form):
+class ParentCarerForm(GovUKForm):
     name = forms.CharField(
         label="Full name",
         max_length=200,
@@ -242,10 +308,14 @@ class ParentCarerForm(forms.Form):
     )
     parental_responsibility = forms.BooleanField(label="Has parental responsibility", required=False)
     phone = forms.CharField(label="Phone", max_length=30, required=False)
-    email = forms.EmailField(label="E-mail", required=False)
+    email = forms.EmailField(
+        label="E-mail",
+        required=False,
+        error_messages={"invalid": "Enter their e-mail address in the right format, like name@example.com"},
+    )
 
 
-class InvolvementForm(forms.Form):
+class InvolvementForm(GovUKForm):
     agency = forms.ModelChoiceField(
         label="Agency",
         queryset=Agency.objects.none(),
@@ -268,11 +338,11 @@ class InvolvementForm(forms.Form):
         model_choices(self, "agency").queryset = access.agencies_visible_to(user=user).order_by("name")
 
 
-class EndInvolvementForm(forms.Form):
+class EndInvolvementForm(GovUKForm):
     ended_on = DateField(label="Involvement ended on", required=False, help_text="Leave blank for today")
 
 
-class AccessRequestForm(forms.Form):
+class AccessRequestForm(GovUKForm):
     nhs_number = NHSNumberField(
         label="NHS number of the child",
         required=True,
@@ -287,7 +357,7 @@ class AccessRequestForm(forms.Form):
     )
 
 
-class AccessDecisionForm(forms.Form):
+class AccessDecisionForm(GovUKForm):
     decision = forms.ChoiceField(
         label="Decision",
         choices=[("grant", "Involve their agency with this child"), ("decline", "Decline the request")],
@@ -303,7 +373,7 @@ class AccessDecisionForm(forms.Form):
     )
 
 
-class ChildSearchForm(forms.Form):
+class ChildSearchForm(GovUKForm):
     q = forms.CharField(
         label="Search children",
         max_length=100,
@@ -312,7 +382,7 @@ class ChildSearchForm(forms.Form):
     )
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(GovUKForm):
     """Make an API token: for oneself (Your API tokens) or, with a scope, for a service account
     (casework.administration.forms.ServiceTokenForm)."""
 
@@ -371,7 +441,7 @@ class _CetrReferralMixin:
         cast(_ReferralField, self.fields["referral"]).queryset = referrals
 
 
-class CetrForm(_CetrReferralMixin, forms.Form):
+class CetrForm(_CetrReferralMixin, GovUKForm):
     """A Care, Education and Treatment Review held for the child (casework.cetr)."""
 
     referral = _referral_field()
@@ -417,7 +487,7 @@ class _PersonField(forms.ModelChoiceField):
         return f"{obj.full_name}, {obj.agency.name}" if obj.agency else obj.full_name
 
 
-class CetrOverrideForm(_CetrReferralMixin, forms.Form):
+class CetrOverrideForm(_CetrReferralMixin, GovUKForm):
     """A named senior person's decision to go ahead without a CETR (casework.cetr)."""
 
     referral = _referral_field()

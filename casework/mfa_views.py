@@ -22,10 +22,10 @@ from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casework import mfa
-from casework.forms import add_service_errors
+from casework.forms import GovUKForm, add_service_errors
 
 
-class CodeForm(forms.Form):
+class CodeForm(GovUKForm):
     code = forms.CharField(
         label="Code",
         max_length=20,

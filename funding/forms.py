@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django import forms
 
-from casework.forms import DateField, VersionField
+from casework.forms import DateField, GovUKForm, VersionField
 from casework.money import MAX_COST_TEXT, SplitLine, money_validators
 from funding.models import PersonalBudget, Provider, ProviderKind, ShareStatus
 from referrals.models import CostPeriod, Pathway, ShareBasis
@@ -24,6 +24,7 @@ def money_field(label: str, *, what: str, too_small: str, **kwargs) -> forms.Dec
         error_messages={
             "invalid": f"Enter {what} as a number, like 1250.50",
             "min_value": too_small,
+            "max_value": f"Enter {what} of {MAX_COST_TEXT} or less",
             "max_digits": f"Enter {what} of {MAX_COST_TEXT} or less",
             "max_whole_digits": f"Enter {what} of {MAX_COST_TEXT} or less",
             "max_decimal_places": f"Enter {what} in pounds and pence, like 1250.50",
@@ -34,7 +35,7 @@ def money_field(label: str, *, what: str, too_small: str, **kwargs) -> forms.Dec
     )
 
 
-class VersionForm(forms.Form):
+class VersionForm(GovUKForm):
     version = VersionField()
 
 
@@ -75,7 +76,7 @@ class DisputeForm(ShareActionForm):
     )
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(GovUKForm):
     answer = forms.CharField(
         label="Your answer",
         widget=forms.Textarea,
@@ -98,7 +99,7 @@ class EndForm(VersionForm):
     )
 
 
-class CetrForm(forms.Form):
+class CetrForm(GovUKForm):
     completed_on = DateField(
         label="Date of the Care, Education and Treatment Review",
         help_text="For example, 20/02/2026",
@@ -109,7 +110,7 @@ class CetrForm(forms.Form):
     )
 
 
-class TermsForm(forms.Form):
+class TermsForm(GovUKForm):
     """A package's terms and its split (up to four agencies)."""
 
     provider = forms.ModelChoiceField(queryset=Provider.objects.all(), required=False, label="Provider")
@@ -244,7 +245,15 @@ class VaryForm(TermsForm, VersionForm):
     field_order = ["version", "effective_from", "change_reason", "backdating_reason"]
 
 
-class CommitmentsForm(forms.Form):
+class CommitmentsForm(GovUKForm):
     year = forms.IntegerField(
-        label="Financial year starting in", min_value=2000, max_value=2100, required=False
+        label="Financial year starting in",
+        min_value=2000,
+        max_value=2100,
+        required=False,
+        error_messages={
+            "invalid": "Enter the year the financial year starts in, like 2026",
+            "min_value": "Enter a year from 2000 to 2100",
+            "max_value": "Enter a year from 2000 to 2100",
+        },
     )

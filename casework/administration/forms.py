@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
-from casework.forms import ApiTokenForm, model_choices
+from casework.forms import ApiTokenForm, GovUKForm, model_choices
 from casework.models import Agency, AgencyKind, Role, Team, TokenScope
 
 SERVICE_ACCOUNT_SCOPES = [
@@ -85,7 +85,7 @@ def _limit_field() -> forms.DecimalField:
     )
 
 
-class AgencyForm(forms.Form):
+class AgencyForm(GovUKForm):
     name = forms.CharField(
         label="Name", max_length=200, error_messages={"required": "Enter the agency's name"}
     )
@@ -104,13 +104,13 @@ class AgencyForm(forms.Form):
     )
 
 
-class TeamForm(forms.Form):
+class TeamForm(GovUKForm):
     name = forms.CharField(
         label="Team name", max_length=200, error_messages={"required": "Enter the team's name"}
     )
 
 
-class InviteForm(forms.Form):
+class InviteForm(GovUKForm):
     full_name = forms.CharField(
         label="Full name", max_length=200, error_messages={"required": "Enter their name"}
     )
@@ -147,7 +147,7 @@ def _teams_of_agency(form: forms.Form, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-class PersonForm(forms.Form):
+class PersonForm(GovUKForm):
     """A person's details. Their own account shows only name and job title: another administrator
     changes their roles and limit."""
 
@@ -168,7 +168,7 @@ class PersonForm(forms.Form):
             del self.fields["roles"], self.fields["delegated_limit"]
 
 
-class MoveForm(forms.Form):
+class MoveForm(GovUKForm):
     agency = _agency_field("Agency")
     teams = _teams_field()
 
@@ -187,7 +187,7 @@ class MoveForm(forms.Form):
         return _teams_of_agency(self, self.cleaned_data)
 
 
-class ServiceAccountForm(forms.Form):
+class ServiceAccountForm(GovUKForm):
     name = forms.CharField(
         label="Name of the system",
         max_length=200,
@@ -232,7 +232,7 @@ class ServiceTokenForm(ApiTokenForm):
         operation_field.choices = [(name, name) for name in operations]
 
 
-class PeopleFilterForm(forms.Form):
+class PeopleFilterForm(GovUKForm):
     agency = forms.ModelChoiceField(
         label="Agency", queryset=Agency.objects.none(), required=False, empty_label="All agencies"
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import QuerySet
 
-from casework.forms import DateField, VersionField
+from casework.forms import DateField, GovUKForm, VersionField
 from casework.models import Agency, User
 from panels.models import AgendaItem, Meeting
 from panels.selectors.actions import OUTCOME_CHOICES
@@ -69,7 +69,7 @@ class _ItemChoice(forms.ModelChoiceField):
         return f"{obj.meeting.date:%-d %b %Y}, item {obj.position}: {obj.title}"
 
 
-class ActionForm(forms.Form):
+class ActionForm(GovUKForm):
     """seeds 003's columns, as an administrator fills them in."""
 
     version = VersionField(required=False)
@@ -134,11 +134,11 @@ class ActionForm(forms.Form):
         }
 
 
-class ActionUpdateForm(forms.Form):
+class ActionUpdateForm(GovUKForm):
     text = _text("Update", help_text="What has happened since the last update")
 
 
-class ActionCloseForm(forms.Form):
+class ActionCloseForm(GovUKForm):
     version = VersionField()
     completed_on = DateField(
         label="Date completed",
@@ -148,12 +148,12 @@ class ActionCloseForm(forms.Form):
     actual_impact = _text("Actual impact", help_text="What difference the action made")
 
 
-class ActionReopenForm(forms.Form):
+class ActionReopenForm(GovUKForm):
     version = VersionField()
     reason = _text("Reason for reopening", rows=3, max_length=4000, help_text="This is added to the updates")
 
 
-class ActionFilterForm(forms.Form):
+class ActionFilterForm(GovUKForm):
     status = forms.ChoiceField(
         label="Show",
         required=False,
@@ -168,7 +168,7 @@ class ActionFilterForm(forms.Form):
         self.fields["owner_agency"].queryset = agencies
 
 
-class TrackerFilterForm(forms.Form):
+class TrackerFilterForm(GovUKForm):
     outcome = forms.ChoiceField(
         label="Outcome", required=False, choices=[("", "Any outcome"), *OUTCOME_CHOICES]
     )

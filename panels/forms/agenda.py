@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import QuerySet
 
-from casework.forms import VersionField
+from casework.forms import GovUKForm, VersionField
 from panels.models import Membership
 
 __all__ = [
@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 
-class AgendaVersionForm(forms.Form):
+class AgendaVersionForm(GovUKForm):
     version = VersionField()
 
 

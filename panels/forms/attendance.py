@@ -7,13 +7,14 @@ from typing import Any
 
 from django import forms
 
+from casework.forms import GovUKForm
 from panels.models import Attendance, Membership
 from panels.services.attendance import NOT_RECORDED
 
 __all__ = ["AttendanceCorrectionForm"]
 
 
-class AttendanceCorrectionForm(forms.Form):
+class AttendanceCorrectionForm(GovUKForm):
     """One member's attendance corrected. Each seat's attendance as the page showed it travels in a
     hidden `seen_<seat>` field, so a correction made over someone else's is refused (409), not
     saved blind."""

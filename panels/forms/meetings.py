@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import QuerySet
 
-from casework.forms import DateField, TimeField, VersionField
+from casework.forms import DateField, GovUKForm, TimeField, VersionField
 from casework.models import Agency, User
 from panels.models import WEEKDAYS, WEEKS_OF_MONTH, CadenceRule, MemberRole, Membership, Panel, PanelKind
 from panels.services import SETTINGS_FIELDS
@@ -57,7 +57,7 @@ def _working_days(what: str) -> forms.IntegerField:
     )
 
 
-class PanelSettingsForm(forms.Form):
+class PanelSettingsForm(GovUKForm):
     """Every field of panels.services.SETTINGS_FIELDS, plus the agencies the quorum needs."""
 
     name = forms.CharField(
@@ -165,7 +165,7 @@ class PanelSettingsForm(forms.Form):
         return fields
 
 
-class PanelNewForm(forms.Form):
+class PanelNewForm(GovUKForm):
     name = forms.CharField(
         label="Panel name", max_length=200, error_messages={"required": "Enter the panel's name"}
     )
@@ -201,7 +201,7 @@ class _SeatChoiceField(forms.ModelChoiceField):
         return f"{obj.person.full_name or obj.person.email} ({obj.get_role_display()})"
 
 
-class MembershipForm(forms.Form):
+class MembershipForm(GovUKForm):
     person = _PersonChoiceField(
         label="Person",
         queryset=User.objects.none(),
@@ -229,11 +229,11 @@ class MembershipForm(forms.Form):
         self.fields["deputy_for"].queryset = seats
 
 
-class MembershipEndForm(forms.Form):
+class MembershipEndForm(GovUKForm):
     ends_on = DateField(label="Membership ends on", required=False, help_text="Leave blank for today")
 
 
-class ClosureDayForm(forms.Form):
+class ClosureDayForm(GovUKForm):
     day = DateField(
         label="Closure day",
         help_text="For example, 29/12/2026",
@@ -244,7 +244,7 @@ class ClosureDayForm(forms.Form):
     )
 
 
-class GenerateMeetingsForm(forms.Form):
+class GenerateMeetingsForm(GovUKForm):
     until = DateField(
         label="Schedule meetings up to",
         help_text="Meetings follow the panel's cadence; dates it already has are left alone. For example, 31/03/2027",
@@ -252,7 +252,7 @@ class GenerateMeetingsForm(forms.Form):
     )
 
 
-class MeetingScheduleForm(forms.Form):
+class MeetingScheduleForm(GovUKForm):
     date = DateField(
         label="Date of the meeting",
         help_text="For example, 12/03/2026",
@@ -272,7 +272,7 @@ class MeetingScheduleForm(forms.Form):
     )
 
 
-class _VersionedForm(forms.Form):
+class _VersionedForm(GovUKForm):
     """Carries the meeting's version, so a change made from a stale page is refused (409)."""
 
     version = VersionField()
@@ -305,7 +305,7 @@ class MeetingCancelForm(_VersionedForm):
     )
 
 
-class MeetingFilterForm(forms.Form):
+class MeetingFilterForm(GovUKForm):
     panel = forms.ModelChoiceField(
         label="Panel", queryset=Panel.objects.none(), required=False, empty_label="All panels"
     )

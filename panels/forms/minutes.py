@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from django import forms
 
-from casework.forms import VersionField
+from casework.forms import GovUKForm, VersionField
 from casework.stale import NOT_SEEN
 from panels.services.minutes import MINUTES_MAX_LENGTH
 
 __all__ = ["LetterEditForm", "LetterTemplateForm", "MinutesApproveForm", "MinutesEditForm"]
 
 
-class MinutesEditForm(forms.Form):
+class MinutesEditForm(GovUKForm):
     """Carries the version the editor opened, so a save over someone else's is refused (409)."""
 
     body = forms.CharField(
@@ -29,11 +29,11 @@ class MinutesEditForm(forms.Form):
     version = VersionField()
 
 
-class MinutesApproveForm(forms.Form):
+class MinutesApproveForm(GovUKForm):
     version = VersionField()
 
 
-class LetterEditForm(forms.Form):
+class LetterEditForm(GovUKForm):
     subject = forms.CharField(
         label="Subject",
         max_length=300,
@@ -58,7 +58,7 @@ class LetterEditForm(forms.Form):
     )
 
 
-class LetterTemplateForm(forms.Form):
+class LetterTemplateForm(GovUKForm):
     template = forms.CharField(
         label="Decision letter template",
         max_length=20000,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import QuerySet
 
+from casework.forms import GovUKForm, govuk_messages
 from casework.models import User
 from pathways.models import EscalationSettings, Seniority
 
@@ -17,7 +18,7 @@ class _PersonChoice(forms.ModelChoiceField):
         return f"{obj.full_name or obj.email} ({obj.agency.name})"
 
 
-class AuthoriserForm(forms.Form):
+class AuthoriserForm(GovUKForm):
     user = _PersonChoice(
         label="Person",
         queryset=User.objects.none(),
@@ -53,8 +54,7 @@ def _whole_number(what: str, *, least: int = 1, most: int | None = None) -> dict
         "invalid": f"Enter the number of {what} as a whole number, like 2",
         "min_value": f"Enter {least} or more {what}",
     }
-    if most is not None:
-        messages["max_value"] = f"Enter {most} or fewer {what}"
+    messages["max_value"] = f"Enter {most} or fewer {what}" if most else f"Enter a smaller number of {what}"
     return messages
 
 
@@ -103,6 +103,10 @@ class EscalationSettingsForm(forms.ModelForm):
             },
             "cetr_override_min_seniority": {"required": "Choose the grade that may escalate without a CETR"},
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        govuk_messages(self)
 
     def validate_unique(self):
         # The service makes the partnership's row; the form only parses the numbers and grades.

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from casework.forms import DateField
+from casework.forms import DateField, GovUKForm
 from casework.models import Agency, User
 from casework.stale import NOT_SEEN
 from pathways import access, selectors, services
@@ -63,7 +63,7 @@ def text(label: str, *, required: bool = False, help_text: str = "") -> forms.Ch
     )
 
 
-class OpenCaseForm(forms.Form):
+class OpenCaseForm(GovUKForm):
     """Lead agency and case worker: chosen among the agencies involved with the child."""
 
     lead_agency = forms.ModelChoiceField(
@@ -149,13 +149,13 @@ class ComplexLivesOpenForm(OpenCaseForm):
             self.fields["reason"].error_messages["required"] = services.CC_OPEN_REASON_NEEDED
 
 
-class IFRForm(forms.Form):
+class IFRForm(GovUKForm):
     treatment = text("Treatment requested", required=True)
     exceptionality = text("The clinical exceptionality case", required=True)
     evidence = text("Evidence", help_text="Reports, letters and results the panel should read")
 
 
-class ChecklistForm(forms.Form):
+class ChecklistForm(GovUKForm):
     completed_on = DateField(
         label="Date the checklist was completed",
         error_messages={"required": "Enter the date the checklist was completed"},
@@ -172,14 +172,14 @@ def _seen_field() -> forms.CharField:
     )
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(GovUKForm):
     seen = _seen_field()
     preferences = text("The child's and family's preferences", required=True)
     holistic_assessment = text("Holistic assessment, including carers", required=True)
     professional_reports = text("Reports and risk assessments from professionals", required=True)
 
 
-class DSTForm(forms.Form):
+class DSTForm(GovUKForm):
     """One level and evidence box per care domain. Levels offered are the domain's allowed ones;
     the service refuses anything else (a hand-edited request)."""
 
@@ -223,7 +223,7 @@ class DSTForm(forms.Form):
         return ValidationError({f"{code}-level": messages for code, messages in error.message_dict.items()})
 
 
-class RecommendForm(forms.Form):
+class RecommendForm(GovUKForm):
     recommendation = forms.ChoiceField(
         label="Recommendation",
         choices=Recommendation.choices,
@@ -237,7 +237,7 @@ class RecommendForm(forms.Form):
     )
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(GovUKForm):
     decision = forms.ChoiceField(
         label="Multi-agency decision",
         choices=Recommendation.choices,
@@ -253,7 +253,7 @@ class DecisionForm(forms.Form):
     notes = text("Notes")
 
 
-class PackageForm(forms.Form):
+class PackageForm(GovUKForm):
     started_on = DateField(
         label="Date the package starts", error_messages={"required": "Enter the date the package starts"}
     )
@@ -262,7 +262,7 @@ class PackageForm(forms.Form):
     phb_outcome = text("Personal health budget outcome")
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(GovUKForm):
     step = forms.ChoiceField(
         label="Step",
         choices=list(services.TRANSITION_STEPS.items()),
@@ -272,18 +272,18 @@ class TransitionForm(forms.Form):
     on_date = DateField(label="Date", error_messages={"required": "Enter the date of the step"})
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(GovUKForm):
     held_on = DateField(
         label="Date of the review", error_messages={"required": "Enter the date of the review"}
     )
     notes = text("Notes")
 
 
-class CloseForm(forms.Form):
+class CloseForm(GovUKForm):
     reason = text("Reason for closing", required=True)
 
 
-class S117PlanForm(forms.Form):
+class S117PlanForm(GovUKForm):
     seen = _seen_field()
     discharged_on = DateField(label="Date of discharge", required=False)
     cto_in_force = forms.BooleanField(label="A community treatment order is in force", required=False)
@@ -295,11 +295,11 @@ class S117PlanForm(forms.Form):
     )
 
 
-class S117EndForm(forms.Form):
+class S117EndForm(GovUKForm):
     reason = text("Why aftercare is no longer needed", required=True)
 
 
-class MDTForm(forms.Form):
+class MDTForm(GovUKForm):
     held_on = DateField(
         label="Date of the meeting", error_messages={"required": "Enter the date of the meeting"}
     )
@@ -323,7 +323,7 @@ class MDTForm(forms.Form):
         self.fields["agencies"].queryset = access.involved_agencies(child=child)
 
 
-class IFRDecisionForm(forms.Form):
+class IFRDecisionForm(GovUKForm):
     decision = forms.ChoiceField(
         label="The IFR panel's decision",
         choices=IFRDecision.choices,
@@ -333,9 +333,9 @@ class IFRDecisionForm(forms.Form):
     reasons = text("Reasons", help_text="Needed when declined, or to say what information is needed")
 
 
-class IFRInformationForm(forms.Form):
+class IFRInformationForm(GovUKForm):
     information = text("More information for the panel", required=True)
 
 
-class IFRAppealForm(forms.Form):
+class IFRAppealForm(GovUKForm):
     reason = text("Grounds for appeal or review", required=True)

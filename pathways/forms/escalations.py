@@ -10,7 +10,7 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from casework.forms import DateField, TimeField
+from casework.forms import DateField, GovUKForm, TimeField
 from casework.models import Agency, Child, User
 from panels.models import Panel
 from pathways import access
@@ -46,7 +46,7 @@ def _authoriser_field(label: str) -> forms.ModelChoiceField:
     )
 
 
-class _LadderForm(forms.Form):
+class _LadderForm(GovUKForm):
     """Who authorised, why, and the fields of the rung (chair; or panel and CETR override)."""
 
     def _setup(self, child: Child, level: str | None) -> None:
@@ -143,7 +143,7 @@ class EscalateForm(_LadderForm):
         self._setup(child, level)
 
 
-class MeetingForm(forms.Form):
+class MeetingForm(GovUKForm):
     seen = _seen_field()
     held_at = DateField(
         label="Date of the meeting", error_messages={"required": "Enter the date of the meeting"}
@@ -175,7 +175,7 @@ class MeetingForm(forms.Form):
         return timezone.make_aware(dt.datetime.combine(day, time))
 
 
-class CETRForm(forms.Form):
+class CETRForm(GovUKForm):
     held_on = DateField(label="Date the review was held", error_messages={"required": "Enter the date"})
     chaired_by = forms.CharField(
         label="Independent chair", max_length=200, error_messages={"required": "Enter the chair's name"}
@@ -183,11 +183,11 @@ class CETRForm(forms.Form):
     recommendations = text("Recommendations", required=True)
 
 
-class ReportForm(forms.Form):
+class ReportForm(GovUKForm):
     reported_on = DateField(label="Date of the report", error_messages={"required": "Enter the date"})
     progress = text("Progress reported to the partnership", required=True)
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(GovUKForm):
     seen = _seen_field()
     outcome = text("Outcome", required=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
+from casework.forms import GovUKForm
 from referrals.forms.fields import (
     NeededCharField,
     NeededChoiceField,
@@ -26,7 +27,7 @@ from referrals.models import (
 PATHWAY_HINT = "The route the request takes: a joint package, a Continuing Care assessment, and so on"
 
 
-class ReferralDetailsForm(forms.Form):
+class ReferralDetailsForm(GovUKForm):
     """Pathway, new or review, urgency: the head of the referral (the service's "details" section)."""
 
     pathway = forms.ChoiceField(
@@ -198,7 +199,7 @@ def section_labels(*, looked_after: bool) -> dict[str, str]:
     }
 
 
-class SectionForm(forms.Form):
+class SectionForm(GovUKForm):
     """One section of the referral form. Built for a section key from services.SECTIONS."""
 
     def __init__(self, *args, section: str, looked_after: bool, **kwargs):

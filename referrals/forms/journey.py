@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django import forms
 
+from casework.forms import GovUKForm
 from referrals.forms import Meeting
 from referrals.services import CloseReason
 
 # --- Evidence ------------------------------------------------------------------------------------
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(GovUKForm):
     file = forms.FileField(
         label="Upload a file",
         help_text="A PDF, Word document, PNG or JPEG",
@@ -31,7 +32,7 @@ class EvidenceForm(forms.Form):
 # --- Sign-off and the journey after it --------------------------------------------------------
 
 
-class SignOffForm(forms.Form):
+class SignOffForm(GovUKForm):
     comments = forms.CharField(
         label="Comments",
         max_length=5000,
@@ -57,7 +58,7 @@ class MeetingChoiceField(forms.ModelChoiceField):
         return f"{label} – papers due {due:%A %-d %B %Y}"
 
 
-class MeetingForm(forms.Form):
+class MeetingForm(GovUKForm):
     def __init__(self, *args, meetings, deadlines, today, label: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["meeting"] = MeetingChoiceField(
@@ -70,7 +71,7 @@ class MeetingForm(forms.Form):
         )
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(GovUKForm):
     reason = forms.CharField(
         label="Why is the referral being withdrawn?",
         max_length=5000,
@@ -79,7 +80,7 @@ class WithdrawForm(forms.Form):
     )
 
 
-class CloseForm(forms.Form):
+class CloseForm(GovUKForm):
     reason = forms.ChoiceField(
         label="Why is the referral being closed?",
         choices=CloseReason.choices,

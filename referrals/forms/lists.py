@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django import forms
-
+from casework.forms import GovUKForm
 from referrals.forms.fields import (
     NeededChoiceField,
     NeededModelChoiceField,
@@ -16,7 +15,7 @@ from referrals.models import (
 # --- Lists ---------------------------------------------------------------------------------------
 
 
-class ReferralFilterForm(forms.Form):
+class ReferralFilterForm(GovUKForm):
     """The filters of the "All referrals" list, from the query string (GET). Each may be left at
     "Any", so none is labelled "(optional)"."""
 

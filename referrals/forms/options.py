@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.core.exceptions import ValidationError
 
-from casework.forms import DateField, add_service_errors
+from casework.forms import DateField, GovUKForm, add_service_errors
 from casework.models import Agency, ProviderKind
 from casework.money import HOURS_IN_A_WEEK, MAX_COST, MAX_COST_TEXT
 from referrals.models import (
@@ -83,7 +83,7 @@ class PoundsField(forms.CharField):
         return parse_decimal(value, what=self.what, example="1250 or 1250.50", money=True)
 
 
-class OptionForm(forms.Form):
+class OptionForm(GovUKForm):
     """An option with its cost and the proposed split: a basis and one value per agency."""
 
     description = forms.CharField(
