@@ -39,19 +39,10 @@ NOT_BUILT = {
     "pathways.forms.cases.OpenCaseForm": "the lead agency and case worker of the three pathway forms, a base",
 }
 
-# Generic messages still owned by another change in progress (issue 16: panels/forms/running.py,
-# the chair's decision forms): each entry is a (form, field) whose wrongly typed answer still gets a
-# Django default. The test fails when an entry no longer does, so the list only shrinks.
-PENDING: set[tuple[str, str]] = {
-    ("panels.forms.running.CorrectionForm", "conditions"),
-    ("panels.forms.running.CorrectionForm", "key_worker"),
-    ("panels.forms.running.CorrectionForm", "correction_reason"),
-    ("panels.forms.running.CorrectionForm", "rationale"),
-    ("panels.forms.running.DecisionForm", "conditions"),
-    ("panels.forms.running.DecisionForm", "key_worker"),
-    ("panels.forms.running.DecisionForm", "rationale"),
-    ("panels.forms.running.RecommendationResponseForm", "reason"),
-}
+# Generic messages allowed while a change is in progress: each entry a (form, field) whose wrongly
+# typed answer still gets a Django default. Empty now; the test fails when an entry no longer does,
+# so the list only shrinks.
+PENDING: set[tuple[str, str]] = set()
 
 
 def _import_every_module() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from django import forms
 
-from casework.forms import DateField
+from casework.forms import DateField, GovUKForm
 from casework.models import Agency, User
 from casework.money import money_validators
 from panels.models import (
@@ -41,7 +41,7 @@ def _member_label(seat: Membership) -> str:
     return f"{seat.person.full_name or seat.person.email}, {seat.get_role_display().lower()} ({seat.agency.name})"
 
 
-class AttendanceForm(forms.Form):
+class AttendanceForm(GovUKForm):
     """One "present, apologies or absent" question per member, and who a present person deputises for."""
 
     def __init__(self, *args, members: list[Membership], attendance: dict[int, Any], **kwargs):
@@ -92,7 +92,7 @@ class AttendanceForm(forms.Form):
         return out
 
 
-class DeclarationForm(forms.Form):
+class DeclarationForm(GovUKForm):
     membership = forms.TypedChoiceField(
         label="Member", coerce=int, error_messages={"required": "Choose the member declaring an interest"}
     )
@@ -141,7 +141,7 @@ def _money_field(label: str, *, required: bool = False) -> forms.DecimalField:
     )
 
 
-class DeclarationCorrectionForm(forms.Form):
+class DeclarationCorrectionForm(GovUKForm):
     """A correction to a declaration: a new entry, the old one kept (issue 13)."""
 
     withdraw = forms.BooleanField(
@@ -197,7 +197,7 @@ class _NeededWhenDate(_NeededWhen, DateField):
     pass
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(GovUKForm):
     """The decision on one item (seeds 002): pre-filled from the draft, or from the recommended option."""
 
     decision = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -378,7 +378,7 @@ class CorrectionForm(DecisionForm):
     field_order = ["correction_reason"]
 
 
-class RecommendationResponseForm(forms.Form):
+class RecommendationResponseForm(GovUKForm):
     answer = forms.ChoiceField(
         label="Does your agency accept the panel's recommendation?",
         choices=[("accept", "Yes, we accept it"), ("decline", "No, we decline it")],
