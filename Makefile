@@ -37,7 +37,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-static/govuk/.built: node_modules/.installed scripts/build-assets.mjs
+static/govuk/.built: node_modules/.installed scripts/build-assets.mjs $(wildcard static/app/scss/*.scss)
 	npm run --silent build
 	touch $@
 
