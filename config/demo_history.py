@@ -305,13 +305,13 @@ def _partnership(spec: Partnership, today: dt.date) -> dict[str, int]:
     meetings = _meetings(panels, today, people["admin"], audit)
     if not meetings:
         return {}
-    plans = _plan(meetings, rng, today)
+    plans = _plan(meetings, rng)
     children = _children(spec, plans, rng, people, agencies, audit)
     counts = {"children": len(children), "meetings": len(meetings)}
     counts["referrals"] = _referrals(plans, children, rng, people, agencies, audit)
     counts.update(_panel_business(meetings, plans, rng, today, people, agencies, audit))
     counts["packages"] = _packages(plans, rng, today, people, agencies, audit)
-    counts["actions"] = _actions(meetings, plans, rng, today, people, agencies, audit)
+    counts["actions"] = _actions(meetings, rng, today, people, audit)
     counts["audit events"] = audit.save()
     counts["referrals"] += _pipeline(panels, children, today, people)
     return counts
@@ -409,7 +409,11 @@ OUTCOMES = [
 AGREED = {Outcome.AGREED_AS_RECOMMENDED, Outcome.AGREED_PREFERRED_OPTION, Outcome.AGREED_WITH_CONDITIONS}
 
 
-def _plan(meetings: list[Meeting], rng: random.Random, today: dt.date) -> list[_Plan]:
+def _plan(meetings: list[Meeting], rng: random.Random) -> list[_Plan]:
+    """Which referral each agenda item is and what the panel decided, meeting by meeting: a
+    deferred or returned referral comes back to a later meeting of its panel (decided by its third
+    time round); an agreed package comes back as a review when its review date nears; the rest are
+    new referrals, each for a child of its own."""
     plans: list[_Plan] = []
     waiting: dict[int, list[_Plan]] = defaultdict(list)  # deferred or returned, by panel
     per_meeting = REFERRALS_PER_PARTNERSHIP * 1.15 / max(1, len(meetings))
@@ -750,6 +754,12 @@ def _referral_status(outcome: str) -> str:
 
 
 def _panel_business(meetings, plans, rng, today, people, agencies, audit) -> dict[str, int]:
+    """Each meeting as panels.services would have left it: the agenda (the action log review, then
+    the referrals) circulated the panel's working days before; everyone present but the SEN
+    service about one meeting in three; each item's decision recorded by the administrator and
+    signed by the chair; a recommendation to each impacted agency that was absent, due the panel's
+    working days after the meeting (seeds 002); minutes approved and circulated, and letters sent
+    to the referrer and their service manager."""
     admin, chair = people["admin"], people["chair"]
     items_of: dict[int, list[tuple[_Plan, str]]] = defaultdict(list)
     for plan in plans:
@@ -1183,7 +1193,10 @@ def _approver(approvers: list[User], agency_id: int, annual_amount: Decimal) -> 
 # --- The action log ---------------------------------------------------------------------------------
 
 
-def _actions(meetings, plans, rng, today, people, agencies, audit) -> int:
+def _actions(meetings, rng, today, people, audit) -> int:
+    """The action log (seeds 003): one to three actions from each meeting, numbered on from the
+    panel's last, each owned by a member with a due date; most closed by then with their impact,
+    a few of the last two months' still open and overdue."""
     admin = people["admin"]
     owners = [people["sen"], people["nurse"], people["sm"], people["worker"], people["commissioner"]]
     owner_agency = {u.pk: u.agency for u in owners}
