@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from casework.access import NOT_FOUND_MESSAGE, children_visible_to
-from casework.forms import add_service_errors
+from casework.forms import GovUKForm, add_service_errors
 from casework.models import User
 from casework.my_work import WorkItem, grouped, my_work_items
 from casework.team import can_manage_people, get_managed_person, managed_people, registered_reassigners
@@ -103,7 +103,7 @@ def _person_label(person: User) -> str:
     return person.full_name + (f", {person.job_title}" if person.job_title else "")
 
 
-class ReassignForm(forms.Form):
+class ReassignForm(GovUKForm):
     what = forms.ChoiceField(
         label="What to give",
         widget=forms.RadioSelect,
@@ -119,12 +119,22 @@ class ReassignForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, manager: User, person: User, counts: dict[str, tuple[str, int]], **kwargs):
+    def __init__(
+        self,
+        *args,
+        manager: User | None = None,
+        person: User | None = None,
+        counts: dict[str, tuple[str, int]] | None = None,
+        **kwargs,
+    ):
+        """`counts`: what the person has to give, {key: (label, number)}; `to`: the manager's active
+        people but the person (no one without a manager: the form then offers nothing)."""
         super().__init__(*args, **kwargs)
         what, to = self.fields["what"], self.fields["to"]
         assert isinstance(what, forms.ChoiceField) and isinstance(to, forms.ModelChoiceField)
-        what.choices = [(key, f"{label} ({n})") for key, (label, n) in counts.items()]
-        to.queryset = managed_people(user=manager).filter(is_active=True).exclude(pk=person.pk)
+        what.choices = [(key, f"{label} ({n})") for key, (label, n) in (counts or {}).items()]
+        people = managed_people(user=manager).filter(is_active=True)
+        to.queryset = people.exclude(pk=person.pk) if person is not None else people
         to.label_from_instance = _person_label  # type: ignore[method-assign,assignment]
 
 
