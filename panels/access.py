@@ -210,6 +210,14 @@ def recommendations_visible_to(*, user: User | None):
     )
 
 
+def can_see_recommendation(*, user: User | None, recommendation, panel: Panel) -> bool:
+    """The same rule as recommendations_visible_to, for one recommendation already in hand, made at
+    a meeting of `panel`: its agency's people and the panel's administrators."""
+    if not is_usable(user):
+        return False
+    return user.agency_id == recommendation.agency_id or can_administer(user=user, panel=panel)
+
+
 def get_recommendation_for_user(*, user: User, pk: object):
     pk_int = record_id(pk)
     found = (

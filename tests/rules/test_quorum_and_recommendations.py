@@ -300,6 +300,40 @@ def test_the_chairs_page_and_the_api_show_each_part_and_why(signed, panel_admin,
     assert body["recommendations"][0]["why"] == "1 of its 2 members needed for a quorum were present"
 
 
+def test_the_item_page_links_to_the_recommendation_only_for_those_who_may_open_it(
+    signed, panel_admin, council_member, icb_member
+):
+    """Issue 16 (no link to a page the person cannot use): the recommendation to the ICB is opened by
+    the ICB's people and the panel's administrators; the council's panel member reads the item page
+    and the recommendation's line, with no link that would answer 404."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from panels.models import PapersGrant
+
+    for member in (council_member, icb_member):  # the members hold the meeting's papers
+        PapersGrant.objects.create(
+            meeting=signed.agenda_item.meeting, person=member, reason="member", starts_at=at(D(2026, 4, 1))
+        )
+    [recommendation] = signed.recommendations.all()
+    link = reverse("panels:recommendation_respond", args=[recommendation.pk])
+    item_page = reverse("panels:run_item", args=[signed.agenda_item.meeting_id, signed.agenda_item_id])
+    seen = {}
+    for person in (panel_admin, icb_member, council_member):
+        client = Client()
+        client.force_login(person)
+        response = client.get(item_page)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "answer due" in html
+        seen[person.full_name] = (link in html, client.get(link).status_code)
+    assert seen == {
+        panel_admin.full_name: (True, 200),
+        icb_member.full_name: (True, 200),
+        council_member.full_name: (False, 404),
+    }
+
+
 def test_the_panel_says_when_the_whole_meeting_is_inquorate(irap, panel_chair):
     """The panel's settings, changed as its other settings are (seeds 002: the terms of reference
     are each panel's own)."""
