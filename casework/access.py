@@ -109,6 +109,12 @@ def children_visible_to(*, user: User | AnonymousUser | None) -> QuerySet[Child]
     return Child.objects.filter(involved | Q(pk__in=granted) if granted else involved)
 
 
+def can_see_child(*, user: User | AnonymousUser | None, child_id: int) -> bool:
+    """Whether the child's page opens for this person (get_child_for_user finds the child): for
+    pages that link to a child's record, so they offer the link only to someone it will open for."""
+    return children_visible_to(user=user).filter(pk=child_id).exists()
+
+
 def granted_child_ids(*, user: User) -> list[int]:
     """The children this person holds an individual grant for, once per request (cached on the user)."""
     if not user.holds_child_grants:

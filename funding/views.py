@@ -68,6 +68,7 @@ def package_list(request):
             "status": status,
             "statuses": PackageStatus.choices,
             "can_record": access.can_manage(user=request.user),
+            "can_see_commitments": access.can_see_commitments(user=request.user),
         },
     )
 
