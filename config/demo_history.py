@@ -32,10 +32,12 @@ from django.db.models import Max
 from django.utils import timezone
 from faker import Faker
 
+from casework.cetr import child_needs_cetr, valid_until_for
 from casework.demo import HISTORY_CASE_PREFIX, email_for
 from casework.models import (
     Agency,
     AuditEvent,
+    CetrRecord,
     Child,
     DSRRating,
     Gender,
@@ -653,12 +655,15 @@ def _referrals(plans, children, rng, people, agencies, audit) -> int:
         second = Option(
             referral=plan.referral,
             position=2,
-            description="Residential placement, 52 weeks, out of county",
-            provider="Meadow House",
-            cost=(plan.weekly * 4).quantize(Decimal("0.01")),
+            # The alternative appraised is not a residential placement: one of 38 weeks or more
+            # would need a CETR for every referral (seeds 003 supplementary recommendation 4).
+            description="Increased short breaks and a family support worker",
+            provider="Willow Short Breaks",
+            provider_kind=ProviderKind.HEALTH,
+            cost=(plan.weekly * Decimal("0.6")).quantize(Decimal("0.01")),
             period="weekly",
-            benefits="Round-the-clock care.",
-            risks="Away from family and school.",
+            benefits="Builds on support the family already knows.",
+            risks="May not be enough to prevent a crisis.",
         )
         options += [first, second]
     Option.objects.bulk_create(options)
@@ -742,8 +747,42 @@ def _referrals(plans, children, rng, people, agencies, audit) -> int:
                 changes={"status": [old, new]},
             )
     SignOff.objects.bulk_create(sign_offs)
+    _cetrs(plans, rng, worker, audit)
     StatusChange.objects.bulk_create(changes, batch_size=2000)
     return len(plans)
+
+
+def _cetrs(plans, rng, worker, audit) -> None:
+    """seeds 002 s3: a referral to a Joint Solutions or Joint Funding Panel for an autistic child or
+    a child with a learning disability has a CETR held before it was submitted (the rule
+    referrals.services.submission keeps), counting for CETR_VALID_DAYS (casework.cetr)."""
+    rows = []
+    for plan in plans:
+        child = plan.referral.child
+        if plan.panel.kind not in ("jsp", "jfp") or not child_needs_cetr(child):
+            continue
+        held = plan.submitted - dt.timedelta(days=rng.randrange(7, 40))
+        row = CetrRecord(
+            child=child,
+            referral=plan.referral,
+            held_on=held,
+            valid_until=valid_until_for(held),
+            outcome="The CETR panel supports a community package and asks for a review in six months.",
+            document=f"CETR report {held:%Y-%m}-{plan.child_index:03d}",
+            recorded_by=worker,
+            recorded_at=_at(held + dt.timedelta(days=1), 10),
+        )
+        rows.append(row)
+    CetrRecord.objects.bulk_create(rows)
+    for row in rows:
+        audit.add(
+            at=row.recorded_at,
+            actor=worker,
+            action="casework.cetr_recorded",
+            obj=row,
+            child=row.child,
+            changes={"held_on": [None, str(row.held_on)]},
+        )
 
 
 def _referral_status(outcome: str) -> str:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -148,10 +148,10 @@ def test_the_rows_keep_the_rules(history):
     an agency that was absent; a share approved only by an approver whose limit covers its year, and
     never while its agency's recommendation is unanswered; every history referral has its trail."""
     from casework.demo import HISTORY_CASE_PREFIX
-    from casework.models import AuditEvent
+    from casework.models import AuditEvent, ProviderKind
     from funding.models import ShareLine, ShareStatus
     from panels.models import AgencyRecommendation, Attendance, Decision, RecommendationStatus
-    from referrals.models import Referral
+    from referrals.models import Option, Referral
 
     for decision in Decision.objects.filter(shares__isnull=False).distinct().prefetch_related("shares"):
         assert sum(s.amount for s in decision.shares.all()) == decision.cost
@@ -179,6 +179,20 @@ def test_the_rows_keep_the_rules(history):
         assert share.decided_at <= timezone.now()
 
     history_referrals = Referral.objects.filter(child__case_number__startswith=HISTORY_CASE_PREFIX)
+    # seeds 002 s3: a CETR before a Joint Solutions or Joint Funding Panel for an autistic child or
+    # a child with a learning disability; seeds 003: none of the options is a residential placement
+    # of 38 weeks or more without one.
+    needing = history_referrals.filter(panel__kind__in=["jsp", "jfp"]).filter(
+        Q(child__autism=True) | Q(child__learning_disability=True)
+    )
+    assert needing.exists()
+    for referral in needing.prefetch_related("cetr_records"):
+        assert any(
+            c.held_on <= referral.submitted_at.date() <= c.valid_until for c in referral.cetr_records.all()
+        ), referral
+    assert not Option.objects.filter(
+        referral__in=history_referrals, provider_kind=ProviderKind.RESIDENTIAL
+    ).exists()
     ids = {str(pk) for pk in history_referrals.values_list("pk", flat=True)}
     trailed = set(
         AuditEvent.objects.filter(action="referral.created", object_type="referrals.Referral").values_list(
