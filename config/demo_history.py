@@ -63,6 +63,7 @@ from funding.models import (
     ShareLine,
     ShareStatus,
 )
+from panels import services as panel_services
 from panels.cadence import meeting_dates
 from panels.models import (
     Action,
@@ -235,6 +236,7 @@ class _Plan:
     splits: list[tuple[str, Decimal]]  # (agency key, percentage)
     review_weeks: int = 52  # an agreed package is reviewed this long after it starts
     review_of: _Plan | None = None
+    target: Meeting | None = None  # submitted on time to a meeting still to come
     items: list[tuple[Meeting, str]] = field(default_factory=list)  # (meeting, outcome)
     referral: Referral | None = None
     reviewed: bool = False
@@ -308,6 +310,8 @@ def _partnership(spec: Partnership, today: dt.date) -> dict[str, int]:
     if not meetings:
         return {}
     plans = _plan(meetings, rng)
+    upcoming = _upcoming(panels, today)
+    _submitted_to(upcoming, plans, rng)
     children = _children(spec, plans, rng, people, agencies, audit)
     counts = {"children": len(children), "meetings": len(meetings)}
     counts["referrals"] = _referrals(plans, children, rng, people, agencies, audit)
@@ -315,20 +319,32 @@ def _partnership(spec: Partnership, today: dt.date) -> dict[str, int]:
     counts["packages"] = _packages(plans, rng, today, people, agencies, audit)
     counts["actions"] = _actions(meetings, rng, today, people, audit)
     counts["audit events"] = audit.save()
+    # Their agendas are built now, through the panel service (it may: the meetings are to come);
+    # circulating them is the administrator's next job.
+    for meeting in upcoming:
+        meeting.refresh_from_db()
+        panel_services.agenda_build(actor=people["admin"], meeting=meeting, version=meeting.version)
     counts["referrals"] += _pipeline(panels, children, today, people)
     return counts
 
 
 def _pipeline(panels: list[Panel], children: list[Child], today: dt.date, people) -> int:
-    """Referrals in flight now, through the referral services (a partnership whose demo has none
-    yet): a draft, one waiting for each signature, and one submitted to the next meeting. Children neither autistic nor with a learning disability, whose earlier referrals are
-    decided, so no CETR is asked for (seeds 002 s3)."""
+    """Referrals being written and signed now, through the referral services (a partnership whose
+    demo has none): a draft, one waiting for each signature, and one submitted to the next meeting
+    (a late paper, as its deadline has passed). Children neither autistic nor with a learning
+    disability, so no CETR is asked for (seeds 002 s3)."""
     from referrals import services as referral_services
     from referrals.demo import referral_at_stage
 
     council = people["worker"].agency
-    in_flight = Referral.objects.filter(child__owning_agency=council).exclude(
-        status__in=[Status.DECIDED, Status.DEFERRED, Status.RETURNED, Status.WITHDRAWN, Status.CLOSED]
+    in_flight = Referral.objects.filter(
+        child__owning_agency=council,
+        status__in=[
+            Status.DRAFT,
+            Status.AWAITING_TEAM_MANAGER,
+            Status.AWAITING_SERVICE_MANAGER,
+            Status.READY_TO_SUBMIT,
+        ],
     )
     if in_flight.exists():
         return 0
@@ -433,6 +449,7 @@ def _plan(meetings: list[Meeting], rng: random.Random) -> list[_Plan]:
                     p
                     for p in plans
                     if not p.reviewed
+                    and p.items
                     and p.items[-1][1] in AGREED
                     and p.panel == panel
                     # Its review is due by the next meeting (it starts 2 to 4 weeks after the
@@ -471,6 +488,10 @@ def _plan(meetings: list[Meeting], rng: random.Random) -> list[_Plan]:
                 )
                 low, high = SERVICES[plan.service][3]
                 plan.weekly = Decimal(rng.randrange(low * 100, high * 100)) / 100
+                if len(plan.splits) == 1:
+                    # The council alone pays: within its finance approver's delegated limit
+                    # (casework/demo.py: £100,000 a year), so the share can be approved.
+                    plan.weekly = min(plan.weekly, Decimal("1750.00"))
                 plans.append(plan)
             outcome = rng.choices([o for o, _w in OUTCOMES], [w for _o, w in OUTCOMES])[0]
             if len(plan.items) >= 2 and outcome in (Outcome.DEFERRED, Outcome.RETURNED):
@@ -478,7 +499,60 @@ def _plan(meetings: list[Meeting], rng: random.Random) -> list[_Plan]:
             plan.items.append((meeting, outcome))
             if outcome in (Outcome.DEFERRED, Outcome.RETURNED):
                 waiting[panel.pk].append(plan)
+    # The latest meeting agreed a package the SEN service pays part of: it sent apologies to that
+    # meeting, so its recommendation is still to answer whatever the draws (_panel_business).
+    last = [(plan, n) for plan in plans for n, (m, _o) in enumerate(plan.items) if m is meetings[-1]]
+    if last:
+        plan, n = next(((p, n) for p, n in last if p.items[n][1] in AGREED), last[0])
+        plan.items[n] = (meetings[-1], Outcome.AGREED_AS_RECOMMENDED)
+        if all(key != "sen" for key, _v in plan.splits):
+            plan.splits = [("council", Decimal("40")), ("sen", Decimal("20")), ("icb", Decimal("40"))]
     return plans
+
+
+def _upcoming(panels: list[Panel], today: dt.date) -> list[Meeting]:
+    """Each panel's next meeting in the next three weeks whose papers deadline has passed and that
+    nothing was submitted to (the demo prepares Hampshire's next meeting itself, panels/demo.py)."""
+    found = []
+    for panel in panels:
+        meeting = (
+            Meeting.objects.filter(panel=panel, status=MeetingStatus.SCHEDULED, date__gte=today)
+            .order_by("date")
+            .first()
+        )
+        if (
+            meeting is not None
+            and meeting.date <= today + dt.timedelta(days=21)
+            and add_working_days(meeting.date, -panel.papers_due_working_days) < today
+            and not meeting.referrals.exists()
+        ):
+            found.append(meeting)
+    return found
+
+
+def _submitted_to(upcoming: list[Meeting], plans: list[_Plan], rng: random.Random) -> None:
+    """Referrals submitted before the papers deadline of a meeting still to come, each for a child
+    of its own (added to `plans`)."""
+    children = len({p.child_index for p in plans})
+    for meeting in upcoming:
+        papers_due = add_working_days(meeting.date, -meeting.panel.papers_due_working_days)
+        for _ in range(rng.randrange(3, 6)):
+            plan = _Plan(
+                child_index=children,
+                panel=meeting.panel,
+                created=papers_due - dt.timedelta(days=rng.randrange(12, 30)),
+                submitted=papers_due - dt.timedelta(days=rng.randrange(1, 5)),
+                urgency="routine",
+                service=rng.randrange(len(SERVICES)),
+                nights=rng.randrange(2, 5),
+                weekly=Decimal(0),
+                splits=[("council", Decimal("50")), ("icb", Decimal("50"))],
+                target=meeting,
+            )
+            low, high = SERVICES[plan.service][3]
+            plan.weekly = Decimal(rng.randrange(low * 100, high * 100)) / 100
+            plans.append(plan)
+            children += 1
 
 
 # --- Children ---------------------------------------------------------------------------------------
@@ -599,11 +673,11 @@ def _referrals(plans, children, rng, people, agencies, audit) -> int:
         plan.referral = Referral(
             child=child,
             panel=plan.panel,
-            meeting=plan.items[-1][0],
+            meeting=plan.target or plan.items[-1][0],
             pathway="joint_package",
             request_type=RequestType.REVIEW if plan.review_of else RequestType.NEW,
             urgency=plan.urgency,
-            status=_referral_status(plan.items[-1][1]),
+            status=Status.SUBMITTED if plan.target else _referral_status(plan.items[-1][1]),
             referrer=worker,
             referrer_agency=agencies["council"],
             referrer_relationship="Allocated social worker",
@@ -624,7 +698,7 @@ def _referrals(plans, children, rng, people, agencies, audit) -> int:
             summary_of_circumstances=needs,
             created_by=worker,
             created_at=_at(plan.created, 10),
-            updated_at=_at(plan.items[-1][0].date, 16),
+            updated_at=_at(plan.submitted if plan.target else plan.items[-1][0].date, 16),
             submitted_at=_at(plan.submitted, 15),
             submitted_by=worker,
         )
@@ -1235,7 +1309,7 @@ def _approver(approvers: list[User], agency_id: int, annual_amount: Decimal) -> 
 def _actions(meetings, rng, today, people, audit) -> int:
     """The action log (seeds 003): one to three actions from each meeting, numbered on from the
     panel's last, each owned by a member with a due date; most closed by then with their impact,
-    a few of the last two months' still open and overdue."""
+    about a third of those due in the last two months still open and overdue."""
     admin = people["admin"]
     owners = [people["sen"], people["nurse"], people["sm"], people["worker"], people["commissioner"]]
     owner_agency = {u.pk: u.agency for u in owners}
@@ -1251,6 +1325,9 @@ def _actions(meetings, rng, today, people, audit) -> int:
             "-position"
         )
     }
+    overdue_from = max(
+        (m for m in meetings if m.date <= today - dt.timedelta(days=21)), key=lambda m: m.date, default=None
+    )
     rows, links, updates = [], [], []
     for meeting in meetings:
         for n in range(rng.choice([1, 2, 2, 3])):
@@ -1258,8 +1335,11 @@ def _actions(meetings, rng, today, people, audit) -> int:
             text, outcome = rng.choice(ACTIONS)
             owner = rng.choice(owners)
             due = meeting.date + dt.timedelta(days=rng.randrange(14, 36))
-            # Most are done by their date; about one in eight due in the last two months is still open.
-            done = due < today and (rng.random() < 0.87 or due < today - dt.timedelta(days=60))
+            # Most are done by their date; about a third of those due in the last two months are not,
+            # and always the first from the latest meeting at least three weeks ago.
+            done = due < today and (rng.random() < 0.65 or due < today - dt.timedelta(days=60))
+            if meeting == overdue_from and n == 0:
+                due, done = meeting.date + dt.timedelta(days=14), False
             completed = min(due - dt.timedelta(days=rng.randrange(0, 10)), today) if done else None
             action = Action(
                 panel=meeting.panel,
