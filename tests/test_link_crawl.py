@@ -51,19 +51,6 @@ BROKEN = {403, 404, 500}
 # the page, URL pattern of the link): listed in the test's result, not failed on. Remove an entry
 # once its link is fixed.
 KNOWN = {
-    # Run the meeting is being rebuilt (issue 16, templates/panels/running/): an item's decision
-    # summary links every absent agency's recommendation, which only that agency's people and
-    # the panel's administrators may open (panels.access.recommendations_visible_to).
-    (
-        "nurse.assessor@hiow-icb",
-        "panels/meetings/<str:pk>/run/items/<str:item_pk>/",
-        "panels/recommendations/<str:pk>/",
-    ),
-    (
-        "icb.commissioner@hiow-icb",
-        "panels/meetings/<str:pk>/run/items/<str:item_pk>/",
-        "panels/recommendations/<str:pk>/",
-    ),
     # The demo's agreed package gives the SEN service a share of a child the service is not involved
     # with, so its finance approver is told of the share but cannot open the package
     # (funding.access.packages_visible_to needs the child to be visible too).
