@@ -19,6 +19,10 @@ Rows go in with PostgreSQL COPY, with foreign-key triggers off (session_replicat
 and secondary indexes dropped and rebuilt afterwards, then VACUUM ANALYZE, as autovacuum would do on
 a live system. The data is consistent by construction: every foreign key points at a row loaded here.
 
+With --work it also loads work items at national volume for bench/my_work.py (panels, a year of
+meetings, referrals in every status, decisions, funding shares awaiting approval, recommendations,
+action-log actions: bench/work_data.py), onto a new data set or one already there without them.
+
 The database is reused when it already holds a data set generated with the same options (a small
 bench_meta table records them); pass --force to rebuild it. Only a database whose name ends in
 "_bench" is ever created, dropped or loaded.
@@ -37,6 +41,7 @@ from dataclasses import dataclass, field
 import dj_database_url
 import psycopg
 from benchdb import bench_database_url, setup_django
+from work_data import load_work
 
 GENERATOR_VERSION = 1
 COUNCILS = 150
@@ -530,6 +535,29 @@ def sync_after_migrate(url: str) -> None:
         conn.execute("ANALYZE")
 
 
+def has_work(url: str) -> bool:
+    with psycopg.connect(**connect_kwargs(url)) as conn:
+        return conn.execute("SELECT 1 FROM bench_meta WHERE key = 'work'").fetchone() is not None
+
+
+def add_work(url: str, seed: int) -> None:
+    """Load the work items (bench/work_data.py) in one transaction, record their counts in
+    bench_meta, and refresh the statistics."""
+    from django.db import connection, transaction
+
+    step = time.monotonic()
+    now = dt.datetime.now(dt.UTC)
+    with transaction.atomic():
+        counts = load_work(random.Random(seed + 1), now)  # noqa: S311 - repeatable synthetic data
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO bench_meta VALUES ('work', %s)", (json.dumps(counts),))
+    print(f"  work items in {time.monotonic() - step:.0f}s: {json.dumps(counts)}")
+    step = time.monotonic()
+    with psycopg.connect(**connect_kwargs(url), autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+    print(f"  VACUUM ANALYZE in {time.monotonic() - step:.0f}s")
+
+
 def _cumulative(weights):
     total = 0.0
     for w in weights:
@@ -545,6 +573,9 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=500_000, help="how many children (default 500000)")
     parser.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same data)")
     parser.add_argument("--force", action="store_true", help="rebuild even if the same data set is there")
+    parser.add_argument(
+        "--work", action="store_true", help="also load work items for bench/my_work.py (bench/work_data.py)"
+    )
     args = parser.parse_args()
     if not 1 <= args.children <= 850_000:
         sys.exit("--children must be between 1 and 850,000 (the 999 range has ~909,000 valid NHS numbers)")
@@ -560,6 +591,8 @@ def main() -> None:
 
         call_command("migrate", verbosity=0)
         sync_after_migrate(url)
+        if args.work and not has_work(url):
+            add_work(url, args.seed)
         return
 
     print(f"Creating {dj_database_url.parse(url)['NAME']} for {wanted}")
@@ -631,6 +664,8 @@ def main() -> None:
         # lets the (agency, child) index answer the access rule without visiting the table.
         conn.execute("VACUUM (ANALYZE)")
     print(f"  VACUUM ANALYZE in {time.monotonic() - step:.0f}s")
+    if args.work:
+        add_work(url, args.seed)
     print(f"Done in {time.monotonic() - started:.0f}s: {json.dumps(counts)}")
 
 
