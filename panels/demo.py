@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 from django.utils import timezone
 
+from casework import services as casework_services
 from casework.demo import base_children
-from casework.models import Agency, AgencyKind, Child, Role, User
+from casework.models import Agency, AgencyKind, Child, InvolvementRole, Role, User
 from casework.working_days import add_working_days
 from panels import services
 from panels.cadence import meeting_dates
@@ -314,7 +315,13 @@ def _run_todays_meeting(panel: Panel, children: list, made: dict[str, int]) -> M
         action="no_part_in_decision",
     )
 
-    # Decisions, recorded by the administrator and signed by the chair.
+    # Decisions, recorded by the administrator and signed by the chair. The SEN service pays part of
+    # the first: a share names only an agency involved with the child (issue 12), so the social
+    # worker records its involvement first, as on the child's page.
+    if not referrals[0].child.involvements.filter(agency=sen, ended_on__isnull=True).exists():
+        casework_services.involvement_add(
+            actor=worker, child=referrals[0].child, agency=sen, role=InvolvementRole.EDUCATION
+        )
     agreed_option = referrals[0].options.order_by("position").first()
     decisions = [
         services.decision_record(
