@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT = 180  # seconds: cold start = pip check, initdb, migrate, demo data, runserver
+START_TIMEOUT = 300  # seconds: cold start = pip check, initdb, migrate, demo data and its history, runserver
 DEMO_USER = "social.worker@hants.demo.gov.uk"
 DEMO_PASSWORD = "demo-casework-2026"  # noqa: S105 - the published demo password
 

@@ -135,6 +135,7 @@ FILL: dict[tuple[str, str], Callable[[World], str]] = {
     ("escalate", "level"): lambda world: "jsp",
     ("escalation-authorisers", "pk"): _pk("escalation_authoriser"),
     ("people", "pk"): _pk("user"),
+    ("team", "pk"): _pk("user"),
     ("tokens", "token_pk"): _pk("api_token"),
     ("background-work", "pk"): _pk("background_job"),
     ("set-password", "uidb64"): lambda world: urlsafe_base64_encode(force_bytes(world["user"].pk)),
