@@ -23,9 +23,9 @@ from django.utils import timezone
 
 from casework import stale
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed
-from casework.audit import current_ip, record_child_view
+from casework.audit import record_child_view, record_child_views
 from casework.forms import add_service_errors
-from casework.models import Agency, ChildViewLog
+from casework.models import Agency
 from casework.services import InvalidTransition
 from casework.web import form_page, form_step
 from panels import access, selectors, services
@@ -72,19 +72,8 @@ def _item_url(meeting: Meeting, item_pk: int, anchor: str = "") -> str:
 
 def _log_child_views(request, page: selectors.RunningPage) -> None:
     """Each child whose summary the page shows is logged as viewed (one insert for the page)."""
-    children = {v.item.referral.child for v in page.items if v.item.referral_id}
-    ChildViewLog.objects.bulk_create(
-        [
-            ChildViewLog(
-                user=request.user,
-                child=child,
-                channel="page",
-                path=request.path[:300],
-                ip_address=current_ip.get(),
-            )
-            for child in children
-        ]
-    )
+    children = [v.item.referral.child for v in page.items if v.item.referral_id]
+    record_child_views(user=request.user, children=children, channel="page", path=request.path)
 
 
 def _render_run(request, meeting: Meeting, *, attendance_form=None):
