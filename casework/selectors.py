@@ -215,7 +215,7 @@ class MyWork:
 def my_work(*, user: User) -> MyWork:
     children = access.children_visible_to(user=user)
     return MyWork(
-        visible_children=children.count(),
+        visible_children=access.visible_child_ids(user=user).count(),  # the involvement index alone
         allocated_children=children.filter(allocated_social_worker=user).count(),
         pending_access_requests=access.access_requests_for_decision(user=user)
         .filter(status=AccessRequestStatus.PENDING)
