@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from casework.models import User
 from casework.my_work import Feed, WorkItem, is_overdue, work_source
@@ -23,7 +24,7 @@ from casework.working_days import add_working_days
 from panels.models import Meeting, MeetingStatus
 from panels.selectors import closures_by_panel, meeting_deadlines
 from referrals import access, selectors
-from referrals.models import Referral, Status, StatusChange
+from referrals.models import Referral, SignOff, SignOffDecision, Status, StatusChange
 
 GROUP_REFERRALS = "Your referrals"
 GROUP_SIGN = "Referrals to sign"
@@ -115,9 +116,19 @@ _MINE = {
 }
 
 
+# How much of a signer's comments a returned referral's item quotes (the referral shows them all).
+COMMENTS_SHOWN = 300
+
+
 def _mine_item(referral: Referral, deadlines: _Deadlines) -> WorkItem:
     kind, title, url_name, waiting_for = _MINE[Status(referral.status)]
     due = _papers_due(referral, deadlines)
+    detail = f"Papers due for {referral.panel.name}" if due else ""
+    # The task list the item opens does not show the signer's comments: the item says what was asked.
+    asked = getattr(referral, "returned_with", "") if referral.status == Status.RETURNED else ""
+    if asked:
+        said = f"The signer asked: {Truncator(asked).chars(COMMENTS_SHOWN)}"
+        detail = f"{said} ({detail})" if detail else said
     return WorkItem(
         kind=kind,
         group=GROUP_REFERRALS,
@@ -127,7 +138,7 @@ def _mine_item(referral: Referral, deadlines: _Deadlines) -> WorkItem:
         due_on=due,
         overdue=is_overdue(due, deadlines.today),
         waiting_for=waiting_for,
-        detail=f"Papers due for {referral.panel.name}" if due else "",
+        detail=detail,
     )
 
 
@@ -160,17 +171,25 @@ def _signature_item(referral: Referral, deadlines: _Deadlines) -> WorkItem:
     )
 
 
+# The comments of the referral's latest return (in the same query as the referral).
+_last_return = SignOff.objects.filter(referral=OuterRef("pk"), decision=SignOffDecision.RETURNED).order_by(
+    "-at", "-id"
+)
+
+
 @work_source
 def referrals_work(user: User) -> list[Feed]:
-    """Queries: the referrer's unsubmitted referrals (child, panel, meeting joined), then once for
-    them the panels' closure days and next meetings; the referrals awaiting this manager's signature
-    (with when it was asked for), then once the panels' closure days."""
+    """Queries: the referrer's unsubmitted referrals (child, panel, meeting joined; a returned one's
+    latest comments in the same query), then once for them the panels' closure days and next
+    meetings; the referrals awaiting this manager's signature (with when it was asked for), then
+    once the panels' closure days."""
     feeds = []
     if access.can_create(user=user):
         mine = (
             access.referrals_visible_to(user=user)
             .filter(referrer=user, status__in=UNSUBMITTED)
             .select_related("child", "panel", "meeting")
+            .annotate(returned_with=Subquery(_last_return.values("comments")[:1]))
         )
         feeds.append(Feed(queryset=mine, item=_mine_item, prepare=_prepare_mine))
     if user.has_role(*access.TEAM_MANAGER_SIGNERS, *access.SERVICE_MANAGER_SIGNERS):
