@@ -74,5 +74,5 @@ def test_administrator_raises_updates_and_closes_an_action(
 
     page.goto(f"{live_server.url}/panels/{panel.pk}/tracker/")
     expect(page.locator("table").first).to_contain_text("AH")
-    expect(page.locator("#totals ~ table")).to_contain_text("£743.20")
+    expect(page.locator("#totals ~ .app-table-scroll table").first).to_contain_text("£743.20")
     check(page)
