@@ -93,6 +93,7 @@ RECORD_FOR_COLLECTION = {
     "decisions": "decision",
     "api-tokens": "token",
     "people": "user",
+    "team": "user",
     "escalation-authorisers": "authoriser",
     "background-work": "background_job",
 }
@@ -818,6 +819,7 @@ OWNER_BY_NAME = [
     ("decision-letter", "panel_admin"),
     ("administration:", "partnership_admin"),
     ("children:access_request", "team_manager"),
+    ("my_work_team", "team_manager"),
     ("", "social_worker"),
 ]
 OWNER_ANSWERS = {200, 302, 409}
