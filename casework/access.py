@@ -109,6 +109,20 @@ def children_visible_to(*, user: User | AnonymousUser | None) -> QuerySet[Child]
     return Child.objects.filter(involved | Q(pk__in=granted) if granted else involved)
 
 
+def visible_child_q(*, user: User | AnonymousUser | None, field: str = "child") -> Q:
+    """The filter "its child is one the user may see" for a record with a foreign key `field` to
+    Child: the same children as children_visible_to (an involvement of the user's agency now, or a
+    grant), written on the key alone, `<field>_id IN (the involvements' child ids)`, so PostgreSQL
+    reads the involvement index and never the children table (bench/README.md, My work: a feed
+    filtered through children_visible_to read every child of a 500,000-child data set)."""
+    if not is_usable(user):
+        return Q(pk__in=[])
+    ids = current_involvements(agency_id=agency_id_of(user)).order_by().values("child_id")
+    q = Q(**{f"{field}_id__in": ids})
+    granted = granted_child_ids(user=user)
+    return q | Q(**{f"{field}_id__in": granted}) if granted else q
+
+
 def can_see_child(*, user: User | AnonymousUser | None, child_id: int) -> bool:
     """Whether the child's page opens for this person (get_child_for_user finds the child): for
     pages that link to a child's record, so they offer the link only to someone it will open for."""

@@ -18,9 +18,9 @@ from casework.access import (
     NOT_FOUND_MESSAGE,
     NotAllowed,
     agency_id_of,
-    children_visible_to,
     is_usable,
     record_id,
+    visible_child_q,
 )
 from casework.models import Role, User
 from funding.models import FundingPackage, ShareLine
@@ -52,7 +52,7 @@ def packages_visible_to(*, user: User | None) -> QuerySet[FundingPackage]:
     if not is_usable(user):
         return FundingPackage.objects.none()
     shares = Exists(ShareLine.objects.filter(package_id=OuterRef("pk"), agency_id=agency_id_of(user)))
-    child_ok = Q(child__in=children_visible_to(user=user))
+    child_ok = visible_child_q(user=user)
     return FundingPackage.objects.filter((shares & child_ok) | _administered_panel_filter(user))
 
 

@@ -21,11 +21,11 @@ from casework.access import (
     NotAllowed,
     accounts_administered_by,
     agency_of,
-    children_visible_to,
     current_involvements,
     is_partnership_administrator,
     is_usable,
     record_id,
+    visible_child_q,
 )
 from casework.models import NHS_KINDS, Agency, AgencyKind, Child, Involvement, Role, User
 from pathways.models import Escalation, EscalationAuthoriser, PathwayCase, Section117
@@ -52,7 +52,7 @@ def cases_visible_to(*, user: User | None) -> QuerySet[PathwayCase]:
     """Every pathway case of a child the user may see (one semi-join on the child's visibility)."""
     if not is_usable(user):
         return PathwayCase.objects.none()
-    return PathwayCase.objects.filter(child__in=children_visible_to(user=user))
+    return PathwayCase.objects.filter(visible_child_q(user=user))
 
 
 def get_case_for_user(
@@ -178,7 +178,7 @@ __all__ = [
 def escalations_visible_to(*, user: User | None) -> QuerySet[Escalation]:
     if not is_usable(user):
         return Escalation.objects.none()
-    return Escalation.objects.filter(child__in=children_visible_to(user=user))
+    return Escalation.objects.filter(visible_child_q(user=user))
 
 
 def can_record_escalation(*, user: User | None) -> bool:

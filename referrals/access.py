@@ -23,9 +23,9 @@ from casework.access import (
     CHILD_EDITORS,
     NOT_FOUND_MESSAGE,
     NotAllowed,
-    children_visible_to,
     is_usable,
     record_id,
+    visible_child_q,
 )
 from casework.models import Role, User
 from panels.models import PapersGrant
@@ -47,7 +47,7 @@ def referrals_visible_to(*, user: User | None) -> QuerySet[Referral]:
     """
     if not is_usable(user):
         return Referral.objects.none()
-    return Referral.objects.filter(Q(child__in=children_visible_to(user=user)) | Q(papers_granted(user=user)))
+    return Referral.objects.filter(visible_child_q(user=user) | Q(papers_granted(user=user)))
 
 
 def papers_granted(*, user: User) -> Exists:
