@@ -206,21 +206,14 @@ class TermsForm(GovUKForm):
 
 
 class NewPackageForm(TermsForm):
-    child = forms.IntegerField(
-        label="Child's record number",
-        help_text="The number in the child's record address",
-        min_value=1,
-        error_messages={
-            "required": "Enter the child's record number",
-            "invalid": "Enter the child's record number as a whole number, like 123",
-            "min_value": "Enter the child's record number as a whole number, like 123",
-        },
-    )
+    """An existing arrangement's terms, recorded from the child's record (the page names the child:
+    nobody is asked for a record number)."""
+
     pathway = forms.ChoiceField(
         label="Pathway", choices=Pathway.choices, error_messages={"required": "Choose the pathway"}
     )
 
-    field_order = ["child", "pathway"]
+    field_order = ["pathway"]
 
 
 class VaryForm(TermsForm, VersionForm):

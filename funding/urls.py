@@ -8,7 +8,7 @@ app_name = "funding"
 
 urlpatterns = [
     path("", views.package_list, name="list"),
-    path("new/", views.package_new, name="new"),
+    path("children/<str:child_pk>/new/", views.package_new, name="new"),
     path("approvals/", views.tray, name="tray"),
     path("commitments/", views.commitments, name="commitments"),
     path("commitments/export.csv", views.export_csv, name="export_csv"),

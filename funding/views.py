@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -316,12 +315,16 @@ def _terms_page(request, form, *, heading, back_url, submit_label, package=None)
 
 
 @require_http_methods(["GET", "POST"])
-def package_new(request):
-    """Record a package for an arrangement that existed before the panel ran here."""
+def package_new(request, child_pk):
+    """Record a package for an arrangement that existed before the panel ran here, from the child's
+    record (a child the person cannot see answers 404 before anything else)."""
+    child = get_child_for_user(user=request.user, pk=child_pk)
     if not access.can_manage(user=request.user):
         raise NotAllowed(
             "Only panel administrators, finance approvers and service managers can record packages"
         )
+    if request.method == "GET":  # the page names the child
+        record_child_view(user=request.user, child=child, path=request.path)
     agencies = list(
         agencies_visible_to(user=request.user).filter(partnership=request.user.agency.partnership)
     )
@@ -330,12 +333,6 @@ def package_new(request):
     )
 
     def record(data):
-        try:
-            child = get_child_for_user(user=request.user, pk=data["child"])
-        except Http404:
-            raise ValidationError(
-                {"child": ["There is no child with that record number that you can see"]}
-            ) from None
         return services.package_create_existing(
             actor=request.user, child=child, pathway=data["pathway"], terms=_terms_from(request, form)
         )
@@ -346,8 +343,8 @@ def package_new(request):
     return _terms_page(
         request,
         form,
-        heading="Record an existing funding arrangement",
-        back_url=reverse("funding:list"),
+        heading=f"Record an existing funding arrangement for {child.full_name}",
+        back_url=reverse("children:detail", args=[child.pk]),
         submit_label="Record package",
     )
 

@@ -204,7 +204,8 @@ def test_bad_money_on_the_funding_page_is_a_form_error(world, db, value, field):
         "value_1": "100",
         field: value,
     }
-    response = _rolled_back(client_for(world.people["finance"]), "post", reverse("funding:new"), data=data)
+    url = reverse("funding:new", args=[world["child"].pk])
+    response = _rolled_back(client_for(world.people["finance"]), "post", url, data=data)
     assert response.status_code == 200
     assert response.context["form"].errors[field]
     assert "govuk-error-message" in response.content.decode()

@@ -259,12 +259,21 @@ def test_the_vary_page_keeps_typing_and_shows_errors(client, existing_package, c
     assert client.get(reverse("funding:compare", args=[existing_package.pk]) + "?a=1&b=2").status_code == 200
 
 
-def test_recording_an_existing_arrangement_page(client, clock, child, council_finance, hampshire, hiow_icb):
+def test_recording_an_existing_arrangement_page(
+    client, clock, child, leicester_child, council_finance, social_worker, hampshire, hiow_icb
+):
+    """Issue 16 (nothing asks for a database number): recorded from the child's record, whose page
+    offers the link to those who record packages; the page names the child; a child the person
+    cannot see answers 404 and one with a made-up number too."""
     client.force_login(council_finance)
-    url = reverse("funding:new")
-    assert client.get(url).status_code == 200
+    url = reverse("funding:new", args=[child.pk])
+    assert url in client.get(reverse("children:detail", args=[child.pk])).content.decode()
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"Record an existing funding arrangement for {child.full_name}" in html
+    assert "record number" not in html
     form = {
-        "child": child.pk,
         "pathway": "section_117",
         "new_provider_name": "Brook Farm",
         "new_provider_kind": "residential",
@@ -283,9 +292,15 @@ def test_recording_an_existing_arrangement_page(client, clock, child, council_fi
     response = client.post(url, form)
     assert response.status_code == 302
     package = FundingPackage.objects.get()
-    assert package.current_version.needs_cetr
-    form["child"] = 10**12
-    assert "There is no child" in client.post(url, form).content.decode()
+    assert package.child_id == child.pk and package.current_version.needs_cetr
+    for elsewhere in (leicester_child.pk, 10**12, "abc"):
+        assert client.get(reverse("funding:new", args=[elsewhere])).status_code == 404
+        assert client.post(reverse("funding:new", args=[elsewhere]), form).status_code == 404
+    assert FundingPackage.objects.count() == 1
+    # A social worker sees the child but does not record packages: no link, and the page refuses.
+    client.force_login(social_worker)
+    assert url not in client.get(reverse("children:detail", args=[child.pk])).content.decode()
+    assert client.get(url).status_code == 403
 
 
 def _many_packages(n, *, hampshire, hiow_icb, council_finance, provider, social_worker):
