@@ -8,16 +8,24 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet, TextField
+from django.db.models import Model, Prefetch, Q, QuerySet, TextField
 from django.db.models.functions import Cast, Upper
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casework import access
+from casework.auth import normalise_email
+from casework.child_page import child_page_context
 from casework.models import (
+    AccessRequest,
     AccessRequestStatus,
+    Agency,
+    ApiToken,
     AuditEvent,
+    CetrRecord,
     Child,
     Involvement,
     Notification,
+    ParentCarer,
     User,
 )
 from casework.nhs import normalise_nhs_number
@@ -225,3 +233,87 @@ def my_work(*, user: User) -> MyWork:
 
 def notifications_for(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+# --- A child's record: its parts, fetched on the child the caller was let into -------------------
+
+
+def parent_carer_on(*, child: Child, pk: object) -> ParentCarer | None:
+    """One of the child's parents or carers (None for an id that is not one of them)."""
+    return ParentCarer.objects.filter(child=child, pk=access.record_id(pk)).first()
+
+
+def involvement_on(*, child: Child, pk: object) -> Involvement | None:
+    """One of the child's involvements, with its agency (named on the page that ends it)."""
+    return Involvement.objects.select_related("agency").filter(child=child, pk=access.record_id(pk)).first()
+
+
+def access_requests_to_decide(*, user: User) -> QuerySet[AccessRequest]:
+    """The requests this person decides, pending first, newest first, with what the list shows."""
+    return (
+        access.access_requests_for_decision(user=user)
+        .select_related("child", "requested_by", "requesting_agency", "decided_by")
+        .order_by("status", "-created_at")
+    )
+
+
+def cetr_records_of(*, child: Child) -> list[CetrRecord]:
+    """Every CETR and override recorded for the child, newest first (the model's order)."""
+    return list(CetrRecord.objects.filter(child=child).select_related("overridden_by"))
+
+
+def cetr_report_of(*, child: Child, pk: object) -> CetrRecord | None:
+    """The child's CETR with this id, if a report is stored for it."""
+    return (
+        CetrRecord.objects.filter(child=child, pk=access.record_id(pk)).exclude(report_stored_name="").first()
+    )
+
+
+def cetr_referral(*, user: User, child: Child, pk: int) -> Model | None:
+    """The child's referral with this id that the person may open (the child's page parts name the
+    referrals: referrals.child_page), or None, also when no app adds referrals to the page."""
+    referrals = child_page_context(user=user, child=child).get("referrals")
+    return referrals.filter(pk=pk).first() if referrals is not None else None
+
+
+# --- People and their own accounts -------------------------------------------------------------
+
+
+def active_people() -> QuerySet[User]:
+    """Anyone who may still sign in, for an API field naming a person by id (whether they may take
+    the part is the service's rule)."""
+    return User.objects.filter(is_active=True)
+
+
+def all_agencies() -> QuerySet[Agency]:
+    """Every agency, for an API field naming agencies by id (which may take part is the service's rule)."""
+    return Agency.objects.all()
+
+
+def people_of_my_agency(*, user: User) -> QuerySet[User]:
+    """The people the users API lists: the caller's own agency, with their teams."""
+    return access.users_visible_to(user=user).prefetch_related("teams")
+
+
+def api_tokens_of(*, user: User) -> list[ApiToken]:
+    """The person's own API tokens, with who revoked each."""
+    return list(ApiToken.objects.filter(user=user).select_related("revoked_by"))
+
+
+def authenticator_of(*, user: User) -> TOTPDevice | None:
+    """The person's confirmed authenticator app, if they have set one up."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def password_reset_recipients(*, email: str) -> QuerySet[User]:
+    """Who a "forgotten password" e-mail may go to: a person of an agency, active, with this
+    address. People invited by their administrator have no password yet, so they may ask too;
+    service accounts and platform operators never use this service's pages."""
+    return User.objects.filter(
+        email=normalise_email(email),
+        is_active=True,
+        is_service_account=False,
+        is_staff=False,
+        is_superuser=False,
+        agency__isnull=False,
+    )

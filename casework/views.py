@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
@@ -28,7 +28,7 @@ from casework.forms import (
     ParentCarerForm,
     add_service_errors,
 )
-from casework.models import AccessRequestStatus, Involvement, ParentCarer, Role
+from casework.models import AccessRequestStatus, Role
 from casework.my_work import grouped, my_work_for_request
 from casework.team import can_manage_people
 from casework.timeline import child_timeline
@@ -209,10 +209,9 @@ def parent_carer_add(request, pk):
 
 def _parent_carer(request, pk, person_pk) -> tuple:
     child = access.get_child_for_user(user=request.user, pk=pk, need="change")
-    try:
-        person = get_object_or_404(ParentCarer, pk=int(person_pk), child=child)
-    except ValueError:
-        raise Http404(access.NOT_FOUND_MESSAGE) from None
+    person = selectors.parent_carer_on(child=child, pk=person_pk)
+    if person is None:
+        raise Http404(access.NOT_FOUND_MESSAGE)
     return child, person
 
 
@@ -295,17 +294,14 @@ def involvement_add(request, pk):
 @require_http_methods(["GET", "POST"])
 def involvement_end(request, pk, involvement_pk):
     child = access.get_child_for_user(user=request.user, pk=pk, need="change")
-    try:
-        involvement = get_object_or_404(
-            Involvement.objects.select_related("agency"), pk=int(involvement_pk), child=child
-        )
-    except ValueError:
-        raise Http404(access.NOT_FOUND_MESSAGE) from None
+    involvement = selectors.involvement_on(child=child, pk=involvement_pk)
+    if involvement is None:
+        raise Http404(access.NOT_FOUND_MESSAGE)
     form = EndInvolvementForm(request.POST or None)
 
     def after_ending(_result: object) -> str:
         # Ending their own agency's involvement can take the record out of this person's sight.
-        if not access.children_visible_to(user=request.user).filter(pk=child.pk).exists():
+        if not access.can_see_child(user=request.user, child_id=child.pk):
             return reverse("children:list")
         return reverse("children:detail", args=[child.pk]) + "#agencies"
 
@@ -369,11 +365,7 @@ def access_request_sent(request):
 def access_request_list(request):
     if not access.can_decide_access_requests(user=request.user):
         raise access.NotAllowed("Only team and service managers decide access requests")
-    requests_ = (
-        access.access_requests_for_decision(user=request.user)
-        .select_related("child", "requested_by", "requesting_agency", "decided_by")
-        .order_by("status", "-created_at")
-    )
+    requests_ = selectors.access_requests_to_decide(user=request.user)
     page = Paginator(requests_, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "casework/access_request_list.html", {"page": page})
 
