@@ -36,11 +36,12 @@ from tests.panels.conftest import (  # noqa: F401 - fixtures
     meeting_day,
     panel_admin,
     private_storage,
+    quorate,
     second_icb_member,
     submitted_referral,
 )
 from tests.panels.test_minutes_services import held  # noqa: F401 - a held meeting with signed decisions
-from tests.panels.test_running_views import _decision_post, quorate  # noqa: F401
+from tests.panels.test_running_views import _decision_post
 from tests.pathways.conftest import amelia, cc_assessing, cc_case, s117_case, s117_fields  # noqa: F401
 from tests.pathways.test_escalation_fixtures import rsg, sgm  # noqa: F401
 

@@ -1,9 +1,11 @@
 """A panel with its members, a meeting, and referrals in each panel-side state, for the panels tests.
 
 The clock starts at Monday 2 March 2026, 09:30 in London. The meeting is Thursday 9 April 2026:
-papers due 7 working days before (Friday 27 March), circulated 5 working days before (Wednesday
-1 April); Easter (Good Friday 3 April, Easter Monday 6 April) falls between circulation and the
-meeting. Quorum: two members from each of Hampshire children's services and the HIOW ICB.
+papers due 7 working days before (Friday 27 March), circulated 5 working days before (Tuesday
+31 March: Good Friday 3 April and Easter Monday 6 April fall between circulation and the meeting).
+Quorum: two members from each of Hampshire children's services and the HIOW ICB. The running tests
+share `quorate` (the meeting day, everyone present) and the helpers `client_for`, `run_url` and
+`run_item_url`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from casework.models import AgencyKind, Role
 from panels import services as panel_services
@@ -24,17 +28,36 @@ from tests.factories import (
     SubmittedReferralFactory,
     UserFactory,
     agenda_item_for,
+    attendance_for,
 )
 
 D = dt.date
 LONDON = ZoneInfo("Europe/London")
 MEETING_DAY = D(2026, 4, 9)
 PAPERS_DUE = D(2026, 3, 27)
-CIRCULATION_DAY = D(2026, 4, 1)
+CIRCULATION_DAY = D(2026, 3, 31)
+REVIEW = D(2026, 10, 9)
 
 
 def at(day: dt.date, hour: int = 9, minute: int = 30) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON)
+
+
+def client_for(user) -> Client:
+    """A test client signed in as `user`."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def run_url(meeting) -> str:
+    """The chair's page: the running meeting's overview."""
+    return reverse("panels:run_meeting", args=[meeting.pk])
+
+
+def run_item_url(item) -> str:
+    """One agenda item's page of the running meeting."""
+    return reverse("panels:run_item", args=[item.meeting_id, item.pk])
 
 
 @pytest.fixture(autouse=True)
@@ -194,6 +217,14 @@ def meeting_day(item, clock):
     """The IRAP meeting, with the clock at 14:05 on its day; its agenda holds `item`."""
     clock.move_to(at(MEETING_DAY, 14, 5), tick=False)
     return item.meeting
+
+
+@pytest.fixture
+def quorate(meeting_day, panel_chair, council_member, icb_member, second_icb_member):
+    """The IRAP meeting on its day with its four members present (tests/panels/test_decisions_services.py
+    has its own `quorate`: Amelia's item at 14:10)."""
+    attendance_for(meeting_day, panel_chair, council_member, icb_member, second_icb_member)
+    return meeting_day
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from casework.models import ChildViewLog
@@ -17,31 +16,10 @@ from panels import services
 from panels.forms.running import DecisionForm
 from panels.models import AgendaItem, Decision, Membership
 from referrals.models import Option, OptionShare, Referral
-from tests.factories import ChildFactory, MeetingFactory, PanelFactory, UserFactory, attendance_for
-from tests.panels.conftest import at, seat
+from tests.factories import ChildFactory, MeetingFactory, PanelFactory, UserFactory
+from tests.panels.conftest import REVIEW, at, client_for, run_item_url, run_url, seat
 
 D = dt.date
-REVIEW = D(2026, 10, 9)
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def _overview(meeting) -> str:
-    return reverse("panels:run_meeting", args=[meeting.pk])
-
-
-def _item_url(item) -> str:
-    return reverse("panels:run_item", args=[item.meeting_id, item.pk])
-
-
-@pytest.fixture
-def quorate(meeting_day, panel_chair, council_member, icb_member, second_icb_member):
-    attendance_for(meeting_day, panel_chair, council_member, icb_member, second_icb_member)
-    return meeting_day
 
 
 def _on_agenda(meeting, *, child, referrer, agencies, n):
@@ -126,7 +104,7 @@ def test_the_overview_shows_each_items_state_attendance_and_quorum(
     # SEN has no member at the meeting: its part is a recommendation to it.
     services.decision_sign(actor=panel_chair, decision=_agreed(panel_admin, fifth, sen))
 
-    html = _client(panel_chair).get(_overview(quorate)).content.decode()
+    html = client_for(panel_chair).get(run_url(quorate)).content.decode()
     assert [_state_of(html, i) for i in twenty[:5]] == [
         "Not started",
         "Discussed: draft decision",
@@ -136,7 +114,7 @@ def test_the_overview_shows_each_items_state_attendance_and_quorum(
     ]
     assert "Not started: 16; Discussed: draft decision: 1; Decided: 1; Recommended: 1; Deferred: 1." in html
     for made in twenty:
-        assert f'href="{_item_url(made)}"' in html
+        assert f'href="{run_item_url(made)}"' in html
     # Quorum and attendance in one place; no decision form and no papers on the overview.
     assert 'id="quorum"' in html and "Quorate" in html and 'id="attendance"' in html
     assert "Correct attendance" in html  # a decision is signed: attendance is corrected with a reason
@@ -144,10 +122,10 @@ def test_the_overview_shows_each_items_state_attendance_and_quorum(
 
 
 def test_the_overview_logs_the_children_it_lists_and_the_item_page_its_child(twenty, quorate, panel_chair):
-    client = _client(panel_chair)
-    client.get(_overview(quorate))
+    client = client_for(panel_chair)
+    client.get(run_url(quorate))
     assert not ChildViewLog.objects.filter(user=panel_chair).exists()
-    client.get(_item_url(twenty[3]))
+    client.get(run_item_url(twenty[3]))
     assert list(ChildViewLog.objects.filter(user=panel_chair).values_list("child_id", flat=True)) == [
         twenty[3].referral.child_id
     ]
@@ -157,19 +135,19 @@ def test_the_overview_logs_the_children_it_lists_and_the_item_page_its_child(twe
 
 
 def test_an_items_page_links_its_neighbours_and_keeps_the_decision_form_closed(twenty, quorate, panel_chair):
-    client = _client(panel_chair)
+    client = client_for(panel_chair)
     first, second, last = twenty[0], twenty[1], twenty[-1]
-    html = client.get(_item_url(second)).content.decode()
+    html = client.get(run_item_url(second)).content.decode()
     assert "item 2 of 20" in html
     assert (
-        f'href="{_item_url(first)}" rel="prev"' in html
-        and f'href="{_item_url(twenty[2])}" rel="next"' in html
+        f'href="{run_item_url(first)}" rel="prev"' in html
+        and f'href="{run_item_url(twenty[2])}" rel="next"' in html
     )
     assert f'href="{reverse("referrals:detail", args=[second.referral_id])}"' in html
     assert f'<details class="govuk-details" id="item-{second.pk}-decision-form">' in html
     assert "Record the decision on item 2" in html
-    assert 'rel="prev"' not in client.get(_item_url(first)).content.decode()
-    assert 'rel="next"' not in client.get(_item_url(last)).content.decode()
+    assert 'rel="prev"' not in client.get(run_item_url(first)).content.decode()
+    assert 'rel="next"' not in client.get(run_item_url(last)).content.decode()
     # Only this item's papers.
     assert "Reason 2" in html and "Reason 3" not in html
 
@@ -177,7 +155,7 @@ def test_an_items_page_links_its_neighbours_and_keeps_the_decision_form_closed(t
 def test_a_form_with_errors_opens_on_the_items_page_and_a_save_returns_to_it(
     twenty, quorate, panel_chair, hampshire
 ):
-    client = _client(panel_chair)
+    client = client_for(panel_chair)
     second = twenty[1]
     prefix = f"item-{second.pk}"
     url = reverse("panels:run_decision", args=[quorate.pk, second.pk])
@@ -195,10 +173,10 @@ def test_a_form_with_errors_opens_on_the_items_page_and_a_save_returns_to_it(
             f"{prefix}-rationale": "Waiting for the health assessment",
         },
     )
-    assert good.status_code == 302 and good.url == _item_url(second) + "#decision"
+    assert good.status_code == 302 and good.url == run_item_url(second) + "#decision"
     decision = Decision.objects.get(agenda_item=second)
     signed = client.post(reverse("panels:run_decision_sign", args=[quorate.pk, decision.pk]))
-    assert signed.url == _item_url(second) + "#decision"
+    assert signed.url == run_item_url(second) + "#decision"
     dec = client.post(
         reverse("panels:run_declaration", args=[quorate.pk, second.pk]),
         {f"{prefix}-dec-interest": "Typed"},
@@ -212,7 +190,7 @@ def test_a_stale_edit_answers_409_with_the_form_open_beside_the_saved_draft(
     second = twenty[1]
     draft = _agreed(panel_admin, second, hampshire)
     prefix = f"item-{second.pk}"
-    page = _client(panel_chair).get(_item_url(second)).content.decode()
+    page = client_for(panel_chair).get(run_item_url(second)).content.decode()
     seen = re.search(rf'name="{prefix}-seen_fingerprint" value="([^"]+)"', page).group(1)
     services.decision_record(
         actor=panel_admin,
@@ -221,7 +199,7 @@ def test_a_stale_edit_answers_409_with_the_form_open_beside_the_saved_draft(
         decision=draft,
         seen_fingerprint=seen,
     )
-    response = _client(panel_chair).post(
+    response = client_for(panel_chair).post(
         reverse("panels:run_decision", args=[quorate.pk, second.pk]),
         {
             f"{prefix}-decision": draft.pk,
@@ -262,23 +240,23 @@ def test_another_partnership_and_other_meetings_items_are_404(
     )
     MeetingFactory(panel=leicester_panel, date=quorate.date)
     for person in (outsider, leicester_chair):
-        client = _client(person)
-        assert client.get(_overview(quorate)).status_code == 404
-        assert client.get(_item_url(item)).status_code == 404
+        client = client_for(person)
+        assert client.get(run_url(quorate)).status_code == 404
+        assert client.get(run_item_url(item)).status_code == 404
     # An item of another meeting, or no item, under this meeting's address.
     other = AgendaItem.objects.create(
         meeting=next_meeting, kind="other_business", title="AOB", added_by=panel_admin
     )
-    chair = _client(panel_chair)
+    chair = client_for(panel_chair)
     assert chair.get(reverse("panels:run_item", args=[quorate.pk, other.pk])).status_code == 404
     assert chair.get(reverse("panels:run_item", args=[quorate.pk, 999999])).status_code == 404
     assert chair.get(f"/panels/meetings/{quorate.pk}/run/items/abc/").status_code == 404
     # A withdrawn item is no longer on the agenda.
     AgendaItem.objects.filter(pk=twenty[5].pk).update(withdrawn_at=at(quorate.date))
-    assert chair.get(_item_url(twenty[5])).status_code == 404
-    assert chair.post(_item_url(item)).status_code == 405
+    assert chair.get(run_item_url(twenty[5])).status_code == 404
+    assert chair.post(run_item_url(item)).status_code == 405
     # Within the partnership, without the meeting's papers: the same refusal as the overview's.
-    assert _client(social_worker).get(_item_url(item)).status_code == 403
+    assert client_for(social_worker).get(run_item_url(item)).status_code == 403
 
 
 # --- Queries ------------------------------------------------------------------------------------
@@ -290,17 +268,17 @@ def test_the_overview_and_an_items_page_take_a_fixed_number_of_queries(
     for made in twenty[:6]:
         services.decision_sign(actor=panel_chair, decision=_agreed(panel_admin, made, hampshire))
     _agreed(panel_admin, twenty[6], hampshire)
-    client = _client(panel_chair)
+    client = client_for(panel_chair)
     # session, user, savepoint, meeting with panel, access (the chair's seat), members, attendance,
     # quorum agencies, the agenda's items with child, their current decisions, the decisions'
     # recommendations, can_run, the list-view log insert, the header's counts, session save: none per item.
     with django_assert_max_num_queries(20):
-        response = client.get(_overview(quorate))
+        response = client.get(run_url(quorate))
     assert len(response.context["page"].lines) == 20
     # The item's page: the same as the chair's page of one item, plus the agenda's lines.
     for made in (twenty[0], twenty[6], twenty[12]):
         with django_assert_max_num_queries(32):
-            response = client.get(_item_url(made))
+            response = client.get(run_item_url(made))
         assert response.status_code == 200
 
 
@@ -308,8 +286,8 @@ def test_other_business_needs_no_decision(quorate, item, panel_chair, panel_admi
     aob = AgendaItem.objects.create(
         meeting=quorate, kind="other_business", title="Any other business", added_by=panel_admin, position=2
     )
-    client = _client(panel_chair)
-    assert _state_of(client.get(_overview(quorate)).content.decode(), aob) == "No decision needed"
-    html = client.get(_item_url(aob)).content.decode()
+    client = client_for(panel_chair)
+    assert _state_of(client.get(run_url(quorate)).content.decode(), aob) == "No decision needed"
+    html = client.get(run_item_url(aob)).content.decode()
     assert "Item 2: Any other business" in html and "Record the decision" not in html
-    assert f'href="{_item_url(item)}" rel="prev"' in html
+    assert f'href="{run_item_url(item)}" rel="prev"' in html

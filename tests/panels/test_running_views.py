@@ -6,38 +6,16 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from casework.models import ChildViewLog
 from panels import services
 from panels.models import AgencyRecommendation, AgendaItem, Attendance, Decision, Membership, PapersGrant
 from referrals.models import Option, OptionShare, Referral
-from tests.factories import AgencyFactory, ChildFactory, attendance_for
-from tests.panels.conftest import at, seat
+from tests.factories import AgencyFactory, ChildFactory
+from tests.panels.conftest import REVIEW, at, client_for, run_item_url, run_url, seat
 
 D = dt.date
-REVIEW = D(2026, 10, 9)
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def quorate(meeting_day, panel_chair, council_member, icb_member, second_icb_member):
-    attendance_for(meeting_day, panel_chair, council_member, icb_member, second_icb_member)
-    return meeting_day
-
-
-def _run_url(meeting):
-    return reverse("panels:run_meeting", args=[meeting.pk])
-
-
-def _item_url(item):
-    return reverse("panels:run_item", args=[item.meeting_id, item.pk])
 
 
 def _decision_post(item, **extra):
@@ -63,23 +41,23 @@ def _decision_post(item, **extra):
 
 
 def test_who_sees_the_chairs_page(meeting_day, item, panel_chair, panel_admin, council_member, social_worker):
-    url = _run_url(meeting_day)
+    url = run_url(meeting_day)
     for person in (panel_chair, panel_admin):
-        response = _client(person).get(url)
+        response = client_for(person).get(url)
         assert response.status_code == 200
         assert b"Save attendance" in response.content
-        assert b"Record the decision" in _client(person).get(_item_url(item)).content
+        assert b"Record the decision" in client_for(person).get(run_item_url(item)).content
     # A member without the papers, and a social worker of the partnership: visible meeting, no entry.
     for person in (council_member, social_worker):
-        assert _client(person).get(url).status_code == 403
-        assert _client(person).get(_item_url(item)).status_code == 403
+        assert client_for(person).get(url).status_code == 403
+        assert client_for(person).get(run_item_url(item)).status_code == 403
     PapersGrant.objects.create(
         meeting=meeting_day, person=council_member, reason="member", starts_at=at(D(2026, 4, 1))
     )
-    response = _client(council_member).get(url)
+    response = client_for(council_member).get(url)
     assert response.status_code == 200
     assert b"Save attendance" not in response.content
-    response = _client(council_member).get(_item_url(item))
+    response = client_for(council_member).get(run_item_url(item))
     assert response.status_code == 200 and b"Record the decision" not in response.content
     assert ChildViewLog.objects.filter(user=council_member, child=item.referral.child).exists()
 
@@ -87,10 +65,10 @@ def test_who_sees_the_chairs_page(meeting_day, item, panel_chair, panel_admin, c
 def test_the_outsider_gets_404_everywhere(meeting_day, item, outsider, panel_chair, panel_admin):
     decision_pk = 1
     urls = [
-        ("get", _run_url(meeting_day)),
-        ("post", _run_url(meeting_day)),
-        ("get", _item_url(item)),
-        ("post", _item_url(item)),
+        ("get", run_url(meeting_day)),
+        ("post", run_url(meeting_day)),
+        ("get", run_item_url(item)),
+        ("post", run_item_url(item)),
         ("post", reverse("panels:run_attendance", args=[meeting_day.pk])),
         ("get", reverse("panels:run_attendance", args=[meeting_day.pk])),
         ("post", reverse("panels:run_declaration", args=[meeting_day.pk, item.pk])),
@@ -102,7 +80,7 @@ def test_the_outsider_gets_404_everywhere(meeting_day, item, outsider, panel_cha
         ("post", reverse("panels:recommendation_chase", args=[1])),
         ("get", "/panels/meetings/abc/run/"),
     ]
-    client = _client(outsider)
+    client = client_for(outsider)
     for method, url in urls:
         assert getattr(client, method)(url).status_code == 404, url
     response = client.get(reverse("panels:recommendations"))
@@ -115,8 +93,8 @@ def test_the_outsider_gets_404_everywhere(meeting_day, item, outsider, panel_cha
 def test_attendance_is_saved_and_quorum_shown(
     meeting_day, irap, panel_admin, panel_chair, council_member, icb_member, second_icb_member
 ):
-    client = _client(panel_admin)
-    response = client.get(_run_url(meeting_day))
+    client = client_for(panel_admin)
+    response = client.get(run_url(meeting_day))
     assert b"Not quorate" in response.content
     data = {
         f"status_{seat(irap, p).pk}": "present"
@@ -125,7 +103,7 @@ def test_attendance_is_saved_and_quorum_shown(
     response = client.post(reverse("panels:run_attendance", args=[meeting_day.pk]), data)
     assert response.status_code == 302
     assert Attendance.objects.filter(status="present").count() == 4
-    page = client.get(_run_url(meeting_day))
+    page = client.get(run_url(meeting_day))
     assert (
         b"2 of 2 present" in page.content
         and b"Quorate" in page.content
@@ -137,7 +115,7 @@ def test_attendance_errors_are_shown_next_to_the_member(item, irap, panel_admin,
     meeting = item.meeting  # before the meeting day: nobody can be present yet
     council = seat(irap, council_member)
     data = {f"status_{council.pk}": "present", f"status_{seat(irap, icb_member).pk}": "apologies"}
-    response = _client(panel_admin).post(reverse("panels:run_attendance", args=[meeting.pk]), data)
+    response = client_for(panel_admin).post(reverse("panels:run_attendance", args=[meeting.pk]), data)
     assert response.status_code == 200
     form = response.context["attendance_form"]
     assert "record who is present" in form.errors[f"status_{council.pk}"][0]
@@ -146,7 +124,7 @@ def test_attendance_errors_are_shown_next_to_the_member(item, irap, panel_admin,
 
 
 def test_a_declaration_is_recorded_and_removed(meeting_day, item, irap, panel_chair, icb_member):
-    client = _client(panel_chair)
+    client = client_for(panel_chair)
     url = reverse("panels:run_declaration", args=[meeting_day.pk, item.pk])
     prefix = f"item-{item.pk}-dec"
     bad = client.post(url, {f"{prefix}-membership": seat(irap, icb_member).pk, f"{prefix}-interest": "Typed"})
@@ -162,7 +140,7 @@ def test_a_declaration_is_recorded_and_removed(meeting_day, item, irap, panel_ch
     )
     assert ok.status_code == 302
     declaration = item.declarations.get()
-    assert b"Knows the family" in client.get(_item_url(item)).content
+    assert b"Knows the family" in client.get(run_item_url(item)).content
     client.post(reverse("panels:run_declaration_remove", args=[meeting_day.pk, declaration.pk]))
     assert not item.declarations.exists()
 
@@ -171,7 +149,7 @@ def test_a_declaration_is_recorded_and_removed(meeting_day, item, irap, panel_ch
 
 
 def test_record_sign_and_correct_a_decision(quorate, item, panel_admin, panel_chair):
-    admin = _client(panel_admin)
+    admin = client_for(panel_admin)
     response = admin.post(reverse("panels:run_decision", args=[quorate.pk, item.pk]), _decision_post(item))
     assert response.status_code == 302, response.context and response.context["error_form"].errors
     decision = Decision.objects.get()
@@ -192,10 +170,10 @@ def test_record_sign_and_correct_a_decision(quorate, item, panel_admin, panel_ch
 
     sign_url = reverse("panels:run_decision_sign", args=[quorate.pk, decision.pk])
     assert admin.post(sign_url).status_code == 403
-    assert _client(panel_chair).post(sign_url).status_code == 302
+    assert client_for(panel_chair).post(sign_url).status_code == 302
     item.referral.refresh_from_db()
     assert item.referral.status == "decided"
-    assert _client(panel_chair).post(sign_url).status_code == 409
+    assert client_for(panel_chair).post(sign_url).status_code == 409
     # A signed decision is locked: the draft form cannot change it.
     locked = admin.post(
         reverse("panels:run_decision", args=[quorate.pk, item.pk]), _decision_post(item, decision=decision.pk)
@@ -217,7 +195,7 @@ def test_record_sign_and_correct_a_decision(quorate, item, panel_admin, panel_ch
 
 
 def test_bad_input_is_shown_next_to_the_field_with_the_typing_kept(quorate, item, panel_admin, hampshire):
-    response = _client(panel_admin).post(
+    response = client_for(panel_admin).post(
         reverse("panels:run_decision", args=[quorate.pk, item.pk]),
         _decision_post(item, **{f"share_{hampshire.pk}": "60"}, cost="12.345x"),
     )
@@ -225,7 +203,7 @@ def test_bad_input_is_shown_next_to_the_field_with_the_typing_kept(quorate, item
     form = response.context["error_form"]
     assert "cost" in form.errors
     assert b"12.345x" in response.content
-    response = _client(panel_admin).post(
+    response = client_for(panel_admin).post(
         reverse("panels:run_decision", args=[quorate.pk, item.pk]),
         _decision_post(item, **{f"share_{hampshire.pk}": "60"}),
     )
@@ -239,7 +217,7 @@ def test_no_decision_without_quorum_on_the_page(meeting_day, item, panel_admin):
     irap = meeting_day.panel
     irap.inquorate_without_chair = True
     irap.save()
-    response = _client(panel_admin).post(
+    response = client_for(panel_admin).post(
         reverse("panels:run_decision", args=[meeting_day.pk, item.pk]),
         _decision_post(item, outcome="declined"),
     )
@@ -311,10 +289,10 @@ def test_chairs_page_query_count_is_flat(
                 interest="x",
                 action="remained",
             )
-    client = _client(panel_chair)
+    client = client_for(panel_chair)
     # The agenda page: the items and their states, no papers; none per item.
     with django_assert_max_num_queries(20):
-        response = client.get(_run_url(quorate))
+        response = client.get(run_url(quorate))
     assert len(response.context["page"].lines) == 21
     # An item's page: session, user, savepoint, meeting with panel, can_view_running (chair's seat),
     # the item, members with person/agency/deputy, attendance, quorum agencies, the item with
@@ -325,7 +303,7 @@ def test_chairs_page_query_count_is_flat(
     # header's counts, session save, the item's child's CETR: the same whatever the agenda's length.
     for made in AgendaItem.objects.filter(meeting=quorate).order_by("position")[:3]:
         with django_assert_max_num_queries(32):
-            response = client.get(_item_url(made))
+            response = client.get(run_item_url(made))
         assert len(response.context["page"].items) == 1
     assert ChildViewLog.objects.filter(user=panel_chair).count() == 3
 
@@ -350,22 +328,22 @@ def recommendation(quorate, item, sen, panel_admin, panel_chair):
 
 
 def test_recommendations_list_and_respond(recommendation, clock, sen_manager, panel_admin, social_worker):
-    client = _client(sen_manager)
+    client = client_for(sen_manager)
     listing = client.get(reverse("panels:recommendations"))
     assert listing.status_code == 200 and b"Awaiting answer" in listing.content
     clock.move_to(at(D(2026, 4, 20)), tick=False)
-    client = _client(sen_manager)  # a new session on the later day
+    client = client_for(sen_manager)  # a new session on the later day
     assert b"Overdue" in client.get(reverse("panels:recommendations")).content
 
     # The panel's administrators see it; someone of another agency does not.
     assert (
-        _client(panel_admin)
+        client_for(panel_admin)
         .get(reverse("panels:recommendation_respond", args=[recommendation.pk]))
         .status_code
         == 200
     )
     assert (
-        _client(social_worker)
+        client_for(social_worker)
         .get(reverse("panels:recommendation_respond", args=[recommendation.pk]))
         .status_code
         == 404
@@ -378,7 +356,7 @@ def test_recommendations_list_and_respond(recommendation, clock, sen_manager, pa
     recommendation.refresh_from_db()
     assert recommendation.status == "accepted"
     assert (
-        _client(panel_admin)
+        client_for(panel_admin)
         .post(reverse("panels:recommendation_chase", args=[recommendation.pk]))
         .status_code
         == 409
@@ -386,12 +364,12 @@ def test_recommendations_list_and_respond(recommendation, clock, sen_manager, pa
 
 
 def test_administrators_chase_from_the_page(recommendation, panel_admin, sen_manager):
-    response = _client(panel_admin).post(reverse("panels:recommendation_chase", args=[recommendation.pk]))
+    response = client_for(panel_admin).post(reverse("panels:recommendation_chase", args=[recommendation.pk]))
     assert response.status_code == 302
     recommendation.refresh_from_db()
     assert recommendation.last_chased_at is not None
     assert (
-        _client(sen_manager)
+        client_for(sen_manager)
         .post(reverse("panels:recommendation_chase", args=[recommendation.pk]))
         .status_code
         == 403
@@ -415,7 +393,7 @@ def test_recommendation_list_query_count(recommendation, sen, sen_manager, djang
         role="administrator",
         starts_on=D(2026, 1, 1),
     )
-    client = _client(sen_manager)
+    client = client_for(sen_manager)
     # session, user, savepoint, count, one page with agency/meeting/panel/referral/child joined,
     # the one read-log insert (issue 12), the notices count, release, session save: no query per row.
     with django_assert_max_num_queries(12):
