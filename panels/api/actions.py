@@ -303,6 +303,29 @@ class AgencyTotalSerializer(serializers.Serializer):
     awaiting_one_off = serializers.DecimalField(max_digits=16, decimal_places=2)
 
 
+def agency_total_rows(totals: selectors.TrackerTotals) -> list[dict[str, object]]:
+    """The API's one line per agency from the tracker's two lists (what each agency agreed, what
+    awaits its answer), with the published field names: the awaiting figures as `awaiting_*`, £0.00
+    for an agency with nothing awaiting its answer. `agreed` lists every agency counted."""
+    awaiting = {total.agency_id: total for total in totals.awaiting}
+    nothing = selectors.AgencyTotal(agency_id=0, agency_name="")
+    rows = []
+    for total in totals.agreed:
+        waits = awaiting.get(total.agency_id, nothing)
+        rows.append(
+            {
+                "agency_name": total.agency_name,
+                "weekly": total.weekly,
+                "annual": total.annual,
+                "one_off": total.one_off,
+                "awaiting_weekly": waits.weekly,
+                "awaiting_annual": waits.annual,
+                "awaiting_one_off": waits.one_off,
+            }
+        )
+    return rows
+
+
 # --- Views ---------------------------------------------------------------------------------------
 
 
@@ -480,7 +503,8 @@ class PanelTrackerView(GenericAPIView):
         response = self.get_paginated_response(
             TrackerRowSerializer(selectors.tracker_rows(page), many=True).data
         )
-        response.data["totals"] = AgencyTotalSerializer(selectors.tracker_totals(referrals), many=True).data
+        totals = agency_total_rows(selectors.tracker_totals(referrals))
+        response.data["totals"] = AgencyTotalSerializer(totals, many=True).data
         return response
 
 

@@ -63,6 +63,7 @@ __all__ = [
     "Standing",
     "TrackerFilters",
     "TrackerRow",
+    "TrackerTotals",
     "action_detail",
     "action_is_overdue",
     "action_item_choices",
@@ -239,7 +240,7 @@ class TrackerFilters:
     outcome: str = ""  # an Outcome value, NO_DECISION or "" for all
     pathway: str = ""
     status: str = ""  # the referral's status
-    agency: int | None = None  # an agency with a share of the agreed budget
+    agency: int | None = None  # an agency with a share of the budget it has not declined
     meeting_from: dt.date | None = None
     meeting_to: dt.date | None = None
 
@@ -347,38 +348,32 @@ class TrackerRow:
 
 @dataclass
 class AgencyTotal:
-    """What one agency has agreed to pay (weekly, annual, one-off), and apart, the parts still only
-    recommended to it, awaiting its answer. Parts it declined are in neither."""
+    """One agency's parts added up: weekly and annual (recurring costs), and one-off costs apart.
+    The tracker's "Agreed" and "Awaiting the agency's answer" tables are each a list of these."""
 
+    agency_id: int
     agency_name: str
     weekly: Decimal = ZERO
     annual: Decimal = ZERO
     one_off: Decimal = ZERO
-    awaiting_weekly: Decimal = ZERO
-    awaiting_annual: Decimal = ZERO
-    awaiting_one_off: Decimal = ZERO
-
-    @property
-    def has_awaiting(self) -> bool:
-        return bool(self.awaiting_weekly or self.awaiting_annual or self.awaiting_one_off)
 
     def add(self, line: BudgetLine) -> None:
-        """Count one part: as agreed, as awaiting the agency's answer, or (declined) not at all."""
-        if line.standing == Standing.DECLINED:
-            return
-        awaiting = line.standing == Standing.AWAITING
         if line.period == CostPeriod.ONE_OFF:
-            if awaiting:
-                self.awaiting_one_off += line.per_period
-            else:
-                self.one_off += line.per_period
+            self.one_off += line.per_period
         elif line.weekly is not None and line.annual is not None:
-            if awaiting:
-                self.awaiting_weekly += line.weekly
-                self.awaiting_annual += line.annual
-            else:
-                self.weekly += line.weekly
-                self.annual += line.annual
+            self.weekly += line.weekly
+            self.annual += line.annual
+
+
+@dataclass(frozen=True)
+class TrackerTotals:
+    """What each agency has agreed to pay, and apart, the parts only recommended to it and still
+    awaiting its answer, both by agency name. `agreed` lists every agency with a part it has not
+    declined (at £0.00 when all its parts await its answer); `awaiting`, those with a part awaiting
+    its answer. Parts an agency declined are in neither."""
+
+    agreed: list[AgencyTotal] = field(default_factory=list)
+    awaiting: list[AgencyTotal] = field(default_factory=list)
 
 
 def budget_lines(
@@ -464,12 +459,21 @@ def tracker_referrals(
             Exists(Decision.objects.filter(pk=OuterRef("current_decision_id"), outcome=filters.outcome))
         )
     if filters.agency:
+        # A share the agency declined (the panel's recommendation to it when it was absent, seeds 002
+        # line 392) is not its share: the row is listed for it only with a share it has not declined.
         referrals = referrals.filter(
             Exists(
                 DecisionShare.objects.filter(
                     decision_id=OuterRef("current_decision_id"), agency_id=filters.agency
                 )
-            )
+            ),
+            ~Exists(
+                AgencyRecommendation.objects.filter(
+                    decision_id=OuterRef("current_decision_id"),
+                    agency_id=filters.agency,
+                    status=RecommendationStatus.DECLINED,
+                )
+            ),
         )
     return referrals.select_related("child").order_by("-meeting_date", "-pk")
 
@@ -514,12 +518,12 @@ def tracker_rows(referrals: Iterable[WithAnnotations[Referral, _Tracked]]) -> li
     return rows
 
 
-def tracker_totals(referrals: QuerySet[WithAnnotations[Referral, _Tracked]]) -> list[AgencyTotal]:
+def tracker_totals(referrals: QuerySet[WithAnnotations[Referral, _Tracked]]) -> TrackerTotals:
     """What each agency has agreed to pay across all the filtered rows (not just one page): signed
     decisions that agree funding, weekly and annual (one-off costs apart). seeds 002 line 488
     ("budgets to be used") with line 392: a part that is a recommendation to an agency that was
-    absent counts as awaiting its answer until it accepts, and a part it declined is not counted.
-    One query."""
+    absent is counted apart, as awaiting its answer, until it accepts, and a part it declined is not
+    counted. One query."""
     shares = (
         DecisionShare.objects.filter(
             decision_id__in=referrals.order_by().values("current_decision_id"),
@@ -541,15 +545,25 @@ def tracker_totals(referrals: QuerySet[WithAnnotations[Referral, _Tracked]]) -> 
     by_decision: dict[int, list[tuple[str, int, tuple[int, str, Decimal], str]]] = defaultdict(list)
     for decision_id, period, weeks, agency_id, name, amount, recommended in shares:
         by_decision[decision_id].append((period, weeks, (agency_id, name, amount), standing_of(recommended)))
-    totals: dict[int, AgencyTotal] = {}
+    agreed: dict[int, AgencyTotal] = {}
+    awaiting: dict[int, AgencyTotal] = {}
     for parts in by_decision.values():
         period, weeks = parts[0][0], parts[0][1]
         standings = {share[0]: standing for _, _, share, standing in parts}
         for line in budget_lines((share for _, _, share, _ in parts), period, weeks, standings):
             if line.standing == Standing.DECLINED:
                 continue
-            totals.setdefault(line.agency_id, AgencyTotal(agency_name=line.agency_name)).add(line)
-    return sorted(totals.values(), key=lambda t: t.agency_name)
+            # Every agency with a part it has not declined has a line in `agreed`, if only £0.00.
+            agreed_total = agreed.setdefault(line.agency_id, AgencyTotal(line.agency_id, line.agency_name))
+            if line.standing == Standing.AWAITING:
+                awaiting.setdefault(line.agency_id, AgencyTotal(line.agency_id, line.agency_name)).add(line)
+            else:
+                agreed_total.add(line)
+
+    def by_name(totals: dict[int, AgencyTotal]) -> list[AgencyTotal]:
+        return sorted(totals.values(), key=lambda t: (t.agency_name, t.agency_id))
+
+    return TrackerTotals(agreed=by_name(agreed), awaiting=by_name(awaiting))
 
 
 OUTCOME_CHOICES = [(NO_DECISION, "Not decided yet"), *Outcome.choices]

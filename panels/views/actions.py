@@ -399,8 +399,8 @@ def tracker(request, pk):
         {
             "page": page,
             "rows": selectors.tracker_rows(page.object_list),
-            "totals": totals,
-            "awaiting_totals": [total for total in totals if total.has_awaiting],
+            "totals": totals.agreed,
+            "awaiting_totals": totals.awaiting,
             "export_query": query.urlencode(),
         }
     )

@@ -153,10 +153,10 @@ def test_a_part_recommended_to_an_absent_agency_awaits_its_answer_and_a_declined
         hampshire.name: (P("1320.12"), P("68646.36"), P("0.00")),
         hiow_icb.name: (P("0.00"), P("0.00"), P("0.00")),
     }
-    awaiting = {
-        t.agency_name: (t.awaiting_weekly, t.awaiting_annual) for t in response.context["awaiting_totals"]
+    # The same fields in both tables: what awaits the ICB's answer, a week, a year and one-off.
+    assert {t.agency_name: (t.weekly, t.annual, t.one_off) for t in response.context["awaiting_totals"]} == {
+        hiow_icb.name: (P("743.20"), P("38646.40"), P("0.00"))
     }
-    assert awaiting == {hiow_icb.name: (P("743.20"), P("38646.40"))}
     page = response.content.decode()
     assert "its part of a decision is only a recommendation to it" in page
     assert "Awaiting the agency's answer" in page and "Declined by the agency" in page
@@ -209,6 +209,32 @@ def test_filters(rows, irap, panel_admin, hampshire, hiow_icb):
     assert totals_of(response)[hampshire.name][0] == P("820.12")  # totals follow the filters
     bad = client.get(url, {"meeting_from": "1/5/2026", "meeting_to": "1/4/2026", "outcome": "lost"})
     assert bad.status_code == 400 and b"There is a problem" in bad.content
+
+
+def test_filtering_by_an_agency_leaves_out_a_row_whose_share_it_declined(
+    rows, irap, panel_admin, hampshire, hiow_icb
+):
+    """seeds 002 line 392: the ICB was absent for Amelia and Ben, so its part of each decision was a
+    recommendation to it. It declined Ben's and has not answered Amelia's: filtered by the ICB, the
+    tracker (page, CSV and API) lists Amelia's row (a share awaiting its answer is still its share)
+    and not Ben's; filtered by the council, which decided at the meeting, Ben's row stays."""
+    amelia = Decision.objects.get(referral=rows["amelia"])
+    ben = Decision.objects.get(referral=rows["ben"])
+    AgencyRecommendation.objects.create(decision=amelia, agency=hiow_icb, due_on=D(2026, 4, 14))
+    AgencyRecommendation.objects.create(
+        decision=ben, agency=hiow_icb, due_on=D(2026, 4, 14), status="declined", response_reason="Not ours"
+    )
+    client = client_for(panel_admin)
+    for_icb = client.get(reverse("panels:tracker", args=[irap.pk]), {"agency": hiow_icb.pk})
+    assert {row.referral.pk for row in for_icb.context["rows"]} == {rows["amelia"].pk, rows["ben_draft"].pk}
+    for_council = client.get(reverse("panels:tracker", args=[irap.pk]), {"agency": hampshire.pk})
+    assert rows["ben"].pk in {row.referral.pk for row in for_council.context["rows"]}
+    exported = _csv_rows(client.get(reverse("panels:tracker_csv", args=[irap.pk]), {"agency": hiow_icb.pk}))
+    assert {line["Referral ID"] for line in exported} == {str(rows["amelia"].pk), str(rows["ben_draft"].pk)}
+    api = APIClient()
+    api.force_authenticate(panel_admin)
+    body = api.get(reverse("api-panel-tracker", args=[irap.pk]), {"agency": hiow_icb.pk}).json()
+    assert {r["referral"] for r in body["results"]} == {rows["amelia"].pk, rows["ben_draft"].pk}
 
 
 def _csv_rows(response) -> list[dict[str, str]]:

@@ -438,8 +438,16 @@ def decide(month: Month, step: Step) -> None:
         row.referral.pk: [(line.agency_id, line.standing) for line in row.lines]
         for row in tracker_rows(tracked)
     }
-    step.facts["tracker_totals"] = {
-        total.agency_name: (total.weekly, total.awaiting_weekly) for total in tracker_totals(tracked)
+    step.facts["tracker_totals"] = _weekly_agreed_and_awaiting(tracker_totals(tracked))
+
+
+def _weekly_agreed_and_awaiting(totals) -> dict[str, tuple[Decimal, Decimal]]:
+    """Per agency: what it agreed to pay a week, and what awaits its answer a week (the tracker's two
+    tables of tracker_totals)."""
+    awaiting = {total.agency_name: total.weekly for total in totals.awaiting}
+    return {
+        total.agency_name: (total.weekly, awaiting.get(total.agency_name, Decimal("0.00")))
+        for total in totals.agreed
     }
 
 
@@ -1032,10 +1040,7 @@ def test_the_trackers_totals_leave_out_a_part_the_agency_declined(month):
     Ben's, so the ICB has agreed to pay Mia's share only; the council both of its own."""
     month.reach("day_after")
     w = month.who
-    totals = {
-        total.agency_name: (total.weekly, total.awaiting_weekly)
-        for total in tracker_totals(tracker_referrals(user=w.chair, panel=w.panel))
-    }
+    totals = _weekly_agreed_and_awaiting(tracker_totals(tracker_referrals(user=w.chair, panel=w.panel)))
     assert totals == {
         w.council.name: (Decimal("1234.56"), Decimal("0.00")),
         w.icb.name: (Decimal("617.28"), Decimal("0.00")),
