@@ -19,16 +19,14 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from casework import access, services
+from casework import access, selectors, services
 from casework.audit import record_event
-from casework.auth import normalise_email
 from casework.forms import ApiTokenForm, add_service_errors, govuk_messages
-from casework.models import ApiToken, User
 from casework.web import form_page
 
 
 def api_token_list(request):
-    tokens = list(ApiToken.objects.filter(user=request.user).select_related("revoked_by"))
+    tokens = selectors.api_tokens_of(user=request.user)
     for token in tokens:
         token.revoke_url = reverse("api_token_revoke", args=[token.pk])
     return render(request, "casework/account/api_tokens.html", {"tokens": tokens})
@@ -156,14 +154,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         govuk_messages(self)
 
     def get_users(self, email):
-        return User.objects.filter(
-            email=normalise_email(email),
-            is_active=True,
-            is_service_account=False,
-            is_staff=False,
-            is_superuser=False,
-            agency__isnull=False,
-        )
+        return selectors.password_reset_recipients(email=email)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

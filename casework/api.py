@@ -95,7 +95,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = UserSerializer
 
     def get_queryset(self):
-        return access.users_visible_to(user=self.request.user).prefetch_related("teams")
+        return selectors.people_of_my_agency(user=self.request.user)
 
 
 class MeView(APIView):

@@ -21,11 +21,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from casework import selectors
 from casework.access import get_child_for_user
 from casework.api_kit import caller, parsed
 from casework.cetr import cetr_override, cetr_record, child_needs_cetr
-from casework.child_page import child_page_context
-from casework.models import CetrRecord, User
+from casework.models import CetrRecord
 from casework.serializers import StrictCharField
 
 __all__ = ["urlpatterns"]
@@ -47,7 +47,7 @@ class CetrOverrideSerializer(serializers.Serializer):
         help_text="The child's referral the override is for: it counts for that referral only, for CETR_VALID_DAYS"
     )
     overridden_by = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True),
+        queryset=selectors.active_people(),
         help_text=(
             "One of the senior people the child's partnership names for escalation, at the grade it sets "
             "for this override; a service manager or panel chair while it names nobody"
@@ -105,8 +105,7 @@ class CetrStateSerializer(serializers.Serializer):
 
 def _referral(request: Request, child, pk: int):
     """The child's referral with this id that the caller may open, or a 400 on "referral"."""
-    referrals = child_page_context(user=caller(request), child=child).get("referrals")
-    found = referrals.filter(pk=pk).first() if referrals is not None else None
+    found = selectors.cetr_referral(user=caller(request), child=child, pk=pk)
     if found is None:
         raise ValidationError({"referral": [f"Choose a referral for {child.given_name}"]})
     return found
@@ -116,7 +115,7 @@ class ChildCetrView(APIView):
     @extend_schema(summary="The child's latest CETR or override", responses={200: CetrStateSerializer})
     def get(self, request: Request, pk: str) -> Response:
         child = get_child_for_user(user=caller(request), pk=pk)
-        records = list(CetrRecord.objects.filter(child=child).select_related("overridden_by"))
+        records = selectors.cetr_records_of(child=child)
         today = timezone.localdate()
         current = next((record for record in records if record.is_valid_on(today)), None)
         return Response(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import FileResponse, Http404, HttpResponseNotAllowed
 from django.urls import reverse
 
-from casework import access
+from casework import access, selectors
 from casework.access import NOT_FOUND_MESSAGE
 from casework.cetr import cetr_override, cetr_record, cetr_report_open, senior_people
 from casework.child_page import child_page_context
@@ -103,11 +103,7 @@ def cetr_report_download(request, pk, record_pk):
     child = access.get_child_for_user(user=request.user, pk=pk)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    record = (
-        CetrRecord.objects.filter(child=child, pk=record_pk).exclude(report_stored_name="").first()
-        if str(record_pk).isdigit()
-        else None
-    )
+    record = selectors.cetr_report_of(child=child, pk=record_pk) if str(record_pk).isdigit() else None
     if record is None:
         raise Http404(NOT_FOUND_MESSAGE)
     response = FileResponse(

@@ -19,9 +19,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casework import mfa
+from casework import mfa, selectors
 from casework.forms import GovUKForm, add_service_errors
 
 
@@ -170,7 +169,7 @@ def mfa_overview(request):
         {
             "on": on,
             "required": mfa.role_requires_mfa(user),
-            "device": TOTPDevice.objects.filter(user=user, confirmed=True).first() if on else None,
+            "device": selectors.authenticator_of(user=user) if on else None,
             "codes_left": mfa.recovery_codes_left(user) if on else 0,
         },
     )

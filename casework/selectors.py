@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.models import Model, Prefetch, Q, QuerySet, TextField
 from django.db.models.functions import Cast, Upper
@@ -290,7 +291,7 @@ def all_agencies() -> QuerySet[Agency]:
     return Agency.objects.all()
 
 
-def people_of_my_agency(*, user: User) -> QuerySet[User]:
+def people_of_my_agency(*, user: User | AnonymousUser | None) -> QuerySet[User]:
     """The people the users API lists: the caller's own agency, with their teams."""
     return access.users_visible_to(user=user).prefetch_related("teams")
 
