@@ -71,14 +71,17 @@ def require_manages(*, actor: User, person: User, receiver: User) -> None:
 
 # --- What a manager can give from one person to another ------------------------------------------
 # Each app that owns a record with an owner field registers how to count and move a person's
-# records (referrals: the referrer; panels: an action's owner; pathways: the case worker), so the
-# team view lists them without casework importing the apps (docs/adr/0011-layers.md), as My work's
-# sources do.
+# records (referrals: the referrer; panels: an action's owner, a decision's key worker; pathways:
+# the case worker; funding: the person recording a package), so the team view lists them without
+# casework importing the apps (docs/adr/0011-layers.md), as My work's sources do. A funding share
+# has no owner to give: any finance approver of its agency within their limit approves it.
 
 REASSIGN_MODULES = (
     "referrals.services.reassign",
     "panels.services.action_owners",
+    "panels.services.key_workers",
     "pathways.services.reassign",
+    "funding.services.reassign",
 )
 
 

@@ -10,5 +10,6 @@ are compare-and-swap updates on top of that.
 """
 
 from funding.services.packages import *  # noqa: F403
+from funding.services.reassign import *  # noqa: F403
 from funding.services.shares import *  # noqa: F403
 from funding.services.variations import *  # noqa: F403
