@@ -159,6 +159,8 @@ WORDS_FOR_KWARG = {
     "action": lambda name: _escalation_actions() if "escalation" in name else _case_actions(),
     "level": lambda name: [level.value for level in EscalationLevel],
     "format": lambda name: ["json"],
+    # My work's "See all" page of one heading (casework.my_work.group_headings).
+    "group": lambda name: ["your-referrals"],
     # A set-password link whose token is wrong: a page anyone may reach, naming no record.
     "uidb64": lambda name: ["MQ"],
     "token": lambda name: ["set-password-bad-token"],
@@ -812,6 +814,7 @@ OWNER_BY_NAME = [
     ("meeting-minutes-approve", "panel_chair"),
     ("funding:", "council_finance"),
     ("api-funding", "council_finance"),
+    ("api-my-work-team", "team_manager"),
     ("panels:", "panel_admin"),
     ("api-", "panel_admin"),
     ("meeting-", "panel_admin"),
@@ -820,6 +823,7 @@ OWNER_BY_NAME = [
     ("administration:", "partnership_admin"),
     ("children:access_request", "team_manager"),
     ("my_work_team", "team_manager"),
+    ("my_work_group", "social_worker"),
     ("", "social_worker"),
 ]
 OWNER_ANSWERS = {200, 302, 409}

@@ -180,6 +180,12 @@ UNEXPRESSIBLE_RULES = [
     re.compile(r"Choose one from your agency: no record with id .* was found"),
     re.compile(r"Choose a (social worker|team) from the registering agency"),
     re.compile(r"Choose a key worker from an agency of the panel's partnership"),
+    # Giving a person's work (/api/my-work/team/<person>/give/): the receiver is one the caller
+    # manages, whose role and reach fit the work given.
+    re.compile(r"Choose who to give the work to from the list"),
+    re.compile(r".*'s role does not allow (writing referrals|recording funding packages)"),
+    re.compile(r".* cannot see \d+ of these (children|packages): choose someone else"),
+    re.compile(r".*'s agency is not of the partnership of \d+ of these panels"),
     re.compile(r"Choose (an agency|agencies) of the panel's partnership"),
     re.compile(r"Choose one of this referral's options"),
     re.compile(r"Choose a referral for .*"),
