@@ -148,7 +148,7 @@ class InvolvementSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Involvement
-        fields = ["id", "agency", "role", "started_on", "ended_on"]
+        fields = ["id", "agency", "role", "reason", "started_on", "ended_on"]
         read_only_fields = fields
 
 

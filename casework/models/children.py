@@ -191,6 +191,9 @@ class Involvement(models.Model):
     ended_on = models.DateField(null=True, blank=True)
     added_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Why the agency became involved when no person chose it: "Funding share in package 12 (panel
+    # decision 34)" (docs/adr/0013). Blank for an agency someone added on the child's record.
+    reason = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["started_on", "id"]

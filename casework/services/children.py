@@ -4,7 +4,7 @@ its parents and carers, the agencies involved, and one person's view granted out
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,7 +15,12 @@ from casework import access
 from casework.audit import diff, record_event, snapshot
 from casework.models import Agency, Child, Involvement, InvolvementRole, ParentCarer, Role, User
 from casework.nhs import normalise_nhs_number
-from casework.services.access_requests import AccessAsk, AccessAskOutcome, access_request_ask
+from casework.services.access_requests import (
+    AccessAsk,
+    AccessAskOutcome,
+    _default_involvement_role,
+    access_request_ask,
+)
 from casework.services.common import InvalidTransition, _require_role
 
 
@@ -293,6 +298,68 @@ def involvement_add(
         },
     )
     return involvement
+
+
+@transaction.atomic
+def involvement_add_for_funding(
+    *, actor: User, child: Child, agencies: Iterable[Agency], reason: str
+) -> list[Involvement]:
+    """Each agency given a share of the child's funding becomes involved with the child, so its
+    finance approvers can open the package and the child it pays for (docs/adr/0013). An agency
+    already involved (an open involvement) is left as it is; the others get an involvement from
+    today with the role their kind of agency has and `reason`, and an audit event saying so.
+
+    No role check: the funding service that gives the share has checked the actor may (the chair
+    signing the decision, or a package manager); a share never goes outside the child's partnership
+    (funding.services refuses it first, and so does this)."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValueError("An involvement for a funding share needs its reason")
+    wanted = {agency.pk: agency for agency in agencies}
+    if not wanted:
+        return []
+    partnership = child.owning_agency.partnership
+    outside = sorted(a.name for a in wanted.values() if a.partnership != partnership)
+    if outside:
+        raise ValidationError({"agency": [f"{', '.join(outside)} is not in this child's partnership"]})
+    already = set(
+        Involvement.objects.filter(child=child, agency_id__in=wanted, ended_on__isnull=True).values_list(
+            "agency_id", flat=True
+        )
+    )
+    made = []
+    for agency_id, agency in wanted.items():
+        if agency_id in already:
+            continue
+        involvement = Involvement(
+            child=child,
+            agency=agency,
+            role=_default_involvement_role(agency),
+            started_on=timezone.localdate(),
+            added_by=actor,
+            reason=reason[:200],
+        )
+        involvement.full_clean(validate_constraints=False)
+        try:
+            with transaction.atomic():
+                involvement.save()
+        except IntegrityError:
+            continue  # another package for this child involved the agency at the same moment
+        record_event(
+            actor=actor,
+            action="involvement.added",
+            obj=involvement,
+            child=child,
+            changes={
+                "agency": [None, agency.name],
+                "role": [None, involvement.role],
+                "started_on": [None, str(involvement.started_on)],
+                "reason": [None, involvement.reason],
+                "via": [None, "funding share"],
+            },
+        )
+        made.append(involvement)
+    return made
 
 
 @transaction.atomic

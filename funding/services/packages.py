@@ -20,7 +20,7 @@ from casework.cetr import placement_needs_cetr, require_cetr
 from casework.models import Agency, CetrRecord, Child, Role, User
 from casework.money import MAX_COST, SplitLine, split_amounts, split_problems, year_worth
 from casework.notifications import notify
-from casework.services import InvalidTransition
+from casework.services import InvalidTransition, involvement_add_for_funding
 from funding import access
 from funding.models import (
     FundingCategory,
@@ -212,7 +212,24 @@ def _make_version(
             share.routed_to = approver_for(agency_id=line.agency_id, annual_amount=yearly)
         shares.append(share)
     ShareLine.objects.bulk_create(shares)
+    _involve_payers(package=package, number=number, agencies=list(agencies.values()), actor=actor)
     return version, shares
+
+
+def _involve_payers(*, package: FundingPackage, number: int, agencies: list[Agency], actor: User) -> None:
+    """An agency given a share becomes involved with the child (casework's involvement service,
+    audited), so its finance approvers, told of the share, can open the package and approve it:
+    packages_visible_to asks for sight of the child (docs/adr/0013). The reason names the package
+    and where the share came from, for the child's list of agencies."""
+    source = f"panel decision {package.decision_id}" if package.decision_id else "existing arrangement"
+    if number > 1:
+        source = f"variation, version {number}"
+    involvement_add_for_funding(
+        actor=actor,
+        child=package.child,
+        agencies=agencies,
+        reason=f"Funding share in package {package.pk} ({source})",
+    )
 
 
 def _status_for(package: FundingPackage, version: PackageVersion, shares: list[ShareLine]) -> str:
