@@ -8,8 +8,9 @@ Needs the data set from `bench/generate.py --work` (the work items of bench/work
 (force_login) as the people of the largest council and the largest ICB whose lists are longest: a
 social worker with many drafts and returned referrals, a team manager, a service manager, the
 chair and the administrator of the council's partnership panel, and the ICB's finance approver;
-times My work (/), the API (/api/my-work/), the team view (/my-work/team/, for the managers) and the
-panel view (/my-work/panels/, for the panel's people) in-process with django.test.Client, beside
+times My work (/), the "See all" page of their largest group (/my-work/all/<group>/), the API
+(/api/my-work/), the team view (/my-work/team/, for the managers) and the panel view
+(/my-work/panels/, for the panel's people) in-process with django.test.Client, beside
 healthz as the floor, as bench/children.py does. --show-sql prints each page's queries by time
 (last run), --explain the EXPLAIN (ANALYZE, BUFFERS) of each page's slowest query.
 
@@ -173,6 +174,7 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
+    from django.utils.text import slugify
 
     from casework.my_work import my_work_count, my_work_items
 
@@ -206,6 +208,13 @@ def main() -> None:
             f"{len(items)} items ({overdue} overdue; count query says {my_work_count(user=persona.user)})"
         )
         print("    " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])))
+        # The "See all" page of the person's largest group (My work lists each group's first items).
+        groups: dict[str, int] = {}
+        for item in items:
+            groups[item.group] = groups.get(item.group, 0) + 1
+        if groups:
+            largest = max(groups, key=lambda heading: groups[heading])
+            persona.pages.append(reverse("my_work_group", args=[slugify(largest)]))
         client = Client()
         sign_in(client, persona.user)
         if floor is None:

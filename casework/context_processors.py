@@ -8,7 +8,7 @@ from casework.models import Notification
 class Notices:
     """The header's two counts: the signed-in person's unread notices and the length of their My
     work list, both counted only when a page shows them, in one query (casework/my_work.py: the
-    list's feeds counted in SQL; a page that has built the list counts the list instead)."""
+    list's feeds counted in SQL; a page that has read the feeds, My work, gives their numbers)."""
 
     def __init__(self, user, request=None):
         self.user = user
@@ -21,9 +21,9 @@ class Notices:
         from casework.my_work import count_sql
 
         unread = Notification.objects.filter(user=self.user, read_at__isnull=True).order_by()
-        listed = getattr(self.request, "_my_work_items", None)
+        listed = getattr(self.request, "_my_work_count", None)
         if listed is not None:
-            return unread.count(), len(listed)
+            return unread.count(), listed
         unread_sql, unread_params = unread.values("pk").query.sql_with_params()
         work_sql, work_params = count_sql(user=self.user)
         with connection.cursor() as cursor:

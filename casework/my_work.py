@@ -11,9 +11,16 @@ rows each become exactly one `WorkItem`. That shape gives two promises at once:
   children the person may open;
 - a navigation count equal to the list's length, cheaply: the count is the same feeds' querysets
   counted in SQL, in the one query that already counts the unread notices for the header
-  (casework.context_processors), so no page pays a query for it; a page that has built the list
-  (My work itself) counts the list.
+  (casework.context_processors), so no page pays a query for it; My work itself adds up the
+  numbers its feeds gave it.
 `source_items(source, user)` gives any one source as the plain `(user) -> list[WorkItem]`.
+
+The page lists the first GROUP_SHOWN items of each group with the group's number, and a page per
+group lists the rest (`my_work_page`, `my_work_group`): each feed is read once, ordered by its
+`urgency` in SQL and cut to what is shown, with its number of rows in the same query (a window
+COUNT), so the page builds tens of items, not the hundreds a busy person has (bench/README.md, My
+work). A feed's `urgency` is the date its due date is counted from, so within one panel's settings
+its first rows are its most urgent; the rows shown are then sorted by their real due dates.
 """
 
 from __future__ import annotations
@@ -26,24 +33,32 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import CharField, Count, F, IntegerField, QuerySet, Value, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
 from casework.access import children_visible_to, is_usable
 from casework.models import Child, User
 
 __all__ = [
+    "GROUP_SHOWN",
     "MY_WORK_MODULES",
     "Feed",
+    "MyWork",
     "WorkGroup",
     "WorkItem",
     "count_sql",
+    "group_headings",
     "grouped",
     "is_overdue",
     "my_work_count",
     "my_work_for_request",
+    "my_work_group",
     "my_work_items",
+    "my_work_page",
+    "team_items",
     "registered_sources",
     "source_items",
     "work_source",
@@ -51,6 +66,11 @@ __all__ = [
 
 # The modules whose sources My work lists, in order. Each registers its sources when imported.
 MY_WORK_MODULES = ("referrals.my_work", "panels.my_work", "funding.my_work", "pathways.my_work")
+
+# How many items of each group the My work page lists; "See all" lists the whole group, a page at a
+# time of GROUP_PAGE_SIZE.
+GROUP_SHOWN = 10
+GROUP_PAGE_SIZE = 25
 
 
 @dataclass(frozen=True)
@@ -76,7 +96,13 @@ class WorkItem:
     @property
     def sort_key(self) -> tuple:
         """Overdue first, then the soonest due, then those with no date; ties by title."""
-        return (not self.overdue, self.due_on is None, self.due_on or dt.date.max, self.title, self.url)
+        return (*self.urgency, self.title, self.url)
+
+    @property
+    def urgency(self) -> tuple:
+        """Overdue first, then the soonest due, then those with no date (the page's groups keep the
+        feeds' SQL order for ties, so My work and "See all" list a group's first items alike)."""
+        return (not self.overdue, self.due_on is None, self.due_on or dt.date.max)
 
 
 def is_overdue(due_on: dt.date | None, today: dt.date) -> bool:
@@ -86,11 +112,19 @@ def is_overdue(due_on: dt.date | None, today: dt.date) -> bool:
 @dataclass(frozen=True)
 class Feed:
     """One scoped queryset whose every row is one item. `prepare(rows)` runs once for all the rows
-    (a fixed number of queries) and returns what `item(row, prepared)` needs."""
+    (a fixed number of queries) and returns what `item(row, prepared)` needs.
+
+    `group`: the heading every one of its items is listed under, or an SQL expression giving each
+    row's heading (a Case over the row, for a feed whose items fall under more than one; it must
+    agree with the items' own `group`); `urgency`: the SQL order that puts its most urgent rows
+    first (the date its due date is counted from, rows with none last), so a page that shows a
+    feed's first rows reads only those."""
 
     queryset: QuerySet
     item: Callable[[Any, Any], WorkItem]
     prepare: Callable[[list[Any]], Any] = field(default=lambda rows: None)
+    group: Any = ""  # str, or an expression giving each row's heading
+    urgency: tuple[Any, ...] = ()
 
 
 Source = Callable[[User], Sequence[Feed]]
@@ -121,6 +155,40 @@ def _items_of(feed: Feed) -> list[WorkItem]:
     return [feed.item(row, prepared) for row in rows]
 
 
+def _first_items_of(feed: Feed, limit: int) -> dict[str, tuple[list[WorkItem], int]]:
+    """Per heading, the feed's `limit` most urgent items and its number of rows, in one query: the
+    rows ordered by the feed's urgency and cut in SQL, each carrying its count before the cut (a
+    window COUNT; a feed whose rows fall under more than one heading ranks and counts each heading's
+    rows apart, PARTITION BY its `group` expression)."""
+    order = [*feed.urgency, F("pk").asc()]
+    if isinstance(feed.group, str):
+        ordered = feed.queryset.annotate(
+            my_work_group=Value(feed.group, output_field=CharField()),
+            my_work_total=Window(expression=Count("pk")),
+        ).order_by(*order)[:limit]
+    else:
+        ordered = (
+            feed.queryset.annotate(
+                my_work_group=feed.group,
+                my_work_rank=Window(expression=RowNumber(), partition_by=[feed.group], order_by=order),
+                my_work_total=Window(expression=Count("pk"), partition_by=[feed.group]),
+            )
+            .filter(my_work_rank__lte=limit)
+            .order_by()
+        )
+    rows = list(ordered)
+    if not isinstance(feed.group, str):
+        rows.sort(key=lambda row: row.my_work_rank)
+    if not rows:
+        return {}
+    prepared = feed.prepare(rows)
+    found: dict[str, tuple[list[WorkItem], int]] = {}
+    for row in rows:
+        items, _total = found.get(row.my_work_group, ([], 0))
+        found[row.my_work_group] = ([*items, feed.item(row, prepared)], int(row.my_work_total))
+    return found
+
+
 def source_items(source: Source, user: User) -> list[WorkItem]:
     """One source as `(user) -> list[WorkItem]`, sorted by urgency."""
     if not is_usable(user):
@@ -133,17 +201,21 @@ def my_work_items(*, user: User) -> list[WorkItem]:
     may open its record (one query for all of them): someone who sees a referral through a papers
     grant sees the child's name on the item, not a link to a page they cannot open."""
     items = [item for feed in _feeds(user) for item in _items_of(feed)]
+    return sorted(_linked(items, user), key=lambda i: i.sort_key)
+
+
+def _linked(items: list[WorkItem], user: User) -> list[WorkItem]:
+    """The items, each child linked when the person may open its record (one query for all)."""
     child_ids = {item.child.pk for item in items if item.child is not None}
     openable = (
         set(children_visible_to(user=user).filter(pk__in=child_ids).values_list("pk", flat=True))
         if child_ids
         else set()
     )
-    linked = [
+    return [
         _with_child_url(item) if item.child is not None and item.child.pk in openable else item
         for item in items
     ]
-    return sorted(linked, key=lambda i: i.sort_key)
 
 
 def _with_child_url(item: WorkItem) -> WorkItem:
@@ -153,12 +225,55 @@ def _with_child_url(item: WorkItem) -> WorkItem:
     return replace(item, child_url=reverse("children:detail", args=[item.child.pk]))
 
 
-def my_work_for_request(request) -> list[WorkItem]:
-    """The signed-in person's list, built once per request (the page and its navigation share it)."""
-    cached = getattr(request, "_my_work_items", None)
+def _shape(feed: Feed) -> tuple:
+    """What a feed's rows look like in SQL (its model, joined tables and extra columns): feeds of
+    the same shape can be read in one statement, UNION ALL."""
+    query = feed.queryset.query
+    return (
+        feed.queryset.model,
+        tuple(query.annotation_select),
+        repr(query.select_related),
+        bool(query.group_by),
+    )
+
+
+def team_items(*, people: Sequence[User]) -> dict[int, list[WorkItem]]:
+    """Each person's whole My work list, most urgent first, for many people at once (the team view):
+    every person's feeds are built as their own My work builds them (their access, their roles),
+    and the feeds of one shape are read for everyone in one statement, UNION ALL, each row tagged
+    with its person's feed; each `prepare` runs once for all the rows that need it. Queries: one per
+    shape of feed and one per bulk look-up, whatever the number of people and items. Children are
+    not linked: the caller decides what the reader may open."""
+    pairs = [(person, feed) for person in people if is_usable(person) for feed in _feeds(person)]
+    shapes: dict[tuple, list[int]] = {}
+    for n, (_person, feed) in enumerate(pairs):
+        shapes.setdefault(_shape(feed), []).append(n)
+    found: dict[int, list[WorkItem]] = {person.pk: [] for person in people}
+    for numbers in shapes.values():
+        parts = [
+            pairs[n][1].queryset.annotate(my_work_feed=Value(n, output_field=IntegerField())).order_by()
+            for n in numbers
+        ]
+        rows = list(parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0])
+        prepared: dict[Any, Any] = {}
+        for prepare in {pairs[row.my_work_feed][1].prepare for row in rows}:
+            prepared[prepare] = prepare(
+                [row for row in rows if pairs[row.my_work_feed][1].prepare is prepare]
+            )
+        for row in rows:
+            person, feed = pairs[row.my_work_feed]
+            found[person.pk].append(feed.item(row, prepared[feed.prepare]))
+    return {pk: sorted(items, key=lambda i: i.sort_key) for pk, items in found.items()}
+
+
+def my_work_for_request(request) -> MyWork:
+    """The signed-in person's My work page, built once per request (the page and its navigation
+    share it: the header counts `_my_work_count`, the groups' numbers added up)."""
+    cached = getattr(request, "_my_work", None)
     if cached is None:
-        cached = my_work_items(user=request.user)
-        request._my_work_items = cached
+        cached = my_work_page(user=request.user)
+        request._my_work = cached
+        request._my_work_count = cached.count
     return cached
 
 
@@ -189,12 +304,34 @@ def my_work_count(*, user: User) -> int:
 
 @dataclass(frozen=True)
 class WorkGroup:
+    """A heading's items: all of them (`grouped`), or the first few with the number there are
+    (`my_work_page`). `overdue` counts the overdue items listed; since the overdue come first, that is
+    every overdue item of the group unless all those listed are overdue and more are not listed
+    (`overdue_exact` False: "at least")."""
+
     heading: str
     items: list[WorkItem]
+    total: int | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.items) if self.total is None else self.total
 
     @property
     def overdue(self) -> int:
         return sum(1 for item in self.items if item.overdue)
+
+    @property
+    def overdue_exact(self) -> bool:
+        return self.count == len(self.items) or self.overdue < len(self.items)
+
+    @property
+    def more(self) -> bool:
+        return self.count > len(self.items)
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.heading)
 
 
 def grouped(items: Iterable[WorkItem]) -> list[WorkGroup]:
@@ -204,6 +341,81 @@ def grouped(items: Iterable[WorkItem]) -> list[WorkGroup]:
     for item in sorted(items, key=lambda i: i.sort_key):
         groups.setdefault(item.group, []).append(item)
     return [WorkGroup(heading, rows) for heading, rows in groups.items()]
+
+
+@dataclass(frozen=True)
+class MyWork:
+    """The My work page: each group's first items and number; `count` is the whole list's length
+    (the navigation's count), `overdue` the overdue items counted by each group (`overdue_exact`
+    False when some group has more overdue items than it lists)."""
+
+    groups: list[WorkGroup]
+
+    @property
+    def count(self) -> int:
+        return sum(group.count for group in self.groups)
+
+    @property
+    def items(self) -> list[WorkItem]:
+        return sorted((item for group in self.groups for item in group.items), key=lambda i: i.sort_key)
+
+    @property
+    def overdue(self) -> int:
+        return sum(group.overdue for group in self.groups)
+
+    @property
+    def overdue_exact(self) -> bool:
+        return all(group.overdue_exact for group in self.groups)
+
+
+def _first_of_groups(feeds: Iterable[Feed], user: User, limit: int) -> dict[str, tuple[list[WorkItem], int]]:
+    """Per heading: its `limit` most urgent items (each feed's first `limit`, merged and cut again:
+    a group's first items are among its feeds' first) and its number of items."""
+    by_group: dict[str, tuple[list[WorkItem], int]] = {}
+    for feed in feeds:
+        for heading, (items, total) in _first_items_of(feed, limit).items():
+            listed, counted = by_group.get(heading, ([], 0))
+            by_group[heading] = (listed + items, counted + total)
+    # A stable sort: ties keep the feeds' order and each feed's SQL order (its urgency, then its id).
+    shown = {
+        heading: sorted(items, key=lambda i: i.urgency)[:limit] for heading, (items, _n) in by_group.items()
+    }
+    linked = iter(_linked([item for items in shown.values() for item in items], user))
+    return {
+        heading: ([next(linked) for _ in items], by_group[heading][1]) for heading, items in shown.items()
+    }
+
+
+def my_work_page(*, user: User, shown: int = GROUP_SHOWN) -> MyWork:
+    """The My work page for `user`: the first `shown` items of each group and each group's number,
+    in one query per feed (plus each feed's bulk look-ups and one for the children the person may
+    open), whatever the number of items. The group with the most urgent item comes first."""
+    groups = [
+        WorkGroup(heading, items, total)
+        for heading, (items, total) in _first_of_groups(_feeds(user), user, shown).items()
+    ]
+    return MyWork(groups=sorted(groups, key=lambda g: g.items[0].urgency))
+
+
+def group_headings() -> dict[str, str]:
+    """Every heading My work lists under, by its slug (the "See all" page's address): the GROUP_
+    names of the sources' modules."""
+    registered_sources()
+    headings: dict[str, str] = {}
+    for name in MY_WORK_MODULES:
+        module = importlib.import_module(name)
+        for attr, value in vars(module).items():
+            if attr.startswith("GROUP_") and isinstance(value, str):
+                headings[slugify(value)] = value
+    return headings
+
+
+def my_work_group(*, user: User, heading: str, page: int, per_page: int = GROUP_PAGE_SIZE) -> WorkGroup:
+    """Page `page` (from 1) of one group of the person's list, most urgent first: the group's feeds
+    read to the end of that page (each feed's first page × per_page rows), merged, and cut."""
+    feeds = [feed for feed in _feeds(user) if feed.group == heading or not isinstance(feed.group, str)]
+    items, total = _first_of_groups(feeds, user, page * per_page).get(heading, ([], 0))
+    return WorkGroup(heading, items[(page - 1) * per_page :], total)
 
 
 def today() -> dt.date:

@@ -4,11 +4,11 @@ urgent first, people with overdue work first; and gives a leaver's or an absent 
 someone else (each app's registered reassigner: a referral's referrer, an action's owner, a
 pathway case's worker).
 
-Each person's list is their own My work (casework/my_work.py), built the same way, so the manager
-sees what the person sees; a child is named only when the manager may see that child too (one
-query for everyone's children). Queries: one for the people, one per reassigner for what each
-person could be given away, and each active person's feeds (a fixed number a person, whatever the
-number of their items).
+Each person's list is their own My work (casework/my_work.py), built from the same feeds, so the
+manager sees what the person sees; a child is named only when the manager may see that child too
+(one query for everyone's children). Queries: one for the people, one per reassigner for what each
+person could be given away, and the feeds read for the whole team at once (casework.my_work.
+team_items: one statement per shape of feed, whatever the number of people and items).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from django.urls import reverse
 from casework.access import NOT_FOUND_MESSAGE, children_visible_to
 from casework.forms import GovUKForm, add_service_errors
 from casework.models import User
-from casework.my_work import WorkItem, grouped, my_work_items
+from casework.my_work import WorkItem, grouped, team_items
 from casework.team import can_manage_people, get_managed_person, managed_people, registered_reassigners
 
 __all__ = ["ReassignForm", "team_reassign", "team_work"]
@@ -62,10 +62,11 @@ def team_work_for(*, manager: User) -> list[PersonWork]:
     ids = [p.pk for p in people]
     counts = {key: r.counts(ids) if ids else {} for key, r in registered_reassigners().items()}
     labels = {key: r.label for key, r in registered_reassigners().items()}
+    items = team_items(people=[person for person in people if person.is_active])
     rows = [
         PersonWork(
             person=person,
-            items=my_work_items(user=person) if person.is_active else [],
+            items=items.get(person.pk, []),
             to_give=[(labels[key], n[person.pk]) for key, n in counts.items() if n.get(person.pk)],
         )
         for person in people
@@ -78,7 +79,11 @@ def team_work_for(*, manager: User) -> list[PersonWork]:
     )
     for row in rows:
         row.items = [
-            i if i.child is None or i.child.pk in seen else replace(i, child=None, child_url="")
+            i
+            if i.child is None
+            else replace(i, child_url=reverse("children:detail", args=[i.child.pk]))
+            if i.child.pk in seen
+            else replace(i, child=None, child_url="")
             for i in row.items
         ]
     return sorted(rows, key=lambda r: r.sort_key)

@@ -29,7 +29,7 @@ from casework.forms import (
     add_service_errors,
 )
 from casework.models import AccessRequestStatus, Role
-from casework.my_work import grouped, my_work_for_request
+from casework.my_work import my_work_for_request
 from casework.team import can_manage_people
 from casework.timeline import child_timeline
 from casework.web import form_page, form_step
@@ -53,15 +53,16 @@ class CountedPaginator(Paginator):
 
 def home(request):
     """My work: everything waiting for this person, grouped, most urgent first (casework/my_work.py
-    gathers it from every app's sources); the header's count is this list's length."""
-    items = my_work_for_request(request)
+    gathers it from every app's sources): each group's first items and its number, with a page for
+    the whole group; the header's count is the groups' numbers added up."""
+    work = my_work_for_request(request)
     return render(
         request,
         "casework/home.html",
         {
-            "items": items,
-            "groups": grouped(items),
-            "overdue": sum(1 for item in items if item.overdue),
+            "items": work.items,
+            "groups": work.groups,
+            "my_work": work,
             "work": selectors.my_work(user=request.user),
             "can_register": access.can_edit_children(user=request.user),
             "can_decide": access.can_decide_access_requests(user=request.user),

@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from casework import account_views, mfa_views, my_work_team, views
+from casework import account_views, mfa_views, my_work_pages, my_work_team, views
 from casework.forms import SignInForm
 from config import api_docs
 from panels.views import my_work_panels
@@ -17,6 +17,7 @@ urlpatterns = [
     path("my-work/team/", my_work_team.team_work, name="my_work_team"),
     path("my-work/team/<str:pk>/give/", my_work_team.team_reassign, name="my_work_team_give"),
     path("my-work/panels/", my_work_panels.panel_meetings, name="my_work_panels"),
+    path("my-work/all/<slug:group>/", my_work_pages.group_page, name="my_work_group"),
     path(
         "sign-in/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=SignInForm),

@@ -18,7 +18,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 
@@ -185,6 +197,42 @@ def _awaiting(user: User) -> QuerySet[ShareLine]:
     )
 
 
+def _approver_group(user: User) -> Case:
+    """In SQL, the heading each of the approver's shares is listed under, as _approver_item chooses
+    it: within their limit, to approve (a queried one waits for its answer); above it, waiting for
+    the agency's approver whose limit covers it, or above every limit (to approve, so it never
+    vanishes from every tray)."""
+    covered = Exists(
+        User.objects.filter(
+            agency_id=OuterRef("agency_id"),
+            is_active=True,
+            roles__contains=[Role.FINANCE_APPROVER],
+            delegated_limit__isnull=False,
+            delegated_limit__gte=OuterRef("annual_amount"),
+        )
+    )
+    within = (
+        [
+            When(
+                annual_amount__lte=user.delegated_limit, status=ShareStatus.QUERIED, then=Value(GROUP_WAITING)
+            ),
+            When(annual_amount__lte=user.delegated_limit, then=Value(GROUP_SHARES)),
+        ]
+        if user.delegated_limit is not None
+        else []
+    )
+    return Case(
+        *within,
+        When(covered, then=Value(GROUP_WAITING)),
+        default=Value(GROUP_SHARES),
+        output_field=CharField(),
+    )
+
+
+# The date a share's due date is counted from (_due).
+_WAITING_SINCE = (F("awaiting_since").asc(),)
+
+
 @work_source
 def funding_work(user: User) -> list[Feed]:
     """Queries: a finance approver's agency's shares awaiting approval (within their limit to
@@ -195,12 +243,28 @@ def funding_work(user: User) -> list[Feed]:
     approver = access.is_finance_approver(user)
     if approver:
         mine = _awaiting(user).filter(agency_id=user.agency_id)
-        feeds.append(Feed(queryset=mine, item=_approver_item(user), prepare=_scheme))
+        feeds.append(
+            Feed(
+                queryset=mine,
+                item=_approver_item(user),
+                prepare=_scheme,
+                group=_approver_group(user),
+                urgency=_WAITING_SINCE,
+            )
+        )
     if access.can_manage(user=user) or user.has_role(Role.PANEL_CHAIR):
         asked = _awaiting(user).filter(package__created_by=user, status=ShareStatus.AWAITING)
         if approver:
             asked = asked.exclude(agency_id=user.agency_id)
-        feeds.append(Feed(queryset=asked, item=_requester_item, prepare=_scheme))
+        feeds.append(
+            Feed(
+                queryset=asked,
+                item=_requester_item,
+                prepare=_scheme,
+                group=GROUP_WAITING,
+                urgency=_WAITING_SINCE,
+            )
+        )
     # A query is answered by the package's referrer or a panel administrator: of the deciding
     # panel's host agency, or any who may see a package recorded without a panel
     # (funding.services.share_answer_query; funding.access scopes the packages).
@@ -208,7 +272,9 @@ def funding_work(user: User) -> list[Feed]:
     if user.has_role(Role.PANEL_ADMINISTRATOR):
         answerer |= Q(package__panel__host_agency_id=user.agency_id) | Q(package__panel__isnull=True)
     queried = _awaiting(user).filter(answerer, status=ShareStatus.QUERIED)
-    feeds.append(Feed(queryset=queried, item=_query_item, prepare=_scheme))
+    feeds.append(
+        Feed(queryset=queried, item=_query_item, prepare=_scheme, group=GROUP_SHARES, urgency=_WAITING_SINCE)
+    )
     return feeds
 
 
@@ -289,4 +355,15 @@ def funding_disputes(user: User) -> list[Feed]:
         .annotate(settles=ExpressionWrapper(settles, output_field=BooleanField()))
         .select_related("share")
     )
-    return [Feed(queryset=disputes, item=lambda d, _: _dispute_item(d, today))]
+    return [
+        Feed(
+            queryset=disputes,
+            item=lambda d, _: _dispute_item(d, today),
+            group=Case(
+                When(settles=True, then=Value(GROUP_DISPUTES)),
+                default=Value(GROUP_WAITING),
+                output_field=CharField(),
+            ),
+            urgency=(F("agenda_item__meeting__date").asc(nulls_last=True),),
+        )
+    ]

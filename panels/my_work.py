@@ -264,7 +264,14 @@ def panels_work(user: User) -> list[Feed]:
         )
         .select_related("child", "meeting__panel", "referrer")
     )
-    feeds.append(Feed(queryset=late, item=lambda r, _: _late_paper_item(r, today)))
+    feeds.append(
+        Feed(
+            queryset=late,
+            item=lambda r, _: _late_paper_item(r, today),
+            group=GROUP_BEFORE,
+            urgency=(F("meeting__date").asc(),),
+        )
+    )
 
     meetings = Meeting.objects.filter(panel__in=administered, panel__is_active=True).select_related("panel")
     to_circulate = meetings.filter(
@@ -273,7 +280,15 @@ def panels_work(user: User) -> list[Feed]:
         date__gte=today,
         date__lte=today + AGENDA_AHEAD,
     ).annotate(live_items=Count("agenda_items", filter=Q(agenda_items__withdrawn_at__isnull=True)))
-    feeds.append(Feed(queryset=to_circulate, item=_agenda_item, prepare=_meetings_prepare))
+    feeds.append(
+        Feed(
+            queryset=to_circulate,
+            item=_agenda_item,
+            prepare=_meetings_prepare,
+            group=GROUP_BEFORE,
+            urgency=(F("date").asc(),),
+        )
+    )
 
     to_sign = (
         Decision.objects.filter(
@@ -284,7 +299,15 @@ def panels_work(user: User) -> list[Feed]:
         .annotate(child_visible=_child_visible(user, "referral_id"))
         .select_related("agenda_item__meeting__panel", "referral__child")
     )
-    feeds.append(Feed(queryset=to_sign, item=_decision_item, prepare=_decisions_prepare))
+    feeds.append(
+        Feed(
+            queryset=to_sign,
+            item=_decision_item,
+            prepare=_decisions_prepare,
+            group=GROUP_DECISIONS,
+            urgency=(F("agenda_item__meeting__date").asc(),),
+        )
+    )
 
     held = meetings.filter(
         status__in=[MeetingStatus.SCHEDULED, MeetingStatus.HELD], date__lt=today, date__gte=today - LOOK_BACK
@@ -293,7 +316,15 @@ def panels_work(user: User) -> list[Feed]:
     unsent = Decision.objects.filter(
         agenda_item__meeting=OuterRef("pk"), status=DecisionStatus.SIGNED, referral__isnull=False
     ).filter(~Exists(sent))
-    feeds.append(Feed(queryset=held.filter(Exists(unsent)), item=_letters_item, prepare=_meetings_prepare))
+    feeds.append(
+        Feed(
+            queryset=held.filter(Exists(unsent)),
+            item=_letters_item,
+            prepare=_meetings_prepare,
+            group=GROUP_AFTER,
+            urgency=(F("date").asc(),),
+        )
+    )
 
     circulated = Minutes.objects.filter(meeting=OuterRef("pk"), status=MinutesStatus.CIRCULATED)
     had_business = AgendaItem.objects.filter(meeting=OuterRef("pk"))
@@ -302,7 +333,15 @@ def panels_work(user: User) -> list[Feed]:
         .filter(~Exists(circulated))
         .annotate(minutes_status=Minutes.objects.filter(meeting=OuterRef("pk")).values("status")[:1])
     )
-    feeds.append(Feed(queryset=owing_minutes, item=_minutes_item, prepare=_meetings_prepare))
+    feeds.append(
+        Feed(
+            queryset=owing_minutes,
+            item=_minutes_item,
+            prepare=_meetings_prepare,
+            group=GROUP_AFTER,
+            urgency=(F("date").asc(),),
+        )
+    )
 
     if user.has_role(*access.RECOMMENDATION_RESPONDER_ROLES):
         to_answer = (
@@ -311,7 +350,14 @@ def panels_work(user: User) -> list[Feed]:
             .annotate(child_visible=_child_visible(user, "decision__referral_id"))
             .select_related("agency", "decision__agenda_item__meeting__panel", "decision__referral__child")
         )
-        feeds.append(Feed(queryset=to_answer, item=lambda r, _: _recommendation_item(r, today)))
+        feeds.append(
+            Feed(
+                queryset=to_answer,
+                item=lambda r, _: _recommendation_item(r, today),
+                group=GROUP_RECOMMENDATIONS,
+                urgency=(F("due_on").asc(nulls_last=True),),
+            )
+        )
 
     # The answers the panels this person runs are waiting for (panels.access: their administrators).
     awaited = (
@@ -321,7 +367,14 @@ def panels_work(user: User) -> list[Feed]:
         .annotate(child_visible=_child_visible(user, "decision__referral_id"))
         .select_related("agency", "decision__agenda_item__meeting__panel", "decision__referral__child")
     )
-    feeds.append(Feed(queryset=awaited, item=lambda r, _: _awaited_item(r, today)))
+    feeds.append(
+        Feed(
+            queryset=awaited,
+            item=lambda r, _: _awaited_item(r, today),
+            group=GROUP_WAITING,
+            urgency=(F("due_on").asc(nulls_last=True),),
+        )
+    )
 
     owned = Exists(Action.owners.through.objects.filter(action_id=OuterRef("pk"), user_id=user.pk))
     actions = (
@@ -330,7 +383,14 @@ def panels_work(user: User) -> list[Feed]:
         .annotate(child_visible=_child_visible(user, "agenda_item__referral_id"))
         .select_related("panel", "agenda_item__referral__child")
     )
-    feeds.append(Feed(queryset=actions, item=lambda a, _: _action_item(a, today)))
+    feeds.append(
+        Feed(
+            queryset=actions,
+            item=lambda a, _: _action_item(a, today),
+            group=GROUP_ACTIONS,
+            urgency=(F("due_on").asc(nulls_last=True),),
+        )
+    )
 
     # The referrer and the key worker, from N days before the review date (seeds 002: a decision
     # records a review date), until a review referral is started for it.
@@ -352,5 +412,12 @@ def panels_work(user: User) -> list[Feed]:
         .filter(~Exists(reviewing))
         .select_related("agenda_item__meeting__panel", "referral__child")
     )
-    feeds.append(Feed(queryset=reviews, item=lambda d, _: _review_item(d, today)))
+    feeds.append(
+        Feed(
+            queryset=reviews,
+            item=lambda d, _: _review_item(d, today),
+            group=GROUP_REVIEWS,
+            urgency=(F("review_date").asc(nulls_last=True),),
+        )
+    )
     return feeds

@@ -127,20 +127,41 @@ def pathways_work(user: User) -> list[Feed]:
         status__in=CC_BEFORE_DECISION,
         continuing_care__isnull=False,
     ).select_related("child", "continuing_care")
-    feeds = [Feed(queryset=cc, item=lambda c, _: _cc_item(c, today))]
+    feeds = [
+        Feed(
+            queryset=cc,
+            item=lambda c, _: _cc_item(c, today),
+            group=GROUP_PATHWAYS,
+            urgency=(F("continuing_care__decision_due_on").asc(),),
+        )
+    ]
     mine = visible.filter(
         kind=CaseKind.IFR,
         ifr__submitted_by_id=user.pk,
         status__in=[*IFR_AWAITING_DECISION, Status.MORE_INFORMATION],
     ).select_related("child", "ifr")
-    feeds.append(Feed(queryset=mine, item=lambda c, _: _ifr_mine_item(c, today)))
+    feeds.append(
+        Feed(
+            queryset=mine,
+            item=lambda c, _: _ifr_mine_item(c, today),
+            group=GROUP_PATHWAYS,
+            urgency=(F("ifr__decision_due_on").asc(nulls_last=True),),
+        )
+    )
     if access.can_decide_ifr(user=user):
         to_decide = (
             visible.filter(kind=CaseKind.IFR, status__in=IFR_AWAITING_DECISION, ifr__isnull=False)
             .exclude(ifr__submitted_by_id=user.pk)
             .select_related("child", "ifr")
         )
-        feeds.append(Feed(queryset=to_decide, item=lambda c, _: _ifr_decide_item(c, today)))
+        feeds.append(
+            Feed(
+                queryset=to_decide,
+                item=lambda c, _: _ifr_decide_item(c, today),
+                group=GROUP_PATHWAYS,
+                urgency=(F("ifr__decision_due_on").asc(),),
+            )
+        )
     return feeds
 
 
@@ -330,9 +351,19 @@ def pathways_ladder_work(user: User) -> list[Feed]:
     visible = access.cases_visible_to(user=user)
     can_record = access.can_edit_cases(user=user)
     return [
+        # The oldest young people's steps come first (each step is due by a birthday).
         Feed(
             queryset=_transition_cases(visible, user, today),
             item=lambda c, _: _transition_item(c, today, can_record),
+            group=GROUP_TRANSITION,
+            urgency=(F("child__date_of_birth").asc(nulls_last=True),),
         ),
-        Feed(queryset=_current_groups(user), item=_group_item(can_record), prepare=_escalation_settings),
+        # A group's clock runs from its last meeting or report, else from when it was agreed.
+        Feed(
+            queryset=_current_groups(user),
+            item=_group_item(can_record),
+            prepare=_escalation_settings,
+            group=GROUP_ESCALATION,
+            urgency=(Coalesce("last_held_at", "authorised_at").asc(),),
+        ),
     ]

@@ -13,7 +13,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Case, DateField, F, OuterRef, Subquery, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -171,6 +172,20 @@ def _signature_item(referral: Referral, deadlines: _Deadlines) -> WorkItem:
     )
 
 
+def _aimed_at(today: dt.date) -> Coalesce:
+    """In SQL, the date of the meeting a referral's papers are due for (its urgency): its own
+    meeting while scheduled and ahead, else its panel's next scheduled meeting; the papers deadline
+    is counted back from that date (_papers_due)."""
+    own = Case(
+        When(meeting__status=MeetingStatus.SCHEDULED, meeting__date__gte=today, then=F("meeting__date")),
+        output_field=DateField(),
+    )
+    next_meeting = Meeting.objects.filter(
+        panel_id=OuterRef("panel_id"), status=MeetingStatus.SCHEDULED, date__gte=today
+    ).order_by("date")
+    return Coalesce(own, Subquery(next_meeting.values("date")[:1]), output_field=DateField())
+
+
 # The comments of the referral's latest return (in the same query as the referral).
 _last_return = SignOff.objects.filter(referral=OuterRef("pk"), decision=SignOffDecision.RETURNED).order_by(
     "-at", "-id"
@@ -191,7 +206,15 @@ def referrals_work(user: User) -> list[Feed]:
             .select_related("child", "panel", "meeting")
             .annotate(returned_with=Subquery(_last_return.values("comments")[:1]))
         )
-        feeds.append(Feed(queryset=mine, item=_mine_item, prepare=_prepare_mine))
+        feeds.append(
+            Feed(
+                queryset=mine,
+                item=_mine_item,
+                prepare=_prepare_mine,
+                group=GROUP_REFERRALS,
+                urgency=(_aimed_at(timezone.localdate()).asc(nulls_last=True),),
+            )
+        )
     if user.has_role(*access.TEAM_MANAGER_SIGNERS, *access.SERVICE_MANAGER_SIGNERS):
         since = StatusChange.objects.filter(referral=OuterRef("pk"), new_status=OuterRef("status")).order_by(
             "-at", "-id"
@@ -199,5 +222,13 @@ def referrals_work(user: User) -> list[Feed]:
         to_sign = selectors.awaiting_my_sign_off(user=user).annotate(
             waiting_since=Subquery(since.values("at")[:1])
         )
-        feeds.append(Feed(queryset=to_sign, item=_signature_item, prepare=_prepare_signatures))
+        feeds.append(
+            Feed(
+                queryset=to_sign,
+                item=_signature_item,
+                prepare=_prepare_signatures,
+                group=GROUP_SIGN,
+                urgency=(F("waiting_since").asc(nulls_last=True),),
+            )
+        )
     return feeds

@@ -136,13 +136,14 @@ FILL: dict[tuple[str, str], Callable[[World], str]] = {
     ("escalation-authorisers", "pk"): _pk("escalation_authoriser"),
     ("people", "pk"): _pk("user"),
     ("team", "pk"): _pk("user"),
+    ("all", "group"): lambda world: "your-referrals",
     ("tokens", "token_pk"): _pk("api_token"),
     ("background-work", "pk"): _pk("background_job"),
     ("set-password", "uidb64"): lambda world: urlsafe_base64_encode(force_bytes(world["user"].pk)),
     ("set-password", "token"): lambda world: default_token_generator.make_token(world["user"]),
 }
 # Arguments that name a kind of thing rather than a record keep their value in the 404 pass.
-NOT_IDS = {"format", "section", "kind", "action", "level"}
+NOT_IDS = {"format", "section", "kind", "action", "level", "group"}
 
 
 def fill(route: Route, world: World, *, missing: bool = False) -> str:

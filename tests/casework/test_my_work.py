@@ -15,7 +15,7 @@ import pytest
 from django.urls import reverse
 
 from casework.models import Role
-from casework.my_work import my_work_count, my_work_items
+from casework.my_work import GROUP_SHOWN, my_work_count, my_work_items
 from panels.models import AgencyRecommendation, Decision
 from tests.factories import (
     ActionFactory,
@@ -362,4 +362,99 @@ def test_my_work_page_query_count_is_pinned(client, make_world, personas, django
     # release): 33 at most, whatever the number of items
     with django_assert_max_num_queries(33):
         response = client.get(reverse("my_work"))
-    assert len(response.context["items"]) == 21 * 6
+    # Four groups, each listing its first GROUP_SHOWN items; the count is all of them.
+    assert response.context["my_work"].count == 21 * 6
+    assert len(response.context["items"]) == 4 * GROUP_SHOWN
+
+
+# --- The first items of each group, and "See all" (issue 16: speed at national size) -------------
+
+
+def _group_of(items, heading):
+    return [i for i in items if i.group == heading]
+
+
+def test_page_lists_each_groups_first_items_and_its_number(client, make_world, personas):
+    make_world(GROUP_SHOWN + 2)
+    person = personas["social_worker"]
+    full = my_work_items(user=person)
+    client.force_login(person)
+    page = client.get(reverse("my_work"))
+    body = page.content.decode()
+    groups = {g.heading: g for g in page.context["groups"]}
+    assert groups.keys() == {i.group for i in full}
+    for heading, group in groups.items():
+        everything = _group_of(full, heading)
+        assert group.count == len(everything)
+        assert len(group.items) == GROUP_SHOWN
+        # The group's most urgent items (equally urgent ones in the feeds' order).
+        assert [i.urgency for i in group.items] == sorted(i.urgency for i in everything)[:GROUP_SHOWN]
+        assert set(group.items) <= set(everything)
+    # The navigation counts every item, not the ones listed.
+    assert page.context["my_work"].count == len(full) == my_work_count(user=person)
+    assert f'data-my-work-count="{len(full)}"' in body
+    assert f"{len(full)} things waiting for you" in body
+    assert groups["Your referrals"].count == 4 * (GROUP_SHOWN + 2)
+    link = reverse("my_work_group", args=["your-referrals"])
+    assert f'href="{link}"' in body and f"See all {4 * (GROUP_SHOWN + 2)}" in body
+
+
+def test_see_all_lists_the_whole_group_a_page_at_a_time(client, make_world, personas):
+    from casework.my_work import GROUP_PAGE_SIZE
+
+    make_world(GROUP_SHOWN + 2)
+    person = personas["social_worker"]
+    everything = _group_of(my_work_items(user=person), "Your referrals")
+    assert len(everything) == 48
+    client.force_login(person)
+    url = reverse("my_work_group", args=["your-referrals"])
+    first = client.get(url)
+    assert first.status_code == 200
+    home = {g.heading: g for g in client.get(reverse("my_work")).context["groups"]}
+    # Its first items are the ones My work lists.
+    assert first.context["group"].items[:GROUP_SHOWN] == home["Your referrals"].items
+    second = client.get(url, {"page": 2})
+    listed = first.context["group"].items + second.context["group"].items
+    assert len(first.context["group"].items) == GROUP_PAGE_SIZE
+    assert sorted(i.url for i in listed) == sorted(i.url for i in everything)
+    assert [i.urgency for i in listed] == sorted(i.urgency for i in everything)
+    body = first.content.decode()
+    assert 'class="govuk-pagination"' in body and 'href="?page=2"' in body
+    assert "48 items, the most urgent first. Showing 1 to 25." in body
+    assert "Showing 26 to 48." in second.content.decode()
+    # A page past the last shows the last; a page that is not a number, the first.
+    assert client.get(url, {"page": 99}).context["page"].number == 2
+    assert client.get(url, {"page": "x"}).context["page"].number == 1
+    assert client.get(reverse("my_work_group", args=["no-such-group"])).status_code == 404
+
+
+def test_see_all_is_empty_for_someone_with_nothing_under_it(client, make_world, personas):
+    make_world(1)
+    client.force_login(personas["outsider"])
+    page = client.get(reverse("my_work_group", args=["your-referrals"]))
+    assert page.status_code == 200
+    assert "There is nothing here waiting for you." in page.content.decode()
+
+
+# Each persona's busiest group, for its "See all" page.
+SEE_ALL = {
+    "social_worker": "your-referrals",
+    "panel_chair": "after-the-meeting",
+    "council_finance": "funding-shares-to-approve",
+    "low_limit_icb_finance": "funding-waiting-for-someone-else",
+}
+
+
+@pytest.mark.parametrize("name", list(SEE_ALL))
+def test_page_and_see_all_take_the_same_queries_for_1_and_30_items_a_group(
+    client, make_world, personas, name
+):
+    person = personas[name]
+    make_world(1)
+    group = reverse("my_work_group", args=[SEE_ALL[name]])
+    few = _queries(client, person, reverse("my_work"))
+    few_all = _queries(client, person, group)
+    make_world(29)
+    assert len(my_work_items(user=person)) == 30 * sum(PERSONA_KINDS[name].values())
+    assert _queries(client, person, reverse("my_work")) == few
+    assert _queries(client, person, group) == few_all

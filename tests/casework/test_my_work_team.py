@@ -204,3 +204,38 @@ def test_give_open_actions_as_owner(irap, team_manager, social_worker, colleague
     assert "panels.action_owed" in {
         i.kind for i in __import__("casework.my_work").my_work.my_work_items(user=colleague)
     }
+
+
+def test_team_view_reads_each_feed_once_for_the_whole_team(
+    client, irap, team_manager, social_worker, hampshire, hampshire_team, hiow_icb
+):
+    """One person or ten: the same queries (each feed read once for everyone, UNION ALL), and each
+    person's list is the one their own My work gives."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from casework.my_work import my_work_items
+
+    def work_for(person):
+        child = ChildFactory(owning_agency=hampshire, created_by=person, involved=[hiow_icb])
+        _referral(child=child, panel=irap, referrer=person)
+        _referral(child=child, panel=irap, referrer=person, status="returned")
+
+    work_for(social_worker)
+    client.force_login(team_manager)
+    with CaptureQueriesContext(connection) as one:
+        page = client.get(reverse("my_work_team"))
+    assert len(page.context["with_work"]) == 1
+    for n in range(9):
+        person = UserFactory(full_name=f"Worker {n}", agency=hampshire, roles=[Role.SOCIAL_WORKER])
+        person.teams.add(hampshire_team)
+        work_for(person)
+    with CaptureQueriesContext(connection) as ten:
+        page = client.get(reverse("my_work_team"))
+    assert len(ten) == len(one), [q["sql"][:120] for q in ten.captured_queries]
+    rows = page.context["with_work"]
+    assert len(rows) == 10
+    for row in rows:
+        own = my_work_items(user=row.person)
+        assert len(own) == 2
+        assert [(i.kind, i.url, i.due_on) for i in row.items] == [(i.kind, i.url, i.due_on) for i in own]
