@@ -35,8 +35,8 @@ def group_page(request, group: str):
     if number > last:
         number = last
         work = my_work_group(user=request.user, heading=heading, page=number)
+    # The page's links and "Showing x to y"; its items are the group's, read above.
     page = Paginator(range(work.count), GROUP_PAGE_SIZE).get_page(number)
-    page.object_list = work.items
     return render(
         request,
         "casework/my_work_group.html",
