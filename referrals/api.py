@@ -30,7 +30,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from casework.access import NOT_FOUND_MESSAGE, NotAllowed, record_id
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed
 from casework.api_kit import (
     ANY_ID,
     ERROR,
@@ -155,7 +155,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         else:
             referrals = selectors.referral_list(user=user, filters=filters)
         if wanted["awaiting_my_sign_off"]:
-            referrals = referrals.filter(pk__in=selectors.awaiting_my_sign_off(user=user).values("pk"))
+            referrals = selectors.awaiting_my_sign_off_among(user=user, referrals=referrals)
         return referrals
 
     # --- Helpers ---------------------------------------------------------------------------------
@@ -164,10 +164,9 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return access.get_referral_for_user(user=self.request.user, pk=self.kwargs.get("pk"), need=need)
 
     def _option(self, referral: Referral) -> Option:
-        option = Option.objects.filter(referral=referral, pk=record_id(self.kwargs.get("option_id"))).first()
+        option = selectors.option_on(referral=referral, pk=self.kwargs.get("option_id"))
         if option is None:
             raise Http404(NOT_FOUND_MESSAGE)
-        option.referral = referral
         return option
 
     def _evidence(self) -> Evidence:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
 
-from casework.access import is_usable
+from casework.access import is_usable, record_id
 from casework.models import Role, User
 from referrals import access
 from referrals.models import Evidence, Option, OptionShare, Referral, SignOff, Status, StatusChange, Urgency
@@ -114,3 +114,35 @@ def referral_detail(*, user: User, pk: object) -> Referral:
         )
 
     return access.get_referral_for_user(user=user, pk=pk, shape=shape)
+
+
+def awaiting_my_sign_off_among(*, user: User, referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+    """Those of `referrals` waiting for a signature the user may give (the API's filter)."""
+    return referrals.filter(pk__in=awaiting_my_sign_off(user=user).values("pk"))
+
+
+def earlier_referrals(*, user: User, child_id: int, other_than: Referral | None = None) -> QuerySet[Referral]:
+    """The child's referrals this person can see, newest first (a referral may review one of them)."""
+    referrals = referral_list(user=user).filter(child_id=child_id)
+    if other_than is not None:
+        referrals = referrals.exclude(pk=other_than.pk)
+    return referrals.order_by("-created_at")
+
+
+def option_on(*, referral: Referral, pk: object, with_shares: bool = False) -> Option | None:
+    """One option of a referral the user has already been allowed to see (None for an id that is
+    not one of its options); `with_shares` fetches its agencies' shares too."""
+    options = referral.options.all()
+    if with_shares:
+        options = options.prefetch_related("shares")
+    return options.filter(pk=record_id(pk)).first()
+
+
+def options_with_shares(*, referral: Referral) -> list[Option]:
+    """The referral's options, each with its shares and their agencies (the options page)."""
+    return list(referral.options.prefetch_related("shares__agency"))
+
+
+def evidence_on(*, referral: Referral) -> list[Evidence]:
+    """The referral's evidence still attached, with who uploaded each."""
+    return list(referral.evidence.filter(removed_at__isnull=True).select_related("uploaded_by"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Min, Q, QuerySet
 from django.utils import timezone
 
 from casework.access import agency_of
@@ -24,13 +24,17 @@ from panels.models import (
 
 __all__ = [
     "MeetingDeadlines",
+    "all_panels",
     "closures_by_panel",
     "host_agency_choices",
     "meeting_as_saved",
     "meeting_deadlines",
+    "meetings_to_submit_to",
     "open_seats",
     "panel_closure_days",
     "panel_seats",
+    "panels_by_name",
+    "panels_with_next_meeting",
     "quorum_agencies",
     "seatable_people",
     "upcoming_meetings",
@@ -61,13 +65,40 @@ def open_seats(*, panel: Panel) -> QuerySet[Membership]:
     )
 
 
-def seatable_people(*, panel: Panel) -> QuerySet[User]:
-    """People who may be given a seat: active people (not service accounts) of the partnership."""
+def seatable_people(*, panel: Panel, other_than: User | None = None) -> QuerySet[User]:
+    """People who may be given a seat: active people (not service accounts) of the partnership
+    (`other_than`: someone who may not seat themselves)."""
+    people = User.objects.filter(
+        agency__partnership=panel.partnership, is_active=True, is_service_account=False
+    ).select_related("agency")
+    if other_than is not None:
+        people = people.exclude(pk=other_than.pk)
+    return people.order_by("full_name", "email")
+
+
+def panels_with_next_meeting(*, user: User, today: dt.date) -> QuerySet[Panel]:
+    """The panels this person can see, by name, each with `next_meeting`: the date of its next
+    scheduled meeting from `today` (None for none)."""
     return (
-        User.objects.filter(agency__partnership=panel.partnership, is_active=True, is_service_account=False)
-        .select_related("agency")
-        .order_by("full_name", "email")
+        access.panels_visible_to(user=user)
+        .annotate(
+            next_meeting=Min(
+                "meetings__date",
+                filter=Q(meetings__date__gte=today, meetings__status=MeetingStatus.SCHEDULED),
+            )
+        )
+        .order_by("name")
     )
+
+
+def all_panels() -> QuerySet[Panel]:
+    """Every panel, for an API field naming a panel by id (which one fits is the service's rule)."""
+    return Panel.objects.all()
+
+
+def panels_by_name(*, user: User) -> QuerySet[Panel]:
+    """The panels this person can see, by name (a list's filter)."""
+    return access.panels_visible_to(user=user).order_by("name")
 
 
 def host_agency_choices(*, user: User) -> QuerySet[Agency]:
@@ -110,3 +141,10 @@ def upcoming_meetings(*, panel: Panel, today: dt.date | None = None) -> QuerySet
     return Meeting.objects.filter(panel=panel, date__gte=today, status=MeetingStatus.SCHEDULED).order_by(
         "date"
     )
+
+
+def meetings_to_submit_to(*, panel: Panel, other_than: int | None = None) -> QuerySet[Meeting]:
+    """The panel's scheduled meetings from today, each with its panel: where a referral may be
+    submitted, or moved to (`other_than`: the meeting it is moved from)."""
+    meetings = upcoming_meetings(panel=panel).select_related("panel")
+    return meetings.exclude(pk=other_than) if other_than else meetings

@@ -19,7 +19,7 @@ from __future__ import annotations
 # and the modules below take them from this package.
 from panels import access as panels_access
 from panels.models import meeting_deadlines
-from panels.selectors import upcoming_meetings
+from panels.selectors import closures_by_panel, meetings_to_submit_to
 from referrals.views.drafting import referral_details, referral_section, referral_start, referral_tasks
 from referrals.views.evidence import evidence_download, evidence_list, evidence_remove
 from referrals.views.lists import all_referrals, awaiting_sign_off, meeting_referrals, my_referrals
@@ -37,6 +37,7 @@ from referrals.views.submission import (
 __all__ = [
     "all_referrals",
     "awaiting_sign_off",
+    "closures_by_panel",
     "evidence_download",
     "evidence_list",
     "evidence_remove",
@@ -60,5 +61,5 @@ __all__ = [
     "referral_submit",
     "referral_tasks",
     "referral_withdraw",
-    "upcoming_meetings",
+    "meetings_to_submit_to",
 ]

@@ -11,10 +11,10 @@ from django.http import Http404
 from django.urls import reverse
 
 from casework import money
-from casework.access import NOT_FOUND_MESSAGE, record_id
+from casework.access import NOT_FOUND_MESSAGE
 from casework.models import Agency, Role
 from casework.services import InvalidTransition
-from referrals import services
+from referrals import selectors, services
 from referrals.models import CostPeriod, Option, OptionShare, Referral, SignOffStage, Status
 
 
@@ -38,7 +38,7 @@ def _check_unchanged(request, referral: Referral) -> None:
 
 def _option(referral: Referral, option_pk: object) -> Option:
     """One option of a referral the user has already been allowed to see."""
-    option = referral.options.prefetch_related("shares").filter(pk=record_id(option_pk)).first()
+    option = selectors.option_on(referral=referral, pk=option_pk, with_shares=True)
     if option is None:
         raise Http404(NOT_FOUND_MESSAGE)
     return option

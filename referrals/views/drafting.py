@@ -26,7 +26,7 @@ def referral_start(request, child_pk):
     child = casework_access.get_child_for_user(user=request.user, pk=child_pk)
     if not access.can_create(user=request.user):
         raise NotAllowed("Your role does not allow writing referrals")
-    earlier = selectors.referral_list(user=request.user).filter(child=child).order_by("-created_at")
+    earlier = selectors.earlier_referrals(user=request.user, child_id=child.pk)
     form = StartReferralForm(
         request.POST or None,
         panels=panels_access.panels_visible_to(user=request.user),
@@ -165,12 +165,7 @@ def referral_section(request, pk, section):
 def referral_details(request, pk):
     referral = access.get_referral_for_user(user=request.user, pk=pk, need="edit")
     _require_editable(referral)
-    earlier = (
-        selectors.referral_list(user=request.user)
-        .filter(child_id=referral.child_id)
-        .exclude(pk=referral.pk)
-        .order_by("-created_at")
-    )
+    earlier = selectors.earlier_referrals(user=request.user, child_id=referral.child_id, other_than=referral)
     form = ReferralDetailsForm(
         request.POST or None,
         earlier_referrals=earlier,

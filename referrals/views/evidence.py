@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from casework.web import form_step
-from referrals import access, services
+from referrals import access, selectors, services
 from referrals.evidence import open_stored
 from referrals.forms.journey import EvidenceForm
 from referrals.views.common import _require_editable, _saved
@@ -46,7 +46,7 @@ def evidence_list(request, pk):
         {
             "referral": referral,
             "form": form,
-            "evidence": list(referral.evidence.filter(removed_at__isnull=True).select_related("uploaded_by")),
+            "evidence": selectors.evidence_on(referral=referral),
         },
     )
 

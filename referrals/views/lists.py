@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
-from casework.access import NOT_FOUND_MESSAGE, record_id
+from casework.access import NOT_FOUND_MESSAGE
 from casework.audit import filters_text, record_child_list_view
 from referrals import selectors
 from referrals.forms.lists import ReferralFilterForm
@@ -91,13 +91,8 @@ def all_referrals(request):
 
 def meeting_referrals(request, meeting_pk):
     """A meeting's "Submitted for this meeting" list, for the partnership's panel people."""
-    meeting = (
-        panels_access.meetings_visible_to(user=request.user)
-        .select_related("panel")
-        .filter(pk=record_id(meeting_pk))
-        .first()
-    )
-    if meeting is None or not selectors.can_see_panel_lists(user=request.user):
+    meeting = panels_access.get_meeting_for_user(user=request.user, pk=meeting_pk)
+    if not selectors.can_see_panel_lists(user=request.user):
         raise Http404(NOT_FOUND_MESSAGE)
     referrals = selectors.submitted_for_meeting(user=request.user, meeting_id=meeting.pk)
     page = _logged_page(request, referrals)

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from referrals import access, services
+from referrals import access, selectors, services
 from referrals.forms.options import PERIOD_LABELS, OptionForm
 from referrals.views.common import _option, _option_costs, _require_editable, _saved, _split_agencies
 
@@ -17,14 +17,14 @@ from referrals.views.common import _option, _option_costs, _require_editable, _s
 def option_list(request, pk):
     referral = access.get_referral_for_user(user=request.user, pk=pk, need="edit")
     _require_editable(referral)
-    options = referral.options.prefetch_related("shares__agency")
+    options = selectors.options_with_shares(referral=referral)
     return render(
         request,
         "referrals/options.html",
         {
             "referral": referral,
             "options": [_option_costs(option) for option in options],
-            "problems": services.option_problems(referral, list(options)),
+            "problems": services.option_problems(referral, options),
         },
     )
 

@@ -17,15 +17,13 @@ from referrals.forms.journey import CloseForm, MeetingForm, WithdrawForm
 from referrals.models import Referral, Status
 
 # panels' names, imported once in __init__.py (the import contract's declared exceptions)
-from referrals.views import meeting_deadlines, upcoming_meetings
+from referrals.views import closures_by_panel, meeting_deadlines, meetings_to_submit_to
 from referrals.views.common import _check_unchanged, _is_chair
 
 
 def _meeting_form(request, referral: Referral, *, label: str, exclude: int | None = None):
-    meetings = upcoming_meetings(panel=referral.panel).select_related("panel")
-    if exclude:
-        meetings = meetings.exclude(pk=exclude)
-    closures = frozenset(referral.panel.closure_days.values_list("day", flat=True))
+    meetings = meetings_to_submit_to(panel=referral.panel, other_than=exclude)
+    closures = closures_by_panel(panel_ids={referral.panel_id})[referral.panel_id]
     deadlines = {m.pk: meeting_deadlines(m, closures).papers_due for m in meetings}
     form = MeetingForm(
         request.POST or None,
