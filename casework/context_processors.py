@@ -43,6 +43,12 @@ class Notices:
         return self._counts[1]
 
 
+# An error page's context: the header without its counts. A 404, 403 or 409 stays one light page
+# (a probe for ids, or a page its role refuses, must not cost the whole My work count), and it keeps
+# answering when the feeds' tables cannot be read.
+ERROR_PAGE: dict[str, object] = {"notices": None}
+
+
 def service(request):
     context: dict[str, object] = {
         "service_name": settings.SERVICE_NAME,

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from casework import access, selectors, services
 from casework.audit import record_child_list_view, record_child_view
 from casework.child_page import child_page_context
+from casework.context_processors import ERROR_PAGE
 from casework.forms import (
     AccessDecisionForm,
     AccessRequestForm,
@@ -84,7 +85,7 @@ def healthz(request):
 
 
 def not_found(request, exception=None):
-    return render(request, "404.html", status=404)
+    return render(request, "404.html", ERROR_PAGE, status=404)
 
 
 def child_list(request):

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 
 from casework.audit import current_ip
+from casework.context_processors import ERROR_PAGE
 
 # Pages anyone may reach without signing in. Everything else needs a signed-in user.
 PUBLIC_PREFIXES = ("/sign-in", "/static/", "/accessibility", "/healthz", "/api/")
@@ -67,9 +68,9 @@ class DomainErrorMiddleware:
         from casework.services import InvalidTransition
 
         if isinstance(exception, InvalidTransition):
-            return render(request, "409.html", {"reason": str(exception)}, status=409)
+            return render(request, "409.html", {**ERROR_PAGE, "reason": str(exception)}, status=409)
         if isinstance(exception, NotAllowed):
-            return render(request, "403.html", {"reason": str(exception)}, status=403)
+            return render(request, "403.html", {**ERROR_PAGE, "reason": str(exception)}, status=403)
         return None
 
 
