@@ -16,6 +16,7 @@ from casework import access as casework_access
 from casework.access import NotAllowed
 from casework.audit import diff, record_child_view, record_event, snapshot
 from casework.models import Agency, Child, User
+from casework.models import SchoolType as ChildSchoolType
 from casework.money import MAX_COST, MAX_COST_TEXT, CostPeriod, annual, weekly_from_hours
 from casework.services import InvalidTransition
 from referrals import access
@@ -25,6 +26,7 @@ from referrals.models import (
     OptionShare,
     Referral,
     RequestType,
+    SchoolType,
     Status,
     StatusChange,
     Urgency,
@@ -76,6 +78,7 @@ def referral_create(
         referrer=actor,
         referrer_agency=actor.agency,
         created_by=actor,
+        **education_from_child(child),
     )
     referral.full_clean()
     referral.save()
@@ -85,9 +88,38 @@ def referral_create(
         action="referral.created",
         obj=referral,
         child=child,
-        changes={"panel": [None, panel.pk], "pathway": [None, pathway], "urgency": [None, urgency]},
+        changes={
+            "panel": [None, panel.pk],
+            "pathway": [None, pathway],
+            "urgency": [None, urgency],
+            **{name: [None, value] for name, value in education_from_child(child).items()},
+        },
     )
     return referral
+
+
+# The child record's school types in the referral form's words (seeds 002, section 5: "mainstream,
+# special or other"): alternative provision and not being in school are "other".
+_SCHOOL_TYPE_FROM_CHILD: dict[str, str] = {
+    ChildSchoolType.MAINSTREAM: SchoolType.MAINSTREAM,
+    ChildSchoolType.SPECIAL: SchoolType.SPECIAL,
+    ChildSchoolType.ALTERNATIVE: SchoolType.OTHER,
+    ChildSchoolType.NONE: SchoolType.OTHER,
+}
+
+
+def education_from_child(child: Child) -> dict[str, Any]:
+    """Section 5 (Education, seeds 002) as the child's record already says it: the current school,
+    its type and whether the child has an EHC plan. A new referral starts with these answers; the
+    referrer may change them on the referral (the child's record is not changed)."""
+    school = child.school_name.strip()
+    if not school and child.school_type == ChildSchoolType.NONE:
+        school = "Not in school"
+    return {
+        "education_current_school": school,
+        "education_school_type": _SCHOOL_TYPE_FROM_CHILD.get(child.school_type, ""),
+        "education_has_ehc_plan": child.has_ehc_plan,
+    }
 
 
 def _check_text_lengths(obj: Any, fields: tuple[str, ...]) -> None:
