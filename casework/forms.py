@@ -81,14 +81,61 @@ def govuk_messages(form: forms.BaseForm) -> None:
                 field.error_messages[key] = message
 
 
+Reveals = dict[str, dict[str, tuple[str, ...]]]
+
+
+def _empty_value(field: forms.Field) -> object:
+    """What a field cleans to when nothing is typed (None for a yes/no, "" for text)."""
+    if isinstance(field, forms.TypedChoiceField):
+        return field.empty_value
+    return field.to_python("")
+
+
 class GovUKForm(forms.Form):
     """A form whose fields speak GOV.UK, not Django, when what was typed is wrong
     (govuk_messages), fields added in a subclass's __init__ included: the wording is put in when
-    the form is validated."""
+    the form is validated.
+
+    `reveals` names a radios question's follow-ups, {question: {answer: (follow-up, ...)}}: each
+    follow-up is drawn under its answer as a GOV.UK conditional reveal (templates/govuk/field.html,
+    so `for field in form` skips it), shown without JavaScript too. A follow-up is asked only when
+    its answer is chosen: otherwise its errors are dropped (a required follow-up is required only
+    then), and when another answer is chosen what was typed in it is emptied, as it was hidden. A
+    follow-up may have follow-ups of its own; list the outer question first."""
+
+    reveals: Reveals = {}
+
+    def revealed_fields(self) -> set[str]:
+        return {name for answers in self.reveals.values() for names in answers.values() for name in names}
+
+    def __iter__(self):
+        revealed = self.revealed_fields()
+        for name in self.fields:
+            if name not in revealed:
+                yield self[name]
 
     def full_clean(self):
         govuk_messages(self)
         super().full_clean()
+        if self.is_bound and self.reveals and hasattr(self, "cleaned_data"):
+            self._drop_unasked_follow_ups()
+
+    def _drop_unasked_follow_ups(self) -> None:
+        emptied: set[str] = set()
+        for question, answers in self.reveals.items():
+            raw = self[question].data
+            chosen = "" if question in emptied or raw is None else str(raw)
+            for answer, names in answers.items():
+                if chosen == answer:
+                    continue
+                for name in names:
+                    had_error = self.errors.pop(name, None) is not None
+                    if chosen or question in emptied or had_error or name not in self.cleaned_data:
+                        # Another answer was chosen (or the question itself was not asked): the
+                        # follow-up was hidden, so what it held is not kept.
+                        if chosen or question in emptied:
+                            emptied.add(name)
+                        self.cleaned_data[name] = _empty_value(self.fields[name])
 
 
 class GovUKFormRenderer(TemplatesSetting):

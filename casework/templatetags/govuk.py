@@ -146,21 +146,28 @@ def govuk_choice_kind(field: BoundField) -> str:
 
 @register.filter
 def govuk_options(field: BoundField) -> list[dict[str, object]]:
-    """The options of a radios/checkboxes group, without Django's blank "---------" choice."""
+    """The options of a radios/checkboxes group, without Django's blank "---------" choice. An
+    option with follow-ups (casework.forms.GovUKForm.reveals) carries them as `reveal`, the bound
+    fields drawn under it, and `reveal_id`, the id of the conditional block its input controls."""
+    reveals = getattr(field.form, "reveals", {}).get(field.name, {})
     options = []
     for subwidget in field.subwidgets:
         data = subwidget.data
         value = data["value"]
         if value is None or str(value) == "":
             continue
+        option_id = data["attrs"].get("id", "")
+        reveal = [field.form[name] for name in reveals.get(str(value), ())]
         options.append(
             {
-                "id": data["attrs"].get("id", ""),
+                "id": option_id,
                 "name": data["name"],
                 "value": str(value),
                 "label": data["label"],
                 "checked": bool(data["selected"]),
                 "disabled": bool(data["attrs"].get("disabled")),
+                "reveal": reveal,
+                "reveal_id": f"conditional-{option_id}" if reveal else "",
             }
         )
     return options

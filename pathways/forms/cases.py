@@ -261,6 +261,9 @@ class PackageForm(GovUKForm):
     phb_offered = yes_no("Was a personal health budget offered?")
     phb_outcome = text("Personal health budget outcome")
 
+    # The outcome is asked under "Yes" (a conditional reveal): no budget offered, no outcome.
+    reveals = {"phb_offered": {"yes": ("phb_outcome",)}}
+
 
 class TransitionForm(GovUKForm):
     step = forms.ChoiceField(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from casework.forms import GovUKForm
+from casework.forms import GovUKForm, Reveals
 from referrals.forms.fields import (
     NeededCharField,
     NeededChoiceField,
@@ -51,7 +51,6 @@ class ReferralDetailsForm(GovUKForm):
         label="Earlier referral being reviewed",
         queryset=Referral.objects.none(),
         empty_label="Choose the earlier referral",
-        help_text="Answer if this is a review",
     )
     urgency = forms.ChoiceField(
         label="How urgent is it?",
@@ -66,6 +65,10 @@ class ReferralDetailsForm(GovUKForm):
         super().__init__(*args, **kwargs)
         self.fields["review_of"].queryset = earlier_referrals
         self.fields["review_of"].label_from_instance = _referral_label
+        # The earlier referral is asked under "A review" (a conditional reveal), when the child has
+        # one this person can see; otherwise the page leaves it out (templates/referrals/start.html).
+        if earlier_referrals.exists():
+            self.reveals = {"request_type": {RequestType.REVIEW: ("review_of",)}}
 
     def clean(self):
         data = super().clean()
@@ -105,8 +108,16 @@ class StartReferralForm(ReferralDetailsForm):
 # --- The form's sections (seeds 002, Joint Solutions Panel request form) -----------------------
 
 
+# Section 5's follow-ups (seeds 002: "If yes: has the child got an EHC plan? If yes, has this
+# proposal been discussed with the SEN team? SEN team comments"), each under the answer that asks it.
+EDUCATION_REVEALS: Reveals = {
+    "education_change": {"True": ("education_has_ehc_plan",)},
+    "education_has_ehc_plan": {"True": ("education_discussed_with_sen",)},
+    "education_discussed_with_sen": {"True": ("education_sen_comments",)},
+}
+
+
 def _section_fields(*, looked_after: bool) -> dict[str, dict[str, forms.Field]]:
-    answer_if_yes = "Answer if yes"
     return {
         "referrer": {
             "referrer_relationship": NeededCharField(
@@ -143,21 +154,14 @@ def _section_fields(*, looked_after: bool) -> dict[str, dict[str, forms.Field]]:
             ),
             "education_has_ehc_plan": NeededYesNoField(
                 label="Has the child got an education, health and care (EHC) plan?",
-                help_text=answer_if_yes,
             ),
             "education_discussed_with_sen": NeededYesNoField(
                 label="Has this proposal been discussed with the SEN team?",
-                help_text=(
-                    "Answer if yes and the child has an EHC plan. You should have this discussion "
-                    "before the panel wherever possible"
-                ),
+                help_text="You should have this discussion before the panel wherever possible",
             ),
             "education_sen_comments": _text(
                 "The SEN team's comments",
-                help_text=(
-                    "Answer if it has been discussed with them. Include possible funding issues and "
-                    "whether the proposed placement is appropriate"
-                ),
+                help_text="Include possible funding issues and whether the proposed placement is appropriate",
             ),
             "education_current_school": NeededCharField(
                 label="Name of current school",
@@ -206,3 +210,5 @@ class SectionForm(GovUKForm):
         super().__init__(*args, **kwargs)
         self.section = section
         self.fields.update(_section_fields(looked_after=looked_after)[section])
+        if section == "education":
+            self.reveals = EDUCATION_REVEALS

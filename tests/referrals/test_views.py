@@ -165,11 +165,11 @@ def test_write_sign_sign_submit_through_the_pages(
     assert download["X-Content-Type-Options"] == "nosniff"
 
 
-def test_education_questions_are_all_on_one_page_with_answer_if_yes_hints(sam, draft):
+def test_education_questions_are_all_on_one_page_each_follow_up_under_its_answer(sam, draft):
     page = sam.get(reverse("referrals:section", args=[draft.pk, "education"])).content.decode()
     for name in SECTION_DATA["education"]:
         assert f'name="{name}"' in page
-    assert "Answer if yes" in page
+    assert "A question set under an answer is only asked when that answer is chosen" in page
     assert "(optional)" not in page
 
 
