@@ -204,6 +204,11 @@ class DecisionPatchSerializer(DecisionWriteSerializer):
         "left out, 428 and nothing is saved",
     )
 
+    def __init__(self, *args: Any, locked: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if locked:  # a signed decision answers its own 409, whatever was sent
+            self.fields["fingerprint"].required = False
+
 
 class CorrectionSerializer(DecisionPatchSerializer):
     correction_reason = StrictCharField(allow_blank=True, max_length=2000)
@@ -308,13 +313,9 @@ class DecisionView(APIView):
     )
     def patch(self, request, pk):
         decision = access.get_decision_for_user(user=request.user, pk=pk, need="run")
-        body = DecisionPatchSerializer(data=request.data)
-        if decision.is_locked:  # a signed decision answers its own 409, whatever was sent
-            body.fields["fingerprint"].required = False
-        else:
+        if not decision.is_locked:
             require_precondition(request.data, "fingerprint", "the draft's fingerprint as you read it")
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = parsed(DecisionPatchSerializer, request.data, locked=decision.is_locked)
         item = decision.agenda_item
         values, shares = _decision_values(item, data)
         merged = {name: getattr(decision, name) for name in services.DECISION_FIELDS} | values

@@ -24,6 +24,7 @@ from panels.models import (
     Attendance,
     AttendanceStatus,
     Decision,
+    DecisionShare,
     DecisionStatus,
     Declaration,
     Meeting,
@@ -55,6 +56,7 @@ __all__ = [
     "decision_parts",
     "decision_being_edited",
     "decision_of_item",
+    "decision_share_lines",
     "decision_shares",
     "declaration_corrected_by",
     "is_overdue",
@@ -68,6 +70,7 @@ __all__ = [
     "quorum",
     "recommendations_made",
     "referral_option",
+    "referral_options",
     "running_item_page",
     "running_overview",
     "running_page",
@@ -333,6 +336,17 @@ def partnership_key_worker(*, partnership, pk: int) -> User | None:
 def recommendations_made(*, decision: Decision) -> int:
     """How many absent agencies the decision asks to answer (one count)."""
     return decision.recommendations.count()
+
+
+def referral_options(*, agenda_item: AgendaItem) -> list[Option]:
+    """The options of the item's referral, each with its shares (none for an item without one)."""
+    referral = agenda_item.referral if agenda_item.referral_id else None
+    return list(referral.options.prefetch_related("shares")) if referral is not None else []
+
+
+def decision_share_lines(*, decision: Decision) -> list[DecisionShare]:
+    """The decision's shares, each with its agency, as the pages list them."""
+    return list(decision.shares.select_related("agency"))
 
 
 def referral_option(*, referral, pk: int) -> Option | None:

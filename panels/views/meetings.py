@@ -13,7 +13,6 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Min, Q
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.http.request import split_domain_port
 from django.shortcuts import redirect, render
@@ -48,6 +47,8 @@ from panels.selectors import (
     open_seats,
     panel_closure_days,
     panel_seats,
+    panels_by_name,
+    panels_with_next_meeting,
     quorum_agencies,
     seatable_people,
     upcoming_meetings,
@@ -84,14 +85,8 @@ def _a_year_after(day: dt.date) -> dt.date:
 
 @require_GET
 def panel_list(request):
-    today = timezone.localdate()
-    panels = access.panels_visible_to(user=request.user).annotate(
-        next_meeting=Min(
-            "meetings__date",
-            filter=Q(meetings__date__gte=today, meetings__status=MeetingStatus.SCHEDULED),
-        )
-    )
-    page = Paginator(panels.order_by("name"), PAGE_SIZE).get_page(request.GET.get("page"))
+    panels = panels_with_next_meeting(user=request.user, today=timezone.localdate())
+    page = Paginator(panels, PAGE_SIZE).get_page(request.GET.get("page"))
     for panel in page:
         panel.cadence_words = describe(panel)
     return render(
@@ -186,10 +181,9 @@ def panel_settings(request, pk):
 @require_http_methods(["GET", "POST"])
 def member_add(request, pk):
     panel = access.get_panel_for_user(user=request.user, pk=pk, need="manage")
-    people = seatable_people(panel=panel)
-    if not access.can_administer(user=request.user, panel=panel):
-        # A partnership administrator seats others, never themselves (services.membership_add).
-        people = people.exclude(pk=request.user.pk)
+    # A partnership administrator seats others, never themselves (services.membership_add).
+    may_seat_self = access.can_administer(user=request.user, panel=panel)
+    people = seatable_people(panel=panel, other_than=None if may_seat_self else request.user)
     seats = open_seats(panel=panel)
     form = MembershipForm(request.POST or None, people=people, seats=seats)
     done = form_step(
@@ -363,7 +357,7 @@ def meeting_schedule(request, pk):
 @require_GET
 def meeting_list(request):
     """Upcoming meetings of the panels this person can see, soonest first."""
-    panels = access.panels_visible_to(user=request.user).order_by("name")
+    panels = panels_by_name(user=request.user)
     form = MeetingFilterForm(request.GET or None, panels=panels)
     chosen = form.cleaned_data["panel"] if form.is_bound and form.is_valid() else None
     meetings = upcoming_meetings_for(user=request.user, panel=chosen)

@@ -291,7 +291,7 @@ def run_declaration_correct(request, pk, declaration_pk):
 
 
 def _decision_form(request, meeting: Meeting, item: AgendaItem, form_class=DecisionForm, **kwargs):
-    options = list(item.referral.options.prefetch_related("shares")) if item.referral_id else []
+    options = selectors.referral_options(agenda_item=item)
     return form_class(
         request.POST if request.method == "POST" else None,
         options=options,
@@ -474,7 +474,7 @@ def recommendation_respond(request, pk):
         {
             "recommendation": recommendation,
             "decision": decision,
-            "shares": list(decision.shares.select_related("agency")),
+            "shares": selectors.decision_share_lines(decision=decision),
             "form": form if recommendation.status == "awaiting" else None,
             "can_chase": recommendation.status == "awaiting"
             and access.can_administer(user=request.user, panel=decision.agenda_item.meeting.panel),
