@@ -18,7 +18,7 @@ from casework.api_kit import ERROR, ERRORS, NOT_SIGNED_IN, READ_ERRORS, field_er
 from casework.audit import record_child_view
 from casework.money import SplitLine
 from funding import access, selectors, services
-from funding.models import PackageStatus, Provider
+from funding.models import PackageStatus
 from funding.serializers import (
     AnswerSerializer,
     DisputeSerializer,
@@ -54,7 +54,7 @@ _WRITE_ERRORS = {400: _BAD_REQUEST, **ERRORS, 409: _CONFLICT}
 
 def _terms(request, data) -> services.PackageTerms:
     if data.get("provider"):
-        provider = Provider.objects.filter(pk=data["provider"]).first()
+        provider = selectors.provider_by_id(pk=data["provider"])
         if provider is None:
             raise DRFValidationError({"provider": ["No provider with that id"]})
     else:

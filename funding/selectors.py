@@ -10,8 +10,8 @@ from decimal import Decimal
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from casework.access import agency_id_of
-from casework.models import User
+from casework.access import agencies_visible_to, agency_id_of, agency_of
+from casework.models import Agency, User
 from casework.money import (
     ZERO,
     allocate_over_years,
@@ -31,6 +31,7 @@ from funding.models import (
     PackageEvent,
     PackageStatus,
     PackageVersion,
+    Provider,
     ShareLine,
     ShareStatus,
 )
@@ -445,3 +446,18 @@ class _Ending:
 
 def _until(package: FundingPackage, day: dt.date):
     return _Ending(package, day)
+
+
+def provider_by_id(*, pk: int) -> Provider | None:
+    """A provider named by id in a request (None for no such provider)."""
+    return Provider.objects.filter(pk=pk).first()
+
+
+def split_agencies(*, user: User) -> list[Agency]:
+    """The agencies a package's shares may name on this person's forms: those of their partnership."""
+    return list(agencies_visible_to(user=user).filter(partnership=agency_of(user).partnership))
+
+
+def version_shares(*, version: PackageVersion) -> list[ShareLine]:
+    """A version's shares, each with its agency, in the version's order."""
+    return list(version.shares.select_related("agency"))

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from casework.access import NOT_FOUND_MESSAGE, NotAllowed, agencies_visible_to, get_child_for_user, record_id
+from casework.access import NOT_FOUND_MESSAGE, NotAllowed, get_child_for_user, record_id
 from casework.audit import filters_text, record_child_list_view, record_child_view
 from casework.web import form_page, form_step
 from funding import access, charts, exports, selectors, services
@@ -325,9 +325,7 @@ def package_new(request, child_pk):
         )
     if request.method == "GET":  # the page names the child
         record_child_view(user=request.user, child=child, path=request.path)
-    agencies = list(
-        agencies_visible_to(user=request.user).filter(partnership=request.user.agency.partnership)
-    )
+    agencies = selectors.split_agencies(user=request.user)
     form = NewPackageForm(
         request.POST or None, agencies=agencies, initial={"agency_1": request.user.agency_id}
     )
@@ -353,10 +351,8 @@ def package_new(request, child_pk):
 def package_vary(request, pk):
     package = _package_for_change(request, pk)
     current = package.current_version
-    shares = list(current.shares.select_related("agency"))
-    agencies = list(
-        agencies_visible_to(user=request.user).filter(partnership=request.user.agency.partnership)
-    )
+    shares = selectors.version_shares(version=current)
+    agencies = selectors.split_agencies(user=request.user)
     initial = {
         "version": package.version_number,
         "provider": current.provider_id,
