@@ -213,6 +213,12 @@ def authorisers_for(*, child: Child) -> QuerySet[EscalationAuthoriser]:
     ).select_related("user", "user__agency")
 
 
+def erg_chairs_for(*, child: Child) -> QuerySet[User]:
+    """Who may chair the child's Exceptional Resourcing Group: its authorisers (authorisers_for),
+    as people with their agency (seeds 002: an ERG is chaired by a Director)."""
+    return User.objects.filter(pk__in=authorisers_for(child=child).values("user_id")).select_related("agency")
+
+
 # --- Escalation authorisers and settings, kept by the partnership administrator -------------------
 # Who holds which grade is data of the partnership: its administrator records it for people of
 # their own partnership, never for themselves, and sets the partnership's EscalationSettings. This

@@ -23,12 +23,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from casework import selectors as casework_selectors
 from casework.access import NotAllowed, get_child_for_user
 from casework.api_kit import ANY_ID, parsed
 from casework.audit import record_child_view
-from casework.models import Agency, User
+from casework.models import User
 from casework.serializers import StrictCharField
-from panels.models import Panel
+from panels import selectors as panel_selectors
 from pathways import access, selectors, services
 from pathways.models import EscalationLevel, EscalationRoute
 from referrals import access as referral_access
@@ -40,16 +41,14 @@ __all__ = ["urlpatterns"]
 # would inherit its parent's: names like MeetingSerializer are used by other apps too.
 
 
-def _users():
-    return User.objects.filter(is_active=True)
-
-
 class _LadderSerializer(serializers.Serializer):
-    authorised_by = serializers.PrimaryKeyRelatedField(queryset=_users())
+    authorised_by = serializers.PrimaryKeyRelatedField(queryset=casework_selectors.active_people())
     reason = StrictCharField(max_length=5000)
-    chair = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
+    chair = serializers.PrimaryKeyRelatedField(
+        queryset=casework_selectors.active_people(), required=False, allow_null=True
+    )
     target_panel = serializers.PrimaryKeyRelatedField(
-        queryset=Panel.objects.all(), required=False, allow_null=True
+        queryset=panel_selectors.all_panels(), required=False, allow_null=True
     )
     referral = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     cetr_override_reason = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
@@ -70,8 +69,8 @@ class EscalateSerializer(_LadderSerializer):
 @extend_schema_serializer(component_name="EscalationMeeting")
 class MeetingSerializer(serializers.Serializer):
     held_at = serializers.DateTimeField()
-    chair = serializers.PrimaryKeyRelatedField(queryset=_users())
-    agencies = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all(), many=True)
+    chair = serializers.PrimaryKeyRelatedField(queryset=casework_selectors.active_people())
+    agencies = serializers.PrimaryKeyRelatedField(queryset=casework_selectors.all_agencies(), many=True)
     attendees = StrictCharField(max_length=5000)
     notes = StrictCharField(max_length=5000)
     actions = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")

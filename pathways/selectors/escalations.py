@@ -15,14 +15,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 
+from casework.access import accounts_administered_by
 from casework.models import Agency, Child, User
 from pathways import access
 from pathways.models import (
     CareEducationTreatmentReview,
     Escalation,
+    EscalationAuthoriser,
     EscalationLevel,
     EscalationMeeting,
     EscalationSettings,
@@ -34,11 +36,16 @@ __all__ = [
     "EscalationDetail",
     "EscalationSummary",
     "GroupClock",
+    "authoriser_candidates",
+    "authorisers_listed",
     "cetr_needed",
+    "current_step",
     "escalation_detail",
     "escalation_settings_for",
     "escalations_for_child",
     "group_clock",
+    "last_meeting_on",
+    "meeting_agency_ids",
 ]
 
 
@@ -244,4 +251,46 @@ def escalation_detail(*, user: User, pk: object, need: str = "view") -> Escalati
         cetr_needed=cetr_needed(escalation.child),
         involved=involved,
         missing_agencies=missing,
+    )
+
+
+# --- The forms of a rung, filled with what was saved last ---------------------------------------
+
+
+def current_step(*, escalation: Escalation) -> EscalationStep | None:
+    """The step that took the escalation to the rung it is on now."""
+    return escalation.steps.filter(level=escalation.level).first()
+
+
+def last_meeting_on(*, step: EscalationStep) -> EscalationMeeting | None:
+    """The meeting recorded last on the step's rung."""
+    return step.meetings.order_by("-recorded_at", "-id").first()
+
+
+def meeting_agency_ids(*, meeting: EscalationMeeting) -> list[int]:
+    """The ids of the agencies at the meeting."""
+    return list(meeting.agencies.values_list("pk", flat=True))
+
+
+# --- Escalation authorisers, kept by the partnership administrator ------------------------------
+
+
+def authorisers_listed(*, user: User) -> list[EscalationAuthoriser]:
+    """The authorisers of the administrator's partnership with their people, active first, by name."""
+    return list(
+        access.authorisers_administered_by(user=user)
+        .select_related("user", "user__agency")
+        .order_by(F("active").desc(), "user__full_name", "pk")
+    )
+
+
+def authoriser_candidates(*, user: User) -> QuerySet[User]:
+    """Whom the administrator may name an authoriser: active people (not service accounts) of their
+    partnership, never themselves, by name."""
+    return (
+        accounts_administered_by(user=user)
+        .filter(is_active=True, is_service_account=False)
+        .exclude(pk=user.pk)
+        .select_related("agency")
+        .order_by("full_name", "email")
     )

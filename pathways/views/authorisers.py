@@ -9,7 +9,6 @@ another partnership is the same 404 too. Nothing here shows a child or an escala
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import F
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from casework import access as core_access
 from casework.web import form_page, form_step
-from pathways import access, services
+from pathways import access, selectors, services
 from pathways.forms import AuthoriserForm, EscalationSettingsForm
 
 
@@ -30,17 +29,13 @@ def authoriser_list(request):
     user = _admin(request)
     if request.method not in ("GET", "HEAD"):  # after the access check: an outsider's POST is a 404 too
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    authorisers = (
-        access.authorisers_administered_by(user=user)
-        .select_related("user", "user__agency")
-        .order_by(F("active").desc(), "user__full_name", "pk")
-    )
+    authorisers = selectors.authorisers_listed(user=user)
     partnership = user.agency.partnership
     return render(
         request,
         "pathways/escalation/authorisers.html",
         {
-            "authorisers": list(authorisers),
+            "authorisers": authorisers,
             "settings": services.settings_of(partnership=partnership),
             "partnership": partnership,
             "nav_section": "administration",
@@ -51,13 +46,7 @@ def authoriser_list(request):
 @require_http_methods(["GET", "POST"])
 def authoriser_add(request):
     user = _admin(request)
-    people = (
-        core_access.accounts_administered_by(user=user)
-        .filter(is_active=True, is_service_account=False)
-        .exclude(pk=user.pk)
-        .select_related("agency")
-        .order_by("full_name", "email")
-    )
+    people = selectors.authoriser_candidates(user=user)
     form = AuthoriserForm(request.POST or None, people=people)
     done = form_step(
         request,

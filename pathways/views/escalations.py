@@ -19,12 +19,11 @@ from django.views.decorators.http import require_http_methods
 from casework import stale
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, get_child_for_user
 from casework.audit import record_child_view
-from casework.models import User
 from casework.services import InvalidTransition
 from casework.web import form_page, form_step
 from pathways import access, selectors, services
 from pathways.forms import escalations as forms
-from pathways.models import Escalation, EscalationLevel, EscalationStep
+from pathways.models import Escalation, EscalationLevel
 
 LEVELS = {"jsp": EscalationLevel.JSP, "erg": EscalationLevel.ERG}
 
@@ -151,13 +150,9 @@ def _step(
     )
 
 
-def _current_step(escalation: Escalation) -> EscalationStep | None:
-    return escalation.steps.filter(level=escalation.level).first()
-
-
 def _saved_step(escalation: Escalation) -> dict[str, object]:
     """The rung reached last, in the escalate form's terms."""
-    step = _current_step(escalation)
+    step = selectors.current_step(escalation=escalation)
     if step is None:
         return {}
     return {
@@ -171,8 +166,8 @@ def _saved_step(escalation: Escalation) -> dict[str, object]:
 
 def _saved_meeting(escalation: Escalation) -> dict[str, object]:
     """The meeting recorded last on the current rung, in the meeting form's terms."""
-    step = _current_step(escalation)
-    meeting = step.meetings.order_by("-recorded_at", "-id").first() if step else None
+    step = selectors.current_step(escalation=escalation)
+    meeting = selectors.last_meeting_on(step=step) if step else None
     if meeting is None:
         return {}
     held = timezone.localtime(meeting.held_at)
@@ -180,7 +175,7 @@ def _saved_meeting(escalation: Escalation) -> dict[str, object]:
         "held_at": held.date(),
         "held_time": held.time(),
         "chair": meeting.chair_id,
-        "agencies": list(meeting.agencies.values_list("pk", flat=True)),
+        "agencies": selectors.meeting_agency_ids(meeting=meeting),
         "attendees": meeting.attendees,
         "notes": meeting.notes,
         "actions": meeting.actions,
@@ -228,9 +223,7 @@ def escalation_meeting(request, pk):
     def factory(escalation, data):
         child = escalation.child
         if escalation.level == EscalationLevel.ERG:
-            chairs = User.objects.filter(
-                pk__in=access.authorisers_for(child=child).values("user_id")
-            ).select_related("agency")
+            chairs = access.erg_chairs_for(child=child)
         else:
             chairs = access.workers_for(child=child)
         return forms.MeetingForm(data, child=child, chairs=chairs)
