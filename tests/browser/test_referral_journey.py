@@ -12,21 +12,20 @@ server's thread.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from referrals import services
 from referrals.models import Referral, Status
 from tests.browser.conftest import assert_accessible
-from tests.factories import MeetingFactory, PanelFactory
+from tests.factories import PanelFactory
 from tests.referrals.test_journey_services import MINIMAL_PDF, complete_referral
 
-pytestmark = pytest.mark.browser
+# Evidence files go to this test's own folder (tests/conftest.py; the live server runs in this process).
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("private_storage")]
 
 DESCRIPTION = "Residential short breaks, two nights a week"
 
@@ -61,22 +60,9 @@ EDUCATION_TEXT = {
 }
 
 
-@pytest.fixture(autouse=True)
-def private_storage(settings, tmp_path):
-    """Evidence files go to this test's own folder (the live server runs in this process)."""
-    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
-    return settings.PRIVATE_STORAGE_ROOT
-
-
 @pytest.fixture
 def panel(hampshire):
     return PanelFactory(name="Hampshire Joint Solutions Panel", host_agency=hampshire)
-
-
-@pytest.fixture
-def meeting(panel):
-    """Far enough ahead that the papers deadline has not passed: not a late paper."""
-    return MeetingFactory(panel=panel, date=timezone.localdate() + dt.timedelta(days=40))
 
 
 def heading(page: Page):
@@ -182,10 +168,15 @@ def test_write_sign_sign_submit(
         fill_section(page, task, answers, before_saving=check_accessible if number == 0 else None)
 
     def answer_education() -> None:
+        # Each follow-up sits under the answer that asks it (a conditional reveal, open once "Yes"
+        # is chosen): answer the question, then what it reveals. A group holds its follow-ups'
+        # answers too, so its own "Yes" is the first.
         for question, choice in EDUCATION_CHOICES.items():
-            page.get_by_role("group", name=question).get_by_label(choice, exact=True).check()
+            page.get_by_role("group", name=question).get_by_label(choice, exact=True).first.check()
+        for label, value in EDUCATION_TEXT.items():
+            page.get_by_label(label, exact=True).fill(value)
 
-    fill_section(page, "5. Education", EDUCATION_TEXT, before_saving=answer_education)
+    fill_section(page, "5. Education", {}, before_saving=answer_education)
 
     # --- An option, first with a split that does not add up -----------------------------------
     page.get_by_role("link", name="Options and costs", exact=True).click()
