@@ -2,17 +2,29 @@
 
 Hampshire County Council children's services and the Hampshire and Isle of Wight ICB work together;
 Leicester City Council is in another partnership and must see nothing of Hampshire's children.
+Shared kit besides the people: each test's own folder for stored files (`private_storage`), and
+Hampshire IRAP with its chair (`panel`) and a meeting of it far enough ahead (`meeting`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from casework.models import AgencyKind, Role
-from tests.factories import AgencyFactory, ChildFactory, TeamFactory, UserFactory
+from panels.models import Membership
+from tests.factories import (
+    AgencyFactory,
+    ChildFactory,
+    MeetingFactory,
+    PanelFactory,
+    TeamFactory,
+    UserFactory,
+)
 from tests.mfa_helpers import needs_second_step, verify_session
 
 
@@ -48,6 +60,15 @@ def _reference_data_back_after_a_flush(request, django_db_blocker):
 
     with django_db_blocker.unblock():
         importlib.import_module("pathways.migrations.0002_dst_domains_and_default_settings").load(apps, None)
+
+
+@pytest.fixture
+def private_storage(settings, tmp_path):
+    """Stored files (evidence, PDFs) go to this test's own folder. Not automatic here: a module
+    that loads its data once (tests/url_sweep.py) keeps its own folder for the whole module; the
+    panels and referrals tests, and modules that ask for it, use this one for every test."""
+    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
+    return settings.PRIVATE_STORAGE_ROOT
 
 
 @pytest.fixture
@@ -228,3 +249,17 @@ def child(hampshire, social_worker, hiow_icb):
 @pytest.fixture
 def leicester_child(leicester, outsider):
     return ChildFactory(given_name="Leo", family_name="Marsh", owning_agency=leicester, created_by=outsider)
+
+
+@pytest.fixture
+def panel(hampshire, panel_chair):
+    """Hampshire IRAP, chaired by Peter Hale (a module may have its own `panel`)."""
+    panel = PanelFactory(name="Hampshire IRAP", kind="irap", host_agency=hampshire)
+    Membership.objects.create(panel=panel, person=panel_chair, agency=hampshire, role="chair")
+    return panel
+
+
+@pytest.fixture
+def meeting(panel):
+    """A meeting of `panel` far enough ahead that its papers deadline has not passed: no late paper."""
+    return MeetingFactory(panel=panel, date=timezone.localdate() + dt.timedelta(days=40))

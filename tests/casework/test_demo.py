@@ -31,11 +31,6 @@ from tests.demo_clock import at_midday_today
 IRAP = "Hampshire Integrated Resource Allocation Panel"
 
 
-@pytest.fixture
-def private_storage(settings, tmp_path):
-    settings.PRIVATE_STORAGE_ROOT = tmp_path
-
-
 def _counts() -> dict[str, int]:
     models = (
         User,

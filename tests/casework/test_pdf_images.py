@@ -13,10 +13,7 @@ from pypdf import PdfReader
 from casework import pdf_images
 from casework.pdf import pdf_dir
 
-
-@pytest.fixture(autouse=True)
-def private_storage(settings, tmp_path):
-    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
+pytestmark = pytest.mark.usefixtures("private_storage")  # tests/conftest.py
 
 
 def _png() -> bytes:

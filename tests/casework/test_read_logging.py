@@ -14,9 +14,8 @@ from rest_framework.test import APIClient
 
 from casework.models import ChildListViewLog, ChildViewLog
 from casework.selectors import ChildReads
-from panels.models import Membership
 from referrals import services as referral_services
-from tests.factories import ChildFactory, PanelFactory, UserFactory
+from tests.factories import ChildFactory, UserFactory
 
 
 def _api(user) -> APIClient:
@@ -28,13 +27,6 @@ def _api(user) -> APIClient:
 def _seen_by(child) -> list[ChildListViewLog]:
     """Who saw this child in a list: the GIN-indexed containment query the history uses."""
     return list(ChildListViewLog.objects.filter(child_ids__contains=[child.pk]).order_by("id"))
-
-
-@pytest.fixture
-def panel(hampshire, panel_chair):
-    panel = PanelFactory(name="Hampshire IRAP", kind="irap", host_agency=hampshire)
-    Membership.objects.create(panel=panel, person=panel_chair, agency=hampshire, role="chair")
-    return panel
 
 
 @pytest.fixture

@@ -61,8 +61,9 @@ def run_item_url(item) -> str:
 
 
 @pytest.fixture(autouse=True)
-def private_storage(settings, tmp_path):
-    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
+def private_storage(private_storage):
+    """tests/conftest.py's private_storage, for every panels test."""
+    return private_storage
 
 
 @pytest.fixture

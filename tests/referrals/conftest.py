@@ -1,27 +1,23 @@
 """What the referrals tests share: evidence files in the test's own folder, personas (sign-off by a
-second team manager, a panel member's signature), Hampshire IRAP with its chair, a meeting far enough
-ahead that nothing is a late paper, and Amelia's referral in its first states (draft, complete,
-awaiting the team manager, signed by both managers). A test module may override `panel` or
-`meeting`; the referral fixtures build on whichever it has."""
+second team manager, a panel member's signature), and Amelia's referral in its first states (draft,
+complete, awaiting the team manager, signed by both managers), made for tests/conftest.py's
+`meeting` of Hampshire IRAP (with its chair), far enough ahead that nothing is a late paper. A test
+module may override `panel` or `meeting`; the referral fixtures build on whichever it has."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-from django.utils import timezone
 
 from casework.models import Role
-from panels.models import Membership
 from referrals import services
-from tests.factories import DraftReferralFactory, MeetingFactory, PanelFactory, UserFactory
+from tests.factories import DraftReferralFactory, UserFactory
 from tests.referrals.test_journey_services import complete_referral
 
 
 @pytest.fixture(autouse=True)
-def private_storage(settings, tmp_path):
-    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
-    return settings.PRIVATE_STORAGE_ROOT
+def private_storage(private_storage):
+    """tests/conftest.py's private_storage, for every referrals test."""
+    return private_storage
 
 
 @pytest.fixture
@@ -44,19 +40,6 @@ def panel_member(hampshire):
         agency=hampshire,
         roles=[Role.PANEL_MEMBER],
     )
-
-
-@pytest.fixture
-def panel(hampshire, panel_chair):
-    """Hampshire IRAP, chaired by Peter Hale."""
-    panel = PanelFactory(name="Hampshire IRAP", kind="irap", host_agency=hampshire)
-    Membership.objects.create(panel=panel, person=panel_chair, agency=hampshire, role="chair")
-    return panel
-
-
-@pytest.fixture
-def meeting(panel):
-    return MeetingFactory(panel=panel, date=timezone.localdate() + dt.timedelta(days=40))
 
 
 # --- Amelia's referral, state by state ----------------------------------------------------------
