@@ -3,11 +3,13 @@ account, reset an authenticator, resend an invitation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
@@ -15,7 +17,7 @@ from casework import access
 from casework.administration import forms, selectors, services
 from casework.administration.views.common import PAGE_SIZE, _admin, _person_url, _read_only
 from casework.models import User
-from casework.web import form_page, form_step
+from casework.web import form_page
 
 
 def people_list(request):
@@ -44,10 +46,10 @@ def person_invite(request):
         agencies=access.agencies_administered_by(user=user).order_by("name"),
         teams=access.teams_administered_by(user=user),
     )
-    done = form_step(
+    return form_page(
         request,
-        form,
-        lambda data: services.person_invite(
+        form=form,
+        run=lambda data: services.person_invite(
             actor=user,
             email=data["email"],
             full_name=data["full_name"],
@@ -59,12 +61,6 @@ def person_invite(request):
         ),
         message=lambda person: f"Invitation sent to {person.email}",
         then=_person_url,
-    )
-    if done:
-        return done
-    return form_page(
-        request,
-        form=form,
         heading="Invite a person",
         caption=access.agency_of(user).partnership,
         intro=[
@@ -124,12 +120,12 @@ def person_edit(request, pk):
             delegated_limit=data["delegated_limit"],
         )
 
-    done = form_step(request, form, update, message="Changes saved", then=_person_url(person))
-    if done:
-        return done
     return form_page(
         request,
         form=form,
+        run=update,
+        message="Changes saved",
+        then=_person_url(person),
         heading=f"Change {person.full_name or person.email}'s details",
         caption=access.agency_of(person).name,
         inset="Your own roles and delegated limit are changed by another partnership administrator."
@@ -154,20 +150,14 @@ def person_move(request, pk):
         agencies=access.agencies_administered_by(user=user).order_by("name"),
         teams=access.teams_administered_by(user=user),
     )
-    done = form_step(
+    return form_page(
         request,
-        form,
-        lambda data: services.person_move(
+        form=form,
+        run=lambda data: services.person_move(
             actor=user, person=person, agency=data["agency"], teams=list(data["teams"])
         ),
         message="Agency and teams saved",
         then=_person_url(person),
-    )
-    if done:
-        return done
-    return form_page(
-        request,
-        form=form,
         heading=f"Change {person.full_name or person.email}'s agency or teams",
         caption=access.agency_of(person).name,
         intro=[
@@ -178,19 +168,27 @@ def person_move(request, pk):
     )
 
 
+def _confirmation(
+    request: HttpRequest, *, run: Callable[[], object], message: str, then: str, **page: Any
+) -> HttpResponse:
+    """A yes-or-no page (no fields): its POST runs the service, says so and goes to `then`; a
+    refusal is the service's (InvalidTransition's 409, NotAllowed's 403), as on every form page."""
+    return form_page(
+        request, form=Form(request.POST), run=lambda _data: run(), then=then, message=message, **page
+    )
+
+
 def _set_active(request, pk, *, active: bool):
     user = _admin(request)
     person = access.get_administered_account(user=user, pk=pk)
     access.require_not_self(actor=user, account=person, doing="close or reopen the account")
     name = person.full_name or person.email
-    if request.method == "POST":
-        change = services.person_reactivate if active else services.person_deactivate
-        change(actor=user, person=person)
-        messages.success(request, f"{name}'s account {'reopened' if active else 'closed'}")
-        return redirect(_person_url(person))
-    return form_page(
+    change = services.person_reactivate if active else services.person_deactivate
+    return _confirmation(
         request,
-        form=None,
+        run=lambda: change(actor=user, person=person),
+        message=f"{name}'s account {'reopened' if active else 'closed'}",
+        then=_person_url(person),
         heading=f"{'Reopen' if active else 'Close'} {name}'s account?",
         caption=access.agency_of(person).name,
         intro=[
@@ -215,13 +213,11 @@ def authenticator_reset(request, pk):
     person = access.get_administered_account(user=user, pk=pk)
     access.require_not_self(actor=user, account=person, doing="reset the authenticator app")
     name = person.full_name or person.email
-    if request.method == "POST":
-        mfa.authenticator_reset(actor=user, user=person)
-        messages.success(request, f"{name}'s authenticator app removed and their sessions ended")
-        return redirect(_person_url(person))
-    return form_page(
+    return _confirmation(
         request,
-        form=None,
+        run=lambda: mfa.authenticator_reset(actor=user, user=person),
+        message=f"{name}'s authenticator app removed and their sessions ended",
+        then=_person_url(person),
         heading=f"Reset {name}'s authenticator app?",
         caption=access.agency_of(person).name,
         intro=[
@@ -249,13 +245,11 @@ def person_reactivate(request, pk):
 def invitation_resend(request, pk):
     user = _admin(request)
     person = access.get_administered_account(user=user, pk=pk)
-    if request.method == "POST":
-        services.invitation_resend(actor=user, person=person)
-        messages.success(request, f"Invitation sent again to {person.email}")
-        return redirect(_person_url(person))
-    return form_page(
+    return _confirmation(
         request,
-        form=None,
+        run=lambda: services.invitation_resend(actor=user, person=person),
+        message=f"Invitation sent again to {person.email}",
+        then=_person_url(person),
         heading=f"Send {person.full_name or person.email} a new invitation?",
         caption=access.agency_of(person).name,
         intro=[f"We e-mail {person.email} a new link to set their password."],
