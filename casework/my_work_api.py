@@ -22,13 +22,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from casework import selectors
 from casework.access import NOT_FOUND_MESSAGE
 from casework.api_kit import ERROR, NOT_FOUND, NOT_SIGNED_IN, caller, field_errors, parsed
 from casework.models import User
 from casework.my_work import WorkItem, my_work_items
 from casework.my_work_team import PersonWork, team_work_for
 from casework.services import InvalidTransition
-from casework.team import can_manage_people, get_managed_person, managed_people, registered_reassigners
+from casework.team import can_manage_people, get_managed_person, registered_reassigners
 
 __all__ = ["urlpatterns"]
 
@@ -219,7 +220,7 @@ class GiveWorkSerializer(serializers.Serializer):
         what.choices = _what_choices()
         manager, person = self.context.get("manager"), self.context.get("person")
         if manager is not None and person is not None:
-            to.queryset = managed_people(user=manager).filter(is_active=True).exclude(pk=person.pk)
+            to.queryset = selectors.people_to_give_work_to(manager=manager, person=person)
 
 
 @extend_schema_serializer(component_name="GivenWork")

@@ -22,11 +22,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from casework.access import NOT_FOUND_MESSAGE, children_visible_to
+from casework import selectors
+from casework.access import NOT_FOUND_MESSAGE
 from casework.forms import GovUKForm, add_service_errors
 from casework.models import User
 from casework.my_work import WorkItem, grouped, team_items
-from casework.team import can_manage_people, get_managed_person, managed_people, registered_reassigners
+from casework.team import can_manage_people, get_managed_person, registered_reassigners
 
 __all__ = ["ReassignForm", "team_reassign", "team_work"]
 
@@ -58,7 +59,7 @@ def _require_manager(user: User) -> None:
 def team_work_for(*, manager: User) -> list[PersonWork]:
     """Everyone the manager looks after, with their items and what could be given away; people
     with overdue work first, then the most work."""
-    people = list(managed_people(user=manager).select_related("agency"))
+    people = list(selectors.team_members(manager=manager))
     ids = [p.pk for p in people]
     counts = {key: r.counts(ids) if ids else {} for key, r in registered_reassigners().items()}
     labels = {key: r.label for key, r in registered_reassigners().items()}
@@ -72,11 +73,7 @@ def team_work_for(*, manager: User) -> list[PersonWork]:
         for person in people
     ]
     child_ids = {i.child.pk for row in rows for i in row.items if i.child is not None}
-    seen = (
-        set(children_visible_to(user=manager).filter(pk__in=child_ids).values_list("pk", flat=True))
-        if child_ids
-        else set()
-    )
+    seen = selectors.children_seen_among(user=manager, child_ids=child_ids)
     for row in rows:
         row.items = [
             i
@@ -138,8 +135,7 @@ class ReassignForm(GovUKForm):
         what, to = self.fields["what"], self.fields["to"]
         assert isinstance(what, forms.ChoiceField) and isinstance(to, forms.ModelChoiceField)
         what.choices = [(key, f"{label} ({n})") for key, (label, n) in (counts or {}).items()]
-        people = managed_people(user=manager).filter(is_active=True)
-        to.queryset = people.exclude(pk=person.pk) if person is not None else people
+        to.queryset = selectors.people_to_give_work_to(manager=manager, person=person)
         to.label_from_instance = _person_label  # type: ignore[method-assign,assignment]
 
 

@@ -30,6 +30,7 @@ from casework.models import (
     User,
 )
 from casework.nhs import normalise_nhs_number
+from casework.team import managed_people
 
 _DATE_PATTERNS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y")
 _CASE_NUMBER = re.compile(r"^(?=.*\d)[A-Za-z0-9/-]{3,30}$")
@@ -318,3 +319,24 @@ def password_reset_recipients(*, email: str) -> QuerySet[User]:
         is_superuser=False,
         agency__isnull=False,
     )
+
+
+# --- A manager's team (My work: your team) ------------------------------------------------------
+
+
+def team_members(*, manager: User) -> QuerySet[User]:
+    """Everyone the manager looks after (team.managed_people), with their agency."""
+    return managed_people(user=manager).select_related("agency")
+
+
+def people_to_give_work_to(*, manager: User | None, person: User | None = None) -> QuerySet[User]:
+    """Whom a manager may give a person's work to: their active people, but the person."""
+    people = managed_people(user=manager).filter(is_active=True)
+    return people.exclude(pk=person.pk) if person is not None else people
+
+
+def children_seen_among(*, user: User, child_ids: set[int]) -> set[int]:
+    """Which of these children the person can see (none asked: no query)."""
+    if not child_ids:
+        return set()
+    return set(access.children_visible_to(user=user).filter(pk__in=child_ids).values_list("pk", flat=True))
