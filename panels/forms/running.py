@@ -253,11 +253,16 @@ class DecisionForm(GovUKForm):
     review_date = _NeededWhenDate(
         label="Review date", help_text="Required when agreed. For example, 9/10/2026"
     )
-    share_basis = forms.ChoiceField(
-        label="Where the costs fall: shares given as",
+    # Where the costs fall: drawn as one fieldset, the basis then one row per agency
+    # (templates/panels/running/_share_fieldset.html); each agency's own field is drawn there, not
+    # again where `for field in form` reaches it, and keeps its own error next to its row.
+    share_basis = _NeededWhenChoice(
+        label="Shares given as",
         choices=ShareBasis.choices,
+        coerce=str,
+        empty_value="",
         widget=forms.RadioSelect(attrs={"class": "govuk-radios--inline govuk-radios--small"}),
-        required=False,
+        template_name="panels/running/_share_fieldset.html",
     )
 
     def __init__(
@@ -281,8 +286,12 @@ class DecisionForm(GovUKForm):
         for agency in agencies:
             name = f"share_{agency.pk}"
             self.fields[name] = _money_field(f"{agency.name} share")
-            self.fields[name].help_text = "A percentage or an amount per period; leave blank for none"
+            self.fields[name].template_name = "panels/running/_share_row_in_fieldset.html"
             self.share_fields.append(name)
+
+    def share_rows(self) -> list[tuple[Agency, forms.BoundField]]:
+        """Each agency of the partnership with its share's field, for the fieldset's rows."""
+        return [(agency, self[f"share_{agency.pk}"]) for agency in self.agencies]
 
     @staticmethod
     def _initial(options: list[Option], decision: Decision | None) -> dict[str, Any]:
