@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
+from django.core.signals import setting_changed
 from django.db import connection
 from django.db.models import CharField, Count, F, IntegerField, QuerySet, Value, Window
 from django.db.models.functions import RowNumber
@@ -134,6 +135,7 @@ _SOURCES: dict[str, Source] = {}
 def work_source(func: Source) -> Source:
     """Register `func(user) -> list[Feed]` as a source of My work."""
     _SOURCES[f"{func.__module__}.{func.__name__}"] = func
+    forget_count_sql()
     return func
 
 
@@ -277,9 +279,46 @@ def my_work_for_request(request) -> MyWork:
     return cached
 
 
+# Building every feed's queryset costs tens of milliseconds of Python, and the header's count does it
+# on every page. The SQL depends only on who is asking (their own fields: roles, agency, active) and
+# on the clock, never on other rows (tests/casework/test_my_work_count_sql.py holds sources to that),
+# so each process keeps a person's SQL for the current minute. The SQL is run afresh each time, so
+# the count follows every change to the rows; a deadline passing within the minute counts up to a
+# minute late.
+_COUNT_SQL: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
+_COUNT_SQL_KEPT = 4096
+_SKIPPED_USER_FIELDS = {"password", "last_login"}
+
+
+def _person_and_minute(user: User) -> tuple[Any, ...]:
+    now = timezone.now()
+    fields = repr(  # roles are a list: the repr makes the person's fields one hashable key
+        [getattr(user, f.attname) for f in User._meta.concrete_fields if f.name not in _SKIPPED_USER_FIELDS]
+    )
+    return (fields, timezone.localdate(now), now.replace(second=0, microsecond=0))
+
+
+def forget_count_sql(**_signal: Any) -> None:
+    """Drop every kept SQL text: a setting changed (tests) or a source was registered."""
+    _COUNT_SQL.clear()
+
+
+setting_changed.connect(forget_count_sql)
+
+
 def count_sql(*, user: User) -> tuple[str, list[Any]]:
     """SQL (and its parameters) for the number of items My work lists for `user`: the feeds'
     querysets counted as they are, so the count is the list's length by construction."""
+    key = _person_and_minute(user)
+    kept = _COUNT_SQL.get(key)
+    if kept is None:
+        if len(_COUNT_SQL) >= _COUNT_SQL_KEPT:
+            _COUNT_SQL.clear()
+        kept = _COUNT_SQL[key] = _build_count_sql(user)
+    return kept[0], list(kept[1])
+
+
+def _build_count_sql(user: User) -> tuple[str, list[Any]]:
     parts: list[str] = []
     params: list[Any] = []
     for n, feed in enumerate(_feeds(user)):
