@@ -24,7 +24,7 @@ from panels.models import (
     Membership,
     Outcome,
 )
-from panels.services import draft_fingerprint
+from panels.services import draft_fingerprint, missing_answers
 from referrals.models import CostPeriod, Option, ShareBasis
 
 __all__ = [
@@ -346,7 +346,29 @@ class DecisionForm(GovUKForm):
                     "key_worker", "No one with that email address works for an agency of this partnership"
                 )
             data["key_worker_user"] = person
+        if self.errors:
+            self._ask_every_missing_answer(data)
         return data
+
+    def _ask_every_missing_answer(self, data: dict[str, Any]) -> None:
+        """Something typed cannot be read, so the decision is not checked by the service yet: say
+        now each answer the outcome still needs (decision_rules.missing_answers, the service's own
+        rule), so every problem is shown at once and not in turns."""
+        options = {o.pk: o for o in self.options}
+        values = {
+            "outcome": data.get("outcome") or "",
+            "option": options.get(data.get("option")),
+            "rationale": data.get("rationale") or "",
+            "conditions": data.get("conditions") or "",
+            "lead_agency": data.get("lead_agency"),
+            "cost": data.get("cost"),
+            "cost_period": data.get("cost_period") or "",
+            "review_date": data.get("review_date"),
+        }
+        for name, messages in missing_answers(values=values, options=self.options).items():
+            if name in self.fields and name not in self.errors:
+                for message in messages:
+                    self.add_error(name, message)
 
     def service_fields(self) -> tuple[dict[str, Any], list | None]:
         data = self.cleaned_data

@@ -35,7 +35,7 @@ from panels.selectors.running import whole_meeting_inquorate
 from panels.services.running import require_open
 from referrals.models import CostPeriod, Option, Referral, ShareBasis, Status
 
-__all__ = ["DECISION_FIELDS", "INQUORATE_OUTCOMES", "draft_fingerprint"]
+__all__ = ["DECISION_FIELDS", "INQUORATE_OUTCOMES", "draft_fingerprint", "missing_answers"]
 
 DECISION_FIELDS = (
     "outcome",
@@ -174,6 +174,52 @@ def _option_shares(option: Option) -> list[Share]:
     return [(s.agency, s.basis, s.value) for s in option.shares.select_related("agency")]
 
 
+def _agreed_option(outcome: str, option: Option | None, options: list[Option]) -> Option | None:
+    """The option an agreement is about: the recommended one when agreed as recommended, else the
+    one chosen if it is one of the referral's (its cost, period and dates fill what is not given)."""
+    if outcome == Outcome.AGREED_AS_RECOMMENDED:
+        return next((o for o in options if o.is_recommended), None)
+    if option is not None and any(option.pk == o.pk for o in options):
+        return option
+    return None
+
+
+def missing_answers(*, values: Mapping[str, Any], options: list[Option]) -> dict[str, list[str]]:
+    """Each answer the decision's outcome asks for that `values` leaves out (seeds 002): the outcome
+    and its rationale, the conditions of a conditional agreement, and for an agreement the option,
+    the lead agency, the cost and how often (unless the option agreed gives them) and the review
+    date. `build` checks these with the rest; the decision form asks them too when something typed
+    cannot be read, so a person is told every missing answer at once, not in turns."""
+    errors: dict[str, list[str]] = {}
+    outcome = values.get("outcome") or ""
+    if outcome not in Outcome.values:
+        errors["outcome"] = ["Choose the outcome"]
+    if not (values.get("rationale") or "").strip():
+        errors["rationale"] = [
+            "Enter the reasons for declining"
+            if outcome == Outcome.DECLINED
+            else "Enter the rationale for the decision"
+        ]
+    if outcome == Outcome.AGREED_WITH_CONDITIONS and not (values.get("conditions") or "").strip():
+        errors["conditions"] = ["Enter the conditions of the agreement"]
+    if outcome not in AGREED_OUTCOMES:
+        return errors
+    option = _agreed_option(outcome, values.get("option"), options)
+    if outcome == Outcome.AGREED_AS_RECOMMENDED and option is None:
+        errors["option"] = ["This referral has no recommended option: choose the preferred option"]
+    elif outcome != Outcome.AGREED_AS_RECOMMENDED and values.get("option") is None:
+        errors["option"] = ["Choose the option agreed"]
+    if values.get("lead_agency") is None:
+        errors["lead_agency"] = ["Choose the lead agency"]
+    if values.get("cost") in (None, "") and option is None:
+        errors["cost"] = ["Enter the agreed cost"]
+    if (values.get("cost_period") or (option.period if option is not None else "")) not in CostPeriod.values:
+        errors["cost_period"] = ["Choose how often the cost is paid"]
+    if values.get("review_date") is None:
+        errors["review_date"] = ["Enter the review date"]
+    return errors
+
+
 def build(
     *, agenda_item: AgendaItem, values: Mapping[str, Any], shares: list[Share] | None
 ) -> tuple[dict[str, Any], list[DecisionShare]]:
@@ -182,55 +228,36 @@ def build(
     referral = item_referral(agenda_item)
     meeting = agenda_item.meeting
     panel = meeting.panel
-    errors: dict[str, list[str]] = {}
     unknown = set(values) - set(DECISION_FIELDS)
     if unknown:
         raise ValueError(f"Unknown decision fields: {sorted(unknown)}")
+    options = list(referral.options.prefetch_related("shares__agency"))
+    errors = missing_answers(values=values, options=options)
     outcome = values.get("outcome") or ""
-    if outcome not in Outcome.values:
-        errors["outcome"] = ["Choose the outcome"]
     rationale = (values.get("rationale") or "").strip()
-    if not rationale:
-        errors["rationale"] = [
-            "Enter the reasons for declining"
-            if outcome == Outcome.DECLINED
-            else "Enter the rationale for the decision"
-        ]
-    elif len(rationale) > 10000:
+    if len(rationale) > 10000:
         errors["rationale"] = ["The rationale must be 10000 characters or fewer"]
     conditions = (values.get("conditions") or "").strip()
-    if outcome == Outcome.AGREED_WITH_CONDITIONS and not conditions:
-        errors["conditions"] = ["Enter the conditions of the agreement"]
-    elif len(conditions) > 5000:
+    if "conditions" not in errors and len(conditions) > 5000:
         errors["conditions"] = ["The conditions must be 5000 characters or fewer"]
     agreed = outcome in AGREED_OUTCOMES
 
-    options = list(referral.options.prefetch_related("shares__agency"))
     option: Option | None = values.get("option")
     recommended = next((o for o in options if o.is_recommended), None)
     if outcome == Outcome.AGREED_AS_RECOMMENDED:
-        if recommended is None:
-            errors["option"] = ["This referral has no recommended option: choose the preferred option"]
-        elif option is not None and option.pk != recommended.pk:
+        if recommended is not None and option is not None and option.pk != recommended.pk:
             errors["option"] = [
                 f"Agreed as recommended means the recommended option (option {recommended.position}): "
                 "choose it, or agree a preferred option"
             ]
         option = recommended
-    elif agreed:
-        if option is None:
-            errors["option"] = ["Choose the option agreed"]
     if option is not None and all(option.pk != o.pk for o in options):
         errors["option"] = ["Choose one of this referral's options"]
         option = None
-    if not agreed:
-        option = option if option is not None and any(option.pk == o.pk for o in options) else None
 
     lead_agency = values.get("lead_agency")
     if lead_agency is not None and lead_agency.partnership != panel.partnership:
         errors["lead_agency"] = ["Choose an agency of the panel's partnership"]
-    elif agreed and lead_agency is None:
-        errors["lead_agency"] = ["Choose the lead agency"]
     key_worker = values.get("key_worker")
     if key_worker is not None and (
         not key_worker.is_active
@@ -239,7 +266,10 @@ def build(
     ):
         errors["key_worker"] = ["Choose a key worker from an agency of the panel's partnership"]
 
+    missing_cost = errors.pop("cost", None)
     cost = _money(values.get("cost"), "cost", errors)
+    if missing_cost and "cost" not in errors:
+        errors["cost"] = missing_cost
     cost_period = values.get("cost_period") or ""
     starts_on: dt.date | None = values.get("starts_on")
     ends_on: dt.date | None = values.get("ends_on")
@@ -253,11 +283,7 @@ def build(
             ends_on = ends_on or option.ends_on
         if cost is None and "cost" not in errors:
             errors["cost"] = ["Enter the agreed cost"]
-        if cost_period not in CostPeriod.values:
-            errors["cost_period"] = ["Choose how often the cost is paid"]
-        if review_date is None:
-            errors["review_date"] = ["Enter the review date"]
-        elif review_date <= meeting.date:
+        if review_date is not None and review_date <= meeting.date:
             errors["review_date"] = ["The review date must be after the meeting"]
         if cost is not None:
             if shares is None and option is not None:
@@ -265,6 +291,7 @@ def build(
             share_rows = _split(cost, shares or [], panel.partnership, errors)
     else:
         # Nothing is committed: no cost, no split (the option is kept only as a reference).
+        option = option if option is not None and any(option.pk == o.pk for o in options) else None
         cost, cost_period, share_rows = None, "", []
         if review_date is not None and review_date <= meeting.date:
             errors["review_date"] = ["The review date must be after the meeting"]
