@@ -397,7 +397,10 @@ def panels_work(user: User) -> list[Feed]:
     reviewing = Referral.objects.filter(review_of=OuterRef("referral_id")).exclude(status=Status.WITHDRAWN)
     reviews = (
         Decision.objects.filter(
-            Q(referral__referrer_id=user.pk) | Q(key_worker_id=user.pk),
+            # The referrer's referrals as a subquery, not a join: under the OR a join made PostgreSQL
+            # read every signed decision's referral (bench/README.md, My work).
+            Q(referral_id__in=Referral.objects.filter(referrer_id=user.pk).values("pk"))
+            | Q(key_worker_id=user.pk),
             status=DecisionStatus.SIGNED,
             referral__in=referrals_visible_to(user=user),
         )
