@@ -248,6 +248,7 @@ BUILD: dict[str, Callable[[World], Kwargs]] = {
     "pathways.forms.cases.Section117OpenForm": lambda w: [{"child": w.child}],
     "pathways.forms.cases.ComplexLivesOpenForm": lambda w: [{"child": w.child}],
     "pathways.forms.cases.DSTForm": lambda w: [{"scores": {}}],
+    "pathways.forms.cases.DecisionForm": lambda w: [{"referrals": _children_referrals(w)}],
     "pathways.forms.cases.MDTForm": lambda w: [{"child": w.child}],
     "pathways.forms.escalations.OpenForm": lambda w: [{"child": w.child}],
     "pathways.forms.escalations.EscalateForm": lambda w: [

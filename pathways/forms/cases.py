@@ -247,10 +247,25 @@ class DecisionForm(GovUKForm):
     decided_on = DateField(
         label="Date of the decision", error_messages={"required": "Enter the date of the decision"}
     )
-    panel_referral = forms.IntegerField(
-        label="Panel referral number", required=False, min_value=1, help_text="If a panel made the decision"
+    panel_referral = forms.ModelChoiceField(
+        queryset=None,
+        label="Panel referral",
+        required=False,
+        empty_label="No panel made this decision",
+        help_text="If a panel made the decision, the child's referral to it",
+        error_messages={"invalid_choice": "Choose one of the child's referrals"},
     )
     notes = text("Notes")
+
+    def __init__(self, *args, referrals, **kwargs):
+        """`referrals`: the child's referrals this person can see (selectors.panel_referrals_for_case):
+        the referral is chosen from them, never typed as a number."""
+        super().__init__(*args, **kwargs)
+        field = self.fields["panel_referral"]
+        field.queryset = referrals
+        field.label_from_instance = lambda r: (
+            f"{r.panel.name}, started {r.created_at:%-d %B %Y} ({r.get_status_display().lower()})"
+        )
 
 
 class PackageForm(GovUKForm):

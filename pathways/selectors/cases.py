@@ -29,6 +29,8 @@ from pathways.models import (
     Recommendation,
     Status,
 )
+from referrals.access import referrals_visible_to
+from referrals.models import Referral
 
 __all__ = [
     "CaseSummary",
@@ -39,6 +41,7 @@ __all__ = [
     "dst_rows",
     "next_due",
     "open_continuing_care",
+    "panel_referrals_for_case",
     "pathway_timeline_for_child",
     "settings_for",
     "transition_steps",
@@ -216,6 +219,7 @@ def _shaped(qs: QuerySet[PathwayCase]) -> QuerySet[PathwayCase]:
         "lead_agency",
         "case_worker",
         "continuing_care",
+        "continuing_care__panel_referral__panel",
         "section_117",
         "complex_lives",
         "ifr",
@@ -271,3 +275,14 @@ def case_detail(*, user: User, pk: object, need: str = "view") -> CaseSummary:
 
 def recommendation_label(value: str) -> str:
     return Recommendation(value).label if value else ""
+
+
+def panel_referrals_for_case(*, user: User, case: PathwayCase) -> QuerySet[Referral]:
+    """The case's child's panel referrals this person can see, newest first, with their panels (one
+    query): a Continuing Care decision names the one whose panel made it by choosing it here."""
+    return (
+        referrals_visible_to(user=user)
+        .filter(child_id=case.child_id)
+        .select_related("panel")
+        .order_by("-created_at", "-id")
+    )

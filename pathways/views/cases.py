@@ -22,7 +22,6 @@ from casework.services import InvalidTransition
 from casework.web import form_page, form_step
 from pathways import access, forms, selectors, services
 from pathways.models import CaseKind, PathwayCase, Status
-from referrals import access as referral_access
 
 START_KINDS = {
     "continuing-care": CaseKind.CONTINUING_CARE,
@@ -356,17 +355,7 @@ def cc_recommend(request, pk):
 @require_http_methods(["GET", "POST"])
 def cc_decision(request, pk):
     def call(case, f):
-        d = dict(f.cleaned_data)
-        number = d.pop("panel_referral")
-        referral = None
-        if number:
-            try:
-                referral = referral_access.get_referral_for_user(user=request.user, pk=number)
-            except Http404:
-                raise ValidationError(
-                    {"panel_referral": ["There is no referral with this number for you"]}
-                ) from None
-        services.cc_record_decision(actor=request.user, case=case, panel_referral=referral, **d)
+        services.cc_record_decision(actor=request.user, case=case, **f.cleaned_data)
 
     return _step(
         request,
@@ -374,7 +363,9 @@ def cc_decision(request, pk):
         heading="Multi-agency decision",
         submit_label="Record the decision",
         kinds=CC,
-        form_factory=_plain(forms.DecisionForm),
+        form_factory=lambda case, data: forms.DecisionForm(
+            data, referrals=selectors.panel_referrals_for_case(user=request.user, case=case)
+        ),
         call=call,
         success="Decision recorded",
     )
