@@ -117,10 +117,16 @@ def visible_child_q(*, user: User | AnonymousUser | None, field: str = "child") 
     filtered through children_visible_to read every child of a 500,000-child data set)."""
     if not is_usable(user):
         return Q(pk__in=[])
-    ids = current_involvements(agency_id=agency_id_of(user)).order_by().values("child_id")
-    q = Q(**{f"{field}_id__in": ids})
+    q = Q(**{f"{field}_id__in": _involved_child_ids(user=user)})
     granted = granted_child_ids(user=user)
     return q | Q(**{f"{field}_id__in": granted}) if granted else q
+
+
+def _involved_child_ids(*, user: User) -> QuerySet:
+    """The ids of the children the user's agency is involved with now, read from the involvement
+    index alone: the first piece of visible_child_q and visible_child_ids (the second is the user's
+    grants, granted_child_ids)."""
+    return current_involvements(agency_id=agency_id_of(user)).order_by().values("child_id")
 
 
 def can_see_child(*, user: User | AnonymousUser | None, child_id: int) -> bool:
@@ -149,7 +155,7 @@ def visible_child_ids(*, user: User | None) -> QuerySet:
     if not is_usable(user):
         return Involvement.objects.none().values("child_id")
     # distinct: an open involvement and one ending in the future may both be current.
-    ids = current_involvements(agency_id=agency_id_of(user)).order_by().values("child_id").distinct()
+    ids = _involved_child_ids(user=user).distinct()
     granted = granted_child_ids(user=user)
     if granted:
         ids = ids.union(Child.objects.filter(pk__in=granted).order_by().values("pk"))
