@@ -29,6 +29,7 @@ from casework.models import (
     Team,
     User,
 )
+from casework.services.children import CHILD_FIELDS, PARENT_CARER_FIELDS
 
 # DRF's own check that text has no NUL character (PostgreSQL cannot store one), as a pattern the schema
 # can publish: the same message, and a field's own pattern (an NHS number's) still comes first.
@@ -155,35 +156,18 @@ class InvolvementSerializer(serializers.ModelSerializer):
 class ParentCarerSerializer(serializers.ModelSerializer):
     class Meta:
         model = ParentCarer
-        fields = ["id", "name", "relationship", "parental_responsibility", "phone", "email"]
+        fields = ["id", *PARENT_CARER_FIELDS]
         read_only_fields = fields
 
 
+# The fields a person writes (services.CHILD_FIELDS, the one list), with the id, the age (shown
+# after the date of birth it comes from) and what the system sets.
+_AFTER_BIRTH = CHILD_FIELDS.index("date_of_birth") + 1
 CHILD_SUMMARY_FIELDS = [
     "id",
-    "given_name",
-    "family_name",
-    "preferred_name",
-    "date_of_birth",
+    *CHILD_FIELDS[:_AFTER_BIRTH],
     "age",
-    "nhs_number",
-    "case_number",
-    "gender",
-    "legal_status",
-    "has_ehc_plan",
-    "ehc_plan_date",
-    "school_name",
-    "school_type",
-    "learning_disability",
-    "autism",
-    "mental_health_needs",
-    "dsr_rating",
-    "allocated_social_worker",
-    "allocated_team",
-    "iro_name",
-    "iro_email",
-    "sharing_basis",
-    "sharing_notes",
+    *CHILD_FIELDS[_AFTER_BIRTH:],
     "owning_agency",
     "created_at",
     "updated_at",
