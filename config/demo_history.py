@@ -1011,42 +1011,38 @@ def _panel_business(meetings, plans, rng, today, people, agencies, audit) -> dic
                                 responded_at=answered,
                             )
                         )
-            audit.add(
+            _decision_event(
+                audit,
+                decision,
+                "recorded",
                 at=decision.recorded_at,
                 actor=people["admin"],
-                action="decision.recorded",
-                obj=decision,
-                child=plan.referral.child,
                 changes={"outcome": [None, decision.outcome]},
             )
-            audit.add(
+            _decision_event(
+                audit,
+                decision,
+                "signed",
                 at=decision.signed_at,
                 actor=chair,
-                action="decision.signed",
-                obj=decision,
-                child=plan.referral.child,
                 changes={"status": [DecisionStatus.DRAFT, DecisionStatus.SIGNED]},
             )
     Decision.objects.bulk_update([d for d in decisions if d.option_id], ["option"])
     DecisionShare.objects.bulk_create(shares)
     AgencyRecommendation.objects.bulk_create(recommendations)
     for rec in recommendations:
-        audit.add(
-            at=rec.decision.signed_at,
-            actor=chair,
-            action="decision.recommendation_made",
-            obj=rec.decision,
-            child=rec.decision.referral.child,
-            changes={"agency": [None, rec.agency_id]},
+        agency = {"agency": [None, rec.agency_id]}
+        _decision_event(
+            audit, rec.decision, "recommendation_made", at=rec.decision.signed_at, actor=chair, changes=agency
         )
         if rec.responded_at:
-            audit.add(
+            _decision_event(
+                audit,
+                rec.decision,
+                "recommendation_accepted",
                 at=rec.responded_at,
                 actor=rec.responded_by,
-                action="decision.recommendation_accepted",
-                obj=rec.decision,
-                child=rec.decision.referral.child,
-                changes={"agency": [None, rec.agency_id]},
+                changes=agency,
             )
 
     minutes, letters, recipients = [], [], []
@@ -1121,6 +1117,19 @@ def _panel_business(meetings, plans, rng, today, people, agencies, audit) -> dic
         "minutes": len(minutes),
         "letters": len(letters),
     }
+
+
+def _decision_event(audit: _Audit, decision: Decision, action: str, *, at, actor, changes) -> None:
+    """`decision.<action>` in the audit trail, under the child the decision is about, as the
+    panels decision services write it."""
+    audit.add(
+        at=at,
+        actor=actor,
+        action=f"decision.{action}",
+        obj=decision,
+        child=decision.referral.child,
+        changes=changes,
+    )
 
 
 # --- Funding packages -------------------------------------------------------------------------------
@@ -1220,24 +1229,17 @@ def _packages(plans, rng, today, people, agencies, audit) -> int:
             if approved:
                 decided.append(at)
                 events.append(
-                    PackageEvent(
-                        package=package,
-                        version_number=1,
-                        agency=share.agency,
-                        action="approved",
-                        text="Share approved",
-                        actor=approver,
-                        at=at,
+                    _package_event(
+                        package, "approved", "Share approved", actor=approver, at=at, agency=share.agency
                     )
                 )
                 approvals.append((line, plan.referral.child))
         events.insert(
             0,
-            PackageEvent(
-                package=package,
-                version_number=1,
-                action="created",
-                text="Recorded from the panel decision",
+            _package_event(
+                package,
+                "created",
+                "Recorded from the panel decision",
                 actor=people["chair"],
                 at=decision.signed_at,
             ),
@@ -1262,13 +1264,8 @@ def _packages(plans, rng, today, people, agencies, audit) -> int:
                 package.end_reason = "The time-limited package ended on its agreed end date."
                 package.ended_by = admin
                 events.append(
-                    PackageEvent(
-                        package=package,
-                        version_number=1,
-                        action="ended",
-                        text=package.end_reason,
-                        actor=admin,
-                        at=_at(version.ends_on, 17),
+                    _package_event(
+                        package, "ended", package.end_reason, actor=admin, at=_at(version.ends_on, 17)
                     )
                 )
     ShareLine.objects.bulk_create(lines)
@@ -1286,6 +1283,13 @@ def _packages(plans, rng, today, people, agencies, audit) -> int:
     )
     PackageEvent.objects.bulk_create(events)
     return len(packages)
+
+
+def _package_event(package, action: str, text: str, *, actor, at, agency=None) -> PackageEvent:
+    """A line of the package's history on its first version (a share's when `agency` is given)."""
+    return PackageEvent(
+        package=package, version_number=1, agency=agency, action=action, text=text, actor=actor, at=at
+    )
 
 
 def _approver(approvers: list[User], agency_id: int, annual_amount: Decimal) -> User | None:
