@@ -57,6 +57,23 @@ def work_item(page: Page, kind: str):
     return page.locator(f"main li[data-kind='{kind}']")
 
 
+def start_at_my_work(page: Page, sign_in, base_url: str, person, kind: str):
+    """Signs `person` in and opens My work (checked with axe-core): one `kind` item is listed.
+    Returns the count before the task, and the item."""
+    sign_in(page, person.email)
+    before = open_my_work(page, base_url)
+    assert_accessible(page)
+    listed = work_item(page, kind)
+    expect(listed).to_have_count(1)
+    return before, listed
+
+
+def back_at_my_work(page: Page, base_url: str, kind: str, *, count: int) -> None:
+    """Back on My work once the task is done: no `kind` item is left and the count is `count`."""
+    assert open_my_work(page, base_url) == count
+    expect(work_item(page, kind)).to_have_count(0)
+
+
 def test_social_worker_resubmits_a_returned_referral(
     clock,
     live_server,
@@ -78,11 +95,7 @@ def test_social_worker_resubmits_a_returned_referral(
     )
     clock.move_to(at(D(2026, 3, 2), 10), tick=True)
 
-    sign_in(page, social_worker.email)
-    before = open_my_work(page, live_server.url)
-    assert_accessible(page)
-    item = work_item(page, "referral.returned")
-    expect(item).to_have_count(1)
+    before, item = start_at_my_work(page, sign_in, live_server.url, social_worker, "referral.returned")
     # Papers for the meeting of Thursday 9 April are due 7 working days before, across Easter.
     expect(item).to_contain_text("Add the information the signer asked for to the referral to Hampshire IRAP")
     expect(item).to_contain_text("Due Friday 27 March 2026")
@@ -109,12 +122,10 @@ def test_social_worker_resubmits_a_returned_referral(
 
     # The returned item is done; the referral stays on the list as waiting for the team manager
     # (what the requester follows), so the count is the same.
-    after = open_my_work(page, live_server.url)
-    expect(work_item(page, "referral.returned")).to_have_count(0)
+    back_at_my_work(page, live_server.url, "referral.returned", count=before)
     waiting = work_item(page, "referral.awaiting_sign_off")
     expect(waiting).to_have_count(1)
     expect(waiting).to_contain_text("Waiting for A team manager in your agency")
-    assert after == before
 
 
 def test_panel_chair_signs_a_draft_decision(clock, live_server, page, sign_in, item, panel_chair):
@@ -127,11 +138,7 @@ def test_panel_chair_signs_a_draft_decision(clock, live_server, page, sign_in, i
     )
     clock.move_to(at(D(2026, 4, 9), 14, 5), tick=True)
 
-    sign_in(page, panel_chair.email)
-    before = open_my_work(page, live_server.url)
-    assert_accessible(page)
-    listed = work_item(page, "panels.decision_to_sign")
-    expect(listed).to_have_count(1)
+    before, listed = start_at_my_work(page, sign_in, live_server.url, panel_chair, "panels.decision_to_sign")
     expect(listed).to_contain_text(f"Sign the decision on item {item.position}, {item.title}")
     expect(listed).to_contain_text("Child: Amelia Hart")
     expect(listed).to_contain_text(re.compile(r"Due \w+ \d+ April 2026"))
@@ -143,8 +150,7 @@ def test_panel_chair_signs_a_draft_decision(clock, live_server, page, sign_in, i
     expect(page.get_by_text("Decision signed", exact=True)).to_be_visible()
     assert Decision.objects.get(agenda_item=item).status == "signed"
 
-    assert open_my_work(page, live_server.url) == before - 1
-    expect(work_item(page, "panels.decision_to_sign")).to_have_count(0)
+    back_at_my_work(page, live_server.url, "panels.decision_to_sign", count=before - 1)
 
 
 def test_finance_approver_approves_a_share_within_their_limit(
@@ -153,11 +159,7 @@ def test_finance_approver_approves_a_share_within_their_limit(
     # The share started waiting on Monday 2 March: due 2 working days later, overdue by Thursday.
     clock.move_to(at(D(2026, 3, 5), 10), tick=True)
 
-    sign_in(page, icb_finance.email)
-    before = open_my_work(page, live_server.url)
-    assert_accessible(page)
-    listed = work_item(page, "funding.share_to_approve")
-    expect(listed).to_have_count(1)
+    before, listed = start_at_my_work(page, sign_in, live_server.url, icb_finance, "funding.share_to_approve")
     expect(listed).to_contain_text("Approve NHS Hampshire and Isle of Wight ICB's share of £")
     expect(listed).to_contain_text("Was due Wednesday 4 March 2026")
     expect(listed.locator(".govuk-tag--red")).to_have_text("Overdue")
@@ -170,8 +172,7 @@ def test_finance_approver_approves_a_share_within_their_limit(
     share = existing_package.current_version.shares.get(agency=icb_finance.agency)
     assert share.status == "approved"
 
-    assert open_my_work(page, live_server.url) == before - 1
-    expect(work_item(page, "funding.share_to_approve")).to_have_count(0)
+    back_at_my_work(page, live_server.url, "funding.share_to_approve", count=before - 1)
 
 
 def test_absent_agency_accepts_a_recommendation(
@@ -197,11 +198,9 @@ def test_absent_agency_accepts_a_recommendation(
     recommendation = AgencyRecommendation.objects.create(decision=decision, agency=sen, due_on=D(2026, 2, 26))
     clock.move_to(at(D(2026, 3, 2), 10), tick=True)
 
-    sign_in(page, sen_manager.email)
-    before = open_my_work(page, live_server.url)
-    assert_accessible(page)
-    listed = work_item(page, "panels.recommendation_to_answer")
-    expect(listed).to_have_count(1)
+    before, listed = start_at_my_work(
+        page, sign_in, live_server.url, sen_manager, "panels.recommendation_to_answer"
+    )
     expect(listed).to_contain_text(f"Answer Hampshire IRAP's recommendation to {sen.name}")
     expect(listed).to_contain_text("Was due Thursday 26 February 2026")
     expect(listed.locator(".govuk-tag--red")).to_have_text("Overdue")
@@ -216,8 +215,7 @@ def test_absent_agency_accepts_a_recommendation(
     recommendation.refresh_from_db()
     assert recommendation.status != "awaiting"
 
-    assert open_my_work(page, live_server.url) == before - 1
-    expect(work_item(page, "panels.recommendation_to_answer")).to_have_count(0)
+    back_at_my_work(page, live_server.url, "panels.recommendation_to_answer", count=before - 1)
 
 
 def test_panel_administrator_circulates_an_agenda(clock, live_server, page, sign_in, item, panel_admin):
@@ -226,11 +224,9 @@ def test_panel_administrator_circulates_an_agenda(clock, live_server, page, sign
     # (Good Friday and Easter Monday are closure days): Tuesday 31 March.
     clock.move_to(at(D(2026, 4, 1), 10), tick=True)
 
-    sign_in(page, panel_admin.email)
-    before = open_my_work(page, live_server.url)
-    assert_accessible(page)
-    listed = work_item(page, "panels.agenda_to_circulate")
-    expect(listed).to_have_count(1)
+    before, listed = start_at_my_work(
+        page, sign_in, live_server.url, panel_admin, "panels.agenda_to_circulate"
+    )
     expect(listed).to_contain_text("Build and circulate the agenda for")
     expect(listed).to_contain_text("Was due Tuesday 31 March 2026")
     expect(listed.locator(".govuk-tag--red")).to_have_text("Overdue")
@@ -243,5 +239,4 @@ def test_panel_administrator_circulates_an_agenda(clock, live_server, page, sign
     meeting.refresh_from_db()
     assert meeting.circulated_at is not None
 
-    assert open_my_work(page, live_server.url) == before - 1
-    expect(work_item(page, "panels.agenda_to_circulate")).to_have_count(0)
+    back_at_my_work(page, live_server.url, "panels.agenda_to_circulate", count=before - 1)
