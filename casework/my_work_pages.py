@@ -15,9 +15,14 @@ from casework.my_work import GROUP_PAGE_SIZE, group_headings, my_work_group
 __all__ = ["group_page"]
 
 
+# Past any group's last page: a page number beyond it is read as this one (then as the last page),
+# so a huge number never reaches SQL's LIMIT.
+MAX_PAGE = 10_000
+
+
 def _page_number(raw: str | None) -> int:
     try:
-        return max(1, int(raw or 1))
+        return min(MAX_PAGE, max(1, int(raw or 1)))
     except ValueError:
         return 1
 

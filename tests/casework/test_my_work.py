@@ -425,6 +425,7 @@ def test_see_all_lists_the_whole_group_a_page_at_a_time(client, make_world, pers
     # A page past the last shows the last; a page that is not a number, the first.
     assert client.get(url, {"page": 99}).context["page"].number == 2
     assert client.get(url, {"page": "x"}).context["page"].number == 1
+    assert client.get(url, {"page": "9" * 30}).context["page"].number == 2
     assert client.get(reverse("my_work_group", args=["no-such-group"])).status_code == 404
 
 
