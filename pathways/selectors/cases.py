@@ -24,6 +24,7 @@ from pathways.models import (
     DSTDomain,
     DSTScore,
     Level,
+    MDTMeeting,
     PathwayCase,
     PathwaySettings,
     Recommendation,
@@ -39,6 +40,8 @@ __all__ = [
     "cases_for_child",
     "dst_prompt",
     "dst_rows",
+    "dst_scores",
+    "mdt_meetings",
     "next_due",
     "open_continuing_care",
     "panel_referrals_for_case",
@@ -97,6 +100,16 @@ def dst_prompt(*, scores: Iterable[DSTScore], settings: PathwaySettings) -> DSTP
     if reasons:
         return DSTPrompt(True, "Needs that look like continuing care needs", reasons)
     return DSTPrompt(False, "Needs that do not look like continuing care needs", [])
+
+
+def dst_scores(*, cc) -> list[DSTScore]:
+    """The continuing care case's DST scores, each with its domain."""
+    return list(cc.scores.select_related("domain"))
+
+
+def mdt_meetings(*, case: PathwayCase) -> QuerySet[MDTMeeting]:
+    """A Complex Lives case's MDT meetings, each with its agencies."""
+    return case.mdt_meetings.prefetch_related("agencies")
 
 
 def dst_rows(*, cc) -> list[dict]:

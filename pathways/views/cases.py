@@ -127,7 +127,7 @@ def case_detail(request, pk):
     }
     if case.kind == CaseKind.CONTINUING_CARE:
         cc = case.continuing_care
-        scores = list(cc.scores.select_related("domain"))
+        scores = selectors.dst_scores(cc=cc)
         context.update(
             cc=cc,
             dst=selectors.dst_rows(cc=cc),
@@ -139,7 +139,7 @@ def case_detail(request, pk):
             s117=case.section_117, s117_side=access.s117_side(user=request.user, s117=case.section_117)
         )
     elif case.kind == CaseKind.COMPLEX_LIVES:
-        context.update(cl=case.complex_lives, meetings=case.mdt_meetings.prefetch_related("agencies"))
+        context.update(cl=case.complex_lives, meetings=selectors.mdt_meetings(case=case))
     elif case.kind == CaseKind.IFR:
         context.update(
             ifr=case.ifr,
@@ -289,7 +289,7 @@ def cc_dst(request, pk):
     def saved(case):
         cc = case.continuing_care
         values = {}
-        for score in cc.scores.select_related("domain"):
+        for score in selectors.dst_scores(cc=cc):
             values[f"{score.domain.code}-level"] = score.level
             values[f"{score.domain.code}-evidence"] = score.evidence
         return values, {"seen": services.dst_fingerprint(cc)}
@@ -298,7 +298,7 @@ def cc_dst(request, pk):
         cc = case.continuing_care
         return forms.DSTForm(
             data,
-            scores={s.domain_id: s for s in cc.scores.all()},
+            scores={s.domain_id: s for s in selectors.dst_scores(cc=cc)},
             initial={"seen": services.dst_fingerprint(cc)},
         )
 
@@ -332,7 +332,8 @@ def cc_recommend(request, pk):
     intro = []
     if case.kind == CaseKind.CONTINUING_CARE:
         prompt = selectors.dst_prompt(
-            scores=case.continuing_care.scores.all(), settings=selectors.settings_for(case.lead_agency)
+            scores=selectors.dst_scores(cc=case.continuing_care),
+            settings=selectors.settings_for(case.lead_agency),
         )
         intro = [
             f"The DST prompt suggests: {prompt.summary.lower()}"
