@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import forms
 
 from casework.forms import DateField, GovUKForm, VersionField
-from casework.money import MAX_COST_TEXT, SplitLine, money_validators
+from casework.money import MAX_COST_TEXT, SplitLine, money_validators, split_problems
 from funding.models import PersonalBudget, Provider, ProviderKind, ShareStatus
 from referrals.models import CostPeriod, Pathway, ShareBasis
 
@@ -202,7 +202,17 @@ class TermsForm(GovUKForm):
             self.add_error("provider", "Choose the provider, or give a new provider's name and kind")
         if (data.get("new_provider_name") or "").strip() and not data.get("new_provider_kind"):
             self.add_error("new_provider_kind", "Choose the new provider's kind")
+        if self.errors and not any(name in self.errors for name in self._share_field_names()):
+            # Something typed cannot be read, so the service does not check the split yet: say its
+            # problems now too (casework.money.split_problems, the service's own rule), so every
+            # problem is shown at once and not in turns.
+            cost = data.get("cost") if "cost" not in self.errors else None
+            for problem in split_problems(cost, self.lines()):
+                self.add_error(None, problem)
         return data
+
+    def _share_field_names(self) -> list[str]:
+        return [f"{kind}_{i}" for i in range(1, SHARE_ROWS + 1) for kind in ("agency", "basis", "value")]
 
 
 class NewPackageForm(TermsForm):
