@@ -150,7 +150,7 @@ def team_reassign(request, pk):
         if (n := r.counts([person.pk]).get(person.pk, 0))
     }
     if not counts:
-        messages.info(request, f"{person.full_name} has no referrals, actions or pathway cases to give")
+        messages.info(request, f"{person.full_name} has no work to give")
         return redirect("my_work_team")
     form = ReassignForm(
         request.POST if request.method == "POST" else None, manager=request.user, person=person, counts=counts
@@ -178,7 +178,8 @@ def team_reassign(request, pk):
             "heading": f"Give {person.full_name}'s work to someone else",
             "caption": "Team work",
             "intro": [
-                "The person you choose becomes the referrer, action owner or case worker, and is told. "
+                "The person you choose takes their place on each record (as referrer, action owner, "
+                "case worker, key worker or the person recording a funding package) and is told. "
                 "Each change is recorded in the record's history."
             ],
             "back_url": back,

@@ -239,3 +239,12 @@ def test_team_view_reads_each_feed_once_for_the_whole_team(
         own = my_work_items(user=row.person)
         assert len(own) == 2
         assert [(i.kind, i.url, i.due_on) for i in row.items] == [(i.kind, i.url, i.due_on) for i in own]
+
+
+def test_a_person_with_nothing_to_give_is_said_so_in_plain_words(client, team_manager, colleague):
+    """The give page names every kind of work it can move (key worker and funding packages too), and a
+    person holding none of them is sent back to the team page with a plain message."""
+    client.force_login(team_manager)
+    response = client.get(reverse("my_work_team_give", args=[colleague.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("my_work_team")
+    assert f"{colleague.full_name} has no work to give" in response.content.decode()
