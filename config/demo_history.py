@@ -52,6 +52,7 @@ from casework.models import (
 )
 from casework.money import SplitLine, split_amounts, year_worth
 from casework.nhs import synthetic_nhs_number
+from casework.services import involvement_add_for_funding
 from casework.working_days import add_working_days
 from funding.models import (
     FundingCategory,
@@ -1269,6 +1270,7 @@ def _packages(plans, rng, today, people, agencies, audit) -> int:
                     )
                 )
     ShareLine.objects.bulk_create(lines)
+    _involve_payers(agreed, packages, lines, people["chair"])
     for line, child in approvals:
         audit.add(
             at=line.decided_at,
@@ -1283,6 +1285,24 @@ def _packages(plans, rng, today, people, agencies, audit) -> int:
     )
     PackageEvent.objects.bulk_create(events)
     return len(packages)
+
+
+def _involve_payers(agreed, packages, lines, chair: User) -> None:
+    """Each agency given a share is involved with the child, as package_create_from_decision makes
+    it (docs/adr/0013): through casework's service, with the same reason and audit. Every payer here
+    is involved already when its child is registered (a referral's split names only an agency
+    involved, issue 12), so this adds nothing today; it keeps the rule if the demo's splits change
+    rather than counting on that."""
+    payers = defaultdict(list)
+    for line in lines:
+        payers[line.package_id].append(line.agency)
+    for (plan, decision), package in zip(agreed, packages, strict=True):
+        involvement_add_for_funding(
+            actor=chair,
+            child=plan.referral.child,
+            agencies=payers[package.pk],
+            reason=f"Funding share in package {package.pk} (panel decision {decision.pk})",
+        )
 
 
 def _package_event(package, action: str, text: str, *, actor, at, agency=None) -> PackageEvent:

@@ -204,6 +204,37 @@ def test_the_rows_keep_the_rules(history):
     assert Decimal("0") < sum(s.annual_amount for s in ShareLine.objects.all()[:50])
 
 
+def test_every_agency_paying_for_a_package_is_involved_with_the_child(history):
+    """docs/adr/0013: an agency given a share of a child's funding is involved with the child, so
+    its finance approver can open the package; the back-fill (funding/paying_agencies.py) finds
+    nothing to do."""
+    from django.apps import apps
+    from django.db.models import Exists, OuterRef
+    from django.urls import reverse
+
+    from casework.demo import HISTORY_CASE_PREFIX, email_for
+    from casework.models import Involvement, User
+    from funding.models import ShareLine
+    from funding.paying_agencies import involve_paying_agencies
+
+    involved = Involvement.objects.filter(
+        child=OuterRef("package__child"), agency=OuterRef("agency"), ended_on__isnull=True
+    )
+    assert (
+        ShareLine.objects.filter(package__child__case_number__startswith=HISTORY_CASE_PREFIX).count() >= 100
+    )
+    assert not ShareLine.objects.filter(~Exists(involved)).exists()
+    assert involve_paying_agencies(apps=apps, apply=False).involved == []
+
+    sen_finance = User.objects.get(email=email_for("sen.finance", "leics-sen"))
+    share = ShareLine.objects.filter(
+        agency=sen_finance.agency, package__child__case_number__startswith=HISTORY_CASE_PREFIX
+    ).first()
+    client = Client()
+    client.force_login(sen_finance)
+    assert client.get(reverse("funding:detail", args=[share.package_id])).status_code == 200
+
+
 def test_my_work_reads_like_a_working_month(history):
     from casework.demo import email_for
     from casework.models import User
