@@ -184,8 +184,13 @@ def test_an_ended_package_involves_nobody(old_package, hampshire_sen, council_fi
 
 
 def test_the_migration_involves_them_the_same_way(old_package, hampshire_sen):
+    """With the models as they stood at the migration (its historical registry), not today's."""
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    state = MigrationLoader(connection).project_state(("funding", "0005_involve_paying_agencies"))
     migration = importlib.import_module("funding.migrations.0005_involve_paying_agencies")
-    migration.involve_paying_agencies(apps, None)
+    migration.involve_paying_agencies(state.apps, None)
     assert Involvement.objects.get(agency=hampshire_sen).reason == REASON.format(package=old_package.pk)
 
 
