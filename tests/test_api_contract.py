@@ -188,6 +188,7 @@ UNEXPRESSIBLE_RULES = [
     re.compile(r".*'s agency is not of the partnership of \d+ of these panels"),
     re.compile(r"Choose (an agency|agencies) of the panel's partnership"),
     re.compile(r"Choose one of this referral's options"),
+    re.compile(r"Choose one of the child's funding packages that you can see"),
     re.compile(r"Choose a referral for .*"),
     re.compile(r"Choose an earlier referral for the same child"),
     re.compile(r"Choose a panel of your partnership"),

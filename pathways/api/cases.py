@@ -49,6 +49,32 @@ def _decision(actor, case, d):
     return services.cc_record_decision(actor=actor, case=case, panel_referral=referral, **d)
 
 
+NO_SUCH_PACKAGE = "Choose one of the child's funding packages that you can see"
+
+
+def _check_package(actor, case, ref, *, saved=None) -> None:
+    """`funding_package_ref` stays an id here (a system interface), but only one of the case's child's
+    packages this person can see (pathways.selectors.funding_packages_for_case, as the pages offer
+    them); any other id, of a package that exists or not, gets the same 400. The id already saved
+    (`saved`) may be sent back unchanged."""
+    if ref is None or ref == saved:
+        return
+    if not selectors.is_funding_package_for_case(user=actor, case=case, pk=ref):
+        raise ValidationError({"funding_package_ref": [NO_SUCH_PACKAGE]})
+
+
+def _package(actor, case, d):
+    _check_package(actor, case, d.get("funding_package_ref"))
+    return services.cc_record_package(actor=actor, case=case, **d)
+
+
+def _aftercare_plan(actor, case, d):
+    if "funding_package_ref" in d:
+        saved = case.section_117.funding_package_ref if case.kind == CaseKind.SECTION_117 else None
+        _check_package(actor, case, d["funding_package_ref"], saved=saved)
+    return services.s117_update(actor=actor, case=case, seen=d.pop("fingerprint"), fields=d)
+
+
 def _mdt(actor, case, d):
     agencies = d.pop("agencies")
     return services.mdt_record(actor=actor, case=case, fields=d, agencies=agencies)
@@ -66,17 +92,14 @@ ACTIONS = {
     ),
     "recommendation": (s.RecommendSerializer, lambda a, c, d: services.cc_recommend(actor=a, case=c, **d)),
     "decision": (s.DecisionSerializer, _decision),
-    "package": (s.PackageSerializer, lambda a, c, d: services.cc_record_package(actor=a, case=c, **d)),
+    "package": (s.PackageSerializer, _package),
     "transition": (
         s.TransitionSerializer,
         lambda a, c, d: services.cc_record_transition_step(actor=a, case=c, **d),
     ),
     "reviews": (s.ReviewSerializer, lambda a, c, d: services.review_record(actor=a, case=c, **d)),
     "close": (s.ReasonSerializer, lambda a, c, d: services.case_close(actor=a, case=c, **d)),
-    "aftercare-plan": (
-        s.S117PlanSerializer,
-        lambda a, c, d: services.s117_update(actor=a, case=c, seen=d.pop("fingerprint"), fields=d),
-    ),
+    "aftercare-plan": (s.S117PlanSerializer, _aftercare_plan),
     "end-aftercare": (s.ReasonSerializer, lambda a, c, d: services.s117_confirm_end(actor=a, case=c, **d)),
     "mdt": (s.MDTSerializer, _mdt),
     "ifr-decision": (s.IFRDecisionSerializer, lambda a, c, d: services.ifr_decide(actor=a, case=c, **d)),
@@ -120,7 +143,11 @@ STEP_DOCS = {
         "`decided_on` is today or in the past, and not before the referral was received; `panel_referral` "
         "is a referral for this child.",
     ),
-    "package": ("Record the Continuing Care package", "`started_on` is not before the decision."),
+    "package": (
+        "Record the Continuing Care package",
+        "`started_on` is not before the decision; `funding_package_ref` is the id of one of the child's "
+        "funding packages you can see.",
+    ),
     "transition": ("Record a step of the transition to adult services", _NOT_FUTURE),
     "reviews": (
         "Record a review",
@@ -130,7 +157,9 @@ STEP_DOCS = {
     "close": ("Close the case", ""),
     "aftercare-plan": (
         "Change the Section 117 aftercare plan",
-        "`discharged_on` is today or in the past, and not before the date of detention.",
+        "`discharged_on` is today or in the past, and not before the date of detention; "
+        "`funding_package_ref` is the id of one of the child's funding packages you can see (or the one "
+        "already recorded).",
     ),
     "end-aftercare": (
         "Confirm that Section 117 aftercare ends",

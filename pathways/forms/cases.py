@@ -268,16 +268,50 @@ class DecisionForm(GovUKForm):
         )
 
 
+NO_PACKAGE = "No funding package"
+KEEP_PACKAGE = "Keep the package already recorded"
+NOT_A_PACKAGE_CHOICE = "Choose one of the child's funding packages"
+
+
+def _package_field(label: str, *, help_text: str) -> forms.TypedChoiceField:
+    """A choice of the child's funding packages (filled by _offer_packages), cleaned to the package's
+    id (what the services and the API take) or None."""
+    return forms.TypedChoiceField(
+        label=label,
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=help_text,
+        error_messages={"invalid_choice": NOT_A_PACKAGE_CHOICE},
+    )
+
+
+def _offer_packages(form: forms.Form, packages, *, keep: int | None = None) -> None:
+    """One query: the packages, labelled as a person knows them ("Residential placement, Oak House —
+    agreed, from 1 May 2026"). A posted id not among them is refused next to the field."""
+    listed = [(p.pk, selectors.package_label(p)) for p in packages]
+    if keep and keep not in {pk for pk, _ in listed}:
+        listed.append((keep, KEEP_PACKAGE))
+    form.fields["funding_package_ref"].choices = [("", NO_PACKAGE), *listed]
+
+
 class PackageForm(GovUKForm):
     started_on = DateField(
         label="Date the package starts", error_messages={"required": "Enter the date the package starts"}
     )
-    funding_package_ref = forms.IntegerField(label="Funding package reference", required=False, min_value=1)
+    funding_package_ref = _package_field("Funding package", help_text="The child's package that pays for it")
     phb_offered = yes_no("Was a personal health budget offered?")
     phb_outcome = text("Personal health budget outcome")
 
     # The outcome is asked under "Yes" (a conditional reveal): no budget offered, no outcome.
     reveals = {"phb_offered": {"yes": ("phb_outcome",)}}
+
+    def __init__(self, *args, packages=(), **kwargs):
+        """`packages`: the child's funding packages this person can see
+        (selectors.funding_packages_for_case): the package is chosen, never typed as a number. None
+        given, none is offered (only "No funding package")."""
+        super().__init__(*args, **kwargs)
+        _offer_packages(self, packages)
 
 
 class TransitionForm(GovUKForm):
@@ -308,9 +342,15 @@ class S117PlanForm(GovUKForm):
     plan_needs = text("Aftercare needs")
     plan_services = text("Services")
     plan_providers = text("Who provides them")
-    funding_package_ref = forms.IntegerField(
-        label="Joint funding package reference", required=False, min_value=1
+    funding_package_ref = _package_field(
+        "Joint funding package", help_text="The child's package the ICB and the council fund together"
     )
+
+    def __init__(self, *args, packages=(), **kwargs):
+        """`packages`: as PackageForm's. A package already recorded that this person cannot see stays
+        a choice ("keep"), so saving the plan does not drop it."""
+        super().__init__(*args, **kwargs)
+        _offer_packages(self, packages, keep=self.initial.get("funding_package_ref"))
 
 
 class S117EndForm(GovUKForm):

@@ -12,10 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from casework.models import Agency, Child, User
+from funding.access import packages_visible_to
+from funding.models import FundingPackage
 from pathways import access
 from pathways.models import (
     LEVEL_RANK,
@@ -41,11 +45,15 @@ __all__ = [
     "dst_prompt",
     "dst_rows",
     "dst_scores",
+    "funding_packages_for_case",
+    "is_funding_package_for_case",
     "mdt_meetings",
     "next_due",
     "open_continuing_care",
     "panel_referrals_for_case",
+    "package_label",
     "pathway_timeline_for_child",
+    "recorded_package",
     "settings_for",
     "transition_steps",
 ]
@@ -299,3 +307,69 @@ def panel_referrals_for_case(*, user: User, case: PathwayCase) -> QuerySet[Refer
         .select_related("panel")
         .order_by("-created_at", "-id")
     )
+
+
+def funding_packages_for_case(*, user: User, case: PathwayCase) -> QuerySet[FundingPackage]:
+    """The case's child's funding packages this person can see (funding.access), newest first, with
+    their current version and its provider in the same query: a Continuing Care package or a Section
+    117 plan names its funding package by choosing it here, never by typing its number."""
+    return (
+        packages_visible_to(user=user)
+        .filter(child_id=case.child_id)
+        .select_related("current_version__provider")
+        .order_by("-created_at", "-id")
+    )
+
+
+def is_funding_package_for_case(*, user: User, case: PathwayCase, pk: int) -> bool:
+    """Whether `pk` is one of funding_packages_for_case (one query): the API's check of a package id."""
+    return packages_visible_to(user=user).filter(child_id=case.child_id, pk=pk).exists()
+
+
+def _package_name(package: FundingPackage) -> str:
+    """What a person recognises a package by: its service and provider (its current version's)."""
+    version = package.current_version
+    if version is None:
+        return "Funding package without terms"
+    service = Truncator(" ".join(version.service_description.split())).chars(80)
+    return f"{service}, {version.provider.name}"
+
+
+def package_label(package: FundingPackage) -> str:
+    """E.g. "Residential placement, Oak House — agreed, from 1 May 2026" (package selected with
+    funding_packages_for_case: no query)."""
+    version = package.current_version
+    since = f", from {version.starts_on:%-d %B %Y}" if version is not None else ""
+    return f"{_package_name(package)} — {package.get_status_display().lower()}{since}"
+
+
+@dataclass(frozen=True)
+class RecordedPackage:
+    """The funding package a case names, as this person may see it: `url` only when they may open it
+    (else its name alone)."""
+
+    text: str
+    url: str = ""
+
+
+NOT_THE_CHILDS = "Not one of this child's funding packages (it was recorded by number)"
+
+
+def recorded_package(*, user: User, case: PathwayCase, ref: int | None) -> RecordedPackage | None:
+    """The case's recorded funding package (`ref`, its id) for its page, in one query. A package of
+    another child (only possible for one typed as a number before they were chosen) shows nothing of
+    it."""
+    if not ref:
+        return None
+    visible = packages_visible_to(user=user).filter(pk=OuterRef("pk"))
+    package = (
+        FundingPackage.objects.filter(pk=ref, child_id=case.child_id)
+        .select_related("current_version__provider")
+        .annotate(may_open=Exists(visible))
+        .first()
+    )
+    if package is None:
+        return RecordedPackage(text=NOT_THE_CHILDS)
+    if package.may_open:
+        return RecordedPackage(text=package_label(package), url=reverse("funding:detail", args=[package.pk]))
+    return RecordedPackage(text=_package_name(package))

@@ -130,13 +130,17 @@ def case_detail(request, pk):
         scores = selectors.dst_scores(cc=cc)
         context.update(
             cc=cc,
+            package=selectors.recorded_package(user=request.user, case=case, ref=cc.funding_package_ref),
             dst=selectors.dst_rows(cc=cc),
             prompt=selectors.dst_prompt(scores=scores, settings=selectors.settings_for(case.lead_agency)),
             transition=selectors.transition_steps(cc=cc, child=case.child),
         )
     elif case.kind == CaseKind.SECTION_117:
+        s117 = case.section_117
         context.update(
-            s117=case.section_117, s117_side=access.s117_side(user=request.user, s117=case.section_117)
+            s117=s117,
+            s117_side=access.s117_side(user=request.user, s117=s117),
+            package=selectors.recorded_package(user=request.user, case=case, ref=s117.funding_package_ref),
         )
     elif case.kind == CaseKind.COMPLEX_LIVES:
         context.update(cl=case.complex_lives, meetings=selectors.mdt_meetings(case=case))
@@ -372,14 +376,20 @@ def cc_decision(request, pk):
     )
 
 
-cc_package = _service_step(
-    services.cc_record_package,
-    forms.PackageForm,
-    kinds=CC,
-    heading="Package",
-    submit_label="Record the package",
-    success="Package recorded",
-)
+@require_http_methods(["GET", "POST"])
+def cc_package(request, pk):
+    return _step(
+        request,
+        pk,
+        heading="Package",
+        submit_label="Record the package",
+        kinds=CC,
+        form_factory=lambda case, data: forms.PackageForm(
+            data, packages=selectors.funding_packages_for_case(user=request.user, case=case)
+        ),
+        call=lambda case, f: services.cc_record_package(actor=request.user, case=case, **f.cleaned_data),
+        success="Package recorded",
+    )
 
 
 cc_transition = _service_step(
@@ -421,7 +431,11 @@ def s117_plan(request, pk):
 
     def factory(case, data):
         values, refresh = saved(case)
-        return forms.S117PlanForm(data, initial={**values, **refresh})
+        return forms.S117PlanForm(
+            data,
+            initial={**values, **refresh},
+            packages=selectors.funding_packages_for_case(user=request.user, case=case),
+        )
 
     def call(case, f):
         fields = dict(f.cleaned_data)
