@@ -226,3 +226,44 @@ def test_the_api_takes_the_id_of_a_childs_visible_package_only(
     )
     assert ok.status_code == 200, ok.content
     assert ok.json()["continuing_care"]["funding_package_ref"] == amelias_package.pk
+
+
+def test_the_aftercare_plan_api_refuses_another_package_and_keeps_the_saved_one(
+    social_worker, s117_case, amelias_package, icb_only_package, other_childs_package
+):
+    api = APIClient()
+    api.force_authenticate(social_worker)
+    url = f"/api/pathway-cases/{s117_case.pk}/aftercare-plan/"
+
+    def fingerprint():
+        return api.get(f"/api/pathway-cases/{s117_case.pk}/").json()["section_117"]["plan_fingerprint"]
+
+    refused = api.post(
+        url, {"fingerprint": fingerprint(), "funding_package_ref": other_childs_package.pk}, format="json"
+    )
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "funding_package_ref": ["Choose one of the child's funding packages that you can see"]
+    }
+
+    # One recorded that this person cannot see may be sent back unchanged with the rest of the plan.
+    s117 = s117_case.section_117
+    s117.funding_package_ref = icb_only_package.pk
+    s117.save(update_fields=["funding_package_ref"])
+    kept = api.post(
+        url,
+        {
+            "fingerprint": fingerprint(),
+            "plan_needs": "Daily support",
+            "funding_package_ref": icb_only_package.pk,
+        },
+        format="json",
+    )
+    assert kept.status_code == 200, kept.content
+    assert kept.json()["section_117"]["funding_package_ref"] == icb_only_package.pk
+
+    chosen = api.post(
+        url, {"fingerprint": fingerprint(), "funding_package_ref": amelias_package.pk}, format="json"
+    )
+    assert chosen.status_code == 200, chosen.content
+    assert chosen.json()["section_117"]["funding_package_ref"] == amelias_package.pk
