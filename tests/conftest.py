@@ -44,21 +44,31 @@ def _force_login_finishes_two_step_verification(monkeypatch):
     monkeypatch.setattr(Client, "force_login", force_login)
 
 
-@pytest.fixture(autouse=True)
-def _reference_data_back_after_a_flush(request, django_db_blocker):
-    """A transactional test (live_server, transactional_db) ends by flushing every table, the rows
-    data migrations load included: the DST care domains and the default pathway settings
-    (pathways migration 0002). Load them again after the flush, so a later test on the same
-    worker finds the database as migrations left it, whatever order the tests ran in. (This
-    fixture is set up before, so torn down after, the test's database fixtures.)"""
+def _flushes(item: pytest.Item) -> bool:
+    """A transactional test ends by flushing every table: asked for by fixture (transactional_db,
+    live_server) or by marker (django_db(transaction=True))."""
+    if {"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())):
+        return True
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """The flush at the end of a transactional test empties the tables data migrations load too: the
+    DST care domains and the default pathway settings (pathways migration 0002). Load them again
+    once the test's teardown (and so the flush, which pytest-django's own autouse fixture does last)
+    is over, so a later test or module fixture on the same worker finds the database as migrations
+    left it, whatever order the tests ran in."""
     yield
-    if not {"transactional_db", "live_server"} & set(request.fixturenames):
-        return
+    if nextitem is None or not _flushes(item):
+        return  # after the last test the test database itself is gone
     import importlib
 
     from django.apps import apps
+    from pytest_django.plugin import blocking_manager_key
 
-    with django_db_blocker.unblock():
+    with item.config.stash[blocking_manager_key].unblock():
         importlib.import_module("pathways.migrations.0002_dst_domains_and_default_settings").load(apps, None)
 
 
