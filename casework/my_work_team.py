@@ -9,6 +9,10 @@ manager sees what the person sees; a child is named only when the manager may se
 (one query for everyone's children). Queries: one for the people, one per reassigner for what each
 person could be given away, and the feeds read for the whole team at once (casework.my_work.
 team_items: one statement per shape of feed, whatever the number of people and items).
+
+The team page shows each person's number of items, how many are overdue and their first TEAM_SHOWN
+most urgent items, with "See all" to the person's page (/my-work/team/<person>/): their whole list,
+TEAM_PAGE_SIZE a page, built the same way for that one person.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,7 +34,12 @@ from casework.models import User
 from casework.my_work import WorkItem, grouped, team_items
 from casework.team import can_manage_people, get_managed_person, registered_reassigners
 
-__all__ = ["ReassignForm", "team_reassign", "team_work"]
+__all__ = ["TEAM_PAGE_SIZE", "TEAM_SHOWN", "ReassignForm", "team_person_work", "team_reassign", "team_work"]
+
+# Each person's most urgent items on the team page; the rest are on the person's page.
+TEAM_SHOWN = 5
+# Items a page on the person's page.
+TEAM_PAGE_SIZE = 25
 
 
 @dataclass
@@ -45,6 +55,19 @@ class PersonWork:
     @property
     def groups(self):
         return grouped(self.items)
+
+    @property
+    def shown(self) -> list[WorkItem]:
+        """The first TEAM_SHOWN items, most urgent first (the team page)."""
+        return sorted(self.items, key=lambda i: i.sort_key)[:TEAM_SHOWN]
+
+    @property
+    def shown_groups(self):
+        return grouped(self.shown)
+
+    @property
+    def more(self) -> bool:
+        return len(self.items) > TEAM_SHOWN
 
     @property
     def sort_key(self) -> tuple:
@@ -72,6 +95,12 @@ def team_work_for(*, manager: User) -> list[PersonWork]:
         )
         for person in people
     ]
+    _name_children_seen(manager=manager, rows=rows)
+    return sorted(rows, key=lambda r: r.sort_key)
+
+
+def _name_children_seen(*, manager: User, rows: list[PersonWork]) -> None:
+    """Each item's child linked when the manager may see the child, else not named (one query)."""
     child_ids = {i.child.pk for row in rows for i in row.items if i.child is not None}
     seen = selectors.children_seen_among(user=manager, child_ids=child_ids)
     for row in rows:
@@ -83,7 +112,15 @@ def team_work_for(*, manager: User) -> list[PersonWork]:
             else replace(i, child=None, child_url="")
             for i in row.items
         ]
-    return sorted(rows, key=lambda r: r.sort_key)
+
+
+def person_work_for(*, manager: User, person: User) -> PersonWork:
+    """One person's whole list as the team view builds it (children named as the manager may see
+    them); `person` is one the manager looks after (casework.team.get_managed_person)."""
+    items = team_items(people=[person] if person.is_active else [])
+    row = PersonWork(person=person, items=items.get(person.pk, []))
+    _name_children_seen(manager=manager, rows=[row])
+    return row
 
 
 def team_work(request):
@@ -98,6 +135,21 @@ def team_work(request):
             "without_work": [r.person for r in rows if not (r.items or r.to_give)],
             "nav_section": "home",
         },
+    )
+
+
+def team_person_work(request, pk):
+    """GET /my-work/team/<person>/: everything waiting for one person the manager looks after, most
+    urgent first, TEAM_PAGE_SIZE a page (GOV.UK pagination, plain links). Anyone else is a 404."""
+    _require_manager(request.user)
+    person = get_managed_person(user=request.user, pk=pk)
+    row = person_work_for(manager=request.user, person=person)
+    # get_page: a page that is not a number is the first, one past the last is the last.
+    page = Paginator(row.items, TEAM_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "casework/my_work_team_person.html",
+        {"row": row, "page": page, "groups": grouped(page.object_list), "nav_section": "home"},
     )
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("my-work/", views.home, name="my_work"),
     path("my-work/team/", my_work_team.team_work, name="my_work_team"),
+    path("my-work/team/<str:pk>/", my_work_team.team_person_work, name="my_work_team_person"),
     path("my-work/team/<str:pk>/give/", my_work_team.team_reassign, name="my_work_team_give"),
     path("my-work/panels/", my_work_panels.panel_meetings, name="my_work_panels"),
     path("my-work/all/<slug:group>/", my_work_pages.group_page, name="my_work_group"),

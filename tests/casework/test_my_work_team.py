@@ -248,3 +248,49 @@ def test_a_person_with_nothing_to_give_is_said_so_in_plain_words(client, team_ma
     response = client.get(reverse("my_work_team_give", args=[colleague.pk]), follow=True)
     assert response.redirect_chain[-1][0] == reverse("my_work_team")
     assert f"{colleague.full_name} has no work to give" in response.content.decode()
+
+
+def test_team_page_shows_five_items_a_person_and_links_to_all_of_them(
+    client, irap, child, team_manager, social_worker, colleague, elsewhere, outsider
+):
+    """The team page lists each person's number, overdue number and first five items, with "See all
+    N"; the person's page lists everything, 25 a page; anyone the manager does not look after is a
+    404, as the give page."""
+    for _ in range(8):
+        _referral(child=child, panel=irap, referrer=social_worker)
+    client.force_login(team_manager)
+    page = client.get(reverse("my_work_team"))
+    body = page.content.decode()
+    (row,) = page.context["with_work"]
+    assert len(row.items) == 8 and len(row.shown) == 5
+    section = body.split(f'data-person="{social_worker.pk}"')[1].split("</section>")[0]
+    assert section.count('data-kind="referral.draft"') == 5
+    assert "8 things waiting" in section
+    url = reverse("my_work_team_person", args=[social_worker.pk])
+    assert f'href="{url}"' in section and f"See all 8 of {social_worker.full_name}'s work" in section
+    person_page = client.get(url)
+    assert person_page.status_code == 200
+    assert person_page.content.decode().count('data-kind="referral.draft"') == 8
+    # Junk and huge page numbers answer a page.
+    assert client.get(url, {"page": "junk"}).status_code == 200
+    assert client.get(url, {"page": "99999"}).status_code == 200
+    # Not Tara's: Ned (not in her team), another agency's person; a social worker has no team view.
+    assert client.get(reverse("my_work_team_person", args=[elsewhere.pk])).status_code == 404
+    assert client.get(reverse("my_work_team_person", args=[outsider.pk])).status_code == 404
+    assert client.get(reverse("my_work_team_person", args=["junk"])).status_code == 404
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    client.force_login(social_worker)
+    assert client.get(url).status_code == 404
+
+
+def test_person_page_is_paginated_25_a_page(client, irap, child, team_manager, social_worker):
+    for _ in range(27):
+        _referral(child=child, panel=irap, referrer=social_worker)
+    client.force_login(team_manager)
+    url = reverse("my_work_team_person", args=[social_worker.pk])
+    first = client.get(url).content.decode()
+    assert first.count('data-kind="referral.draft"') == 25
+    assert "Showing 1 to 25" in first and 'href="?page=2"' in first
+    second = client.get(url, {"page": 2}).content.decode()
+    assert second.count('data-kind="referral.draft"') == 2 and "Showing 26 to 27" in second
