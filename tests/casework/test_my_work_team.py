@@ -294,3 +294,26 @@ def test_person_page_is_paginated_25_a_page(client, irap, child, team_manager, s
     assert "Showing 1 to 25" in first and 'href="?page=2"' in first
     second = client.get(url, {"page": 2}).content.decode()
     assert second.count('data-kind="referral.draft"') == 2 and "Showing 26 to 27" in second
+
+
+def test_person_page_query_count_does_not_grow_with_the_items(
+    client, irap, team_manager, social_worker, hampshire, hiow_icb
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def make(n):
+        for _ in range(n):
+            child = ChildFactory(owning_agency=hampshire, created_by=social_worker, involved=[hiow_icb])
+            _referral(child=child, panel=irap, referrer=social_worker)
+
+    make(1)
+    client.force_login(team_manager)
+    url = reverse("my_work_team_person", args=[social_worker.pk])
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    make(30)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url)
+    assert len(many) == len(few)
+    assert len(page.context["page"].object_list) == 25
