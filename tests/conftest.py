@@ -141,6 +141,20 @@ def team_manager(hampshire, hampshire_team):
 
 
 @pytest.fixture
+def colleague(hampshire, hampshire_team):
+    """Cara Vale, a social worker in Sam's team."""
+    user = UserFactory(full_name="Cara Vale", agency=hampshire, roles=[Role.SOCIAL_WORKER])
+    user.teams.add(hampshire_team)
+    return user
+
+
+@pytest.fixture
+def elsewhere(hampshire):
+    """Ned Far, a social worker of the council in no team of Tara's."""
+    return UserFactory(full_name="Ned Far", agency=hampshire, roles=[Role.SOCIAL_WORKER])
+
+
+@pytest.fixture
 def service_manager(hampshire):
     return UserFactory(
         email="sunita.rao@hants.example.gov.uk",

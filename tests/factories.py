@@ -519,3 +519,23 @@ class AgreedPackageFactory(factory.Factory):
     @classmethod
     def _build(cls, model_class, **kwargs):
         raise TypeError("An agreed package is made by the services: use AgreedPackageFactory(), not .build()")
+
+
+def referral_row(*, child, panel, referrer, status="draft", meeting=None, **fields):
+    """A referral row in `status`, written straight to the table with its status change, for tests
+    about what reads referrals (My work, the team view) rather than the services that move them."""
+    from referrals.models import Referral, StatusChange
+
+    referral = Referral.objects.create(
+        child=child,
+        panel=panel,
+        meeting=meeting,
+        pathway="joint_package",
+        status=status,
+        referrer=referrer,
+        referrer_agency=referrer.agency,
+        created_by=referrer,
+        **fields,
+    )
+    StatusChange.objects.create(referral=referral, new_status=status, actor=referrer)
+    return referral

@@ -21,6 +21,7 @@ from tests.factories import (
     ActionFactory,
     MeetingFactory,
     UserFactory,
+    referral_row,
     signed_decision_for,
 )
 from tests.funding.conftest import *  # noqa: F403  (the panels and funding fixtures)
@@ -43,26 +44,6 @@ def early_meeting(irap):
 def held_meeting(irap):
     """Thursday 26 February 2026: held; letters and minutes due 3 working days after it."""
     return MeetingFactory(panel=irap, date=D(2026, 2, 26))
-
-
-def _referral(*, child, panel, referrer, status="draft", meeting=None, **fields):
-    """A referral row in `status`, written straight to the table (the services are tested
-    elsewhere; here only what My work reads matters), with its status change."""
-    from referrals.models import Referral, StatusChange
-
-    referral = Referral.objects.create(
-        child=child,
-        panel=panel,
-        meeting=meeting,
-        pathway="joint_package",
-        status=status,
-        referrer=referrer,
-        referrer_agency=referrer.agency,
-        created_by=referrer,
-        **fields,
-    )
-    StatusChange.objects.create(referral=referral, new_status=status, actor=referrer)
-    return referral
 
 
 def _item_with_decision(*, meeting, referral, actor, position=1, signed_by=None):
@@ -128,13 +109,13 @@ def make_world(
         base = D(2026, 3, 3)
         for i, child in enumerate(children, start=first):
             # Referrals: a draft, one returned, one ready, one waiting for the team manager.
-            _referral(child=child, panel=irap, referrer=social_worker, status="draft")
-            _referral(child=child, panel=irap, referrer=social_worker, status="returned")
-            _referral(child=child, panel=irap, referrer=social_worker, status="ready_to_submit")
-            _referral(child=child, panel=irap, referrer=social_worker, status="awaiting_team_manager")
+            referral_row(child=child, panel=irap, referrer=social_worker, status="draft")
+            referral_row(child=child, panel=irap, referrer=social_worker, status="returned")
+            referral_row(child=child, panel=irap, referrer=social_worker, status="ready_to_submit")
+            referral_row(child=child, panel=irap, referrer=social_worker, status="awaiting_team_manager")
             # A meeting ahead (agenda to circulate) with a late paper on it and a draft decision.
             ahead = MeetingFactory(panel=irap, date=base + dt.timedelta(days=i))
-            _referral(
+            referral_row(
                 child=child,
                 panel=irap,
                 referrer=social_worker,
@@ -142,13 +123,13 @@ def make_world(
                 meeting=ahead,
                 is_late_paper=True,
             )
-            on_agenda = _referral(
+            on_agenda = referral_row(
                 child=child, panel=irap, referrer=social_worker, status="on_agenda", meeting=ahead
             )
             _item_with_decision(meeting=ahead, referral=on_agenda, actor=panel_admin)
             # A held meeting owing its letters and minutes, whose decision recommends to SEN.
             held = MeetingFactory(panel=irap, date=D(2026, 2, 27) - dt.timedelta(days=i))
-            decided = _referral(
+            decided = referral_row(
                 child=child, panel=irap, referrer=social_worker, status="decided", meeting=held
             )
             decision = _item_with_decision(

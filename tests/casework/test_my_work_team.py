@@ -16,39 +16,11 @@ from casework.models import AuditEvent, Notification, Role
 from casework.team import managed_people
 from pathways import services as pathways_services
 from referrals import services as referral_services
-from referrals.models import Referral, StatusChange
-from tests.factories import ChildFactory, UserFactory
+from referrals.models import Referral
+from tests.factories import ChildFactory, UserFactory, referral_row
 from tests.panels.conftest import *  # noqa: F403  (IRAP, its meetings, the clock)
 
 D = dt.date
-
-
-def _referral(*, child, panel, referrer, status="draft"):
-    referral = Referral.objects.create(
-        child=child,
-        panel=panel,
-        pathway="joint_package",
-        status=status,
-        referrer=referrer,
-        referrer_agency=referrer.agency,
-        created_by=referrer,
-    )
-    StatusChange.objects.create(referral=referral, new_status=status, actor=referrer)
-    return referral
-
-
-@pytest.fixture
-def colleague(hampshire, hampshire_team):
-    """Cara Vale, a social worker in Sam's team."""
-    user = UserFactory(full_name="Cara Vale", agency=hampshire, roles=[Role.SOCIAL_WORKER])
-    user.teams.add(hampshire_team)
-    return user
-
-
-@pytest.fixture
-def elsewhere(hampshire):
-    """Ned Far, a social worker of the council in no team of Tara's."""
-    return UserFactory(full_name="Ned Far", agency=hampshire, roles=[Role.SOCIAL_WORKER])
 
 
 def test_who_each_manager_looks_after(
@@ -64,8 +36,8 @@ def test_who_each_manager_looks_after(
 def test_team_page_lists_each_persons_work(
     client, irap, child, team_manager, service_manager, social_worker, outsider
 ):
-    _referral(child=child, panel=irap, referrer=social_worker)
-    _referral(child=child, panel=irap, referrer=social_worker, status="returned")
+    referral_row(child=child, panel=irap, referrer=social_worker)
+    referral_row(child=child, panel=irap, referrer=social_worker, status="returned")
     client.force_login(team_manager)
     assert reverse("my_work_team") in client.get(reverse("my_work")).content.decode()
     page = client.get(reverse("my_work_team"))
@@ -88,8 +60,8 @@ def test_team_page_lists_each_persons_work(
 
 
 def test_give_a_leavers_referrals_to_a_colleague(client, irap, child, team_manager, social_worker, colleague):
-    drafts = [_referral(child=child, panel=irap, referrer=social_worker) for _ in range(2)]
-    decided = _referral(child=child, panel=irap, referrer=social_worker, status="decided")
+    drafts = [referral_row(child=child, panel=irap, referrer=social_worker) for _ in range(2)]
+    decided = referral_row(child=child, panel=irap, referrer=social_worker, status="decided")
     social_worker.is_active = False
     social_worker.save(update_fields=["is_active"])
     client.force_login(team_manager)
@@ -111,7 +83,7 @@ def test_give_a_leavers_referrals_to_a_colleague(client, irap, child, team_manag
 
 
 def test_the_form_names_what_is_wrong(client, irap, child, team_manager, social_worker, elsewhere):
-    _referral(child=child, panel=irap, referrer=social_worker)
+    referral_row(child=child, panel=irap, referrer=social_worker)
     client.force_login(team_manager)
     url = reverse("my_work_team_give", args=[social_worker.pk])
     page = client.post(url, {})
@@ -126,7 +98,7 @@ def test_the_form_names_what_is_wrong(client, irap, child, team_manager, social_
 def test_another_agencys_person_is_a_404(
     client, irap, child, team_manager, outsider, social_worker, elsewhere
 ):
-    _referral(child=child, panel=irap, referrer=social_worker)
+    referral_row(child=child, panel=irap, referrer=social_worker)
     client.force_login(outsider)
     url = reverse("my_work_team_give", args=[social_worker.pk])
     assert client.get(url).status_code == 404
@@ -139,7 +111,7 @@ def test_another_agencys_person_is_a_404(
 def test_services_refuse_people_outside_the_managers_scope(
     irap, child, team_manager, social_worker, colleague, elsewhere, outsider
 ):
-    _referral(child=child, panel=irap, referrer=social_worker)
+    referral_row(child=child, panel=irap, referrer=social_worker)
     with pytest.raises(NotAllowed):
         referral_services.referrals_reassign(actor=team_manager, person=social_worker, receiver=elsewhere)
     with pytest.raises(NotAllowed):
@@ -172,7 +144,7 @@ def test_query_count_does_not_grow_with_the_items(
     def make(n):
         for _ in range(n):
             child = ChildFactory(owning_agency=hampshire, created_by=social_worker, involved=[hiow_icb])
-            _referral(child=child, panel=irap, referrer=social_worker)
+            referral_row(child=child, panel=irap, referrer=social_worker)
 
     make(1)
     client.force_login(team_manager)
@@ -218,8 +190,8 @@ def test_team_view_reads_each_feed_once_for_the_whole_team(
 
     def work_for(person):
         child = ChildFactory(owning_agency=hampshire, created_by=person, involved=[hiow_icb])
-        _referral(child=child, panel=irap, referrer=person)
-        _referral(child=child, panel=irap, referrer=person, status="returned")
+        referral_row(child=child, panel=irap, referrer=person)
+        referral_row(child=child, panel=irap, referrer=person, status="returned")
 
     work_for(social_worker)
     client.force_login(team_manager)
@@ -257,7 +229,7 @@ def test_team_page_shows_five_items_a_person_and_links_to_all_of_them(
     N"; the person's page lists everything, 25 a page; anyone the manager does not look after is a
     404, as the give page."""
     for _ in range(8):
-        _referral(child=child, panel=irap, referrer=social_worker)
+        referral_row(child=child, panel=irap, referrer=social_worker)
     client.force_login(team_manager)
     page = client.get(reverse("my_work_team"))
     body = page.content.decode()
@@ -286,7 +258,7 @@ def test_team_page_shows_five_items_a_person_and_links_to_all_of_them(
 
 def test_person_page_is_paginated_25_a_page(client, irap, child, team_manager, social_worker):
     for _ in range(27):
-        _referral(child=child, panel=irap, referrer=social_worker)
+        referral_row(child=child, panel=irap, referrer=social_worker)
     client.force_login(team_manager)
     url = reverse("my_work_team_person", args=[social_worker.pk])
     first = client.get(url).content.decode()
@@ -305,7 +277,7 @@ def test_person_page_query_count_does_not_grow_with_the_items(
     def make(n):
         for _ in range(n):
             child = ChildFactory(owning_agency=hampshire, created_by=social_worker, involved=[hiow_icb])
-            _referral(child=child, panel=irap, referrer=social_worker)
+            referral_row(child=child, panel=irap, referrer=social_worker)
 
     make(1)
     client.force_login(team_manager)

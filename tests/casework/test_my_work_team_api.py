@@ -6,14 +6,13 @@ longer the person's, 404 for someone the caller does not manage."""
 
 from __future__ import annotations
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from casework.models import AuditEvent, Notification, Role
-from referrals.models import Referral, StatusChange
-from tests.factories import ChildFactory, UserFactory
+from referrals.models import Referral
+from tests.factories import ChildFactory, UserFactory, referral_row
 from tests.panels.conftest import *  # noqa: F403  (IRAP, its meetings, the clock)
 
 TEAM = "/api/my-work/team/"
@@ -23,37 +22,9 @@ def _give(person) -> str:
     return f"/api/my-work/team/{person.pk}/give/"
 
 
-def _referral(*, child, panel, referrer, status="draft"):
-    referral = Referral.objects.create(
-        child=child,
-        panel=panel,
-        pathway="joint_package",
-        status=status,
-        referrer=referrer,
-        referrer_agency=referrer.agency,
-        created_by=referrer,
-    )
-    StatusChange.objects.create(referral=referral, new_status=status, actor=referrer)
-    return referral
-
-
-@pytest.fixture
-def colleague(hampshire, hampshire_team):
-    """Cara Vale, a social worker in Sam's team."""
-    user = UserFactory(full_name="Cara Vale", agency=hampshire, roles=[Role.SOCIAL_WORKER])
-    user.teams.add(hampshire_team)
-    return user
-
-
-@pytest.fixture
-def elsewhere(hampshire):
-    """Ned Far, a social worker of the council in no team of Tara's."""
-    return UserFactory(full_name="Ned Far", agency=hampshire, roles=[Role.SOCIAL_WORKER])
-
-
 def test_the_same_people_and_items_as_the_page(client, irap, child, team_manager, social_worker, colleague):
-    _referral(child=child, panel=irap, referrer=social_worker)
-    _referral(child=child, panel=irap, referrer=social_worker, status="returned")
+    referral_row(child=child, panel=irap, referrer=social_worker)
+    referral_row(child=child, panel=irap, referrer=social_worker, status="returned")
     client.force_login(team_manager)
     page = client.get(reverse("my_work_team")).context
     body = client.get(TEAM).json()
@@ -80,7 +51,7 @@ def test_the_same_people_and_items_as_the_page(client, irap, child, team_manager
 
 
 def test_only_managers_have_a_team_view(client, irap, child, social_worker, outsider):
-    _referral(child=child, panel=irap, referrer=social_worker)
+    referral_row(child=child, panel=irap, referrer=social_worker)
     client.force_login(social_worker)
     assert client.get(TEAM).status_code == 404
     assert client.get(reverse("my_work_team")).status_code == 404
@@ -93,7 +64,7 @@ def test_only_managers_have_a_team_view(client, irap, child, social_worker, outs
 
 
 def test_give_a_leavers_referrals(client, irap, child, team_manager, social_worker, colleague):
-    drafts = [_referral(child=child, panel=irap, referrer=social_worker) for _ in range(2)]
+    drafts = [referral_row(child=child, panel=irap, referrer=social_worker) for _ in range(2)]
     social_worker.is_active = False
     social_worker.save(update_fields=["is_active"])
     client.force_login(team_manager)
@@ -115,7 +86,7 @@ def test_give_a_leavers_referrals(client, irap, child, team_manager, social_work
 
 
 def test_a_stale_give_is_a_conflict(client, irap, child, team_manager, social_worker, colleague):
-    _referral(child=child, panel=irap, referrer=social_worker)
+    referral_row(child=child, panel=irap, referrer=social_worker)
     client.force_login(team_manager)
     body = {"what": "referrals", "to": colleague.pk}
     assert client.post(_give(social_worker), body, "application/json").status_code == 200
@@ -129,7 +100,7 @@ def test_a_stale_give_is_a_conflict(client, irap, child, team_manager, social_wo
 
 
 def test_the_pages_messages_for_each_field(client, irap, child, team_manager, social_worker, elsewhere):
-    _referral(child=child, panel=irap, referrer=social_worker)
+    referral_row(child=child, panel=irap, referrer=social_worker)
     client.force_login(team_manager)
     empty = client.post(_give(social_worker), {}, "application/json")
     assert empty.status_code == 400
@@ -149,7 +120,7 @@ def test_the_pages_messages_for_each_field(client, irap, child, team_manager, so
 def test_the_receivers_role_is_checked(
     client, irap, child, team_manager, social_worker, hampshire, hampshire_team
 ):
-    _referral(child=child, panel=irap, referrer=social_worker)
+    referral_row(child=child, panel=irap, referrer=social_worker)
     clerk = UserFactory(full_name="Cleo Desk", agency=hampshire, roles=[Role.AUDITOR])
     clerk.teams.add(hampshire_team)
     client.force_login(team_manager)
@@ -161,7 +132,7 @@ def test_the_receivers_role_is_checked(
 def test_another_agencys_person_is_a_404(
     client, irap, child, team_manager, outsider, social_worker, elsewhere
 ):
-    _referral(child=child, panel=irap, referrer=social_worker)
+    referral_row(child=child, panel=irap, referrer=social_worker)
     client.force_login(outsider)
     answer = client.post(_give(social_worker), {"what": "referrals", "to": outsider.pk}, "application/json")
     assert answer.status_code == 404
@@ -178,7 +149,7 @@ def test_query_count_does_not_grow_with_the_items(
     def make(n):
         for _ in range(n):
             child = ChildFactory(owning_agency=hampshire, created_by=social_worker, involved=[hiow_icb])
-            _referral(child=child, panel=irap, referrer=social_worker)
+            referral_row(child=child, panel=irap, referrer=social_worker)
 
     make(1)
     client.force_login(team_manager)

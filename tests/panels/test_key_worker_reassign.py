@@ -25,14 +25,6 @@ D = dt.date
 
 
 @pytest.fixture
-def colleague(hampshire, hampshire_team):
-    """Cara Vale, a social worker in Sam's team."""
-    user = UserFactory(full_name="Cara Vale", agency=hampshire, roles=[Role.SOCIAL_WORKER])
-    user.teams.add(hampshire_team)
-    return user
-
-
-@pytest.fixture
 def decision(item, panel_chair, hampshire, social_worker):
     """IRAP's signed decision on Amelia's referral, naming Sam as key worker, review on 20 March."""
     return signed_decision_for(
