@@ -4,6 +4,7 @@ detail is included only for NHS users and panel administrators (access.can_see_i
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
@@ -190,6 +191,13 @@ def _date(value):
     return value.isoformat() if value else None
 
 
+def _package_url(ref: int | None) -> str | None:
+    """The recorded funding package's own resource in this API (GET /api/funding/packages/<id>/), as
+    the funding endpoints name a package: its id there is the number its page shows ("Funding package
+    12"). No query: one the caller cannot see answers 404 there, as any package they cannot see."""
+    return reverse("api-funding-package", args=[ref]) if ref else None
+
+
 def case_data(summary) -> dict:
     """A case summary (selectors.CaseSummary) as JSON-ready data."""
     case = summary.case
@@ -236,6 +244,7 @@ def case_data(summary) -> dict:
             "panel_referral": cc.panel_referral_id,
             "package_started_on": _date(cc.package_started_on),
             "funding_package_ref": cc.funding_package_ref,
+            "funding_package_url": _package_url(cc.funding_package_ref),
             "phb_offered": cc.phb_offered,
             "phb_outcome": cc.phb_outcome,
             "evidence_fingerprint": evidence_fingerprint(cc),
@@ -255,6 +264,7 @@ def case_data(summary) -> dict:
             "plan_services": s.plan_services,
             "plan_providers": s.plan_providers,
             "funding_package_ref": s.funding_package_ref,
+            "funding_package_url": _package_url(s.funding_package_ref),
             "icb_confirmed_end": bool(s.icb_end_by_id),
             "council_confirmed_end": bool(s.council_end_by_id),
             "plan_fingerprint": plan_fingerprint(s),
@@ -278,6 +288,13 @@ def case_data(summary) -> dict:
 
 # --- Response shapes --------------------------------------------------------------------------------
 # These only document what case_data (above) returns; the API builds its responses with case_data.
+
+
+_REF_HELP = (
+    "The recorded funding package's number (the `id` of /api/funding/packages/, and the number its "
+    "page shows: 'Funding package 12'); null if none"
+)
+_URL_HELP = "The recorded funding package in this API (`funding_package_ref`'s resource); null if none"
 
 
 class PathwayRefSerializer(serializers.Serializer):
@@ -323,7 +340,8 @@ class PathwayContinuingCareDetailSerializer(serializers.Serializer):
     decided_on = serializers.DateField(allow_null=True)
     panel_referral = serializers.IntegerField(allow_null=True, help_text="The panel referral's number")
     package_started_on = serializers.DateField(allow_null=True)
-    funding_package_ref = serializers.IntegerField(allow_null=True)
+    funding_package_ref = serializers.IntegerField(allow_null=True, help_text=_REF_HELP)
+    funding_package_url = serializers.CharField(allow_null=True, help_text=_URL_HELP)
     phb_offered = serializers.BooleanField(allow_null=True, help_text="Personal health budget offered")
     phb_outcome = serializers.CharField(allow_blank=True)
     evidence_fingerprint = serializers.CharField(help_text="Send back as `fingerprint` with an evidence edit")
@@ -341,7 +359,8 @@ class PathwaySection117DetailSerializer(serializers.Serializer):
     plan_needs = serializers.CharField(allow_blank=True)
     plan_services = serializers.CharField(allow_blank=True)
     plan_providers = serializers.CharField(allow_blank=True)
-    funding_package_ref = serializers.IntegerField(allow_null=True)
+    funding_package_ref = serializers.IntegerField(allow_null=True, help_text=_REF_HELP)
+    funding_package_url = serializers.CharField(allow_null=True, help_text=_URL_HELP)
     icb_confirmed_end = serializers.BooleanField()
     council_confirmed_end = serializers.BooleanField()
     plan_fingerprint = serializers.CharField(

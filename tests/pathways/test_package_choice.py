@@ -203,6 +203,9 @@ def test_the_api_takes_the_id_of_a_childs_visible_package_only(
     api = APIClient()
     api.force_authenticate(social_worker)
     url = f"/api/pathway-cases/{decided.pk}/package/"
+    assert (
+        api.get(f"/api/pathway-cases/{decided.pk}/").json()["continuing_care"]["funding_package_url"] is None
+    )
     for package in (other_childs_package, icb_only_package):
         response = api.post(
             url,
@@ -226,6 +229,10 @@ def test_the_api_takes_the_id_of_a_childs_visible_package_only(
     )
     assert ok.status_code == 200, ok.content
     assert ok.json()["continuing_care"]["funding_package_ref"] == amelias_package.pk
+    # The package is named as the funding API names it: its resource there, which opens.
+    package_url = ok.json()["continuing_care"]["funding_package_url"]
+    assert package_url == f"/api/funding/packages/{amelias_package.pk}/"
+    assert api.get(package_url).json()["id"] == amelias_package.pk
 
 
 def test_the_aftercare_plan_api_refuses_another_package_and_keeps_the_saved_one(
@@ -261,6 +268,10 @@ def test_the_aftercare_plan_api_refuses_another_package_and_keeps_the_saved_one(
     )
     assert kept.status_code == 200, kept.content
     assert kept.json()["section_117"]["funding_package_ref"] == icb_only_package.pk
+    # Its resource is named, but opens only for those who may see it: the same 404 as a missing one.
+    hidden_url = kept.json()["section_117"]["funding_package_url"]
+    assert hidden_url == f"/api/funding/packages/{icb_only_package.pk}/"
+    assert api.get(hidden_url).status_code == 404
 
     chosen = api.post(
         url, {"fingerprint": fingerprint(), "funding_package_ref": amelias_package.pk}, format="json"
