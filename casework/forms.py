@@ -29,6 +29,7 @@ from casework.models import (
     User,
 )
 from casework.nhs import nhs_number_problem, normalise_nhs_number
+from casework.services.access_requests import DECLINE_NOTE_NEEDED
 from casework.stale import NOT_SEEN
 
 
@@ -325,6 +326,9 @@ class ChildForm(GovUKForm):
         label="Information-sharing notes", max_length=2000, required=False, widget=forms.Textarea
     )
 
+    # The plan's date is asked under the box that says there is one (a conditional reveal).
+    reveals = {"has_ehc_plan": {"True": ("ehc_plan_date",)}}
+
     def __init__(self, *args, user: User, owning_agency_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         agency_id = owning_agency_id or access.agency_id_of(user)
@@ -405,19 +409,31 @@ class AccessRequestForm(GovUKForm):
 
 
 class AccessDecisionForm(GovUKForm):
+    """The note is asked under the answer (conditional reveals): why, under "Decline" (the service
+    needs it: DECLINE_NOTE_NEEDED), and may be added under "Involve". `note_given()` is the chosen
+    answer's."""
+
     decision = forms.ChoiceField(
         label="Decision",
         choices=[("grant", "Involve their agency with this child"), ("decline", "Decline the request")],
         widget=forms.RadioSelect,
         error_messages={"required": "Choose whether to involve their agency or decline the request"},
     )
-    note = forms.CharField(
-        label="Note to the requester",
-        max_length=2000,
-        required=False,
-        widget=forms.Textarea,
-        help_text="Required when you decline",
+    grant_note = forms.CharField(
+        label="Note to the requester", max_length=2000, required=False, widget=forms.Textarea
     )
+    note = forms.CharField(
+        label="Why you are declining the request",
+        max_length=2000,
+        widget=forms.Textarea,
+        help_text="The requester's agency is told",
+        error_messages={"required": DECLINE_NOTE_NEEDED},
+    )
+
+    reveals = {"decision": {"grant": ("grant_note",), "decline": ("note",)}}
+
+    def note_given(self) -> str:
+        return self.cleaned_data["grant_note" if self.cleaned_data["decision"] == "grant" else "note"]
 
 
 class ChildSearchForm(GovUKForm):

@@ -384,7 +384,7 @@ def access_request_decide(request, request_pk):
                 services.access_request_grant
                 if data["decision"] == "grant"
                 else services.access_request_decline
-            )(actor=request.user, request=found, note=data["note"]),
+            )(actor=request.user, request=found, note=form.note_given()),
             message="Decision recorded",
             then=reverse("children:access_requests"),
         )

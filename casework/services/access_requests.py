@@ -36,6 +36,10 @@ ACCESS_ASK_ANSWER = (
 )
 
 
+# A decline is always explained to the requester's agency.
+DECLINE_NOTE_NEEDED = "Enter a reason for declining"
+
+
 def access_ask_limit_message() -> str:
     return (
         f"You have asked for {settings.ACCESS_REQUESTS_PER_DAY} records in the last 24 hours, the most "
@@ -245,7 +249,7 @@ def access_request_grant(*, actor: User, request: AccessRequest, note: str = "")
 @transaction.atomic
 def access_request_decline(*, actor: User, request: AccessRequest, note: str) -> AccessRequest:
     if not note.strip():
-        raise ValidationError({"note": ["Enter a reason for declining"]})
+        raise ValidationError({"note": [DECLINE_NOTE_NEEDED]})
     return _decide_access_request(
         actor=actor, request=request, status=AccessRequestStatus.DECLINED, note=note
     )

@@ -123,6 +123,8 @@ def govuk_control(field: BoundField) -> SafeString:
         attrs["maxlength"] = False
     if field.widget_type == "email" and "spellcheck" not in widget.attrs:
         attrs["spellcheck"] = "false"
+    if govuk_checkbox_reveal(field):
+        attrs["data-aria-controls"] = f"conditional-{field.auto_id}"
 
     attrs = field.build_widget_attrs(attrs, widget)
     attrs.pop("required", None)
@@ -171,6 +173,16 @@ def govuk_options(field: BoundField) -> list[dict[str, object]]:
             }
         )
     return options
+
+
+@register.filter
+def govuk_checkbox_reveal(field: BoundField) -> list[BoundField]:
+    """A single checkbox's follow-ups (casework.forms.GovUKForm.reveals, under its answer "True"),
+    drawn under it in a GOV.UK conditional reveal "conditional-<id>" its input controls."""
+    if field.widget_type != "checkbox":
+        return []
+    names = getattr(field.form, "reveals", {}).get(field.name, {}).get("True", ())
+    return [field.form[name] for name in names]
 
 
 @register.filter

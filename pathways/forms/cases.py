@@ -381,14 +381,39 @@ class MDTForm(GovUKForm):
         self.fields["agencies"].queryset = access.involved_agencies(child=child)
 
 
+def _ifr_reasons(answer: IFRDecision, label: str) -> forms.CharField:
+    """The reasons asked under one decision: required, with the service's words, where the service
+    needs them (services.IFR_REASONS_NEEDED)."""
+    needed = services.IFR_REASONS_NEEDED.get(answer)
+    field = text(label, required=needed is not None)
+    if needed is not None:
+        field.error_messages["required"] = needed
+    return field
+
+
 class IFRDecisionForm(GovUKForm):
+    """The decision with its reasons asked under it (conditional reveals), worded for each answer;
+    `reasons_given()` is the chosen answer's, what the service is given as `reasons`."""
+
     decision = forms.ChoiceField(
         label="The IFR panel's decision",
         choices=IFRDecision.choices,
         widget=forms.RadioSelect,
         error_messages={"required": "Choose the IFR panel's decision"},
     )
-    reasons = text("Reasons", help_text="Needed when declined, or to say what information is needed")
+    approved_reasons = _ifr_reasons(IFRDecision.APPROVED, "Reasons for the approval")
+    reasons = _ifr_reasons(IFRDecision.DECLINED, "Reasons the request was declined")
+    information_needed = _ifr_reasons(IFRDecision.MORE_INFORMATION, "The information the panel needs")
+
+    REASONS_FIELDS = {
+        IFRDecision.APPROVED: "approved_reasons",
+        IFRDecision.DECLINED: "reasons",
+        IFRDecision.MORE_INFORMATION: "information_needed",
+    }
+    reveals = {"decision": {str(answer): (name,) for answer, name in REASONS_FIELDS.items()}}
+
+    def reasons_given(self) -> str:
+        return self.cleaned_data[self.REASONS_FIELDS[IFRDecision(self.cleaned_data["decision"])]]
 
 
 class IFRInformationForm(GovUKForm):

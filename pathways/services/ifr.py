@@ -15,11 +15,19 @@ from pathways.selectors import settings_for
 from pathways.services.cases import _check_people, _expect_kind, _open, _raise, _require, _transition
 
 __all__ = [
+    "IFR_REASONS_NEEDED",
     "ifr_add_information",
     "ifr_decide",
     "ifr_request_appeal",
     "ifr_submit",
 ]
+
+
+# The decisions that need their reasons written, with what is said when they are missing.
+IFR_REASONS_NEEDED = {
+    IFRDecision.DECLINED: "Give the reasons the request was declined",
+    IFRDecision.MORE_INFORMATION: "Say what more information the panel needs",
+}
 
 
 @transaction.atomic
@@ -83,10 +91,8 @@ def ifr_decide(*, actor: User, case: PathwayCase, decision: str, reasons: str = 
     errors: dict[str, str] = {}
     if decision not in IFRDecision.values:
         errors["decision"] = "Choose the panel's decision"
-    elif decision == IFRDecision.DECLINED and not (reasons or "").strip():
-        errors["reasons"] = "Give the reasons the request was declined"
-    elif decision == IFRDecision.MORE_INFORMATION and not (reasons or "").strip():
-        errors["reasons"] = "Say what more information the panel needs"
+    elif decision in IFR_REASONS_NEEDED and not (reasons or "").strip():
+        errors["reasons"] = IFR_REASONS_NEEDED[IFRDecision(decision)]
     _raise(errors)
     to = {
         IFRDecision.APPROVED: Status.APPROVED,

@@ -491,15 +491,21 @@ def mdt_add(request, pk):
 IFR = [CaseKind.IFR]
 
 
-ifr_decision = _service_step(
-    services.ifr_decide,
-    forms.IFRDecisionForm,
-    kinds=IFR,
-    may="decide_ifr",
-    heading="IFR panel decision",
-    submit_label="Record the decision",
-    success="Decision recorded",
-)
+@require_http_methods(["GET", "POST"])
+def ifr_decision(request, pk):
+    return _step(
+        request,
+        pk,
+        heading="IFR panel decision",
+        submit_label="Record the decision",
+        kinds=IFR,
+        may="decide_ifr",
+        form_factory=_plain(forms.IFRDecisionForm),
+        call=lambda case, f: services.ifr_decide(
+            actor=request.user, case=case, decision=f.cleaned_data["decision"], reasons=f.reasons_given()
+        ),
+        success="Decision recorded",
+    )
 
 
 ifr_information = _service_step(
