@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import dj_database_url
 import psycopg
 from benchdb import bench_database_url, setup_django
+from national_data import add_national, print_report
 from work_data import load_work
 
 GENERATOR_VERSION = 1
@@ -347,7 +348,16 @@ CHILD_COLUMNS = [
     "created_at",
     "updated_at",
 ]
-INVOLVEMENT_COLUMNS = ["child_id", "agency_id", "role", "started_on", "ended_on", "added_by_id", "added_at"]
+INVOLVEMENT_COLUMNS = [
+    "child_id",
+    "agency_id",
+    "role",
+    "started_on",
+    "ended_on",
+    "added_by_id",
+    "added_at",
+    "reason",
+]
 PARENT_COLUMNS = ["child_id", "name", "relationship", "parental_responsibility", "phone", "email"]
 
 
@@ -459,12 +469,21 @@ def involvement_rows(rng: random.Random, plan: Plan, councils: list[Council], to
         started = plan.created_on[i]
         added_at = dt.datetime.combine(started, dt.time(10), dt.UTC)
         by = council.social_workers[0][0]
-        yield (pk, council.agency_id, "lead", started, None, by, added_at)
+        yield (pk, council.agency_id, "lead", started, None, by, added_at, "")
         if plan.moved[i]:
             # Known to another council before moving here: that involvement has ended.
             previous = councils[(c + rng.randrange(1, COUNCILS)) % COUNCILS]
             began = started - dt.timedelta(days=rng.randrange(60, 900))
-            yield (pk, previous.agency_id, "lead", began, started, previous.social_workers[0][0], added_at)
+            yield (
+                pk,
+                previous.agency_id,
+                "lead",
+                began,
+                started,
+                previous.social_workers[0][0],
+                added_at,
+                "",
+            )
         if plan.icb[i]:
             later = min(today, started + dt.timedelta(days=rng.randrange(0, 60)))
             yield (
@@ -475,10 +494,11 @@ def involvement_rows(rng: random.Random, plan: Plan, councils: list[Council], to
                 None,
                 rng.choice(council.icb_staff),
                 added_at,
+                "",
             )
         if plan.sen[i]:
             later = min(today, started + dt.timedelta(days=rng.randrange(0, 90)))
-            yield (pk, council.sen_id, "education", later, None, rng.choice(council.sen_staff), added_at)
+            yield (pk, council.sen_id, "education", later, None, rng.choice(council.sen_staff), added_at, "")
 
 
 def parent_rows(rng: random.Random, n: int):
@@ -558,6 +578,16 @@ def add_work(url: str, seed: int) -> None:
     print(f"  VACUUM ANALYZE in {time.monotonic() - step:.0f}s")
 
 
+def add_national_once(url: str, seed: int, scale: float) -> None:
+    """The national activity (bench/national_data.py), unless this data set already has it."""
+    with psycopg.connect(**connect_kwargs(url)) as conn:
+        if conn.execute("SELECT value FROM bench_meta WHERE key = 'national'").fetchone():
+            print("  national activity already loaded (--force rebuilds)")
+            return
+    print(f"  national activity at scale {scale}")
+    print_report(add_national(connect_kwargs(url), seed, scale))
+
+
 def _cumulative(weights):
     total = 0.0
     for w in weights:
@@ -576,6 +606,14 @@ def main() -> None:
     parser.add_argument(
         "--work", action="store_true", help="also load work items for bench/my_work.py (bench/work_data.py)"
     )
+    parser.add_argument(
+        "--national",
+        action="store_true",
+        help="also load a year of national activity (bench/national_data.py)",
+    )
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="--national at this scale (default 1: England)"
+    )
     args = parser.parse_args()
     if not 1 <= args.children <= 850_000:
         sys.exit("--children must be between 1 and 850,000 (the 999 range has ~909,000 valid NHS numbers)")
@@ -593,6 +631,8 @@ def main() -> None:
         sync_after_migrate(url)
         if args.work and not has_work(url):
             add_work(url, args.seed)
+        if args.national:
+            add_national_once(url, args.seed, args.scale)
         return
 
     print(f"Creating {dj_database_url.parse(url)['NAME']} for {wanted}")
@@ -666,6 +706,8 @@ def main() -> None:
     print(f"  VACUUM ANALYZE in {time.monotonic() - step:.0f}s")
     if args.work:
         add_work(url, args.seed)
+    if args.national:
+        add_national_once(url, args.seed, args.scale)
     print(f"Done in {time.monotonic() - started:.0f}s: {json.dumps(counts)}")
 
 
