@@ -70,6 +70,32 @@ def record_event(
     )
 
 
+def record_events(
+    *,
+    actor: User | None,
+    action: str,
+    events: Iterable[tuple[models.Model, Child | None, dict[str, Any]]],
+) -> list[AuditEvent]:
+    """`record_event` for many objects at once, each (object, child, changes): the same rows, one
+    INSERT."""
+    ip = current_ip.get()
+    return AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=actor,
+                action=action,
+                object_type=obj._meta.label,
+                object_id=str(obj.pk),
+                object_repr=str(obj)[:300],
+                child=child,
+                changes=changes or {},
+                ip_address=ip,
+            )
+            for obj, child, changes in events
+        ]
+    )
+
+
 def record_child_view(*, user: User, child: Child, channel: str = "page", path: str = "") -> None:
     ChildViewLog.objects.create(
         user=user, child=child, channel=channel, path=path[:300], ip_address=current_ip.get()

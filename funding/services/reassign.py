@@ -14,16 +14,11 @@ a closed account). So shares are not given from person to person.
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.urls import reverse
 
-from casework.audit import record_event
 from casework.models import Role, User
-from casework.notifications import notify
-from casework.services import InvalidTransition
-from casework.team import Reassigner, reassigner, require_manages
+from casework.team import Reassigner, give_work, reassigner
 from funding import access
 from funding.models import FundingPackage, PackageEvent, PackageStatus
 
@@ -35,7 +30,7 @@ def packages_to_reassign(*, person: User) -> QuerySet[FundingPackage]:
     return FundingPackage.objects.filter(created_by=person).exclude(status=PackageStatus.ENDED)
 
 
-def _may_record(user: User) -> bool:
+def _may_record(*, user: User) -> bool:
     """Who My work shows a maker's waiting shares to (funding/my_work.py): those who manage
     packages, and chairs (a signed decision's package is made in the chair's name)."""
     return access.can_manage(user=user) or user.has_role(Role.PANEL_CHAIR)
@@ -48,62 +43,36 @@ def packages_reassign(*, actor: User, person: User, receiver: User) -> list[Fund
     to someone who manages packages or chairs a panel and may see every one of those packages (else
     nothing moves and the error says how many). Each package gets a history line and an audit
     event; the receiver is told once."""
-    require_manages(actor=actor, person=person, receiver=receiver)
-    if not _may_record(receiver):
-        raise ValidationError(
-            {"to": [f"{receiver.full_name}'s role does not allow recording funding packages"]}
+
+    def history(rows: list[FundingPackage]) -> None:
+        PackageEvent.objects.bulk_create(
+            PackageEvent(
+                package=package,
+                version_number=package.version_number,
+                action="given to someone else",
+                text=f"{person.full_name}'s package given to {receiver.full_name} by {actor.full_name}",
+                actor=actor,
+            )
+            for package in rows
         )
-    rows = list(
-        packages_to_reassign(person=person)
-        .select_for_update(of=("self",))
-        .select_related("child")
-        .order_by("pk")
+
+    return give_work(
+        actor=actor,
+        person=person,
+        receiver=receiver,
+        records=packages_to_reassign(person=person).select_related("child"),
+        owner="created_by",
+        receiver_may=_may_record,
+        role_refused="{receiver}'s role does not allow recording funding packages",
+        nothing_left="{person} has no funding packages to give",
+        visible_to=access.packages_visible_to,
+        unseen="packages",
+        changed="These packages changed while you were giving them: reload the page",
+        after=history,
+        audit_action="funding.package.maker_changed",
+        child="child",
+        notice="{actor} gave you {count} funding package{s} of {person}",
     )
-    if not rows:
-        raise ValidationError({"to": [f"{person.full_name} has no funding packages to give"]})
-    seen = set(
-        access.packages_visible_to(user=receiver)
-        .filter(pk__in=[p.pk for p in rows])
-        .values_list("pk", flat=True)
-    )
-    hidden = len(rows) - len(seen)
-    if hidden:
-        raise ValidationError(
-            {"to": [f"{receiver.full_name} cannot see {hidden} of these packages: choose someone else"]}
-        )
-    moved = (
-        FundingPackage.objects.filter(pk__in=[p.pk for p in rows], created_by=person)
-        .exclude(status=PackageStatus.ENDED)
-        .update(created_by=receiver)
-    )
-    if moved != len(rows):
-        raise InvalidTransition("These packages changed while you were giving them: reload the page")
-    PackageEvent.objects.bulk_create(
-        PackageEvent(
-            package=package,
-            version_number=package.version_number,
-            action="given to someone else",
-            text=f"{person.full_name}'s package given to {receiver.full_name} by {actor.full_name}",
-            actor=actor,
-        )
-        for package in rows
-    )
-    for package in rows:
-        package.created_by = receiver
-        record_event(
-            actor=actor,
-            action="funding.package.maker_changed",
-            obj=package,
-            child=package.child,
-            changes={"created_by": [person.pk, receiver.pk]},
-        )
-    notify(
-        users=[receiver],
-        subject=f"{actor.full_name} gave you {len(rows)} funding package{'' if len(rows) == 1 else 's'} "
-        f"of {person.full_name}",
-        url=reverse("my_work"),
-    )
-    return rows
 
 
 def _counts(person_ids: list[int]) -> dict[int, int]:

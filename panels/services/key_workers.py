@@ -13,13 +13,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
-from django.urls import reverse
 
-from casework.audit import record_event
 from casework.models import User
-from casework.notifications import notify
-from casework.services import InvalidTransition
-from casework.team import Reassigner, reassigner, require_manages
+from casework.team import Reassigner, give_work, reassigner
 from panels.models import Decision, DecisionStatus
 from referrals.access import referrals_visible_to
 from referrals.models import Referral, Status
@@ -48,50 +44,37 @@ def key_worker_decisions_reassign(*, actor: User, person: User, receiver: User) 
     an agency of each decision's panel's partnership (the decision's own rule,
     panels.services.decision_rules) who may see each referral (else nothing moves and the error
     says how many). Each decision is audited; the receiver is told once."""
-    require_manages(actor=actor, person=person, receiver=receiver)
-    rows = list(
-        key_worker_decisions(person=person)
-        .select_for_update(of=("self",))
-        .select_related("referral__child", "agenda_item__meeting__panel")
-        .order_by("pk")
+
+    def of_the_partnership(rows: list[Decision]) -> None:
+        agency = receiver.agency
+        partnership = agency.partnership if agency is not None else None
+        outside = sum(1 for d in rows if d.agenda_item.meeting.panel.partnership != partnership)
+        if outside:
+            raise ValidationError(
+                {
+                    "to": [
+                        f"{receiver.full_name}'s agency is not of the partnership of {outside} of these panels"
+                    ]
+                }
+            )
+
+    return give_work(
+        actor=actor,
+        person=person,
+        receiver=receiver,
+        records=key_worker_decisions(person=person).select_related(
+            "referral__child", "agenda_item__meeting__panel"
+        ),
+        owner="key_worker",
+        nothing_left="{person} is key worker of no open decisions to give",
+        check=of_the_partnership,
+        visible_to=referrals_visible_to,
+        visible_through="referral_id",
+        changed="These decisions changed while you were giving them: reload the page",
+        audit_action="decision.key_worker_changed",
+        child="referral.child",
+        notice="{actor} made you key worker of {count} panel decision{s} of {person}",
     )
-    if not rows:
-        raise ValidationError({"to": [f"{person.full_name} is key worker of no open decisions to give"]})
-    agency = receiver.agency
-    partnership = agency.partnership if agency is not None else None
-    outside = sum(1 for d in rows if d.agenda_item.meeting.panel.partnership != partnership)
-    if outside:
-        raise ValidationError(
-            {"to": [f"{receiver.full_name}'s agency is not of the partnership of {outside} of these panels"]}
-        )
-    referral_ids = {d.referral_id for d in rows if d.referral_id is not None}
-    seen = set(referrals_visible_to(user=receiver).filter(pk__in=referral_ids).values_list("pk", flat=True))
-    hidden = len(referral_ids - seen)
-    if hidden:
-        raise ValidationError(
-            {"to": [f"{receiver.full_name} cannot see {hidden} of these children: choose someone else"]}
-        )
-    moved = Decision.objects.filter(
-        pk__in=[d.pk for d in rows], key_worker=person, status__in=LIVE_STATUSES
-    ).update(key_worker=receiver)
-    if moved != len(rows):
-        raise InvalidTransition("These decisions changed while you were giving them: reload the page")
-    for decision in rows:
-        decision.key_worker = receiver
-        record_event(
-            actor=actor,
-            action="decision.key_worker_changed",
-            obj=decision,
-            child=decision.referral.child if decision.referral is not None else None,
-            changes={"key_worker": [person.pk, receiver.pk]},
-        )
-    notify(
-        users=[receiver],
-        subject=f"{actor.full_name} made you key worker of {len(rows)} panel decision"
-        f"{'' if len(rows) == 1 else 's'} of {person.full_name}",
-        url=reverse("my_work"),
-    )
-    return rows
 
 
 def _counts(person_ids: list[int]) -> dict[int, int]:

@@ -3,18 +3,15 @@ their case worker (issue 16: the team view of My work)."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce
-from django.urls import reverse
+from django.utils import timezone
 
 from casework.models import User
-from casework.notifications import notify
-from casework.team import Reassigner, reassigner, require_manages
+from casework.team import Reassigner, give_work, reassigner
 from pathways import access
-from pathways.models import PathwayCase, Status
-from pathways.services.cases import _audit, _event
+from pathways.models import CaseEvent, PathwayCase, Status
 
 __all__ = ["cases_reassign", "cases_to_reassign"]
 
@@ -36,38 +33,30 @@ def cases_reassign(*, actor: User, person: User, receiver: User) -> list[Pathway
     an agency involved with each child, pathways.access.workers_for; else nothing moves and the
     error says how many). Each case gets a timeline line and an audit event; the receiver is told
     once."""
-    require_manages(actor=actor, person=person, receiver=receiver)
-    rows = list(cases_to_reassign(person=person).select_for_update(of=("self",)).select_related("child"))
-    if not rows:
-        raise ValidationError({"to": [f"{person.full_name} has no open pathway cases to give"]})
-    seen = set(
-        access.cases_visible_to(user=receiver)
-        .filter(pk__in=[c.pk for c in rows])
-        .values_list("pk", flat=True)
-    )
-    hidden = len(rows) - len(seen)
-    if hidden:
-        raise ValidationError(
-            {"to": [f"{receiver.full_name} cannot see {hidden} of these children: choose someone else"]}
+
+    def timeline(rows: list[PathwayCase]) -> None:
+        today = timezone.localdate()
+        CaseEvent.objects.bulk_create(
+            CaseEvent(
+                case=case, what=f"Case worker changed to {receiver.full_name}", actor=actor, on_date=today
+            )
+            for case in rows
         )
-    PathwayCase.objects.filter(pk__in=[c.pk for c in rows]).update(case_worker=receiver)
-    for case in rows:
-        before = case.case_worker_id
-        case.case_worker = receiver
-        _event(case=case, actor=actor, what=f"Case worker changed to {receiver.full_name}")
-        _audit(
-            actor=actor,
-            action="case_worker_changed",
-            case=case,
-            changes={"case_worker": [before, receiver.pk]},
-        )
-    notify(
-        users=[receiver],
-        subject=f"{actor.full_name} made you case worker of {len(rows)} pathway case"
-        f"{'' if len(rows) == 1 else 's'} of {person.full_name}",
-        url=reverse("my_work"),
+
+    return give_work(
+        actor=actor,
+        person=person,
+        receiver=receiver,
+        records=cases_to_reassign(person=person).select_related("child"),
+        owner="case_worker",
+        nothing_left="{person} has no open pathway cases to give",
+        visible_to=access.cases_visible_to,
+        changed="These cases changed while you were giving them: reload the page",
+        after=timeline,
+        audit_action="pathways.case_worker_changed",
+        child="child",
+        notice="{actor} made you case worker of {count} pathway case{s} of {person}",
     )
-    return rows
 
 
 def _counts(person_ids: list[int]) -> dict[int, int]:
