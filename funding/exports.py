@@ -23,9 +23,16 @@ Columns (in this order; never renamed or reordered, new ones only appended):
 
 from __future__ import annotations
 
-import io
+import csv
+import tempfile
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import IO
 
-from funding.selectors import Commitments
+from funding.selectors import CommitmentLine, Commitments
+
+# A workbook bigger than this goes to a file on disk while it is written and sent.
+SPOOL_BYTES = 1024 * 1024
 
 COLUMNS = [
     "financial_year",
@@ -52,30 +59,63 @@ def _safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def rows(data: Commitments) -> list[list[str]]:
-    out = [COLUMNS]
-    for line in data.lines:
-        package, share = line.package, line.share
-        out.append(
-            [
-                data.label,
-                _safe(data.agency_name),
-                str(package.pk),
-                str(package.version_number),
-                str(package.child_id),
-                _safe(package.child.case_number or ""),
-                package.pathway,
-                _safe(line.provider),
-                _safe(line.panel),
-                line.cost_period,
-                f"{share.amount:.2f}",
-                "" if line.weekly is None else f"{line.weekly:.2f}",
-                f"{line.annual:.2f}",
-                f"{line.year_amount:.2f}",
-                f"{line.to_date:.2f}",
-                package.status,
-            ]
-        )
+def _cells(data: Commitments, line: CommitmentLine) -> list[str]:
+    package, share = line.package, line.share
+    return [
+        data.label,
+        _safe(data.agency_name),
+        str(package.pk),
+        str(package.version_number),
+        str(package.child_id),
+        _safe(package.child.case_number or ""),
+        package.pathway,
+        _safe(line.provider),
+        _safe(line.panel),
+        line.cost_period,
+        f"{share.amount:.2f}",
+        "" if line.weekly is None else f"{line.weekly:.2f}",
+        f"{line.annual:.2f}",
+        f"{line.year_amount:.2f}",
+        f"{line.to_date:.2f}",
+        package.status,
+    ]
+
+
+def stream_rows(data: Commitments, lines: Iterable[CommitmentLine]) -> Iterator[list[str]]:
+    """The heading row, then one row per line as `lines` yields them (nothing is kept)."""
+    yield COLUMNS
+    for line in lines:
+        yield _cells(data, line)
+
+
+class _Echo:
+    """A file that hands back what is written to it, for csv.writer to format one row at a time."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_chunks(
+    data: Commitments, lines: Iterable[CommitmentLine], *, rows_per_chunk: int = 200
+) -> Iterator[bytes]:
+    """The CSV as UTF-8 bytes, a few hundred rows a piece, for a StreamingHttpResponse."""
+    writer = csv.writer(_Echo())
+    batch: list[str] = []
+    for row in stream_rows(data, lines):
+        batch.append(writer.writerow(row))
+        if len(batch) >= rows_per_chunk:
+            yield "".join(batch).encode()
+            batch = []
+    if batch:
+        yield "".join(batch).encode()
+
+
+def csv_file(data: Commitments, lines: Iterable[CommitmentLine]) -> IO[bytes]:
+    """The CSV in a temporary file (in memory up to 1 MB, on disk beyond), rewound."""
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the response closes it
+    for chunk in csv_chunks(data, lines):
+        out.write(chunk)
+    out.seek(0)
     return out
 
 
@@ -83,24 +123,32 @@ def filename(data: Commitments, ext: str) -> str:
     return f"funding-commitments-{data.label}.{ext}"
 
 
-def xlsx(data: Commitments) -> bytes:
-    from decimal import Decimal
+# Money columns (0-based): share_per_period, share_weekly, share_annual, year_amount, to_date_amount.
+MONEY = frozenset(range(10, 15))
 
+
+def xlsx_file(data: Commitments, lines: Iterable[CommitmentLine]) -> IO[bytes]:
+    """The workbook in a temporary file (in memory up to 1 MB, on disk beyond), rewound: openpyxl's
+    write-only mode writes each row out as it is appended, so memory does not grow with the rows."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = f"Commitments {data.label}"
-    money = set(range(10, 15))
-    for r, row in enumerate(rows(data)):
-        values = []
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(f"Commitments {data.label}")
+    for r, row in enumerate(stream_rows(data, lines)):
+        if not r:
+            sheet.append(row)
+            continue
+        cells: list[object] = []
         for i, value in enumerate(row):
-            values.append(Decimal(value) if r and i in money and value else value)
-        sheet.append(values)
-    for col in range(11, 16):
-        for cell in sheet.iter_cols(min_col=col, max_col=col, min_row=2):
-            for c in cell:
-                c.number_format = "#,##0.00"
-    out = io.BytesIO()
+            if i in MONEY and value:
+                cell = WriteOnlyCell(sheet, value=Decimal(value))
+                cell.number_format = "#,##0.00"
+                cells.append(cell)
+            else:
+                cells.append(value)
+        sheet.append(cells)
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the response closes it
     book.save(out)
-    return out.getvalue()
+    out.seek(0)
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -41,6 +42,7 @@ __all__ = [
     "CommitmentLine",
     "Commitments",
     "awaiting_for",
+    "commitments_export",
     "commitments_for",
     "matrix",
     "package_for_page",
@@ -337,25 +339,22 @@ class Commitments:
     is_current_year: bool = False
 
 
-def commitments_for(*, user: User, year: int | None = None, today: dt.date | None = None) -> Commitments:
-    """What the user's agency has committed in one financial year (1 April – 31 March): agreed and
-    ended packages it pays a share of, pro-rated by days (366 in a leap year), with the year's total
-    (forecast) and the part up to today (committed to date); by pathway, provider and panel.
-    Packages still awaiting approval are totalled apart. Queries: 1 for the packages, 1 for their
-    versions with providers, 1 for the versions' shares."""
-    today = today or timezone.localdate()
+def _commitments_header(*, user: User, year: int | None, today: dt.date) -> Commitments:
     year = financial_year_of(today) if year is None else year
-    result = Commitments(
+    return Commitments(
         agency_name=user.agency.name if user.agency is not None else "",
         year=year,
         label=financial_year_label(year),
         is_current_year=financial_year_of(today) == year,
     )
-    if not access.can_see_commitments(user=user):
-        return result
-    agency_id = agency_id_of(user)
-    lo, hi = financial_year_bounds(year)
-    packages = list(
+
+
+def _commitment_packages(*, user: User, agency_id: int | None, year: int) -> QuerySet[FundingPackage]:
+    """The packages the agency pays a share of that may count in the year, with their versions and
+    shares: 1 query for the packages, 1 for their versions with providers, 1 for the shares (per
+    chunk when iterated)."""
+    lo, _ = financial_year_bounds(year)
+    return (
         access.packages_visible_to(user=user)
         .filter(share_lines__agency_id=agency_id)
         .exclude(Q(status=PackageStatus.ENDED) & Q(ended_on__lt=lo))
@@ -375,59 +374,81 @@ def commitments_for(*, user: User, year: int | None = None, today: dt.date | Non
         )
         .order_by("pk")
     )
+
+
+def _commitment_line(
+    package: FundingPackage, *, agency_id: int | None, year: int, today: dt.date
+) -> tuple[Decimal, CommitmentLine | None]:
+    """The agency's amount in the year for one package, and its line (None for a package still
+    awaiting approval or disputed, whose amount is counted apart, or one with nothing in the year)."""
+    lo, hi = financial_year_bounds(year)
+    versions = list(package.versions.all())
+    amount = _fy_amounts_by_agency(package, versions, year).get(agency_id, ZERO)
+    if package.status in (PackageStatus.AWAITING_APPROVAL, PackageStatus.DISPUTED):
+        return amount, None
+    current = package.current_version
+    if amount == 0 or current is None:  # with versions (an amount), it has its current one
+        return ZERO, None
+    # The agency's share in the current version or, when it paid only under an earlier one (it
+    # stopped paying at a variation), as it stood in the last version it paid under: its money
+    # in the year is still its commitment.
+    found = None
+    for version in sorted(versions, key=lambda v: v.number, reverse=True):
+        shares = list(version.shares.all())
+        mine = next((i for i, s in enumerate(shares) if s.agency_id == agency_id), None)
+        if mine is not None:
+            found = version, shares, mine
+            break
+    if found is None:
+        return ZERO, None
+    version, shares, mine = found
+    share = shares[mine]
+    # The share's weekly figure as the funding matrix shows it (casework.money.share_equivalents).
+    share_weekly = share_equivalents([s.amount for s in shares], version.cost_period, version.weeks_per_year)[
+        mine
+    ][0]
+    upto = min(today, hi)
+    to_date = (
+        _fy_amounts_by_agency(_until(package, upto), versions, year).get(agency_id, ZERO)
+        if today >= lo
+        else ZERO
+    )
+    return amount, CommitmentLine(
+        package=package,
+        share=share,
+        provider=current.provider.name,
+        pathway=package.get_pathway_display(),
+        panel=package.panel.name if package.panel is not None else "Existing arrangement",
+        weekly=share_weekly,
+        annual=share.annual_amount,
+        year_amount=amount,
+        to_date=to_date,
+        cost_period=version.cost_period,
+    )
+
+
+def commitments_for(*, user: User, year: int | None = None, today: dt.date | None = None) -> Commitments:
+    """What the user's agency has committed in one financial year (1 April – 31 March): agreed and
+    ended packages it pays a share of, pro-rated by days (366 in a leap year), with the year's total
+    (forecast) and the part up to today (committed to date); by pathway, provider and panel.
+    Packages still awaiting approval are totalled apart. Queries: 1 for the packages, 1 for their
+    versions with providers, 1 for the versions' shares."""
+    today = today or timezone.localdate()
+    result = _commitments_header(user=user, year=year, today=today)
+    if not access.can_see_commitments(user=user):
+        return result
+    agency_id = agency_id_of(user)
     pathways: dict[str, Decimal] = defaultdict(lambda: ZERO)
     providers: dict[str, Decimal] = defaultdict(lambda: ZERO)
     panels: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for package in packages:
-        versions = list(package.versions.all())
-        amount = _fy_amounts_by_agency(package, versions, year).get(agency_id, ZERO)
-        if package.status in (PackageStatus.AWAITING_APPROVAL, PackageStatus.DISPUTED):
+    for package in _commitment_packages(user=user, agency_id=agency_id, year=result.year):
+        amount, line = _commitment_line(package, agency_id=agency_id, year=result.year, today=today)
+        if line is None:
             result.awaiting_total += amount
             continue
-        if amount == 0:
-            continue
-        current = package.current_version
-        if current is None:  # it has versions (an amount), so it has its current one
-            continue
-        # The agency's share in the current version or, when it paid only under an earlier one (it
-        # stopped paying at a variation), as it stood in the last version it paid under: its money
-        # in the year is still its commitment.
-        found = None
-        for version in sorted(versions, key=lambda v: v.number, reverse=True):
-            shares = list(version.shares.all())
-            mine = next((i for i, s in enumerate(shares) if s.agency_id == agency_id), None)
-            if mine is not None:
-                found = version, shares, mine
-                break
-        if found is None:
-            continue
-        version, shares, mine = found
-        share = shares[mine]
-        # The share's weekly figure as the funding matrix shows it (casework.money.share_equivalents).
-        share_weekly = share_equivalents(
-            [s.amount for s in shares], version.cost_period, version.weeks_per_year
-        )[mine][0]
-        upto = min(today, hi)
-        to_date = (
-            _fy_amounts_by_agency(_until(package, upto), versions, year).get(agency_id, ZERO)
-            if today >= lo
-            else ZERO
-        )
-        line = CommitmentLine(
-            package=package,
-            share=share,
-            provider=current.provider.name,
-            pathway=package.get_pathway_display(),
-            panel=package.panel.name if package.panel is not None else "Existing arrangement",
-            weekly=share_weekly,
-            annual=share.annual_amount,
-            year_amount=amount,
-            to_date=to_date,
-            cost_period=version.cost_period,
-        )
         result.lines.append(line)
         result.total += amount
-        result.to_date += to_date
+        result.to_date += line.to_date
         pathways[line.pathway] += amount
         providers[line.provider] += amount
         panels[line.panel] += amount
@@ -435,6 +456,33 @@ def commitments_for(*, user: User, year: int | None = None, today: dt.date | Non
     result.by_provider = sorted(providers.items(), key=lambda kv: (-kv[1], kv[0]))
     result.by_panel = sorted(panels.items(), key=lambda kv: (-kv[1], kv[0]))
     return result
+
+
+# Packages fetched at a time by an export: each chunk is 3 queries (packages, versions, shares)
+# through a server-side cursor, so an export's memory is one chunk's, however many rows it has.
+EXPORT_CHUNK = 500
+
+
+def commitments_export(
+    *, user: User, year: int | None = None, today: dt.date | None = None
+) -> tuple[Commitments, Callable[[], Iterator[CommitmentLine]]]:
+    """The commitments' heading (agency, year; no lines) and a function streaming the lines of
+    commitments_for, in the same order, EXPORT_CHUNK packages at a time; nothing is held beyond a
+    chunk. Each call of the function runs the queries afresh (3 per chunk)."""
+    today = today or timezone.localdate()
+    header = _commitments_header(user=user, year=year, today=today)
+
+    def lines() -> Iterator[CommitmentLine]:
+        if not access.can_see_commitments(user=user):
+            return
+        agency_id = agency_id_of(user)
+        packages = _commitment_packages(user=user, agency_id=agency_id, year=header.year)
+        for package in packages.iterator(chunk_size=EXPORT_CHUNK):
+            _, line = _commitment_line(package, agency_id=agency_id, year=header.year, today=today)
+            if line is not None:
+                yield line
+
+    return header, lines
 
 
 class _Ending:

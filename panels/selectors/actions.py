@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict, cast
@@ -77,6 +77,7 @@ __all__ = [
     "panel_people",
     "tracker_referrals",
     "tracker_rows",
+    "tracker_rows_streamed",
     "tracker_totals",
 ]
 
@@ -516,6 +517,27 @@ def tracker_rows(referrals: Iterable[WithAnnotations[Referral, _Tracked]]) -> li
             TrackerRow(referral=referral, meeting_date=referral.meeting_date, decision=decision, lines=lines)
         )
     return rows
+
+
+# Referrals an export fetches at a time: 1 query a chunk through a server-side cursor, then 2 for
+# their decisions and shares (tracker_rows), so its memory is one chunk's however many rows it has.
+EXPORT_CHUNK = 500
+
+
+def tracker_rows_streamed(
+    referrals: QuerySet[WithAnnotations[Referral, _Tracked]], *, chunk_size: int | None = None
+) -> Iterator[TrackerRow]:
+    """tracker_rows for every referral of tracker_referrals, in its order, chunk_size (by default
+    EXPORT_CHUNK) at a time: nothing is held beyond a chunk (for the exports, which stream every row)."""
+    chunk_size = chunk_size or EXPORT_CHUNK
+    chunk: list[WithAnnotations[Referral, _Tracked]] = []
+    for referral in referrals.iterator(chunk_size=chunk_size):
+        chunk.append(referral)
+        if len(chunk) >= chunk_size:
+            yield from tracker_rows(chunk)
+            chunk = []
+    if chunk:
+        yield from tracker_rows(chunk)
 
 
 def tracker_totals(referrals: QuerySet[WithAnnotations[Referral, _Tracked]]) -> TrackerTotals:

@@ -27,11 +27,13 @@ The CSV is UTF-8 with a byte-order mark (so Excel reads the £ and accents right
 from __future__ import annotations
 
 import csv
-import io
+import tempfile
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import IO
 
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import FileResponse, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -78,6 +80,8 @@ MONEY_COLUMNS = frozenset({"Amount per period (GBP)", "Weekly (GBP)", "Annual (G
 DATE_COLUMNS = frozenset({"Meeting date", "Review date"})
 NUMBER_COLUMNS = frozenset({"Referral ID", "Weeks a year"})
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A workbook bigger than this goes to a file on disk while it is made and sent.
+XLSX_SPOOL_BYTES = 1024 * 1024
 
 
 def _get_only(request) -> HttpResponseNotAllowed | None:
@@ -412,7 +416,7 @@ def _safe_text(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _export_lines(rows: list[selectors.TrackerRow]):
+def _export_lines(rows: Iterable[selectors.TrackerRow]) -> Iterator[dict]:
     """Each row as dicts keyed by EXPORT_COLUMNS: one per agency share (or one with none)."""
     for row in rows:
         decision = row.decision
@@ -444,38 +448,54 @@ def _export_lines(rows: list[selectors.TrackerRow]):
 
 
 def _export(request, pk, file_format: str):
+    """Every filtered row, streamed: the audit event and read log are written first (from the rows'
+    ids, one query), then the rows are read EXPORT_CHUNK at a time through a server-side cursor, so
+    memory stays flat however many rows there are (bench/exports.py). The CSV is sent as it is
+    made; the XLSX (a zip, finished only at its end) is made in a temporary file and then sent."""
     panel, form, filters = _tracker_query(request, pk)
     if refused := _get_only(request):
         return refused
     if filters is None:
         return render(request, "panels/actions/tracker.html", {"panel": panel, "form": form}, status=400)
-    referrals = list(selectors.tracker_referrals(user=request.user, panel=panel, filters=filters))
-    rows = selectors.tracker_rows(referrals)
+    referrals = selectors.tracker_referrals(user=request.user, panel=panel, filters=filters)
+    ids = list(referrals.values_list("pk", "child_id"))
     services.tracker_record_export(
         actor=request.user,
         panel=panel,
         file_format=file_format,
         filters=filters.as_dict(),
-        referral_ids=[r.pk for r in referrals],
+        referral_ids=[referral_id for referral_id, _ in ids],
     )
-    log_children(request, [r.child_id for r in referrals], channel="export")
-    lines = list(_export_lines(rows))
+    log_children(request, [child_id for _, child_id in ids], channel="export")
+    del ids
+    lines = _export_lines(selectors.tracker_rows_streamed(referrals))
     name = f"tracker-{panel.pk}-{timezone.localdate():%Y-%m-%d}.{file_format}"
+    response: StreamingHttpResponse
     if file_format == "csv":
-        body, content_type = _csv(lines), "text/csv; charset=utf-8"
+        response = StreamingHttpResponse(_csv(lines), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
     else:
-        body = _xlsx(lines)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response = FileResponse(
+            _xlsx(lines),
+            as_attachment=True,
+            filename=name,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
     response["Cache-Control"] = "no-store"
     return response
 
 
-def _csv(lines: list[dict]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
+class _Echo:
+    """A file that hands back what is written to it, for csv.writer to format one row at a time."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv(lines: Iterable[dict], *, rows_per_chunk: int = 200) -> Iterator[bytes]:
+    """The CSV in UTF-8 with a byte-order mark, a few hundred rows a piece."""
+    writer = csv.writer(_Echo())
+    batch = ["\ufeff" + writer.writerow(EXPORT_COLUMNS)]
     for line in lines:
         cells = []
         for column in EXPORT_COLUMNS:
@@ -488,11 +508,17 @@ def _csv(lines: list[dict]) -> bytes:
                 cells.append("" if value is None else str(value))
             else:
                 cells.append(_safe_text(value))
-        writer.writerow(cells)
-    return out.getvalue().encode("utf-8-sig")
+        batch.append(writer.writerow(cells))
+        if len(batch) >= rows_per_chunk:
+            yield "".join(batch).encode()
+            batch = []
+    if batch:
+        yield "".join(batch).encode()
 
 
-def _xlsx(lines: list[dict]) -> bytes:
+def _xlsx(lines: Iterable[dict]) -> IO[bytes]:
+    """The workbook in a temporary file (in memory up to 1 MB, on disk beyond), rewound: openpyxl's
+    write-only mode writes each row out as it is appended."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -518,9 +544,10 @@ def _xlsx(lines: list[dict]) -> bytes:
                 cell.data_type = "s"
             cells.append(cell)
         sheet.append(cells)
-    out = io.BytesIO()
+    out = tempfile.SpooledTemporaryFile(max_size=XLSX_SPOOL_BYTES)  # noqa: SIM115 - the response closes it
     book.save(out)
-    return out.getvalue()
+    out.seek(0)
+    return out
 
 
 def tracker_csv(request, pk):

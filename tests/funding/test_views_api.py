@@ -387,11 +387,11 @@ def test_commitments_and_exports(client, clock, existing_package, council_financ
     assert c.by_pathway == [("Joint package or placement", Decimal("26071.43"))]
     assert "<svg" in response.content.decode() and "<table" in response.content.decode()
     rows = list(
-        csv.reader(io.StringIO(client.get(reverse("funding:export_csv") + "?year=2026").content.decode()))
+        csv.reader(io.StringIO(client.get(reverse("funding:export_csv") + "?year=2026").getvalue().decode()))
     )
     assert rows[0] == COLUMNS
     assert rows[1][0] == "2026-27" and rows[1][COLUMNS.index("year_amount")] == "26071.43"
-    book = load_workbook(io.BytesIO(client.get(reverse("funding:export_xlsx") + "?year=2026").content))
+    book = load_workbook(io.BytesIO(client.get(reverse("funding:export_xlsx") + "?year=2026").getvalue()))
     assert [cell.value for cell in book.active[1]] == COLUMNS
     api = client.get("/api/funding/commitments/?year=2026").json()
     assert api["total"] == "26071.43"
@@ -405,7 +405,7 @@ def test_commitments_are_not_for_everyone(client, social_worker, outsider, exist
     response = client.get(reverse("funding:commitments"))
     assert response.status_code == 200 and response.context["c"].lines == []
     assert client.get("/api/funding/commitments/").json()["awaiting_total"] == "0.00"
-    assert len(list(csv.reader(io.StringIO(client.get(reverse("funding:export_csv")).content.decode())))) == 1
+    assert len(list(csv.reader(io.StringIO(client.get(reverse("funding:export_csv")).getvalue().decode())))) == 1
 
 
 def test_context_processor_counts_my_tray(rf, existing_package, council_finance, social_worker):

@@ -116,11 +116,11 @@ def test_the_tracker_page_and_its_totals_count_38_weeks(signed, irap, panel_admi
 def test_the_tracker_exports_count_38_weeks(signed, irap, panel_admin):
     client = Client()
     client.force_login(panel_admin)
-    text = client.get(reverse("panels:tracker_csv", args=[irap.pk])).content.decode("utf-8-sig")
+    text = client.get(reverse("panels:tracker_csv", args=[irap.pk])).getvalue().decode("utf-8-sig")
     lines = list(csv.DictReader(io.StringIO(text)))
     assert [(b["Weeks a year"], b["Annual (GBP)"]) for b in lines] == [("38", "23456.64")] * 2
 
-    body = client.get(reverse("panels:tracker_xlsx", args=[irap.pk])).content
+    body = client.get(reverse("panels:tracker_xlsx", args=[irap.pk])).getvalue()
     sheet = openpyxl.load_workbook(io.BytesIO(body)).active
     values = list(sheet.iter_rows(values_only=True))
     assert values[0] == EXPORT_COLUMNS

@@ -408,10 +408,10 @@ def test_commitments_page_exports_and_api_show_the_modules_figures_and_add_up(
         for breakdown in (c.by_pathway, c.by_provider, c.by_panel):
             assert sum((amount for _, amount in breakdown), ZERO) == c.total
 
-        text = client.get(reverse("funding:export_csv"), {"year": year}).content.decode("utf-8")
+        text = client.get(reverse("funding:export_csv"), {"year": year}).getvalue().decode("utf-8")
         exported = list(csv.DictReader(io.StringIO(text)))
         book = openpyxl.load_workbook(
-            io.BytesIO(client.get(reverse("funding:export_xlsx"), {"year": year}).content)
+            io.BytesIO(client.get(reverse("funding:export_xlsx"), {"year": year}).getvalue())
         )
         sheet = list(book.active.iter_rows(values_only=True))
         as_xlsx = [dict(zip(sheet[0], row, strict=True)) for row in sheet[1:]]
@@ -512,9 +512,9 @@ def test_the_tracker_page_exports_and_api_show_the_modules_figures_and_add_up(
             agency.name: tuple(totals[agency.pk]) for agency in payers if agency.pk in totals
         }
 
-        text = client.get(reverse("panels:tracker_csv", args=[irap.pk])).content.decode("utf-8-sig")
+        text = client.get(reverse("panels:tracker_csv", args=[irap.pk])).getvalue().decode("utf-8-sig")
         book = openpyxl.load_workbook(
-            io.BytesIO(client.get(reverse("panels:tracker_xlsx", args=[irap.pk])).content)
+            io.BytesIO(client.get(reverse("panels:tracker_xlsx", args=[irap.pk])).getvalue())
         )
         sheet = list(book.active.iter_rows(values_only=True))
         assert sheet[0] == EXPORT_COLUMNS
