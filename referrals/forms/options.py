@@ -10,17 +10,20 @@ from django.core.exceptions import ValidationError
 
 from casework.forms import DateField, GovUKForm, add_service_errors
 from casework.models import Agency, ProviderKind
-from casework.money import HOURS_IN_A_WEEK, MAX_COST, MAX_COST_TEXT
+from casework.money import HOURS_IN_A_WEEK, MAX_COST, MAX_COST_TEXT, weekly_from_hours
 from referrals.models import (
     CostPeriod,
     Option,
+    OptionShare,
     ShareBasis,
 )
+from referrals.services import split_problem
 
 OPTION_TEXT_LIMIT = 5000
 # A number as people type it: "1250", "1,250.50", ".5". Sign, "£" and spaces are dealt with first.
 _NUMBER = re.compile(r"(\d{1,3}(,\d{3})+|\d+)(\.\d*)?|\.\d+")
 MAX_MONEY = MAX_COST  # casework/money.py says why
+HOURS = {"hours_per_week", "hourly_rate"}
 
 
 # --- Options and costs ---------------------------------------------------------------------------
@@ -233,6 +236,10 @@ class OptionForm(GovUKForm):
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", "The end date must be on or after the start date")
+        if self.errors:
+            # The service is not reached: say the split's problems now too, so every problem is
+            # shown at once and not in turns.
+            self._add_split_problem()
         return data
 
     def _clean_hours(self, data: dict) -> None:
@@ -258,6 +265,27 @@ class OptionForm(GovUKForm):
         elif hours is None and data.get("cost") is None and "cost" not in self.errors:
             self.add_error("cost", "Enter the cost")
 
+    def _add_split_problem(self) -> None:
+        """The split's problem by the service's own rule (referrals.services.split_problem), next to
+        the basis question as the service's is, for when the service is not reached or stops before
+        the split. Not when a share or the basis cannot be read (said next to it), nor for amounts
+        when the cost is not known (no misleading total)."""
+        if "basis" in self.errors or any(field.name in self.errors for field in self.share_fields()):
+            return
+        data = self.cleaned_data
+        cost = data.get("cost") if "cost" not in self.errors else None
+        hours, rate = data.get("hours_per_week"), data.get("hourly_rate")
+        if isinstance(hours, Decimal) and isinstance(rate, Decimal) and not self.errors.keys() & HOURS:
+            cost = weekly_from_hours(hours, rate)
+        shares = [
+            OptionShare(agency=agency, basis=basis, value=value) for agency, basis, value in self.shares
+        ]
+        if shares and data.get("basis") == ShareBasis.AMOUNT and cost is None:
+            return
+        problem = split_problem(Option(cost=cost), shares)
+        if problem:
+            self.add_error("basis", problem[0].upper() + problem[1:])
+
     def option_fields(self) -> dict:
         placement = {
             name: self.cleaned_data[name]
@@ -278,6 +306,11 @@ class OptionForm(GovUKForm):
             error = ValidationError({k: v for k, v in error.error_dict.items() if k != "shares"})
             if not error.error_dict:
                 return
+        else:
+            # The service stopped before its split check: say the split's problems with its own.
+            add_service_errors(self, error)
+            self._add_split_problem()
+            return
         add_service_errors(self, error)
 
 
