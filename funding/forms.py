@@ -7,8 +7,10 @@ from decimal import Decimal
 from django import forms
 
 from casework.forms import DateField, GovUKForm, VersionField
+from casework.models import User
 from casework.money import MAX_COST_TEXT, SplitLine, money_validators, split_problems
 from funding.models import PersonalBudget, Provider, ProviderKind, ShareStatus
+from funding.services.packages import own_agency_problem
 from referrals.models import CostPeriod, Pathway, ShareBasis
 
 SHARE_ROWS = 4
@@ -217,13 +219,27 @@ class TermsForm(GovUKForm):
 
 class NewPackageForm(TermsForm):
     """An existing arrangement's terms, recorded from the child's record (the page names the child:
-    nobody is asked for a record number)."""
+    nobody is asked for a record number). `actor`, who records it: whether their own agency pays a
+    share is said with the split's other problems (the service's rule,
+    funding.services.own_agency_problem)."""
 
     pathway = forms.ChoiceField(
         label="Pathway", choices=Pathway.choices, error_messages={"required": "Choose the pathway"}
     )
 
     field_order = ["pathway"]
+
+    def __init__(self, *args, actor: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+
+    def clean(self):
+        if self.actor is not None and not any(name in self.errors for name in self._share_field_names()):
+            lines = self.lines()
+            problem = own_agency_problem(actor=self.actor, agency_ids=[line.agency_id for line in lines])
+            if problem:
+                self.add_error(None, problem)
+        return super().clean()
 
 
 class VaryForm(TermsForm, VersionForm):

@@ -6,6 +6,7 @@ its annual amount needs, and the package's status worked out from its shares.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -40,6 +41,7 @@ __all__ = [
     "PackageTerms",
     "approver_for",
     "awaiting_recommendations",
+    "own_agency_problem",
     "package_recheck",
     "package_create_existing",
     "package_create_from_decision",
@@ -473,6 +475,15 @@ def package_create_from_decision(*, actor: User, decision) -> FundingPackage:
         return existing
 
 
+def own_agency_problem(*, actor: User, agency_ids: Iterable[int]) -> str | None:
+    """Why `actor` may not record an existing arrangement split between `agency_ids`, or None: their
+    own agency must pay a share of it (a panel administrator records any). The form of the page
+    asks the same (funding.forms.NewPackageForm), so it is said with every other problem at once."""
+    if actor.agency_id in set(agency_ids) or actor.has_role(Role.PANEL_ADMINISTRATOR):
+        return None
+    return "Your own agency must pay a share of a package you record"
+
+
 @transaction.atomic
 def package_create_existing(
     *, actor: User, child: Child, pathway: str, terms: PackageTerms
@@ -483,10 +494,9 @@ def package_create_existing(
         raise NotAllowed("You cannot see this child's record")
     if pathway not in Pathway.values:
         raise ValidationError({"pathway": ["Choose the pathway"]})
-    if actor.agency_id not in {line.agency_id for line in terms.lines} and not actor.has_role(
-        Role.PANEL_ADMINISTRATOR
-    ):
-        raise ValidationError({"shares": ["Your own agency must pay a share of a package you record"]})
+    problem = own_agency_problem(actor=actor, agency_ids=[line.agency_id for line in terms.lines])
+    if problem:
+        raise ValidationError({"shares": [problem]})
     return _initial_package(actor=actor, child=child, pathway=pathway, terms=terms)
 
 
