@@ -81,7 +81,9 @@ def connected_as_owner(alias: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     saved_options = dict(connection.settings_dict.get("OPTIONS") or {})
     connection.close()
     connection.settings_dict.update({key: owner[key] for key in _OWNER_KEYS})
-    connection.settings_dict["OPTIONS"] = saved_options | owner["OPTIONS"]
+    # Direct connections as the owner: the pool (DATABASE_POOL=django) holds the application's.
+    owner_options = {key: value for key, value in (saved_options | owner["OPTIONS"]).items() if key != "pool"}
+    connection.settings_dict["OPTIONS"] = owner_options
     try:
         yield
     finally:

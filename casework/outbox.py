@@ -44,6 +44,9 @@ HANDLER_MODULES = ("casework.jobs", "referrals.jobs", "panels.jobs")
 # A job still waiting this long after it could run was not picked up from the queue: queue it again.
 RELAY_AFTER = dt.timedelta(seconds=30)
 RELAY_BATCH = 500
+# The Celery queues, each served by its own workers (docker-compose.yml): "pdf" for WeasyPrint work,
+# "reports" for report refreshes and exports, "default" for the rest. A handler names one of them.
+QUEUES = ("default", "pdf", "reports")
 OPEN = (JobStatus.WAITING, JobStatus.RUNNING)
 
 
@@ -75,6 +78,9 @@ def handler(
 ) -> Callable:
     """Register `func(object_id, job=Lease)` as the handler of `kind`. It must be idempotent: it may
     run again after a lease expires (a killed worker) or after a failure part-way."""
+
+    if queue not in QUEUES:
+        raise ValueError(f"A background job's queue is one of {', '.join(QUEUES)}, not {queue!r}")
 
     def register(func: Callable) -> Callable:
         _HANDLERS[kind] = Handler(

@@ -10,27 +10,27 @@ font is Arial with Liberation Sans and the system sans-serif as fallbacks (no GD
 Documents merged from several (panel packs) keep the tags of the parts rendered here (`TaggedMerge`):
 one Document of Parts, in British English; pages merged from elsewhere go in untagged.
 
-Stored files live in PRIVATE_STORAGE_ROOT/documents; views hand them out only after an access
-check (`open_stored_pdf`), as evidence downloads do (referrals/evidence.py).
+Stored files live in the private store under documents/ (casework/storage.py: this machine's disk or
+S3-compatible storage); views hand them out only after an access check (`open_stored_pdf`), as
+evidence downloads do (referrals/evidence.py).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
-import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.files.base import ContentFile
 from django.http import Http404
 from django.template.loader import render_to_string
 
 from casework.access import NOT_FOUND_MESSAGE
+from casework.storage import open_private, private_storage
 
 MARKING = "OFFICIAL-SENSITIVE"
 FOLDER = "documents"
@@ -59,13 +59,10 @@ def render_pdf(*, template: str, context: dict[str, Any], title: str) -> bytes:
 
 
 def pdf_dir(*, create: bool = False) -> Path:
-    """PRIVATE_STORAGE_ROOT/documents, refusing a setting that would put it inside a served folder."""
-    folder = Path(settings.PRIVATE_STORAGE_ROOT) / FOLDER
-    resolved = folder.resolve()
-    finders = [e[1] if isinstance(e, tuple | list) else e for e in settings.STATICFILES_DIRS]
-    for served in [settings.STATIC_ROOT, settings.MEDIA_ROOT, *finders]:
-        if served and resolved.is_relative_to(Path(str(served)).resolve()):
-            raise ImproperlyConfigured(f"PRIVATE_STORAGE_ROOT must not be inside a served folder ({served})")
+    """The folder stored PDFs are in when the private store is this machine's disk (FILE_STORAGE=
+    local), for benchmarks and tests that count files; the service itself never uses a path.
+    ImproperlyConfigured inside a served folder; NotImplementedError for object storage."""
+    folder = Path(private_storage().path(FOLDER))
     if create and not folder.is_dir():
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         folder.chmod(0o700)  # mkdir's mode is filtered by the umask
@@ -73,28 +70,33 @@ def pdf_dir(*, create: bool = False) -> Path:
 
 
 def store_pdf(data: bytes, *, name: str | None = None) -> StoredPdf:
-    """Write a rendered PDF to private storage (owner-only) under a new random name, or under
-    `name` (32 hex digits and ".pdf") for a file keyed by its content: when that file exists
-    already, someone stored the same one first and it is kept."""
-    folder = pdf_dir(create=True)
-    if name is None:
-        name = f"{secrets.token_hex(16)}.pdf"
-    elif not _STORED_NAME.fullmatch(name):
-        raise ValueError("A stored PDF's name is 32 hex digits and .pdf")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(folder / name, flags, 0o600)
-    except FileExistsError:
-        return StoredPdf(name=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    return StoredPdf(name=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    """Keep a rendered PDF in the private store under a new random name, or under `name` (32 hex
+    digits and ".pdf") for a file keyed by its content: when that file exists already, someone
+    stored the same one first and it is kept."""
+    storage = private_storage()
+    stored = StoredPdf(name="", sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    if name is not None:
+        if not _STORED_NAME.fullmatch(name):
+            raise ValueError("A stored PDF's name is 32 hex digits and .pdf")
+        if storage.exists(f"{FOLDER}/{name}"):
+            return replace(stored, name=name)
+    for _ in range(3):
+        wanted = name or f"{secrets.token_hex(16)}.pdf"
+        saved = storage.save(f"{FOLDER}/{wanted}", ContentFile(data))
+        if saved == f"{FOLDER}/{wanted}":
+            return replace(stored, name=wanted)
+        # The store chose another name: the same name was taken in the meantime. A keyed file was
+        # stored by someone else (keep theirs); a random name is drawn again.
+        storage.delete(saved)
+        if name is not None:
+            return replace(stored, name=name)
+    raise RuntimeError("Could not store a PDF under a new name")
 
 
 def discard_pdf(name: str) -> None:
     """Remove a stored PDF nobody recorded (a second render that lost the race)."""
     if isinstance(name, str) and _STORED_NAME.fullmatch(name):
-        (pdf_dir() / name).unlink(missing_ok=True)
+        private_storage().delete(f"{FOLDER}/{name}")
 
 
 def open_stored_pdf(name: str) -> BinaryIO:
@@ -102,16 +104,7 @@ def open_stored_pdf(name: str) -> BinaryIO:
     Http404 for a missing file or a name that is not one we hand out."""
     if not isinstance(name, str) or not _STORED_NAME.fullmatch(name):
         raise Http404(NOT_FOUND_MESSAGE)
-    try:
-        fd = os.open(
-            pdf_dir() / name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-        )
-    except OSError:
-        raise Http404(NOT_FOUND_MESSAGE) from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise Http404(NOT_FOUND_MESSAGE)
-    return os.fdopen(fd, "rb")
+    return open_private(f"{FOLDER}/{name}")
 
 
 # --- Merging, keeping the tags ------------------------------------------------------------------

@@ -115,6 +115,8 @@ MIDDLEWARE = [
     "config.middleware.AuditContextMiddleware",
     "config.middleware.LoginRequiredMiddleware",
     "config.middleware.DomainErrorMiddleware",
+    # Marks the read-heavy reports, whose reads may go to the replica (casework/replica.py).
+    "casework.replica.ReportReadsMiddleware",
     # django-axes must be last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -169,17 +171,60 @@ if not DATABASE_URL:
         DATABASE_URL = "postgres://postgres@127.0.0.1:5432/casework"
     else:
         DATABASE_URL = _embedded_database_url()
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+# Pooling (ADR 0014): "django" keeps a psycopg pool in each web and worker process; "pgbouncer" is
+# for a DATABASE_URL that names PgBouncer in transaction mode (docker-compose.yml), so Django keeps
+# no pool, no server-side cursors and sends no startup options (set jit and parallel workers on the
+# server); "off" connects per request, kept for DB_CONN_MAX_AGE seconds.
+DATABASE_POOL = env_str("DATABASE_POOL", "django" if PRODUCTION else "off")
+if DATABASE_POOL not in {"off", "django", "pgbouncer"}:
+    raise ImproperlyConfigured(f"DATABASE_POOL must be off, django or pgbouncer, not {DATABASE_POOL!r}")
+DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 2)
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 4)
+DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT_SECONDS", 10)
+if not 0 <= DATABASE_POOL_MIN_SIZE <= DATABASE_POOL_MAX_SIZE or DATABASE_POOL_MAX_SIZE < 1:
+    raise ImproperlyConfigured("DATABASE_POOL_MIN_SIZE must be from 0 to DATABASE_POOL_MAX_SIZE (1 or more)")
+if DATABASE_POOL_TIMEOUT < 1:
+    raise ImproperlyConfigured("DATABASE_POOL_TIMEOUT_SECONDS must be 1 or more")
+if DATABASE_POOL == "django" and env_int("DB_CONN_MAX_AGE", 0):
+    raise ImproperlyConfigured(
+        "DB_CONN_MAX_AGE must be 0 or unset with DATABASE_POOL=django (the pool keeps them)"
+    )
+
+
+def _database(url: str) -> dict:
+    database = dj_database_url.parse(
+        url, conn_max_age=0 if DATABASE_POOL == "django" else env_int("DB_CONN_MAX_AGE", 60)
+    )
+    database["CONN_HEALTH_CHECKS"] = True
+    options = database.setdefault("OPTIONS", {})
+    if DATABASE_POOL == "pgbouncer":
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True  # a cursor cannot outlive PgBouncer's transaction
+    else:
+        # Short OLTP queries: JIT compilation and parallel plans cost more than they save here
+        # (bench/README.md: JIT was 139 of 245 ms of one COUNT; parallel plans 79 ms against 13 ms).
+        options["options"] = "-c jit=off -c max_parallel_workers_per_gather=0"
+    if DATABASE_POOL == "django":
+        options["pool"] = {
+            "min_size": DATABASE_POOL_MIN_SIZE,
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            "timeout": DATABASE_POOL_TIMEOUT,
+        }
+    return database
+
+
+DATABASES = {"default": _database(DATABASE_URL)}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # Each test run gets its own database (two runs on one server must not collide): TEST_DATABASE_NAME,
 # else one named after this process.
 DATABASES["default"]["TEST"] = {
     "NAME": env_str("TEST_DATABASE_NAME") or f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
 }
-# Short OLTP queries: JIT compilation and parallel plans cost more than they save here
-# (bench/README.md: JIT was 139 of 245 ms of one COUNT; parallel plans 79 ms against 13 ms).
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off -c max_parallel_workers_per_gather=0"
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Read-heavy reports read from a replica when there is one (config/db_router.py, ADR 0014); a
+# test run reads it through the test database.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {**_database(DATABASE_REPLICA_URL), "TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 # Two roles (ADR 0006): DATABASE_URL is the application's, which owns no table and may only add to
 # the audit trail; DATABASE_MIGRATE_URL is the owner's, used only by `manage.py migrate` and
 # `setup_db_roles` (casework/db_roles.py). Unset: migrate connects with DATABASE_URL.
@@ -225,9 +270,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # The administrators' "Background work" page calls the relay stale after this long without a run.
 BACKGROUND_STALE_AFTER_SECONDS = env_int("BACKGROUND_STALE_AFTER_SECONDS", 300)
-# PDF work (WeasyPrint) is slow and keeps memory: its own queue, for workers that recycle children.
-# No static routes: casework.tasks.run_job is queued per job kind (the handler's queue, "pdf" for
-# WeasyPrint work; casework/outbox.py).
+# Three queues, each with its own workers (docker-compose.yml, ADR 0014): "default" (e-mail, the
+# relay, reminders), "pdf" (WeasyPrint: papers, packs, letters, minutes; slow and keeps memory, so
+# its workers recycle children) and "reports" (report refreshes and exports). casework.tasks.run_job
+# is sent to its job kind's queue (casework/outbox.py, QUEUES); the beat's tasks are routed here.
+CELERY_TASK_ROUTES = {
+    "casework.tasks.relay_background_jobs": {"queue": "default"},
+    "casework.tasks.sweep_reminders": {"queue": "default"},
+}
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD_KB", 400_000)
 # The one static beat schedule (run exactly one `celery beat`), in Europe/London. Deadlines live in
 # PostgreSQL; each entry finds what is due and is safe to run twice.
@@ -355,9 +405,31 @@ STORAGES = {
         )
     },
 }
-# Uploaded evidence lives outside anything served directly; it is only downloaded through views
-# that run the access check.
+# Evidence and stored PDFs ("private", casework/storage.py): never served directly, only through
+# views that run the access check. "local": this machine's PRIVATE_STORAGE_ROOT (the default; one
+# machine only); "s3": an S3-compatible bucket every web process and worker shares (ADR 0014).
 PRIVATE_STORAGE_ROOT = Path(env_str("PRIVATE_STORAGE_ROOT") or BASE_DIR / ".data" / "private")
+FILE_STORAGE = env_str("FILE_STORAGE", "local")
+if FILE_STORAGE == "local":
+    STORAGES["private"] = {"BACKEND": "casework.storage.PrivateFileSystemStorage"}
+elif FILE_STORAGE == "s3":
+    if not env_str("AWS_STORAGE_BUCKET_NAME"):
+        raise ImproperlyConfigured("FILE_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME")
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,  # unset: Amazon S3 itself
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "location": env_str("AWS_LOCATION"),  # a folder (key prefix) inside the bucket
+            # Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, read by boto3 itself (or
+            # the machine's role). The bucket must be private; nothing is ever given a public URL.
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"FILE_STORAGE must be local or s3, not {FILE_STORAGE!r}")
 
 # --- E-mail -------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -6,8 +6,8 @@ the access check". An oversized, empty, mislabelled or corrupt upload is a Valid
 "file" in plain English (GOV.UK file upload wording), never a server error. The browser's content
 type is never read: the bytes decide.
 
-Files live in PRIVATE_STORAGE_ROOT/evidence under a random name. Nothing serves that folder; views
-call `open_stored` after `referrals.access.get_evidence_for_user`.
+Files live in the private store (casework/storage.py) under evidence/ with a random name. Nothing
+serves it; views call `open_stored` after `referrals.access.get_evidence_for_user`.
 
 This module is the check and the way in; beside it: what a file may be (evidence_formats.py), where
 files live (evidence_store.py), and what the panel pack includes (evidence_pack.py). Their names are
@@ -17,18 +17,19 @@ re-exported here, so `from referrals.evidence import ...` keeps working.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
+import tempfile
 import time
 import unicodedata
 import zipfile
-from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 
+from casework.storage import private_storage
 from casework.uploads import register_upload_store
 from referrals.evidence_formats import (  # noqa: F401 (re-exported)
     DOC,
@@ -62,7 +63,7 @@ from referrals.evidence_pack import (  # noqa: F401 (re-exported)
     not_in_pack,
     pdf_for_pack,
 )
-from referrals.evidence_store import StoredUpload, evidence_dir, open_stored, stored_path  # noqa: F401 (re-exported)
+from referrals.evidence_store import FOLDER, StoredUpload, evidence_dir, open_stored  # noqa: F401 (re-exported)
 
 EMPTY = "The selected file is empty"
 TOO_BIG = "The selected file must be smaller than {limit} MB"
@@ -108,20 +109,22 @@ def store_upload(upload) -> StoredUpload:
     if declared is not None and declared > limit:
         raise _invalid(TOO_BIG.format(limit=f"{limit_mb:g}"))
 
-    folder = evidence_dir(create=True)
-    token = secrets.token_hex(16)
-    partial = folder / f"{token}.part"
-    try:
-        size, sha256 = _copy(upload, partial, limit=limit, limit_mb=limit_mb)
+    # Checked in a scratch file of this process (memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, then
+    # an unnamed temporary file), then kept through the storage API: nothing partial is ever stored.
+    with tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE) as scratch:
+        size, sha256 = _copy(upload, scratch, limit=limit, limit_mb=limit_mb)
         if size == 0:
             raise _invalid(EMPTY)
-        with partial.open("rb") as file:
-            kind = _check(file, stem=stem, claimed=claimed)
-        stored_name = f"{token}.{kind.extension}"
-        os.replace(partial, folder / stored_name)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+        scratch.seek(0)
+        kind = _check(scratch, stem=stem, claimed=claimed)
+        scratch.seek(0)
+        storage = private_storage()
+        wanted = f"{FOLDER}/{secrets.token_hex(16)}.{kind.extension}"
+        saved = storage.save(wanted, File(scratch, name=wanted))
+        if saved != wanted:  # a random name already taken: never in practice, but never kept under another
+            storage.delete(saved)
+            raise RuntimeError("Could not store the evidence under a new name")
+    stored_name = saved.rsplit("/", 1)[1]
     extension = claimed if claimed and claimed.lower() in kind.extensions else kind.extension
     return StoredUpload(
         display_name=_display_name(stem, extension),
@@ -165,21 +168,17 @@ def _as_named(stem: str, claimed: str | None) -> str:
 # --- Storing ------------------------------------------------------------------------------------
 
 
-def _copy(upload, path: Path, *, limit: int, limit_mb: float) -> tuple[int, str]:
-    """Write the upload to `path` (owner-only), in chunks, hashing as it goes. Returns (size, sha256)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags, 0o600)
+def _copy(upload, out: BinaryIO, *, limit: int, limit_mb: float) -> tuple[int, str]:
+    """Write the upload to `out`, in chunks, hashing as it goes. Returns (size, sha256)."""
     digest = hashlib.sha256()
     size = 0
-    with os.fdopen(fd, "wb") as out:
-        os.fchmod(out.fileno(), 0o600)
-        for chunk in upload.chunks():
-            size += len(chunk)
-            # The declared size came from the request; count the bytes too.
-            if size > limit:
-                raise _invalid(TOO_BIG.format(limit=f"{limit_mb:g}"))
-            digest.update(chunk)
-            out.write(chunk)
+    for chunk in upload.chunks():
+        size += len(chunk)
+        # The declared size came from the request; count the bytes too.
+        if size > limit:
+            raise _invalid(TOO_BIG.format(limit=f"{limit_mb:g}"))
+        digest.update(chunk)
+        out.write(chunk)
     return size, digest.hexdigest()
 
 

@@ -111,3 +111,103 @@ def test_every_variable_settings_reads_is_documented():
 
     assert sorted(n for n in read if f"`{n}`" not in readme) == [], "missing from README.md"
     assert sorted(read - example_names) == [], "missing from .env.example"
+
+
+# --- Scaling out (ADR 0014): pooling, the read replica, the file store -------------------------
+
+SHOW = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "from django.core.files.storage import storages; "
+    "print(json.dumps({'databases': s.DATABASES, 'routers': getattr(s, 'DATABASE_ROUTERS', []), "
+    "'private': s.STORAGES['private'], 'private_class': type(storages['private']).__name__, "
+    "'bucket': getattr(storages['private'], 'bucket_name', None)}, default=str))"
+)
+
+
+def settings_with(env: dict[str, str]) -> dict:
+    import json
+
+    result = run(["-c", SHOW], {"DATABASE_URL": TEST_DATABASE_URL, **env})
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_django_pools_connections_by_default_in_production():
+    shown = settings_with(PRODUCTION)
+    default = shown["databases"]["default"]
+    assert default["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 4, "timeout": 10}
+    assert default["CONN_MAX_AGE"] == 0  # the pool keeps them; Django refuses both
+    assert default["ATOMIC_REQUESTS"] is True
+    assert "jit=off" in default["OPTIONS"]["options"]
+
+
+def test_pool_sizes_are_read_and_pooling_can_be_off():
+    shown = settings_with(
+        {"DATABASE_POOL": "django", "DATABASE_POOL_MIN_SIZE": "0", "DATABASE_POOL_MAX_SIZE": "8"}
+    )
+    assert shown["databases"]["default"]["OPTIONS"]["pool"]["max_size"] == 8
+    off = settings_with({"DB_CONN_MAX_AGE": "30"})  # development: off
+    assert "pool" not in off["databases"]["default"]["OPTIONS"]
+    assert off["databases"]["default"]["CONN_MAX_AGE"] == 30
+
+
+def test_behind_pgbouncer_django_keeps_no_pool_and_no_server_side_cursors():
+    default = settings_with({"DATABASE_POOL": "pgbouncer"})["databases"]["default"]
+    assert "pool" not in default["OPTIONS"]
+    assert default["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert "options" not in default["OPTIONS"]  # PgBouncer refuses startup options it does not track
+
+
+def test_a_replica_url_adds_the_replica_and_its_router():
+    shown = settings_with({"DATABASE_REPLICA_URL": "postgres://reader@replica.example:5432/casework"})
+    replica = shown["databases"]["replica"]
+    assert (replica["HOST"], replica["USER"], replica["NAME"]) == ("replica.example", "reader", "casework")
+    assert replica["TEST"]["MIRROR"] == "default"
+    assert replica["ATOMIC_REQUESTS"] is False
+    assert shown["routers"] == ["config.db_router.ReplicaRouter"]
+    without = settings_with({})
+    assert set(without["databases"]) == {"default"} and without["routers"] == []
+
+
+def test_files_are_kept_on_this_machine_by_default():
+    shown = settings_with({})
+    assert shown["private"] == {"BACKEND": "casework.storage.PrivateFileSystemStorage"}
+    assert shown["private_class"] == "PrivateFileSystemStorage"
+
+
+def test_files_can_be_kept_in_an_s3_compatible_bucket():
+    shown = settings_with(
+        {
+            "FILE_STORAGE": "s3",
+            "AWS_STORAGE_BUCKET_NAME": "casework-files",
+            "AWS_S3_ENDPOINT_URL": "https://objects.example.net",
+            "AWS_S3_REGION_NAME": "uk-london-1",
+            "AWS_LOCATION": "hampshire",
+        }
+    )
+    options = shown["private"]["OPTIONS"]
+    assert shown["private"]["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert options["endpoint_url"] == "https://objects.example.net"
+    assert (options["region_name"], options["location"]) == ("uk-london-1", "hampshire")
+    assert options["file_overwrite"] is False
+    # Built without reaching the bucket (nothing is fetched until a file is kept or read).
+    assert (shown["private_class"], shown["bucket"]) == ("S3Storage", "casework-files")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DATABASE_POOL": "yes"}, "DATABASE_POOL must be off, django or pgbouncer, not 'yes'"),
+        ({"DATABASE_POOL": "django", "DB_CONN_MAX_AGE": "60"}, "DB_CONN_MAX_AGE must be 0 or unset"),
+        ({"DATABASE_POOL_MAX_SIZE": "0"}, "DATABASE_POOL_MIN_SIZE must be from 0 to DATABASE_POOL_MAX_SIZE"),
+        ({"DATABASE_POOL_MIN_SIZE": "5", "DATABASE_POOL_MAX_SIZE": "4"}, "DATABASE_POOL_MIN_SIZE must be"),
+        ({"DATABASE_POOL_MAX_SIZE": "many"}, "DATABASE_POOL_MAX_SIZE must be a whole number"),
+        ({"DATABASE_POOL_TIMEOUT_SECONDS": "0"}, "DATABASE_POOL_TIMEOUT_SECONDS must be 1 or more"),
+        ({"FILE_STORAGE": "ftp"}, "FILE_STORAGE must be local or s3, not 'ftp'"),
+        ({"FILE_STORAGE": "s3"}, "FILE_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME"),
+    ],
+)
+def test_bad_scaling_settings_stop_startup(env, message):
+    result = run(["-c", SETUP], {"DATABASE_URL": TEST_DATABASE_URL, **env})
+    assert result.returncode != 0
+    assert message in result.stderr
