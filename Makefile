@@ -55,7 +55,7 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
 
 worker: $(VENV)/.runtime
-	$(VENV)/bin/celery -A config worker -l info -Q default,pdf
+	$(VENV)/bin/celery -A config worker -l info -Q default,pdf,reports
 
 beat: $(VENV)/.runtime
 	$(VENV)/bin/celery -A config beat -l info
