@@ -211,3 +211,37 @@ def test_bad_scaling_settings_stop_startup(env, message):
     result = run(["-c", SETUP], {"DATABASE_URL": TEST_DATABASE_URL, **env})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+POOL_PROBE = (
+    "import json, django; django.setup(); from django.db import connection; pids = set()\n"
+    "for _ in range(5):\n"
+    "    with connection.cursor() as cursor:\n"
+    "        cursor.execute('SELECT pg_backend_pid()'); pids.add(cursor.fetchone()[0])\n"
+    "    connection.close()  # the end of a request: back to the pool, or closed\n"
+    "print(json.dumps({'backends': len(pids), 'pool': type(connection.pool).__name__}))"
+)
+
+
+@pytest.mark.django_db
+def test_the_django_pool_reuses_its_connections_across_requests():
+    import json
+
+    from django.db import connection
+
+    found = connection.settings_dict
+    if not found["HOST"] or found["HOST"].startswith("/"):
+        pytest.skip("needs a PostgreSQL server over TCP")
+    url = f"postgres://{found['USER']}:{found['PASSWORD'] or ''}@{found['HOST']}:{found['PORT'] or 5432}/{found['NAME']}"
+
+    def backends(env: dict[str, str]) -> dict:
+        result = run(["-c", POOL_PROBE], {"DATABASE_URL": url, **env})
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    pooled = backends(
+        {"DATABASE_POOL": "django", "DATABASE_POOL_MIN_SIZE": "1", "DATABASE_POOL_MAX_SIZE": "1"}
+    )
+    assert pooled == {"backends": 1, "pool": "ConnectionPool"}
+    unpooled = backends({"DATABASE_POOL": "off", "DB_CONN_MAX_AGE": "0"})
+    assert unpooled == {"backends": 5, "pool": "NoneType"}
