@@ -6,7 +6,8 @@
     .venv/bin/python bench/load.py --pool django          # psycopg's pool only (default: off, then django)
 
 Needs the data set of `bench/generate.py --children 500000 --work` (panels, meetings, referrals,
-packages: bench/README.md "My work"). For each number of users (default 50, then 200) it:
+packages: bench/README.md "My work"). For each number of users (default 50, then 200), and for
+each DATABASE_POOL (default: off, then django, back to back), it:
 
 1. picks that many people (`pick_personas`): for each ICB partnership in turn, largest host council
    first, a team of ten: the panel's chair and administrator, the ICB's finance approver and a nurse,
@@ -17,11 +18,13 @@ packages: bench/README.md "My work"). For each number of users (default 50, then
    records they may open (their children, referrals, meetings, packages), written to
    bench/results/load/<run>/personas.json for the locustfile;
 3. starts gunicorn (`--workers N`, sync workers as in the Dockerfile) with ENVIRONMENT=production
-   on 127.0.0.1 (SECURE_SSL_REDIRECT and SECURE_COOKIES off: plain HTTP on loopback), waits for
-   /healthz, runs `locust --headless` bounded by --run-time, counts the database's connections
-   (pg_stat_activity) every half second, then stops gunicorn;
-4. prints requests, failures by status, p50/p95 per page, requests/s and the peak connections,
-   and writes the same to summary.md beside locust's CSV files.
+   on 127.0.0.1 (SECURE_SSL_REDIRECT and SECURE_COOKIES off: plain HTTP on loopback; no REDIS_URL,
+   so a task would run in-process, and the mix queues none), waits for /healthz, runs
+   `locust --headless` bounded by --run-time, counts the database's connections (pg_stat_activity)
+   and the CPU time of the workers and their database backends every half second, then stops
+   gunicorn;
+4. prints requests, failures by status, p50/p95/p99 per page, requests/s, the peak connections and
+   the CPU per request, and writes the same to summary.md beside locust's CSV files.
 
 Writes to the bench database: the personas' passwords, devices and tokens (above), sessions, the
 sign-in records of django-axes, the audit trail's view log (pages that show children log them) and
@@ -34,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -49,6 +53,7 @@ from benchdb import ROOT, bench_database_url, setup_django
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/casework_mywork_bench"
 RESULTS = ROOT / "bench" / "results" / "load"
 LOCUSTFILE = ROOT / "bench" / "load" / "locustfile.py"
+GUNICORN_CONF = ROOT / "bench" / "load" / "gunicorn_conf.py"
 VENV_BIN = Path(sys.executable).parent
 APPLICATION_NAME = "casework-load"
 TEAM = (
@@ -154,8 +159,10 @@ def prepare(personas: list[Persona], *, run_dir: Path) -> Path:
             ).first() or TOTPDevice.objects.create(
                 user=user, name=mfa.AUTHENTICATOR_NAME, key=mfa.new_secret(), confirmed=True
             )
-            # Each code signs in once (last_t): forget an earlier run's, so this run's first code works.
-            TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0)
+            # Each code signs in once (last_t): forget an earlier run's, so this run's first code
+            # works. And the drift django-otp learnt from an earlier run's late checks: an
+            # overloaded server checking codes a minute late moves it (bench/README.md "Load test").
+            TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, drift=0, throttling_failure_count=0)
         _token, secret = api_token_create(
             actor=user, user=user, name="Load test", expires_in_days=1, scope=TokenScope.READ_ONLY
         )
@@ -206,10 +213,13 @@ def prepare(personas: list[Persona], *, run_dir: Path) -> Path:
 
 
 def production_env(url: str, *, port: int, pool: str | None) -> dict[str, str]:
+    # The caller's DATABASE_POOL_MIN_SIZE / _MAX_SIZE / _TIMEOUT_SECONDS pass through (to try a pool
+    # of another size); nothing else of theirs that settings read.
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "DB_", "TESTING", "DEBUG", "REDIS_", "CELERY_"))
+        if k.startswith("DATABASE_POOL_")
+        or not k.startswith(("DJANGO_", "DATABASE_", "DB_", "TESTING", "DEBUG", "REDIS_", "CELERY_"))
     }
     env.update(
         ENVIRONMENT="production",
@@ -242,11 +252,12 @@ def collectstatic(env: dict[str, str]) -> None:
     )
 
 
-def wait_for_health(port: int, timeout: float = 60) -> None:
+def wait_for_health(port: int, timeout: float = 180) -> None:
+    """Workers import the whole project as they start: minutes on a busy 2-core machine."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as answer:
                 if answer.status == 200:
                     return
         except OSError:
@@ -362,6 +373,8 @@ def run_stage(
     # are not counted.
     server_url = url + ("&" if "?" in url else "?") + f"application_name={APPLICATION_NAME}"
     env = production_env(server_url, port=port, pool=pool)
+    cpu_log = run_dir / f"{label}-cpu.log"
+    env["LOAD_CPU_LOG"] = str(cpu_log)
     result_path = run_dir / f"{label}.json"
     with (
         (run_dir / f"{label}-gunicorn.log").open("w") as log,
@@ -377,6 +390,11 @@ def run_stage(
                 str(workers),
                 "--timeout",
                 "60",
+                "--config",
+                str(GUNICORN_CONF),
+                # Its own control socket, not the shared default in ~/.gunicorn.
+                "--control-socket",
+                str(run_dir / f"{label}-gunicorn.ctl"),
             ],
             cwd=ROOT,
             env=env,
@@ -425,7 +443,8 @@ def run_stage(
             except subprocess.TimeoutExpired:
                 gunicorn.kill()
                 gunicorn.wait()
-            sampler.join(timeout=5)
+            if sampler.is_alive():
+                sampler.join(timeout=5)
     if not result_path.exists():
         sys.exit(f"locust wrote no result: see {run_dir / f'{label}-locust.log'}")
     return {
@@ -438,8 +457,43 @@ def run_stage(
         "load_after": load_after,
         "connections": sampler.peak,
         "cpu": sampler.cpu,
+        "cpu_pages": cpu_by_page(cpu_log),
         **json.loads(result_path.read_text()),
     }
+
+
+SIGN_IN = {
+    ("GET", "/sign-in/"): "sign-in: form",
+    ("POST", "/sign-in/"): "sign-in: password",
+    ("GET", "/sign-in/code/"): "sign-in: code form",
+    ("POST", "/sign-in/code/"): "sign-in: code",
+}
+
+
+def page_name(method: str, path: str, query: str) -> str:
+    """The locustfile's name for a request the server logged."""
+    if (method, path) in SIGN_IN:
+        return SIGN_IN[(method, path)]
+    if path == "/":
+        return "/ (My work)"
+    if path == "/children/" and query.startswith("q="):
+        return "/children/?q=" + ("[NHS number]" if query[2:].isdigit() else "[name prefix]")
+    name = re.sub(r"/\d+(?=/)", "/[id]", path)
+    return name + " (save)" if method == "POST" and name.endswith("/sections/needs/") else name
+
+
+def cpu_by_page(path: Path) -> dict[str, list[float]]:
+    """Each page's CPU milliseconds in its worker, from gunicorn_conf.py's log (healthz left out)."""
+    pages: dict[str, list[float]] = {}
+    if not path.exists():
+        return pages
+    for line in path.read_text().splitlines():
+        method, target, _status, cpu_ms = line.split(" ")
+        url, _sep, query = target.partition("?")
+        if url == "/healthz":
+            continue
+        pages.setdefault(f"{method} {page_name(method, url, query)}", []).append(float(cpu_ms))
+    return pages
 
 
 def report(stage: dict) -> str:
@@ -453,7 +507,12 @@ def report(stage: dict) -> str:
     failures = ", ".join(f"{status}: {n}" for status, n in sorted(by_status.items())) or "none"
     lines = [
         f"### {stage['users']} users, {stage['workers']} gunicorn workers"
-        + (f", DATABASE_POOL={stage['pool']}" if stage["pool"] else ""),
+        + (f", DATABASE_POOL={stage['pool']}" if stage["pool"] else "")
+        + "".join(
+            f", {name}={os.environ[name]}"
+            for name in ("DATABASE_POOL_MIN_SIZE", "DATABASE_POOL_MAX_SIZE")
+            if stage["pool"] == "django" and os.environ.get(name)
+        ),
         "",
         f"{total['requests']} requests, {total['failures']} failed ({failures}), {total['rps']:.1f} requests/s "
         f"over {stage['elapsed']:.0f} s. Database connections at the peak: the server's {peak['server']} "
@@ -464,13 +523,19 @@ def report(stage: dict) -> str:
         f"Load average before {stage['load_before']}, after {stage['load_after']}.",
         "",
         "```",
-        f"{'page':44} {'requests':>8} {'failed':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}",
+        f"{'page':44} {'requests':>8} {'failed':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}"
+        f" {'CPU p50':>7} {'CPU p95':>7}",
     ]
+    cpu_pages = stage["cpu_pages"]
+    everything = sorted(ms for values in cpu_pages.values() for ms in values)
     for row in [*stage["pages"], {**total, "method": "", "name": "all"}]:
         name = f"{row['method']} {row['name']}".strip()
+        cpu = everything if name == "all" else sorted(cpu_pages.get(name, []))
+        cpu_p50 = f"{cpu[len(cpu) // 2]:.0f}" if cpu else "-"
+        cpu_p95 = f"{cpu[min(len(cpu) - 1, int(len(cpu) * 0.95))]:.0f}" if cpu else "-"
         lines.append(
             f"{name[:44]:44} {row['requests']:>8} {row['failures']:>6} {row['p50']:>7} {row['p95']:>7} "
-            f"{row['p99']:>7} {row['max']:>7}"
+            f"{row['p99']:>7} {row['max']:>7} {cpu_p50:>7} {cpu_p95:>7}"
         )
     lines.append("```")
     if stage["errors"]:
@@ -528,8 +593,10 @@ def main() -> None:
         f"spawn {args.spawn_rate:g}/s, run {args.run_time} each"
     ]
     print(sections[0], flush=True)
-    for pool in pools:
-        for users in args.users:
+    # Each number of users with and without the pool back to back, so that the shared machine's
+    # load is as alike as it can be for the two.
+    for users in args.users:
+        for pool in pools:
             started = time.monotonic()
             personas_path = prepare(pick_personas(users), run_dir=run_dir)
             print(f"{users} personas prepared in {time.monotonic() - started:.0f} s", flush=True)
