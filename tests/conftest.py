@@ -72,6 +72,44 @@ def pytest_runtest_teardown(item, nextitem):
         importlib.import_module("pathways.migrations.0002_dst_domains_and_default_settings").load(apps, None)
 
 
+# The longest modules, longest first: run before everything else (tests/test_slow_first.py checks
+# each still exists). pytest-django orders the tests as Django does (database tests, then transactional
+# ones, then those without a database), which left the heaviest ones (the sweeps, the API contract,
+# the demo's history, the `make run` smoke test) at the very end of the run, all in the second
+# worker's share: one worker sat idle while the other finished a minute-long test, and a module
+# that loads a world once (tests/url_sweep.py) was cut between the workers by work stealing and
+# loaded twice. First in the queue, they start at once and nothing is left waiting behind them;
+# each module stays in one piece, in its own order (xdist steals from the end of a queue).
+SLOW_FIRST = (
+    "tests/test_make_run.py",
+    "tests/test_access_sweep.py",
+    "tests/test_api_contract.py",
+    "tests/test_demo_history.py",
+    "tests/test_link_crawl.py",
+    "tests/test_bad_input.py",
+    "tests/casework/test_no_store.py",
+    "tests/rules/test_panel_month.py",
+    "tests/casework/test_demo.py",
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """After pytest-django's own ordering: SLOW_FIRST's modules to the front (a stable sort, so
+    everything else keeps pytest-django's order)."""
+    rank = {name: position for position, name in enumerate(SLOW_FIRST)}
+    root = config.rootpath
+
+    def place(item: pytest.Item) -> int:
+        try:
+            name = item.path.relative_to(root).as_posix()
+        except ValueError:
+            return len(SLOW_FIRST)
+        return rank.get(name, len(SLOW_FIRST))
+
+    items.sort(key=place)
+
+
 @pytest.fixture
 def private_storage(settings, tmp_path):
     """Stored files (evidence, PDFs) go to this test's own folder. Not automatic here: a module
