@@ -10,15 +10,24 @@ from casework.models import Agency, Notification, User
 
 
 def notify(*, users: Iterable[User], subject: str, body: str = "", url: str = "") -> list[Notification]:
+    return notify_many([(users, subject, body, url)])
+
+
+def notify_many(notices: Iterable[tuple[Iterable[User], str, str, str]]) -> list[Notification]:
+    """`notify` for many notices at once, each (users, subject, body, url): one insert of the notices,
+    one read of the people's partnerships and one insert of their e-mail jobs, however many."""
     from casework import outbox
     from casework.jobs import NOTICE_EMAIL
 
-    people = list({u.pk: u for u in users}.values())
-    notices = Notification.objects.bulk_create(
-        [Notification(user=user, subject=subject[:200], body=body, url=url) for user in people]
-    )
+    rows = []
+    for users, subject, body, url in notices:
+        people = list({u.pk: u for u in users}.values())
+        rows += [Notification(user=user, subject=subject[:200], body=body, url=url) for user in people]
+    if not rows:
+        return []
+    made = Notification.objects.bulk_create(rows)
     partnerships: dict[int | None, str] = dict(
-        Agency.objects.filter(pk__in={u.agency_id for u in people if u.agency_id}).values_list(
+        Agency.objects.filter(pk__in={n.user.agency_id for n in made if n.user.agency_id}).values_list(
             "pk", "partnership"
         )
     )
@@ -30,7 +39,7 @@ def notify(*, users: Iterable[User], subject: str, body: str = "", url: str = ""
                 partnerships.get(notice.user.agency_id, ""),
                 f"E-mail to {notice.user.email}: {notice.subject}",
             )
-            for notice in notices
+            for notice in made
         ],
     )
-    return notices
+    return made

@@ -188,6 +188,8 @@ class PackageVersion(models.Model):
 
     class Meta:
         ordering = ["package", "number"]
+        # The reminder sweep: reviews due in a window (bench/reminders.py).
+        indexes = [models.Index(fields=["review_date"], name="packageversion_review_date")]
         constraints = [
             models.UniqueConstraint(fields=["package", "number"], name="packageversion_number_once"),
             models.CheckConstraint(

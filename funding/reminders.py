@@ -21,6 +21,7 @@ from funding.models import FundingPackage, PackageStatus, ShareLine
 from funding.selectors import AWAITING_STATUSES
 from funding.services import approver_for
 from panels.models import Panel
+from panels.reminders import longest_review_notice
 
 # How far back a sweep looks for an overdue review (older ones have long been chased by then).
 LOOK_BACK = dt.timedelta(days=60)
@@ -76,15 +77,16 @@ def package_reviews_due(today: dt.date) -> Iterator[Due]:
         .filter(
             current_version__review_date__isnull=False,
             current_version__review_date__gte=today - LOOK_BACK,
+            current_version__review_date__lte=today + dt.timedelta(days=longest_review_notice()),
         )
         .select_related("current_version", "child", "panel", "referral__referrer")
         .prefetch_related("share_lines__decided_by")
     )
+    due = []
     for package in packages:
         review = package.current_version.review_date
         if review > today + dt.timedelta(days=_setting(package.panel, "review_reminder_days")):
             continue
-        stage = "overdue" if review < today else "due"
         people = {
             line.decided_by
             for line in package.share_lines.all()
@@ -92,12 +94,22 @@ def package_reviews_due(today: dt.date) -> Iterator[Due]:
         }
         if package.referral is not None:
             people.add(package.referral.referrer)
-        visible = [p for p in people if access.packages_visible_to(user=p).filter(pk=package.pk).exists()]
+        due.append((package, review, people))
+    # Who may still see which of these packages: one query a person (a few approvers and referrers
+    # between many packages), not one a package and person.
+    visible_to: dict[int, set[int]] = {}
+    ids = [package.pk for package, _, _ in due]
+    for person in {p for _, _, people in due for p in people}:
+        visible_to[person.pk] = set(
+            access.packages_visible_to(user=person).filter(pk__in=ids).values_list("pk", flat=True)
+        )
+    for package, review, people in due:
+        stage = "overdue" if review < today else "due"
         yield Due(
             kind=f"package_review_{stage}",
             subject_key=f"package:{package.pk}:version:{package.current_version_id}",
             due_on=review,
-            users=visible,
+            users=[p for p in people if package.pk in visible_to[p.pk]],
             subject=f"The review of the funding package for {package.child.initials} "
             f"{'is due on' if stage == 'due' else 'was due on'} {review:%-d %B %Y}",
             url=reverse("funding:detail", args=[package.pk]),

@@ -349,7 +349,7 @@ def _commitments_header(*, user: User, year: int | None, today: dt.date) -> Comm
     )
 
 
-def _commitment_packages(*, user: User, agency_id: int | None, year: int) -> QuerySet[FundingPackage]:
+def _commitment_packages(*, user: User, agency_id: int, year: int) -> QuerySet[FundingPackage]:
     """The packages the agency pays a share of that may count in the year, with their versions and
     shares: 1 query for the packages, 1 for their versions with providers, 1 for the shares (per
     chunk when iterated)."""
@@ -377,7 +377,7 @@ def _commitment_packages(*, user: User, agency_id: int | None, year: int) -> Que
 
 
 def _commitment_line(
-    package: FundingPackage, *, agency_id: int | None, year: int, today: dt.date
+    package: FundingPackage, *, agency_id: int, year: int, today: dt.date
 ) -> tuple[Decimal, CommitmentLine | None]:
     """The agency's amount in the year for one package, and its line (None for a package still
     awaiting approval or disputed, whose amount is counted apart, or one with nothing in the year)."""

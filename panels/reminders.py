@@ -11,9 +11,9 @@ Registered with casework.reminders and run by its sweep.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.urls import reverse
 
 from casework.models import Role, User
@@ -25,6 +25,7 @@ from panels.models import (
     ActionStatus,
     AgencyRecommendation,
     AgendaItem,
+    ClosureDay,
     Decision,
     DecisionLetter,
     DecisionStatus,
@@ -60,6 +61,45 @@ def administrators(panel: Panel) -> list[User]:
             is_active=True,
         )
     )
+
+
+def administrators_by_panel(panels: Iterable[Panel]) -> dict[int, list[User]]:
+    """administrators() of many panels in one query."""
+    panels = list(panels)
+    if not panels:
+        return {}
+    seats = {panel.pk: set() for panel in panels}
+    for panel_id, person_id in (
+        Membership.objects.current()
+        .filter(panel_id__in=seats, role__in=[*CHAIRING_ROLES, MemberRole.ADMINISTRATOR])
+        .values_list("panel_id", "person_id")
+    ):
+        seats[panel_id].add(person_id)
+    hosts = {panel.host_agency_id for panel in panels}
+    people = list(
+        User.objects.filter(
+            Q(pk__in={person for persons in seats.values() for person in persons})
+            | Q(agency_id__in=hosts, roles__contains=[Role.PANEL_ADMINISTRATOR]),
+            is_active=True,
+        )
+    )
+    return {
+        panel.pk: [
+            p
+            for p in people
+            if p.pk in seats[panel.pk]
+            or (p.agency_id == panel.host_agency_id and Role.PANEL_ADMINISTRATOR in (p.roles or []))
+        ]
+        for panel in panels
+    }
+
+
+def closures_by_panel(panel_ids: Iterable[int]) -> dict[int, frozenset[dt.date]]:
+    """Each panel's closure days, for many panels in one query."""
+    days: dict[int, set[dt.date]] = {pk: set() for pk in panel_ids}
+    for panel_id, day in ClosureDay.objects.filter(panel_id__in=days).values_list("panel_id", "day"):
+        days[panel_id].add(day)
+    return {pk: frozenset(found) for pk, found in days.items()}
 
 
 def _stage(today: dt.date, deadline: dt.date, closures: frozenset[dt.date]) -> str | None:
@@ -190,11 +230,15 @@ def actions_due(today: dt.date) -> Iterator[Due]:
         .select_related("panel")
         .prefetch_related("owners")
     )
+    actions = list(actions)
+    panels = {action.panel_id: action.panel for action in actions}
+    closures = closures_by_panel(panels)
+    admins = administrators_by_panel(panels.values())
     for action in actions:
-        stage = _stage(today, action.due_on, _closures(action.panel))
+        stage = _stage(today, action.due_on, closures[action.panel_id])
         if stage is None:
             continue
-        people = list(action.owners.all()) + (administrators(action.panel) if stage == "overdue" else [])
+        people = list(action.owners.all()) + (admins[action.panel_id] if stage == "overdue" else [])
         yield Due(
             kind=f"action_{stage}",
             subject_key=f"action:{action.pk}",
@@ -206,6 +250,13 @@ def actions_due(today: dt.date) -> Iterator[Due]:
         )
 
 
+def longest_review_notice() -> int:
+    """The most days before a review date any panel reminds (review_reminder_days), so a sweep reads
+    only the reviews that may be due, not every future one (bench/reminders.py)."""
+    default = Panel._meta.get_field("review_reminder_days").default
+    return max(default, Panel.objects.aggregate(most=Max("review_reminder_days"))["most"] or 0)
+
+
 @sweep
 def reviews_due(today: dt.date) -> Iterator[Due]:
     """The referrer and key worker, N days before a signed decision's review date and once it has
@@ -214,6 +265,7 @@ def reviews_due(today: dt.date) -> Iterator[Due]:
         status=DecisionStatus.SIGNED,
         review_date__isnull=False,
         review_date__gte=today - LOOK_BACK,
+        review_date__lte=today + dt.timedelta(days=longest_review_notice()),
         referral__isnull=False,
     ).select_related("agenda_item__meeting__panel", "referral__child", "referral__referrer", "key_worker")
     for decision in decisions:

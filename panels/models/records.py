@@ -131,6 +131,8 @@ class Action(models.Model):
         ordering = ["panel", "number"]
         indexes = [
             models.Index(fields=["panel", "status", "due_on"], name="action_panel_status_due"),
+            # The reminder sweep: open actions due in a window, across every panel (bench/reminders.py).
+            models.Index(fields=["due_on"], condition=Q(status="open"), name="action_open_due"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["panel", "number"], name="action_number_once_per_panel"),
