@@ -132,8 +132,8 @@ def visible_child_q(*, user: User | AnonymousUser | None, field: str = "child") 
 
 def _involved_child_ids(*, user: User) -> QuerySet:
     """The ids of the children the user's agency is involved with now, read from the involvement
-    index alone: the first piece of visible_child_q and visible_child_ids (the second is the user's
-    grants, granted_child_ids)."""
+    index alone: the first piece of visible_child_ids (the second is the user's grants,
+    granted_child_ids); visible_child_q asks the same involvements per row (an EXISTS)."""
     return current_involvements(agency_id=agency_id_of(user)).order_by().values("child_id")
 
 

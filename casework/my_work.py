@@ -58,6 +58,7 @@ __all__ = [
     "my_work_for_request",
     "my_work_group",
     "my_work_items",
+    "my_work_list",
     "my_work_page",
     "team_items",
     "registered_sources",
@@ -396,7 +397,10 @@ class MyWork:
 
     @property
     def items(self) -> list[WorkItem]:
-        return sorted((item for group in self.groups for item in group.items), key=lambda i: i.sort_key)
+        """The groups' items, most urgent first; equally urgent ones in their groups' order (a stable
+        sort, as within a group), so a page of the API is the same cut of the list whatever the page
+        before it read."""
+        return sorted((item for group in self.groups for item in group.items), key=lambda i: i.urgency)
 
     @property
     def overdue(self) -> int:
@@ -434,6 +438,16 @@ def my_work_page(*, user: User, shown: int = GROUP_SHOWN) -> MyWork:
         for heading, (items, total) in _first_of_groups(_feeds(user), user, shown).items()
     ]
     return MyWork(groups=sorted(groups, key=lambda g: g.items[0].urgency))
+
+
+def my_work_list(*, user: User, page: int, per_page: int) -> tuple[MyWork, list[WorkItem]]:
+    """Page `page` (from 1) of the person's whole list, most urgent first (the API): every group
+    read to the end of that page (its first page × per_page items, as "See all" reads one group),
+    merged and cut. The MyWork gives the whole list's count, and the overdue items among those read
+    (`overdue_exact` False when a group has more overdue items than were read). Queries: as
+    my_work_page, whatever the page and the number of items."""
+    work = my_work_page(user=user, shown=page * per_page)
+    return work, work.items[(page - 1) * per_page : page * per_page]
 
 
 def group_headings() -> dict[str, str]:

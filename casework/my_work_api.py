@@ -2,7 +2,10 @@
 
 Scoped the same way as the page: every item comes from its app's access rules, and a child is named
 only as the item's record shows it (`child.url` only when the caller may open the child's record).
-The list is not paginated: it is what one person has to do, gathered in a fixed number of queries.
+Paginated like every list of the API (`?page=`, the REST framework's PAGE_SIZE a page, `next` and
+`previous`): each page reads every group to the end of that page, as the page's "See all" does, so
+a busy person's 400 items are not built for 25 (bench/README.md, My work); a fixed number of queries
+whatever the page and the number of items.
 
 GET /api/my-work/team/ and POST /api/my-work/team/<person>/give/: the team view of My work
 (casework/my_work_team.py) for team and service managers, the same people, items and reassigners
@@ -16,17 +19,19 @@ from collections.abc import Mapping
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.urls import path, reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from casework import selectors
 from casework.access import NOT_FOUND_MESSAGE
 from casework.api_kit import ERROR, NOT_FOUND, NOT_SIGNED_IN, caller, field_errors, parsed
 from casework.models import User
-from casework.my_work import WorkItem, my_work_items
+from casework.my_work import GROUP_PAGE_SIZE, WorkItem, my_work_list
 from casework.my_work_team import PersonWork, team_work_for
 from casework.services import InvalidTransition
 from casework.team import can_manage_people, get_managed_person, registered_reassigners
@@ -80,23 +85,62 @@ def _payload(item: WorkItem) -> dict:
 
 @extend_schema_serializer(component_name="MyWork")
 class MyWorkSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    overdue = serializers.IntegerField()
-    results = WorkItemSerializer(many=True)
+    count = serializers.IntegerField(help_text="Every item waiting for you (the navigation's count)")
+    overdue = serializers.IntegerField(
+        help_text="The overdue items among the most urgent of each group read for this page: all of "
+        "them when overdue_exact, else at least this many"
+    )
+    overdue_exact = serializers.BooleanField()
+    next = serializers.CharField(allow_null=True, help_text="The next page, or null on the last")
+    previous = serializers.CharField(allow_null=True, help_text="The previous page, or null on the first")
+    results = WorkItemSerializer(many=True, help_text="This page's items, most urgent first")
+
+
+# A page past any list's last: a larger number is not read (it would only lengthen each feed's LIMIT).
+MAX_PAGE = 10_000
+
+
+def _page_number(raw: str | None) -> int:
+    """The page asked for, from 1; anything else is the same 404 as a page past the last (the REST
+    framework's pagination answers so)."""
+    try:
+        number = int(raw or 1)
+    except ValueError:
+        raise Http404(NOT_FOUND_MESSAGE) from None
+    if not 1 <= number <= MAX_PAGE:
+        raise Http404(NOT_FOUND_MESSAGE)
+    return number
 
 
 class MyWorkView(APIView):
     @extend_schema(
-        summary="Everything waiting for you, most urgent first (the My work page)",
-        responses={200: MyWorkSerializer, 401: NOT_SIGNED_IN},
+        summary="Everything waiting for you, most urgent first (the My work page), a page at a time",
+        parameters=[OpenApiParameter("page", int, description="The page, from 1")],
+        responses={200: MyWorkSerializer, 401: NOT_SIGNED_IN, 404: NOT_FOUND},
     )
     def get(self, request: Request) -> Response:
-        items = my_work_items(user=caller(request))
+        size = api_settings.PAGE_SIZE or GROUP_PAGE_SIZE  # the settings give it; the page's size else
+        number = _page_number(request.query_params.get("page"))
+        work, items = my_work_list(user=caller(request), page=number, per_page=size)
+        last = max(1, -(-work.count // size))
+        if number > last:
+            raise Http404(NOT_FOUND_MESSAGE)
+        url = request.build_absolute_uri()
+        previous = None
+        if number > 1:
+            previous = (
+                replace_query_param(url, "page", number - 1)
+                if number > 2
+                else remove_query_param(url, "page")
+            )
         return Response(
             MyWorkSerializer(
                 {
-                    "count": len(items),
-                    "overdue": sum(1 for item in items if item.overdue),
+                    "count": work.count,
+                    "overdue": work.overdue,
+                    "overdue_exact": work.overdue_exact,
+                    "next": replace_query_param(url, "page", number + 1) if number < last else None,
+                    "previous": previous,
                     "results": [_payload(item) for item in items],
                 }
             ).data

@@ -289,7 +289,14 @@ def test_empty_state_and_no_count_for_the_outsider(client, make_world, personas)
     body = client.get(reverse("my_work")).content.decode()
     assert "There is nothing waiting for you." in body
     assert "data-my-work-count" not in body
-    assert client.get(reverse("api-my-work")).json() == {"count": 0, "overdue": 0, "results": []}
+    assert client.get(reverse("api-my-work")).json() == {
+        "count": 0,
+        "overdue": 0,
+        "overdue_exact": True,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
 
 
 def test_api_equals_the_page(client, make_world, personas):
@@ -315,6 +322,35 @@ def _queries(client, person, url) -> int:
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     return len(captured)
+
+
+def test_api_lists_the_whole_list_a_page_at_a_time(client, make_world, personas):
+    """The API's pages (the REST framework's PAGE_SIZE, 25) together are the whole list, most
+    urgent first, each page in the same queries; a page past the last, or not a number, is a 404."""
+    make_world(GROUP_SHOWN + 2)
+    person = personas["social_worker"]
+    everything = my_work_items(user=person)
+    assert len(everything) == 72
+    url = reverse("api-my-work")
+    pages = []
+    counts = []
+    for number in (1, 2, 3):
+        counts.append(_queries(client, person, f"{url}?page={number}"))
+        pages.append(client.get(url, {"page": number}).json())
+    assert [len(page["results"]) for page in pages] == [25, 25, 22]
+    assert {page["count"] for page in pages} == {72}
+    assert pages[0]["previous"] is None and pages[0]["next"].endswith(f"{url}?page=2")
+    assert pages[1]["previous"].endswith(url) and pages[1]["next"].endswith(f"{url}?page=3")
+    assert pages[2]["previous"].endswith(f"{url}?page=2") and pages[2]["next"] is None
+    listed = [item for page in pages for item in page["results"]]
+    assert sorted(i["url"] for i in listed) == sorted(i.url for i in everything)
+    assert [i["due_on"] for i in listed] == [i.due_on.isoformat() if i.due_on else None for i in everything]
+    overdue = sum(1 for i in everything if i.overdue)
+    assert pages[2]["overdue"] == overdue and pages[2]["overdue_exact"]
+    assert pages[0]["overdue"] <= overdue
+    assert len(set(counts)) == 1, counts
+    for bad in (4, 0, "x", "9" * 30):
+        assert client.get(url, {"page": bad}).status_code == 404
 
 
 @pytest.mark.parametrize(
