@@ -7,9 +7,12 @@ count still follows the data, the person's roles and the settings.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -22,9 +25,19 @@ from tests.test_link_crawl import PERSONAS
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[None]:
+    """The demo, loaded once for the module and rolled back after it; each test runs in its own
+    savepoint inside it, so a test's changes are gone for the next."""
+    files = override_settings(PRIVATE_STORAGE_ROOT=tmp_path_factory.mktemp("private"))
+    with files, django_db_blocker.unblock(), transaction.atomic():
+        load_demo_for_sweeps()
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def demo_people():
-    load_demo_for_sweeps()
+def demo_people(demo):
     forget_count_sql()
     return [User.objects.get(email=email_for(local, agency)) for local, agency in PERSONAS]
 
