@@ -14,12 +14,13 @@ from __future__ import annotations
 import os
 import re
 import zlib
+from collections.abc import Iterator
 
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
 from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -32,23 +33,31 @@ if os.environ.get("ST_ONLY"):  # local focus while fixing: a regular expression 
     schema = schema.include(path_regex=os.environ["ST_ONLY"])
 
 
-@pytest.fixture
-def api_world(db):
-    """The demo world, and a Hampshire person who holds nearly every role, with a full token."""
+@pytest.fixture(scope="module")
+def api_world(django_db_setup, django_db_blocker) -> Iterator[dict]:
+    """The demo world, and a Hampshire person who holds nearly every role, with a full token.
+
+    Loaded once for the module and rolled back after it: each part below runs in its own savepoint
+    inside it (`db`, through `wsgi_app`), so what one part's requests change is gone for the next,
+    as if the world had been loaded afresh."""
     from casework.demo import email_for
     from tests.demo_clock import load_demo_for_sweeps
 
-    load_demo_for_sweeps()
-    person = User.objects.get(email=email_for("panel.chair", "hants"))
-    person.roles = sorted(set(person.roles) | {r for r in Role.values if r != Role.PARTNERSHIP_ADMINISTRATOR})
-    person.save(update_fields=["roles"])
-    _open_an_escalation(person)
-    _token, secret = api_token_create(actor=person, user=person, name="Contract test")
-    return {
-        "person": person,
-        "headers": {"Authorization": f"Bearer {secret}"},
-        "real_ids": _real_ids(person.agency.partnership),
-    }
+    with django_db_blocker.unblock(), transaction.atomic():
+        load_demo_for_sweeps()
+        person = User.objects.get(email=email_for("panel.chair", "hants"))
+        person.roles = sorted(
+            set(person.roles) | {r for r in Role.values if r != Role.PARTNERSHIP_ADMINISTRATOR}
+        )
+        person.save(update_fields=["roles"])
+        _open_an_escalation(person)
+        _token, secret = api_token_create(actor=person, user=person, name="Contract test")
+        yield {
+            "person": person,
+            "headers": {"Authorization": f"Bearer {secret}"},
+            "real_ids": _real_ids(person.agency.partnership),
+        }
+        transaction.set_rollback(True)
 
 
 def _open_an_escalation(person: User) -> None:
