@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import Model, Prefetch, Q, QuerySet, TextField
-from django.db.models.functions import Cast, Upper
+from django.db.models import Model, OuterRef, Prefetch, Q, QuerySet, TextField
+from django.db.models.functions import Cast, JSONObject, Upper
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casework import access
@@ -105,23 +106,50 @@ def child_list_count(*, user: User, search: ChildSearch, children: QuerySet[Chil
 
 
 def child_detail(*, user: User, pk: object) -> Child:
-    """One child with everything its page shows: the access check and the joins in one query,
-    then one query each for parents/carers and involvements."""
+    """One child with everything its page shows: the access check, the joins and the parents and
+    carers (a JSON array on the child's row, laid out as `child.parents_carers.all()` answers after
+    a prefetch) in one query, then one query for the involvements with their agencies."""
 
     def shape(children: QuerySet[Child]) -> QuerySet[Child]:
-        return children.select_related(
-            "allocated_social_worker", "allocated_team", "owning_agency", "created_by"
-        ).prefetch_related(
-            "parents_carers",
-            Prefetch(
-                "involvements",
-                queryset=Involvement.objects.select_related("agency", "added_by").order_by(
-                    "ended_on", "started_on"
+        return (
+            children.select_related(
+                "allocated_social_worker", "allocated_team", "owning_agency", "created_by"
+            )
+            .annotate(
+                parents_carers_json=ArraySubquery(
+                    ParentCarer.objects.filter(child=OuterRef("pk"))
+                    .order_by("id")
+                    .values(json=JSONObject(**{name: name for name in _PARENT_CARER_FIELDS}))
+                )
+            )
+            .prefetch_related(
+                Prefetch(
+                    "involvements",
+                    queryset=Involvement.objects.select_related("agency", "added_by").order_by(
+                        "ended_on", "started_on"
+                    ),
                 ),
-            ),
+            )
         )
 
-    return access.get_child_for_user(user=user, pk=pk, shape=shape)
+    child = access.get_child_for_user(user=user, pk=pk, shape=shape)
+    people = [
+        ParentCarer(child=child, **{name: row[name] for name in _PARENT_CARER_FIELDS})
+        for row in child.parents_carers_json  # type: ignore[attr-defined]
+    ]
+    # As Django's prefetch_related leaves it (prefetch_one_level): the related manager answers
+    # from this queryset's cache. Private attributes the stubs do not name.
+    parents_carers = ParentCarer.objects.filter(child=child)
+    parents_carers._result_cache = people
+    parents_carers._prefetch_done = True  # type: ignore[attr-defined]
+    child._prefetched_objects_cache = {  # type: ignore[attr-defined]
+        **getattr(child, "_prefetched_objects_cache", {}),
+        "parents_carers": parents_carers,
+    }
+    return child
+
+
+_PARENT_CARER_FIELDS = ("id", "name", "relationship", "parental_responsibility", "phone", "email")
 
 
 def child_history(*, child: Child, limit: int = 50) -> list[AuditEvent]:
@@ -181,7 +209,7 @@ _READS_PAGE_SQL = """
         FROM casework_childlistviewlog WHERE child_ids @> ARRAY[%(child)s]::bigint[]
     )
     SELECT person.full_name, coalesce(agency.name, ''), grouped.day, grouped.views, grouped.searches,
-           grouped.lists
+           grouped.lists, count(*) OVER () AS groups
     FROM (
         SELECT user_id, day, sum(views) AS views, sum(searches) AS searches, sum(lists) AS lists
         FROM reads GROUP BY user_id, day
@@ -195,24 +223,49 @@ _READS_PAGE_SQL = """
 
 class ChildReads:
     """A child's reads grouped per person per day, newest day first, as a sequence a Paginator can
-    page: one query to count the groups, one for a page of them with the people's names."""
+    page. Given the page a request asks for, the Paginator's count and that page come from one
+    query (the page with `count(*) OVER ()`, the groups counted before LIMIT); the count alone is
+    asked for only when that page is empty (no reads, or a page past the last one)."""
 
-    def __init__(self, *, child: Child):
+    def __init__(self, *, child: Child, page_size: int | None = None, page: object = None):
         self.params: dict[str, int | str] = {"child": child.pk, "tz": settings.TIME_ZONE}
+        self._asked: tuple[int, int] | None = None
+        if page_size:
+            try:
+                number = max(int(str(page)), 1)
+            except ValueError:
+                number = 1
+            self._asked = ((number - 1) * page_size, number * page_size)
+        self._rows: list[ReadsOnADay] | None = None
+        self._total: int | None = None
+
+    def _page(self, start: int, stop: int) -> tuple[list[ReadsOnADay], int | None]:
+        with connection.cursor() as cursor:
+            cursor.execute(_READS_PAGE_SQL, {**self.params, "limit": stop - start, "offset": start})
+            rows = cursor.fetchall()
+        return [ReadsOnADay(*row[:-1]) for row in rows], (rows[0][-1] if rows else None)
 
     def __len__(self) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(_READS_COUNT_SQL, self.params)
-            return cursor.fetchone()[0]
+        if self._total is None and self._asked is not None:
+            self._rows, self._total = self._page(*self._asked)
+        if self._total is None:
+            with connection.cursor() as cursor:
+                cursor.execute(_READS_COUNT_SQL, self.params)
+                self._total = cursor.fetchone()[0]
+        return self._total
 
     def count(self) -> int:
         return len(self)
 
     def __getitem__(self, window: slice) -> list[ReadsOnADay]:
         start, stop = window.start or 0, window.stop
-        with connection.cursor() as cursor:
-            cursor.execute(_READS_PAGE_SQL, {**self.params, "limit": stop - start, "offset": start})
-            return [ReadsOnADay(*row) for row in cursor.fetchall()]
+        if self._total == 0:
+            return []
+        # The Paginator cuts the last page at the count: the page asked for is the same rows.
+        if self._rows is not None and self._asked is not None and self._total is not None:
+            if start == self._asked[0] and stop == min(self._asked[1], self._total):
+                return self._rows
+        return self._page(start, stop)[0]
 
 
 @dataclass(frozen=True)

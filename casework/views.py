@@ -145,7 +145,7 @@ def child_detail(request, pk):
     if show_history:
         # Paginator needs only len() and slices of a page; the stubs ask for a whole sequence.
         paginator: Paginator[selectors.ReadsOnADay] = Paginator(
-            selectors.ChildReads(child=child),  # type: ignore[arg-type]
+            selectors.ChildReads(child=child, page_size=READS_PAGE_SIZE, page=request.GET.get("reads", 1)),  # type: ignore[arg-type]
             READS_PAGE_SIZE,
         )
         reads = paginator.get_page(request.GET.get("reads"))

@@ -197,8 +197,8 @@ def test_history_reads_are_paginated_with_a_fixed_number_of_queries(
     client.force_login(team_manager)
     client.get(reverse("children:detail", args=[child.pk]))  # warm the session; adds today's visit
 
-    # As on the child's page (tests/casework/test_views.py pins the whole page): the reads cost two
-    # queries, their count and one page of them with names and agencies, however many there are.
+    # Without the page asked for: the reads cost two queries, their count and one page of them with
+    # names and agencies, however many there are (the child's page asks for both in one: below).
     with django_assert_max_num_queries(2):
         first = ChildReads(child=child)[0:20]
     assert len(first) == 20
@@ -207,6 +207,33 @@ def test_history_reads_are_paginated_with_a_fixed_number_of_queries(
     reads = second.context["reads"]
     assert (reads.number, reads.paginator.num_pages, len(reads.object_list)) == (2, 2, 6)
     assert 'href="?reads=1#reads"' in second.content.decode()
+
+
+def test_a_page_of_reads_and_their_count_are_one_query(
+    team_manager, hampshire, child, django_assert_num_queries
+):
+    from django.core.paginator import Paginator
+
+    readers = UserFactory.create_batch(25, agency=hampshire)
+    start = timezone.now() - dt.timedelta(days=10)
+    for n, reader in enumerate(readers):
+        _read(child, reader, at=start + dt.timedelta(hours=n), views=1)
+    # The page the request asks for (as the child's page pages them): count and rows together;
+    # the last page is cut at the count by the Paginator and still served from that one query.
+    for asked, rows in ((1, 20), (2, 5), ("x", 20)):
+        with django_assert_num_queries(1):
+            page = Paginator(ChildReads(child=child, page_size=20, page=asked), 20).get_page(asked)  # type: ignore[arg-type]
+            assert len(page.object_list) == rows
+    assert page.paginator.count == 25
+    # Past the last page: the count alone, then the last page.
+    with django_assert_num_queries(3):
+        page = Paginator(ChildReads(child=child, page_size=20, page=9), 20).get_page(9)  # type: ignore[arg-type]
+        assert (page.number, len(page.object_list)) == (2, 5)
+    # No reads: the empty page and then the count, nothing more.
+    other = ChildFactory(owning_agency=hampshire)
+    with django_assert_num_queries(2):
+        page = Paginator(ChildReads(child=other, page_size=20, page=1), 20).get_page(1)  # type: ignore[arg-type]
+        assert (page.paginator.count, list(page.object_list)) == (0, [])
 
 
 def test_who_saw_a_child_is_answered_from_the_gin_index(child, social_worker):
