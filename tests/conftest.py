@@ -72,22 +72,26 @@ def pytest_runtest_teardown(item, nextitem):
         importlib.import_module("pathways.migrations.0002_dst_domains_and_default_settings").load(apps, None)
 
 
-# The longest modules, longest first: run before everything else (tests/test_slow_first.py checks
-# each still exists). pytest-django orders the tests as Django does (database tests, then transactional
-# ones, then those without a database), which left the heaviest ones (the sweeps, the API contract,
-# the demo's history, the `make run` smoke test) at the very end of the run, all in the second
-# worker's share: one worker sat idle while the other finished a minute-long test, and a module
-# that loads a world once (tests/url_sweep.py) was cut between the workers by work stealing and
-# loaded twice. First in the queue, they start at once and nothing is left waiting behind them;
-# each module stays in one piece, in its own order (xdist steals from the end of a queue).
+# The longest modules, longest first (from `--durations` of the whole suite): they run before
+# everything else (tests/test_slow_first.py checks each still exists). pytest-django orders the
+# tests as Django does (database tests, then transactional ones, then those without a database),
+# which left the heaviest (the API contract, the sweeps, the link crawl, the demo's history, the
+# `make run` smoke test) near the end of the run, all in the second worker's share: at the end one
+# worker sat idle while the other finished a minute-long test, and work stealing could cut a module
+# that loads its world once in two. First in the queue, each module stays in one piece, in its own
+# order (xdist steals from the end of a queue), and only short tests are left for the end.
 SLOW_FIRST = (
-    "tests/test_make_run.py",
-    "tests/test_access_sweep.py",
     "tests/test_api_contract.py",
-    "tests/test_demo_history.py",
+    "tests/test_access_sweep.py",
     "tests/test_link_crawl.py",
     "tests/test_bad_input.py",
+    "tests/test_make_run.py",
+    "tests/faults/test_notice_emails.py",
+    "tests/test_demo_history.py",
     "tests/casework/test_no_store.py",
+    "tests/panels/test_pack_worker.py",
+    "tests/funding/test_my_work_disputes.py",
+    "tests/casework/test_operator_admin.py",
     "tests/rules/test_panel_month.py",
     "tests/casework/test_demo.py",
 )
