@@ -3,8 +3,9 @@
 At --scale 1 (the issue's "national data set"): about 1,000,000 referrals in every status, each
 with its sections filled in as far as its status goes, two or three options with their proposed
 split between the council, its SEN service and the ICB, sign-offs and a status history that ends in
-the referral's status; 492 panels (a Joint Funding Panel per ICB partnership and three panels per
-council) meeting every week for the past year with agendas of about 20 items, attendance, papers
+the referral's status; about 600 panels (a Joint Funding Panel per ICB partnership, and council
+panels in proportion to each council's size, so each panel hears about as many referrals) meeting
+every week for the past year with agendas of about 20 items, attendance, papers
 grants, decisions (signed, and draft for the last meeting), where the costs fall, recommendations
 to absent ICBs, minutes, decision letters and the action log; about 200,000 funding packages from
 agreed decisions and from arrangements that predate the panel, with versions (variations and April
@@ -49,6 +50,7 @@ AUDIT_EVENTS = 14_000_000
 CHILD_VIEWS = 9_000_000
 LIST_VIEWS = 3_000_000
 HELD_WEEKS = 52
+COUNCIL_PANELS = 560  # across the 150 councils, by size (plus one Joint Funding Panel per partnership)
 FUTURE_WEEKS = 8
 ACTIONS_PER_MEETING = 3
 CHUNK = 20_000
@@ -338,12 +340,18 @@ def load_panels(ld: Loader, w: World) -> tuple[list[PanelPlan], dict[int, list[P
         councils = by_partnership[p]
         host = max(councils, key=lambda c: len(w.children_of[c]))
         specs.append((f"{p} Joint Commissioning Panel", "jfp", p, host, councils, 1))
+    # Council panels in proportion to the council's size (at least one each), so that every panel
+    # hears about as many referrals a week: a large council runs several of each kind.
+    total_children = sum(len(w.children_of[c]) for c in w.councils)
+    kinds = [("Joint Solutions Panel", "jsp"), ("Complex Needs Panel", "complex_needs"),
+             ("Resource Allocation Panel", "irap")]  # fmt: skip
     for c in w.councils:
         p = w.partnership_of[c]
         label = f"Bench Council {w.councils.index(c):03d}"
-        specs.append((f"{label} Joint Solutions Panel", "jsp", p, c, [c], 2))
-        specs.append((f"{label} Complex Needs Panel", "complex_needs", p, c, [c], 3))
-        specs.append((f"{label} Resource Allocation Panel", "irap", p, c, [c], 4))
+        for j in range(max(1, round(COUNCIL_PANELS * len(w.children_of[c]) / total_children))):
+            title, kind = kinds[j % 3]
+            number = f" {j // 3 + 1}" if j >= 3 else ""
+            specs.append((f"{label} {title}{number}", kind, p, c, [c], 2 + j % 3))
     chairs = User.objects.bulk_create(
         User(
             email=f"national.chair{k}@agency{host}.bench.example",
@@ -405,14 +413,16 @@ def load_panels(ld: Loader, w: World) -> tuple[list[PanelPlan], dict[int, list[P
         for c in panel.councils:
             panels_of[c].append(panel)
 
-    # A meeting a week: the past year held (fewer weeks at a small scale, so agendas stay ~20 items).
-    held_weeks = max(4, min(HELD_WEEKS, round(HELD_WEEKS * ld.scale)))
+    # A meeting a week: the past year held, the next two months scheduled (at a small scale fewer
+    # meetings across the same year, so agendas stay longer; at least two held and four to come).
+    held_weeks = max(2, min(HELD_WEEKS, round(HELD_WEEKS * ld.scale)))
+    future_weeks = FUTURE_WEEKS if ld.scale >= 0.5 else 4
     meeting_rows = []
     for panel, (_n, _k, _p, _h, _cs, weekday) in zip(panels, specs, strict=True):
         last = today - dt.timedelta(days=(today.weekday() - weekday) % 7 or 7)
         stride = HELD_WEEKS // held_weeks
         dates = [(last - dt.timedelta(weeks=k * stride), True) for k in range(held_weeks)][::-1]
-        dates += [(last + dt.timedelta(weeks=k), False) for k in range(1, FUTURE_WEEKS + 1)]
+        dates += [(last + dt.timedelta(weeks=k), False) for k in range(1, future_weeks + 1)]
         for n, (day, held) in enumerate(dates):
             day = next_working_day(day)
             circulation = working_day_shift(day, -5)
@@ -461,15 +471,25 @@ def plan_referrals(ld: Loader, w: World, panels_of: dict[int, list[PanelPlan]]) 
     statuses = [s for s, _ in STATUS_SHARES]
     weights = [x for _, x in STATUS_SHARES]
     councils = rng.choices(w.councils, weights=sizes, k=total)
+    # Each Joint Funding Panel hears about as many as any other panel: a council sends it the share
+    # of its referrals that makes its partnership's flow one panel's worth.
+    n_panels = len({panel.id for ps in panels_of.values() for panel in ps})
+    by_partnership: dict[str, int] = defaultdict(int)
+    for c, size in zip(w.councils, sizes, strict=True):
+        by_partnership[w.partnership_of[c]] += size
+    jfp_share = {
+        c: min(1.0, sum(sizes) / (n_panels * by_partnership[w.partnership_of[c]])) for c in w.councils
+    }
     plans = []
     for c in councils:
         r = ReferralPlan()
         r.id = ld.take_id("referrals_referral")
         r.council = c
         r.status = status = rng.choices(statuses, weights)[0]
-        panel = rng.choice(panels_of[c]) if rng.random() < 0.6 else panels_of[c][0]
-        if panel.kind == "jfp" and not w.icb_children_of[c]:
-            panel = panels_of[c][-1]
+        if rng.random() < jfp_share[c] and w.icb_children_of[c]:
+            panel = panels_of[c][0]
+        else:
+            panel = rng.choice(panels_of[c][1:])
         r.panel = panel
         pool = w.icb_children_of[c] if panel.kind == "jfp" else w.children_of[c]
         r.child = rng.choice(pool)
@@ -938,7 +958,8 @@ def load_funding(ld: Loader, w: World, panels_of: dict[int, list[PanelPlan]], ag
         ended = None
         if r.status == "closed" and r.closed_reason == "no_longer_needed":
             ended = max(versions[-1][0], r.history[-1][2].date())
-        awaiting = ended is None and (versions[-1][0] > today - dt.timedelta(days=70))
+        # Approvers answer within weeks: the last three weeks' packages and variations still await.
+        awaiting = ended is None and (versions[-1][0] > today - dt.timedelta(days=21))
         specs.append((r.child, r.decision, r.id, r.panel.id, r.pathway, r.panel.admin, versions, option[6],
                       ended, awaiting, at(meeting.date + dt.timedelta(days=1), 9)))  # fmt: skip
     existing = round(len(specs) * EXISTING_PACKAGES / (1 - EXISTING_PACKAGES))
