@@ -22,6 +22,9 @@ a live system. The data is consistent by construction: every foreign key points 
 With --work it also loads work items at national volume for bench/my_work.py (panels, a year of
 meetings, referrals in every status, decisions, funding shares awaiting approval, recommendations,
 action-log actions: bench/work_data.py), onto a new data set or one already there without them.
+With --national [--scale S] it loads a year and more of activity at national volume (a million
+referrals, panels and their meetings, funding, pathway cases, notices, tens of millions of audit
+and view-log rows: bench/national_data.py), then checks its counts and invariants.
 
 The database is reused when it already holds a data set generated with the same options (a small
 bench_meta table records them); pass --force to rebuild it. Only a database whose name ends in
