@@ -88,9 +88,6 @@ OVER_BUDGET: dict[str, tuple[int, str]] = {
     # The page's own 12 (the demo child has an escalation: the timeline reads its steps and its
     # partnership's settings) plus the header's notices and My work count, being changed elsewhere.
     "children:detail": (13, "one over with the header's notices and My work count; 12 without it"),
-    # count, page, view log, totals, the page's decisions and their shares, the header, the filter's
-    # agency choices: the count and the page could be one query (a window COUNT, as the child's reads).
-    "panels:tracker": (9, "its count and page are two queries; one with a window COUNT would fit"),
 }
 
 

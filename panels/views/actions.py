@@ -32,7 +32,6 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import IO
 
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -41,6 +40,7 @@ from django.views.decorators.http import require_http_methods
 
 from casework import stale
 from casework.access import NotAllowed
+from casework.paging import WindowCountPaginator
 from casework.services import InvalidTransition
 from casework.web import form_page, form_step
 from panels import access, services
@@ -114,7 +114,7 @@ def action_list(request, pk):
             status=form.cleaned_data["status"], owner_agency=agency.pk if agency else None
         )
     actions = selectors.action_log(user=request.user, panel=panel, filters=filters)
-    page = Paginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = WindowCountPaginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
     log_children(request, [action.child_pk for action in page])  # of the items that raised them
     return render(
         request,
@@ -394,7 +394,7 @@ def tracker(request, pk):
     if filters is None:
         return render(request, "panels/actions/tracker.html", context, status=400)
     referrals = selectors.tracker_referrals(user=request.user, panel=panel, filters=filters)
-    page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = WindowCountPaginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
     log_children(request, [referral.child_id for referral in page])
     query = request.GET.copy()
     query.pop("page", None)
