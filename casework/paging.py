@@ -12,9 +12,12 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
 
-__all__ = ["WindowCountPaginator"]
+__all__ = ["MAX_GUESSED_PAGE", "WindowCountPaginator"]
 
 _TOTAL = "paging_total"
+# Beyond this page number the page is not guessed: counted first, as Django does (no OFFSET past
+# a bigint from a hostile ?page=).
+MAX_GUESSED_PAGE = 100_000
 
 
 class WindowCountPaginator(Paginator):
@@ -37,6 +40,8 @@ class WindowCountPaginator(Paginator):
         except (TypeError, ValueError):
             wanted = 1
         wanted = max(wanted, 1)
+        if wanted > MAX_GUESSED_PAGE:  # past any real page (a bigint OFFSET can overflow): count first
+            return super().get_page(number)
         bottom = (wanted - 1) * self.per_page
         rows = list(queryset.annotate(**{_TOTAL: Window(Count("*"))})[bottom : bottom + self.per_page])
         if not rows:

@@ -31,6 +31,7 @@ from casework.models import (
     User,
 )
 from casework.nhs import normalise_nhs_number
+from casework.paging import MAX_GUESSED_PAGE
 from casework.team import managed_people
 
 _DATE_PATTERNS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y")
@@ -235,7 +236,10 @@ class ChildReads:
                 number = max(int(str(page)), 1)
             except ValueError:
                 number = 1
-            self._asked = ((number - 1) * page_size, number * page_size)
+            # A page number past any real page (a bigint OFFSET can overflow) is left to the
+            # Paginator, which counts first and never asks for it.
+            if number <= MAX_GUESSED_PAGE:
+                self._asked = ((number - 1) * page_size, number * page_size)
         self._rows: list[ReadsOnADay] | None = None
         self._total: int | None = None
 

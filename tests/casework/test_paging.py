@@ -54,3 +54,9 @@ def test_distinct_rows_are_counted_as_django_counts_them(notices, django_assert_
     with django_assert_num_queries(2):
         page = WindowCountPaginator(notices.distinct(), 10).get_page(1)
         assert (page.paginator.count, len(page.object_list)) == (25, 10)
+
+
+def test_a_page_number_past_any_real_page_is_counted_first(notices, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        page = WindowCountPaginator(notices, 10).get_page("9" * 30)
+        assert (page.number, len(page.object_list)) == (3, 5)
