@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('funding', '0005_involve_paying_agencies'),
+        ("funding", "0005_involve_paying_agencies"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='packageversion',
-            index=models.Index(fields=['review_date'], name='packageversion_review_date'),
+            model_name="packageversion",
+            index=models.Index(fields=["review_date"], name="packageversion_review_date"),
         ),
     ]

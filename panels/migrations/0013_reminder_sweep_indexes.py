@@ -5,16 +5,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('casework', '0015_involvement_reason'),
-        ('panels', '0012_decision_weeks_per_year'),
+        ("casework", "0015_involvement_reason"),
+        ("panels", "0012_decision_weeks_per_year"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='action',
-            index=models.Index(condition=models.Q(('status', 'open')), fields=['due_on'], name='action_open_due'),
+            model_name="action",
+            index=models.Index(
+                condition=models.Q(("status", "open")), fields=["due_on"], name="action_open_due"
+            ),
         ),
     ]

@@ -405,7 +405,9 @@ def test_commitments_are_not_for_everyone(client, social_worker, outsider, exist
     response = client.get(reverse("funding:commitments"))
     assert response.status_code == 200 and response.context["c"].lines == []
     assert client.get("/api/funding/commitments/").json()["awaiting_total"] == "0.00"
-    assert len(list(csv.reader(io.StringIO(client.get(reverse("funding:export_csv")).getvalue().decode())))) == 1
+    assert (
+        len(list(csv.reader(io.StringIO(client.get(reverse("funding:export_csv")).getvalue().decode())))) == 1
+    )
 
 
 def test_context_processor_counts_my_tray(rf, existing_package, council_finance, social_worker):
