@@ -26,6 +26,26 @@ def bench_database_url() -> str:
     return url
 
 
+def bench_url_or(default: str) -> str:
+    """DATABASE_URL when set, else `default`; either must name a *_bench database."""
+    url = os.environ.get("DATABASE_URL", "").strip() or default
+    refuse_unless_bench(dj_database_url.parse(url)["NAME"])
+    return url
+
+
+def recreate_database(url: str) -> None:
+    """Drop and create the (*_bench) database `url` names, empty, for a script that builds its own."""
+    import psycopg
+    from generate import connect_kwargs
+
+    name = dj_database_url.parse(url)["NAME"]
+    refuse_unless_bench(name)
+    with psycopg.connect(**connect_kwargs(url, "postgres"), autocommit=True) as conn:
+        ident = psycopg.sql.Identifier(name)
+        conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
+        conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(ident))
+
+
 def refuse_unless_bench(name: str | None) -> None:
     if not name or not name.endswith(BENCH_SUFFIX):
         sys.exit(

@@ -37,8 +37,7 @@ import sys
 import time
 from decimal import Decimal
 
-import dj_database_url
-from benchdb import ROOT, refuse_unless_bench, setup_django
+from benchdb import ROOT, bench_url_or, recreate_database, setup_django
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/casework_reminders_bench"
 PANELS = 20
@@ -50,21 +49,7 @@ TODAY = dt.date(2026, 11, 4)  # a Wednesday, no bank holiday near
 
 
 def database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
-    refuse_unless_bench(dj_database_url.parse(url)["NAME"])
-    return url
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-    from generate import connect_kwargs
-
-    name = dj_database_url.parse(url)["NAME"]
-    refuse_unless_bench(name)
-    with psycopg.connect(**connect_kwargs(url, "postgres"), autocommit=True) as conn:
-        ident = psycopg.sql.Identifier(name)
-        conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
-        conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(ident))
+    return bench_url_or(DEFAULT_DATABASE_URL)
 
 
 def _copy(obj, **changes):
