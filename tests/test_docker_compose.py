@@ -87,6 +87,19 @@ def test_the_app_connects_through_pgbouncer_and_migrate_straight_to_postgres():
     ]
 
 
+def test_every_image_pulled_is_pinned_to_a_version():
+    """An image pulled from a registry names a version (postgres:16, edoburu/pgbouncer:v1.25.1-p0),
+    never "latest" or no tag, so a restart cannot bring a new one in unannounced. The application's
+    own image is built here (`build: .`); its name is only the tag of that local build."""
+    pulled = {name: s["image"] for name, s in SERVICES.items() if "image" in s and "build" not in s}
+    assert set(pulled) >= {"db", "redis", "pgbouncer", "proxy"}
+    for name, image in pulled.items():
+        repository, _, tag = image.rpartition(":")
+        assert repository and "/" not in tag, f"{name}: {image} has no tag"
+        assert tag != "latest" and re.search(r"\d", tag), f"{name}: {image} is not pinned to a version"
+    assert SERVICES["pgbouncer"]["image"] == "edoburu/pgbouncer:v1.25.1-p0"
+
+
 def queue_of(service: dict) -> str:
     command = service["command"]
     return command[command.index("-Q") + 1]
