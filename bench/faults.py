@@ -44,28 +44,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dj_database_url
-from benchdb import refuse_unless_bench, setup_django
+from benchdb import bench_url_or, recreate_database, setup_django
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/casework_faults_bench"
 SCENARIOS = ("kill", "pool", "db", "redis")
-
-
-def database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
-    refuse_unless_bench(dj_database_url.parse(url)["NAME"])
-    return url
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-    from generate import connect_kwargs
-
-    name = dj_database_url.parse(url)["NAME"]
-    refuse_unless_bench(name)
-    with psycopg.connect(**connect_kwargs(url, "postgres"), autocommit=True) as conn:
-        ident = psycopg.sql.Identifier(name)
-        conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
-        conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(ident))
 
 
 # --- Data ---------------------------------------------------------------------------------------
@@ -382,7 +364,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
     args = parser.parse_args()
 
-    url = database_url()
+    url = bench_url_or(DEFAULT_DATABASE_URL)
     folder = Path(tempfile.mkdtemp(prefix="faultsbench-"))
     os.environ["PRIVATE_STORAGE_ROOT"] = str(folder / "private")
     os.environ["DATABASE_URL"] = url

@@ -44,7 +44,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dj_database_url
-from benchdb import ROOT, refuse_unless_bench, setup_django
+from benchdb import ROOT, bench_url_or, recreate_database, setup_django
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/casework_pack_bench"
 RESULT = "RESULT "
@@ -64,27 +64,6 @@ def paragraphs(rng: random.Random, count: int, sentences: int = 6) -> str:
         return " ".join(words).capitalize() + "."
 
     return "\n\n".join(" ".join(sentence() for _ in range(sentences)) for _ in range(count))
-
-
-# --- The database -------------------------------------------------------------------------------
-
-
-def database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
-    refuse_unless_bench(dj_database_url.parse(url)["NAME"])
-    return url
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-    from generate import connect_kwargs
-
-    name = dj_database_url.parse(url)["NAME"]
-    refuse_unless_bench(name)
-    with psycopg.connect(**connect_kwargs(url, "postgres"), autocommit=True) as conn:
-        ident = psycopg.sql.Identifier(name)
-        conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
-        conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(ident))
 
 
 # --- The data -----------------------------------------------------------------------------------
@@ -465,7 +444,7 @@ def main() -> None:
         child_build(args.child_build, args.profile)
         return
 
-    url = database_url()
+    url = bench_url_or(DEFAULT_DATABASE_URL)
     storage = tempfile.mkdtemp(prefix="packbench-")
     os.environ["PRIVATE_STORAGE_ROOT"] = storage
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"

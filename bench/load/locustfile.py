@@ -141,6 +141,41 @@ MIXES: dict[str, list[tuple[int, str]]] = {
 }
 
 
+# The pages of the mix: (path, name in the results when not the path with its records as [id]).
+# {key} is filled from the persona's records (a random one of a list) or a name prefix; "api:"
+# pages are read with the API token. The one write, "save_draft", is page_save_draft below.
+PAGES: dict[str, tuple[str, str | None]] = {
+    "my_work": ("/", "/ (My work)"),
+    "notifications": ("/notifications/", None),
+    "child_list": ("/children/", None),
+    "search_name": ("/children/?q={name_prefix}", None),
+    "search_nhs": ("/children/?q={nhs_numbers}", None),
+    "child": ("/children/{children}/", None),
+    "my_referrals": ("/referrals/", None),
+    "awaiting_sign_off": ("/referrals/awaiting-sign-off/", None),
+    "all_referrals": ("/referrals/all/", None),
+    "referral": ("/referrals/{referrals}/", None),
+    "team_work": ("/my-work/team/", None),
+    "panel_work": ("/my-work/panels/", None),
+    "agenda": ("/panels/meetings/{meetings}/agenda/", None),
+    "meeting": ("/panels/meetings/{meetings}/", None),
+    "tracker": ("/panels/{panel}/tracker/", None),
+    "tray": ("/funding/approvals/", None),
+    "commitments": ("/funding/commitments/", None),
+    "package": ("/funding/packages/{packages}/", None),
+    "api:my_work": ("/api/my-work/", None),
+    "api:children": ("/api/children/", None),
+    "api:referrals": ("/api/referrals/", None),
+    "api:agenda": ("/api/meetings/{meetings}/agenda/", None),
+    "api:approvals": ("/api/funding/approvals/", None),
+    "api:commitments": ("/api/funding/commitments/", None),
+    "api:packages": ("/api/funding/packages/", None),
+}
+PLACES = re.compile(r"{(\w+)}")
+LABELS = {"name_prefix": "[name prefix]", "nhs_numbers": "[NHS number]"}
+LABELS.update(dict.fromkeys(("children", "referrals", "meetings", "panel", "packages"), "[id]"))
+
+
 _environment = None
 
 
@@ -210,19 +245,9 @@ class Person(HttpUser):
         self.sign_in()
 
     def _possible(self, page: str) -> bool:
-        p = self.persona
-        needs = {
-            "child": p["children"],
-            "search_nhs": p["nhs_numbers"],
-            "referral": p["referrals"],
-            "save_draft": p["drafts"],
-            "agenda": p["meetings"],
-            "meeting": p["meetings"],
-            "api:agenda": p["meetings"],
-            "tracker": p["panel"],
-            "package": p["packages"],
-        }
-        return bool(needs.get(page, True))
+        """Whether this persona has the records the page opens (a chair has no drafts to save)."""
+        needs = ["drafts"] if page == "save_draft" else PLACES.findall(PAGES[page][0])
+        return all(self.persona.get(key, True) for key in needs if key != "name_prefix")
 
     # --- Signing in, as a person does ---------------------------------------------------------
 
@@ -265,7 +290,16 @@ class Person(HttpUser):
     @task
     def next_page(self) -> None:
         page = random.choices(self.pages, weights=self.weights)[0]
-        getattr(self, "page_" + page.replace("api:", "api_"))()
+        if page == "save_draft":
+            self.page_save_draft()
+            return
+        path, name = PAGES[page]
+        path = PLACES.sub(lambda m: self.fill(m.group(1)), path)
+        self.get(
+            path,
+            name or PLACES.sub(lambda m: LABELS[m.group(1)], PAGES[page][0]),
+            client=self.api if page.startswith("api:") else None,
+        )
 
     def get(self, path: str, name: str, *, client: HttpSession | None = None) -> None:
         with (client or self.client).get(
@@ -277,59 +311,11 @@ class Person(HttpUser):
     def pick(self, key: str):
         return random.choice(self.persona[key])
 
-    def page_my_work(self) -> None:
-        self.get("/", "/ (My work)")
-
-    def page_notifications(self) -> None:
-        self.get("/notifications/", "/notifications/")
-
-    def page_child_list(self) -> None:
-        self.get("/children/", "/children/")
-
-    def page_search_name(self) -> None:
-        self.get(f"/children/?q={random.choice(NAME_PREFIXES)}", "/children/?q=[name prefix]")
-
-    def page_search_nhs(self) -> None:
-        self.get(f"/children/?q={self.pick('nhs_numbers')}", "/children/?q=[NHS number]")
-
-    def page_child(self) -> None:
-        self.get(f"/children/{self.pick('children')}/", "/children/[id]/")
-
-    def page_my_referrals(self) -> None:
-        self.get("/referrals/", "/referrals/")
-
-    def page_awaiting_sign_off(self) -> None:
-        self.get("/referrals/awaiting-sign-off/", "/referrals/awaiting-sign-off/")
-
-    def page_all_referrals(self) -> None:
-        self.get("/referrals/all/", "/referrals/all/")
-
-    def page_referral(self) -> None:
-        self.get(f"/referrals/{self.pick('referrals')}/", "/referrals/[id]/")
-
-    def page_team_work(self) -> None:
-        self.get("/my-work/team/", "/my-work/team/")
-
-    def page_panel_work(self) -> None:
-        self.get("/my-work/panels/", "/my-work/panels/")
-
-    def page_agenda(self) -> None:
-        self.get(f"/panels/meetings/{self.pick('meetings')}/agenda/", "/panels/meetings/[id]/agenda/")
-
-    def page_meeting(self) -> None:
-        self.get(f"/panels/meetings/{self.pick('meetings')}/", "/panels/meetings/[id]/")
-
-    def page_tracker(self) -> None:
-        self.get(f"/panels/{self.persona['panel']}/tracker/", "/panels/[id]/tracker/")
-
-    def page_tray(self) -> None:
-        self.get("/funding/approvals/", "/funding/approvals/")
-
-    def page_commitments(self) -> None:
-        self.get("/funding/commitments/", "/funding/commitments/")
-
-    def page_package(self) -> None:
-        self.get(f"/funding/packages/{self.pick('packages')}/", "/funding/packages/[id]/")
+    def fill(self, key: str) -> str:
+        if key == "name_prefix":
+            return random.choice(NAME_PREFIXES)
+        value = self.persona[key]
+        return str(random.choice(value) if isinstance(value, list) else value)
 
     def page_save_draft(self) -> None:
         """The one write: save the 'Assessed needs' section of one of their drafts again (with a
@@ -350,26 +336,3 @@ class Person(HttpUser):
         ) as answer:
             if answer.status_code != 302:
                 answer.failure(f"HTTP {answer.status_code}")
-
-    def page_api_my_work(self) -> None:
-        self.get("/api/my-work/", "/api/my-work/", client=self.api)
-
-    def page_api_children(self) -> None:
-        self.get("/api/children/", "/api/children/", client=self.api)
-
-    def page_api_referrals(self) -> None:
-        self.get("/api/referrals/", "/api/referrals/", client=self.api)
-
-    def page_api_agenda(self) -> None:
-        self.get(
-            f"/api/meetings/{self.pick('meetings')}/agenda/", "/api/meetings/[id]/agenda/", client=self.api
-        )
-
-    def page_api_approvals(self) -> None:
-        self.get("/api/funding/approvals/", "/api/funding/approvals/", client=self.api)
-
-    def page_api_commitments(self) -> None:
-        self.get("/api/funding/commitments/", "/api/funding/commitments/", client=self.api)
-
-    def page_api_packages(self) -> None:
-        self.get("/api/funding/packages/", "/api/funding/packages/", client=self.api)
