@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "referrals",
     "funding",
     "pathways",
+    "reporting",
     # The project package itself, for its management commands (seed_demo); it has no models.
     "config",
 ]
@@ -140,6 +141,7 @@ TEMPLATES = [
                 "casework.context_processors.service",
                 "referrals.context_processors.referrals",
                 "funding.context_processors.awaiting_approval_count",
+                "reporting.context_processors.reports",
             ],
         },
     },
