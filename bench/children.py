@@ -121,6 +121,26 @@ def unapplied_migrations() -> list[str]:
     return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
 
 
+def prepare_django(url: str) -> None:
+    """Django set up against the bench database for timing requests in this process, as production
+    answers them, after checking the database has every migration."""
+    # WhiteNoise warns once that collectstatic has not run; static files are not part of this.
+    warnings.filterwarnings("ignore", message="No directory at")
+    setup_django(url)
+    from django.conf import settings
+
+    # As in production: no query log kept by DEBUG. CaptureQueriesContext still counts queries.
+    settings.DEBUG = False
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    if "testserver" not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    pending = unapplied_migrations()
+    if pending:
+        sys.exit(
+            f"The bench database lacks {len(pending)} migration(s), e.g. {pending[0]}: run bench/generate.py"
+        )
+
+
 def machine() -> str:
     """Cores and load: on a shared machine the absolute figures move, the ratios less so."""
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -207,9 +227,7 @@ def main() -> None:
     parser.add_argument("--show-sql", action="store_true", help="print each page's queries with their times")
     args = parser.parse_args()
 
-    # WhiteNoise warns once that collectstatic has not run; static files are not part of this.
-    warnings.filterwarnings("ignore", message="No directory at")
-    setup_django(bench_database_url())
+    prepare_django(bench_database_url())
     from django.conf import settings
     from django.db import connection
     from django.test import Client
@@ -218,17 +236,6 @@ def main() -> None:
     from casework import access, selectors
     from casework.models import Role, User
 
-    # As in production: no query log kept by DEBUG. CaptureQueriesContext still counts queries.
-    settings.DEBUG = False
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    if "testserver" not in settings.ALLOWED_HOSTS:
-        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-
-    pending = unapplied_migrations()
-    if pending:
-        sys.exit(
-            f"The bench database lacks {len(pending)} migration(s), e.g. {pending[0]}: run bench/generate.py"
-        )
     agency = pick_agency(args.kind, args.size)
     role = Role.HEALTH_ASSESSOR if args.kind == "icb" else Role.SOCIAL_WORKER
     user = User.objects.filter(agency=agency, roles__contains=[role], is_active=True).order_by("id").first()

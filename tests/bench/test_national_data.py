@@ -6,57 +6,15 @@ models: a new NOT NULL column, CHECK or unique index makes the load (or its chec
 
 from __future__ import annotations
 
-import datetime as dt
-import random
-import sys
-from pathlib import Path
-
 import pytest
 from django.db import connection
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-
-import generate  # noqa: E402 - bench/ is a folder of scripts, put on the path above
-import national_data  # noqa: E402
-
-
-def first_nhs_numbers() -> list[str]:
-    """The synthetic numbers 99900xxxx with a valid Modulus 11 check digit, as generate.py makes them
-    (about 9,000: enough here, where all ~909,000 take seconds to list)."""
-    numbers = []
-    for n in range(10_000):
-        body = f"99900{n:04d}"
-        check = 11 - sum(int(d) * w for d, w in zip(body, range(10, 1, -1), strict=True)) % 11
-        if check != 10:
-            numbers.append(f"{body}{check % 11}")
-    return numbers
+from tests.bench.tiny_national import load_tiny, national_data
 
 
 @pytest.mark.django_db
 def test_a_tiny_national_data_set_loads_and_holds_its_invariants(monkeypatch):
-    monkeypatch.setattr(generate, "valid_synthetic_nhs_numbers", first_nhs_numbers)
-    rng = random.Random(7)
-    now = dt.datetime.now(dt.UTC)
-    councils, _counts = generate.load_organisations(rng, now)
-    plan = generate.plan_children(rng, 1500)
-    with connection.cursor() as django_cursor:
-        cur = django_cursor.cursor
-        cur.execute("SET LOCAL session_replication_role = replica")
-        generate.copy_rows(
-            cur,
-            "casework_child",
-            generate.CHILD_COLUMNS,
-            generate.child_rows(rng, plan, councils, now.date()),
-        )
-        generate.copy_rows(
-            cur,
-            "casework_involvement",
-            generate.INVOLVEMENT_COLUMNS,
-            generate.involvement_rows(rng, plan, councils, now.date()),
-        )
-        loaded = national_data.load_national(cur, rng, now, scale=0.0005)
-        cur.execute("SET LOCAL session_replication_role = origin")
-        result = national_data.check(cur)
+    loaded, result = load_tiny(monkeypatch)
 
     assert result["failures"] == {}
     assert all(result["counts"][table] > 0 for table in national_data.TABLES), result["counts"]
