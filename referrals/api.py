@@ -12,7 +12,9 @@ record, so a client sees the new status, signatures and what is still missing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -42,10 +44,11 @@ from casework.api_kit import (
     parsed,
 )
 from casework.audit import filters_text, record_child_list_view, record_child_view
+from casework.money import weekly_from_hours
 from referrals import access, selectors, services
 from referrals import evidence as evidence_kinds
 from referrals.evidence import open_stored
-from referrals.models import Evidence, Option, Referral, SignOffStage
+from referrals.models import Evidence, Option, OptionShare, Referral, ShareBasis, SignOffStage
 from referrals.serializers import (
     SECTION_SERIALIZERS,
     WRITABLE_SECTIONS,
@@ -83,6 +86,30 @@ _DELETED = OpenApiResponse(description="Removed")
 
 _OPTION_ID = OpenApiParameter("option_id", int, OpenApiParameter.PATH, description="The option's id")
 _EVIDENCE_ID = OpenApiParameter("evidence_id", int, OpenApiParameter.PATH, description="The document's id")
+
+
+def _with_split_problem(errors: Mapping[str, Any], read: Mapping[str, Any]) -> dict[str, Any]:
+    """`errors`, with the split's problem under "shares" too when nothing there says it yet, by the
+    service's own rule (services.split_problem) and in its words, as the option's page does
+    (referrals.forms.options): every problem in one answer (issue 16). `read` is what could be read
+    of the cost, hours, rate and shares. Not when a share cannot be read (its own message says so),
+    nor for amounts when the cost is not known (no misleading total)."""
+    if "shares" in errors or "shares" not in read:
+        return dict(errors)
+    cost = read.get("cost")
+    hours, rate = read.get("hours_per_week"), read.get("hourly_rate")
+    if hours is not None and rate is not None and not errors.keys() & {"hours_per_week", "hourly_rate"}:
+        cost = weekly_from_hours(hours, rate)  # as the service prices an option paid by the hour
+    shares = [
+        OptionShare(agency=agency, basis=basis, value=value)
+        for agency, basis, value in OptionWriteSerializer.share_tuples(read)
+    ]
+    if shares and cost is None and all(share.basis == ShareBasis.AMOUNT for share in shares):
+        return dict(errors)
+    problem = services.split_problem(Option(cost=cost), shares)
+    if not problem:
+        return dict(errors)
+    return {**errors, "shares": [problem[0].upper() + problem[1:]]}
 
 
 class _AnyAccept(DefaultContentNegotiation):
@@ -279,14 +306,29 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="options", url_name="options")
     def add_option(self, request: Request, pk: str) -> Response:
         referral = self._referral(need="edit")
-        data = self._body(OptionWriteSerializer)
-        services.option_save(
-            actor=request.user,
-            referral=referral,
-            fields=OptionWriteSerializer.option_fields(data),
-            shares=OptionWriteSerializer.share_tuples(data),
-        )
+        self._save_option(referral)
         return self._record(referral, status_code=status.HTTP_201_CREATED)
+
+    def _save_option(self, referral: Referral, option: Option | None = None) -> None:
+        """The body read and saved by services.option_save, every problem in one 400 (issue 16):
+        when a field cannot be read (the service is not reached) or the service stops before its
+        split check, the split's problem is said too."""
+        body = OptionWriteSerializer(data=self.request.data, context=self.get_serializer_context())
+        if not body.is_valid():
+            raise ValidationError(_with_split_problem(dict(body.errors), body.read_so_far()))
+        data = body.validated_data
+        try:
+            services.option_save(
+                actor=self.request.user,
+                referral=referral,
+                option=option,
+                fields=OptionWriteSerializer.option_fields(data),
+                shares=OptionWriteSerializer.share_tuples(data),
+            )
+        except DjangoValidationError as error:
+            if not hasattr(error, "error_dict"):
+                raise
+            raise ValidationError(_with_split_problem(error.message_dict, data)) from error
 
     @extend_schema(
         methods=["PUT"],
@@ -314,14 +356,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if request.method == "DELETE":
             services.option_remove(actor=request.user, option=option)
             return Response(status=status.HTTP_204_NO_CONTENT)
-        data = self._body(OptionWriteSerializer)
-        services.option_save(
-            actor=request.user,
-            referral=referral,
-            option=option,
-            fields=OptionWriteSerializer.option_fields(data),
-            shares=OptionWriteSerializer.share_tuples(data),
-        )
+        self._save_option(referral, option)
         return self._record(referral)
 
     @extend_schema(

@@ -9,7 +9,7 @@ reads as "not found", never "not allowed".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from casework import access as casework_access
 from casework import money
@@ -476,6 +477,30 @@ class OptionWriteSerializer(serializers.Serializer):
     @staticmethod
     def option_fields(data: Mapping[str, Any]) -> dict[str, Any]:
         return {name: value for name, value in data.items() if name != "shares"}
+
+    def read_so_far(self) -> dict[str, Any]:
+        """After is_valid() has refused the body: the cost, hours, rate and shares that could be
+        read, for the split's problem (referrals.api)."""
+        return fields_read(self, ("cost", "hours_per_week", "hourly_rate", "shares"))
+
+
+def fields_read(serializer: serializers.Serializer, names: Iterable[str] | None = None) -> dict[str, Any]:
+    """After is_valid() has refused a body: the value of each field (of `names`, or all) that could
+    be read, each read as the serializer reads it. A field with a problem of its own, or left out
+    without a default, is not there. For saying a rule between fields (an option's or a package's
+    split) in the same answer as the fields' own problems, not in a second round (issue 16)."""
+    if not isinstance(serializer.initial_data, Mapping):
+        return {}
+    read = {}
+    for name in serializer.fields if names is None else names:
+        field = serializer.fields[name]
+        if name in serializer.errors or field.read_only:
+            continue
+        try:
+            read[name] = field.run_validation(field.get_value(serializer.initial_data))
+        except (serializers.ValidationError, SkipField):
+            continue
+    return read
 
 
 @extend_schema_field({"type": "string", "format": "binary", "minLength": 1})
