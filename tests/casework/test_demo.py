@@ -1,6 +1,13 @@
-"""The demo loader: realistic, synthetic, idempotent, and never in production."""
+"""The demo loader: realistic, synthetic, idempotent, and never in production.
+
+The demo as loaded at midday is built once for the module (tests/worlds.py) and read by the tests
+that check what it holds; the tests of the hour-by-hour rule load it on their own clocks, first, on
+an empty database."""
 
 from __future__ import annotations
+
+import io
+from collections.abc import Iterator
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -27,6 +34,7 @@ from panels.models import (
 from pathways.models import CaseKind, MDTMeeting, PathwayCase
 from referrals.models import Referral, Status
 from tests.demo_clock import at_midday_today
+from tests.worlds import built_once, fresh
 
 IRAP = "Hampshire Integrated Resource Allocation Panel"
 
@@ -64,11 +72,47 @@ def midday():
         yield
 
 
-def test_seed_demo_loads_everything_once(db, private_storage, capsys, midday):
-    call_command("seed_demo", "--no-history")
-    out = capsys.readouterr().out
+@pytest.mark.parametrize(("clock", "held"), [("00:02", True), ("11:00", True), ("23:57", False)])
+def test_todays_meeting_is_in_the_demo_whenever_one_fits_before_midnight(db, private_storage, clock, held):
+    """Loaded a moment before midnight the demo leaves today's meeting out rather than fake the
+    clock; tests that need it load the demo at midday (tests/demo_clock.py). First in the module:
+    each load starts from an empty database, before the module's demo below is built."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    assert not Panel.objects.exists(), "the module's demo is loaded already: this test must run first"
+    at = dt.datetime.fromisoformat(f"2026-12-07 {clock}").replace(tzinfo=ZoneInfo("Europe/London"))
+    with time_machine.travel(at, tick=False):
+        call_command("seed_demo", "--no-history")
+        assert Meeting.objects.filter(panel__name=IRAP, date=at.date()).exists() is held
+
+
+def _seed_at_midday() -> dict:
+    out = io.StringIO()
+    with at_midday_today():
+        call_command("seed_demo", "--no-history", stdout=out)
+    return {"out": out.getvalue(), "counts": _counts()}
+
+
+@pytest.fixture(scope="module")
+def _demo(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[dict]:
+    yield from built_once(_seed_at_midday, django_db_blocker, tmp_path_factory)
+
+
+@pytest.fixture
+def demo(_demo, db) -> dict:
+    """`seed_demo --no-history` run at midday: what it printed and the rows it made. Its stored
+    files stay in the module's folder, so the tests using it ask for no `private_storage`."""
+    return fresh(_demo)
+
+
+def test_seed_demo_loads_everything_once(demo, midday):
+    out = demo["out"]
     assert "social.worker@hants.demo.gov.uk" in out and "demo-casework-2026" in out
     counts = _counts()
+    assert counts == demo["counts"]
     assert counts["Child"] == 40 and counts["Referral"] == 10
     assert all(
         nhs_number_problem(n) is None and n.startswith("999")
@@ -83,8 +127,7 @@ def test_seed_demo_loads_everything_once(db, private_storage, capsys, midday):
     assert _counts() == counts
 
 
-def test_demo_meetings_show_every_capability(db, private_storage, client, midday):
-    call_command("seed_demo", "--no-history")
+def test_demo_meetings_show_every_capability(demo, client, midday):
     today = timezone.localdate()
     panel = Panel.objects.get(name=IRAP)
     assert sorted(panel.quorum_agencies.values_list("kind", flat=True)) == ["childrens_services", "icb"]
@@ -160,18 +203,3 @@ def test_seed_demo_refuses_production(settings):
     settings.PRODUCTION = True
     with pytest.raises(CommandError, match="production"):
         call_command("seed_demo")
-
-
-@pytest.mark.parametrize(("clock", "held"), [("00:02", True), ("11:00", True), ("23:57", False)])
-def test_todays_meeting_is_in_the_demo_whenever_one_fits_before_midnight(db, private_storage, clock, held):
-    """Loaded a moment before midnight the demo leaves today's meeting out rather than fake the
-    clock; tests that need it load the demo at midday (tests/demo_clock.py)."""
-    import datetime as dt
-    from zoneinfo import ZoneInfo
-
-    import time_machine
-
-    at = dt.datetime.fromisoformat(f"2026-12-07 {clock}").replace(tzinfo=ZoneInfo("Europe/London"))
-    with time_machine.travel(at, tick=False):
-        call_command("seed_demo", "--no-history")
-        assert Meeting.objects.filter(panel__name=IRAP, date=at.date()).exists() is held
