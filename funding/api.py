@@ -5,6 +5,8 @@ see them); ValidationError → 400 with field messages, NotAllowed → 403, Inva
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -16,9 +18,9 @@ from rest_framework.response import Response
 from casework.access import NOT_FOUND_MESSAGE, NotAllowed, get_child_for_user
 from casework.api_kit import ERROR, ERRORS, NOT_SIGNED_IN, READ_ERRORS, field_errors, parsed
 from casework.audit import record_child_view
-from casework.money import SplitLine
+from casework.money import SplitLine, split_problems
 from funding import access, selectors, services
-from funding.models import PackageStatus
+from funding.models import FundingPackage, PackageStatus, Provider
 from funding.serializers import (
     AnswerSerializer,
     DisputeSerializer,
@@ -35,6 +37,7 @@ from funding.serializers import (
     package_data,
 )
 from funding.views import log_children
+from referrals.serializers import fields_read
 
 # The rules of a package's terms that a schema cannot say (each a 400 with the field's message).
 _TERMS_RULES = (
@@ -50,14 +53,17 @@ _CONFLICT = OpenApiResponse(
     "status you sent (the answer says who did what, and when), or it is not in a state that allows this.",
 )
 _WRITE_ERRORS = {400: _BAD_REQUEST, **ERRORS, 409: _CONFLICT}
+NO_CHILD = "There is no child with that id that you can see"
+NO_PROVIDER = "No provider with that id"
 
 
-def _terms(request, data) -> services.PackageTerms:
-    if data.get("provider"):
+def _terms(request, data, *, provider: Provider | None = None) -> services.PackageTerms:
+    """The terms of `data`; `provider` when the caller has looked it up already."""
+    if provider is None and data.get("provider"):
         provider = selectors.provider_by_id(pk=data["provider"])
         if provider is None:
-            raise DRFValidationError({"provider": ["No provider with that id"]})
-    else:
+            raise DRFValidationError({"provider": [NO_PROVIDER]})
+    if provider is None:
         provider = services.provider_create(
             actor=request.user,
             name=data["provider_name"],
@@ -75,6 +81,50 @@ def _terms(request, data) -> services.PackageTerms:
         weeks_per_year=int(data["weeks_per_year"]),
         personal_budget=data.get("personal_budget") or "",
         lines=[SplitLine(agency_id=s["agency"], basis=s["basis"], value=s["value"]) for s in data["shares"]],
+    )
+
+
+def _record_existing(request) -> FundingPackage:
+    """An existing arrangement recorded by services.package_create_existing, every problem in one
+    400 (issue 16): DRF's for each field it cannot read, the child and provider asked for, and the
+    split's by the service's own rules (services.own_agency_problem, casework.money.split_problems),
+    all together, as the page says them (funding.forms.NewPackageForm). Once every field reads, the
+    service checks the terms (dates, cost, split) all at once itself."""
+    body = PackageCreateSerializer(data=request.data)
+    valid = body.is_valid()
+    problems: dict[str, Any] = {} if valid else dict(body.errors)
+    read = dict(body.validated_data) if valid else fields_read(body)
+    if not valid and not problems.keys() & {"provider", "provider_name", "provider_kind"}:
+        problems.update(PackageCreateSerializer.provider_problem(read))
+    child = None
+    if "child" in read:
+        try:
+            child = get_child_for_user(user=request.user, pk=read["child"])
+        except Http404:
+            problems["child"] = [NO_CHILD]
+    provider = None
+    if read.get("provider") and "provider" not in problems:
+        provider = selectors.provider_by_id(pk=read["provider"])
+        if provider is None:
+            problems["provider"] = [NO_PROVIDER]
+    if "shares" in read and "shares" not in problems:
+        lines = [SplitLine(agency_id=s["agency"], basis=s["basis"], value=s["value"]) for s in read["shares"]]
+        own = services.own_agency_problem(actor=request.user, agency_ids=[line.agency_id for line in lines])
+        if own or problems:
+            # The service would stop before its split check, or not be reached: say the split now.
+            cost = read.get("cost") if "cost" not in problems else None
+            known = cost if cost is not None and cost > 0 else None  # no total against a cost refused
+            said = [own] if own else []
+            said += split_problems(known, lines)
+            if said:
+                problems["shares"] = said
+    if problems or child is None:
+        raise DRFValidationError(problems)
+    return services.package_create_existing(
+        actor=request.user,
+        child=child,
+        pathway=read["pathway"],
+        terms=_terms(request, read, provider=provider),
     )
 
 
@@ -112,14 +162,7 @@ def packages(request):
             raise NotAllowed(
                 "Only panel administrators, finance approvers and service managers can record packages"
             )
-        data = parsed(PackageCreateSerializer, request.data)
-        try:
-            child = get_child_for_user(user=request.user, pk=data["child"])
-        except Http404:
-            raise DRFValidationError({"child": ["There is no child with that id that you can see"]}) from None
-        package = services.package_create_existing(
-            actor=request.user, child=child, pathway=data["pathway"], terms=_terms(request, data)
-        )
+        package = _record_existing(request)
         return Response(package_data(package, user=request.user), status=201)
     status = request.query_params.get("status", "")
     if status and status not in PackageStatus.values:

@@ -169,11 +169,18 @@ class TermsSerializer(serializers.Serializer):
     required_one_of = [("provider",), ("provider_name", "provider_kind")]  # for the schema (validate)
 
     def validate(self, attrs):
-        if not attrs.get("provider") and not (attrs.get("provider_name") and attrs.get("provider_kind")):
-            raise serializers.ValidationError(
-                {"provider": ["Give a provider id, or provider_name and provider_kind"]}
-            )
+        problem = self.provider_problem(attrs)
+        if problem:
+            raise serializers.ValidationError(problem)
         return attrs
+
+    @staticmethod
+    def provider_problem(attrs) -> dict[str, list[str]]:
+        """The provider is named by id, or by a new one's name and kind. Also said by funding.api
+        when a field cannot be read (DRF runs validate() only once every field is read)."""
+        if not attrs.get("provider") and not (attrs.get("provider_name") and attrs.get("provider_kind")):
+            return {"provider": ["Give a provider id, or provider_name and provider_kind"]}
+        return {}
 
 
 @extend_schema_serializer(component_name="FundingPackageCreate")
