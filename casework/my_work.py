@@ -26,11 +26,17 @@ its first rows are its most urgent; the rows shown are then sorted by their real
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib
-from collections.abc import Callable, Iterable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.signals import setting_changed
 from django.db import connection
@@ -60,11 +66,15 @@ __all__ = [
     "my_work_items",
     "my_work_list",
     "my_work_page",
+    "known",
+    "person_facts",
     "team_items",
     "registered_sources",
     "source_items",
     "work_source",
 ]
+
+logger = logging.getLogger(__name__)
 
 # The modules whose sources My work lists, in order. Each registers its sources when imported.
 MY_WORK_MODULES = ("referrals.my_work", "panels.my_work", "funding.my_work", "pathways.my_work")
@@ -146,10 +156,57 @@ def registered_sources() -> dict[str, Source]:
     return dict(_SOURCES)
 
 
+# --- What a source may know of a person beyond their own fields -----------------------------------
+# A source leaves out the feeds a person cannot have. Their roles say so without a query; their panel
+# seats take one, read once for everyone being listed (the team view: one query for the team) by the
+# loaders registered with `@person_facts`. The header's count builds its SQL from the person and the
+# clock alone (count_sql), so it loads none: `known` then answers None and the source keeps every
+# feed, whose SQL reads the seats itself (the same items either way: a left-out feed has no rows).
+PersonFacts = Callable[[Sequence[User]], dict[int, Any]]
+_FACT_LOADERS: list[PersonFacts] = []
+_KNOWN: ContextVar[dict[tuple[Any, int], Any] | None] = ContextVar("my_work_known", default=None)
+
+
+def person_facts(func: PersonFacts) -> PersonFacts:
+    """Register `func(people) -> {person pk: fact}`: one query for all the people; every person
+    given must have a fact in the answer."""
+    _FACT_LOADERS.append(func)
+    return func
+
+
+def known(user: User, loader: PersonFacts) -> Any | None:
+    """The fact `loader` gave for `user` in this read, or None when it was not loaded."""
+    facts = _KNOWN.get()
+    return None if facts is None else facts.get((loader, user.pk))
+
+
+@contextmanager
+def _knowing(people: Sequence[User]) -> Iterator[None]:
+    registered_sources()
+    usable = [person for person in people if is_usable(person)]
+    facts: dict[tuple[Any, int], Any] = {}
+    if usable:
+        for loader in _FACT_LOADERS:
+            facts.update({(loader, pk): fact for pk, fact in loader(usable).items()})
+    token = _KNOWN.set(facts)
+    try:
+        yield
+    finally:
+        _KNOWN.reset(token)
+
+
 def _feeds(user: User) -> list[Feed]:
     if not is_usable(user):
         return []
     return [feed for source in registered_sources().values() for feed in source(user)]
+
+
+def _known_feeds(user: User) -> list[Feed]:
+    """The person's feeds, those they cannot have left out (their facts read: one query each)."""
+    if not is_usable(user):
+        return []
+    with _knowing([user]):
+        return _feeds(user)
 
 
 def _items_of(feed: Feed) -> list[WorkItem]:
@@ -203,7 +260,7 @@ def my_work_items(*, user: User) -> list[WorkItem]:
     """Everything waiting for `user`, most urgent first. Each child is linked only when the person
     may open its record (one query for all of them): someone who sees a referral through a papers
     grant sees the child's name on the item, not a link to a page they cannot open."""
-    items = [item for feed in _feeds(user) for item in _items_of(feed)]
+    items = [item for feed in _known_feeds(user) for item in _items_of(feed)]
     return sorted(_linked(items, user), key=lambda i: i.sort_key)
 
 
@@ -247,7 +304,8 @@ def team_items(*, people: Sequence[User]) -> dict[int, list[WorkItem]]:
     with its person's feed; each `prepare` runs once for all the rows that need it. Queries: one per
     shape of feed and one per bulk look-up, whatever the number of people and items. Children are
     not linked: the caller decides what the reader may open."""
-    pairs = [(person, feed) for person in people if is_usable(person) for feed in _feeds(person)]
+    with _knowing(people):
+        pairs = [(person, feed) for person in people if is_usable(person) for feed in _feeds(person)]
     shapes: dict[tuple, list[int]] = {}
     for n, (_person, feed) in enumerate(pairs):
         shapes.setdefault(_shape(feed), []).append(n)
@@ -283,12 +341,19 @@ def my_work_for_request(request) -> MyWork:
 # Building every feed's queryset costs tens of milliseconds of Python, and the header's count does it
 # on every page. The SQL depends only on who is asking (their own fields: roles, agency, active) and
 # on the clock, never on other rows (tests/casework/test_my_work_count_sql.py holds sources to that),
-# so each process keeps a person's SQL for the current minute. The SQL is run afresh each time, so
-# the count follows every change to the rows; a deadline passing within the minute counts up to a
-# minute late.
+# so a person's SQL is kept for the current minute: in the process, and in the Django cache (Redis in
+# production) so that every worker of every machine builds it once a minute, not each worker (under
+# several workers 63% of pages built it again: bench/README.md, the load test). The SQL is run afresh
+# each time, so the count follows every change to the rows, whoever made it; a deadline passing
+# within the minute counts up to a minute late.
 _COUNT_SQL: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
 _COUNT_SQL_KEPT = 4096
 _SKIPPED_USER_FIELDS = {"password", "last_login"}
+# Kept in the shared cache a little over the minute it is for.
+_COUNT_SQL_SHARED_SECONDS = 90
+# Changed by forget_count_sql, so a process that forgets (a setting changed in a test, a source
+# registered) stops reading what it kept in the shared cache before.
+_generation = 0
 
 
 def _person_and_minute(user: User) -> tuple[Any, ...]:
@@ -301,7 +366,30 @@ def _person_and_minute(user: User) -> tuple[Any, ...]:
 
 def forget_count_sql(**_signal: Any) -> None:
     """Drop every kept SQL text: a setting changed (tests) or a source was registered."""
+    global _generation
     _COUNT_SQL.clear()
+    _generation += 1
+
+
+_CODE_VERSION: list[str] = []
+
+
+def _code_version() -> str:
+    """The sources' modules' code, as a short digest (read once a process): a release that changes
+    a feed never reads the SQL an older release kept in the shared cache."""
+    if not _CODE_VERSION:
+        digest = hashlib.sha256()
+        for name in (__name__, *MY_WORK_MODULES):
+            module = importlib.import_module(name)
+            digest.update(name.encode())
+            digest.update(Path(module.__file__ or "").read_bytes() if module.__file__ else b"")
+        _CODE_VERSION.append(digest.hexdigest()[:16])
+    return _CODE_VERSION[0]
+
+
+def _shared_key(key: tuple[Any, ...]) -> str:
+    text = repr((_code_version(), _generation, key))
+    return "my_work:count_sql:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 setting_changed.connect(forget_count_sql)
@@ -315,8 +403,26 @@ def count_sql(*, user: User) -> tuple[str, list[Any]]:
     if kept is None:
         if len(_COUNT_SQL) >= _COUNT_SQL_KEPT:
             _COUNT_SQL.clear()
-        kept = _COUNT_SQL[key] = _build_count_sql(user)
+        kept = _COUNT_SQL[key] = _shared_count_sql(user, key)
     return kept[0], list(kept[1])
+
+
+def _shared_count_sql(user: User, key: tuple[Any, ...]) -> tuple[str, list[Any]]:
+    """The SQL from the shared cache, else built and put there; a cache that does not answer (Redis
+    down) costs the build, never the page."""
+    shared = _shared_key(key)
+    try:
+        kept = cache.get(shared)
+    except Exception:  # noqa: BLE001 - any cache failure: build it here
+        logger.warning("My work: the cache did not answer; the count's SQL is built here", exc_info=True)
+        return _build_count_sql(user)
+    if kept is None:
+        kept = _build_count_sql(user)
+        try:
+            cache.set(shared, kept, _COUNT_SQL_SHARED_SECONDS)
+        except Exception:  # noqa: BLE001
+            logger.warning("My work: the cache did not keep the count's SQL", exc_info=True)
+    return kept
 
 
 def _build_count_sql(user: User) -> tuple[str, list[Any]]:
@@ -435,7 +541,7 @@ def my_work_page(*, user: User, shown: int = GROUP_SHOWN) -> MyWork:
     open), whatever the number of items. The group with the most urgent item comes first."""
     groups = [
         WorkGroup(heading, items, total)
-        for heading, (items, total) in _first_of_groups(_feeds(user), user, shown).items()
+        for heading, (items, total) in _first_of_groups(_known_feeds(user), user, shown).items()
     ]
     return MyWork(groups=sorted(groups, key=lambda g: g.items[0].urgency))
 
@@ -466,7 +572,7 @@ def group_headings() -> dict[str, str]:
 def my_work_group(*, user: User, heading: str, page: int, per_page: int = GROUP_PAGE_SIZE) -> WorkGroup:
     """Page `page` (from 1) of one group of the person's list, most urgent first: the group's feeds
     read to the end of that page (each feed's first page × per_page rows), merged, and cut."""
-    feeds = [feed for feed in _feeds(user) if feed.group == heading or not isinstance(feed.group, str)]
+    feeds = [feed for feed in _known_feeds(user) if feed.group == heading or not isinstance(feed.group, str)]
     items, total = _first_of_groups(feeds, user, page * per_page).get(heading, ([], 0))
     return WorkGroup(heading, items[(page - 1) * per_page :], total)
 

@@ -252,28 +252,45 @@ def funding_work(user: User) -> list[Feed]:
                 urgency=_WAITING_SINCE,
             )
         )
-    if access.can_manage(user=user) or user.has_role(Role.PANEL_CHAIR):
-        asked = _awaiting(user).filter(package__created_by=user, status=ShareStatus.AWAITING)
-        if approver:
-            asked = asked.exclude(agency_id=user.agency_id)
-        feeds.append(
-            Feed(
-                queryset=asked,
-                item=_requester_item,
-                prepare=_scheme,
-                group=GROUP_WAITING,
-                urgency=_WAITING_SINCE,
-            )
-        )
     # A query is answered by the package's referrer or a panel administrator: of the deciding
     # panel's host agency, or any who may see a package recorded without a panel
     # (funding.services.share_answer_query; funding.access scopes the packages).
     answerer = Q(package__referral__referrer_id=user.pk)
     if user.has_role(Role.PANEL_ADMINISTRATOR):
         answerer |= Q(package__panel__host_agency_id=user.agency_id) | Q(package__panel__isnull=True)
-    queried = _awaiting(user).filter(answerer, status=ShareStatus.QUERIED)
+    queried = Q(answerer, status=ShareStatus.QUERIED)
+    if not (access.can_manage(user=user) or user.has_role(Role.PANEL_CHAIR)):
+        feeds.append(
+            Feed(
+                queryset=_awaiting(user).filter(queried),
+                item=_query_item,
+                prepare=_scheme,
+                group=GROUP_SHARES,
+                urgency=_WAITING_SINCE,
+            )
+        )
+        return feeds
+    # The shares of packages the person made, waiting for another agency's approver, in the same
+    # query as the queries they answer (one awaits approval, the other is queried: never both).
+    asked = Q(package__created_by=user, status=ShareStatus.AWAITING)
+    if approver:
+        asked &= ~Q(agency_id=user.agency_id)
     feeds.append(
-        Feed(queryset=queried, item=_query_item, prepare=_scheme, group=GROUP_SHARES, urgency=_WAITING_SINCE)
+        Feed(
+            queryset=_awaiting(user).filter(asked | queried),
+            item=lambda share, scheme: (
+                _query_item(share, scheme)
+                if share.status == ShareStatus.QUERIED
+                else _requester_item(share, scheme)
+            ),
+            prepare=_scheme,
+            group=Case(
+                When(status=ShareStatus.QUERIED, then=Value(GROUP_SHARES)),
+                default=Value(GROUP_WAITING),
+                output_field=CharField(),
+            ),
+            urgency=_WAITING_SINCE,
+        )
     )
     return feeds
 

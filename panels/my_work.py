@@ -11,13 +11,28 @@ accept). Each number is the panel's setting and counts working days with its clo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from django.db.models import Count, DateField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.models import User
-from casework.my_work import Feed, WorkItem, is_overdue, work_source
+from casework.models import Role, User
+from casework.my_work import Feed, WorkItem, is_overdue, known, person_facts, work_source
 from casework.working_days import add_working_days
 from panels import access
 from panels.models import (
@@ -30,6 +45,7 @@ from panels.models import (
     DecisionStatus,
     Meeting,
     MeetingStatus,
+    MemberRole,
     Membership,
     Minutes,
     MinutesStatus,
@@ -55,6 +71,33 @@ LOOK_BACK = dt.timedelta(days=60)
 
 def _chaired_panels(user: User) -> QuerySet[Membership]:
     return Membership.objects.current().filter(person_id=user.pk, role__in=CHAIRING_ROLES).values("panel_id")
+
+
+@dataclass(frozen=True)
+class _Seats:
+    """Whether the person holds a current chair (or vice-chair) seat, or any seat that administers a
+    panel (panels.access.administered_panels), on any panel."""
+
+    chairs: bool = False
+    administers: bool = False
+
+
+@person_facts
+def panel_seats(people: Sequence[User]) -> dict[int, _Seats]:
+    """One query for everyone: their current chairing and administering seats."""
+    held: dict[int, set[str]] = {person.pk: set() for person in people}
+    seats = (
+        Membership.objects.current()
+        .filter(person_id__in=list(held), role__in=[*CHAIRING_ROLES, MemberRole.ADMINISTRATOR])
+        .values_list("person_id", "role")
+        .distinct()
+    )
+    for person_id, role in seats:
+        held[person_id].add(role)
+    return {
+        pk: _Seats(chairs=bool(roles & set(CHAIRING_ROLES)), administers=bool(roles))
+        for pk, roles in held.items()
+    }
 
 
 def _closures_of(panel_ids: set[int]) -> tuple[dt.date, dict[int, frozenset[dt.date]]]:
@@ -251,7 +294,25 @@ def panels_work(user: User) -> list[Feed]:
     administered = access.administered_panels(user=user)
     chaired = _chaired_panels(user)
     feeds: list[Feed] = []
+    # Seats read (the page, the team view): no chair seat, no chair's feeds; no seat administering a
+    # panel and not a panel administrator (who administers the host agency's panels), no
+    # administrator's feeds. Not read (the header's count SQL): every feed, its SQL reads the seats.
+    seats = known(user, panel_seats)
+    chairs = seats is None or seats.chairs
+    administers = seats is None or seats.administers or user.has_role(Role.PANEL_ADMINISTRATOR)
 
+    if chairs:
+        feeds.extend(_chair_feeds(user, chaired, today))
+    if administers:
+        feeds.extend(_administrator_feeds(administered, today))
+    feeds.extend(_recommendation_feeds(user, administered if administers else None, today))
+    feeds.extend(_own_feeds(user, today))
+    return feeds
+
+
+def _chair_feeds(user: User, chaired: QuerySet[Membership], today: dt.date) -> list[Feed]:
+    """Late papers awaiting the chair, and the draft decisions to sign."""
+    feeds: list[Feed] = []
     late = (
         referrals_visible_to(user=user)
         .filter(
@@ -272,24 +333,6 @@ def panels_work(user: User) -> list[Feed]:
             urgency=(F("meeting__date").asc(),),
         )
     )
-
-    meetings = Meeting.objects.filter(panel__in=administered, panel__is_active=True).select_related("panel")
-    to_circulate = meetings.filter(
-        status=MeetingStatus.SCHEDULED,
-        circulated_at__isnull=True,
-        date__gte=today,
-        date__lte=today + AGENDA_AHEAD,
-    ).annotate(live_items=Count("agenda_items", filter=Q(agenda_items__withdrawn_at__isnull=True)))
-    feeds.append(
-        Feed(
-            queryset=to_circulate,
-            item=_agenda_item,
-            prepare=_meetings_prepare,
-            group=GROUP_BEFORE,
-            urgency=(F("date").asc(),),
-        )
-    )
-
     to_sign = (
         Decision.objects.filter(
             status=DecisionStatus.DRAFT,
@@ -306,6 +349,28 @@ def panels_work(user: User) -> list[Feed]:
             prepare=_decisions_prepare,
             group=GROUP_DECISIONS,
             urgency=(F("agenda_item__meeting__date").asc(),),
+        )
+    )
+    return feeds
+
+
+def _administrator_feeds(administered: QuerySet, today: dt.date) -> list[Feed]:
+    """Meetings to circulate, and held meetings owing letters or minutes."""
+    feeds: list[Feed] = []
+    meetings = Meeting.objects.filter(panel__in=administered, panel__is_active=True).select_related("panel")
+    to_circulate = meetings.filter(
+        status=MeetingStatus.SCHEDULED,
+        circulated_at__isnull=True,
+        date__gte=today,
+        date__lte=today + AGENDA_AHEAD,
+    ).annotate(live_items=Count("agenda_items", filter=Q(agenda_items__withdrawn_at__isnull=True)))
+    feeds.append(
+        Feed(
+            queryset=to_circulate,
+            item=_agenda_item,
+            prepare=_meetings_prepare,
+            group=GROUP_BEFORE,
+            urgency=(F("date").asc(),),
         )
     )
 
@@ -343,39 +408,55 @@ def panels_work(user: User) -> list[Feed]:
         )
     )
 
-    if user.has_role(*access.RECOMMENDATION_RESPONDER_ROLES):
-        to_answer = (
-            access.recommendations_visible_to(user=user)
-            .filter(agency_id=user.agency_id, status=RecommendationStatus.AWAITING)
-            .annotate(child_visible=_child_visible(user, "decision__referral_id"))
-            .select_related("agency", "decision__agenda_item__meeting__panel", "decision__referral__child")
-        )
-        feeds.append(
-            Feed(
-                queryset=to_answer,
-                item=lambda r, _: _recommendation_item(r, today),
-                group=GROUP_RECOMMENDATIONS,
-                urgency=(F("due_on").asc(nulls_last=True),),
-            )
-        )
+    return feeds
 
-    # The answers the panels this person runs are waiting for (panels.access: their administrators).
-    awaited = (
+
+def _recommendation_feeds(user: User, administered: QuerySet | None, today: dt.date) -> list[Feed]:
+    """One query for both: the recommendations to the person's agency that they may answer, and the
+    answers the panels they administer are waiting for from other agencies (panels.access: their
+    administrators); `administered` None when they administer none. The two never share a row (the
+    person's agency, or another)."""
+    answers = user.has_role(*access.RECOMMENDATION_RESPONDER_ROLES)
+    if not answers and administered is None:
+        return []
+    to_answer = Q(agency_id=user.agency_id)
+    awaited = Q(decision__agenda_item__meeting__panel__in=administered) & ~Q(agency_id=user.agency_id)
+    if answers and administered is not None:
+        which, group = (
+            to_answer | awaited,
+            Case(
+                When(agency_id=user.agency_id, then=Value(GROUP_RECOMMENDATIONS)),
+                default=Value(GROUP_WAITING),
+                output_field=CharField(),
+            ),
+        )
+    else:
+        which, group = (to_answer, GROUP_RECOMMENDATIONS) if answers else (awaited, GROUP_WAITING)
+    recommendations = (
         access.recommendations_visible_to(user=user)
-        .filter(status=RecommendationStatus.AWAITING, decision__agenda_item__meeting__panel__in=administered)
-        .exclude(agency_id=user.agency_id)
+        .filter(which, status=RecommendationStatus.AWAITING)
         .annotate(child_visible=_child_visible(user, "decision__referral_id"))
         .select_related("agency", "decision__agenda_item__meeting__panel", "decision__referral__child")
     )
-    feeds.append(
+
+    def item(recommendation, _prepared) -> WorkItem:
+        if answers and recommendation.agency_id == user.agency_id:
+            return _recommendation_item(recommendation, today)
+        return _awaited_item(recommendation, today)
+
+    return [
         Feed(
-            queryset=awaited,
-            item=lambda r, _: _awaited_item(r, today),
-            group=GROUP_WAITING,
+            queryset=recommendations,
+            item=item,
+            group=group,
             urgency=(F("due_on").asc(nulls_last=True),),
         )
-    )
+    ]
 
+
+def _own_feeds(user: User, today: dt.date) -> list[Feed]:
+    """The actions the person owns, and the reviews due of their referrals and key work."""
+    feeds: list[Feed] = []
     owned = Exists(Action.owners.through.objects.filter(action_id=OuterRef("pk"), user_id=user.pk))
     actions = (
         access.actions_visible_to(user=user)

@@ -135,33 +135,24 @@ def pathways_work(user: User) -> list[Feed]:
             urgency=(F("continuing_care__decision_due_on").asc(),),
         )
     ]
-    mine = visible.filter(
-        kind=CaseKind.IFR,
-        ifr__submitted_by_id=user.pk,
-        status__in=[*IFR_AWAITING_DECISION, Status.MORE_INFORMATION],
-    ).select_related("child", "ifr")
+    # The IFRs the person submitted, and for an IFR decider in the same query those awaiting a
+    # decision that someone else submitted (never both of one case).
+    ifrs = Q(ifr__submitted_by_id=user.pk, status__in=[*IFR_AWAITING_DECISION, Status.MORE_INFORMATION])
+    decides = access.can_decide_ifr(user=user)
+    if decides:
+        ifrs |= Q(status__in=IFR_AWAITING_DECISION, ifr__isnull=False) & ~Q(ifr__submitted_by_id=user.pk)
     feeds.append(
         Feed(
-            queryset=mine,
-            item=lambda c, _: _ifr_mine_item(c, today),
+            queryset=visible.filter(ifrs, kind=CaseKind.IFR).select_related("child", "ifr"),
+            item=lambda c, _: (
+                _ifr_decide_item(c, today)
+                if decides and c.ifr.submitted_by_id != user.pk
+                else _ifr_mine_item(c, today)
+            ),
             group=GROUP_PATHWAYS,
             urgency=(F("ifr__decision_due_on").asc(nulls_last=True),),
         )
     )
-    if access.can_decide_ifr(user=user):
-        to_decide = (
-            visible.filter(kind=CaseKind.IFR, status__in=IFR_AWAITING_DECISION, ifr__isnull=False)
-            .exclude(ifr__submitted_by_id=user.pk)
-            .select_related("child", "ifr")
-        )
-        feeds.append(
-            Feed(
-                queryset=to_decide,
-                item=lambda c, _: _ifr_decide_item(c, today),
-                group=GROUP_PATHWAYS,
-                urgency=(F("ifr__decision_due_on").asc(),),
-            )
-        )
     return feeds
 
 
