@@ -64,6 +64,7 @@ urlpatterns = [
     path("panels/", include("panels.urls")),
     path("funding/", include("funding.urls")),
     path("pathways/", include("pathways.urls")),
+    path("reports/", include("reporting.urls")),
     path("administration/", include("casework.administration.urls")),
     path("api/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

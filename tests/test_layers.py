@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import grimp
 import pytest
 
-APPS = ("config", "pathways", "funding", "panels", "referrals", "casework")
+APPS = ("config", "reporting", "pathways", "funding", "panels", "referrals", "casework")
 
 
 def app_of(module: str) -> str:

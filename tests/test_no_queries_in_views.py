@@ -20,7 +20,7 @@ from pathlib import Path
 from django.urls import URLPattern, URLResolver, get_resolver
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("casework", "referrals", "panels", "funding", "pathways")
+APPS = ("casework", "referrals", "panels", "funding", "pathways", "reporting")
 LOOKUP_SHORTCUTS = {"get_object_or_404", "get_list_or_404"}
 
 # Module: why it still queries from a view. Empty, and should stay so: move the read instead.
