@@ -7,8 +7,9 @@ pathway case's worker).
 Each person's list is their own My work (casework/my_work.py), built from the same feeds, so the
 manager sees what the person sees; a child is named only when the manager may see that child too
 (one query for everyone's children). Queries: one for the people, one per reassigner for what each
-person could be given away, and the feeds read for the whole team at once (casework.my_work.
-team_items: one statement per shape of feed, whatever the number of people and items).
+person could be given away, one for everyone's panel seats (so no one is given a feed they cannot
+have), and the feeds read for the whole team at once (casework.my_work.team_items: one statement per
+shape of feed, whatever the number of people and items).
 
 The team page shows each person's number of items, how many are overdue and their first TEAM_SHOWN
 most urgent items, with "See all" to the person's page (/my-work/team/<person>/): their whole list,

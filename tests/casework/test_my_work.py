@@ -476,3 +476,52 @@ def test_page_and_see_all_take_the_same_queries_for_1_and_30_items_a_group(
     assert len(my_work_items(user=person)) == 30 * sum(PERSONA_KINDS[name].values())
     assert _queries(client, person, reverse("my_work")) == few
     assert _queries(client, person, group) == few_all
+
+
+# --- Statements pinned at 1 and 30+ items (issue 16: a fixed number whatever the items) ---------
+
+# Each persona's page and API at most, the same at 1 and 31 items of each kind. The page: session,
+# user with agency, savepoint; the person's panel seats (one query: whether they chair or
+# administer any panel, so the feeds they cannot have are left out); one query per feed they can
+# have, and each feed's bulk look-ups when it has rows (closure days, next meetings, approvers);
+# which children they may open; the home page's children counts; the header's unread notices (with
+# this list's length) and the sign-off count; release and the session's update. The API: the same
+# feeds and look-ups without the home page's counts and the header.
+PINNED = {"social_worker": (23, 20), "panel_chair": (32, 28), "council_finance": (25, 21)}
+
+
+@pytest.mark.parametrize("name", list(PINNED))
+def test_page_and_api_statements_are_pinned_at_1_and_31_items(
+    client, make_world, personas, name, django_assert_max_num_queries
+):
+    person = personas[name]
+    page_most, api_most = PINNED[name]
+    client.force_login(person)
+    made = 0
+    for n in (1, 30):
+        make_world(n)
+        made += n
+        with django_assert_max_num_queries(page_most):
+            assert client.get(reverse("my_work")).status_code == 200
+        with django_assert_max_num_queries(api_most):
+            body = client.get(reverse("api-my-work")).json()
+        assert body["count"] == len(_expected(name, made))
+
+
+def test_feeds_a_person_cannot_have_are_left_out(make_world, personas, django_assert_max_num_queries):
+    """Decided from the person's roles and, in one query, their panel seats: a social worker who
+    chairs and administers no panel gets none of the chair's or administrator's feeds; the header's
+    count (built from the person alone) keeps every feed and counts the same."""
+    from casework.my_work import _feeds, _known_feeds
+    from panels.my_work import GROUP_AFTER, GROUP_BEFORE, GROUP_DECISIONS
+
+    make_world(1)
+    chair_groups = {GROUP_BEFORE, GROUP_DECISIONS, GROUP_AFTER}
+    social_worker = personas["social_worker"]
+    with django_assert_max_num_queries(1):  # the seats
+        known = _known_feeds(social_worker)
+    assert not chair_groups & {feed.group for feed in known}
+    assert len(known) < len(_feeds(social_worker))
+    assert chair_groups <= {feed.group for feed in _known_feeds(personas["panel_chair"])}
+    for person in personas.values():
+        assert my_work_count(user=person) == len(my_work_items(user=person)), person

@@ -78,3 +78,35 @@ def test_a_changed_setting_forgets_the_kept_sql(demo_people, settings):
     from casework import my_work
 
     assert my_work._COUNT_SQL == {}
+
+
+def test_the_sql_is_shared_through_the_cache(demo_people, monkeypatch):
+    """Another process (its own kept SQL empty) reads the SQL the first built from the Django cache
+    (Redis in production) instead of building it again."""
+    from casework import my_work
+
+    person = demo_people[0]
+    with time_machine.travel(timezone.now().replace(second=1), tick=False):
+        first = count_sql(user=person)
+        my_work._COUNT_SQL.clear()  # as a process that has not built it
+
+        def build(user):
+            raise AssertionError("built again")
+
+        monkeypatch.setattr(my_work, "_build_count_sql", build)
+        assert count_sql(user=person) == first
+
+
+def test_a_cache_that_does_not_answer_costs_the_build_not_the_page(demo_people, monkeypatch):
+    from django.core.cache import cache
+
+    from casework import my_work
+
+    def down(*args, **kwargs):
+        raise ConnectionError("no cache")
+
+    monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "set", down)
+    person = demo_people[0]
+    my_work._COUNT_SQL.clear()
+    assert my_work_count(user=person) == len(my_work_items(user=person))

@@ -289,3 +289,44 @@ def test_person_page_query_count_does_not_grow_with_the_items(
         page = client.get(url)
     assert len(many) == len(few)
     assert len(page.context["page"].object_list) == 25
+
+
+def test_team_view_statements_are_pinned_whatever_the_items_and_the_team(
+    client,
+    irap,
+    team_manager,
+    social_worker,
+    hampshire,
+    hampshire_team,
+    hiow_icb,
+    django_assert_max_num_queries,
+):
+    """The page, the API and a person's page at 1 and 31 items, then with 10 people: session, user,
+    savepoint; the people; each reassigner's counts; everyone's panel seats in one query (so the
+    feeds no one can have are left out); each shape of feed read once for the whole team (UNION ALL)
+    and its bulk look-ups; the children the manager may see; the header's counts; release and the
+    session's update (the API: no header)."""
+
+    def make(person, n):
+        for _ in range(n):
+            child = ChildFactory(owning_agency=hampshire, created_by=person, involved=[hiow_icb])
+            referral_row(child=child, panel=irap, referrer=person)
+
+    client.force_login(team_manager)
+    pages = {
+        reverse("my_work_team"): 28,
+        "/api/my-work/team/": 26,
+        reverse("my_work_team_person", args=[social_worker.pk]): 23,
+    }
+    for n in (1, 30):
+        make(social_worker, n)
+        for url, most in pages.items():
+            with django_assert_max_num_queries(most):
+                assert client.get(url).status_code == 200
+    for k in range(9):
+        person = UserFactory(full_name=f"Worker {k}", agency=hampshire, roles=[Role.SOCIAL_WORKER])
+        person.teams.add(hampshire_team)
+        make(person, 2)
+    for url in list(pages)[:2]:
+        with django_assert_max_num_queries(pages[url]):
+            assert client.get(url).status_code == 200
