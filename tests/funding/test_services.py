@@ -1,10 +1,14 @@
 """Packages from decisions, delegation routing, approvals, disputes, variations and re-approval,
-stale versions and two approvers at once."""
+stale versions and two approvers at once.
+
+The people, IRAP and Amelia's submitted referral are built once for the module (tests/worlds.py):
+each test starts from them in its own savepoint."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -17,9 +21,41 @@ from funding.models import FundingPackage, PackageStatus, ShareStatus
 from panels.models import AgendaItem
 from tests.funding.conftest import terms
 from tests.panels.conftest import at
+from tests.worlds import SUBMITTED_TO_IRAP, amelia_submitted_to_irap, module_world, parts_of
 
 D = dt.date
 pytestmark = pytest.mark.django_db
+
+
+_world, world = module_world(lambda: SimpleNamespace(**amelia_submitted_to_irap()))
+(
+    hampshire,
+    hiow_icb,
+    hampshire_team,
+    social_worker,
+    team_manager,
+    service_manager,
+    panel_chair,
+    child,
+    panel_admin,
+    council_member,
+    icb_member,
+    second_icb_member,
+    irap,
+    irap_meeting,
+    submitted_referral,
+) = parts_of(*SUBMITTED_TO_IRAP)
+
+
+@pytest.fixture(autouse=True)
+def _panels_clock(clock):
+    """Every test on the panels' clock, as the shared `irap` fixture put them."""
+
+
+@pytest.fixture(autouse=True)
+def private_storage(settings):
+    """The world's folder (Amelia's evidence is there), not one of the test's own."""
+    return settings.PRIVATE_STORAGE_ROOT
 
 
 def shares_of(package):

@@ -1,4 +1,7 @@
-"""The chair's page and the recommendation pages, through the test client without JavaScript."""
+"""The chair's page and the recommendation pages, through the test client without JavaScript.
+
+Amelia's submitted referral on the IRAP meeting's agenda, with the panel and the people, is built
+once for the module (tests/worlds.py): each test starts from it in its own savepoint."""
 
 from __future__ import annotations
 
@@ -14,8 +17,40 @@ from panels.models import AgencyRecommendation, AgendaItem, Attendance, Decision
 from referrals.models import Option, OptionShare, Referral
 from tests.factories import AgencyFactory, ChildFactory
 from tests.panels.conftest import REVIEW, at, client_for, run_item_url, run_url, seat
+from tests.worlds import ON_IRAP_AGENDA, amelia_on_irap_agenda, module_world, parts_of
 
 D = dt.date
+
+_world, world = module_world(amelia_on_irap_agenda)
+(
+    hampshire,
+    hiow_icb,
+    hampshire_team,
+    social_worker,
+    team_manager,
+    service_manager,
+    panel_chair,
+    child,
+    panel_admin,
+    council_member,
+    icb_member,
+    second_icb_member,
+    irap,
+    irap_meeting,
+    submitted_referral,
+    item,
+) = parts_of(*ON_IRAP_AGENDA)
+
+
+@pytest.fixture(autouse=True)
+def _panels_clock(clock):
+    """Every test on the panels' clock, as the shared `irap` fixture put them."""
+
+
+@pytest.fixture(autouse=True)
+def private_storage(settings):
+    """The world's folder (Amelia's evidence is there), not one of the test's own."""
+    return settings.PRIVATE_STORAGE_ROOT
 
 
 def _decision_post(item, **extra):
