@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import import_module
@@ -30,6 +31,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -50,21 +52,26 @@ from casework.models import (
 )
 from funding import services as funding_services
 from panels import services as panel_services
-from panels.models import AgencyRecommendation, ClosureDay, Declaration, MeetingPack
+from panels.models import AgencyRecommendation, ClosureDay, Declaration, MeetingPack, Membership
 from pathways import services as escalation
 from pathways import services as pathway_services
 from pathways.models import EscalationAuthoriser, EscalationLevel, EscalationRoute, Seniority
 from tests.factories import (
     ActionFactory,
     AgencyFactory,
+    ChildFactory,
+    MeetingFactory,
+    PanelFactory,
+    TeamFactory,
     UserFactory,
     agenda_item_for,
     attendance_for,
     signed_decision_for,
 )
-from tests.panels.conftest import *  # noqa: F403  (the IRAP panel, its members and the clock)
-from tests.panels.conftest import MEETING_DAY, at, seat
+from tests.panels.conftest import MEETING_DAY, at, seat, submit_referral
 from tests.referrals.test_journey_services import MINIMAL_PDF
+
+pytestmark = pytest.mark.django_db
 
 D = dt.date
 ALL_ROLES = list(Role)
@@ -323,32 +330,148 @@ def _tiny_pdf() -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture
-def world(
-    clock,
-    hampshire,
-    hiow_icb,
-    leicester,
-    child,
-    another_child,
-    irap,
-    irap_meeting,
-    make_submitted,
-    panel_admin,
-    panel_chair,
-    council_member,
-    icb_member,
-    social_worker,
-    team_manager,
-    service_manager,
-    council_finance,
-    icb_finance,
-    clinician,
-    auditor,
-    outsider,
-    django_capture_on_commit_callbacks,
-):
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[SimpleNamespace]:
+    """The Hampshire world, built once for the module (the sweep's parts below share it) and rolled
+    back after it. Every request of the sweep runs in a savepoint that is rolled back (`ask`), so no
+    part sees what another part's requests did. The clock stands at 16:00 on the meeting's day for
+    the whole module; stored files go to the module's own folder."""
+    files = override_settings(PRIVATE_STORAGE_ROOT=tmp_path_factory.mktemp("sweep") / "private")
+    traveller = time_machine.travel(at(D(2026, 3, 2)), tick=False)
+    with files, django_db_blocker.unblock(), transaction.atomic():
+        clock = traveller.start()
+        try:
+            yield _build_world(clock)
+        finally:
+            traveller.stop()
+            transaction.set_rollback(True)
+
+
+@pytest.fixture(autouse=True)
+def private_storage():
+    """Not a folder per test (tests/conftest.py): the module's world keeps its files for the module."""
+    return settings.PRIVATE_STORAGE_ROOT
+
+
+def _personas() -> SimpleNamespace:
+    """The people of tests/conftest.py and tests/panels/conftest.py this world needs, made once for
+    the module rather than per test (their fixtures are function-scoped)."""
+    hampshire = AgencyFactory(
+        name="Hampshire County Council Children's Services",
+        kind=AgencyKind.CHILDRENS_SERVICES,
+        partnership="Hampshire and Isle of Wight",
+    )
+    hiow_icb = AgencyFactory(
+        name="NHS Hampshire and Isle of Wight ICB",
+        kind=AgencyKind.ICB,
+        ods_code="QRL",
+        partnership="Hampshire and Isle of Wight",
+    )
+    leicester = AgencyFactory(
+        name="Leicester City Council Children's Services",
+        kind=AgencyKind.CHILDRENS_SERVICES,
+        partnership="Leicester, Leicestershire and Rutland",
+    )
+    team = TeamFactory(agency=hampshire, name="Children with Disabilities Team (North)")
+
+    def person(email, name, agency, *roles, limit=None, teams=()):
+        made = UserFactory(
+            email=email, full_name=name, agency=agency, roles=list(roles), delegated_limit=limit
+        )
+        made.teams.add(*teams)
+        return made
+
+    hants, nhs = "hants.example.gov.uk", "hiow.example.nhs.uk"
+    people = SimpleNamespace(
+        hampshire=hampshire,
+        hiow_icb=hiow_icb,
+        leicester=leicester,
+        social_worker=person(
+            f"sam.okafor@{hants}", "Sam Okafor", hampshire, Role.SOCIAL_WORKER, teams=[team]
+        ),
+        team_manager=person(f"tara.bell@{hants}", "Tara Bell", hampshire, Role.TEAM_MANAGER, teams=[team]),
+        service_manager=person(f"sunita.rao@{hants}", "Sunita Rao", hampshire, Role.SERVICE_MANAGER),
+        panel_chair=person(
+            f"peter.chair@{hants}", "Peter Hale", hampshire, Role.PANEL_CHAIR, Role.PANEL_MEMBER
+        ),
+        auditor=person(f"audrey.check@{hants}", "Audrey Check", hampshire, Role.AUDITOR),
+        council_finance=person(
+            f"fiona.cash@{hants}", "Fiona Cash", hampshire, Role.FINANCE_APPROVER, limit=Decimal("100000.00")
+        ),
+        icb_finance=person(
+            f"ian.ledger@{nhs}", "Ian Ledger", hiow_icb, Role.FINANCE_APPROVER, limit=Decimal("250000.00")
+        ),
+        clinician=person(f"nadia.nurse@{nhs}", "Nadia Khan", hiow_icb, Role.HEALTH_ASSESSOR),
+        outsider=person(
+            "olive.stranger@leicester.example.gov.uk",
+            "Olive Stranger",
+            leicester,
+            Role.SOCIAL_WORKER,
+            Role.TEAM_MANAGER,
+            Role.SERVICE_MANAGER,
+            Role.AUDITOR,
+        ),
+        panel_admin=person(f"adam.clerk@{hants}", "Adam Clerk", hampshire, Role.PANEL_ADMINISTRATOR),
+        council_member=person(f"paula.member@{hants}", "Paula Member", hampshire, Role.PANEL_MEMBER),
+        icb_member=person(f"irene.grant@{nhs}", "Irene Grant", hiow_icb, Role.PANEL_MEMBER),
+        second_icb_member=person(f"ivan.moss@{nhs}", "Ivan Moss", hiow_icb, Role.PANEL_MEMBER),
+    )
+    for name, given, family in (("child", "Amelia", "Hart"), ("another_child", "Ben", "Lowe")):
+        setattr(
+            people,
+            name,
+            ChildFactory(
+                given_name=given,
+                family_name=family,
+                owning_agency=hampshire,
+                created_by=people.social_worker,
+                allocated_social_worker=people.social_worker,
+                involved=[hiow_icb],
+            ),
+        )
+    # Hampshire IRAP, quorate with two members from each of the council and the ICB.
+    irap = PanelFactory(name="Hampshire IRAP", kind="irap", host_agency=hampshire)
+    irap.quorum_agencies.set([hampshire, hiow_icb])
+    for member, agency, role in [
+        (people.panel_chair, hampshire, "chair"),
+        (people.council_member, hampshire, "member"),
+        (people.icb_member, hiow_icb, "member"),
+        (people.second_icb_member, hiow_icb, "member"),
+        (people.panel_admin, hampshire, "administrator"),
+    ]:
+        Membership.objects.create(
+            panel=irap, person=member, agency=agency, role=role, starts_on=D(2026, 1, 1)
+        )
+    people.irap = irap
+    people.irap_meeting = MeetingFactory(panel=irap, date=MEETING_DAY)
+    return people
+
+
+def _build_world(clock) -> SimpleNamespace:
     from casework.pdf import store_pdf
+
+    made = _personas()
+    hampshire, hiow_icb, leicester = made.hampshire, made.hiow_icb, made.leicester
+    child, another_child, irap, irap_meeting = made.child, made.another_child, made.irap, made.irap_meeting
+    panel_admin, panel_chair, council_member = made.panel_admin, made.panel_chair, made.council_member
+    icb_member, social_worker, team_manager = made.icb_member, made.social_worker, made.team_manager
+    service_manager, council_finance, icb_finance = (
+        made.service_manager,
+        made.council_finance,
+        made.icb_finance,
+    )
+    clinician, auditor, outsider = made.clinician, made.auditor, made.outsider
+
+    def make_submitted(*, child=child):
+        return submit_referral(
+            child=child,
+            meeting=irap_meeting,
+            social_worker=social_worker,
+            team_manager=team_manager,
+            service_manager=service_manager,
+            hampshire=hampshire,
+            hiow_icb=hiow_icb,
+        )
 
     sen = AgencyFactory(
         name="Hampshire County Council SEN", kind=AgencyKind.SEN, partnership=hampshire.partnership
@@ -679,7 +802,7 @@ def test_every_url_pattern_is_swept():
 
 
 # Every app's URL modules (pages and API): each pattern in them must be one the sweep walks.
-SWEPT_APPS = ("casework", "referrals", "panels", "funding", "pathways", "config")
+SWEPT_APPS = ("casework", "referrals", "panels", "funding", "pathways", "reporting", "config")
 
 
 def _url_modules() -> dict[str, list[str]]:
@@ -726,51 +849,123 @@ def quick_sessions(settings):
     settings.SESSION_SAVE_EVERY_REQUEST = False
 
 
-def test_no_door_opens_to_another_partnership_or_to_an_agency_not_involved(world, quick_sessions):
-    """Leicester, another partnership: people of every role (the partnership administrator too)
-    and the outsider through an API token get, for every Hampshire record, 404: never 403, 200 or
-    500 (405 only for a method the URL does not take at all). Hampshire SEN, of the same
-    partnership but not involved with Amelia: people of every role get the answer for a record
-    that does not exist (404, or the 403 their role gets before any record is looked up) for
-    everything of hers. Nobody signed in: sent to sign in (pages) or 401 (API). No answer to any of
-    them shows a Hampshire child.
-
-    To stay quick (2 cores in CI), the outsider (four roles) asks GET and POST of every URL, her
-    token of every API pattern, Leicester's partnership administrator of every pattern and SEN's of
-    every pattern naming Amelia's records; each other role asks GET of each view."""
-    made, _ = doors(world)
+@pytest.fixture(scope="module")
+def gate(world) -> SimpleNamespace:
+    """The doors, made once for the module: every door (`made`), the first word of each pattern
+    (`firsts`) and the first door of each view (`per_view`)."""
+    made, _unknown = doors(world)
     firsts = [door for door in made if door.first_word]
-    per_view = one_per_view(firsts)
-    sweep = Sweep(world)
-    everything = {*_ALL_RECORDS} - DIRECTORY_RECORDS
+    return SimpleNamespace(made=made, firsts=firsts, per_view=one_per_view(firsts))
 
-    hampshire_views = [door for door in per_view if door.records - DIRECTORY_RECORDS]
-    for person in world.leicester_people:
-        if person == world.people.outsider:
-            sweep.refuse(person.full_name, _as(person), made, everything, strict=True)
-        elif person.has_role(Role.PARTNERSHIP_ADMINISTRATOR):
-            sweep.refuse(person.full_name, _as(person), firsts, everything, strict=True)
-        else:
-            sweep.refuse(person.full_name, _as(person), hampshire_views, everything, ("get",), strict=True)
+
+# The refusal sweep (issue 12), one pytest item per person who asks (and, for those who ask the most,
+# per part of their doors: every PARTS-th door from the part's own), so a parallel run (pytest-xdist)
+# shares it between its workers. The parts of one person's doors together are all of them.
+#
+# Leicester, another partnership: people of every role (the partnership administrator too) and the
+# outsider through an API token get, for every Hampshire record, 404: never 403, 200 or 500 (405
+# only for a method the URL does not take at all). Hampshire SEN, of the same partnership but not
+# involved with Amelia: people of every role get the answer for a record that does not exist (404,
+# or the 403 their role gets before any record is looked up) for everything of hers. Nobody signed
+# in: sent to sign in (pages) or 401 (API). No answer to any of them shows a Hampshire child.
+#
+# To stay quick (2 cores in CI), the outsider (four roles) asks GET and POST of every URL, her token
+# of every API pattern, Leicester's partnership administrator of every pattern and SEN's of every
+# pattern naming Amelia's records; each other role asks GET of each view.
+OUTSIDER_PARTS = 3
+ADMINISTRATOR_PARTS = 3
+TOKEN_PARTS = 2
+SEN_ADMINISTRATOR_PARTS = 2
+PA = Role.PARTNERSHIP_ADMINISTRATOR
+
+
+def _dealt(doors_to_ask: list[Door], part: int, parts: int) -> list[Door]:
+    return doors_to_ask[part::parts]
+
+
+def _everything() -> set[str]:
+    return {*_ALL_RECORDS} - DIRECTORY_RECORDS
+
+
+def _of_role(people: list, role: Role):
+    [person] = [person for person in people if person.roles == [role]]
+    return person
+
+
+@pytest.mark.parametrize("part", range(OUTSIDER_PARTS))
+def test_no_door_opens_to_the_outsider(world, gate, quick_sessions, part):
+    """Olive Stranger of Leicester (four roles): GET and POST of every URL, every word of each (and
+    GET, POST, PUT, PATCH and DELETE of every API URL), 404 for whatever names a Hampshire record."""
+    sweep = Sweep(world)
+    outsider = world.people.outsider
+    asked = _dealt(gate.made, part, OUTSIDER_PARTS)
+    sweep.refuse(outsider.full_name, _as(outsider), asked, _everything(), strict=True)
+    sweep.assert_none()
+
+
+@pytest.mark.parametrize("part", range(ADMINISTRATOR_PARTS))
+def test_no_door_opens_to_another_partnership_s_administrator(world, gate, quick_sessions, part):
+    """Leicester's partnership administrator: every method of the first word of every pattern."""
+    sweep = Sweep(world)
+    person = _of_role(world.leicester_people, PA)
+    asked = _dealt(gate.firsts, part, ADMINISTRATOR_PARTS)
+    sweep.refuse(person.full_name, _as(person), asked, _everything(), strict=True)
+    sweep.assert_none()
+
+
+@pytest.mark.parametrize("role", [role for role in Role if role != PA], ids=str)
+def test_no_door_opens_to_another_partnership(world, gate, quick_sessions, role):
+    """A Leicester person of each other role: GET of each view naming a Hampshire record."""
+    sweep = Sweep(world)
+    person = _of_role(world.leicester_people, role)
+    hampshire_views = [door for door in gate.per_view if door.records - DIRECTORY_RECORDS]
+    sweep.refuse(person.full_name, _as(person), hampshire_views, _everything(), ("get",), strict=True)
+    sweep.assert_none()
+
+
+@pytest.mark.parametrize("part", range(TOKEN_PARTS))
+def test_no_door_opens_to_another_partnership_s_token(world, gate, quick_sessions, part):
+    """The outsider's API token: every method of the first word of every API pattern."""
+    sweep = Sweep(world)
     _token, secret = casework_services.api_token_create(
         actor=world.people.outsider, user=world.people.outsider, name="Sweep"
     )
-    api = [door for door in firsts if door.url.startswith("/api/")]
+    api = _dealt([door for door in gate.firsts if door.url.startswith("/api/")], part, TOKEN_PARTS)
     bearer = Client(raise_request_exception=False)
     sweep.refuse(
-        "outsider's token", bearer, api, everything, strict=True, HTTP_AUTHORIZATION=f"Bearer {secret}"
+        "outsider's token", bearer, api, _everything(), strict=True, HTTP_AUTHORIZATION=f"Bearer {secret}"
     )
+    sweep.assert_none()
 
-    for person in world.sen_people:
-        if person.has_role(Role.PARTNERSHIP_ADMINISTRATOR):
-            child_doors = [door for door in firsts if door.records & CHILD_RECORDS]
-            sweep.refuse(person.full_name, _as(person), child_doors, CHILD_RECORDS)
-        else:
-            child_views = [door for door in per_view if door.records & CHILD_RECORDS]
-            sweep.refuse(person.full_name, _as(person), child_views, CHILD_RECORDS, ("get",))
 
+@pytest.mark.parametrize("part", range(SEN_ADMINISTRATOR_PARTS))
+def test_no_door_opens_to_an_agency_not_involved_s_administrator(world, gate, quick_sessions, part):
+    """Hampshire SEN, not involved with Amelia: its partnership administrator asks every method of
+    the first word of every pattern naming her records."""
+    sweep = Sweep(world)
+    person = _of_role(world.sen_people, PA)
+    child_doors = [door for door in gate.firsts if door.records & CHILD_RECORDS]
+    asked = _dealt(child_doors, part, SEN_ADMINISTRATOR_PARTS)
+    sweep.refuse(person.full_name, _as(person), asked, CHILD_RECORDS)
+    sweep.assert_none()
+
+
+@pytest.mark.parametrize("role", [role for role in Role if role != PA], ids=str)
+def test_no_door_opens_to_an_agency_not_involved(world, gate, quick_sessions, role):
+    """Hampshire SEN, not involved with Amelia: a person of each other role asks GET of each view
+    naming her records."""
+    sweep = Sweep(world)
+    person = _of_role(world.sen_people, role)
+    child_views = [door for door in gate.per_view if door.records & CHILD_RECORDS]
+    sweep.refuse(person.full_name, _as(person), child_views, CHILD_RECORDS, ("get",))
+    sweep.assert_none()
+
+
+def test_no_door_opens_to_anyone_not_signed_in(world, gate):
+    """Nobody signed in, GET and POST of each view naming a record: sent to sign in, or 401 (API)."""
+    sweep = Sweep(world)
     anonymous = Client(raise_request_exception=False)
-    for door in per_view:
+    for door in gate.per_view:
         if not door.records:
             continue
         for method in ("get", "post"):
@@ -824,6 +1019,7 @@ OWNER_BY_NAME = [
     ("children:access_request", "team_manager"),
     ("my_work_team", "team_manager"),
     ("my_work_group", "social_worker"),
+    ("reporting:", "panel_admin"),
     ("", "social_worker"),
 ]
 OWNER_ANSWERS = {200, 302, 409}
@@ -833,14 +1029,13 @@ def _owner_of(door: Door) -> str:
     return next(persona for prefix, persona in OWNER_BY_NAME if door.name.startswith(prefix))
 
 
-def test_the_records_own_people_get_every_door(world, quick_sessions):
+def test_the_records_own_people_get_every_door(world, gate, quick_sessions):
     """Each URL naming a Hampshire record answers its owner: GET 200 (or a redirect, or 409 for a
     step no longer open); a door that takes only POST answers the owner's empty POST with anything
     but 404 (a 400 for the missing fields, usually). Each POST is rolled back."""
-    made, _ = doors(world)
     clients: dict[str, Client] = {}
     shut: dict[str, list[str]] = {}  # by URL name: a pattern passes if any of its words answers
-    for door in made:
+    for door in gate.made:
         if not door.records:
             continue
         persona = _owner_of(door)
