@@ -78,8 +78,10 @@ def pytest_runtest_teardown(item, nextitem):
 # which left the heaviest (the API contract, the sweeps, the link crawl, the demo's history, the
 # `make run` smoke test) near the end of the run, all in the second worker's share: at the end one
 # worker sat idle while the other finished a minute-long test, and work stealing could cut a module
-# that loads its world once in two. First in the queue, each module stays in one piece, in its own
-# order (xdist steals from the end of a queue), and only short tests are left for the end.
+# that loads its world once in two. First in the queue, each module stays together, in its own
+# order (xdist steals from the end of a queue), and only short tests are left for the end. The four
+# longest are split into items of a few seconds each (one per person who asks, part of the API or
+# persona; tests/test_slow_first.py), so at the end of the run no single item holds a worker long.
 SLOW_FIRST = (
     "tests/test_api_contract.py",
     "tests/test_access_sweep.py",
