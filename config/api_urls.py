@@ -25,4 +25,5 @@ urlpatterns = [
     path("", include("panels.api.urls")),
     path("", include("funding.api_urls")),
     path("", include("pathways.api.urls")),
+    path("", include("reporting.api")),
 ]
