@@ -166,6 +166,48 @@ def data_size() -> dict[str, int]:
         return dict(zip(tables, cursor.fetchone(), strict=True))
 
 
+def count_costs(persona: Persona, runs: int) -> None:
+    """The header's My work count on a page other than My work (casework.my_work.count_sql): building
+    its SQL from the person's feeds (what a process pays when it has not kept it), reading the kept
+    SQL from Redis (what the shared cache costs instead), and running it. Medians of `runs`, ms."""
+    import pickle
+    import statistics
+    import time
+
+    from django.core.cache.backends.redis import RedisCache
+    from django.db import connection
+
+    from casework import my_work
+
+    def median_ms(call) -> float:
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - start) * 1000)
+        return statistics.median(times)
+
+    user = persona.user
+    build = median_ms(lambda: my_work._build_count_sql(user))
+    sql, params = my_work._build_count_sql(user)
+    redis = RedisCache("redis://127.0.0.1:6379", {"KEY_PREFIX": "bench_my_work"})
+    redis.set("count_sql", (sql, params), 60)
+    read = median_ms(lambda: redis.get("count_sql"))
+    redis.delete("count_sql")
+
+    def run() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {sql}", params)  # noqa: S608 - our querysets' SQL
+            cursor.fetchone()
+
+    ran = median_ms(run)
+    size = len(pickle.dumps((sql, params)))
+    print(
+        f"    header count: build the SQL {build:.1f} ms, read it from Redis {read:.2f} ms "
+        f"({size:,} bytes), run it {ran:.1f} ms (medians of {runs})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page (default 30)")
@@ -185,6 +227,12 @@ def main() -> None:
     parser.add_argument(
         "--explain", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS) each page's slowest query"
     )
+    parser.add_argument(
+        "--count",
+        action="store_true",
+        help="also time the header's count: building its SQL, reading it from Redis, running it",
+    )
+    parser.add_argument("--no-pages", action="store_true", help="skip the pages (with --count)")
     args = parser.parse_args()
 
     warnings.filterwarnings("ignore", message="No directory at")
@@ -234,6 +282,10 @@ def main() -> None:
         if groups:
             largest = max(groups, key=lambda heading: groups[heading])
             persona.pages.append(reverse("my_work_group", args=[slugify(largest)]))
+        if args.count:
+            count_costs(persona, args.requests)
+        if args.no_pages:
+            continue
         client = Client()
         sign_in(client, persona.user)
         if floor is None:
@@ -252,6 +304,8 @@ def main() -> None:
                 )
             )
 
+    if args.no_pages:
+        return
     print()
     assert floor is not None
     print_table(rows, floor)
