@@ -68,6 +68,7 @@ __all__ = [
     "my_work_page",
     "known",
     "person_facts",
+    "team_facts",
     "team_items",
     "registered_sources",
     "source_items",
@@ -164,6 +165,10 @@ def registered_sources() -> dict[str, Source]:
 # feed, whose SQL reads the seats itself (the same items either way: a left-out feed has no rows).
 PersonFacts = Callable[[Sequence[User]], dict[int, Any]]
 _FACT_LOADERS: list[PersonFacts] = []
+# Loaded for the team view only: which of the people have any rows a feed starts from (referrals
+# they wrote, cases they work), one query each for the whole team, so that the feeds of people with
+# none are not built (a page for one person asks the feed itself instead).
+_TEAM_FACT_LOADERS: list[PersonFacts] = []
 _KNOWN: ContextVar[dict[tuple[Any, int], Any] | None] = ContextVar("my_work_known", default=None)
 
 
@@ -174,6 +179,12 @@ def person_facts(func: PersonFacts) -> PersonFacts:
     return func
 
 
+def team_facts(func: PersonFacts) -> PersonFacts:
+    """Register `func(people) -> {person pk: fact}` for the team view (see _TEAM_FACT_LOADERS)."""
+    _TEAM_FACT_LOADERS.append(func)
+    return func
+
+
 def known(user: User, loader: PersonFacts) -> Any | None:
     """The fact `loader` gave for `user` in this read, or None when it was not loaded."""
     facts = _KNOWN.get()
@@ -181,12 +192,12 @@ def known(user: User, loader: PersonFacts) -> Any | None:
 
 
 @contextmanager
-def _knowing(people: Sequence[User]) -> Iterator[None]:
+def _knowing(people: Sequence[User], *, team: bool = False) -> Iterator[None]:
     registered_sources()
     usable = [person for person in people if is_usable(person)]
     facts: dict[tuple[Any, int], Any] = {}
     if usable:
-        for loader in _FACT_LOADERS:
+        for loader in [*_FACT_LOADERS, *(_TEAM_FACT_LOADERS if team else [])]:
             facts.update({(loader, pk): fact for pk, fact in loader(usable).items()})
     token = _KNOWN.set(facts)
     try:
@@ -304,7 +315,7 @@ def team_items(*, people: Sequence[User]) -> dict[int, list[WorkItem]]:
     with its person's feed; each `prepare` runs once for all the rows that need it. Queries: one per
     shape of feed and one per bulk look-up, whatever the number of people and items. Children are
     not linked: the caller decides what the reader may open."""
-    with _knowing(people):
+    with _knowing(people, team=True):
         pairs = [(person, feed) for person in people if is_usable(person) for feed in _feeds(person)]
     shapes: dict[tuple, list[int]] = {}
     for n, (_person, feed) in enumerate(pairs):

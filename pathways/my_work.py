@@ -17,6 +17,7 @@ one named when it was set up) and to the person who authorised it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import (
@@ -36,7 +37,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework.models import User
-from casework.my_work import Feed, WorkItem, is_overdue, work_source
+from casework.my_work import Feed, WorkItem, is_overdue, known, team_facts, work_source
 from pathways import access
 from pathways.models import (
     CaseKind,
@@ -46,6 +47,7 @@ from pathways.models import (
     EscalationSettings,
     EscalationStatus,
     EscalationStep,
+    IndividualFundingRequest,
     PathwayCase,
     PathwaySettings,
     Status,
@@ -115,12 +117,49 @@ def _ifr_mine_item(case: PathwayCase, today: dt.date) -> WorkItem:
     )
 
 
+@team_facts
+def works_cases(people: Sequence[User]) -> dict[int, bool]:
+    """The team view: which of the people work any pathway case (its case worker, its maker when
+    none is named) or submitted any IFR, in one query; the others have no case feed to build."""
+    ids = [person.pk for person in people]
+    found = set(
+        PathwayCase.objects.filter(case_worker_id__in=ids)
+        .values_list("case_worker_id")
+        .union(
+            PathwayCase.objects.filter(case_worker__isnull=True, created_by_id__in=ids).values_list(
+                "created_by_id"
+            ),
+            IndividualFundingRequest.objects.filter(submitted_by_id__in=ids).values_list("submitted_by_id"),
+        )
+    )
+    return {pk: (pk,) in found for pk in ids}
+
+
+@team_facts
+def in_escalations(people: Sequence[User]) -> dict[int, bool]:
+    """The team view: which of the people chair or authorised any escalation group, or chaired
+    any of its meetings (a group's chair is its last meeting's, else the one named), in one query."""
+    ids = [person.pk for person in people]
+    found = set(
+        EscalationStep.objects.filter(chair_id__in=ids)
+        .values_list("chair_id")
+        .union(
+            EscalationStep.objects.filter(authorised_by_id__in=ids).values_list("authorised_by_id"),
+            EscalationMeeting.objects.filter(chair_id__in=ids).values_list("chair_id"),
+        )
+    )
+    return {pk: (pk,) in found for pk in ids}
+
+
 @work_source
 def pathways_work(user: User) -> list[Feed]:
     """Queries: the Continuing Care cases this person works, the IFRs they submitted, and, for an
     IFR decider, the IFRs awaiting a decision; each with its child and pathway record joined."""
     today = timezone.localdate()
     visible = access.cases_visible_to(user=user)
+    decides = access.can_decide_ifr(user=user)
+    if known(user, works_cases) is False:  # the team view, someone who works no case
+        return [_ifr_feed(visible, user, today, decides, mine=False)] if decides else []
     cc = visible.filter(
         Q(case_worker_id=user.pk) | Q(case_worker__isnull=True, created_by_id=user.pk),
         kind=CaseKind.CONTINUING_CARE,
@@ -135,25 +174,28 @@ def pathways_work(user: User) -> list[Feed]:
             urgency=(F("continuing_care__decision_due_on").asc(),),
         )
     ]
-    # The IFRs the person submitted, and for an IFR decider in the same query those awaiting a
-    # decision that someone else submitted (never both of one case).
+    feeds.append(_ifr_feed(visible, user, today, decides, mine=True))
+    return feeds
+
+
+def _ifr_feed(visible: QuerySet[PathwayCase], user: User, today: dt.date, decides: bool, mine: bool) -> Feed:
+    """The IFRs the person submitted (`mine`), and for an IFR decider in the same query those
+    awaiting a decision that someone else submitted (never both of one case)."""
     ifrs = Q(ifr__submitted_by_id=user.pk, status__in=[*IFR_AWAITING_DECISION, Status.MORE_INFORMATION])
-    decides = access.can_decide_ifr(user=user)
+    if not mine:
+        ifrs = Q(pk__in=[])
     if decides:
         ifrs |= Q(status__in=IFR_AWAITING_DECISION, ifr__isnull=False) & ~Q(ifr__submitted_by_id=user.pk)
-    feeds.append(
-        Feed(
-            queryset=visible.filter(ifrs, kind=CaseKind.IFR).select_related("child", "ifr"),
-            item=lambda c, _: (
-                _ifr_decide_item(c, today)
-                if decides and c.ifr.submitted_by_id != user.pk
-                else _ifr_mine_item(c, today)
-            ),
-            group=GROUP_PATHWAYS,
-            urgency=(F("ifr__decision_due_on").asc(nulls_last=True),),
-        )
+    return Feed(
+        queryset=visible.filter(ifrs, kind=CaseKind.IFR).select_related("child", "ifr"),
+        item=lambda c, _: (
+            _ifr_decide_item(c, today)
+            if decides and c.ifr.submitted_by_id != user.pk
+            else _ifr_mine_item(c, today)
+        ),
+        group=GROUP_PATHWAYS,
+        urgency=(F("ifr__decision_due_on").asc(nulls_last=True),),
     )
-    return feeds
 
 
 # --- Moving to adult services (Continuing Care) ---------------------------------------------------
@@ -341,20 +383,27 @@ def pathways_ladder_work(user: User) -> list[Feed]:
     today = timezone.localdate()
     visible = access.cases_visible_to(user=user)
     can_record = access.can_edit_cases(user=user)
-    return [
+    feeds = []
+    # The team view knows who works no case and sits in no escalation group: their feeds are not built.
+    if known(user, works_cases) is not False:
         # The oldest young people's steps come first (each step is due by a birthday).
-        Feed(
-            queryset=_transition_cases(visible, user, today),
-            item=lambda c, _: _transition_item(c, today, can_record),
-            group=GROUP_TRANSITION,
-            urgency=(F("child__date_of_birth").asc(nulls_last=True),),
-        ),
+        feeds.append(
+            Feed(
+                queryset=_transition_cases(visible, user, today),
+                item=lambda c, _: _transition_item(c, today, can_record),
+                group=GROUP_TRANSITION,
+                urgency=(F("child__date_of_birth").asc(nulls_last=True),),
+            )
+        )
+    if known(user, in_escalations) is not False:
         # A group's clock runs from its last meeting or report, else from when it was agreed.
-        Feed(
-            queryset=_current_groups(user),
-            item=_group_item(can_record),
-            prepare=_escalation_settings,
-            group=GROUP_ESCALATION,
-            urgency=(Coalesce("last_held_at", "authorised_at").asc(),),
-        ),
-    ]
+        feeds.append(
+            Feed(
+                queryset=_current_groups(user),
+                item=_group_item(can_record),
+                prepare=_escalation_settings,
+                group=GROUP_ESCALATION,
+                urgency=(Coalesce("last_held_at", "authorised_at").asc(),),
+            )
+        )
+    return feeds
