@@ -4,7 +4,10 @@ due N working days after the meeting (seeds 002, Joint Funding Panel 3.14), acro
 Christmas with closure days.
 
 The meeting's record is written straight to the tables (tests.factories), not through the
-attendance and decisions services, so these tests stand on their own.
+attendance and decisions services, so these tests stand on their own. The people, IRAP and the two
+submitted referrals (Amelia Hart's, Ben Lowe's) are built once for the module (tests/worlds.py):
+each test starts from them in its own savepoint, with stored files (the minutes' PDFs) in a folder
+of its own as before (the minutes read none of the referrals' evidence).
 """
 
 from __future__ import annotations
@@ -36,21 +39,79 @@ from panels.selectors import meeting_deadlines, minutes_due
 from tests.factories import (
     AgencyFactory,
     MeetingFactory,
+    PanelFactory,
     UserFactory,
     agenda_item_for,
     attendance_for,
     signed_decision_for,
 )
-from tests.panels.conftest import MEETING_DAY, at, seat
+from tests.panels.conftest import MEETING_DAY, at, seat, submit_referral
+from tests.worlds import SUBMITTED_TO_IRAP, amelia_submitted_to_irap, module_world, parts_of
 
 D = dt.date
+
+
+def _build() -> SimpleNamespace:
+    """`amelia_submitted_to_irap()` and Ben Lowe (tests/panels/conftest.py's `another_child`) with
+    his own referral submitted to the same meeting."""
+    import time_machine
+
+    from tests.factories import ChildFactory
+
+    made = amelia_submitted_to_irap()
+    with time_machine.travel(at(D(2026, 3, 2)), tick=False):
+        made["another_child"] = ChildFactory(
+            given_name="Ben",
+            family_name="Lowe",
+            owning_agency=made["hampshire"],
+            created_by=made["social_worker"],
+            allocated_social_worker=made["social_worker"],
+            involved=[made["hiow_icb"]],
+        )
+        made["ben_referral"] = submit_referral(
+            child=made["another_child"],
+            meeting=made["irap_meeting"],
+            social_worker=made["social_worker"],
+            team_manager=made["team_manager"],
+            service_manager=made["service_manager"],
+            hampshire=made["hampshire"],
+            hiow_icb=made["hiow_icb"],
+        )
+    return SimpleNamespace(**made)
+
+
+_world, world = module_world(_build)
+(
+    hampshire,
+    hiow_icb,
+    hampshire_team,
+    social_worker,
+    team_manager,
+    service_manager,
+    panel_chair,
+    child,
+    panel_admin,
+    council_member,
+    icb_member,
+    second_icb_member,
+    irap,
+    irap_meeting,
+    submitted_referral,
+    another_child,
+    ben_referral,
+) = parts_of(*SUBMITTED_TO_IRAP, "another_child", "ben_referral")
+
+
+@pytest.fixture(autouse=True)
+def _panels_clock(clock):
+    """Every test on the panels' clock, as the shared `irap` fixture put them."""
 
 
 @pytest.fixture
 def held(
     irap_meeting,
-    make_submitted,
-    another_child,
+    submitted_referral,
+    ben_referral,
     panel_chair,
     council_member,
     icb_member,
@@ -63,8 +124,7 @@ def held(
 ):
     """The 9 April 2026 IRAP meeting, held: two referral items (Amelia Hart, Ben Lowe), one
     member's apologies with a deputy sitting for her, a declaration, and a signed decision each."""
-    first = make_submitted()
-    second = make_submitted(child=another_child)
+    first, second = submitted_referral, ben_referral
     item1 = agenda_item_for(referral=first, meeting=irap_meeting, actor=panel_admin, position=1)
     item2 = agenda_item_for(referral=second, meeting=irap_meeting, actor=panel_admin, position=2)
     clock.move_to(at(MEETING_DAY, 16), tick=False)
@@ -305,7 +365,9 @@ def test_rendering_twice_keeps_the_first_pdf(
         (D(2026, 4, 9), 5, [], D(2026, 4, 16)),
     ],
 )
-def test_minutes_due_in_working_days(irap, meeting_day, days, closures, due):
+def test_minutes_due_in_working_days(hampshire, meeting_day, days, closures, due):
+    # A panel of its own: the module's IRAP already meets on 9 April 2026 (one meeting a day).
+    irap = PanelFactory(name="Hampshire IRAP (deadlines)", kind="irap", host_agency=hampshire)
     irap.minutes_working_days = days
     irap.decision_letter_working_days = days
     irap.save()
