@@ -69,8 +69,8 @@ def csv_chunks(
 def xlsx_file(columns: Sequence[str], lines: Iterable[Mapping[str, object]], *, sheet: str) -> IO[bytes]:
     """The workbook in a temporary file, rewound, for a FileResponse: text cells are text (made safe),
     dates are dates, numbers are numbers."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 
     book = Workbook(write_only=True)
     worksheet = book.create_sheet(sheet[:31])

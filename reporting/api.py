@@ -8,6 +8,8 @@ the same 404 as a missing page. Each page read is logged (the children it showed
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers
@@ -42,8 +44,10 @@ class WaitingQuerySerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         if user is None:  # the schema generator's instance
             return
-        self.fields["agency"].queryset = agencies_visible_to(user=user)
-        self.fields["panel"].queryset = panels_visible_to(user=user)
+        cast(serializers.PrimaryKeyRelatedField, self.fields["agency"]).queryset = agencies_visible_to(
+            user=user
+        )
+        cast(serializers.PrimaryKeyRelatedField, self.fields["panel"]).queryset = panels_visible_to(user=user)
 
     @staticmethod
     def filters(data: dict) -> selectors.WaitFilters:
@@ -153,7 +157,7 @@ class WaitingView(GenericAPIView):
         require_report_reader(user, api=True)
         query = parsed(WaitingQuerySerializer, request.query_params, user=user)
         data = selectors.waiting(user=user, filters=WaitingQuerySerializer.filters(query))
-        page = self.paginate_queryset(data.items)
+        page: list[selectors.Wait] | None = self.paginate_queryset(data.items)  # type: ignore[arg-type]
         assert page is not None  # the project paginates every list
         ids = [item.child_id for item in page]
         if ids:  # the read log: the children this page showed

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.db.models import QuerySet
 
@@ -25,8 +27,8 @@ class WaitingFilterForm(GovUKForm):
 
     def __init__(self, *args, agencies: QuerySet[Agency], panels: QuerySet[Panel], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agency"].queryset = agencies
-        self.fields["panel"].queryset = panels
+        cast(forms.ModelChoiceField, self.fields["agency"]).queryset = agencies
+        cast(forms.ModelChoiceField, self.fields["panel"]).queryset = panels
 
     def filters(self) -> WaitFilters:
         data = self.cleaned_data

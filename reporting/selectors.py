@@ -78,6 +78,12 @@ from referrals.access import referrals_visible_to
 from referrals.models import Referral, StatusChange
 from referrals.models import Status as ReferralStatus
 
+
+def _annotated(row: object, name: str):
+    """A value the row's query annotated (Django sets it as an attribute the model does not declare)."""
+    return getattr(row, name)
+
+
 __all__ = [
     "KINDS",
     "AgencyTotal",
@@ -214,14 +220,14 @@ def _referral_wait(referral: Referral, closures: dict[int, frozenset[dt.date]], 
     panel = referral.panel
     closed = closures.get(panel.pk, frozenset())
     status = ReferralStatus(referral.status)
-    since = timezone.localtime(referral.status_since).date()
+    since = timezone.localtime(_annotated(referral, "status_since")).date()
     due: dt.date | None
     if status in REFERRER_HOLDS:
         meeting = referral.meeting
         aimed = (
             meeting.date
             if meeting is not None and meeting.status == MeetingStatus.SCHEDULED and meeting.date >= today
-            else referral.next_meeting_on
+            else _annotated(referral, "next_meeting_on")
         )
         due = add_working_days(aimed, -panel.papers_due_working_days, closed) if aimed else None
         agency, person = referral.referrer_agency, referral.referrer.full_name
@@ -479,27 +485,27 @@ def _step_wait(step: EscalationStep, settings_rows: dict[str, EscalationSettings
         settings_rows.get(child.owning_agency.partnership) or settings_rows.get("") or EscalationSettings()
     )
     authorised = timezone.localtime(step.authorised_at)
-    agency_id, agency_name = step.chair_agency_id, step.chair_agency_name or ""
-    person = step.chair_name or "The group's chair"
+    agency_id, agency_name = _annotated(step, "chair_agency_id"), _annotated(step, "chair_agency_name") or ""
+    person = _annotated(step, "chair_name") or "The group's chair"
     if not agency_id:
         agency_id, agency_name = child.owning_agency_id, child.owning_agency.name
     panel = step.target_panel
     due: dt.date | None
     if step.level == EscalationLevel.RSG:
-        if step.last_held_at is None:
+        if _annotated(step, "last_held_at") is None:
             due_at = step.authorised_at + dt.timedelta(hours=settings.rsg_first_meeting_hours)
             clock = f"Rapid Solutions Group meets within {settings.rsg_first_meeting_hours} hours"
             since = authorised.date()
         else:
-            due_at = step.last_held_at + dt.timedelta(days=7) / settings.rsg_meetings_per_week
+            due_at = _annotated(step, "last_held_at") + dt.timedelta(days=7) / settings.rsg_meetings_per_week
             clock = (
                 f"Rapid Solutions Group meets {settings.rsg_meetings_per_week} times a week until resolved"
             )
-            since = timezone.localtime(step.last_held_at).date()
+            since = timezone.localtime(_annotated(step, "last_held_at")).date()
         due = timezone.localtime(due_at).date()
         overdue = timezone.now() > due_at
     elif step.level == EscalationLevel.ERG:
-        since = step.last_reported_on or authorised.date()
+        since = _annotated(step, "last_reported_on") or authorised.date()
         due = since + relativedelta(months=settings.erg_report_interval_months)
         clock = f"Exceptional Resourcing Group reports every {settings.erg_report_interval_months} month(s)"
         overdue = due < today
