@@ -1,4 +1,7 @@
-"""Decisions: record, sign, correct; the referral's move; the absent-agency rule (seeds 002)."""
+"""Decisions: record, sign, correct; the referral's move; the absent-agency rule (seeds 002).
+
+Amelia's submitted referral on the IRAP meeting's agenda, with the panel and the people, is built
+once for the module (tests/worlds.py): each test starts from it in its own savepoint."""
 
 from __future__ import annotations
 
@@ -16,9 +19,42 @@ from panels.models import AgencyRecommendation, Decision, DecisionStatus, Member
 from referrals.models import Option
 from tests.factories import MeetingFactory, UserFactory, agenda_item_for, attendance_for
 from tests.panels.conftest import MEETING_DAY, at
+from tests.worlds import ON_IRAP_AGENDA, amelia_on_irap_agenda, module_world, parts_of
 
 D = dt.date
 REVIEW = D(2026, 10, 9)
+
+
+_world, world = module_world(amelia_on_irap_agenda)
+(
+    hampshire,
+    hiow_icb,
+    hampshire_team,
+    social_worker,
+    team_manager,
+    service_manager,
+    panel_chair,
+    child,
+    panel_admin,
+    council_member,
+    icb_member,
+    second_icb_member,
+    irap,
+    irap_meeting,
+    submitted_referral,
+    item,
+) = parts_of(*ON_IRAP_AGENDA)
+
+
+@pytest.fixture(autouse=True)
+def _panels_clock(clock):
+    """Every test on the panels' clock, as the shared `irap` fixture put them."""
+
+
+@pytest.fixture(autouse=True)
+def private_storage(settings):
+    """The world's folder (Amelia's evidence is there), not one of the test's own."""
+    return settings.PRIVATE_STORAGE_ROOT
 
 
 @pytest.fixture
@@ -214,7 +250,8 @@ def test_no_decision_on_a_withdrawn_item(quorate, panel_admin, hampshire):
 
 
 def test_no_decision_on_a_referral_not_on_this_agenda(
-    submitted_referral,
+    make_submitted,
+    another_child,
     irap_meeting,
     clock,
     panel_admin,
@@ -226,10 +263,11 @@ def test_no_decision_on_a_referral_not_on_this_agenda(
 ):
     from panels.models import AgendaItem
 
+    # Ben's, not Amelia's: the module's world has put hers on the agenda.
     stray = AgendaItem.objects.create(
         meeting=irap_meeting,
         kind="referral",
-        referral=submitted_referral,
+        referral=make_submitted(child=another_child),
         title="Not placed",
         added_by=panel_admin,
     )
