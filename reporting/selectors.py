@@ -74,6 +74,7 @@ from pathways.models import (
     PathwaySettings,
 )
 from pathways.models import Status as CaseStatus
+from pathways.selectors import escalation_settings_for, settings_for
 from referrals.access import referrals_visible_to
 from referrals.models import Referral, StatusChange
 from referrals.models import Status as ReferralStatus
@@ -410,7 +411,7 @@ def _cases(user: User) -> list[PathwayCase]:
 
 
 def _case_wait(case: PathwayCase, settings_rows: dict[str, PathwaySettings], today: dt.date) -> Wait:
-    settings = settings_rows.get(case.lead_agency.partnership) or settings_rows.get("") or PathwaySettings()
+    settings = settings_for(case.lead_agency, rows=settings_rows)
     agency: Agency | None = case.lead_agency
     if case.kind == CaseKind.CONTINUING_CARE:
         cc = case.continuing_care
@@ -481,9 +482,7 @@ def _steps(user: User, panel: int | None) -> list[EscalationStep]:
 def _step_wait(step: EscalationStep, settings_rows: dict[str, EscalationSettings], today: dt.date) -> Wait:
     escalation = step.escalation
     child = escalation.child
-    settings = (
-        settings_rows.get(child.owning_agency.partnership) or settings_rows.get("") or EscalationSettings()
-    )
+    settings = escalation_settings_for(child, rows=settings_rows)
     authorised = timezone.localtime(step.authorised_at)
     agency_id, agency_name = _annotated(step, "chair_agency_id"), _annotated(step, "chair_agency_name") or ""
     person = _annotated(step, "chair_name") or "The group's chair"
