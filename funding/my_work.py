@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -35,13 +36,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework.models import Role, User
-from casework.my_work import Feed, WorkItem, is_overdue, work_source
+from casework.my_work import Feed, WorkItem, is_overdue, known, team_facts, work_source
 from casework.working_days import add_working_days
 from funding import access
 from funding.models import FundingDispute, PackageStatus, ShareLine, ShareStatus
 from funding.selectors import AWAITING_STATUSES
 from panels.access import administered_panels
 from panels.models import Panel
+from panels.my_work import panel_seats
 from panels.selectors import closures_by_panel
 
 GROUP_SHARES = "Funding shares to approve"
@@ -357,12 +359,33 @@ def _dispute_item(dispute, today: dt.date) -> WorkItem:
     return _dispute_to_settle(dispute, today) if dispute.settles else _dispute_raised(dispute, today)
 
 
+@team_facts
+def in_disputes(people: Sequence[User]) -> dict[int, bool]:
+    """The team view: which of the people raised any dispute or made any package disputed, in one
+    query (a panel's administrators and chairs settle theirs whatever this says)."""
+    ids = [person.pk for person in people]
+    found = set(
+        FundingDispute.objects.filter(raised_by_id__in=ids)
+        .values_list("raised_by_id")
+        .union(
+            FundingDispute.objects.filter(package__created_by_id__in=ids).values_list(
+                "package__created_by_id"
+            )
+        )
+    )
+    return {pk: (pk,) in found for pk in ids}
+
+
 @work_source
 def funding_disputes(user: User) -> list[Feed]:
     """One query: the open disputes this person settles (the deciding panel's administrators and
     chairs, panels.access.administered_panels; the maker of a package recorded without a panel),
     and those they raised that someone else settles (shown as waiting)."""
     today = timezone.localdate()
+    seats = known(user, panel_seats)
+    may_administer = seats is None or seats.administers or user.has_role(Role.PANEL_ADMINISTRATOR)
+    if known(user, in_disputes) is False and not may_administer:  # the team view: none to build
+        return []
     settles = Q(package__panel__in=administered_panels(user=user)) | Q(
         package__panel__isnull=True, package__created_by_id=user.pk
     )

@@ -32,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework.models import Role, User
-from casework.my_work import Feed, WorkItem, is_overdue, known, person_facts, work_source
+from casework.my_work import Feed, WorkItem, is_overdue, known, person_facts, team_facts, work_source
 from casework.working_days import add_working_days
 from panels import access
 from panels.models import (
@@ -454,9 +454,24 @@ def _recommendation_feeds(user: User, administered: QuerySet | None, today: dt.d
     ]
 
 
+@team_facts
+def owns_open_actions(people: Sequence[User]) -> dict[int, bool]:
+    """The team view: which of the people own any open action, in one query; the others have no
+    action feed to build."""
+    ids = [person.pk for person in people]
+    found = set(
+        Action.owners.through.objects.filter(user_id__in=ids, action__status=ActionStatus.OPEN)
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    return {pk: pk in found for pk in ids}
+
+
 def _own_feeds(user: User, today: dt.date) -> list[Feed]:
     """The actions the person owns, and the reviews due of their referrals and key work."""
     feeds: list[Feed] = []
+    if known(user, owns_open_actions) is False:  # the team view, someone who owns no open action
+        return _review_feeds(user, today)
     owned = Exists(Action.owners.through.objects.filter(action_id=OuterRef("pk"), user_id=user.pk))
     actions = (
         access.actions_visible_to(user=user)
@@ -472,7 +487,12 @@ def _own_feeds(user: User, today: dt.date) -> list[Feed]:
             urgency=(F("due_on").asc(nulls_last=True),),
         )
     )
+    return feeds + _review_feeds(user, today)
 
+
+def _review_feeds(user: User, today: dt.date) -> list[Feed]:
+    """The reviews due of the person's referrals and key work."""
+    feeds: list[Feed] = []
     # The referrer and the key worker, from N days before the review date (seeds 002: a decision
     # records a review date), until a review referral is started for it.
     reviewing = Referral.objects.filter(review_of=OuterRef("referral_id")).exclude(status=Status.WITHDRAWN)

@@ -303,8 +303,8 @@ def test_team_view_statements_are_pinned_whatever_the_items_and_the_team(
 ):
     """The page, the API and a person's page at 1 and 31 items, then with 10 people: session, user,
     savepoint; the people; each reassigner's counts; everyone's panel seats, who works any pathway
-    case and who sits in any escalation group, one query each (so the feeds no one can have are not
-    built); each shape of feed read once for the whole team (UNION ALL)
+    case, sits in any escalation group, owns an open action or is in any dispute, one query each (so
+    the feeds no one can have are not built); each shape of feed read once for the whole team (UNION ALL)
     and its bulk look-ups; the children the manager may see; the header's counts; release and the
     session's update (the API: no header)."""
 
@@ -315,9 +315,9 @@ def test_team_view_statements_are_pinned_whatever_the_items_and_the_team(
 
     client.force_login(team_manager)
     pages = {
-        reverse("my_work_team"): 30,
-        "/api/my-work/team/": 28,
-        reverse("my_work_team_person", args=[social_worker.pk]): 25,
+        reverse("my_work_team"): 32,
+        "/api/my-work/team/": 30,
+        reverse("my_work_team_person", args=[social_worker.pk]): 27,
     }
     for n in (1, 30):
         make(social_worker, n)
