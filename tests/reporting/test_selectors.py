@@ -197,3 +197,60 @@ def test_a_fixed_number_of_queries_whatever_the_rows(
     with django_assert_max_num_queries(8):
         data = waiting(user=panel_admin)
     assert data.count == 8 * n
+
+
+def test_the_other_holders_of_each_kind(
+    make_world, panel_admin, irap, irap_meeting, social_worker, clinician, hiow_icb, hampshire
+):
+    """A referral submitted waits for the panel until its meeting; an IFR asking for more
+    information waits for the clinician who submitted it; a queried share of a package recorded
+    without a panel waits for a panel administrator, of no agency in particular; an Exceptional
+    Resourcing Group with no chair named is its child's agency's, reporting monthly
+    (erg_report_interval_months) from when it was agreed."""
+    from funding.models import ShareLine, ShareStatus
+    from pathways.models import Escalation, EscalationStep, PathwayCase
+    from tests.factories import referral_row
+    from tests.panels.conftest import at
+
+    (child,) = make_world(1)
+    submitted = referral_row(
+        child=child, panel=irap, referrer=social_worker, status="submitted", meeting=irap_meeting
+    )
+    PathwayCase.objects.filter(kind="ifr").update(status="more_information")
+    ShareLine.objects.filter(agency=hiow_icb).update(status=ShareStatus.QUERIED)
+    escalation = Escalation.objects.get()
+    Escalation.objects.filter(pk=escalation.pk).update(level="erg")
+    EscalationStep.objects.filter(escalation=escalation).update(ended_at=at(D(2026, 3, 1), 12))
+    EscalationStep.objects.create(
+        escalation=escalation,
+        level="erg",
+        authorised_by=panel_admin,
+        authoriser_seniority="director",
+        authoriser_title="Director",
+        reason="Still no placement",
+        recorded_by=social_worker,
+        authorised_at=at(D(2026, 2, 2), 10),
+    )
+    rows = {i.ref: i for i in waiting(user=panel_admin).items}
+    panel_row = rows[f"referral-{submitted.pk}"]
+    assert _row(panel_row) == (
+        hampshire.name,
+        "Hampshire IRAP (chair and administrators)",
+        D(2026, 3, 2),
+        "Decision at the meeting it is listed for",
+        D(2026, 4, 9),
+        False,
+    )
+    (ifr,) = [i for i in rows.values() if i.stage.startswith("Individual Funding Request")]
+    assert (ifr.agency_name, ifr.person) == (hiow_icb.name, clinician.full_name)
+    (queried,) = [i for i in rows.values() if i.stage.startswith("Answer the finance query")]
+    assert (queried.agency_name, queried.person) == ("", "A panel administrator")
+    (erg,) = [i for i in rows.values() if i.kind == "escalation"]
+    assert _row(erg) == (
+        hampshire.name,
+        "The group's chair",
+        D(2026, 2, 2),
+        "Exceptional Resourcing Group reports every 1 month(s)",
+        D(2026, 3, 2),
+        False,
+    )
