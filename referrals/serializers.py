@@ -418,6 +418,15 @@ class ShareWriteSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": r"^(?:\d{1,3}(?:\.\d{0,2})?|\.\d{1,2})?$"}
+)
+class _HoursField(serializers.DecimalField):
+    """Hours a week as a string, as DRF reads them: "30", "37.5", ".5" (or empty for none). The
+    pattern drf-spectacular gives a DecimalField takes "." and "-" too, which DRF refuses as not a
+    number. Bounds (more than 0, at most 168) are DRF's, which a pattern cannot say."""
+
+
 class OptionWriteSerializer(serializers.Serializer):
     """An option and its proposed split. The shares must account for the whole cost exactly: either
     percentages adding up to 100, or amounts adding up to the cost."""
@@ -435,7 +444,7 @@ class OptionWriteSerializer(serializers.Serializer):
     period = serializers.ChoiceField(
         choices=CostPeriod.choices, help_text="weekly when hours_per_week and hourly_rate are given"
     )
-    hours_per_week = serializers.DecimalField(
+    hours_per_week = _HoursField(
         max_digits=5,
         decimal_places=2,
         min_value=Decimal("0.01"),
