@@ -1,6 +1,9 @@
 """Run the meeting for a long agenda (issue 16): the agenda overview with each item's state,
 attendance and the live quorum, and one page per item with its previous and next items and its
-decision form closed until the chair opens it. Through the test client, without JavaScript."""
+decision form closed until the chair opens it. Through the test client, without JavaScript.
+
+Amelia's submitted referral on the IRAP meeting's agenda, with the panel and the people, is built
+once for the module (tests/worlds.py): each test starts from it in its own savepoint."""
 
 from __future__ import annotations
 
@@ -18,8 +21,40 @@ from panels.models import AgendaItem, Decision, Membership
 from referrals.models import Option, OptionShare, Referral
 from tests.factories import ChildFactory, MeetingFactory, PanelFactory, UserFactory
 from tests.panels.conftest import REVIEW, at, client_for, run_item_url, run_url, seat
+from tests.worlds import ON_IRAP_AGENDA, amelia_on_irap_agenda, module_world, parts_of
 
 D = dt.date
+
+_world, world = module_world(amelia_on_irap_agenda)
+(
+    hampshire,
+    hiow_icb,
+    hampshire_team,
+    social_worker,
+    team_manager,
+    service_manager,
+    panel_chair,
+    child,
+    panel_admin,
+    council_member,
+    icb_member,
+    second_icb_member,
+    irap,
+    irap_meeting,
+    submitted_referral,
+    item,
+) = parts_of(*ON_IRAP_AGENDA)
+
+
+@pytest.fixture(autouse=True)
+def _panels_clock(clock):
+    """Every test on the panels' clock, as the shared `irap` fixture put them."""
+
+
+@pytest.fixture(autouse=True)
+def private_storage(settings):
+    """The world's folder (Amelia's evidence is there), not one of the test's own."""
+    return settings.PRIVATE_STORAGE_ROOT
 
 
 def _on_agenda(meeting, *, child, referrer, agencies, n):
