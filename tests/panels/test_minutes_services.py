@@ -102,6 +102,21 @@ _world, world = module_world(_build)
 ) = parts_of(*SUBMITTED_TO_IRAP, "another_child", "ben_referral")
 
 
+@pytest.fixture
+def make_submitted(world):
+    """Here, the world's submitted referral of the child asked for (Amelia's or Ben's) rather than a
+    new one: `held` asks for them this way, and keeps tests/panels/conftest.py's `make_submitted`
+    in the modules that import it."""
+
+    def made(*, child=None):
+        if child is None or child.pk == world.child.pk:
+            return world.submitted_referral
+        assert child.pk == world.another_child.pk, "only Amelia's and Ben's referrals are built here"
+        return world.ben_referral
+
+    return made
+
+
 @pytest.fixture(autouse=True)
 def _panels_clock(clock):
     """Every test on the panels' clock, as the shared `irap` fixture put them."""
@@ -110,8 +125,8 @@ def _panels_clock(clock):
 @pytest.fixture
 def held(
     irap_meeting,
-    submitted_referral,
-    ben_referral,
+    make_submitted,
+    another_child,
     panel_chair,
     council_member,
     icb_member,
@@ -124,7 +139,8 @@ def held(
 ):
     """The 9 April 2026 IRAP meeting, held: two referral items (Amelia Hart, Ben Lowe), one
     member's apologies with a deputy sitting for her, a declaration, and a signed decision each."""
-    first, second = submitted_referral, ben_referral
+    first = make_submitted()
+    second = make_submitted(child=another_child)
     item1 = agenda_item_for(referral=first, meeting=irap_meeting, actor=panel_admin, position=1)
     item2 = agenda_item_for(referral=second, meeting=irap_meeting, actor=panel_admin, position=2)
     clock.move_to(at(MEETING_DAY, 16), tick=False)
