@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.http import JsonResponse
 
 from casework.audit import current_ip
 from casework.context_processors import ERROR_PAGE
@@ -49,6 +50,28 @@ class LoginRequiredMiddleware:
     def __call__(self, request):
         if not request.user.is_authenticated and not request.path.startswith(PUBLIC_PREFIXES):
             return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
+
+
+class OneValueEachMiddleware:
+    """An API query parameter given more than once is a 400 naming it, not the last value taken.
+
+    No parameter of the API is a list (the schema declares each one a single value), and Django's
+    QueryDict.get quietly answers with the last of several, so `?page=2&page=9` would be served as
+    page 9. Saying so is the honest answer, and the same for every list, filter and search."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            repeated = {
+                name: [f"Give {name} once: it was given {len(values)} times."]
+                for name, values in request.GET.lists()
+                if len(values) > 1
+            }
+            if repeated:
+                return JsonResponse(repeated, status=400)
         return self.get_response(request)
 
 

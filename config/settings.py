@@ -115,6 +115,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "config.middleware.AuditContextMiddleware",
     "config.middleware.LoginRequiredMiddleware",
+    # An /api/ query parameter given twice is a 400, not the last value quietly taken.
+    "config.middleware.OneValueEachMiddleware",
     "config.middleware.DomainErrorMiddleware",
     # Marks the read-heavy reports, whose reads may go to the replica (casework/replica.py).
     "casework.replica.ReportReadsMiddleware",
