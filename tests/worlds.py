@@ -114,6 +114,28 @@ def parts_of(*names: str) -> tuple:
     return tuple(part(name) for name in names)
 
 
+def stand_in_on_the_panels_clock(
+    module: dict[str, Any], build: Callable[[], Any], names: tuple[str, ...]
+) -> None:
+    """A panels module's whole stand-in, given its `globals()`: `_world` and `world` for `build`,
+    a fixture for each of `names` (parts_of), every test on the panels' clock, and stored files in
+    the world's folder rather than the test's own."""
+
+    @pytest.fixture(autouse=True)
+    def _panels_clock(clock):
+        """Every test on the panels' clock, as the shared `irap` fixture put them."""
+
+    @pytest.fixture(autouse=True)
+    def private_storage(settings):
+        """The world's folder (Amelia's evidence is there), not one of the test's own."""
+        return settings.PRIVATE_STORAGE_ROOT
+
+    module["_world"], module["world"] = module_world(build)
+    module.update(zip(names, parts_of(*names), strict=True))
+    module["_panels_clock"] = _panels_clock
+    module["private_storage"] = private_storage
+
+
 # --- Worlds made of the shared personas --------------------------------------------------------
 # The same rows tests/conftest.py's and tests/panels/conftest.py's fixtures make, made by plain
 # functions so a module's world can hold them (a module-scoped fixture cannot ask for those

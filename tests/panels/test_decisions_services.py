@@ -19,42 +19,13 @@ from panels.models import AgencyRecommendation, Decision, DecisionStatus, Member
 from referrals.models import Option
 from tests.factories import MeetingFactory, UserFactory, agenda_item_for, attendance_for
 from tests.panels.conftest import MEETING_DAY, at
-from tests.worlds import ON_IRAP_AGENDA, amelia_on_irap_agenda, module_world, parts_of
+from tests.worlds import ON_IRAP_AGENDA, amelia_on_irap_agenda, stand_in_on_the_panels_clock
 
 D = dt.date
 REVIEW = D(2026, 10, 9)
 
 
-_world, world = module_world(amelia_on_irap_agenda)
-(
-    hampshire,
-    hiow_icb,
-    hampshire_team,
-    social_worker,
-    team_manager,
-    service_manager,
-    panel_chair,
-    child,
-    panel_admin,
-    council_member,
-    icb_member,
-    second_icb_member,
-    irap,
-    irap_meeting,
-    submitted_referral,
-    item,
-) = parts_of(*ON_IRAP_AGENDA)
-
-
-@pytest.fixture(autouse=True)
-def _panels_clock(clock):
-    """Every test on the panels' clock, as the shared `irap` fixture put them."""
-
-
-@pytest.fixture(autouse=True)
-def private_storage(settings):
-    """The world's folder (Amelia's evidence is there), not one of the test's own."""
-    return settings.PRIVATE_STORAGE_ROOT
+stand_in_on_the_panels_clock(globals(), amelia_on_irap_agenda, ON_IRAP_AGENDA)
 
 
 @pytest.fixture

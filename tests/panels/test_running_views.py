@@ -17,40 +17,11 @@ from panels.models import AgencyRecommendation, AgendaItem, Attendance, Decision
 from referrals.models import Option, OptionShare, Referral
 from tests.factories import AgencyFactory, ChildFactory
 from tests.panels.conftest import REVIEW, at, client_for, run_item_url, run_url, seat
-from tests.worlds import ON_IRAP_AGENDA, amelia_on_irap_agenda, module_world, parts_of
+from tests.worlds import ON_IRAP_AGENDA, amelia_on_irap_agenda, stand_in_on_the_panels_clock
 
 D = dt.date
 
-_world, world = module_world(amelia_on_irap_agenda)
-(
-    hampshire,
-    hiow_icb,
-    hampshire_team,
-    social_worker,
-    team_manager,
-    service_manager,
-    panel_chair,
-    child,
-    panel_admin,
-    council_member,
-    icb_member,
-    second_icb_member,
-    irap,
-    irap_meeting,
-    submitted_referral,
-    item,
-) = parts_of(*ON_IRAP_AGENDA)
-
-
-@pytest.fixture(autouse=True)
-def _panels_clock(clock):
-    """Every test on the panels' clock, as the shared `irap` fixture put them."""
-
-
-@pytest.fixture(autouse=True)
-def private_storage(settings):
-    """The world's folder (Amelia's evidence is there), not one of the test's own."""
-    return settings.PRIVATE_STORAGE_ROOT
+stand_in_on_the_panels_clock(globals(), amelia_on_irap_agenda, ON_IRAP_AGENDA)
 
 
 def _decision_post(item, **extra):

@@ -29,43 +29,14 @@ from panels.services.minutes import _meeting_record, _quorum_line
 from tests.factories import MeetingFactory, agenda_item_for, attendance_for
 from tests.funding.conftest import *  # noqa: F403  (the panel fixtures, finance approvers)
 from tests.panels.conftest import MEETING_DAY, at
-from tests.worlds import ON_IRAP_AGENDA, amelia_on_irap_agenda, module_world, parts_of
+from tests.worlds import ON_IRAP_AGENDA, amelia_on_irap_agenda, stand_in_on_the_panels_clock
 
 D = dt.date
 REVIEW = D(2026, 10, 9)
 
 # Amelia's submitted referral on the IRAP meeting's agenda, with the panel and the people, built
 # once for the module (tests/worlds.py): each test starts from it in its own savepoint.
-_world, world = module_world(amelia_on_irap_agenda)
-(
-    hampshire,
-    hiow_icb,
-    hampshire_team,
-    social_worker,
-    team_manager,
-    service_manager,
-    panel_chair,
-    child,
-    panel_admin,
-    council_member,
-    icb_member,
-    second_icb_member,
-    irap,
-    irap_meeting,
-    submitted_referral,
-    item,
-) = parts_of(*ON_IRAP_AGENDA)
-
-
-@pytest.fixture(autouse=True)
-def _panels_clock(clock):
-    """Every test on the panels' clock, as the shared `irap` fixture put them."""
-
-
-@pytest.fixture(autouse=True)
-def private_storage(settings):
-    """The world's folder (Amelia's evidence is there), not one of the test's own."""
-    return settings.PRIVATE_STORAGE_ROOT
+stand_in_on_the_panels_clock(globals(), amelia_on_irap_agenda, ON_IRAP_AGENDA)
 
 
 def _agree(actor, item, lead, **fields):
