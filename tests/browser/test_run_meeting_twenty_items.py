@@ -47,7 +47,8 @@ IN_GROUP = "(el, name) => el.type === 'radio' && el.closest('fieldset').innerTex
 
 def _short_enough(page: Page) -> None:
     """The page below the header fits three screens: the header's height depends on how many
-    sections the person's roles give them (a sixth, Reports, wraps the navigation), not on the
+    sections the person's roles give them (with six or more, the service's name takes a line of its
+    own above the navigation: tests/browser/test_header.py), not on the
     meeting's size, which is what this measures."""
     height = page.evaluate(
         "document.body.scrollHeight - (document.querySelector('main').getBoundingClientRect().top + window.scrollY)"
