@@ -1,29 +1,71 @@
-"""Spreadsheet downloads, streamed: one kit for every list's CSV and XLSX.
+"""Spreadsheet downloads, streamed: the one kit every export calls (issue 18).
 
-The same shape as the tracker's exports (panels.views.actions) and the commitments' (funding.exports),
-which came first and keep their own copies for now: rows are dicts keyed by the columns, read as they
-are yielded (nothing is kept); the CSV is sent a few hundred rows a piece, UTF-8 with a byte-order
-mark (so Excel reads the £ and accents right); the XLSX is written row by row by openpyxl's
-write-only mode into a temporary file (in memory up to 1 MB, on disk beyond) and sent from there.
+Each export declares its shape once, at module level, as an `ExportSpec`: its columns in order
+(their headings are what an importer reads back, issue 19) and each column's kind:
+
+    TEXT   made safe from formula injection (`safe_cell`); a string cell in XLSX
+    MONEY  a Decimal to 2 dp: "1234.50" in CSV, a number in XLSX in the spec's money format
+    DATE   ISO (YYYY-MM-DD) in CSV, a real date in XLSX (dd/mm/yyyy)
+    WHOLE  a whole number: digits in CSV, a number in XLSX
+    AUTO   by the value's type (what `csv_chunks` / `xlsx_file` do with bare headings)
+
+The specs: panels.exports.TRACKER (the panel tracker), funding.exports.COMMITMENTS (commitments for
+finance systems); reporting.exports.COLUMNS gives bare headings (AUTO).
+
+Rows are dicts keyed by the headings, read as they are yielded (nothing is kept); the CSV is sent a
+few hundred rows a piece, UTF-8 (with a byte-order mark, so Excel reads the £ and accents right,
+unless the spec says otherwise); the XLSX is written row by row by openpyxl's write-only mode into a
+temporary file (in memory up to 1 MB, on disk beyond) and sent from there: memory stays flat however
+many rows (bench/exports.py).
 
 Formula injection: a spreadsheet runs a cell that starts with = + - @ (or a tab or carriage return)
-as a formula, so every text cell that does is prefixed with an apostrophe (`safe_cell`). Dates are
-ISO (YYYY-MM-DD) in CSV and real dates in XLSX; numbers stay numbers.
+as a formula, so every text cell that does is prefixed with an apostrophe (`safe_cell`). Money,
+dates and whole numbers are written as numbers and dates, never as text.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import enum
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import IO
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import IO, Any
 
-__all__ = ["FORMULA_STARTS", "XLSX_CONTENT_TYPE", "csv_chunks", "safe_cell", "xlsx_file"]
+from django.http import FileResponse, StreamingHttpResponse
+
+__all__ = [
+    "FORMULA_STARTS",
+    "XLSX_CONTENT_TYPE",
+    "Column",
+    "ExportSpec",
+    "Kind",
+    "csv_chunks",
+    "safe_cell",
+    "xlsx_file",
+]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 SPOOL_BYTES = 1024 * 1024
+CENT = Decimal("0.01")
+
+
+class Kind(enum.Enum):
+    TEXT = "text"
+    MONEY = "money"
+    DATE = "date"
+    WHOLE = "whole"
+    AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class Column:
+    heading: str
+    kind: Kind = Kind.TEXT
 
 
 def safe_cell(value: object) -> str:
@@ -40,60 +82,182 @@ class _Echo:
         return value
 
 
-def _csv_value(value: object) -> str:
+def _money(value: Any) -> Decimal:
+    """Pounds to the penny, from a Decimal (or its text), never through float arithmetic."""
+    return Decimal(value).quantize(CENT)
+
+
+def _csv_auto(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | Decimal):
         return str(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     return safe_cell(value)
 
 
+def _csv_cell(kind: Kind, value: Any) -> str:
+    if kind is Kind.TEXT:
+        return safe_cell(value)
+    if kind is Kind.AUTO:
+        return _csv_auto(value)
+    if value is None or value == "":
+        return ""
+    if kind is Kind.MONEY:
+        return f"{Decimal(value):.2f}"
+    if kind is Kind.DATE:
+        return value.isoformat()
+    return str(value)  # WHOLE
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    """One export's shape: its columns, in order (never renamed or reordered; new ones only
+    appended), and how its files are written. Build it once, at module level, and hand it the rows.
+
+    `byte_order_mark`: start the CSV with one (Excel then reads UTF-8 right). `money_format`: the
+    XLSX number format of MONEY cells. `typed_blanks`: an empty MONEY, DATE or WHOLE cell is an empty
+    cell still in its column's format (True), or an empty text cell (False; the commitments export
+    has always written its one blank money column so)."""
+
+    columns: tuple[Column, ...]
+    sheet: str = "Export"
+    byte_order_mark: bool = True
+    money_format: str = "0.00"
+    date_format: str = "dd/mm/yyyy"
+    typed_blanks: bool = True
+
+    def __post_init__(self) -> None:
+        if len(set(self.headings)) != len(self.columns):
+            raise ValueError(f"Two columns share a heading: {self.headings}")
+
+    @classmethod
+    def of(cls, columns: Iterable[str | Column], **options: Any) -> ExportSpec:
+        """A spec from headings (each a column of kind AUTO) or Columns."""
+        return cls(
+            columns=tuple(c if isinstance(c, Column) else Column(c, Kind.AUTO) for c in columns), **options
+        )
+
+    @property
+    def headings(self) -> tuple[str, ...]:
+        """The heading row: the names an importer matches (issue 19)."""
+        return tuple(column.heading for column in self.columns)
+
+    def csv_chunks(
+        self, lines: Iterable[Mapping[str, object]], *, rows_per_chunk: int = 200
+    ) -> Iterator[bytes]:
+        """The CSV as UTF-8 bytes, a few hundred rows a piece, for a StreamingHttpResponse."""
+        writer = csv.writer(_Echo())
+        columns = [(column.heading, column.kind) for column in self.columns]
+        batch = [("\ufeff" if self.byte_order_mark else "") + writer.writerow(self.headings)]
+        for line in lines:
+            batch.append(writer.writerow([_csv_cell(kind, line.get(heading)) for heading, kind in columns]))
+            if len(batch) >= rows_per_chunk:
+                yield "".join(batch).encode()
+                batch = []
+        if batch:
+            yield "".join(batch).encode()
+
+    def csv_file(self, lines: Iterable[Mapping[str, object]]) -> IO[bytes]:
+        """The CSV in a temporary file (in memory up to 1 MB, on disk beyond), rewound: for an export
+        that must know every row before it sends any."""
+        out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the response closes it
+        for chunk in self.csv_chunks(lines):
+            out.write(chunk)
+        out.seek(0)
+        return out
+
+    def xlsx_file(self, lines: Iterable[Mapping[str, object]], *, sheet: str | None = None) -> IO[bytes]:
+        """The workbook in a temporary file (in memory up to 1 MB, on disk beyond), rewound:
+        openpyxl's write-only mode writes each row out as it is appended, so memory does not grow
+        with the rows."""
+        from openpyxl import Workbook  # type: ignore[import-untyped]
+
+        book = Workbook(write_only=True)
+        worksheet = book.create_sheet((sheet or self.sheet)[:31])
+        worksheet.append(list(self.headings))
+        cell = _CellMaker(self, worksheet)
+        columns = [(column.heading, column.kind) for column in self.columns]
+        for line in lines:
+            worksheet.append([cell(kind, line.get(heading)) for heading, kind in columns])
+        out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the response closes it
+        book.save(out)
+        out.seek(0)
+        return out
+
+    def csv_response(self, lines: Iterable[Mapping[str, object]], *, filename: str) -> StreamingHttpResponse:
+        """The CSV sent as it is made."""
+        response = StreamingHttpResponse(self.csv_chunks(lines), content_type=CSV_CONTENT_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def xlsx_response(
+        self, lines: Iterable[Mapping[str, object]], *, filename: str, sheet: str | None = None
+    ) -> FileResponse:
+        """The XLSX (a zip, finished only at its end) made in a temporary file, then sent."""
+        return FileResponse(
+            self.xlsx_file(lines, sheet=sheet),
+            as_attachment=True,
+            filename=filename,
+            content_type=XLSX_CONTENT_TYPE,
+        )
+
+
+class _CellMaker:
+    """Makes one write-only XLSX cell from a value and its column's kind."""
+
+    def __init__(self, spec: ExportSpec, worksheet: Any) -> None:
+        from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
+
+        self.spec, self.worksheet, self.make = spec, worksheet, WriteOnlyCell
+
+    def _formatted(self, value: object, number_format: str) -> Any:
+        cell = self.make(self.worksheet, value=value)
+        cell.number_format = number_format
+        return cell
+
+    def _text(self, value: object) -> Any:
+        cell = self.make(self.worksheet, value=safe_cell(value))
+        cell.data_type = "s"
+        return cell
+
+    def __call__(self, kind: Kind, value: Any) -> Any:
+        if kind is Kind.TEXT:
+            return self._text(value)
+        if kind is Kind.AUTO:
+            return self._auto(value)
+        if value is None and not self.spec.typed_blanks:
+            return self._text("")
+        if kind is Kind.MONEY:
+            return self._formatted(None if value is None else _money(value), self.spec.money_format)
+        if kind is Kind.DATE:
+            return self._formatted(value, self.spec.date_format)
+        return self.make(self.worksheet, value=value)  # WHOLE
+
+    def _auto(self, value: object) -> Any:
+        if value is None:
+            return self.make(self.worksheet, value=None)
+        if isinstance(value, bool):
+            return self._text("yes" if value else "no")
+        if isinstance(value, dt.date):
+            return self._formatted(value, self.spec.date_format)
+        if isinstance(value, int | float | Decimal):
+            return self.make(self.worksheet, value=value)
+        return self._text(value)
+
+
 def csv_chunks(
-    columns: Sequence[str], lines: Iterable[Mapping[str, object]], *, rows_per_chunk: int = 200
+    columns: Sequence[str | Column], lines: Iterable[Mapping[str, object]], *, rows_per_chunk: int = 200
 ) -> Iterator[bytes]:
     """The CSV as UTF-8 bytes (with a byte-order mark), a few hundred rows a piece, for a
-    StreamingHttpResponse."""
-    writer = csv.writer(_Echo())
-    batch = ["\ufeff" + writer.writerow(list(columns))]
-    for line in lines:
-        batch.append(writer.writerow([_csv_value(line.get(column)) for column in columns]))
-        if len(batch) >= rows_per_chunk:
-            yield "".join(batch).encode()
-            batch = []
-    if batch:
-        yield "".join(batch).encode()
+    StreamingHttpResponse: `ExportSpec.of(columns).csv_chunks(lines)`."""
+    return ExportSpec.of(columns).csv_chunks(lines, rows_per_chunk=rows_per_chunk)
 
 
-def xlsx_file(columns: Sequence[str], lines: Iterable[Mapping[str, object]], *, sheet: str) -> IO[bytes]:
+def xlsx_file(
+    columns: Sequence[str | Column], lines: Iterable[Mapping[str, object]], *, sheet: str
+) -> IO[bytes]:
     """The workbook in a temporary file, rewound, for a FileResponse: text cells are text (made safe),
-    dates are dates, numbers are numbers."""
-    from openpyxl import Workbook  # type: ignore[import-untyped]
-    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
-
-    book = Workbook(write_only=True)
-    worksheet = book.create_sheet(sheet[:31])
-    worksheet.append(list(columns))
-    for line in lines:
-        cells = []
-        for column in columns:
-            value = line.get(column)
-            if isinstance(value, bool) or value is None:
-                cell = WriteOnlyCell(
-                    worksheet, value=("yes" if value else "no") if value is not None else None
-                )
-            elif isinstance(value, dt.date):
-                cell = WriteOnlyCell(worksheet, value=value)
-                cell.number_format = "dd/mm/yyyy"
-            elif isinstance(value, int | float):
-                cell = WriteOnlyCell(worksheet, value=value)
-            else:
-                cell = WriteOnlyCell(worksheet, value=safe_cell(value))
-                cell.data_type = "s"
-            cells.append(cell)
-        worksheet.append(cells)
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the response closes it
-    book.save(out)
-    out.seek(0)
-    return out
+    dates are dates, numbers are numbers: `ExportSpec.of(columns, sheet=sheet).xlsx_file(lines)`."""
+    return ExportSpec.of(columns, sheet=sheet).xlsx_file(lines)

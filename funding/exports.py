@@ -19,136 +19,90 @@ Columns (in this order; never renamed or reordered, new ones only appended):
   year_amount         this agency's amount in the financial year, pro-rated by days
   to_date_amount      the part of year_amount up to today
   status              agreed or ended
+
+Written by the shared kit (casework.exports) from COMMITMENTS, the one list of these columns and
+their kinds (an importer reads the same headings back: issue 19). As finance systems have always
+had it: no byte-order mark in the CSV; the ids are text in the XLSX; money is "1234.50" in the
+CSV and a number as #,##0.00 in the XLSX, a blank share_weekly an empty text cell.
 """
 
 from __future__ import annotations
 
-import csv
-import tempfile
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 from typing import IO
 
+from casework.exports import Column, ExportSpec, Kind
 from funding.selectors import CommitmentLine, Commitments
 
-# A workbook bigger than this goes to a file on disk while it is written and sent.
-SPOOL_BYTES = 1024 * 1024
+MONEY = Kind.MONEY
 
-COLUMNS = [
-    "financial_year",
-    "agency",
-    "package_id",
-    "package_version",
-    "child_id",
-    "child_case_number",
-    "pathway",
-    "provider",
-    "panel",
-    "cost_period",
-    "share_per_period",
-    "share_weekly",
-    "share_annual",
-    "year_amount",
-    "to_date_amount",
-    "status",
-]
-
-
-def _safe(text: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: quote them."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _cells(data: Commitments, line: CommitmentLine) -> list[str]:
-    package, share = line.package, line.share
-    return [
-        data.label,
-        _safe(data.agency_name),
-        str(package.pk),
-        str(package.version_number),
-        str(package.child_id),
-        _safe(package.child.case_number or ""),
-        package.pathway,
-        _safe(line.provider),
-        _safe(line.panel),
-        line.cost_period,
-        f"{share.amount:.2f}",
-        "" if line.weekly is None else f"{line.weekly:.2f}",
-        f"{line.annual:.2f}",
-        f"{line.year_amount:.2f}",
-        f"{line.to_date:.2f}",
-        package.status,
-    ]
+COMMITMENTS = ExportSpec(
+    columns=(
+        Column("financial_year"),
+        Column("agency"),
+        Column("package_id"),
+        Column("package_version"),
+        Column("child_id"),
+        Column("child_case_number"),
+        Column("pathway"),
+        Column("provider"),
+        Column("panel"),
+        Column("cost_period"),
+        Column("share_per_period", MONEY),
+        Column("share_weekly", MONEY),
+        Column("share_annual", MONEY),
+        Column("year_amount", MONEY),
+        Column("to_date_amount", MONEY),
+        Column("status"),
+    ),
+    sheet="Commitments",
+    byte_order_mark=False,
+    money_format="#,##0.00",
+    typed_blanks=False,
+)
+COLUMNS = list(COMMITMENTS.headings)
 
 
-def stream_rows(data: Commitments, lines: Iterable[CommitmentLine]) -> Iterator[list[str]]:
-    """The heading row, then one row per line as `lines` yields them (nothing is kept)."""
-    yield COLUMNS
+def export_lines(data: Commitments, lines: Iterable[CommitmentLine]) -> Iterator[dict[str, object]]:
+    """One row per line, keyed by COLUMNS, as `lines` yields them (nothing is kept)."""
     for line in lines:
-        yield _cells(data, line)
-
-
-class _Echo:
-    """A file that hands back what is written to it, for csv.writer to format one row at a time."""
-
-    def write(self, value: str) -> str:
-        return value
+        package = line.package
+        yield {
+            "financial_year": data.label,
+            "agency": data.agency_name,
+            "package_id": package.pk,
+            "package_version": package.version_number,
+            "child_id": package.child_id,
+            "child_case_number": package.child.case_number,
+            "pathway": package.pathway,
+            "provider": line.provider,
+            "panel": line.panel,
+            "cost_period": line.cost_period,
+            "share_per_period": line.share.amount,
+            "share_weekly": line.weekly,
+            "share_annual": line.annual,
+            "year_amount": line.year_amount,
+            "to_date_amount": line.to_date,
+            "status": package.status,
+        }
 
 
 def csv_chunks(
     data: Commitments, lines: Iterable[CommitmentLine], *, rows_per_chunk: int = 200
 ) -> Iterator[bytes]:
     """The CSV as UTF-8 bytes, a few hundred rows a piece, for a StreamingHttpResponse."""
-    writer = csv.writer(_Echo())
-    batch: list[str] = []
-    for row in stream_rows(data, lines):
-        batch.append(writer.writerow(row))
-        if len(batch) >= rows_per_chunk:
-            yield "".join(batch).encode()
-            batch = []
-    if batch:
-        yield "".join(batch).encode()
+    return COMMITMENTS.csv_chunks(export_lines(data, lines), rows_per_chunk=rows_per_chunk)
 
 
 def csv_file(data: Commitments, lines: Iterable[CommitmentLine]) -> IO[bytes]:
     """The CSV in a temporary file (in memory up to 1 MB, on disk beyond), rewound."""
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the response closes it
-    for chunk in csv_chunks(data, lines):
-        out.write(chunk)
-    out.seek(0)
-    return out
+    return COMMITMENTS.csv_file(export_lines(data, lines))
 
 
 def filename(data: Commitments, ext: str) -> str:
     return f"funding-commitments-{data.label}.{ext}"
 
 
-# Money columns (0-based): share_per_period, share_weekly, share_annual, year_amount, to_date_amount.
-MONEY = frozenset(range(10, 15))
-
-
 def xlsx_file(data: Commitments, lines: Iterable[CommitmentLine]) -> IO[bytes]:
-    """The workbook in a temporary file (in memory up to 1 MB, on disk beyond), rewound: openpyxl's
-    write-only mode writes each row out as it is appended, so memory does not grow with the rows."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(f"Commitments {data.label}")
-    for r, row in enumerate(stream_rows(data, lines)):
-        if not r:
-            sheet.append(row)
-            continue
-        cells: list[object] = []
-        for i, value in enumerate(row):
-            if i in MONEY and value:
-                cell = WriteOnlyCell(sheet, value=Decimal(value))
-                cell.number_format = "#,##0.00"
-                cells.append(cell)
-            else:
-                cells.append(value)
-        sheet.append(cells)
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the response closes it
-    book.save(out)
-    out.seek(0)
-    return out
+    """The workbook in a temporary file (in memory up to 1 MB, on disk beyond), rewound."""
+    return COMMITMENTS.xlsx_file(export_lines(data, lines), sheet=f"Commitments {data.label}")

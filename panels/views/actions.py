@@ -7,32 +7,13 @@ partnership's panel or an action the person may not see is a 404 on every URL, w
 Administrator-only pages raise NotAllowed (403 page); a stale or no longer allowed change raises
 InvalidTransition (409 page), both mapped in config.middleware.DomainErrorMiddleware.
 
-Tracker exports (the same filtered rows as the page, every row, not one page) have these columns,
-in this order, one line per agency paying a share of the current decision (a referral without an
-agreed budget has one line with the agency and money columns empty):
-
-    Referral ID, Child initials, Pathway, Urgency, Referral status, Meeting date, Outcome,
-    Decision status, Review date, Lead agency, Agency, Cost period, Weeks a year,
-    Amount per period (GBP), Weekly (GBP), Annual (GBP)
-
-Weeks a year is the decision's (38 for a term-time placement, 52 otherwise; empty for a one-off
-cost): the weekly and annual figures count them (casework.money.share_equivalents).
-
-Money is a number with two decimals (from Decimal, never float arithmetic); dates are ISO
-(YYYY-MM-DD) in CSV and real dates in XLSX. A text cell that starts with = + - @ (or a tab or
-carriage return) is prefixed with an apostrophe so a spreadsheet does not run it as a formula.
-The CSV is UTF-8 with a byte-order mark (so Excel reads the £ and accents right).
+Tracker exports are the same filtered rows as the page, every row, not one page; their columns
+and how each is written are panels.exports.TRACKER (the shared kit, casework.exports).
 """
 
 from __future__ import annotations
 
-import csv
-import tempfile
-from collections.abc import Iterable, Iterator
-from decimal import Decimal
-from typing import IO
-
-from django.http import FileResponse, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -44,6 +25,7 @@ from casework.paging import WindowCountPaginator
 from casework.services import InvalidTransition
 from casework.web import form_page, form_step
 from panels import access, services
+from panels.exports import TRACKER, tracker_lines
 from panels.forms.actions import (
     ActionCloseForm,
     ActionFilterForm,
@@ -57,31 +39,7 @@ from panels.selectors import actions as selectors
 from panels.views.read_log import log_children
 
 PAGE_SIZE = 25
-EXPORT_COLUMNS = (
-    "Referral ID",
-    "Child initials",
-    "Pathway",
-    "Urgency",
-    "Referral status",
-    "Meeting date",
-    "Outcome",
-    "Decision status",
-    "Review date",
-    "Lead agency",
-    "Agency",
-    "Cost period",
-    "Weeks a year",
-    "Amount per period (GBP)",
-    "Weekly (GBP)",
-    "Annual (GBP)",
-    "Agency's answer",
-)
-MONEY_COLUMNS = frozenset({"Amount per period (GBP)", "Weekly (GBP)", "Annual (GBP)"})
-DATE_COLUMNS = frozenset({"Meeting date", "Review date"})
-NUMBER_COLUMNS = frozenset({"Referral ID", "Weeks a year"})
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# A workbook bigger than this goes to a file on disk while it is made and sent.
-XLSX_SPOOL_BYTES = 1024 * 1024
+EXPORT_COLUMNS = TRACKER.headings
 
 
 def _get_only(request) -> HttpResponseNotAllowed | None:
@@ -411,42 +369,6 @@ def tracker(request, pk):
     return render(request, "panels/actions/tracker.html", context)
 
 
-def _safe_text(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def _export_lines(rows: Iterable[selectors.TrackerRow]) -> Iterator[dict]:
-    """Each row as dicts keyed by EXPORT_COLUMNS: one per agency share (or one with none)."""
-    for row in rows:
-        decision = row.decision
-        base = {
-            "Referral ID": row.referral.pk,
-            "Child initials": row.child_initials,
-            "Pathway": row.pathway_label,
-            "Urgency": row.urgency_label,
-            "Referral status": row.status_label,
-            "Meeting date": row.meeting_date,
-            "Outcome": row.outcome_label,
-            "Decision status": row.decision_status_label,
-            "Review date": decision.review_date if decision else None,
-            "Lead agency": decision.lead_agency.name if decision and decision.lead_agency else "",
-        }
-        if not row.lines:
-            yield {**base, "Agency": "", "Cost period": ""}
-        for line in row.lines:
-            yield {
-                **base,
-                "Agency": line.agency_name,
-                "Cost period": line.period_label,
-                "Weeks a year": line.weeks_per_year if line.annual is not None else None,
-                "Amount per period (GBP)": line.per_period,
-                "Weekly (GBP)": line.weekly,
-                "Annual (GBP)": line.annual,
-                "Agency's answer": line.standing_label,
-            }
-
-
 def _export(request, pk, file_format: str):
     """Every filtered row, streamed: the audit event and read log are written first (from the rows'
     ids, one query), then the rows are read EXPORT_CHUNK at a time through a server-side cursor, so
@@ -468,86 +390,15 @@ def _export(request, pk, file_format: str):
     )
     log_children(request, [child_id for _, child_id in ids], channel="export")
     del ids
-    lines = _export_lines(selectors.tracker_rows_streamed(referrals))
+    lines = tracker_lines(selectors.tracker_rows_streamed(referrals))
     name = f"tracker-{panel.pk}-{timezone.localdate():%Y-%m-%d}.{file_format}"
     response: StreamingHttpResponse
     if file_format == "csv":
-        response = StreamingHttpResponse(_csv(lines), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response = TRACKER.csv_response(lines, filename=name)
     else:
-        response = FileResponse(
-            _xlsx(lines),
-            as_attachment=True,
-            filename=name,
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+        response = TRACKER.xlsx_response(lines, filename=name)
     response["Cache-Control"] = "no-store"
     return response
-
-
-class _Echo:
-    """A file that hands back what is written to it, for csv.writer to format one row at a time."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv(lines: Iterable[dict], *, rows_per_chunk: int = 200) -> Iterator[bytes]:
-    """The CSV in UTF-8 with a byte-order mark, a few hundred rows a piece."""
-    writer = csv.writer(_Echo())
-    batch = ["\ufeff" + writer.writerow(EXPORT_COLUMNS)]
-    for line in lines:
-        cells = []
-        for column in EXPORT_COLUMNS:
-            value = line.get(column)
-            if column in MONEY_COLUMNS:
-                cells.append("" if value is None else f"{Decimal(value):.2f}")
-            elif column in DATE_COLUMNS:
-                cells.append(value.isoformat() if value else "")
-            elif column in NUMBER_COLUMNS:
-                cells.append("" if value is None else str(value))
-            else:
-                cells.append(_safe_text(value))
-        batch.append(writer.writerow(cells))
-        if len(batch) >= rows_per_chunk:
-            yield "".join(batch).encode()
-            batch = []
-    if batch:
-        yield "".join(batch).encode()
-
-
-def _xlsx(lines: Iterable[dict]) -> IO[bytes]:
-    """The workbook in a temporary file (in memory up to 1 MB, on disk beyond), rewound: openpyxl's
-    write-only mode writes each row out as it is appended."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Tracker")
-    sheet.append(list(EXPORT_COLUMNS))
-    for line in lines:
-        cells = []
-        for column in EXPORT_COLUMNS:
-            value = line.get(column)
-            if column in MONEY_COLUMNS:
-                cell = WriteOnlyCell(
-                    sheet, value=None if value is None else Decimal(value).quantize(Decimal("0.01"))
-                )
-                cell.number_format = "0.00"
-            elif column in DATE_COLUMNS:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "dd/mm/yyyy"
-            elif column in NUMBER_COLUMNS:
-                cell = WriteOnlyCell(sheet, value=value)
-            else:
-                cell = WriteOnlyCell(sheet, value=_safe_text(value))
-                cell.data_type = "s"
-            cells.append(cell)
-        sheet.append(cells)
-    out = tempfile.SpooledTemporaryFile(max_size=XLSX_SPOOL_BYTES)  # noqa: SIM115 - the response closes it
-    book.save(out)
-    out.seek(0)
-    return out
 
 
 def tracker_csv(request, pk):
