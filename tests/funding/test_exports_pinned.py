@@ -12,6 +12,7 @@ from types import SimpleNamespace as Fake
 
 import openpyxl
 import pytest
+from django.urls import reverse
 
 from funding import exports
 from funding.selectors import CommitmentLine, Commitments
@@ -168,3 +169,37 @@ def test_a_provider_or_panel_that_would_run_as_a_formula_is_neutralised(start):
         "provider": (f"'{read}cmd|' /C calc'!A0", "General", "s"),
         "panel": (f"'{read}SUM(A1:A9)", "General", "s"),
     }
+
+
+def test_the_downloads_neutralise_a_provider_and_case_number_written_as_formulas(
+    client, clock, existing_package, provider, child, council_finance, icb_finance
+):
+    """Through the pages: what a person typed into a provider's name or a child's case number."""
+    import datetime as dt
+
+    from casework.models import Child
+    from funding import services
+    from funding.models import Provider
+    from tests.panels.conftest import at
+
+    Provider.objects.filter(pk=provider.pk).update(name='=HYPERLINK("http://evil","Oakwood")')
+    Child.objects.filter(pk=child.pk).update(case_number="@SUM(1+1)")
+    for person in (council_finance, icb_finance):
+        existing_package.refresh_from_db()
+        services.share_approve(
+            actor=person,
+            share=existing_package.current_version.shares.get(agency=person.agency),
+            expected_version=existing_package.version_number,
+        )
+    clock.move_to(at(dt.date(2026, 5, 1)), tick=False)
+    client.force_login(council_finance)
+    response = client.get(reverse("funding:export_csv"), {"year": 2026})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode(), newline="")))
+    provider_at, case_at = exports.COLUMNS.index("provider"), exports.COLUMNS.index("child_case_number")
+    assert (rows[1][provider_at], rows[1][case_at]) == ('\'=HYPERLINK("http://evil","Oakwood")', "'@SUM(1+1)")
+    response = client.get(reverse("funding:export_xlsx"), {"year": 2026})
+    _, cells = read_back(io.BytesIO(b"".join(response.streaming_content)))
+    assert (cells[1][provider_at], cells[1][case_at]) == (
+        ('\'=HYPERLINK("http://evil","Oakwood")', "General", "s"),
+        ("'@SUM(1+1)", "General", "s"),
+    )
