@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "funding",
     "pathways",
     "reporting",
+    "moving_in",
     # The project package itself, for its management commands (seed_demo); it has no models.
     "config",
 ]
@@ -460,6 +461,10 @@ CETR_VALID_DAYS = env_int("CETR_VALID_DAYS", 182)
 if CETR_VALID_DAYS < 1:
     raise ImproperlyConfigured("CETR_VALID_DAYS must be 1 or more")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Moving in (issue 19): the largest tracker file a partnership administrator may import, and the
+# most children in one file (more is refused with a message to split it).
+MOVING_IN_MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MOVING_IN_MAX_ROWS = 5000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PROTECTIVE_MARKING = "OFFICIAL-SENSITIVE"
 

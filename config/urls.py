@@ -65,6 +65,7 @@ urlpatterns = [
     path("funding/", include("funding.urls")),
     path("pathways/", include("pathways.urls")),
     path("reports/", include("reporting.urls")),
+    path("moving-in/", include("moving_in.urls")),
     path("administration/", include("casework.administration.urls")),
     path("api/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

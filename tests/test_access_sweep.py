@@ -51,6 +51,7 @@ from casework.models import (
     Role,
 )
 from funding import services as funding_services
+from moving_in.models import ImportBatch
 from panels import services as panel_services
 from panels.models import AgencyRecommendation, ClosureDay, Declaration, MeetingPack, Membership
 from pathways import services as escalation
@@ -103,6 +104,7 @@ RECORD_FOR_COLLECTION = {
     "team": "user",
     "escalation-authorisers": "authoriser",
     "background-work": "background_job",
+    "batches": "import_batch",
 }
 
 # Every other converter, by its name.
@@ -658,6 +660,17 @@ def _build_world(clock) -> SimpleNamespace:
             status=JobStatus.FAILED,
             summary="Hampshire's e-mail",
         ).pk,
+        # An import of Hampshire's children at its dry run (moving_in), made straight in the table.
+        import_batch=ImportBatch.objects.create(
+            agency=hampshire,
+            partnership=hampshire.partnership,
+            file_name="hampshire.csv",
+            file_size=1,
+            file_sha256="0" * 64,
+            file_type="csv",
+            status="checked",
+            created_by=partnership_admin,
+        ).pk,
     )
     # What must never reach anyone outside: the children's names, NHS and case numbers.
     secrets = []
@@ -802,7 +815,7 @@ def test_every_url_pattern_is_swept():
 
 
 # Every app's URL modules (pages and API): each pattern in them must be one the sweep walks.
-SWEPT_APPS = ("casework", "referrals", "panels", "funding", "pathways", "reporting", "config")
+SWEPT_APPS = ("casework", "referrals", "panels", "funding", "pathways", "reporting", "moving_in", "config")
 
 
 def _url_modules() -> dict[str, list[str]]:
@@ -1020,6 +1033,7 @@ OWNER_BY_NAME = [
     ("my_work_team", "team_manager"),
     ("my_work_group", "social_worker"),
     ("reporting:", "panel_admin"),
+    ("moving_in:", "partnership_admin"),
     ("", "social_worker"),
 ]
 OWNER_ANSWERS = {200, 302, 409}

@@ -139,6 +139,7 @@ FILL: dict[tuple[str, str], Callable[[World], str]] = {
     ("all", "group"): lambda world: "your-referrals",
     ("tokens", "token_pk"): _pk("api_token"),
     ("background-work", "pk"): _pk("background_job"),
+    ("batches", "pk"): _pk("import_batch"),
     ("set-password", "uidb64"): lambda world: urlsafe_base64_encode(force_bytes(world["user"].pk)),
     ("set-password", "token"): lambda world: default_token_generator.make_token(world["user"]),
 }
@@ -181,6 +182,7 @@ def _build_world() -> World:
     )
     from config.demo import load_demo
     from funding.models import FundingPackage, ShareLine
+    from moving_in.models import ImportBatch
     from panels.models import (
         Action,
         AgencyRecommendation,
@@ -270,6 +272,17 @@ def _build_world() -> World:
         "api_token": casework_services.api_token_create(actor=worker, user=worker, name="Sweep")[0],
         "background_job": BackgroundJob.objects.create(
             kind="notice.email", object_id=0, partnership=HIOW, status=JobStatus.FAILED, summary="Sweep"
+        ),
+        # An import of children waiting at its dry run (moving_in): made straight in the table.
+        "import_batch": ImportBatch.objects.create(
+            agency=people["administrator"].agency,
+            partnership=HIOW,
+            file_name="sweep.csv",
+            file_size=1,
+            file_sha256="0" * 64,
+            file_type="csv",
+            status="checked",
+            created_by=people["administrator"],
         ),
         # A CETR with its report (casework.cetr): the demo records none.
         "cetr": cetr_record(
