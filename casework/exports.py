@@ -36,6 +36,8 @@ from typing import IO, Any
 
 from django.http import FileResponse, StreamingHttpResponse
 
+from casework.money import pennies
+
 __all__ = [
     "FORMULA_STARTS",
     "XLSX_CONTENT_TYPE",
@@ -51,7 +53,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 SPOOL_BYTES = 1024 * 1024
-CENT = Decimal("0.01")
 
 
 class Kind(enum.Enum):
@@ -83,8 +84,9 @@ class _Echo:
 
 
 def _money(value: Any) -> Decimal:
-    """Pounds to the penny, from a Decimal (or its text), never through float arithmetic."""
-    return Decimal(value).quantize(CENT)
+    """Pounds to the penny (half up, casework.money.pennies), from a Decimal or its text, never
+    through float arithmetic."""
+    return pennies(Decimal(value))
 
 
 def _csv_auto(value: object) -> str:
@@ -105,7 +107,7 @@ def _csv_cell(kind: Kind, value: Any) -> str:
     if value is None or value == "":
         return ""
     if kind is Kind.MONEY:
-        return f"{Decimal(value):.2f}"
+        return f"{_money(value):.2f}"
     if kind is Kind.DATE:
         return value.isoformat()
     return str(value)  # WHOLE

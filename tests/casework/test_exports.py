@@ -4,9 +4,13 @@ formula injection neutralised in both."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+from decimal import Decimal
 
 import openpyxl
+import pytest
 
 from casework import exports
 
@@ -80,3 +84,130 @@ def test_the_xlsx_of_plain_columns_is_pinned():
         [("'\nx", g, "s"), *[empty] * 6],  # XML reads a lone carriage return back as a new line
         [('a,b "q"\nnext', g, "s"), *[empty] * 6],
     ]
+
+
+# --- ExportSpec: columns with kinds -------------------------------------------------------------
+
+KINDS = exports.ExportSpec(
+    columns=(
+        exports.Column("Name"),
+        exports.Column("Paid (GBP)", exports.Kind.MONEY),
+        exports.Column("On", exports.Kind.DATE),
+        exports.Column("Weeks", exports.Kind.WHOLE),
+        exports.Column("Late", exports.Kind.AUTO),
+    ),
+    sheet="Kinds",
+)
+KIND_LINES = [
+    {
+        "Name": "Oak House",
+        "Paid (GBP)": Decimal("1234.5"),
+        "On": dt.date(2026, 4, 1),
+        "Weeks": 38,
+        "Late": True,
+    },
+    {"Name": "-1 Care", "Paid (GBP)": Decimal("-12.345"), "On": None, "Weeks": None, "Late": False},
+    {"Name": None, "Paid (GBP)": "7"},
+]
+
+
+def test_a_spec_writes_each_kind_in_csv():
+    body = b"".join(KINDS.csv_chunks(iter(KIND_LINES)))
+    assert body == (
+        b"\xef\xbb\xbfName,Paid (GBP),On,Weeks,Late\r\n"
+        b"Oak House,1234.50,2026-04-01,38,yes\r\n"
+        b"'-1 Care,-12.35,,,no\r\n"  # a negative amount is a number, never defused; half up
+        b",7.00,,,\r\n"
+    )
+    assert KINDS.csv_file(iter(KIND_LINES)).read() == body
+    assert KINDS.headings == ("Name", "Paid (GBP)", "On", "Weeks", "Late")
+
+
+def test_a_spec_writes_each_kind_in_xlsx():
+    names, rows = read_back(KINDS.xlsx_file(iter(KIND_LINES)))
+    assert names == ["Kinds"]
+    g = "General"
+    assert rows == [
+        [(heading, g, "s") for heading in KINDS.headings],
+        [
+            ("Oak House", g, "s"),
+            (1234.5, "0.00", "n"),
+            (dt.datetime(2026, 4, 1, 0, 0), "dd/mm/yyyy", "d"),
+            (38, g, "n"),
+            ("yes", g, "s"),
+        ],
+        [
+            ("'-1 Care", g, "s"),
+            (-12.35, "0.00", "n"),
+            (None, "dd/mm/yyyy", "n"),
+            (None, g, "n"),
+            ("no", g, "s"),
+        ],
+        [(None, g, "inlineStr"), (7, "0.00", "n"), (None, "dd/mm/yyyy", "n"), (None, g, "n"), (None, g, "n")],
+    ]
+
+
+def test_a_spec_can_leave_out_the_byte_order_mark_and_write_blanks_as_text():
+    spec = exports.ExportSpec(
+        columns=(exports.Column("Paid", exports.Kind.MONEY), exports.Column("On", exports.Kind.DATE)),
+        byte_order_mark=False,
+        money_format="#,##0.00",
+        typed_blanks=False,
+    )
+    assert b"".join(spec.csv_chunks([{"Paid": None}])) == b"Paid,On\r\n,\r\n"
+    _, rows = read_back(
+        spec.xlsx_file([{"Paid": None, "On": None}, {"Paid": Decimal("1000")}], sheet="Other")
+    )
+    blank = (None, "General", "inlineStr")
+    assert rows[1:] == [[blank, blank], [(1000, "#,##0.00", "n"), blank]]
+
+
+def test_a_spec_refuses_two_columns_with_one_heading():
+    with pytest.raises(ValueError, match="share a heading"):
+        exports.ExportSpec(columns=(exports.Column("A"), exports.Column("A", exports.Kind.MONEY)))
+
+
+def test_the_plain_functions_take_columns_with_kinds_and_write_decimals_as_numbers():
+    columns = ["Name", exports.Column("Paid", exports.Kind.MONEY), "Auto"]
+    lines = [{"Name": "=x", "Paid": Decimal("5"), "Auto": Decimal("-2.50")}]
+    assert b"".join(exports.csv_chunks(columns, lines)) == b"\xef\xbb\xbfName,Paid,Auto\r\n'=x,5.00,-2.50\r\n"
+    _, rows = read_back(exports.xlsx_file(columns, lines, sheet="S"))
+    assert rows[1] == [("'=x", "General", "s"), (5, "0.00", "n"), (-2.5, "General", "n")]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+@pytest.mark.parametrize("kind", [exports.Kind.TEXT, exports.Kind.AUTO])
+def test_text_that_would_run_as_a_formula_is_neutralised(start, kind):
+    spec = exports.ExportSpec(columns=(exports.Column("Cell", kind),))
+    value = f'{start}HYPERLINK("http://evil")'
+    body = b"".join(spec.csv_chunks([{"Cell": value}])).decode("utf-8-sig")
+    assert next(iter(csv.reader(io.StringIO(body, newline="")))) == ["Cell"]
+    assert list(csv.reader(io.StringIO(body, newline="")))[1] == ["'" + value]
+    _, rows = read_back(spec.xlsx_file([{"Cell": value}]))
+    assert rows[1] == [("'" + value.replace("\r", "\n"), "General", "s")]
+
+
+def test_the_csv_is_made_as_it_is_read():
+    """Nothing is read ahead of the chunk being sent: memory stays flat however many rows."""
+    read = []
+
+    def lines():
+        for n in range(450):
+            read.append(n)
+            yield {"Name": f"row {n}"}
+
+    chunks = KINDS.csv_chunks(lines(), rows_per_chunk=200)
+    first = next(chunks)
+    assert len(read) == 199 and first.count(b"\r\n") == 200  # the heading and 199 rows
+    assert sum(chunk.count(b"\r\n") for chunk in chunks) == 251 and len(read) == 450
+
+
+def test_the_responses_are_attachments():
+    response = KINDS.csv_response(iter(KIND_LINES), filename="kinds.csv")
+    assert response.streaming and response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="kinds.csv"'
+    assert b"".join(response.streaming_content) == b"".join(KINDS.csv_chunks(iter(KIND_LINES)))
+    response = KINDS.xlsx_response(iter(KIND_LINES), filename="kinds.xlsx", sheet="Named")
+    assert response["Content-Type"] == exports.XLSX_CONTENT_TYPE
+    assert response["Content-Disposition"] == 'attachment; filename="kinds.xlsx"'
+    assert read_back(io.BytesIO(b"".join(response.streaming_content)))[0] == ["Named"]
