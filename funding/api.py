@@ -128,6 +128,32 @@ def _record_existing(request) -> FundingPackage:
     )
 
 
+def _read_variation(request, package: FundingPackage) -> dict[str, Any]:
+    """A variation's body, or one 400 with every problem (issue 16): DRF's for each field it cannot
+    read, and with them what services.package_vary would say of the fields that do read (the split
+    by casework.money.split_problems, the effective date against the current version and the
+    start), so a caller is not told the rest in a second round. Once every field reads, the service
+    checks the terms all at once itself."""
+    body = VarySerializer(data=request.data)
+    if body.is_valid():
+        return dict(body.validated_data)
+    problems: dict[str, Any] = dict(body.errors)
+    read = fields_read(body)
+    if "shares" in read and "shares" not in problems:
+        cost = read.get("cost") if "cost" not in problems else None
+        lines = [SplitLine(agency_id=s["agency"], basis=s["basis"], value=s["value"]) for s in read["shares"]]
+        said = split_problems(cost if cost is not None and cost > 0 else None, lines)
+        if said:
+            problems["shares"] = said
+    if read.get("effective_from") and "effective_from" not in problems:
+        said = services.effective_from_problem(
+            package=package, effective_from=read["effective_from"], starts_on=read.get("starts_on")
+        )
+        if said:
+            problems["effective_from"] = [said]
+    raise DRFValidationError(problems)
+
+
 def _full(request, pk, *, log: bool = False):
     package = selectors.package_for_page(user=request.user, pk=pk)
     if log:  # a read of the child's record (issue 12); the writes' answers are not reads
@@ -195,7 +221,7 @@ def package_detail(request, pk):
 def package_vary(request, pk):
     package = access.get_package_for_user(user=request.user, pk=pk)
     access.require_manager(user=request.user)
-    data = parsed(VarySerializer, request.data)
+    data = _read_variation(request, package)
     services.package_vary(
         actor=request.user,
         package=package,

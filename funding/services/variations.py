@@ -26,7 +26,7 @@ from funding.services.packages import (
     _validate_terms,
 )
 
-__all__ = ["package_end", "package_record_cetr", "package_vary"]
+__all__ = ["effective_from_problem", "package_end", "package_record_cetr", "package_vary"]
 
 
 _COMPARED = (
@@ -40,6 +40,32 @@ _COMPARED = (
     "review_date",
     "personal_budget",
 )
+
+
+def _effective_from_problem(
+    effective_from: dt.date, *, current_from: dt.date, starts_on: dt.date | None
+) -> str:
+    """Why a variation cannot take effect on this date ("" when it can)."""
+    if effective_from <= current_from:
+        return f"The change must take effect after the current version's date ({current_from:%d/%m/%Y})"
+    if starts_on is not None and effective_from < starts_on:
+        return "The change cannot take effect before the package starts"
+    return ""
+
+
+def effective_from_problem(
+    *, package: FundingPackage, effective_from: dt.date, starts_on: dt.date | None
+) -> str:
+    """What package_vary would say of `effective_from` for this package today, read without a lock:
+    for answering every problem of a request at once (issue 16); the service checks again."""
+    current_from = (
+        PackageVersion.objects.filter(pk=package.current_version_id)
+        .values_list("effective_from", flat=True)
+        .first()
+    )
+    if current_from is None:
+        return ""
+    return _effective_from_problem(effective_from, current_from=current_from, starts_on=starts_on)
 
 
 @transaction.atomic
@@ -71,12 +97,10 @@ def package_vary(
     previous = PackageVersion.objects.select_related("provider").get(pk=locked.current_version_id)
     if effective_from is None:
         errors["effective_from"] = ["Enter the date the change takes effect"]
-    elif effective_from <= previous.effective_from:
-        errors["effective_from"] = [
-            f"The change must take effect after the current version's date ({previous.effective_from:%d/%m/%Y})"
-        ]
-    elif effective_from < terms.starts_on:
-        errors["effective_from"] = ["The change cannot take effect before the package starts"]
+    elif said := _effective_from_problem(
+        effective_from, current_from=previous.effective_from, starts_on=terms.starts_on
+    ):
+        errors["effective_from"] = [said]
     elif effective_from < timezone.localdate() and not (backdating_reason or "").strip():
         errors["backdating_reason"] = ["Say why the change is backdated"]
     if errors:

@@ -161,3 +161,65 @@ def test_a_good_body_is_still_recorded(client, clock, child, council_finance, ha
     assert response.status_code == 201, response.json()
     assert Provider.objects.filter(name="Brook Farm").exists()
     assert FundingPackage.objects.filter(child=child).count() == 2
+
+
+# --- Varying a package: the same, for POST /api/funding/packages/<id>/vary/ ------------------------
+
+
+def _vary(client, package, **overrides):
+    body = {
+        "version": package.version_number,
+        "effective_from": "2026-06-01",
+        "change_reason": "Two more hours a week",
+        "provider": package.current_version.provider_id,
+        "service_description": "Carers",
+        "cost": "1100.00",
+        "cost_period": "weekly",
+        "starts_on": "2026-04-01",
+        "shares": [],
+        **overrides,
+    }
+    return client.post(f"{PACKAGES}{package.pk}/vary/", body, content_type="application/json")
+
+
+def test_a_variation_hears_of_its_split_and_date_with_the_fields_it_cannot_read(
+    client, existing_package, council_finance, hampshire, hiow_icb
+):
+    client.force_login(council_finance)
+    shares = [_share(hampshire, "50"), _share(hiow_icb, "40")]
+    # The fields DRF cannot read, the split and a date before the current version's, in one answer.
+    response = _vary(
+        client, existing_package, shares=shares, cost_period="fortnightly", effective_from="2026-03-01"
+    )
+    assert response.status_code == 400
+    errors = response.json()
+    assert errors["cost_period"] == ['"fortnightly" is not a valid choice.']
+    assert errors["shares"] == [NINETY]
+    assert errors["effective_from"] == [
+        "The change must take effect after the current version's date (01/04/2026)"
+    ]
+    assert set(errors) == {"cost_period", "shares", "effective_from"}
+
+    # An agency named twice is said beside a missing reason.
+    twice = [_share(hampshire, "50"), _share(hampshire, "50")]
+    errors = _vary(client, existing_package, shares=twice, change_reason="").json()
+    assert errors["shares"] == ["Give each agency one line only"]
+    assert set(errors) == {"change_reason", "shares"}
+    existing_package.refresh_from_db()
+    assert existing_package.version_number == 1
+
+
+def test_a_variation_that_reads_is_still_checked_by_the_service_and_saved_when_right(
+    client, existing_package, council_finance, hampshire, hiow_icb
+):
+    client.force_login(council_finance)
+    right = [_share(hampshire, "60"), _share(hiow_icb, "40")]
+    errors = _vary(client, existing_package, shares=right, effective_from="2026-03-01").json()
+    assert errors == {
+        "effective_from": ["The change must take effect after the current version's date (01/04/2026)"]
+    }
+
+    response = _vary(client, existing_package, shares=right)
+    assert response.status_code == 200, response.json()
+    existing_package.refresh_from_db()
+    assert existing_package.version_number == 2
