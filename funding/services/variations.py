@@ -58,6 +58,8 @@ def effective_from_problem(
 ) -> str:
     """What package_vary would say of `effective_from` for this package today, read without a lock:
     for answering every problem of a request at once (issue 16); the service checks again."""
+    if package.current_version_id is None:
+        return ""
     current_from = (
         PackageVersion.objects.filter(pk=package.current_version_id)
         .values_list("effective_from", flat=True)
