@@ -144,9 +144,11 @@ def parse_date(text: str) -> dt.date | None:
         value = value[1:]
     for fmt in DATE_FORMATS:
         try:
-            return dt.datetime.strptime(value, fmt).date()  # noqa: DTZ007 - a date, no time of day
+            parsed = dt.datetime.strptime(value, fmt).date()  # noqa: DTZ007 - a date, no time of day
         except ValueError:
             continue
+        if parsed.year >= 1900:  # %Y reads "12" as the year 12: the two-digit format comes later
+            return parsed
     if value.isdigit() and 20000 <= int(value) <= 80000:  # an Excel serial date number
         return _EXCEL_EPOCH + dt.timedelta(days=int(value))
     return None

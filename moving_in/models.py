@@ -107,7 +107,7 @@ class ImportRow(models.Model):
     values = models.JSONField(default=dict, help_text="The row's values by our field, as read")
     plan = models.CharField(max_length=10, choices=RowPlan.choices)
     reasons = models.JSONField(default=list, blank=True, help_text="Why it is refused, in plain English")
-    matched_by = models.CharField(max_length=30, blank=True)
+    matched_by = models.CharField(max_length=60, blank=True)
     changes = models.JSONField(default=dict, blank=True, help_text="Field -> [now, from the file]")
     new_agencies = models.JSONField(default=list, blank=True, help_text="Agency ids to involve")
     candidates = models.JSONField(default=list, blank=True, help_text="Child ids an ambiguous row may be")

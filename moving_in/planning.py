@@ -216,7 +216,7 @@ class Matcher:
                 how.append("name and date of birth")
         # A child with another NHS number is another child, whatever its name or case number.
         same = [c for c in found.values() if not (nhs and c.nhs_number and c.nhs_number != nhs)]
-        return same, " and ".join(how)
+        return same, ", ".join(how)
 
 
 def plan_for_child(
@@ -226,7 +226,11 @@ def plan_for_child(
     changes: dict[str, list[str]] = {}
     for name, value in parsed.child.items():
         now = getattr(child, name)
-        same = (now or "").upper() == value.upper() if name == "case_number" and now else now == value
+        if isinstance(value, str) and isinstance(now, str):
+            # "amelia" in a tracker is not a reason to change "Amelia" on the record.
+            same = " ".join(now.split()).casefold() == " ".join(value.split()).casefold()
+        else:
+            same = now == value
         if not same:
             updates[name] = value
             changes[name] = [_display(name, now), _display(name, value)]

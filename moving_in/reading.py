@@ -54,7 +54,9 @@ def check_size(size: int) -> None:
 
 
 def _size(n: int) -> str:
-    return f"{n / (1024 * 1024):g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB"
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):g} MB"
+    return f"{n // 1024} KB" if n >= 1024 else f"{n} bytes"
 
 
 def decode(content: bytes) -> tuple[str, str]:
