@@ -23,6 +23,9 @@ from casework.access import (
     CHILD_EDITORS,
     NOT_FOUND_MESSAGE,
     NotAllowed,
+    agency_id_of,
+    current_involvements,
+    granted_child_ids,
     is_usable,
     record_id,
     visible_child_q,
@@ -37,40 +40,78 @@ TEAM_MANAGER_SIGNERS = (Role.TEAM_MANAGER,)
 
 
 def referrals_visible_to(*, user: User | None) -> QuerySet[Referral]:
-    """Referrals of the children the user may see, or on an agenda whose papers they hold now.
+    """Referrals of the children the user may see, or on an agenda whose papers they hold now: the
+    rule for a referral or a few (a page's record, a feed narrowed by referrer, meeting or status,
+    an EXISTS per row of another table).
 
     One query, fail closed: the child rule OR an EXISTS over the user's live papers grants (no id
-    list is read into Python). PostgreSQL runs the EXISTS once per query as a hashed subplan that
-    starts from the user's grants (person index) and reaches the items by meeting; people holding
-    no grant pay one index probe. EXPLAIN is checked in tests/panels/test_agenda_papers_access.py.
-    The OR means a list is no longer a semi-join on the child: see the agenda part's report.
+    list is read into Python). Each row found by the caller's own filters is checked with an index
+    probe per rule (the involvement by agency and child, the grants by person); people holding no
+    grant pay one index probe. EXPLAIN is checked in tests/panels/test_agenda_papers_access.py.
+    Under the OR PostgreSQL guesses that 75% of all referrals pass, so a list of every visible
+    referral reads them through referrals_listed_for instead (bench/README.md).
     """
     if not is_usable(user):
         return Referral.objects.none()
     return Referral.objects.filter(visible_child_q(user=user) | Q(papers_granted(user=user)))
 
 
-def papers_granted(*, user: User) -> Exists:
-    """EXISTS: the referral is on a live (not withdrawn) agenda item of a meeting whose papers this
-    user holds right now: a meeting-wide grant, or one for that item; started, not ended, not revoked.
-
-    Written from the user's grants outward, so the planner starts at the (person, meeting) index on
-    grants and reaches the agenda items through the (meeting, position) index; PostgreSQL turns it
-    into one hashed subplan per query, not a probe per referral.
+def referrals_listed_for(*, user: User | None) -> QuerySet[Referral]:
+    """The same referrals as referrals_visible_to, shaped for a list of all of them (`referrals/all/`
+    and `/api/referrals/`, filtered at most by status, panel, pathway or urgency): `id IN (a UNION)`
+    of visible_referral_ids. Under referrals_visible_to's OR PostgreSQL could make neither EXISTS a
+    join and guessed that 75% of the referrals pass, so the list's page merge-joined every referral
+    with all 500,000 children (bench/README.md, "Every page at national size": 720-1,070 ms of SQL).
+    As a UNION each part is a join it estimates within a few percent. Not for a list narrowed by the
+    caller to a few rows (a referrer's, a meeting's): the UNION is read whole before their filter.
     """
-    now = timezone.now()
-    return Exists(
-        # One filter() call, so every condition on the agenda item is about the same item (join).
-        PapersGrant.objects.filter(
-            Q(ends_at__isnull=True) | Q(ends_at__gt=now),
-            Q(agenda_item__isnull=True) | Q(agenda_item_id=F("meeting__agenda_items__id")),
-            person_id=user.pk,
-            starts_at__lte=now,
-            revoked_at__isnull=True,
-            meeting__agenda_items__referral_id=OuterRef("pk"),
-            meeting__agenda_items__withdrawn_at__isnull=True,
-        )
+    if not is_usable(user):
+        return Referral.objects.none()
+    return Referral.objects.filter(pk__in=visible_referral_ids(user=user))
+
+
+def visible_referral_ids(*, user: User) -> QuerySet:
+    """The ids of the referrals referrals_visible_to gives, as one UNION whose every part is a plain
+    join PostgreSQL estimates well: the referrals of children the user's agency is involved with now
+    (an EXISTS alone, a semi-join on the involvement index), of children they hold a grant for (a
+    literal list, only for people who hold any: casework.access.granted_child_ids), and those their
+    live papers grants reach. (The child part as visible_child_q, an EXISTS OR-ed with the grants,
+    was guessed at half of all referrals, and the list then read every child: bench/README.md.)"""
+    involved = current_involvements(agency_id=agency_id_of(user)).filter(child_id=OuterRef("child_id"))
+    ids = Referral.objects.filter(Exists(involved)).order_by().values("pk")
+    granted = granted_child_ids(user=user)
+    if granted:
+        ids = ids.union(Referral.objects.filter(child_id__in=granted).order_by().values("pk"))
+    return ids.union(papers_granted_ids(user=user))
+
+
+def papers_granted_ids(*, user: User) -> QuerySet:
+    """The ids of the referrals on a live (not withdrawn) agenda item of a meeting whose papers this
+    user holds right now: a meeting-wide grant, or one for that item; started, not ended, not
+    revoked. Read from the user's grants outward: the (person, meeting) index on grants, then the
+    agenda items by meeting."""
+    return _live_grants(user, meeting__agenda_items__referral__isnull=False).values(
+        "meeting__agenda_items__referral_id"
     )
+
+
+def papers_granted(*, user: User) -> Exists:
+    """EXISTS: the referral row is one of papers_granted_ids (a rule about one referral at a time)."""
+    return Exists(_live_grants(user, meeting__agenda_items__referral_id=OuterRef("pk")))
+
+
+def _live_grants(user: User, **item: object) -> QuerySet[PapersGrant]:
+    now = timezone.now()
+    # One filter() call, so every condition on the agenda item is about the same item (join).
+    return PapersGrant.objects.filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now),
+        Q(agenda_item__isnull=True) | Q(agenda_item_id=F("meeting__agenda_items__id")),
+        person_id=user.pk,
+        starts_at__lte=now,
+        revoked_at__isnull=True,
+        meeting__agenda_items__withdrawn_at__isnull=True,
+        **item,
+    ).order_by()
 
 
 def get_referral_for_user(

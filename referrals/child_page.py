@@ -6,9 +6,9 @@ from typing import Any
 
 from casework.child_page import child_page_part
 from casework.models import Child, User
-from referrals.selectors import referral_list
+from referrals.selectors import child_referrals
 
 
 @child_page_part
 def referrals(*, user: User, child: Child) -> dict[str, Any]:
-    return {"referrals": referral_list(user=user).filter(child=child)}
+    return {"referrals": child_referrals(user=user, child_id=child.pk)}

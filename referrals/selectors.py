@@ -35,16 +35,28 @@ def _filtered(referrals: QuerySet[Referral], filters: ReferralFilters) -> QueryS
 
 
 def referral_list(*, user: User, filters: ReferralFilters | None = None) -> QuerySet[Referral]:
-    """Every referral the user may see, newest change first, filterable (each filter is indexed)."""
-    return (
-        _filtered(access.referrals_visible_to(user=user), filters or ReferralFilters())
-        .select_related(*LIST_RELATED)
-        .order_by("-updated_at", "-id")
-    )
+    """Every referral the user may see, newest change first, filterable (each filter is indexed).
+    Read through access.referrals_listed_for, the rule shaped for a list of all of them."""
+    return _listed(access.referrals_listed_for(user=user), filters)
 
 
 def my_referrals(*, user: User, filters: ReferralFilters | None = None) -> QuerySet[Referral]:
-    return referral_list(user=user, filters=filters).filter(referrer=user)
+    """The user's own referrals: found by referrer first, then each checked by the rule."""
+    return _listed(access.referrals_visible_to(user=user).filter(referrer=user), filters)
+
+
+def child_referrals(*, user: User, child_id: int) -> QuerySet[Referral]:
+    """The child's referrals this person may see, newest change first: found by child first, then
+    each checked by the rule (not referral_list's, which reads every visible referral first)."""
+    return _listed(access.referrals_visible_to(user=user).filter(child_id=child_id), None)
+
+
+def _listed(referrals: QuerySet[Referral], filters: ReferralFilters | None) -> QuerySet[Referral]:
+    return (
+        _filtered(referrals, filters or ReferralFilters())
+        .select_related(*LIST_RELATED)
+        .order_by("-updated_at", "-id")
+    )
 
 
 def awaiting_my_sign_off(*, user: User) -> QuerySet[Referral]:
@@ -123,7 +135,7 @@ def awaiting_my_sign_off_among(*, user: User, referrals: QuerySet[Referral]) -> 
 
 def earlier_referrals(*, user: User, child_id: int, other_than: Referral | None = None) -> QuerySet[Referral]:
     """The child's referrals this person can see, newest first (a referral may review one of them)."""
-    referrals = referral_list(user=user).filter(child_id=child_id)
+    referrals = child_referrals(user=user, child_id=child_id)
     if other_than is not None:
         referrals = referrals.exclude(pk=other_than.pk)
     return referrals.order_by("-created_at")
