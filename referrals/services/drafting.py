@@ -17,7 +17,7 @@ from casework.access import NotAllowed
 from casework.audit import diff, record_child_view, record_event, snapshot
 from casework.models import Agency, Child, User
 from casework.models import SchoolType as ChildSchoolType
-from casework.money import MAX_COST, MAX_COST_TEXT, CostPeriod, annual, weekly_from_hours
+from casework.money import MAX_COST, MAX_COST_TEXT, CostPeriod, ShareBasis, annual, weekly_from_hours
 from casework.services import InvalidTransition
 from referrals import access
 from referrals.models import (
@@ -175,10 +175,47 @@ def referral_update_section(
     return locked
 
 
-def _check_option(option: Option) -> None:
+def _option_problems(option: Option) -> dict[str, list[str]]:
+    """Every problem of the option's own fields at once (issue 16, "every field validated at once,
+    not in stages"): the cost or its hours and rate (pricing the option when they are right), the
+    dates, and the model's own checks of the fields not already refused."""
+    problems: dict[str, list[str]] = {}
+    try:
+        _cost_from_hours(option)
+    except ValidationError as error:
+        problems.update(error.message_dict)
     if option.starts_on and option.ends_on and option.ends_on < option.starts_on:
-        raise ValidationError({"ends_on": ["The end date must be on or after the start date"]})
-    option.full_clean(exclude=["referral"])
+        problems["ends_on"] = ["The end date must be on or after the start date"]
+    # The cost is worked out from the hours and rate: when they are refused, so is it, in their words.
+    priced = "cost" if problems.keys() & {"hours_per_week", "hourly_rate"} else None
+    try:
+        option.full_clean(exclude=["referral", *problems, *filter(None, [priced])])
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            problems.setdefault(name, messages)
+    return problems
+
+
+def _split_problems(
+    *, referral: Referral, option: Option, shares: list[tuple[Agency, str, Decimal]], cost_known: bool
+) -> list[str]:
+    """What is wrong with the proposed split: an agency named twice, agencies that may not share the
+    cost, and whether it accounts for the cost exactly (not for amounts when the cost itself was
+    refused: a total against no cost would mislead)."""
+    agencies = [agency.pk for agency, _b, _v in shares]
+    if len(set(agencies)) != len(agencies):
+        return ["Name each agency once"]
+    try:
+        _check_split_agencies(
+            referral=referral, option=option, agencies=[agency for agency, _b, _v in shares]
+        )
+    except ValidationError as error:
+        return error.message_dict["shares"]
+    candidate = [OptionShare(agency=a, basis=b, value=v) for a, b, v in shares]
+    if not cost_known and candidate and all(share.basis == ShareBasis.AMOUNT for share in candidate):
+        return []
+    problem = split_problem(option, candidate)
+    return [problem[0].upper() + problem[1:]] if problem else []
 
 
 def _cost_from_hours(option: Option) -> None:
@@ -230,16 +267,12 @@ def option_save(
     for name in (*OPTION_FIELDS, *OPTION_PLACEMENT_FIELDS, *OPTION_HOURS_FIELDS):
         if name in fields:
             setattr(option, name, fields[name])
-    _cost_from_hours(option)
-    _check_option(option)
-    agencies = [agency.pk for agency, _b, _v in shares]
-    if len(set(agencies)) != len(agencies):
-        raise ValidationError({"shares": ["Name each agency once"]})
-    _check_split_agencies(referral=locked, option=option, agencies=[agency for agency, _b, _v in shares])
-    candidate = [OptionShare(agency=a, basis=b, value=v) for a, b, v in shares]
-    problem = split_problem(option, candidate)
-    if problem:
-        raise ValidationError({"shares": [problem[0].upper() + problem[1:]]})
+    problems = _option_problems(option)
+    cost_known = option.cost is not None and not problems.keys() & {"cost", "hours_per_week", "hourly_rate"}
+    if said := _split_problems(referral=locked, option=option, shares=shares, cost_known=cost_known):
+        problems["shares"] = said
+    if problems:
+        raise ValidationError(problems)
     if not locked.options.exists():
         option.is_recommended = True  # a single option is the recommended one until another is chosen
     option.save()
