@@ -53,11 +53,12 @@ class MappingForm(GovUKForm):
 
     header_row = forms.TypedChoiceField(label="Which row holds the column headings?", coerce=int)
 
-    def __init__(self, *args, table: list[list[str]], header_row: int, **kwargs):
+    def __init__(self, *args, table: list[list[str]], lines: list[int], header_row: int, **kwargs):
         super().__init__(*args, **kwargs)
         rows = table[: HEADER_ALLOWANCE + 1]
+        lines = lines or list(range(1, len(table) + 1))
         cast(forms.ChoiceField, self.fields["header_row"]).choices = [
-            (i, f"Row {i + 1}: {', '.join(c for c in row[:6] if c)[:90] or '(blank)'}")
+            (i, f"Row {lines[i]}: {', '.join(c for c in row[:6] if c)[:90] or '(blank)'}")
             for i, row in enumerate(rows)
         ]
         self.fields["header_row"].help_text = "Rows above it (a title, a merged heading) are left out"

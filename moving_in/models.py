@@ -42,6 +42,7 @@ class ImportBatch(models.Model):
     sheet_name = models.CharField(max_length=100, blank=True)
     neutralised_cells = models.PositiveIntegerField(default=0)
     table = models.JSONField(default=list, blank=True, help_text="The file's non-blank rows, as text")
+    line_numbers = models.JSONField(default=list, blank=True, help_text="Each row's line in the file")
     header_row = models.PositiveIntegerField(default=0, help_text="Index in `table` of the headings")
     mapping = models.JSONField(default=dict, blank=True, help_text="Our field -> their column index")
     status = models.CharField(max_length=20, choices=BatchStatus.choices, default=BatchStatus.MAPPING)
@@ -103,7 +104,7 @@ class Decision(models.TextChoices):
 
 class ImportRow(models.Model):
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
-    number = models.PositiveIntegerField(help_text="The row's line in the file (after blank lines)")
+    number = models.PositiveIntegerField(help_text="The row's number in the spreadsheet")
     values = models.JSONField(default=dict, help_text="The row's values by our field, as read")
     plan = models.CharField(max_length=10, choices=RowPlan.choices)
     reasons = models.JSONField(default=list, blank=True, help_text="Why it is refused, in plain English")

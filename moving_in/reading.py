@@ -29,6 +29,7 @@ MAX_COLUMNS = 60
 @dataclass
 class Table:
     rows: list[list[str]]
+    lines: list[int]  # each row's number in the spreadsheet (blank lines count, as Excel shows them)
     encoding: str = ""  # for CSV: which encoding was used
     neutralised: int = 0  # cells that began like a formula and were made inert
 
@@ -110,8 +111,9 @@ def _is_number(text: str) -> bool:
 def _collect(raw_rows) -> Table:
     limit = settings.MOVING_IN_MAX_ROWS
     rows: list[list[str]] = []
+    lines: list[int] = []
     neutralised = 0
-    for raw in raw_rows:
+    for line, raw in enumerate(raw_rows, start=1):
         cells = []
         for value in list(raw)[:MAX_COLUMNS]:
             text, inert = _clean(value)
@@ -122,6 +124,7 @@ def _collect(raw_rows) -> Table:
         if not cells:
             continue  # a blank line
         rows.append(cells)
+        lines.append(line)
         if len(rows) > limit + HEADER_ALLOWANCE:
             raise ValidationError(
                 {
@@ -133,7 +136,7 @@ def _collect(raw_rows) -> Table:
             )
     if not rows:
         raise ValidationError({"file": ["The file has no rows"]}, code="no_rows")
-    return Table(rows=rows, neutralised=neutralised)
+    return Table(rows=rows, lines=lines, neutralised=neutralised)
 
 
 # Title rows and headings above the data do not count towards the row limit.

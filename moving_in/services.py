@@ -69,6 +69,7 @@ def _remembered(partnership: str) -> dict[str, str]:
 
 def _take_table(batch: ImportBatch, table: reading.Table) -> None:
     batch.table = table.rows
+    batch.line_numbers = table.lines
     batch.neutralised_cells = table.neutralised
     batch.header_row = F.find_header_row(table.rows)
     batch.mapping = F.guess_mapping(batch.headings, _remembered(batch.partnership))
@@ -206,7 +207,8 @@ def batch_map(
 def _build_dry_run(*, actor: User, batch: ImportBatch, data: list[list[str]]) -> None:
     agencies = planning.AgencyDirectory(partnership=batch.partnership)
     today = planning.today()
-    numbers = [batch.header_row + 2 + i for i in range(len(data))]
+    lines = batch.line_numbers or list(range(1, len(batch.table) + 1))
+    numbers = lines[batch.header_row + 1 :]
     raws = [planning.raw_values(row, batch.mapping) for row in data]
     parsed = [planning.parse_row(raw, agencies=agencies, today=today) for raw in raws]
     duplicates = planning.file_duplicates(parsed, numbers)

@@ -119,12 +119,12 @@ def columns(request, pk):
         return redirect("moving_in:sheet", pk=batch.pk)
     if not batch.is_open:
         return redirect(_batch_url(batch))
-    table = ImportBatch.objects.values_list("table", flat=True).get(pk=batch.pk)
+    table, lines = ImportBatch.objects.values_list("table", "line_numbers").get(pk=batch.pk)
     header_row = batch.header_row
     if request.method == "POST" and str(request.POST.get("header_row", "")).isdigit():
         header_row = min(int(request.POST["header_row"]), max(len(table) - 1, 0))
     initial = {"header_row": header_row, **{name: str(i) for name, i in batch.mapping.items()}}
-    form = MappingForm(request.POST or None, table=table, header_row=header_row, initial=initial)
+    form = MappingForm(request.POST or None, table=table, lines=lines, header_row=header_row, initial=initial)
     if request.method == "POST" and "change_row" not in request.POST and form.is_valid():
         try:
             services.batch_map(

@@ -176,6 +176,12 @@ def write_xlsx(path: Path) -> None:
     sheet.title = "Children"
     for line in lines():
         sheet.append(line or [None])
+    # The formula as typed text (a cell someone pasted it into), not a formula openpyxl would write
+    # as one: the import must keep it as text either way.
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
     sheet.merge_cells("A1:J1")
     sheet.merge_cells("A3:F3")
     notes = book.create_sheet("Notes")
