@@ -1,7 +1,7 @@
 """The reports' pages and downloads, under /reports/ (config/urls.py)."""
 
-from reporting import exports, views
+from reporting import decision_times_pages, exports, views
 
 app_name = "reporting"
 
-urlpatterns = [*views.urlpatterns, *exports.urlpatterns]
+urlpatterns = [*views.urlpatterns, *exports.urlpatterns, *decision_times_pages.urlpatterns]

@@ -23,7 +23,10 @@ PAGE_SIZE = 50
 
 
 def log_children(request, items, *, channel: str) -> None:
-    ids = [item.child_id for item in items]
+    log_child_ids(request, [item.child_id for item in items], channel=channel)
+
+
+def log_child_ids(request, ids: list[int], *, channel: str) -> None:
     if ids:
         record_child_list_view(
             user=request.user,
