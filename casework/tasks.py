@@ -42,3 +42,12 @@ def sweep_reminders() -> int:
     from casework.reminders import run_sweeps
 
     return run_sweeps()
+
+
+@shared_task(soft_time_limit=240, time_limit=300)
+def close_dormant_accounts() -> int:
+    """Daily (CELERY_BEAT_SCHEDULE): close the accounts nobody has signed in to for
+    ACCOUNT_CLOSE_AFTER_DAYS (casework.leavers)."""
+    from casework.leavers import close_dormant_accounts as close
+
+    return len(close())

@@ -283,6 +283,7 @@ BACKGROUND_STALE_AFTER_SECONDS = env_int("BACKGROUND_STALE_AFTER_SECONDS", 300)
 CELERY_TASK_ROUTES = {
     "casework.tasks.relay_background_jobs": {"queue": "default"},
     "casework.tasks.sweep_reminders": {"queue": "default"},
+    "casework.tasks.close_dormant_accounts": {"queue": "default"},
     "reporting.tasks.*": {"queue": "reports"},
 }
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD_KB", 400_000)
@@ -314,6 +315,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reporting.tasks.refresh_decision_times_everywhere",
         "schedule": crontab(hour=2, minute=30),
         # Every partnership's Time to decision rows rewritten whole (one task each, idempotent).
+    },
+    "close-dormant-accounts": {
+        "task": "casework.tasks.close_dormant_accounts",
+        "schedule": crontab(hour=1, minute=15),
+        # Accounts nobody has signed in to for ACCOUNT_CLOSE_AFTER_DAYS are closed, their panel seats
+        # end and their managers hear of the work left (casework.leavers); safe to run twice.
     },
 }
 
@@ -537,6 +544,10 @@ SPECTACULAR_SETTINGS = {
 # API tokens expire: this many days unless the person chooses fewer (at most API_TOKEN_MAX_DAYS).
 API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90)
 API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
+# Leavers (issue 20): an account nobody has signed in to for this many days (or, never used, invited
+# that long ago) is closed by the daily job; 0 turns it off. The Data Security and Protection Toolkit
+# expects accounts no longer needed to be disabled; 90 days outlasts any leave but long-term absence.
+ACCOUNT_CLOSE_AFTER_DAYS = env_int("ACCOUNT_CLOSE_AFTER_DAYS", 90)
 # How many times one person may ask for a child's record by NHS number in 24 hours (issue 12).
 ACCESS_REQUESTS_PER_DAY = env_int("ACCESS_REQUESTS_PER_DAY", 10)
 if not 1 <= API_TOKEN_DEFAULT_DAYS <= API_TOKEN_MAX_DAYS:

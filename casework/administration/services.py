@@ -22,11 +22,13 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from casework import access
 from casework.audit import diff, record_event, snapshot
+from casework.leavers import leaver_handover
 from casework.models import Agency, Child, Role, Team, User
 from casework.services import InvalidTransition, user_create
 from casework.services.common import _require_partnership_admin
@@ -309,7 +311,8 @@ def _set_active(*, actor: User | None, person: User, active: bool) -> User:
     _require_administers(actor, person, doing="close or reopen an account")
     if actor is not None:
         access.require_not_self(actor=actor, account=person, doing="close or reopen the account")
-    if not User.objects.filter(pk=person.pk, is_active=not active).update(is_active=active):
+    reopened = {"reopened_at": timezone.now()} if active else {}
+    if not User.objects.filter(pk=person.pk, is_active=not active).update(is_active=active, **reopened):
         raise InvalidTransition("This account is already " + ("active" if active else "closed"))
     person.is_active = active
     record_event(
@@ -323,9 +326,13 @@ def _set_active(*, actor: User | None, person: User, active: bool) -> User:
 
 @transaction.atomic
 def person_deactivate(*, actor: User | None, person: User) -> User:
-    """Close an account: the person can no longer sign in (their open session ends on its next
-    request) and their API tokens stop working. Their records and history stay."""
-    return _set_active(actor=actor, person=person, active=False)
+    """Close an account (a leaver, issue 20): the person can no longer sign in (their open session
+    ends on its next request) and their API tokens stop working; their panel seats end today and
+    their managers are told of the work left to give to someone else (casework.leavers). Their
+    records and history stay."""
+    closed = _set_active(actor=actor, person=person, active=False)
+    leaver_handover(actor=actor, person=closed, why="closed by a partnership administrator")
+    return closed
 
 
 @transaction.atomic

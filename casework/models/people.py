@@ -80,6 +80,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # say): it is part of the session's check hash, as the password is.
     session_epoch = models.PositiveIntegerField(default=0, editable=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # When a closed account was last reopened: the daily job (casework.leavers) counts a dormant
+    # account's quiet time from here too, so an account reopened for someone back from leave is not
+    # closed again that night.
+    reopened_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
     # casework.access.granted_child_ids' cache of the grants, for one request.

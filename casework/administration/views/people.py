@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from casework import access
+from casework import access, leavers
 from casework.administration import forms, selectors, services
 from casework.administration.views.common import PAGE_SIZE, _admin, _person_url, _read_only
 from casework.models import User
@@ -178,6 +178,26 @@ def _confirmation(
     )
 
 
+def _leaving(person) -> list[str]:
+    """What closing the account ends and leaves (casework.leavers), for the page that asks."""
+    name = person.full_name or person.email
+    work, ends = leavers.what_they_hold(person=person)
+    said = [f"{held.label} end now: {held.count}." for held in ends]
+    if work:
+        listed = "; ".join(f"{held.label[0].lower()}{held.label[1:]} ({held.count})" for held in work)
+        managers = [m.full_name for m in leavers.managers_of(person)]
+        said.append(
+            f"Still {name}'s, for someone else to finish: {listed}. "
+            + (
+                f"{', '.join(managers)} will be told to give it to someone else."
+                if managers
+                else "Nobody in the service manages them: ask their agency's service manager to give it "
+                "to someone else."
+            )
+        )
+    return said
+
+
 def _set_active(request, pk, *, active: bool):
     user = _admin(request)
     person = access.get_administered_account(user=user, pk=pk)
@@ -195,7 +215,8 @@ def _set_active(request, pk, *, active: bool):
             "They will be able to sign in again with their password, and their API tokens work again."
             if active
             else "They will no longer be able to sign in, and their API tokens stop working. "
-            "Their records and history stay."
+            "Their records and history stay.",
+            *([] if active else _leaving(person)),
         ],
         back_url=_person_url(person),
         submit_label="Reopen account" if active else "Close account",
