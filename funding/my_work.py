@@ -39,7 +39,7 @@ from casework.models import Role, User
 from casework.my_work import Feed, WorkItem, is_overdue, known, team_facts, work_source
 from casework.working_days import add_working_days
 from funding import access
-from funding.models import FundingDispute, PackageStatus, ShareLine, ShareStatus
+from funding.models import FundingDispute, FundingPackage, PackageStatus, ShareLine, ShareStatus
 from funding.selectors import AWAITING_STATUSES
 from panels.access import administered_panels
 from panels.models import Panel
@@ -231,6 +231,23 @@ def _approver_group(user: User) -> Case:
     )
 
 
+def _packages_of(user: User, *, made: bool, administrator: bool) -> QuerySet:
+    """The ids of the packages whose shares can be on the person's list beside their agency's tray,
+    as a UNION, each part by its own index: the packages of their referrals (whose queries they
+    answer), those they made (whose shares they follow) and, for a panel administrator, those of
+    panels their agency hosts and those recorded without a panel that their agency holds a share in
+    (the only ones without a panel funding.access lets them see)."""
+    packages = FundingPackage.objects.order_by()
+    parts = [packages.filter(referral__referrer_id=user.pk).values("pk")]
+    if made:
+        parts.append(packages.filter(created_by_id=user.pk).values("pk"))
+    if administrator:
+        parts.append(packages.filter(panel__host_agency_id=user.agency_id).values("pk"))
+        held = ShareLine.objects.filter(agency_id=user.agency_id).values("package_id")
+        parts.append(packages.filter(panel__isnull=True, pk__in=held).values("pk"))
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+
+
 # The date a share's due date is counted from (_due).
 _WAITING_SINCE = (F("awaiting_since").asc(),)
 
@@ -257,14 +274,20 @@ def funding_work(user: User) -> list[Feed]:
     # A query is answered by the package's referrer or a panel administrator: of the deciding
     # panel's host agency, or any who may see a package recorded without a panel
     # (funding.services.share_answer_query; funding.access scopes the packages).
+    administrator = user.has_role(Role.PANEL_ADMINISTRATOR)
     answerer = Q(package__referral__referrer_id=user.pk)
-    if user.has_role(Role.PANEL_ADMINISTRATOR):
+    if administrator:
         answerer |= Q(package__panel__host_agency_id=user.agency_id) | Q(package__panel__isnull=True)
     queried = Q(answerer, status=ShareStatus.QUERIED)
-    if not (access.can_manage(user=user) or user.has_role(Role.PANEL_CHAIR)):
+    manager = access.can_manage(user=user) or user.has_role(Role.PANEL_CHAIR)
+    # The person's packages first (each part by its own index), then their shares' status: as one OR
+    # PostgreSQL read every share line awaiting or queried in the country and joined each to its
+    # package before knowing whose it was (bench/README.md, My work).
+    theirs = Q(package_id__in=_packages_of(user, made=manager, administrator=administrator))
+    if not manager:
         feeds.append(
             Feed(
-                queryset=_awaiting(user).filter(queried),
+                queryset=_awaiting(user).filter(queried, theirs),
                 item=_query_item,
                 prepare=_scheme,
                 group=GROUP_SHARES,
@@ -279,7 +302,7 @@ def funding_work(user: User) -> list[Feed]:
         asked &= ~Q(agency_id=user.agency_id)
     feeds.append(
         Feed(
-            queryset=_awaiting(user).filter(asked | queried),
+            queryset=_awaiting(user).filter(asked | queried, theirs),
             item=lambda share, scheme: (
                 _query_item(share, scheme)
                 if share.status == ShareStatus.QUERIED

@@ -39,6 +39,7 @@ from panels.models import (
     CHAIRING_ROLES,
     Action,
     ActionStatus,
+    AgencyRecommendation,
     AgendaItem,
     Decision,
     DecisionLetter,
@@ -432,9 +433,19 @@ def _recommendation_feeds(user: User, administered: QuerySet | None, today: dt.d
         )
     else:
         which, group = (to_answer, GROUP_RECOMMENDATIONS) if answers else (awaited, GROUP_WAITING)
+    # The rows first by the indexes that find them (the agency's, by agency and status; the panels',
+    # from the panels through their meetings), as a UNION: the OR alone made PostgreSQL read every
+    # decision and hash-join them with every awaiting recommendation (bench/README.md, My work).
+    awaiting = AgencyRecommendation.objects.filter(status=RecommendationStatus.AWAITING).order_by()
+    parts = []
+    if answers:
+        parts.append(awaiting.filter(agency_id=user.agency_id).values("pk"))
+    if administered is not None:
+        parts.append(awaiting.filter(decision__agenda_item__meeting__panel__in=administered).values("pk"))
+    found = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
     recommendations = (
         access.recommendations_visible_to(user=user)
-        .filter(which, status=RecommendationStatus.AWAITING)
+        .filter(which, pk__in=found, status=RecommendationStatus.AWAITING)
         .annotate(child_visible=_child_visible(user, "decision__referral_id"))
         .select_related("agency", "decision__agenda_item__meeting__panel", "decision__referral__child")
     )
@@ -490,6 +501,21 @@ def _own_feeds(user: User, today: dt.date) -> list[Feed]:
     return feeds + _review_feeds(user, today)
 
 
+def _signed_decisions_of(user: User) -> QuerySet:
+    """The ids of the signed decisions on the person's referrals or naming them key worker, as a
+    UNION: each half reads its own index (referrals by referrer, then decisions by referral and
+    status; decisions by key worker). As one filter, `status = 'signed' AND (referral IN (mine) OR
+    key_worker = me)`, PostgreSQL could use neither: it read every decision, guessed half of the
+    signed ones pass, and hash-joined them with every agenda item and meeting (bench/README.md,
+    My work)."""
+    signed = Decision.objects.filter(status=DecisionStatus.SIGNED).order_by()
+    return (
+        signed.filter(referral__referrer_id=user.pk)
+        .values("pk")
+        .union(signed.filter(key_worker_id=user.pk).values("pk"))
+    )
+
+
 def _review_feeds(user: User, today: dt.date) -> list[Feed]:
     """The reviews due of the person's referrals and key work."""
     feeds: list[Feed] = []
@@ -498,11 +524,7 @@ def _review_feeds(user: User, today: dt.date) -> list[Feed]:
     reviewing = Referral.objects.filter(review_of=OuterRef("referral_id")).exclude(status=Status.WITHDRAWN)
     reviews = (
         Decision.objects.filter(
-            # The referrer's referrals as a subquery, not a join: under the OR a join made PostgreSQL
-            # read every signed decision's referral (bench/README.md, My work).
-            Q(referral_id__in=Referral.objects.filter(referrer_id=user.pk).values("pk"))
-            | Q(key_worker_id=user.pk),
-            status=DecisionStatus.SIGNED,
+            pk__in=_signed_decisions_of(user),
             referral__in=referrals_visible_to(user=user),
         )
         .alias(
