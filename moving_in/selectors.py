@@ -17,6 +17,12 @@ def batch_list(*, user: User) -> QuerySet[ImportBatch]:
     return batches_visible_to(user=user).defer("content", "table", "mapping").select_related("created_by")
 
 
+def batch_table(*, batch: ImportBatch) -> tuple[list[list[str]], list[int]]:
+    """The file's rows as text and their spreadsheet row numbers (left out of the batch's own read)."""
+    table, lines = ImportBatch.objects.values_list("table", "line_numbers").get(pk=batch.pk)
+    return table, lines
+
+
 def batch_rows(*, batch: ImportBatch, show: str) -> QuerySet[ImportRow]:
     rows = ImportRow.objects.filter(batch=batch).select_related("child", "decided_child").order_by("number")
     plan = SHOWS.get(show)

@@ -119,7 +119,7 @@ def columns(request, pk):
         return redirect("moving_in:sheet", pk=batch.pk)
     if not batch.is_open:
         return redirect(_batch_url(batch))
-    table, lines = ImportBatch.objects.values_list("table", "line_numbers").get(pk=batch.pk)
+    table, lines = selectors.batch_table(batch=batch)
     header_row = batch.header_row
     if request.method == "POST" and str(request.POST.get("header_row", "")).isdigit():
         header_row = min(int(request.POST["header_row"]), max(len(table) - 1, 0))
