@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from casework import access
 from casework.models import Child, User
 from moving_in.access import batches_visible_to
-from moving_in.models import ImportBatch, ImportRow, RowPlan
+from moving_in.models import ImportBatch, ImportMapping, ImportRow, RowPlan
 
 # The dry run's tabs: every row, or one kind.
 SHOWS = {"all": None, **{plan.value: plan for plan in RowPlan}}
@@ -21,6 +21,14 @@ def batch_table(*, batch: ImportBatch) -> tuple[list[list[str]], list[int]]:
     """The file's rows as text and their spreadsheet row numbers (left out of the batch's own read)."""
     table, lines = ImportBatch.objects.values_list("table", "line_numbers").get(pk=batch.pk)
     return table, lines
+
+
+def remembered_headings(*, partnership: str) -> dict[str, str]:
+    """What the partnership matched last time: our field -> their heading."""
+    found = ImportMapping.objects.filter(partnership=partnership, kind="children").values_list(
+        "headings", flat=True
+    )
+    return found.first() or {}
 
 
 def batch_rows(*, batch: ImportBatch, show: str) -> QuerySet[ImportRow]:

@@ -26,7 +26,7 @@ from casework.audit import record_event
 from casework.models import Agency, AgencyKind, AuditEvent, Child, Involvement, InvolvementRole, User
 from casework.services.common import InvalidTransition
 from moving_in import fields as F
-from moving_in import planning, reading
+from moving_in import planning, reading, selectors
 from moving_in.access import can_register_children
 from moving_in.models import (
     OPEN_STATUSES,
@@ -59,12 +59,7 @@ def _require_open(batch: ImportBatch) -> None:
 
 
 def _remembered(partnership: str) -> dict[str, str]:
-    found = (
-        ImportMapping.objects.filter(partnership=partnership, kind=KIND)
-        .values_list("headings", flat=True)
-        .first()
-    )
-    return found or {}
+    return selectors.remembered_headings(partnership=partnership)
 
 
 def _take_table(batch: ImportBatch, table: reading.Table) -> None:

@@ -123,9 +123,17 @@ def columns(request, pk):
     header_row = batch.header_row
     if request.method == "POST" and str(request.POST.get("header_row", "")).isdigit():
         header_row = min(int(request.POST["header_row"]), max(len(table) - 1, 0))
-    initial = {"header_row": header_row, **{name: str(i) for name, i in batch.mapping.items()}}
-    form = MappingForm(request.POST or None, table=table, lines=lines, header_row=header_row, initial=initial)
-    if request.method == "POST" and "change_row" not in request.POST and form.is_valid():
+    mapping = batch.mapping
+    changing_row = request.method == "POST" and "change_row" in request.POST
+    if changing_row and header_row != batch.header_row and table:
+        # Other headings: guess their columns afresh, and show the form unanswered.
+        mapping = F.guess_mapping(
+            table[header_row], selectors.remembered_headings(partnership=batch.partnership)
+        )
+    initial = {"header_row": header_row, **{name: str(i) for name, i in mapping.items()}}
+    data = None if changing_row or request.method != "POST" else request.POST
+    form = MappingForm(data, table=table, lines=lines, header_row=header_row, initial=initial)
+    if data is not None and form.is_valid():
         try:
             services.batch_map(
                 actor=user, batch=batch, header_row=form.cleaned_data["header_row"], mapping=form.mapping()

@@ -408,3 +408,20 @@ def test_the_dry_run_page_reads_a_fixed_number_of_queries(ines, importer, django
         response = ines.get(reverse("moving_in:batch", args=[batch.pk]))
     assert response.status_code == 200
     assert response.content.decode().count("govuk-table__row") == 27
+
+
+def test_choosing_another_heading_row_guesses_its_columns_afresh(ines):
+    content = b"Hampshire tracker,,\nForename,Surname,DOB\nAmy,Pond,01/02/2015\n"
+    upload(ines, content)
+    batch = latest()
+    assert (batch.header_row, batch.mapping) == (1, {"given_name": 0, "family_name": 1, "date_of_birth": 2})
+    url = reverse("moving_in:columns", args=[batch.pk])
+    page = ines.post(url, {"header_row": "0", "change_row": "1", "given_name": "0"}).content.decode()
+    assert 'value="0" selected' in page  # the title row, now the headings
+    assert "Check the file (dry run)" in page and "govuk-error-summary" not in page
+    assert (
+        'value="0" selected>Hampshire tracker' not in page.split('name="given_name"')[1].split("</select>")[0]
+    )
+    page = ines.post(url, {"header_row": "1", "change_row": "1"}).content.decode()
+    given = page.split('name="given_name"')[1].split("</select>")[0]
+    assert 'value="0" selected' in given
