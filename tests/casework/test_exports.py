@@ -211,3 +211,28 @@ def test_the_responses_are_attachments():
     assert response["Content-Type"] == exports.XLSX_CONTENT_TYPE
     assert response["Content-Disposition"] == 'attachment; filename="kinds.xlsx"'
     assert read_back(io.BytesIO(b"".join(response.streaming_content)))[0] == ["Named"]
+
+
+def test_every_spreadsheet_the_service_writes_is_written_by_the_kit():
+    """No second copy of CSV or XLSX writing (and of formula defusing) grows back in an app: the
+    tracker, the commitments and the reports all hand their rows to casework.exports."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    writers = ("csv.writer(", "csv.DictWriter(", "Workbook(", "WriteOnlyCell")
+    found = sorted(
+        str(path.relative_to(root))
+        for app in (
+            "casework",
+            "referrals",
+            "panels",
+            "funding",
+            "pathways",
+            "reporting",
+            "moving_in",
+            "config",
+        )
+        for path in (root / app).rglob("*.py")
+        if any(writer in path.read_text(encoding="utf-8") for writer in writers)
+    )
+    assert found == ["casework/exports.py"]
