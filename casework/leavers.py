@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework.audit import record_event
-from casework.models import Role, User
+from casework.models import ChildUserObjectPermission, Role, User
 from casework.notifications import notify_many
 from casework.team import registered_reassigners
 
@@ -42,6 +42,7 @@ __all__ = [
     "ending",
     "leaver_handover",
     "managers_of",
+    "mover_handover",
     "registered_endings",
     "what_they_hold",
 ]
@@ -52,12 +53,15 @@ LEAVING_MODULES = ("panels.services.leavers",)
 @dataclass(frozen=True)
 class Ending:
     """What ends when a person leaves: `held(person)` → how many they hold now (one query);
-    `end(person=, actor=, on=)` → how many ended (a service: audited; `actor` is None for the job)."""
+    `end(person=, actor=, on=)` → how many ended (a service: audited; `actor` is None for the job).
+    `on_move`: it ends too when the person moves to another agency (it was theirs for the old
+    agency's work)."""
 
     key: str
     label: str
     held: Callable[[User], int]
     end: Callable[..., int]
+    on_move: bool = False
 
 
 _ENDINGS: dict[str, Ending] = {}
@@ -134,6 +138,34 @@ def leaver_handover(*, actor: User | None, person: User, why: str) -> list[Held]
             ]
         )
     return work
+
+
+@transaction.atomic(savepoint=False)  # inside person_move's transaction
+def mover_handover(*, actor: User | None, person: User) -> None:
+    """After `person` moved to another agency of the partnership: what was theirs for the old
+    agency's work goes the moment they move (issue 20): the individual children they were let see
+    (casework.access grants), and each app's endings marked `on_move` (papers they were given). What
+    their agency sees they now see through the new agency, by the usual rule."""
+    grants = list(
+        ChildUserObjectPermission.objects.filter(user_id=person.pk).values_list(
+            "content_object_id", flat=True
+        )
+    )
+    if grants:
+        ChildUserObjectPermission.objects.filter(user_id=person.pk).delete()
+        User.objects.filter(pk=person.pk).update(holds_child_grants=False)
+        person.holds_child_grants = False
+        person.__dict__.pop("_granted_child_ids", None)
+        record_event(
+            actor=actor,
+            action="user.child_grants_ended",
+            obj=person,
+            changes={"children": [sorted(grants), None], "reason": [None, "moved to another agency"]},
+        )
+    today = timezone.localdate()
+    for registered in registered_endings().values():
+        if registered.on_move:
+            registered.end(person=person, actor=actor, on=today)
 
 
 def dormant_accounts(*, now: dt.datetime | None = None, days: int | None = None) -> QuerySet[User]:

@@ -28,7 +28,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from casework import access
 from casework.audit import diff, record_event, snapshot
-from casework.leavers import leaver_handover
+from casework.leavers import leaver_handover, mover_handover
 from casework.models import Agency, Child, Role, Team, User
 from casework.services import InvalidTransition, user_create
 from casework.services.common import _require_partnership_admin
@@ -260,7 +260,9 @@ def person_move(*, actor: User | None, person: User, agency: Agency, teams: list
 
     Never into another partnership. A move to another agency waits until the children allocated
     to them there are reallocated and their panel seats for that agency have ended, so no child is
-    left with a social worker of another agency and no seat speaks for the wrong agency.
+    left with a social worker of another agency and no seat speaks for the wrong agency; once moved,
+    what was theirs for the old agency's work (children they were individually let see, papers they
+    were given) goes at once (casework.leavers.mover_handover, issue 20).
     """
     _require_administers(actor, person, doing="move a person")
     if actor is not None:
@@ -279,6 +281,7 @@ def person_move(*, actor: User | None, person: User, agency: Agency, teams: list
         locked.agency = agency
         locked.save(update_fields=["agency"])
         changes["agency"] = [old_agency.pk, agency.pk]
+        mover_handover(actor=actor, person=locked)
     if new_teams != old_teams:
         locked.teams.set(teams)
         changes["teams"] = [old_teams, new_teams]

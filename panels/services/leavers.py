@@ -17,7 +17,7 @@ from casework.leavers import Ending, ending
 from casework.models import User
 from panels.models import Membership, PapersGrant
 
-__all__ = ["seats_end_for_leaver"]
+__all__ = ["papers_end_for_leaver", "seats_end_for_leaver"]
 
 
 def _open_seats(person: User, on: dt.date):
@@ -33,8 +33,8 @@ def _held(person: User) -> int:
 def seats_end_for_leaver(*, person: User, actor: User | None, on: dt.date) -> int:
     """`person` holds no seat from `on`: a seat begun before it ends the day before (a seat's last
     day is inclusive, and a meeting that day must not count someone who has gone); a seat not begun
-    yet is removed (it was never held). Their papers are revoked; one audit event a seat. Returns how
-    many seats ended or were removed."""
+    yet is removed (it was never held); one audit event a seat (their papers go with
+    papers_end_for_leaver). Returns how many seats ended or were removed."""
     seats = list(
         _open_seats(person, on).select_for_update(of=("self",)).select_related("panel").order_by("pk")
     )
@@ -43,7 +43,6 @@ def seats_end_for_leaver(*, person: User, actor: User | None, on: dt.date) -> in
     never = [seat for seat in seats if seat.starts_on > last_day]
     Membership.objects.filter(pk__in=[seat.pk for seat in begun]).update(ends_on=last_day)
     Membership.objects.filter(pk__in=[seat.pk for seat in never]).delete()
-    PapersGrant.objects.filter(person=person, revoked_at__isnull=True).update(revoked_at=timezone.now())
     record_events(
         actor=actor,
         action="panel.member_ended",
@@ -75,4 +74,34 @@ def seats_end_for_leaver(*, person: User, actor: User | None, on: dt.date) -> in
     return len(seats)
 
 
+def _papers(person: User):
+    return PapersGrant.objects.filter(person=person, revoked_at__isnull=True)
+
+
+@transaction.atomic(savepoint=False)
+def papers_end_for_leaver(*, person: User, actor: User | None, on: dt.date) -> int:
+    """Revoke every meeting's papers `person` still holds (a member's, a lead member's, a chair's
+    copy): on leaving, and on moving to another agency, whose seat they no longer speak from."""
+    grants = list(_papers(person).select_related("meeting__panel").order_by("pk"))
+    _papers(person).filter(pk__in=[grant.pk for grant in grants]).update(revoked_at=timezone.now())
+    record_events(
+        actor=actor,
+        action="panel.papers_revoked",
+        events=[
+            (grant.meeting, None, {"person": [person.pk, None], "reason": [grant.reason, "left or moved"]})
+            for grant in grants
+        ],
+    )
+    return len(grants)
+
+
 ending(Ending(key="panel_seats", label="Panel seats", held=_held, end=seats_end_for_leaver))
+ending(
+    Ending(
+        key="panel_papers",
+        label="Meeting papers",
+        held=lambda person: _papers(person).count(),
+        end=papers_end_for_leaver,
+        on_move=True,
+    )
+)

@@ -13,11 +13,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework import leavers
+from casework.access import grant_child_view
 from casework.administration import services
-from casework.models import AuditEvent, Notification, Role, User
+from casework.models import AuditEvent, ChildUserObjectPermission, Notification, Role, User
 from casework.tasks import close_dormant_accounts
 from panels.models import Membership, PapersGrant
-from tests.factories import ActionFactory, MeetingFactory, PanelFactory, UserFactory
+from tests.factories import (
+    ActionFactory,
+    ChildFactory,
+    MeetingFactory,
+    PanelFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +72,7 @@ def test_the_page_that_asks_says_what_ends_and_what_is_left(
         .content.decode()
     )
     assert "Panel seats end now: 2." in page
+    assert "Meeting papers end now: 1." in page
     assert (
         "Still Sam Okafor's, for someone else to finish: open actions from the action log, as owner (1)."
         in page
@@ -90,6 +99,10 @@ def test_closing_ends_seats_and_papers_and_tells_the_managers(
     assert ended.changes["person"] == [social_worker.pk, None]
     removed = AuditEvent.objects.get(action="panel.member_removed", actor=hants_admin)
     assert removed.changes["reason"] == [None, "left before the seat began"]
+    assert AuditEvent.objects.get(action="panel.papers_revoked", actor=hants_admin).changes["person"] == [
+        social_worker.pk,
+        None,
+    ]
 
     told = Notification.objects.filter(subject="Sam Okafor has left: their work needs someone else")
     assert sorted(n.user_id for n in told) == sorted([team_manager.pk, service_manager.pk])
@@ -184,3 +197,52 @@ def test_another_partnership_s_administrator_cannot_close_or_see_what_they_hold(
     social_worker.refresh_from_db()
     assert social_worker.is_active
     assert Membership.objects.current().filter(person=social_worker).exists()
+
+
+# --- Movers ------------------------------------------------------------------------------------
+
+
+def test_a_mover_to_another_agency_loses_what_was_theirs_for_the_old_one(
+    hants_admin, social_worker, hampshire, hiow_icb, panel
+):
+    """Sam was let see a child of another agency and given a meeting's papers as lead member; seats
+    for the council ended first (person_move's own rule). Moving to the ICB, both go at once; their
+    history stays."""
+
+    other = ChildFactory(owning_agency=hiow_icb)
+    grant_child_view(user=social_worker, child=other)
+    meeting = MeetingFactory(panel=panel, date=timezone.localdate() + dt.timedelta(days=10))
+    PapersGrant.objects.create(
+        meeting=meeting, person=social_worker, reason="lead_member", starts_at=timezone.now()
+    )
+
+    services.person_move(actor=hants_admin, person=social_worker, agency=hiow_icb, teams=[])
+
+    social_worker.refresh_from_db()
+    assert social_worker.agency == hiow_icb and not social_worker.holds_child_grants
+    assert not ChildUserObjectPermission.objects.filter(user=social_worker).exists()
+    assert not PapersGrant.objects.filter(person=social_worker, revoked_at__isnull=True).exists()
+    ended = AuditEvent.objects.get(action="user.child_grants_ended", object_id=str(social_worker.pk))
+    assert ended.actor == hants_admin and ended.changes["children"] == [[other.pk], None]
+    assert AuditEvent.objects.filter(action="panel.papers_revoked", actor=hants_admin).count() == 1
+
+
+def test_a_move_between_teams_keeps_everything(hants_admin, social_worker, hampshire, hiow_icb, panel):
+
+    other = ChildFactory(owning_agency=hiow_icb)
+    grant_child_view(user=social_worker, child=other)
+    meeting = MeetingFactory(panel=panel, date=timezone.localdate() + dt.timedelta(days=10))
+    PapersGrant.objects.create(
+        meeting=meeting, person=social_worker, reason="member", starts_at=timezone.now()
+    )
+
+    services.person_move(
+        actor=hants_admin, person=social_worker, agency=hampshire, teams=[TeamFactory(agency=hampshire)]
+    )
+
+    social_worker.refresh_from_db()
+    assert social_worker.holds_child_grants
+    assert PapersGrant.objects.filter(person=social_worker, revoked_at__isnull=True).count() == 1
+    assert not AuditEvent.objects.filter(
+        action__in=["user.child_grants_ended", "panel.papers_revoked"]
+    ).exists()
