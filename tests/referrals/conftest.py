@@ -10,8 +10,7 @@ import pytest
 
 from casework.models import Role
 from referrals import services
-from tests.factories import DraftReferralFactory, UserFactory
-from tests.referrals.test_journey_services import complete_referral
+from tests.factories import DraftReferralFactory, UserFactory, complete_referral_rows
 
 
 @pytest.fixture(autouse=True)
@@ -53,8 +52,9 @@ def draft(child, social_worker, panel):
 
 @pytest.fixture
 def complete(draft, social_worker, hiow_icb, hampshire):
-    """A draft with every section, one option (50/50) and one document."""
-    return complete_referral(draft, social_worker, hiow_icb, hampshire)
+    """A draft with every section, one option (50/50) and one document: the rows
+    test_journey_services.complete_referral's services write, written straight to the tables."""
+    return complete_referral_rows(draft, social_worker, hiow_icb, hampshire)
 
 
 @pytest.fixture

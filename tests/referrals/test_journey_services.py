@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from casework.access import NotAllowed
@@ -15,13 +14,14 @@ from casework.models import Notification
 from casework.services import InvalidTransition
 from referrals import services
 from referrals.models import SignOff, Status, StatusChange
-from tests.factories import MeetingFactory, PanelFactory
-
-MINIMAL_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
-    b"xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n0000000101 00000 n \n"
-    b"trailer<</Size 4/Root 1 0 R>>\nstartxref\n165\n%%EOF\n"
+from tests.factories import (
+    COMPLETE_OPTION,
+    COMPLETE_SECTIONS,
+    MINIMAL_PDF,  # noqa: F401  (imported from here by other modules)
+    MeetingFactory,
+    PanelFactory,
+    complete_evidence_upload,
+    complete_option_shares,
 )
 
 
@@ -31,42 +31,20 @@ def panel(hampshire):
 
 
 def complete_referral(referral, actor, hiow_icb, hampshire):
-    for section, fields in {
-        "referrer": {"referrer_relationship": "Allocated social worker"},
-        "needs": {"assessed_needs": "Autism and severe anxiety."},
-        "support": {"current_support": "CAMHS weekly."},
-        "permanency": {"permanency_plan": "Return home with support."},
-        "education": {
-            "education_change": False,
-            "education_current_school": "Oakwood School",
-            "education_school_type": "special",
-        },
-        "elsewhere": {"considered_elsewhere": "Short breaks panel."},
-        "child_voice": {"child_voice": "Wants to stay near her brother."},
-        "parents_voice": {"parents_voice": "Mother agrees."},
-        "reason": {
-            "reason_for_referral": "Placement at risk.",
-            "summary_of_circumstances": "Escalating crisis.",
-        },
-    }.items():
+    """Every section, one option (50/50, or the council's alone for a council-only child) and one
+    document, each through its service. tests/factories.complete_referral_rows writes the same rows
+    in a few statements for tests that only need a complete referral to start from."""
+    for section, fields in COMPLETE_SECTIONS.items():
         referral = services.referral_update_section(
             actor=actor, referral=referral, section=section, fields=fields
         )
     services.option_save(
         actor=actor,
         referral=referral,
-        fields={"description": "Residential short breaks", "cost": Decimal("1234.56"), "period": "weekly"},
-        # A share names only an agency involved with the child (issue 12): a council-only child's
-        # option is the council's alone.
-        shares=[(hampshire, "percentage", Decimal("50")), (hiow_icb, "percentage", Decimal("50"))]
-        if referral.child.involvements.filter(agency=hiow_icb, ended_on__isnull=True).exists()
-        else [(hampshire, "percentage", Decimal("100"))],
+        fields=COMPLETE_OPTION,
+        shares=complete_option_shares(referral, council=hampshire, icb=hiow_icb),
     )
-    services.evidence_add(
-        actor=actor,
-        referral=referral,
-        upload=SimpleUploadedFile("assessment.pdf", MINIMAL_PDF, "application/pdf"),
-    )
+    services.evidence_add(actor=actor, referral=referral, upload=complete_evidence_upload())
     return referral
 
 

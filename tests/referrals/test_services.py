@@ -33,7 +33,14 @@ from referrals.models import (
     StatusChange,
     Urgency,
 )
-from tests.factories import AgencyFactory, ChildFactory, MeetingFactory, PanelFactory, UserFactory
+from tests.factories import (
+    AgencyFactory,
+    ChildFactory,
+    MeetingFactory,
+    PanelFactory,
+    UserFactory,
+    complete_referral_rows,
+)
 from tests.referrals.test_journey_services import complete_referral
 
 D = dt.date
@@ -85,7 +92,9 @@ def leicester_chair(leicester):
 
 @pytest.fixture
 def complete(draft, social_worker, hiow_icb, hampshire):
-    complete_referral(draft, social_worker, hiow_icb, hampshire)
+    """The rows complete_referral's services write (tests/referrals/test_complete_rows.py), written
+    straight to the tables: the tests below are about what comes after."""
+    complete_referral_rows(draft, social_worker, hiow_icb, hampshire)
     draft.refresh_from_db()
     return draft
 
