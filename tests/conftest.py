@@ -53,6 +53,42 @@ def _flushes(item: pytest.Item) -> bool:
     return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
 
 
+def _superuser(connection) -> bool:
+    if not hasattr(connection, "_tests_superuser"):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('is_superuser') = 'on'")
+            connection._tests_superuser = cursor.fetchone()[0]
+    return connection._tests_superuser
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_by_delete():
+    """The flush that ends a transactional test empties the tables with DELETE, not TRUNCATE: the
+    same empty tables, in 0.15 s instead of 3-5 s (PostgreSQL's TRUNCATE makes each of the ~95 tables
+    new files; DELETE of a test's few rows does not). `session_replication_role = replica` stops the
+    append-only triggers (casework 0002, referrals 0002, panels 0004), which TRUNCATE does not fire
+    either, and the deferred foreign keys from mattering mid-way; it is set back before the flush's
+    transaction ends, in case a test flushes inside one of its own. Needs a superuser (the test
+    server's postgres is one); otherwise, and for a flush that resets sequences or cascades,
+    Django's own TRUNCATE."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or allow_cascade or not tables or not _superuser(self.connection):
+            return truncate(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        return [
+            "SET LOCAL session_replication_role = replica",
+            *(f"DELETE FROM {self.quote_name(table)}" for table in tables),
+            "SET LOCAL session_replication_role = origin",
+        ]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
+        yield
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     """The flush at the end of a transactional test empties the tables data migrations load too: the
