@@ -48,10 +48,11 @@ def check_size(size: int) -> None:
     if size == 0:
         raise ValidationError({"file": ["The selected file is empty"]}, code="empty")
     if size > limit:
-        raise ValidationError(
-            {"file": [f"The selected file must be smaller than {_size(limit)}: split it into several files"]},
-            code="too_big",
-        )
+        raise ValidationError({"file": [size_message(limit)]}, code="too_big")
+
+
+def size_message(limit: int) -> str:
+    return f"The selected file must be smaller than {_size(limit)}: split it into several files"
 
 
 def _size(n: int) -> str:

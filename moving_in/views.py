@@ -8,17 +8,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from casework import access
 from casework.audit import record_child_list_view
 from casework.forms import add_service_errors
 from casework.web import form_page
 from moving_in import fields as F
-from moving_in import selectors, services
+from moving_in import reading, selectors, services
 from moving_in.access import can_register_children, get_batch_for_user, require_importer
 from moving_in.forms import ConfirmForm, MappingForm, SheetForm, UploadForm, column_name
 from moving_in.models import BatchStatus, ImportBatch, RowPlan
@@ -53,16 +55,45 @@ def index(request):
     )
 
 
+class _SizeLimit(FileUploadHandler):
+    """Stop reading an upload once it passes the limit, rather than spool a huge file to disk
+    first (the page then says how large a file may be)."""
+
+    def __init__(self, request, limit: int) -> None:
+        super().__init__(request)
+        self.limit, self.received, self.too_big = limit, 0, False
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received = start + len(raw_data)
+        if self.received > self.limit:
+            self.too_big = True
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+@csrf_exempt  # checked below, once the upload's size limit is in place (Django's documented way)
 def upload(request):
     user = require_importer(request.user)
     if refused := _only(request, "GET", "POST"):
         return refused
+    limit = _SizeLimit(request, settings.MOVING_IN_MAX_UPLOAD_BYTES)
+    request.upload_handlers.insert(0, limit)
+    return csrf_protect(_upload)(request, user, limit)
+
+
+def _upload(request, user, limit: _SizeLimit):
     agency = access.agency_of(user)
     limits = {"max_bytes": settings.MOVING_IN_MAX_UPLOAD_BYTES, "max_rows": settings.MOVING_IN_MAX_ROWS}
     if not can_register_children(user):
         return render(request, "moving_in/cannot_import.html", {"agency": agency}, status=200)
     form = UploadForm(request.POST or None, request.FILES or None, **limits)
-    if request.method == "POST" and form.is_valid():
+    if limit.too_big:
+        form.is_valid()
+        form.errors["file"] = form.error_class([reading.size_message(settings.MOVING_IN_MAX_UPLOAD_BYTES)])
+    elif request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
         try:
             if upload_file.size > settings.MOVING_IN_MAX_UPLOAD_BYTES:

@@ -425,3 +425,21 @@ def test_choosing_another_heading_row_guesses_its_columns_afresh(ines):
     page = ines.post(url, {"header_row": "1", "change_row": "1"}).content.decode()
     given = page.split('name="given_name"')[1].split("</select>")[0]
     assert 'value="0" selected' in given
+
+
+def test_the_upload_checks_its_csrf_token_after_the_size_limit_is_in_place(importer, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(importer)
+    url = reverse("moving_in:upload")
+    content = csv_bytes([["", "", "Amy", "Pond", "01/02/2015", "", ""]])
+    assert client.post(url, {"file": SimpleUploadedFile("c.csv", content)}).status_code == 403  # no token
+    token = client.get(url).cookies["csrftoken"].value
+    response = client.post(url, {"csrfmiddlewaretoken": token, "file": SimpleUploadedFile("c.csv", content)})
+    assert response.status_code == 302
+    settings.MOVING_IN_MAX_UPLOAD_BYTES = 50  # stopped while it arrives, not read whole
+    response = client.post(url, {"csrfmiddlewaretoken": token, "file": SimpleUploadedFile("c.csv", content)})
+    assert response.status_code == 200
+    assert "The selected file must be smaller than 50 bytes" in response.content.decode()
+    assert ImportBatch.objects.count() == 1
