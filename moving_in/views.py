@@ -249,6 +249,9 @@ def decide(request, pk):
         for key, value in request.POST.items()
         if key.startswith("row-") and key[4:].isdigit()
     }
+    if not any(decisions.values()):
+        messages.error(request, "Choose which child each row is, a new child, or to leave the row out")
+        return redirect(reverse("moving_in:batch", args=[batch.pk]) + "?show=ambiguous")
     try:
         made = services.batch_decide(actor=user, batch=batch, decisions=decisions)
     except ValidationError as error:

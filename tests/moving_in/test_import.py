@@ -200,6 +200,9 @@ def test_ambiguous_matches_wait_for_a_person_to_decide(ines, importer, django_ca
     # Not yet: confirming is refused while a row is undecided.
     response = ines.post(reverse("moving_in:confirm", args=[batch.pk]))
     assert response.status_code == 200 and "Decide the 2 rows" in response.content.decode()
+    # Nothing chosen: nothing to save.
+    response = ines.post(reverse("moving_in:decide", args=[batch.pk]), follow=True)
+    assert "Choose which child each row is" in response.content.decode()
     # A child who is not a candidate cannot be chosen.
     stranger = ChildFactory(owning_agency=importer.agency)
     ines.post(reverse("moving_in:decide", args=[batch.pk]), {f"row-{row.pk}": f"child:{stranger.pk}"})
