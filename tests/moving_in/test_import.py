@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework import services as core
-from casework.models import AuditEvent, Child, Involvement, Role
+from casework.models import AuditEvent, Child, ChildListViewLog, Involvement, Role
 from moving_in.models import BatchStatus, ImportBatch, ImportMapping, ImportRow, RowOutcome, RowPlan
 from tests.factories import ChildFactory, UserFactory
 from tests.moving_in.conftest import HEADINGS, confirm, csv_bytes, dry_run, latest, map_columns, upload
@@ -169,6 +169,10 @@ def test_matching_by_nhs_number_case_number_and_name_with_date_of_birth(
     )
     assert (by_number[4].plan, by_number[4].matched_by) == (RowPlan.UNCHANGED, "name and date of birth")
     assert by_number[5].plan == RowPlan.CREATE  # another NHS number: another child
+    # The dry run's page names the children it matched: logged as every list of children is.
+    ines.get(reverse("moving_in:batch", args=[batch.pk]))
+    logged = ChildListViewLog.objects.get(user=importer)
+    assert sorted(logged.child_ids) == sorted([child.pk, by_case.pk])
     confirm(ines, batch, django_capture_on_commit_callbacks)
     child.refresh_from_db()
     assert child.school_name == "Riverside Academy"
