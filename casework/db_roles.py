@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
 # The tables whose rows are never changed or removed. Each has a trigger calling
-# casework_refuse_change() (casework 0002, referrals 0002, panels 0004); a test checks this list
+# casework_refuse_change() (casework 0002 and 0017, referrals 0002, panels 0004); a test checks this list
 # and the triggers agree. A new append-only table is added here and nowhere else.
 APPEND_ONLY_TABLES = (
     "casework_auditevent",
@@ -28,6 +28,7 @@ APPEND_ONLY_TABLES = (
     "casework_childlistviewlog",
     "referrals_statuschange",
     "panels_actionupdate",
+    "casework_accessreview",
 )
 
 TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"

@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from casework import account_views, mfa_views, my_work_pages, my_work_team, views
+from casework import access_review_views, account_views, mfa_views, my_work_pages, my_work_team, views
 from casework.forms import SignInForm
 from config import api_docs
 from panels.views import my_work_panels
@@ -15,6 +15,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("my-work/", views.home, name="my_work"),
     path("my-work/team/", my_work_team.team_work, name="my_work_team"),
+    path("my-work/team/access-review/", access_review_views.review_list, name="my_work_team_access_review"),
+    path("my-work/team/<str:pk>/access/", access_review_views.review_person, name="my_work_team_access"),
     path("my-work/team/<str:pk>/", my_work_team.team_person_work, name="my_work_team_person"),
     path("my-work/team/<str:pk>/give/", my_work_team.team_reassign, name="my_work_team_give"),
     path("my-work/panels/", my_work_panels.panel_meetings, name="my_work_panels"),

@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from casework.administration.views import agencies, background, common, people, service_accounts
+from casework.administration.views import (
+    access_reviews,
+    agencies,
+    background,
+    common,
+    people,
+    service_accounts,
+)
 
 app_name = "administration"
 
@@ -27,6 +34,7 @@ urlpatterns = [
     path("people/<str:pk>/tokens/<str:token_pk>/revoke/", service_accounts.token_revoke, name="token_revoke"),
     path("service-accounts/", service_accounts.service_account_list, name="service_accounts"),
     path("service-accounts/new/", service_accounts.service_account_new, name="service_account_new"),
+    path("access-reviews/", access_reviews.access_review_progress, name="access_reviews"),
     path("background-work/", background.background_work, name="background_work"),
     path("background-work/<str:pk>/retry/", background.background_job_retry, name="background_job_retry"),
 ]

@@ -26,3 +26,4 @@ from casework.models.children import (  # noqa: F401
 from casework.models.jobs import BackgroundJob, Heartbeat, JobStatus  # noqa: F401
 from casework.models.notices import Notification, ReminderSent  # noqa: F401
 from casework.models.people import ApiToken, Role, TokenScope, User, UserManager  # noqa: F401
+from casework.models.reviews import AccessReview, ReviewDecision  # noqa: F401

@@ -24,6 +24,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from casework import db_roles
+from casework.access_reviews import access_review_record
 from casework.audit import record_event
 from casework.models import AuditEvent, Child, ChildListViewLog, ChildViewLog, Role
 from panels.models import ActionUpdate
@@ -131,6 +132,8 @@ def test_the_application_works_as_the_app_role_and_adds_to_every_append_only_tab
         action = ActionFactory(panel=panel, created_by=worker, owners=[worker])
         update = action_add_update(actor=worker, action=action, text="Placement visit booked")
         record_event(actor=worker, action="test.app_role", obj=child, child=child)
+        manager = UserFactory(agency=council, roles=[Role.SERVICE_MANAGER])
+        access_review_record(actor=manager, person=worker, decision="keep")
         # A page view, through the middleware and ATOMIC_REQUESTS, logs the view.
         client.force_login(worker)
         page = client.get(reverse("children:detail", args=[child.pk]))
