@@ -109,8 +109,9 @@ ANSWER_FIELDS = [
 
 
 def _day(value: dt.datetime | dt.date | None) -> dt.date | None:
+    """The local date of a moment (Europe/London); a date as it is."""
     if isinstance(value, dt.datetime):
-        return timezone.localtime(value).date()
+        return value.astimezone(timezone.get_current_timezone()).date()
     return value
 
 
@@ -254,6 +255,7 @@ def timeline_rows(scope: Scope) -> tuple[list[DecisionTimeline], list[Recommenda
         starts_on = starts.get(pk)
         made = sorted(decisions.get(pk, []))
         start_day = _day(started)
+        signed_day, submitted_day, decided_day, agreed_day = map(_day, (signed, submitted, decided, agreed))
         assert start_day is not None
         timelines.append(
             DecisionTimeline(
@@ -272,12 +274,12 @@ def timeline_rows(scope: Scope) -> tuple[list[DecisionTimeline], list[Recommenda
                 decided_at=decided,
                 funding_agreed_at=agreed,
                 package_starts_on=starts_on,
-                to_sign_off=wd(start_day, _day(signed)),
-                to_submission=wd(_day(signed), _day(submitted)),
-                to_decision=wd(_day(submitted), _day(decided)),
-                to_funding=wd(_day(decided), _day(agreed)),
-                to_package_start=wd(_day(agreed), starts_on),
-                started_to_decided=wd(start_day, _day(decided)),
+                to_sign_off=wd(start_day, signed_day),
+                to_submission=wd(signed_day, submitted_day),
+                to_decision=wd(submitted_day, decided_day),
+                to_funding=wd(decided_day, agreed_day),
+                to_package_start=wd(agreed_day, starts_on),
+                started_to_decided=wd(start_day, decided_day),
                 outcome=made[-1][2] if made else "",
                 deferrals=sum(1 for *_, outcome in made if outcome == Outcome.DEFERRED),
                 returns=sum(1 for *_, outcome in made if outcome == Outcome.RETURNED),

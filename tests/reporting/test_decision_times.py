@@ -396,3 +396,15 @@ def test_the_api_names_a_bad_filter(world, panel_admin):
     assert response.status_code == 400 and "month_from" in response.json()
     reversed_range = client.get(API, {"month_from": "2026-03", "month_to": "2026-01"})
     assert reversed_range.status_code == 200 and reversed_range.json()["count"] == 0
+
+
+def test_the_command_works_the_summaries_out_where_no_beat_runs(world, irap):
+    from django.core.management import call_command
+
+    DecisionTimeline.objects.all().delete()
+    out = io.StringIO()
+    call_command("refresh_reports", stdout=out)  # the first run of the change feed: everything
+    assert f"{timeline_world.N} referrals written" in out.getvalue()
+    assert DecisionTimeline.objects.count() == timeline_world.N
+    call_command("refresh_reports", partnership=irap.partnership, stdout=out)
+    assert DecisionTimeline.objects.count() == timeline_world.N
