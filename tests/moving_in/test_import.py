@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -450,3 +451,36 @@ def test_the_upload_checks_its_csrf_token_after_the_size_limit_is_in_place(impor
     assert response.status_code == 200
     assert "The selected file must be smaller than 50 bytes" in response.content.decode()
     assert ImportBatch.objects.count() == 1
+
+
+def test_an_import_stopped_by_an_error_goes_on_from_where_it_stopped(
+    ines, monkeypatch, django_capture_on_commit_callbacks
+):
+    from moving_in import services
+
+    rows = [["", f"S{n}", "Stop", f"Child{n}", "01/02/2015", "", ""] for n in range(3)]
+    batch = dry_run(ines, csv_bytes(rows))
+    real = services._import_row
+    calls = []
+
+    def breaks_on_the_second_row(**kwargs):
+        calls.append(kwargs["row_id"])
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "_import_row", breaks_on_the_second_row)
+    with pytest.raises(RuntimeError):
+        confirm(ines, batch, django_capture_on_commit_callbacks)
+    batch.refresh_from_db()
+    assert (batch.status, batch.rows_done) == (BatchStatus.FAILED, 1)
+    page = ines.get(reverse("moving_in:batch", args=[batch.pk])).content.decode()
+    assert "The import stopped" in page and "RuntimeError" in page
+    monkeypatch.setattr(services, "_import_row", real)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = ines.post(reverse("moving_in:retry", args=[batch.pk]))
+    assert response.status_code == 302
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.IMPORTED and batch.counts["outcome"] == {"created": 3}
+    assert Child.objects.filter(case_number__startswith="S").count() == 3
+    assert AuditEvent.objects.filter(action="import_batch.requeued").count() == 1
