@@ -77,7 +77,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
 
     manage = [sys.executable, str(ROOT / "manage.py")]
-    server = reminders = None
+    server = reminders = reports = None
     try:
         subprocess.run([*manage, "migrate", "--no-input"], env=env, check=True)
         if env.get("DATABASE_MIGRATE_URL"):
@@ -86,6 +86,8 @@ def main() -> int:
         subprocess.run(seed, env=owner_env, check=True)
         # No beat in the embedded default: the reminder sweep runs beside the site instead.
         reminders = subprocess.Popen([*manage, "send_reminders", "--every", "60"], env=app_env)
+        # ... and the reports' summaries follow the writes the same way (reporting.summaries).
+        reports = subprocess.Popen([*manage, "refresh_reports", "--every", "60"], env=app_env)
         server = subprocess.Popen([*manage, "runserver", f"{args.host}:{args.port}"], env=app_env)
         return server.wait()
     except KeyboardInterrupt:
@@ -95,7 +97,7 @@ def main() -> int:
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for process in (server, reminders):
+        for process in (server, reminders, reports):
             if process is not None and process.poll() is None:
                 process.terminate()
                 try:
