@@ -82,9 +82,9 @@ SHORT_OF_ROWS: dict[str, str] = {
     # A case is opened through pathways.services with its kind's detail row (Continuing Care, s117,
     # IFR, Complex Lives); not grown here yet, and the demo's child has none.
     "pathways:child_cases": "a copied case lacks its kind's detail row; not grown yet",
-    # Its figures are aggregates of summary rows this world does not refresh; tests/reporting pins the
-    # page at 20+ referrals (test_decision_times).
-    "reporting:time_to_decision": "aggregates of summary rows; pinned on 20+ rows in tests/reporting",
+    # Its figures are aggregates of summary rows this world does not refresh; its statements read only
+    # the summaries, whatever their number (tests/reporting/test_decision_times.py pins them).
+    "reporting:time_to_decision": "aggregates of summary rows, not refreshed in this world",
 }
 
 # Over budget today: count (as above) and why. Shrink it; never add to it without a reason.
