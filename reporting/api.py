@@ -23,7 +23,7 @@ from casework.audit import filters_text, record_child_list_view
 from casework.models import Agency
 from panels.access import panels_visible_to
 from panels.models import Panel
-from reporting import decision_times_api, selectors
+from reporting import attendance_api, decision_times_api, selectors
 from reporting.access import require_report_reader
 
 __all__ = ["urlpatterns"]
@@ -173,4 +173,5 @@ class WaitingView(GenericAPIView):
 urlpatterns = [
     path("reports/waiting/", WaitingView.as_view(), name="api-reports-waiting"),
     *decision_times_api.urlpatterns,  # GET /api/reports/time-to-decision/
+    *attendance_api.urlpatterns,  # GET /api/reports/attendance/
 ]

@@ -344,3 +344,43 @@ def test_the_page_s_queries_are_pinned_whatever_the_rows(
         response = client.get(URL)
     assert response.status_code == 200
     assert len(attendance.attendance_report(user=panel_admin).meetings) >= 20
+
+
+API = "/api/reports/attendance/"
+
+
+def test_the_api_has_the_page_s_figures(world, panel_admin, hampshire, django_assert_max_num_queries):
+    """The session and the person (2), the meetings, seats, attendance, quorum agencies and
+    recommendations (5), the session saved and savepoints: a fixed number."""
+    client = _client(panel_admin)
+    client.get(API)
+    with django_assert_max_num_queries(12):
+        response = client.get(API)
+    assert response.status_code == 200
+    body = response.json()
+    report = attendance.attendance_report(user=panel_admin)
+    assert body["count"] == len(report.meetings) == 3
+    assert [m["id"] for m in body["results"]] == [row.meeting.pk for row in report.meetings]
+    february = next(m for m in body["results"] if m["id"] == world["february"].pk)
+    assert february["quorate"] is False and february["decisions_recommended"] == {
+        "value": 5,
+        "suppressed": False,
+    }
+    council = next(a for a in february["agencies"] if a["agency"]["id"] == hampshire.pk)
+    assert (council["present"], council["apologies"], council["quorum_met"]) == (1, 1, False)
+    icb = next(a for a in february["agencies"] if a["agency"]["id"] != hampshire.pk)
+    assert icb["decisions_recommended"] == {"value": None, "suppressed": True}
+    totals = {t["agency"]["id"]: t for t in body["totals"]}
+    assert totals[hampshire.pk]["below_quorum"] == 2
+
+
+def test_the_api_names_a_bad_filter_and_hides_from_others(world, panel_admin, outsider, council_member):
+    client = _client(panel_admin)
+    assert client.get(API, {"month_from": "soon"}).status_code == 400
+    wide = client.get(API, {"month_from": "2022-01", "month_to": "2026-02"})
+    assert wide.status_code == 400 and "month_to" in wide.json()
+    foreign = client.get(API, {"panel": world["leics"].panel_id})
+    assert foreign.status_code == 400 and "panel" in foreign.json()
+    assert _client(council_member).get(API).status_code == 404
+    body = _client(outsider).get(API).json()
+    assert [m["id"] for m in body["results"]] == [world["leics"].pk]
