@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
@@ -25,12 +26,16 @@ from casework.access import NOT_FOUND_MESSAGE
 from casework.audit import record_event
 from casework.models import AccessReview, Agency, ReviewDecision, Role, User
 from casework.notifications import notify
-from casework.team import managed_people
+from casework.reminders import Due, send_many
+from casework.team import MANAGER_ROLES, managed_people
+from casework.working_days import add_working_days
 
 __all__ = [
     "AgencyProgress",
     "ReviewRow",
     "access_review_record",
+    "access_reviews_due",
+    "remind_access_reviews",
     "agency_progress",
     "latest_reviews",
     "quarter_of",
@@ -192,3 +197,69 @@ def agency_progress(
         )
         for agency in agencies
     ]
+
+
+def access_reviews_due(today: dt.date) -> list[Due]:
+    """In the quarter's last ACCESS_REVIEW_REMINDER_WORKING_DAYS working days, each manager with
+    people still to review is due a reminder. Four queries whatever the number of managers: the
+    managers, the people, the teams, the decisions. Not one of the deadline sweeps (a quarter's
+    review is no panel's deadline): its own daily job sends it (remind_access_reviews)."""
+    first, last = quarter_of(today)
+    if today < add_working_days(last, -settings.ACCESS_REVIEW_REMINDER_WORKING_DAYS):
+        return []
+    managers = list(
+        User.objects.filter(
+            is_active=True, is_service_account=False, agency__isnull=False, roles__overlap=list(MANAGER_ROLES)
+        )
+    )
+    if not managers:
+        return []
+    agencies = {m.agency_id for m in managers}
+    people = dict(
+        User.objects.filter(is_active=True, is_service_account=False, agency_id__in=agencies).values_list(
+            "pk", "agency_id"
+        )
+    )
+    teams_of: dict[int, set[int]] = {}
+    for user_id, team_id in User.teams.through.objects.filter(user_id__in=people).values_list(
+        "user_id", "team_id"
+    ):
+        teams_of.setdefault(user_id, set()).add(team_id)
+    reviewed = set(
+        AccessReview.objects.filter(quarter_start=first, person_id__in=people).values_list(
+            "person_id", flat=True
+        )
+    )
+    dues = []
+    for manager in managers:
+        if manager.has_role(Role.SERVICE_MANAGER):
+            mine = [p for p, agency in people.items() if agency == manager.agency_id]
+        else:
+            teams = teams_of.get(manager.pk, set())
+            mine = [
+                p
+                for p, agency in people.items()
+                if agency == manager.agency_id and teams_of.get(p, set()) & teams
+            ]
+        waiting = sum(1 for p in mine if p != manager.pk and p not in reviewed)
+        if waiting:
+            dues.append(
+                Due(
+                    kind="access_review_due",
+                    subject_key=f"access-review:{first}",
+                    due_on=last,
+                    users=[manager],
+                    subject=f"Access review: {waiting} {'person' if waiting == 1 else 'people'} to review by "
+                    f"{last:%-d %B %Y}",
+                    body="Confirm that the people you manage still need the roles and limits they hold, or "
+                    "ask for their access to be removed.",
+                    url=reverse("my_work_team_access_review"),
+                )
+            )
+    return dues
+
+
+def remind_access_reviews(*, today: dt.date | None = None) -> int:
+    """The daily job (CELERY_BEAT_SCHEDULE "access-review-reminders"): each reminder due goes once a
+    quarter and person (casework.reminders.send_many's claim); returns how many were sent."""
+    return send_many(access_reviews_due(today or timezone.localdate()))

@@ -51,3 +51,12 @@ def close_dormant_accounts() -> int:
     from casework.leavers import close_dormant_accounts as close
 
     return len(close())
+
+
+@shared_task(soft_time_limit=240, time_limit=300)
+def remind_access_reviews() -> int:
+    """Daily (CELERY_BEAT_SCHEDULE): remind managers of the quarter's access review, once
+    (casework.access_reviews)."""
+    from casework.access_reviews import remind_access_reviews as remind
+
+    return remind()

@@ -284,6 +284,7 @@ CELERY_TASK_ROUTES = {
     "casework.tasks.relay_background_jobs": {"queue": "default"},
     "casework.tasks.sweep_reminders": {"queue": "default"},
     "casework.tasks.close_dormant_accounts": {"queue": "default"},
+    "casework.tasks.remind_access_reviews": {"queue": "default"},
     "reporting.tasks.*": {"queue": "reports"},
 }
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD_KB", 400_000)
@@ -315,6 +316,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reporting.tasks.refresh_decision_times_everywhere",
         "schedule": crontab(hour=2, minute=30),
         # Every partnership's Time to decision rows rewritten whole (one task each, idempotent).
+    },
+    "access-review-reminders": {
+        "task": "casework.tasks.remind_access_reviews",
+        "schedule": crontab(hour=7, minute=30),
+        # Managers with people still to review in the quarter's last working days, once a quarter.
     },
     "close-dormant-accounts": {
         "task": "casework.tasks.close_dormant_accounts",
@@ -548,6 +554,8 @@ API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365)
 # that long ago) is closed by the daily job; 0 turns it off. The Data Security and Protection Toolkit
 # expects accounts no longer needed to be disabled; 90 days outlasts any leave but long-term absence.
 ACCOUNT_CLOSE_AFTER_DAYS = env_int("ACCOUNT_CLOSE_AFTER_DAYS", 90)
+# Managers with people still to review are reminded in the quarter's last this many working days.
+ACCESS_REVIEW_REMINDER_WORKING_DAYS = env_int("ACCESS_REVIEW_REMINDER_WORKING_DAYS", 10)
 # How many times one person may ask for a child's record by NHS number in 24 hours (issue 12).
 ACCESS_REQUESTS_PER_DAY = env_int("ACCESS_REQUESTS_PER_DAY", 10)
 if not 1 <= API_TOKEN_DEFAULT_DAYS <= API_TOKEN_MAX_DAYS:

@@ -165,3 +165,49 @@ def test_only_managers_review_and_only_their_own_people(
     admin_services.person_deactivate(actor=hants_admin, person=colleague)
     assert tara.get(_person(colleague.pk)).status_code == 404
     assert not AccessReview.objects.exists()
+
+
+# --- The reminder ---------------------------------------------------------------------------------
+
+
+def test_managers_with_people_to_review_are_reminded_in_the_quarter_s_last_working_days(
+    settings, team_manager, service_manager, social_worker, colleague, elsewhere
+):
+    settings.ACCESS_REVIEW_REMINDER_WORKING_DAYS = 10
+    # 31 December 2026 is a Thursday; ten working days before it (Christmas Day and Boxing Day's
+    # substitute, Monday 28 December, are bank holidays) is Tuesday 15 December.
+    assert access_reviews.access_reviews_due(dt.date(2026, 12, 14)) == []
+    dues = {due.users[0].pk: due for due in access_reviews.access_reviews_due(dt.date(2026, 12, 15))}
+    # Tara reviews Sam and Cara; Sunita, the service manager, everyone of the council but herself.
+    assert dues[team_manager.pk].subject == "Access review: 2 people to review by 31 December 2026"
+    assert dues[service_manager.pk].subject.startswith("Access review: 4 people")
+    assert dues[team_manager.pk].url == LIST
+    assert dues[team_manager.pk].subject_key == "access-review:2026-10-01"
+
+    # Once Tara has reviewed her two, she is not reminded; the service manager's count falls.
+    with transaction.atomic():
+        for person in (social_worker, colleague):
+            AccessReview.objects.create(
+                agency=person.agency,
+                person=person,
+                quarter_start=dt.date(2026, 10, 1),
+                decision="keep",
+                decided_by=team_manager,
+            )
+    dues = {due.users[0].pk: due for due in access_reviews.access_reviews_due(dt.date(2026, 12, 15))}
+    assert team_manager.pk not in dues
+    assert dues[service_manager.pk].subject.startswith("Access review: 2 people")
+
+    # Sent once a quarter and person, by its own daily job (not the deadline sweeps).
+    assert access_reviews.remind_access_reviews(today=dt.date(2026, 12, 15)) == 1
+    assert access_reviews.remind_access_reviews(today=dt.date(2026, 12, 16)) == 0
+    assert (
+        Notification.objects.filter(
+            user=service_manager, subject__startswith="Access review: 2 people"
+        ).count()
+        == 1
+    )
+    assert (
+        settings.CELERY_BEAT_SCHEDULE["access-review-reminders"]["task"]
+        == "casework.tasks.remind_access_reviews"
+    )
