@@ -194,7 +194,9 @@ class AttendanceView(GenericAPIView):
         require_report_reader(user, api=True)
         query = parsed(AttendanceQuerySerializer, request.query_params, user=user)
         report = attendance.attendance_report(user=user, filters=AttendanceQuerySerializer.filters(query))
-        page = self.paginate_queryset(report.meetings)  # type: ignore[arg-type]
+        page: list[attendance.MeetingAttendance] | None = self.paginate_queryset(
+            report.meetings  # type: ignore[arg-type]
+        )
         assert page is not None  # the project paginates every list
         response = self.get_paginated_response(MeetingSerializer([_meeting(r) for r in page], many=True).data)
         response.data["totals"] = TotalsSerializer([_totals(t) for t in report.totals], many=True).data
