@@ -229,6 +229,10 @@ UNEXPRESSIBLE_RULES = [
     re.compile(r"Choose the responsible (ICB|council)"),
     re.compile(r"Your agency must be involved with the child to submit an IFR"),
     re.compile(r"There is no such DST care domain"),
+    # Two query parameters compared (a report's months: their order and the period's length, at most
+    # 24 months, which keeps Attendance's live read bounded) cannot be stated in a schema.
+    re.compile(r"Choose \d+ months or fewer"),
+    re.compile(r"Must be the same as or after month_from"),
     # Text is trimmed before it is judged, with Python's idea of white space (which takes in U+0085
     # and the other separators that JSON Schema's minLength and ECMAScript's \s do not): text that is
     # only white space is blank. A truly empty string is refused by the schema's minLength already.
