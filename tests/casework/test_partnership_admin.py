@@ -604,6 +604,7 @@ def test_another_partnerships_administrator_gets_404_on_every_hampshire_url(
             "service_accounts",
             "service_account_new",
             "background_work",
+            "access_reviews",
         )
     }
     for url in urls:
